@@ -1,0 +1,77 @@
+/**
+ * Structured logging: one JSON line per event, saying what happened to whom.
+ *
+ * @module
+ */
+
+/** Severity, lowest first. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+const LEVEL_RANK: Record<LogLevel, number> = {
+  debug: 10,
+  info: 20,
+  warn: 30,
+  error: 40,
+};
+
+/** Checks a `LOG_LEVEL` value. */
+export function isLogLevel(value: string): value is LogLevel {
+  return Object.hasOwn(LEVEL_RANK, value);
+}
+
+/** Fields attached to an event: who and what, never secrets. */
+export type LogFields = Record<string, unknown>;
+
+/** Writes events; `event` is a short dotted name such as `socket.open`. */
+export interface Logger {
+  debug(event: string, fields?: LogFields): void;
+  info(event: string, fields?: LogFields): void;
+  warn(event: string, fields?: LogFields): void;
+  error(event: string, fields?: LogFields): void;
+}
+
+/** Options for {@linkcode createLogger}. */
+export interface LoggerOptions {
+  /** Events below this level are dropped. @default "info" */
+  level?: LogLevel;
+  /** Receives each finished line. @default console.log / console.error */
+  write?: (line: string, level: LogLevel) => void;
+  /** Clock for the `time` field. @default () => new Date() */
+  now?: () => Date;
+}
+
+function defaultWrite(line: string, level: LogLevel): void {
+  if (level === "error" || level === "warn") console.error(line);
+  else console.log(line);
+}
+
+function describeError(error: unknown): unknown {
+  if (error instanceof Error) {
+    return { name: error.name, message: error.message, stack: error.stack };
+  }
+  return error;
+}
+
+/** Creates a logger that prints JSON lines at or above `level`. */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const threshold = LEVEL_RANK[options.level ?? "info"];
+  const write = options.write ?? defaultWrite;
+  const now = options.now ?? (() => new Date());
+  const emit = (level: LogLevel) => (event: string, fields: LogFields = {}) => {
+    if (LEVEL_RANK[level] < threshold) return;
+    const record: LogFields = { time: now().toISOString(), level, event };
+    for (const [key, value] of Object.entries(fields)) {
+      record[key] = key === "error" ? describeError(value) : value;
+    }
+    write(JSON.stringify(record), level);
+  };
+  return {
+    debug: emit("debug"),
+    info: emit("info"),
+    warn: emit("warn"),
+    error: emit("error"),
+  };
+}
+
+/** A logger that drops everything, for tests that do not look at logs. */
+export const silentLogger: Logger = createLogger({ write: () => {} });

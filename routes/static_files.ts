@@ -1,0 +1,45 @@
+/**
+ * Browser assets under `/static/`. They are imported as text so that they are
+ * part of the module graph: a bundle or a compiled binary carries them, and
+ * serving them reads nothing from disk. Responses carry an ETag.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import { etag } from "hono/etag";
+import { HTTPException } from "hono/http-exception";
+import indexScript from "../static/index.js" with { type: "text" };
+import roomScript from "../static/room.js" with { type: "text" };
+import styleSheet from "../static/style.css" with { type: "text" };
+
+interface Asset {
+  readonly body: string;
+  readonly contentType: string;
+}
+
+const JS = "text/javascript; charset=utf-8";
+
+const ASSETS: ReadonlyMap<string, Asset> = new Map([
+  ["index.js", { body: indexScript, contentType: JS }],
+  ["room.js", { body: roomScript, contentType: JS }],
+  ["style.css", { body: styleSheet, contentType: "text/css; charset=utf-8" }],
+]);
+
+/** Builds the `/static/:file` route. */
+export function staticRoutes(): Hono {
+  const app = new Hono();
+  app.get("/static/:file", etag(), (c) => {
+    const name = c.req.param("file");
+    const asset = ASSETS.get(name);
+    if (!asset) {
+      throw new HTTPException(404, { message: `No static file ${name}` });
+    }
+    return c.body(asset.body, 200, {
+      "Content-Type": asset.contentType,
+      // Revalidate every time; the ETag makes that a 304.
+      "Cache-Control": "no-cache",
+    });
+  });
+  return app;
+}

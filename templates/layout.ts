@@ -1,0 +1,40 @@
+/**
+ * The HTML shell every page shares: language, title, stylesheet, and one
+ * external module script (the Content-Security-Policy forbids inline code).
+ *
+ * @module
+ */
+
+import { html } from "hono/html";
+import type { HtmlEscapedString } from "hono/utils/html";
+import type { Lang } from "./messages.ts";
+
+/** What a page puts into the shell. */
+export interface LayoutProps {
+  readonly lang: Lang;
+  readonly title: string;
+  /** File name under /static/ of the page's script, if any. */
+  readonly script?: string;
+  readonly body: HtmlEscapedString | Promise<HtmlEscapedString>;
+}
+
+/** Renders a complete document; every interpolated value is escaped. */
+export function layout(props: LayoutProps) {
+  return html`
+    <!DOCTYPE html>
+    <html lang="${props.lang}">
+      <head>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <title>${props.title}</title>
+    <link rel="stylesheet" href="/static/style.css">
+    ${props.script
+      ? html`<script type="module" src="/static/${props.script}"></script>`
+      : ""}
+      </head>
+      <body>
+    ${props.body}
+      </body>
+    </html>
+  `;
+}

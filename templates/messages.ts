@@ -1,0 +1,79 @@
+/**
+ * The user interface text in every language we ship, chosen per request from
+ * Accept-Language (English when nothing matches).
+ *
+ * @module
+ */
+
+/** Languages with a full set of UI text. */
+export const LANGUAGES = ["en", "ko"] as const;
+
+/** One of {@linkcode LANGUAGES}. */
+export type Lang = typeof LANGUAGES[number];
+
+/** Checks a detected language code. */
+export function isLang(value: unknown): value is Lang {
+  return LANGUAGES.some((lang) => lang === value);
+}
+
+/** Every string a page shows. */
+export interface Messages {
+  readonly indexTitle: string;
+  readonly indexPrompt: string;
+  readonly enterRoom: string;
+  readonly roomNameEmpty: string;
+  readonly roomNameTooLong: string;
+  readonly roomNameInvalid: string;
+  readonly roomNameDots: string;
+  readonly roomTitle: (room: string) => string;
+  readonly messageLabel: string;
+  readonly send: string;
+  readonly otherRooms: string;
+  readonly connecting: string;
+  readonly disconnected: string;
+  readonly notFoundTitle: string;
+  readonly errorTitle: string;
+}
+
+const en: Messages = {
+  indexTitle: "Chat Rooms",
+  indexPrompt: "What chat room would you like to enter?",
+  enterRoom: "Enter",
+  roomNameEmpty: "Please type a room name.",
+  roomNameTooLong: "A room name can be at most 100 characters long.",
+  roomNameInvalid:
+    "A room name may only contain letters, digits, '_', '-' and '.'.",
+  roomNameDots: "A room name cannot be only dots.",
+  roomTitle: (room) => `Chat room: ${room}`,
+  messageLabel: "Message",
+  send: "Send",
+  otherRooms: "Other rooms",
+  connecting: "Connecting…",
+  disconnected: "Disconnected. Reconnecting…",
+  notFoundTitle: "Not found",
+  errorTitle: "Something went wrong",
+};
+
+const ko: Messages = {
+  indexTitle: "채팅방",
+  indexPrompt: "입장하실 채팅방 이름을 입력해주세요.",
+  enterRoom: "입장하기",
+  roomNameEmpty: "채팅방 이름을 입력해주세요.",
+  roomNameTooLong: "채팅방 이름은 100자 이하여야 합니다.",
+  roomNameInvalid:
+    "채팅방 이름에는 글자, 숫자, '_', '-', '.'만 쓸 수 있습니다.",
+  roomNameDots: "채팅방 이름은 점으로만 이루어질 수 없습니다.",
+  roomTitle: (room) => `채팅방: ${room}`,
+  messageLabel: "메시지",
+  send: "보내기",
+  otherRooms: "다른 채팅방",
+  connecting: "연결하는 중…",
+  disconnected: "연결이 끊겼습니다. 다시 연결하는 중…",
+  notFoundTitle: "찾을 수 없습니다",
+  errorTitle: "문제가 발생했습니다",
+};
+
+/** The UI text for `lang`. */
+export function messagesFor(lang: Lang): Messages {
+  return lang === "ko" ? ko : en;
+}

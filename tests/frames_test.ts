@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { parseBusFrame, parseClientFrame } from "../chat/frames.ts";
+import { parseRoomName, type RoomName } from "../chat/room_name.ts";
+
+function room(name: string): RoomName {
+  const parsed = parseRoomName(name);
+  if (!parsed.ok) throw new Error(parsed.error);
+  return parsed.name;
+}
+
+Deno.test("client frames", async (t) => {
+  await t.step("accepts the tutorial format without a type", () => {
+    assert.deepEqual(parseClientFrame('{"message":"hi"}'), {
+      ok: true,
+      frame: { type: "message", message: "hi" },
+    });
+  });
+
+  await t.step("accepts the typed format and keeps text exactly", () => {
+    const text = "  안녕 👋 <script>alert(1)</script> שלום ";
+    const parsed = parseClientFrame(
+      JSON.stringify({ type: "message", message: text }),
+    );
+    assert.ok(parsed.ok);
+    assert.equal(parsed.frame.message, text);
+  });
+
+  await t.step("answers each kind of bad input with its code", () => {
+    const cases: [string, string][] = [
+      ["{", "invalid_json"],
+      ["42", "bad_frame"],
+      ["[]", "bad_frame"],
+      ["null", "bad_frame"],
+      ['{"type":"shout","message":"x"}', "bad_frame"],
+      ['{"message":7}', "bad_frame"],
+      ["{}", "bad_frame"],
+      ['{"message":"   "}', "empty"],
+      [JSON.stringify({ message: "x".repeat(2001) }), "too_long"],
+    ];
+    for (const [text, code] of cases) {
+      const parsed = parseClientFrame(text);
+      assert.ok(!parsed.ok, text);
+      assert.equal(parsed.error.type, "error");
+      assert.equal(parsed.error.code, code, text);
+      assert.ok(parsed.error.error.length > 0);
+    }
+  });
+
+  await t.step("measures the limit in characters", () => {
+    const limits = { maxMessageChars: 3 };
+    assert.ok(parseClientFrame('{"message":"잡담방"}', limits).ok);
+    assert.ok(parseClientFrame('{"message":"👋👋👋"}', limits).ok);
+    assert.ok(!parseClientFrame('{"message":"👋👋👋👋"}', limits).ok);
+  });
+});
+
+Deno.test("bus frames are validated like any input", () => {
+  const lobby = room("lobby");
+  const good = JSON.stringify({
+    type: "message",
+    room: "lobby",
+    message: "hi",
+    ts: "2026-01-01T00:00:00.000Z",
+  });
+  assert.equal(parseBusFrame(good, lobby)?.message, "hi");
+  assert.equal(parseBusFrame(good, room("other")), undefined);
+  assert.equal(parseBusFrame("not json", lobby), undefined);
+  assert.equal(
+    parseBusFrame('{"type":"message","room":"lobby"}', lobby),
+    undefined,
+  );
+});

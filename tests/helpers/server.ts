@@ -1,0 +1,143 @@
+/**
+ * Test helpers: a real server on 127.0.0.1 with a random port, and a
+ * WebSocket client that queues frames so tests can await them in order.
+ *
+ * @module
+ */
+
+import { type ChatServer, createChatServer } from "../../app.ts";
+import { type Config, loadConfig } from "../../config.ts";
+import { silentLogger } from "../../log.ts";
+
+/** The config of a test server: defaults plus the given environment. */
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig([], (name) => env[name]);
+}
+
+/** A running server; dispose it to close it. */
+export interface TestServer extends AsyncDisposable {
+  readonly chat: ChatServer;
+  readonly origin: string;
+  wsUrl(path: string): string;
+}
+
+/** Starts the real app on `Deno.serve` with port 0. */
+export async function startServer(
+  env: Record<string, string> = {},
+): Promise<TestServer> {
+  const chat = createChatServer({ config: testConfig(env), log: silentLogger });
+  const controller = new AbortController();
+  const listening = Promise.withResolvers<number>();
+  const server = Deno.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    signal: controller.signal,
+    onListen: ({ port }) => listening.resolve(port),
+  }, chat.fetch);
+  const port = await listening.promise;
+  const origin = `http://127.0.0.1:${port}`;
+  return {
+    chat,
+    origin,
+    wsUrl: (path) => `ws://127.0.0.1:${port}${path}`,
+    async [Symbol.asyncDispose]() {
+      controller.abort();
+      await server.finished;
+      chat.close();
+    },
+  };
+}
+
+/** A WebSocket client that records every frame it receives. */
+export class TestClient implements AsyncDisposable {
+  readonly socket: WebSocket;
+  readonly frames: unknown[] = [];
+  readonly closed: Promise<CloseEvent>;
+  #waiters: (() => void)[] = [];
+
+  private constructor(socket: WebSocket) {
+    this.socket = socket;
+    const closed = Promise.withResolvers<CloseEvent>();
+    this.closed = closed.promise;
+    socket.onmessage = (event: MessageEvent<unknown>) => {
+      this.frames.push(
+        typeof event.data === "string" ? JSON.parse(event.data) : event.data,
+      );
+      for (const wake of this.#waiters.splice(0)) wake();
+    };
+    socket.onclose = (event) => {
+      closed.resolve(event);
+      for (const wake of this.#waiters.splice(0)) wake();
+    };
+  }
+
+  /** Opens a socket and waits until it is open. */
+  static async connect(url: string): Promise<TestClient> {
+    const socket = new WebSocket(url);
+    const client = new TestClient(socket);
+    const opened = Promise.withResolvers<void>();
+    socket.onopen = () => opened.resolve();
+    socket.onerror = (event) =>
+      opened.reject(
+        new Error(
+          `Cannot connect to ${url}: ${
+            event instanceof ErrorEvent ? event.message : "error"
+          }`,
+        ),
+      );
+    await opened.promise;
+    return client;
+  }
+
+  /** Sends a value as JSON, or a string as it is. */
+  send(value: unknown): void {
+    this.socket.send(typeof value === "string" ? value : JSON.stringify(value));
+  }
+
+  /** Waits until at least `count` frames have arrived; returns them all. */
+  async waitForFrames(count: number, timeoutMs = 5000): Promise<unknown[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.frames.length < count) {
+      const left = deadline - Date.now();
+      if (left <= 0 || this.socket.readyState === WebSocket.CLOSED) {
+        throw new Error(
+          `Expected ${count} frames, got ${this.frames.length}: ${
+            JSON.stringify(this.frames).slice(0, 500)
+          }`,
+        );
+      }
+      const woken = Promise.withResolvers<void>();
+      this.#waiters.push(woken.resolve);
+      const timer = setTimeout(woken.resolve, left);
+      await woken.promise;
+      clearTimeout(timer);
+    }
+    return this.frames;
+  }
+
+  /** Waits for the next frame after the `index`-th one. */
+  async frame(index: number, timeoutMs = 5000): Promise<unknown> {
+    const frames = await this.waitForFrames(index + 1, timeoutMs);
+    return frames[index];
+  }
+
+  /** Closes the socket and waits for the close to complete. */
+  async close(): Promise<void> {
+    if (this.socket.readyState !== WebSocket.CLOSED) this.socket.close();
+    await this.closed;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** Resolves after `ms` milliseconds. */
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A room name no other test uses. */
+export function uniqueRoom(prefix = "room"): string {
+  return `${prefix}_${crypto.randomUUID().slice(0, 8)}`;
+}

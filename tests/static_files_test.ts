@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import { createChatServer } from "../app.ts";
+import { silentLogger } from "../log.ts";
+import { testConfig } from "./helpers/server.ts";
+
+const { app } = createChatServer({ config: testConfig(), log: silentLogger });
+
+Deno.test("static files", async (t) => {
+  await t.step("are served with a content type and an ETag", async () => {
+    for (
+      const [file, type] of [["room.js", /javascript/], [
+        "index.js",
+        /javascript/,
+      ], ["style.css", /text\/css/]] as const
+    ) {
+      const response = await app.request(`/static/${file}`);
+      assert.equal(response.status, 200, file);
+      assert.match(response.headers.get("content-type") ?? "", type);
+      assert.match(response.headers.get("etag") ?? "", /^"[0-9a-f]+"$/);
+      assert.ok((await response.text()).length > 100);
+    }
+  });
+
+  await t.step("answer 304 to a matching If-None-Match", async () => {
+    const first = await app.request("/static/room.js");
+    await first.body?.cancel();
+    const tag = first.headers.get("etag") ?? "";
+    const again = await app.request("/static/room.js", {
+      headers: { "If-None-Match": tag },
+    });
+    assert.equal(again.status, 304);
+  });
+
+  await t.step("never write user text into HTML", async () => {
+    for (const file of ["room.js", "index.js"]) {
+      const source = await (await app.request(`/static/${file}`)).text();
+      assert.doesNotMatch(
+        source,
+        /innerHTML|outerHTML|insertAdjacentHTML|document\.write/,
+      );
+    }
+  });
+
+  await t.step("choose wss: when the page is served over https", async () => {
+    const source = await (await app.request("/static/room.js")).text();
+    assert.match(source, /protocol === "https:" \? "wss:" : "ws:"/);
+  });
+
+  await t.step("an unknown file is a 404", async () => {
+    const response = await app.request("/static/nope.js");
+    assert.equal(response.status, 404);
+    await response.body?.cancel();
+  });
+});
