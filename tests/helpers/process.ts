@@ -1,0 +1,122 @@
+/**
+ * Test helpers for running the server as a real subprocess (`deno serve`,
+ * `deno serve --parallel`, a bundle), on 127.0.0.1 and a free port.
+ *
+ * @module
+ */
+
+import { delay } from "./server.ts";
+
+/** A free TCP port on 127.0.0.1, found by binding port 0 and letting go. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return port;
+}
+
+/** A running server process; dispose it to stop it. */
+export interface ServerProcess extends AsyncDisposable {
+  readonly origin: string;
+  readonly child: Deno.ChildProcess;
+  wsUrl(path: string): string;
+  /** Everything printed so far, stdout and stderr interleaved. */
+  output(): string;
+  /** Sends `signal` and waits for exit; SIGKILL after `graceMs`. */
+  stop(signal?: Deno.Signal, graceMs?: number): Promise<Deno.CommandStatus>;
+}
+
+async function collect(
+  stream: ReadableStream<Uint8Array>,
+  sink: string[],
+): Promise<void> {
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    sink.push(chunk);
+  }
+}
+
+/** Options for {@linkcode startServerProcess}. */
+export interface ServerProcessOptions {
+  /** Arguments after `deno`, e.g. `["serve", "--parallel", "main.ts"]`. */
+  readonly args: readonly string[];
+  /** Extra environment; `PORT` and `HOST` are set for you. */
+  readonly env?: Record<string, string>;
+  /** How long to wait for the port to answer. @default 20000 */
+  readonly readyTimeoutMs?: number;
+}
+
+/** Starts `deno <args>` and waits until it answers HTTP on its port. */
+export async function startServerProcess(
+  options: ServerProcessOptions,
+): Promise<ServerProcess> {
+  const port = freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [...options.args],
+    cwd: new URL("../..", import.meta.url),
+    env: {
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      NO_COLOR: "1",
+      ...options.env,
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const printed: string[] = [];
+  const drained = Promise.all([
+    collect(child.stdout, printed),
+    collect(child.stderr, printed),
+  ]);
+
+  let exited: Deno.CommandStatus | undefined;
+  const status = child.status.then((s) => (exited = s));
+  const stop = async (signal: Deno.Signal = "SIGTERM", graceMs = 5000) => {
+    if (!exited) {
+      child.kill(signal);
+      const timer = setTimeout(() => {
+        if (!exited) child.kill("SIGKILL");
+      }, graceMs);
+      await status;
+      clearTimeout(timer);
+    }
+    await drained;
+    return exited ?? await status;
+  };
+
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 20_000);
+  while (true) {
+    if (exited) {
+      await drained;
+      throw new Error(
+        `Server exited with ${exited.code} before listening:\n${
+          printed.join("")
+        }`,
+      );
+    }
+    try {
+      const response = await fetch(`${origin}/chat/`);
+      await response.body?.cancel();
+      if (response.ok) break;
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error;
+    }
+    if (Date.now() > deadline) {
+      await stop("SIGKILL");
+      throw new Error(`Server did not listen in time:\n${printed.join("")}`);
+    }
+    await delay(100);
+  }
+
+  return {
+    origin,
+    child,
+    wsUrl: (path) => `ws://127.0.0.1:${port}${path}`,
+    output: () => printed.join(""),
+    stop,
+    async [Symbol.asyncDispose]() {
+      await stop();
+    },
+  };
+}
