@@ -41,5 +41,7 @@ export function staticRoutes(): Hono {
       "Cache-Control": "no-cache",
     });
   });
+  // Browsers ask for it on every page; there is none, and a 404 is noise.
+  app.get("/favicon.ico", (c) => c.body(null, 204));
   return app;
 }

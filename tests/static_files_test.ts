@@ -46,6 +46,11 @@ Deno.test("static files", async (t) => {
     assert.match(source, /protocol === "https:" \? "wss:" : "ws:"/);
   });
 
+  await t.step("/favicon.ico is an empty 204, not a 404", async () => {
+    const response = await app.request("/favicon.ico");
+    assert.equal(response.status, 204);
+  });
+
   await t.step("an unknown file is a 404", async () => {
     const response = await app.request("/static/nope.js");
     assert.equal(response.status, 404);
