@@ -13,8 +13,11 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { createBroadcastChannelBus } from "./chat/broadcast_channel_bus.ts";
 import type { Bus } from "./chat/bus.ts";
 import { ChatHub } from "./chat/hub.ts";
+import { openSqliteStore } from "./chat/sqlite_store.ts";
+import type { Store } from "./chat/store.ts";
 import type { Config } from "./config.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { apiRoutes } from "./routes/api.ts";
 import { chatSocketRoutes } from "./routes/chat_ws.ts";
 import { detectLanguage, pageRoutes, requestLang } from "./routes/pages.ts";
 import { staticRoutes } from "./routes/static_files.ts";
@@ -26,6 +29,8 @@ export interface ChatServerOptions {
   readonly config: Config;
   /** @default a BroadcastChannel bus */
   readonly bus?: Bus;
+  /** @default the SQLite store at `config.db` */
+  readonly store?: Store;
   /** @default a JSON-lines logger at `config.logLevel` */
   readonly log?: Logger;
   /** Clock for message timestamps. @default () => new Date() */
@@ -36,11 +41,12 @@ export interface ChatServerOptions {
 export interface ChatServer {
   readonly app: Hono;
   readonly hub: ChatHub;
+  readonly store: Store;
   readonly log: Logger;
   /** The handler for `Deno.serve` and `deno serve`. */
   readonly fetch: (request: Request) => Response | Promise<Response>;
-  /** Releases the bus subscriptions. */
-  close(): void;
+  /** Stops the hub (leaving presence) and closes the store. */
+  close(): Promise<void>;
 }
 
 // Pages load only their own script and stylesheet, and connect only to their
@@ -60,9 +66,19 @@ const contentSecurityPolicy = {
 export function createChatServer(options: ChatServerOptions): ChatServer {
   const { config } = options;
   const log = options.log ?? createLogger({ level: config.logLevel });
+  const store = options.store ?? openSqliteStore({
+    path: config.db,
+    historyMax: config.historyMax,
+    presenceTtlMs: config.presenceTtlMs,
+  });
   const hub = new ChatHub({
     bus: options.bus ?? createBroadcastChannelBus(),
+    store,
     log,
+    historyLimit: config.historyLimit,
+    recoveryLimit: config.recoveryLimit,
+    repairIntervalMs: config.repairIntervalMs,
+    presenceHeartbeatMs: config.presenceHeartbeatMs,
     ...(options.now ? { now: options.now } : {}),
   });
 
@@ -82,6 +98,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
       xFrameOptions: "DENY",
     }),
   );
+  app.route("/", apiRoutes(store));
   app.route("/", staticRoutes());
   app.route("/", pageRoutes());
 
@@ -118,8 +135,15 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   return {
     app,
     hub,
+    store,
     log,
     fetch: (request) => app.fetch(request),
-    close: () => hub.close(),
+    close: async () => {
+      try {
+        await hub.close();
+      } finally {
+        store.close();
+      }
+    },
   };
 }

@@ -19,6 +19,20 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Longest chat message in characters. Env `CHAT_MAX_MESSAGE_CHARS`. @default 2000 */
   readonly maxMessageChars: number;
+  /** SQLite file, or `:memory:`. Flag `--db`, env `CHAT_DB`. @default "./data/chat.db" */
+  readonly db: string;
+  /** Messages kept per room. Env `CHAT_HISTORY_MAX`. @default 10000 */
+  readonly historyMax: number;
+  /** Messages sent on a fresh connection. Env `CHAT_HISTORY`. @default 50 */
+  readonly historyLimit: number;
+  /** Largest `since` gap recovered exactly. Env `CHAT_RECOVERY_MAX`. @default 1000 */
+  readonly recoveryLimit: number;
+  /** Presence refresh period. Env `CHAT_PRESENCE_HEARTBEAT_MS`. @default 5000 */
+  readonly presenceHeartbeatMs: number;
+  /** Presence of a silent node expires after. Env `CHAT_PRESENCE_TTL_MS`. @default 15000 */
+  readonly presenceTtlMs: number;
+  /** How often rooms check the store for missed messages. Env `CHAT_REPAIR_INTERVAL_MS`. @default 1000 */
+  readonly repairIntervalMs: number;
 }
 
 /** A flag or variable had a value the server cannot use. */
@@ -59,6 +73,7 @@ export function loadConfig(args: readonly string[], env: EnvLookup): Config {
       options: {
         port: { type: "string" },
         host: { type: "string" },
+        db: { type: "string" },
       },
       strict: true,
       allowPositionals: false,
@@ -85,12 +100,50 @@ export function loadConfig(args: readonly string[], env: EnvLookup): Config {
     );
   }
 
-  const maxText = env("CHAT_MAX_MESSAGE_CHARS");
-  const maxMessageChars = maxText === undefined
-    ? 2000
-    : parseInteger(maxText, "CHAT_MAX_MESSAGE_CHARS", 1, 1_000_000);
+  const integer = (
+    name: string,
+    fallback: number,
+    min: number,
+    max: number,
+  ) => {
+    const text = env(name);
+    return text === undefined ? fallback : parseInteger(text, name, min, max);
+  };
 
-  return { port, host, logLevel: logLevelText, maxMessageChars };
+  const db = (flags.db ?? env("CHAT_DB") ?? "./data/chat.db").trim();
+  if (db === "") throw new ConfigError("CHAT_DB must not be empty");
+
+  const presenceHeartbeatMs = integer(
+    "CHAT_PRESENCE_HEARTBEAT_MS",
+    5000,
+    50,
+    3_600_000,
+  );
+  const presenceTtlMs = integer(
+    "CHAT_PRESENCE_TTL_MS",
+    3 * presenceHeartbeatMs,
+    100,
+    86_400_000,
+  );
+  if (presenceTtlMs <= presenceHeartbeatMs) {
+    throw new ConfigError(
+      `CHAT_PRESENCE_TTL_MS (${presenceTtlMs}) must be longer than CHAT_PRESENCE_HEARTBEAT_MS (${presenceHeartbeatMs})`,
+    );
+  }
+
+  return {
+    port,
+    host,
+    logLevel: logLevelText,
+    maxMessageChars: integer("CHAT_MAX_MESSAGE_CHARS", 2000, 1, 1_000_000),
+    db,
+    historyMax: integer("CHAT_HISTORY_MAX", 10_000, 1, 100_000_000),
+    historyLimit: integer("CHAT_HISTORY", 50, 0, 10_000),
+    recoveryLimit: integer("CHAT_RECOVERY_MAX", 1000, 0, 100_000),
+    presenceHeartbeatMs,
+    presenceTtlMs,
+    repairIntervalMs: integer("CHAT_REPAIR_INTERVAL_MS", 1000, 10, 3_600_000),
+  };
 }
 
 /** The `DENO_SERVE_ADDRESS` value that makes `deno serve` use this config. */

@@ -7,6 +7,7 @@
  */
 
 import type { RoomName } from "./room_name.ts";
+import type { ChatMessage, PresentUser } from "./store.ts";
 
 /** A chat message sent by a client. */
 export interface SendMessageFrame {
@@ -18,12 +19,31 @@ export interface SendMessageFrame {
 export type ClientFrame = SendMessageFrame;
 
 /** A chat message as every member of the room receives it. */
-export interface MessageFrame {
+export interface MessageFrame extends ChatMessage {
   readonly type: "message";
-  readonly room: RoomName;
-  readonly message: string;
-  /** When the server accepted the message, ISO-8601 in UTC. */
-  readonly ts: string;
+}
+
+/** The room's recent past, sent first on every connection. */
+export interface HistoryFrame {
+  readonly type: "history";
+  /** Oldest first. */
+  readonly messages: readonly MessageFrame[];
+  /** True when `messages` is exactly what followed the client's `since`. */
+  readonly recovered: boolean;
+}
+
+/** Who is online, sent to a new connection after its history. */
+export interface PresenceFrame {
+  readonly type: "presence";
+  readonly users: readonly PresentUser[];
+  /** The name this connection goes by (generated when none was given). */
+  readonly you: string;
+}
+
+/** A name's first connection to the room opened, or its last one closed. */
+export interface PresenceChangeFrame {
+  readonly type: "join" | "leave";
+  readonly user: string;
 }
 
 /** Why the server refused a client frame; see docs/protocol.md. */
@@ -31,7 +51,8 @@ export type FrameErrorCode =
   | "invalid_json"
   | "bad_frame"
   | "empty"
-  | "too_long";
+  | "too_long"
+  | "unavailable";
 
 /** Tells a client that one of its frames was refused. */
 export interface ErrorFrame {
@@ -41,7 +62,24 @@ export interface ErrorFrame {
 }
 
 /** Every frame the server sends. */
-export type ServerFrame = MessageFrame | ErrorFrame;
+export type ServerFrame =
+  | MessageFrame
+  | HistoryFrame
+  | PresenceFrame
+  | PresenceChangeFrame
+  | ErrorFrame;
+
+/** The frame of a stored message. */
+export function messageFrame(message: ChatMessage): MessageFrame {
+  return {
+    type: "message",
+    id: message.id,
+    room: message.room,
+    user: message.user,
+    message: message.message,
+    ts: message.ts,
+  };
+}
 
 /** Result of {@linkcode parseClientFrame}. */
 export type ClientFrameResult =
@@ -109,6 +147,12 @@ export function parseClientFrame(
   if (typeof message !== "string") {
     return refuse("bad_frame", 'Frame needs a string "message" field');
   }
+  if (!message.isWellFormed()) {
+    return refuse(
+      "bad_frame",
+      "Message is not valid Unicode text (it has a lone surrogate)",
+    );
+  }
   if (message.trim() === "") {
     return refuse("empty", "Message is empty");
   }
@@ -122,26 +166,50 @@ export function parseClientFrame(
   return { ok: true, frame: { type: "message", message } };
 }
 
-/**
- * Checks that a value is a message frame for `room`, as it must be when it
- * arrives from another isolate or machine: that path is input like any other.
- */
-export function isMessageFrameFor(
-  value: unknown,
+/** What may travel over the fan-out bus for one room. */
+export type BusEvent =
+  | { readonly kind: "message"; readonly frame: MessageFrame }
+  | { readonly kind: "presence"; readonly frame: PresenceChangeFrame };
+
+function isMessageFrameFor(
+  value: Record<string, unknown>,
   room: RoomName,
-): value is MessageFrame {
-  return isRecord(value) && value.type === "message" &&
-    value.room === room && typeof value.message === "string" &&
-    typeof value.ts === "string";
+): boolean {
+  return value.type === "message" && value.room === room &&
+    typeof value.id === "number" && Number.isSafeInteger(value.id) &&
+    value.id > 0 && typeof value.user === "string" &&
+    typeof value.message === "string" && typeof value.ts === "string";
 }
 
-/** Parses text received from the fan-out bus into a frame for `room`. */
-export function parseBusFrame(
+/**
+ * Parses text received from the fan-out bus for `room`. That path is input
+ * like any other: anything but a well-formed frame of this room is refused.
+ */
+export function parseBusEvent(
   text: string,
   room: RoomName,
-): MessageFrame | undefined {
+): BusEvent | undefined {
   const parsed = parseJson(text);
-  return parsed.ok && isMessageFrameFor(parsed.value, room)
-    ? parsed.value
-    : undefined;
+  if (!parsed.ok || !isRecord(parsed.value)) return undefined;
+  const value = parsed.value;
+  if (isMessageFrameFor(value, room)) {
+    return {
+      kind: "message",
+      frame: {
+        type: "message",
+        id: Number(value.id),
+        room,
+        user: String(value.user),
+        message: String(value.message),
+        ts: String(value.ts),
+      },
+    };
+  }
+  if (
+    (value.type === "join" || value.type === "leave") &&
+    typeof value.user === "string"
+  ) {
+    return { kind: "presence", frame: { type: value.type, user: value.user } };
+  }
+  return undefined;
 }

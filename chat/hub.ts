@@ -1,14 +1,28 @@
 /**
  * The room registry of one isolate: which local connections are in which
- * room, delivery to them, and the hand-off to the fan-out bus for the rest.
- * No HTTP and no WebSocket here; a connection is anything that can take text.
+ * room, ordered exactly-once delivery to them, and the hand-off to the
+ * fan-out bus and the store for everyone else. No HTTP and no WebSocket
+ * here; a connection is anything that can take text.
+ *
+ * Delivery is driven by message ids. Each room keeps the last id it
+ * delivered; a message whose id is not the next one (the BroadcastChannel
+ * dropped some, or another isolate's write landed first) is preceded by the
+ * missing ones, read from the store. A periodic check catches gaps at the
+ * end of a burst, where no later message would reveal them.
  *
  * @module
  */
 
 import type { Bus, BusSubscription } from "./bus.ts";
-import { type MessageFrame, parseBusFrame } from "./frames.ts";
+import {
+  type HistoryFrame,
+  messageFrame,
+  parseBusEvent,
+  type PresenceChangeFrame,
+  type PresenceFrame,
+} from "./frames.ts";
 import type { RoomName } from "./room_name.ts";
+import type { ChatMessage, PresenceEntry, Store } from "./store.ts";
 import { type Logger, silentLogger } from "../log.ts";
 
 /** A local connection as the hub sees it. */
@@ -19,25 +33,58 @@ export interface Member {
   deliver(text: string): void;
 }
 
-/** A member's place in a room; `leave` is idempotent. */
+/** A connection's place in a room. */
 export interface Membership {
   readonly room: RoomName;
+  readonly user: string;
+  /** Resolves once history and presence were sent and delivery is live. */
+  readonly ready: Promise<void>;
+  /** Leaves the room; idempotent, allowed before `ready`. */
   leave(): void;
 }
 
 /** Options for {@linkcode ChatHub}. */
 export interface ChatHubOptions {
   /** Carries messages to the other isolates or machines. */
-  bus: Bus;
+  readonly bus: Bus;
+  /** Holds messages, ids and presence. */
+  readonly store: Store;
   /** Clock for message timestamps. @default () => new Date() */
-  now?: () => Date;
+  readonly now?: () => Date;
   /** @default silentLogger */
-  log?: Logger;
+  readonly log?: Logger;
+  /** Messages in the history frame of a fresh connection. @default 50 */
+  readonly historyLimit?: number;
+  /** Largest `since` gap recovered exactly. @default 1000 */
+  readonly recoveryLimit?: number;
+  /** How often each room compares itself with the store. @default 1000 */
+  readonly repairIntervalMs?: number;
+  /** How often presence is refreshed and swept. @default 5000 */
+  readonly presenceHeartbeatMs?: number;
+  /** This isolate's presence id. @default a random UUID */
+  readonly node?: string;
+}
+
+interface Connection {
+  readonly member: Member;
+  readonly user: string;
+  /** The last message id this connection has (history or live). */
+  lastId: number;
+  /** Receiving live messages (history sent). */
+  live: boolean;
+  /** Counted in the presence store. */
+  present: boolean;
+  left: boolean;
 }
 
 interface Room {
-  readonly members: Set<Member>;
+  readonly name: RoomName;
+  readonly connections: Set<Connection>;
   readonly subscription: BusSubscription;
+  /** The last message id delivered here; set by the room's first task. */
+  lastDelivered: number;
+  /** Tail of the room's task chain: deliveries run one at a time, in order. */
+  queue: Promise<void>;
 }
 
 /** Counts for health and metrics. */
@@ -46,108 +93,381 @@ export interface HubStats {
   readonly members: number;
 }
 
+// Messages read from the store per query while repairing a gap.
+const REPAIR_BATCH = 1000;
+
 /**
- * Owns the rooms of this isolate. A room exists while it has a local member:
- * its bus subscription opens with the first member and closes with the last.
+ * Owns the rooms of this isolate. A room exists while it has a local
+ * connection: its bus subscription opens with the first and closes with the
+ * last.
  */
 export class ChatHub {
   readonly #bus: Bus;
+  readonly #store: Store;
   readonly #now: () => Date;
   readonly #log: Logger;
+  readonly #historyLimit: number;
+  readonly #recoveryLimit: number;
+  readonly #node: string;
   readonly #rooms = new Map<RoomName, Room>();
+  readonly #timers: ReturnType<typeof setInterval>[] = [];
 
   constructor(options: ChatHubOptions) {
     this.#bus = options.bus;
+    this.#store = options.store;
     this.#now = options.now ?? (() => new Date());
     this.#log = options.log ?? silentLogger;
+    this.#historyLimit = options.historyLimit ?? 50;
+    this.#recoveryLimit = options.recoveryLimit ?? 1000;
+    this.#node = options.node ?? crypto.randomUUID();
+    this.#every(options.repairIntervalMs ?? 1000, () => this.repair());
+    this.#every(
+      options.presenceHeartbeatMs ?? 5000,
+      () => this.refreshPresence(),
+    );
   }
 
-  /** Adds `member` to `room`, opening the room if it is new here. */
-  join(room: RoomName, member: Member): Membership {
+  /**
+   * Connects `member` to `room` as `user`. It first receives the history
+   * (everything after `since` when that can be recovered exactly), then the
+   * presence list, then live frames; nothing twice, nothing out of order.
+   */
+  connect(
+    room: RoomName,
+    user: string,
+    member: Member,
+    since?: number,
+  ): Membership {
     const entry = this.#rooms.get(room) ?? this.#openRoom(room);
-    entry.members.add(member);
-    let joined = true;
+    const connection: Connection = {
+      member,
+      user,
+      lastId: 0,
+      live: false,
+      present: false,
+      left: false,
+    };
+    entry.connections.add(connection);
+    const ready = this.#run(entry, () => this.#admit(entry, connection, since));
     return {
       room,
-      leave: () => {
-        if (!joined) return;
-        joined = false;
-        this.#leave(room, member);
-      },
+      user,
+      ready,
+      leave: () => this.#leave(entry, connection),
     };
   }
 
   /**
-   * Accepts a message for `room`: stamps it, serialises it once, delivers it
-   * to the local members and publishes it to the bus for everyone else.
+   * Stores a message (which gives it its id), publishes it to the bus once,
+   * and delivers it to the local members in id order.
    */
-  send(room: RoomName, message: string): MessageFrame {
-    const frame: MessageFrame = {
-      type: "message",
-      room,
+  async send(
+    room: RoomName,
+    user: string,
+    message: string,
+  ): Promise<ChatMessage> {
+    const stored = await this.#store.messages.append(room, {
+      user,
       message,
       ts: this.#now().toISOString(),
-    };
-    const text = JSON.stringify(frame);
+    });
+    const text = JSON.stringify(messageFrame(stored));
+    this.#publish(room, text);
     const entry = this.#rooms.get(room);
     if (entry) {
-      this.#deliverLocally(entry, text);
-      entry.subscription.publish(text);
-    } else {
-      // A sender is normally a member; without local members we still owe
-      // the other isolates the message, through a short-lived subscription.
-      const subscription = this.#bus.subscribe(room, () => {});
-      subscription.publish(text);
-      subscription.close();
+      await this.#run(
+        entry,
+        () => this.#catchUp(entry, stored.id, { id: stored.id, text }),
+      );
     }
-    return frame;
+    return stored;
   }
 
-  /** How many rooms and members this isolate holds. */
+  /** Delivers whatever the store holds beyond what each room delivered. */
+  async repair(): Promise<void> {
+    await Promise.all(
+      [...this.#rooms.values()].map((entry) =>
+        this.#run(entry, async () => {
+          const { last } = await this.#store.messages.bounds(entry.name);
+          if (last > entry.lastDelivered) await this.#catchUp(entry, last);
+        })
+      ),
+    );
+  }
+
+  /**
+   * Refreshes this node's presence entries, drops stale ones of nodes that
+   * stopped, and announces the users who left with them.
+   */
+  async refreshPresence(): Promise<void> {
+    await this.#store.presence.heartbeat(this.#node, this.#presenceEntries());
+    for (const { room, user } of await this.#store.presence.sweep()) {
+      this.#announce(room, { type: "leave", user });
+    }
+  }
+
+  /** How many rooms and connections this isolate holds. */
   stats(): HubStats {
     let members = 0;
-    for (const room of this.#rooms.values()) members += room.members.size;
+    for (const room of this.#rooms.values()) members += room.connections.size;
     return { rooms: this.#rooms.size, members };
   }
 
-  /** Closes every bus subscription and forgets all rooms. */
-  close(): void {
-    for (const room of this.#rooms.values()) room.subscription.close();
+  /**
+   * Stops the timers, closes every bus subscription, and removes this node
+   * from presence, announcing who left with it.
+   */
+  async close(): Promise<void> {
+    for (const timer of this.#timers.splice(0)) clearInterval(timer);
+    for (const entry of this.#rooms.values()) {
+      for (const connection of entry.connections) connection.left = true;
+      entry.subscription.close();
+    }
     this.#rooms.clear();
+    const departures = await this.#store.presence.removeNode(this.#node);
+    for (const { room, user } of departures) {
+      this.#announce(room, { type: "leave", user });
+    }
+  }
+
+  #every(ms: number, task: () => Promise<void>): void {
+    const timer = setInterval(() => {
+      task().catch((error) =>
+        this.#log.error("hub.periodic_failed", { error })
+      );
+    }, ms);
+    // Housekeeping must not keep a stopping process alive.
+    Deno.unrefTimer(timer);
+    this.#timers.push(timer);
+  }
+
+  /** Runs `task` after every earlier task of the room has finished. */
+  #run<T>(entry: Room, task: () => Promise<T>): Promise<T> {
+    const result = entry.queue.then(task);
+    entry.queue = result.then(
+      () => {},
+      (error) =>
+        this.#log.error("room.task_failed", { room: entry.name, error }),
+    );
+    return result;
   }
 
   #openRoom(room: RoomName): Room {
-    const subscription = this.#bus.subscribe(
-      room,
-      (data) => this.#receive(room, data),
-    );
-    const entry: Room = { members: new Set(), subscription };
+    const entry: Room = {
+      name: room,
+      connections: new Set(),
+      subscription: this.#bus.subscribe(
+        room,
+        (data) => this.#receive(entry, data),
+      ),
+      lastDelivered: 0,
+      queue: Promise.resolve(),
+    };
     this.#rooms.set(room, entry);
-    this.#log.debug("room.open", { room });
+    void this.#run(entry, async () => {
+      entry.lastDelivered = (await this.#store.messages.bounds(room)).last;
+    });
+    this.#log.debug("room.open", { room, node: this.#node });
     return entry;
   }
 
-  #leave(room: RoomName, member: Member): void {
-    const entry = this.#rooms.get(room);
-    if (!entry) return;
-    entry.members.delete(member);
-    if (entry.members.size > 0) return;
-    entry.subscription.close();
-    this.#rooms.delete(room);
-    this.#log.debug("room.close", { room });
-  }
+  async #admit(
+    entry: Room,
+    connection: Connection,
+    since: number | undefined,
+  ): Promise<void> {
+    if (connection.left) return;
+    const { frame, lastId } = await this.#history(entry.name, since);
+    connection.member.deliver(JSON.stringify(frame));
+    connection.lastId = lastId;
+    connection.live = true;
 
-  #receive(room: RoomName, data: unknown): void {
-    const entry = this.#rooms.get(room);
-    if (!entry) return;
-    if (typeof data !== "string" || !parseBusFrame(data, room)) {
-      this.#log.warn("bus.invalid_frame", { room, kind: typeof data });
+    const { first } = await this.#store.presence.join(
+      entry.name,
+      connection.user,
+      this.#node,
+    );
+    connection.present = true;
+    if (connection.left) {
+      await this.#unpresence(entry.name, connection);
       return;
     }
-    this.#deliverLocally(entry, data);
+    const presence: PresenceFrame = {
+      type: "presence",
+      users: await this.#store.presence.list(entry.name),
+      you: connection.user,
+    };
+    connection.member.deliver(JSON.stringify(presence));
+    if (first) {
+      this.#announce(entry.name, { type: "join", user: connection.user });
+    }
   }
 
-  #deliverLocally(entry: Room, text: string): void {
-    for (const member of entry.members) member.deliver(text);
+  async #history(
+    room: RoomName,
+    since: number | undefined,
+  ): Promise<{ frame: HistoryFrame; lastId: number }> {
+    const messages = this.#store.messages;
+    const bounds = await messages.bounds(room);
+    let recovered = false;
+    let found: ChatMessage[];
+    if (since !== undefined && this.#recoverable(since, bounds)) {
+      recovered = true;
+      found = await messages.after(room, since, bounds.last - since);
+    } else {
+      found = await messages.latest(room, this.#historyLimit);
+    }
+    return {
+      frame: { type: "history", messages: found.map(messageFrame), recovered },
+      lastId: Math.max(bounds.last, found.at(-1)?.id ?? 0),
+    };
+  }
+
+  /** Whether everything after `since` is still kept and within the cap. */
+  #recoverable(since: number, bounds: { first: number; last: number }) {
+    const missed = bounds.last - since;
+    if (missed < 0 || missed > this.#recoveryLimit) return false;
+    return missed === 0 || (bounds.first > 0 && bounds.first <= since + 1);
+  }
+
+  /**
+   * Delivers every message up to id `upTo` that this room has not delivered,
+   * in order, reading from the store whatever is not `known` already.
+   */
+  async #catchUp(
+    entry: Room,
+    upTo: number,
+    known?: { id: number; text: string },
+  ): Promise<void> {
+    while (entry.lastDelivered < upTo) {
+      if (known?.id === entry.lastDelivered + 1) {
+        this.#fanOut(entry, known.id, known.text);
+        continue;
+      }
+      const from = entry.lastDelivered;
+      const batch = await this.#store.messages.after(
+        entry.name,
+        from,
+        Math.min(upTo - from, REPAIR_BATCH),
+      );
+      const due = batch.filter((message) => message.id <= upTo);
+      if (due.length === 0) {
+        // Pruned by retention before this isolate saw it: nothing to send.
+        this.#log.warn("room.gap_lost", { room: entry.name, from, to: upTo });
+        entry.lastDelivered = upTo - (known ? 1 : 0);
+        if (known) this.#fanOut(entry, known.id, known.text);
+        return;
+      }
+      for (const message of due) {
+        const text = message.id === known?.id
+          ? known.text
+          : JSON.stringify(messageFrame(message));
+        this.#fanOut(entry, message.id, text);
+      }
+      this.#log.debug("room.repaired", {
+        room: entry.name,
+        from: from + 1,
+        to: entry.lastDelivered,
+      });
+    }
+  }
+
+  #fanOut(entry: Room, id: number, text: string): void {
+    entry.lastDelivered = id;
+    for (const connection of entry.connections) {
+      if (!connection.live || id <= connection.lastId) continue;
+      connection.lastId = id;
+      connection.member.deliver(text);
+    }
+  }
+
+  #receive(entry: Room, data: unknown): void {
+    const event = typeof data === "string"
+      ? parseBusEvent(data, entry.name)
+      : undefined;
+    if (!event) {
+      this.#log.warn("bus.invalid_frame", {
+        room: entry.name,
+        kind: typeof data,
+      });
+      return;
+    }
+    if (event.kind === "presence") {
+      this.#deliverLive(entry, JSON.stringify(event.frame));
+      return;
+    }
+    const { id } = event.frame;
+    if (id <= entry.lastDelivered) return;
+    const text = JSON.stringify(event.frame);
+    void this.#run(entry, () => this.#catchUp(entry, id, { id, text }));
+  }
+
+  #deliverLive(entry: Room, text: string): void {
+    for (const connection of entry.connections) {
+      if (connection.live) connection.member.deliver(text);
+    }
+  }
+
+  /** Tells the room, here and everywhere, that a user joined or left. */
+  #announce(room: RoomName, frame: PresenceChangeFrame): void {
+    const text = JSON.stringify(frame);
+    const entry = this.#rooms.get(room);
+    if (entry) this.#deliverLive(entry, text);
+    this.#publish(room, text);
+  }
+
+  #publish(room: RoomName, text: string): void {
+    const entry = this.#rooms.get(room);
+    if (entry) {
+      entry.subscription.publish(text);
+      return;
+    }
+    // No local member (the last one just left): the other isolates still
+    // need to hear it, through a short-lived subscription.
+    const subscription = this.#bus.subscribe(room, () => {});
+    subscription.publish(text);
+    subscription.close();
+  }
+
+  #leave(entry: Room, connection: Connection): void {
+    if (connection.left) return;
+    connection.left = true;
+    connection.live = false;
+    entry.connections.delete(connection);
+    if (entry.connections.size === 0 && this.#rooms.get(entry.name) === entry) {
+      entry.subscription.close();
+      this.#rooms.delete(entry.name);
+      this.#log.debug("room.close", { room: entry.name, node: this.#node });
+    }
+    if (connection.present) {
+      this.#unpresence(entry.name, connection).catch((error) =>
+        this.#log.error("presence.leave_failed", { room: entry.name, error })
+      );
+    }
+  }
+
+  async #unpresence(room: RoomName, connection: Connection): Promise<void> {
+    connection.present = false;
+    const { last } = await this.#store.presence.leave(
+      room,
+      connection.user,
+      this.#node,
+    );
+    if (last) this.#announce(room, { type: "leave", user: connection.user });
+  }
+
+  #presenceEntries(): PresenceEntry[] {
+    const entries: PresenceEntry[] = [];
+    for (const entry of this.#rooms.values()) {
+      const counts = new Map<string, number>();
+      for (const connection of entry.connections) {
+        if (!connection.present) continue;
+        counts.set(connection.user, (counts.get(connection.user) ?? 0) + 1);
+      }
+      for (const [user, connections] of counts) {
+        entries.push({ room: entry.name, user, connections });
+      }
+    }
+    return entries;
   }
 }

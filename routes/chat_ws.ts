@@ -16,8 +16,10 @@ import {
   parseClientFrame,
 } from "../chat/frames.ts";
 import type { ChatHub, Member, Membership } from "../chat/hub.ts";
-import { parseRoomName, type RoomName } from "../chat/room_name.ts";
+import type { RoomName } from "../chat/room_name.ts";
+import { guestName, parseUserName } from "../chat/user_name.ts";
 import type { Logger } from "../log.ts";
+import { integerParam, roomParam } from "./params.ts";
 
 /** Close codes the server uses; see docs/protocol.md. */
 export const CloseCode = {
@@ -41,10 +43,17 @@ function connectionId(): string {
   return crypto.randomUUID().slice(0, 8);
 }
 
-/** Wires one upgraded socket to the hub for `room`. */
+/** Who connects where, parsed from the upgrade request. */
+interface Admission {
+  readonly room: RoomName;
+  readonly user: string;
+  readonly since: number | undefined;
+}
+
+/** Wires one upgraded socket to the hub. */
 function attach(
   socket: WebSocket,
-  room: RoomName,
+  { room, user, since }: Admission,
   options: ChatSocketOptions,
 ): void {
   const { hub, log, limits } = options;
@@ -60,8 +69,12 @@ function attach(
   let membership: Membership | undefined;
 
   socket.onopen = () => {
-    membership = hub.join(room, member);
-    log.info("socket.open", { connection: id, room });
+    membership = hub.connect(room, user, member, since);
+    log.info("socket.open", { connection: id, room, user, since });
+    membership.ready.catch((error) => {
+      log.error("socket.admit_failed", { connection: id, room, error });
+      socket.close(1011, "Cannot load the room; try again");
+    });
   };
   socket.onmessage = (event: MessageEvent<unknown>) => {
     if (typeof event.data !== "string") {
@@ -82,7 +95,14 @@ function attach(
       sendError(parsed.error);
       return;
     }
-    hub.send(room, parsed.frame.message);
+    hub.send(room, user, parsed.frame.message).catch((error) => {
+      log.error("message.store_failed", { connection: id, room, error });
+      sendError({
+        type: "error",
+        code: "unavailable",
+        error: "The message could not be stored; send it again",
+      });
+    });
   };
   // Deno may report both error and close; leave() is idempotent.
   socket.onerror = (event) => {
@@ -99,16 +119,29 @@ function attach(
   };
 }
 
-/** Builds the WebSocket routes. */
-export function chatSocketRoutes(options: ChatSocketOptions): Hono {
-  const app = new Hono();
-  const upgrade = (c: Context) => {
-    const parsed = parseRoomName(c.req.param("room") ?? "");
+/** Parses room, `name` and `since`, or answers 400 saying which is wrong. */
+function admissionOf(c: Context): Admission {
+  const room = roomParam(c.req.param("room"), "Cannot join room");
+  const rawName = c.req.query("name");
+  let user = guestName();
+  if (rawName !== undefined && rawName.trim() !== "") {
+    const parsed = parseUserName(rawName);
     if (!parsed.ok) {
       throw new HTTPException(400, {
         message: `Cannot join room: ${parsed.error}`,
       });
     }
+    user = parsed.name;
+  }
+  const since = integerParam("since", c.req.query("since"), 0);
+  return { room, user, since };
+}
+
+/** Builds the WebSocket routes. */
+export function chatSocketRoutes(options: ChatSocketOptions): Hono {
+  const app = new Hono();
+  const upgrade = (c: Context) => {
+    const admission = admissionOf(c);
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       return c.json(
         {
@@ -121,7 +154,7 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
     const { socket, response } = Deno.upgradeWebSocket(c.req.raw, {
       idleTimeout: options.idleTimeout ?? 30,
     });
-    attach(socket, parsed.name, options);
+    attach(socket, admission, options);
     return response;
   };
   app.get("/ws/chat/:room", upgrade);

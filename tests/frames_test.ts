@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseBusFrame, parseClientFrame } from "../chat/frames.ts";
+import { parseBusEvent, parseClientFrame } from "../chat/frames.ts";
 import { parseRoomName, type RoomName } from "../chat/room_name.ts";
 
 function room(name: string): RoomName {
@@ -34,6 +34,7 @@ Deno.test("client frames", async (t) => {
       ['{"type":"shout","message":"x"}', "bad_frame"],
       ['{"message":7}', "bad_frame"],
       ["{}", "bad_frame"],
+      ['{"message":"half \\ud800 pair"}', "bad_frame"],
       ['{"message":"   "}', "empty"],
       [JSON.stringify({ message: "x".repeat(2001) }), "too_long"],
     ];
@@ -56,17 +57,34 @@ Deno.test("client frames", async (t) => {
 
 Deno.test("bus frames are validated like any input", () => {
   const lobby = room("lobby");
-  const good = JSON.stringify({
+  const frame = {
     type: "message",
+    id: 7,
     room: "lobby",
+    user: "alice",
     message: "hi",
     ts: "2026-01-01T00:00:00.000Z",
-  });
-  assert.equal(parseBusFrame(good, lobby)?.message, "hi");
-  assert.equal(parseBusFrame(good, room("other")), undefined);
-  assert.equal(parseBusFrame("not json", lobby), undefined);
-  assert.equal(
-    parseBusFrame('{"type":"message","room":"lobby"}', lobby),
-    undefined,
+  };
+  const good = JSON.stringify(frame);
+  assert.deepEqual(parseBusEvent(good, lobby), { kind: "message", frame });
+  assert.deepEqual(
+    parseBusEvent('{"type":"leave","user":"bob"}', lobby),
+    { kind: "presence", frame: { type: "leave", user: "bob" } },
   );
+  const refused = [
+    "not json",
+    JSON.stringify({ ...frame, room: "other" }),
+    JSON.stringify({ ...frame, id: 0 }),
+    JSON.stringify({ ...frame, id: 1.5 }),
+    JSON.stringify({ ...frame, id: "7" }),
+    JSON.stringify({ ...frame, user: 3 }),
+    '{"type":"join"}',
+    '{"type":"history","messages":[]}',
+  ];
+  for (const text of refused) {
+    assert.equal(parseBusEvent(text, lobby), undefined, text);
+  }
+  // Extra fields are dropped, so only known fields reach clients.
+  const extra = parseBusEvent(JSON.stringify({ ...frame, evil: "<x>" }), lobby);
+  assert.deepEqual(extra, { kind: "message", frame });
 });

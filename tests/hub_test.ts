@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { createBroadcastChannelBus } from "../chat/broadcast_channel_bus.ts";
-import { ChatHub, type Member } from "../chat/hub.ts";
+import { ChatHub, type ChatHubOptions, type Member } from "../chat/hub.ts";
 import { parseRoomName, type RoomName } from "../chat/room_name.ts";
+import { openSqliteStore } from "../chat/sqlite_store.ts";
+import type { Store } from "../chat/store.ts";
 import { delay } from "./helpers/server.ts";
 
 function room(name: string): RoomName {
@@ -10,13 +12,30 @@ function room(name: string): RoomName {
   return parsed.name;
 }
 
-function recorder(id: string): Member & { received: string[] } {
-  const received: string[] = [];
-  return { id, received, deliver: (text) => received.push(text) };
+function freshRoom(): RoomName {
+  return room(`hub_${crypto.randomUUID().slice(0, 8)}`);
+}
+
+interface Recorder extends Member {
+  readonly texts: string[];
+  frames(type?: string): Record<string, unknown>[];
+}
+
+function recorder(id: string): Recorder {
+  const texts: string[] = [];
+  return {
+    id,
+    texts,
+    deliver: (text) => texts.push(text),
+    frames: (type) =>
+      texts.map((text) => JSON.parse(text)).filter((f) =>
+        !type || f.type === type
+      ),
+  };
 }
 
 async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 400; i++) {
     if (check()) return;
     await delay(5);
   }
@@ -25,90 +44,223 @@ async function until(check: () => boolean, what: string): Promise<void> {
 
 const fixedClock = () => new Date("2026-11-24T12:00:00.000Z");
 
+/** Hubs over one SQLite file, like the isolates of one `deno serve --parallel`. */
+async function isolates(
+  count: number,
+  options: Partial<ChatHubOptions> = {},
+): Promise<{ hubs: ChatHub[]; stores: Store[] } & AsyncDisposable> {
+  const dir = await Deno.makeTempDir({ prefix: "chat-hub-" });
+  const stores = Array.from(
+    { length: count },
+    () => openSqliteStore({ path: `${dir}/chat.db` }),
+  );
+  const hubs = stores.map((store) =>
+    new ChatHub({
+      bus: createBroadcastChannelBus(),
+      store,
+      now: fixedClock,
+      repairIntervalMs: 3_600_000,
+      ...options,
+    })
+  );
+  return {
+    hubs,
+    stores,
+    async [Symbol.asyncDispose]() {
+      for (const hub of hubs) await hub.close();
+      for (const store of stores) store.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
 Deno.test("hub", async (t) => {
   await t.step(
-    "serialises a message once and delivers the same text to all",
-    () => {
-      const hub = new ChatHub({
-        bus: createBroadcastChannelBus(),
-        now: fixedClock,
-      });
-      const lobby = room(`lobby_${crypto.randomUUID().slice(0, 6)}`);
+    "stores a message, serialises it once and delivers the same text to all",
+    async () => {
+      await using world = await isolates(1);
+      const [hub] = world.hubs;
+      assert.ok(hub);
+      const lobby = freshRoom();
       const a = recorder("a");
       const b = recorder("b");
-      hub.join(lobby, a);
-      hub.join(lobby, b);
-      const frame = hub.send(lobby, "hi");
-      assert.deepEqual(frame, {
-        type: "message",
+      await hub.connect(lobby, "alice", a).ready;
+      await hub.connect(lobby, "bob", b).ready;
+      const stored = await hub.send(lobby, "alice", "hi");
+      assert.deepEqual(stored, {
+        id: 1,
         room: lobby,
+        user: "alice",
         message: "hi",
         ts: "2026-11-24T12:00:00.000Z",
       });
-      assert.deepEqual(a.received, [JSON.stringify(frame)]);
-      assert.equal(a.received[0], b.received[0]);
-      hub.close();
+      const textA = a.texts.find((text) => text.includes('"message","id"'));
+      const textB = b.texts.find((text) => text.includes('"message","id"'));
+      assert.equal(textA, JSON.stringify({ type: "message", ...stored }));
+      assert.equal(textA, textB);
+    },
+  );
+
+  await t.step(
+    "a connection gets history, then presence, then live messages",
+    async () => {
+      await using world = await isolates(1);
+      const [hub] = world.hubs;
+      assert.ok(hub);
+      const lobby = freshRoom();
+      await hub.send(lobby, "early", "before anyone");
+      const member = recorder("m");
+      await hub.connect(lobby, "carol", member).ready;
+      await hub.send(lobby, "carol", "live");
+      assert.deepEqual(member.frames().map((f) => f.type), [
+        "history",
+        "presence",
+        "join",
+        "message",
+      ]);
+      const [history] = member.frames("history");
+      assert.deepEqual(history?.recovered, false);
+      assert.deepEqual(
+        (history?.messages as { message: string }[]).map((m) => m.message),
+        ["before anyone"],
+      );
+      assert.deepEqual(member.frames("presence")[0], {
+        type: "presence",
+        users: [{ name: "carol", connections: 1 }],
+        you: "carol",
+      });
     },
   );
 
   await t.step(
     "two hubs (two isolates) share a room over BroadcastChannel",
     async () => {
-      const first = new ChatHub({ bus: createBroadcastChannelBus() });
-      const second = new ChatHub({ bus: createBroadcastChannelBus() });
-      const lobby = room(`lobby_${crypto.randomUUID().slice(0, 6)}`);
+      await using world = await isolates(2);
+      const [first, second] = world.hubs;
+      assert.ok(first && second);
+      const lobby = freshRoom();
       const here = recorder("here");
       const there = recorder("there");
       const elsewhere = recorder("elsewhere");
-      first.join(lobby, here);
-      second.join(lobby, there);
-      second.join(room(`${lobby}_other`), elsewhere);
-      first.send(lobby, "across");
-      await until(() => there.received.length === 1, "delivery across hubs");
-      assert.equal(here.received.length, 1, "no echo from its own channel");
-      assert.equal(JSON.parse(there.received[0] ?? "").message, "across");
-      assert.equal(elsewhere.received.length, 0);
-      first.close();
-      second.close();
+      await first.connect(lobby, "h", here).ready;
+      await second.connect(lobby, "t", there).ready;
+      await second.connect(room(`${lobby}_other`), "e", elsewhere).ready;
+      await first.send(lobby, "h", "across");
+      await until(
+        () => there.frames("message").length === 1,
+        "delivery across hubs",
+      );
+      assert.equal(
+        here.frames("message").length,
+        1,
+        "no echo from its own channel",
+      );
+      assert.equal(there.frames("message")[0]?.message, "across");
+      assert.equal(elsewhere.frames("message").length, 0);
+    },
+  );
+
+  await t.step(
+    "repairs a gap from the store, in order and exactly once",
+    async () => {
+      await using world = await isolates(2);
+      const [first, second] = world.hubs;
+      const [store] = world.stores;
+      assert.ok(first && second && store);
+      const lobby = freshRoom();
+      const member = recorder("m");
+      await second.connect(lobby, "m", member).ready;
+      // Two messages whose bus posts were lost: only the store has them.
+      for (const text of ["lost 1", "lost 2"]) {
+        await store.messages.append(lobby, {
+          user: "x",
+          message: text,
+          ts: "t",
+        });
+      }
+      await first.send(lobby, "x", "arrives 3");
+      await until(
+        () => member.frames("message").length === 3,
+        "the repaired gap",
+      );
+      await delay(20);
+      assert.deepEqual(
+        member.frames("message").map((f) => [f.id, f.message]),
+        [[1, "lost 1"], [2, "lost 2"], [3, "arrives 3"]],
+      );
+    },
+  );
+
+  await t.step(
+    "the periodic check delivers what the store has beyond the last id",
+    async () => {
+      await using world = await isolates(1);
+      const [hub] = world.hubs;
+      const [store] = world.stores;
+      assert.ok(hub && store);
+      const lobby = freshRoom();
+      const member = recorder("m");
+      await hub.connect(lobby, "m", member).ready;
+      await store.messages.append(lobby, {
+        user: "x",
+        message: "silent",
+        ts: "t",
+      });
+      assert.equal(member.frames("message").length, 0);
+      await hub.repair();
+      assert.deepEqual(member.frames("message").map((f) => f.message), [
+        "silent",
+      ]);
+      await hub.repair();
+      assert.equal(member.frames("message").length, 1, "not twice");
     },
   );
 
   await t.step("drops malformed data arriving from the channel", async () => {
-    const hub = new ChatHub({ bus: createBroadcastChannelBus() });
-    const lobby = room(`lobby_${crypto.randomUUID().slice(0, 6)}`);
+    await using world = await isolates(1);
+    const [hub] = world.hubs;
+    assert.ok(hub);
+    const lobby = freshRoom();
     const member = recorder("m");
-    hub.join(lobby, member);
+    await hub.connect(lobby, "m", member).ready;
+    const before = member.texts.length;
     const intruder = new BroadcastChannel(`chat-room:${lobby}`);
     intruder.postMessage("not json");
     intruder.postMessage({ type: "message" });
     intruder.postMessage(
-      JSON.stringify({ type: "message", room: "other", message: "x", ts: "t" }),
+      JSON.stringify({
+        type: "message",
+        id: 1,
+        room: "other",
+        user: "u",
+        message: "x",
+        ts: "t",
+      }),
     );
-    intruder.postMessage(
-      JSON.stringify({ type: "message", room: lobby, message: "ok", ts: "t" }),
-    );
-    await until(() => member.received.length === 1, "the valid frame");
+    intruder.postMessage(JSON.stringify({ type: "join", user: "zed" }));
+    await until(() => member.texts.length === before + 1, "the valid frame");
     await delay(20);
-    assert.equal(member.received.length, 1);
-    assert.equal(JSON.parse(member.received[0] ?? "").message, "ok");
+    assert.deepEqual(member.frames().at(-1), { type: "join", user: "zed" });
+    assert.equal(member.texts.length, before + 1);
     intruder.close();
-    hub.close();
   });
 
   await t.step(
     "a room closes with its last member, and leave is idempotent",
-    () => {
-      const hub = new ChatHub({ bus: createBroadcastChannelBus() });
-      const lobby = room(`lobby_${crypto.randomUUID().slice(0, 6)}`);
-      const one = hub.join(lobby, recorder("1"));
-      const two = hub.join(lobby, recorder("2"));
+    async () => {
+      await using world = await isolates(1);
+      const [hub] = world.hubs;
+      assert.ok(hub);
+      const lobby = freshRoom();
+      const one = hub.connect(lobby, "a", recorder("1"));
+      const two = hub.connect(lobby, "b", recorder("2"));
+      await Promise.all([one.ready, two.ready]);
       assert.deepEqual(hub.stats(), { rooms: 1, members: 2 });
       one.leave();
       one.leave();
       assert.deepEqual(hub.stats(), { rooms: 1, members: 1 });
       two.leave();
       assert.deepEqual(hub.stats(), { rooms: 0, members: 0 });
-      hub.close();
     },
   );
 });

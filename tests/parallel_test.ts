@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { startServerProcess } from "./helpers/process.ts";
-import { TestClient, uniqueRoom } from "./helpers/server.ts";
+import { type Frame, TestClient, uniqueRoom } from "./helpers/server.ts";
 
 const PERMISSIONS = [
   "--allow-net",
@@ -9,50 +9,97 @@ const PERMISSIONS = [
   "--allow-write",
 ];
 
+/** Joins `count` clients one by one (each a new TCP connection). */
+async function joinMany(url: string, count: number): Promise<TestClient[]> {
+  const clients: TestClient[] = [];
+  for (let i = 0; i < count; i++) clients.push(await TestClient.join(url));
+  return clients;
+}
+
+function ids(frames: Frame[]): number[] {
+  return frames.map((frame) => Number(frame.id));
+}
+
 Deno.test("deno serve --parallel with 2 isolates", async (t) => {
-  await using server = await startServerProcess({
-    args: ["serve", "--parallel", ...PERMISSIONS, "main.ts"],
-    env: { DENO_JOBS: "2", LOG_LEVEL: "warn" },
-  });
+  const dir = await Deno.makeTempDir({ prefix: "chat-parallel-" });
+  try {
+    await using server = await startServerProcess({
+      args: ["serve", "--parallel", ...PERMISSIONS, "main.ts"],
+      env: { DENO_JOBS: "2", LOG_LEVEL: "warn", CHAT_DB: `${dir}/chat.db` },
+    });
 
-  await t.step("listens on PORT and HOST with 2 threads", () => {
-    const port = new URL(server.origin).port;
-    assert.match(
-      server.output(),
-      new RegExp(`Listening on http://127\\.0\\.0\\.1:${port}/ with 2 threads`),
-    );
-  });
+    await t.step("listens on PORT and HOST with 2 threads", () => {
+      const port = new URL(server.origin).port;
+      assert.match(
+        server.output(),
+        new RegExp(
+          `Listening on http://127\\.0\\.0\\.1:${port}/ with 2 threads`,
+        ),
+      );
+    });
 
-  await t.step(
-    "20 clients in one room receive every message of one sender",
-    async () => {
-      const room = uniqueRoom("parallel");
-      const clients: TestClient[] = [];
-      try {
+    await t.step(
+      "20 clients in one room receive every message of one sender",
+      async () => {
         // Separate connections spread over both isolates (SO_REUSEPORT hashes
         // each connection's source port); 20 land on one isolate with
         // probability 2^-19.
-        for (let i = 0; i < 20; i++) {
-          clients.push(
-            await TestClient.connect(server.wsUrl(`/ws/chat/${room}/`)),
-          );
+        const clients = await joinMany(
+          server.wsUrl(`/ws/chat/${uniqueRoom()}/`),
+          20,
+        );
+        try {
+          const sent = Array.from({ length: 10 }, (_, i) => `message ${i}`);
+          for (const message of sent) clients[0]?.send({ message });
+          for (const [index, client] of clients.entries()) {
+            await client.waitForType("message", sent.length, 10_000);
+            assert.deepEqual(client.messageTexts(), sent, `client ${index}`);
+          }
+        } finally {
+          await Promise.all(clients.map((client) => client.close()));
         }
-        const sender = clients[0];
-        assert.ok(sender);
-        const sent = Array.from({ length: 10 }, (_, i) => `message ${i}`);
-        for (const message of sent) sender.send({ message });
-        for (const [index, client] of clients.entries()) {
-          const frames = await client.waitForFrames(sent.length, 10_000);
-          const texts = frames.map((f) =>
-            typeof f === "object" && f !== null && "message" in f
-              ? f.message
-              : f
-          );
-          assert.deepEqual(texts, sent, `client ${index}`);
+      },
+    );
+
+    await t.step(
+      "a burst of 4 senders × 2000 reaches 50 clients exactly once, in id order",
+      async () => {
+        const senders = 4;
+        const perSender = 2000;
+        const total = senders * perSender;
+        const clients = await joinMany(
+          server.wsUrl(`/ws/chat/${uniqueRoom("burst")}/`),
+          50,
+        );
+        try {
+          for (let s = 0; s < senders; s++) {
+            const sender = clients[s * 12];
+            for (let i = 0; i < perSender; i++) {
+              sender?.send({ message: `s${s} m${i}` });
+            }
+          }
+          const expectedIds = Array.from({ length: total }, (_, i) => i + 1);
+          for (const [index, client] of clients.entries()) {
+            const frames = await client.waitForType("message", total, 60_000);
+            assert.deepEqual(ids(frames), expectedIds, `client ${index} ids`);
+            const texts = new Set(client.messageTexts());
+            assert.equal(texts.size, total, `client ${index} distinct texts`);
+          }
+          // Settle, then make sure nothing arrived twice afterwards.
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          for (const [index, client] of clients.entries()) {
+            assert.equal(
+              client.ofType("message").length,
+              total,
+              `client ${index} total`,
+            );
+          }
+        } finally {
+          await Promise.all(clients.map((client) => client.close()));
         }
-      } finally {
-        await Promise.all(clients.map((client) => client.close()));
-      }
-    },
-  );
+      },
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -9,9 +9,10 @@ import { type ChatServer, createChatServer } from "../../app.ts";
 import { type Config, loadConfig } from "../../config.ts";
 import { silentLogger } from "../../log.ts";
 
-/** The config of a test server: defaults plus the given environment. */
+/** The config of a test server: defaults (in-memory store) plus `env`. */
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig([], (name) => env[name]);
+  const merged: Record<string, string> = { CHAT_DB: ":memory:", ...env };
+  return loadConfig([], (name) => merged[name]);
 }
 
 /** A running server; dispose it to close it. */
@@ -43,9 +44,17 @@ export async function startServer(
     async [Symbol.asyncDispose]() {
       controller.abort();
       await server.finished;
-      chat.close();
+      await chat.close();
     },
   };
+}
+
+/** A parsed server frame. */
+export type Frame = Record<string, unknown> & { type: string };
+
+function isFrame(value: unknown): value is Frame {
+  return typeof value === "object" && value !== null && "type" in value &&
+    typeof value.type === "string";
 }
 
 /** A WebSocket client that records every frame it receives. */
@@ -89,6 +98,55 @@ export class TestClient implements AsyncDisposable {
     return client;
   }
 
+  /**
+   * Opens a socket and waits for its presence frame, after which the
+   * server delivers live messages to it.
+   */
+  static async join(url: string): Promise<TestClient> {
+    const client = await TestClient.connect(url);
+    await client.waitForType("presence", 1);
+    return client;
+  }
+
+  /** Frames of one `type`, in arrival order. */
+  ofType(type: string): Frame[] {
+    return this.frames.filter(isFrame).filter((frame) => frame.type === type);
+  }
+
+  /** Waits until `count` frames of `type` have arrived; returns them. */
+  async waitForType(
+    type: string,
+    count: number,
+    timeoutMs = 5000,
+  ): Promise<Frame[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.ofType(type).length < count) {
+      const left = deadline - Date.now();
+      if (left <= 0 || this.socket.readyState === WebSocket.CLOSED) {
+        throw new Error(
+          `Expected ${count} ${type} frames, got ${this.ofType(type).length}: ${
+            JSON.stringify(this.frames).slice(0, 500)
+          }`,
+        );
+      }
+      await this.#wake(left);
+    }
+    return this.ofType(type);
+  }
+
+  /** Texts of the live message frames received so far. */
+  messageTexts(): string[] {
+    return this.ofType("message").map((frame) => String(frame.message));
+  }
+
+  async #wake(timeoutMs: number): Promise<void> {
+    const woken = Promise.withResolvers<void>();
+    this.#waiters.push(woken.resolve);
+    const timer = setTimeout(woken.resolve, timeoutMs);
+    await woken.promise;
+    clearTimeout(timer);
+  }
+
   /** Sends a value as JSON, or a string as it is. */
   send(value: unknown): void {
     this.socket.send(typeof value === "string" ? value : JSON.stringify(value));
@@ -106,11 +164,7 @@ export class TestClient implements AsyncDisposable {
           }`,
         );
       }
-      const woken = Promise.withResolvers<void>();
-      this.#waiters.push(woken.resolve);
-      const timer = setTimeout(woken.resolve, left);
-      await woken.promise;
-      clearTimeout(timer);
+      await this.#wake(left);
     }
     return this.frames;
   }

@@ -1,0 +1,372 @@
+/**
+ * The embedded {@linkcode Store}: one SQLite file through Deno's built-in
+ * `node:sqlite`, in WAL mode so that every isolate of `deno serve --parallel`
+ * (each with its own connection) can share it. Room ids are handed out in
+ * write transactions, so writers on the same file never collide.
+ *
+ * @module
+ */
+
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { parseRoomName, type RoomName } from "./room_name.ts";
+import {
+  type ChatMessage,
+  type Departure,
+  type MessageStore,
+  type NewMessage,
+  type OnlineRoom,
+  type PresenceStore,
+  type PresentUser,
+  type RoomBounds,
+  type Store,
+  StoreError,
+} from "./store.ts";
+
+/** Options for {@linkcode openSqliteStore}. */
+export interface SqliteStoreOptions {
+  /** File path, or `:memory:`. Missing folders are created. */
+  readonly path: string;
+  /** Messages kept per room; older ones are pruned. @default 10000 */
+  readonly historyMax?: number;
+  /** Presence entries not refreshed for this long are stale. @default 15000 */
+  readonly presenceTtlMs?: number;
+  /** Clock for presence. @default Date.now */
+  readonly now?: () => number;
+}
+
+/**
+ * The schema, one step per version; `PRAGMA user_version` records how many
+ * have run. Append new steps; never edit a released one.
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE rooms (
+     name TEXT PRIMARY KEY,
+     last_id INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE messages (
+     room TEXT NOT NULL,
+     id INTEGER NOT NULL,
+     user TEXT NOT NULL,
+     message BLOB NOT NULL,
+     ts TEXT NOT NULL,
+     PRIMARY KEY (room, id)
+   ) WITHOUT ROWID;
+   CREATE TABLE presence (
+     room TEXT NOT NULL,
+     user TEXT NOT NULL,
+     node TEXT NOT NULL,
+     connections INTEGER NOT NULL,
+     seen_at INTEGER NOT NULL,
+     PRIMARY KEY (room, user, node)
+   ) WITHOUT ROWID;
+   CREATE INDEX presence_by_node ON presence (node);`,
+];
+
+/** The schema version this code writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+type Row = Record<string, unknown>;
+
+function intField(row: Row, key: string): number {
+  const value = row[key];
+  if (typeof value === "number" && Number.isSafeInteger(value)) return value;
+  throw new StoreError(`Column ${key} holds ${typeof value}, not an integer`);
+}
+
+function textField(row: Row, key: string): string {
+  const value = row[key];
+  if (typeof value === "string") return value;
+  throw new StoreError(`Column ${key} holds ${typeof value}, not text`);
+}
+
+// Message bodies are stored as UTF-8 bytes: node:sqlite binds strings as C
+// strings and would cut a message at its first NUL character.
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+function utf8Field(row: Row, key: string): string {
+  const value = row[key];
+  if (value instanceof Uint8Array) return decoder.decode(value);
+  throw new StoreError(`Column ${key} holds ${typeof value}, not UTF-8 bytes`);
+}
+
+function roomField(row: Row, key: string): RoomName {
+  const parsed = parseRoomName(textField(row, key));
+  if (parsed.ok) return parsed.name;
+  throw new StoreError(`Column ${key} holds an invalid room: ${parsed.error}`);
+}
+
+function toMessage(row: Row): ChatMessage {
+  return {
+    id: intField(row, "id"),
+    room: roomField(row, "room"),
+    user: textField(row, "user"),
+    message: utf8Field(row, "message"),
+    ts: textField(row, "ts"),
+  };
+}
+
+/** Blocks the thread for `ms`; only used while opening the database. */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function isBusy(error: unknown): boolean {
+  return error instanceof Error &&
+    /database is locked|SQLITE_BUSY/i.test(error.message);
+}
+
+/**
+ * Runs `work`, retrying for up to `budgetMs` while the database is locked.
+ * Switching a new file to WAL needs an exclusive lock and does not wait on
+ * `busy_timeout`, so isolates starting together would otherwise fail.
+ */
+function retryWhileBusy<T>(work: () => T, budgetMs = 5000): T {
+  const deadline = Date.now() + budgetMs;
+  for (let wait = 5;; wait = Math.min(wait * 2, 200)) {
+    try {
+      return work();
+    } catch (error) {
+      if (!isBusy(error) || Date.now() + wait > deadline) throw error;
+      sleepSync(wait);
+    }
+  }
+}
+
+/** Opens (creating and migrating as needed) a SQLite store. */
+export function openSqliteStore(options: SqliteStoreOptions): Store {
+  const historyMax = options.historyMax ?? 10_000;
+  const ttl = options.presenceTtlMs ?? 15_000;
+  const now = options.now ?? Date.now;
+  if (options.path !== ":memory:") {
+    mkdirSync(dirname(options.path), { recursive: true });
+  }
+  const db = new DatabaseSync(options.path);
+  db.exec("PRAGMA busy_timeout = 5000");
+  retryWhileBusy(() => db.exec("PRAGMA journal_mode = WAL"));
+  db.exec("PRAGMA synchronous = NORMAL");
+
+  function transaction<T>(work: () => T): T {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = work();
+      db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  // Migrate inside a write transaction, so two isolates starting together
+  // cannot both run a step.
+  retryWhileBusy(() =>
+    transaction(() => {
+      const version = intField(
+        db.prepare("PRAGMA user_version").get() ?? {},
+        "user_version",
+      );
+      if (version > MIGRATIONS.length) {
+        throw new StoreError(
+          `${options.path} has schema version ${version}, newer than this server's ${MIGRATIONS.length}`,
+        );
+      }
+      for (const [index, step] of MIGRATIONS.entries()) {
+        if (index < version) continue;
+        db.exec(step);
+        db.exec(`PRAGMA user_version = ${index + 1}`);
+      }
+    })
+  );
+
+  const nextId = db.prepare(
+    `INSERT INTO rooms (name, last_id) VALUES (?, 1)
+     ON CONFLICT (name) DO UPDATE SET last_id = last_id + 1
+     RETURNING last_id`,
+  );
+  const insertMessage = db.prepare(
+    "INSERT INTO messages (room, id, user, message, ts) VALUES (?, ?, ?, ?, ?)",
+  );
+  const pruneMessages = db.prepare(
+    "DELETE FROM messages WHERE room = ? AND id <= ?",
+  );
+  const selectLatest = db.prepare(
+    `SELECT * FROM (SELECT room, id, user, message, ts FROM messages
+       WHERE room = ? ORDER BY id DESC LIMIT ?) ORDER BY id`,
+  );
+  const selectAfter = db.prepare(
+    `SELECT room, id, user, message, ts FROM messages
+     WHERE room = ? AND id > ? ORDER BY id LIMIT ?`,
+  );
+  const selectBefore = db.prepare(
+    `SELECT * FROM (SELECT room, id, user, message, ts FROM messages
+       WHERE room = ? AND id < ? ORDER BY id DESC LIMIT ?) ORDER BY id`,
+  );
+  const selectFirst = db.prepare(
+    "SELECT MIN(id) AS first FROM messages WHERE room = ?",
+  );
+  const selectLast = db.prepare("SELECT last_id FROM rooms WHERE name = ?");
+
+  const messages: MessageStore = {
+    append(room: RoomName, message: NewMessage) {
+      return Promise.resolve(transaction(() => {
+        const id = intField(nextId.get(room) ?? {}, "last_id");
+        insertMessage.run(
+          room,
+          id,
+          message.user,
+          encoder.encode(message.message),
+          message.ts,
+        );
+        if (id > historyMax) pruneMessages.run(room, id - historyMax);
+        return { id, room, ...message };
+      }));
+    },
+    latest(room, limit) {
+      return Promise.resolve(selectLatest.all(room, limit).map(toMessage));
+    },
+    after(room, afterId, limit) {
+      return Promise.resolve(
+        selectAfter.all(room, afterId, limit).map(toMessage),
+      );
+    },
+    before(room, beforeId, limit) {
+      return Promise.resolve(
+        selectBefore.all(room, beforeId, limit).map(toMessage),
+      );
+    },
+    bounds(room): Promise<RoomBounds> {
+      const firstRow = selectFirst.get(room) ?? {};
+      const lastRow = selectLast.get(room);
+      return Promise.resolve({
+        first: firstRow.first === null ? 0 : intField(firstRow, "first"),
+        last: lastRow ? intField(lastRow, "last_id") : 0,
+      });
+    },
+  };
+
+  const onlineCount = db.prepare(
+    `SELECT COALESCE(SUM(connections), 0) AS n FROM presence
+     WHERE room = ? AND user = ? AND seen_at > ?`,
+  );
+  const addConnection = db.prepare(
+    `INSERT INTO presence (room, user, node, connections, seen_at)
+     VALUES (?, ?, ?, 1, ?)
+     ON CONFLICT (room, user, node) DO UPDATE
+     SET connections = connections + 1, seen_at = excluded.seen_at`,
+  );
+  const removeConnection = db.prepare(
+    `UPDATE presence SET connections = connections - 1
+     WHERE room = ? AND user = ? AND node = ?`,
+  );
+  const dropEmpty = db.prepare(
+    "DELETE FROM presence WHERE room = ? AND user = ? AND node = ? AND connections <= 0",
+  );
+  const listUsers = db.prepare(
+    `SELECT user, SUM(connections) AS connections FROM presence
+     WHERE room = ? AND seen_at > ? GROUP BY user ORDER BY user`,
+  );
+  const listRooms = db.prepare(
+    `SELECT room, COUNT(DISTINCT user) AS online FROM presence
+     WHERE seen_at > ? AND connections > 0 GROUP BY room ORDER BY room`,
+  );
+  const putEntry = db.prepare(
+    `INSERT INTO presence (room, user, node, connections, seen_at)
+     VALUES (?, ?, ?, ?, ?)`,
+  );
+  const staleEntries = db.prepare(
+    "SELECT DISTINCT room, user FROM presence WHERE seen_at <= ?",
+  );
+  const deleteStale = db.prepare("DELETE FROM presence WHERE seen_at <= ?");
+  const nodeEntries = db.prepare(
+    "SELECT DISTINCT room, user FROM presence WHERE node = ?",
+  );
+  const deleteNode = db.prepare("DELETE FROM presence WHERE node = ?");
+
+  const isOnline = (room: string, user: string) =>
+    intField(onlineCount.get(room, user, now() - ttl) ?? {}, "n") > 0;
+
+  /** After entries were deleted: who of `candidates` is gone for good. */
+  const departed = (candidates: Row[]): Departure[] =>
+    candidates
+      .map((row) => ({
+        room: roomField(row, "room"),
+        user: textField(row, "user"),
+      }))
+      .filter(({ room, user }) => !isOnline(room, user));
+
+  const presence: PresenceStore = {
+    join(room, user, node) {
+      return Promise.resolve(transaction(() => {
+        const first = !isOnline(room, user);
+        addConnection.run(room, user, node, now());
+        return { first };
+      }));
+    },
+    leave(room, user, node) {
+      return Promise.resolve(transaction(() => {
+        removeConnection.run(room, user, node);
+        dropEmpty.run(room, user, node);
+        return { last: !isOnline(room, user) };
+      }));
+    },
+    list(room): Promise<PresentUser[]> {
+      return Promise.resolve(
+        listUsers.all(room, now() - ttl).map((row) => ({
+          name: textField(row, "user"),
+          connections: intField(row, "connections"),
+        })),
+      );
+    },
+    rooms(): Promise<OnlineRoom[]> {
+      return Promise.resolve(
+        listRooms.all(now() - ttl).map((row) => ({
+          name: roomField(row, "room"),
+          online: intField(row, "online"),
+        })),
+      );
+    },
+    heartbeat(node, entries) {
+      return Promise.resolve(transaction(() => {
+        const seenAt = now();
+        deleteNode.run(node);
+        for (const entry of entries) {
+          putEntry.run(entry.room, entry.user, node, entry.connections, seenAt);
+        }
+      }));
+    },
+    sweep() {
+      return Promise.resolve(transaction(() => {
+        const cutoff = now() - ttl;
+        const candidates = staleEntries.all(cutoff);
+        deleteStale.run(cutoff);
+        return departed(candidates);
+      }));
+    },
+    removeNode(node) {
+      return Promise.resolve(transaction(() => {
+        const candidates = nodeEntries.all(node);
+        deleteNode.run(node);
+        return departed(candidates);
+      }));
+    },
+  };
+
+  let open = true;
+  return {
+    messages,
+    presence,
+    ping() {
+      return Promise.resolve().then(() => {
+        db.prepare("SELECT 1").get();
+      });
+    },
+    close() {
+      if (!open) return;
+      open = false;
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * Storage as the chat core sees it: the message log of each room (ids,
+ * history, retention) and the presence table shared by every isolate and
+ * process. The SQLite adapter implements it; a Redis one can sit beside it.
+ *
+ * @module
+ */
+
+import type { RoomName } from "./room_name.ts";
+
+/** A stored chat message. `id` is strictly increasing within its room. */
+export interface ChatMessage {
+  readonly id: number;
+  readonly room: RoomName;
+  readonly user: string;
+  readonly message: string;
+  /** When the server accepted it, ISO-8601 in UTC. */
+  readonly ts: string;
+}
+
+/** A message before the store has given it an id. */
+export interface NewMessage {
+  readonly user: string;
+  readonly message: string;
+  readonly ts: string;
+}
+
+/** The ids a room has handed out and still keeps. */
+export interface RoomBounds {
+  /** The oldest id still retained, or 0 when nothing is. */
+  readonly first: number;
+  /** The last id handed out, or 0 when none was. */
+  readonly last: number;
+}
+
+/** The message log of every room. */
+export interface MessageStore {
+  /**
+   * Stores a message and gives it the room's next id, atomically across
+   * every connection to the same store; prunes past the retention limit.
+   */
+  append(room: RoomName, message: NewMessage): Promise<ChatMessage>;
+  /** The newest `limit` messages, oldest first. */
+  latest(room: RoomName, limit: number): Promise<ChatMessage[]>;
+  /** Up to `limit` messages with an id above `afterId`, oldest first. */
+  after(room: RoomName, afterId: number, limit: number): Promise<ChatMessage[]>;
+  /** Up to `limit` messages with an id below `beforeId`, oldest first. */
+  before(
+    room: RoomName,
+    beforeId: number,
+    limit: number,
+  ): Promise<ChatMessage[]>;
+  /** The first retained and the last assigned id of `room`. */
+  bounds(room: RoomName): Promise<RoomBounds>;
+}
+
+/** One user's place in a room's presence list. */
+export interface PresentUser {
+  readonly name: string;
+  /** Open connections under this name, over all isolates and processes. */
+  readonly connections: number;
+}
+
+/** One node's count of connections under one name in one room. */
+export interface PresenceEntry {
+  readonly room: RoomName;
+  readonly user: string;
+  readonly connections: number;
+}
+
+/** A room with people in it. */
+export interface OnlineRoom {
+  readonly name: RoomName;
+  /** Distinct user names online. */
+  readonly online: number;
+}
+
+/** A user whose last connection went away with a stale or stopped node. */
+export interface Departure {
+  readonly room: RoomName;
+  readonly user: string;
+}
+
+/**
+ * Who is connected where. Each isolate is a node with a random id; it counts
+ * its own connections and refreshes them with heartbeats, so a node that
+ * stops without saying so drops out once its entries go stale.
+ */
+export interface PresenceStore {
+  /** Counts a new connection; `first` when the name was not online before. */
+  join(room: RoomName, user: string, node: string): Promise<{ first: boolean }>;
+  /** Uncounts a connection; `last` when the name is no longer online. */
+  leave(room: RoomName, user: string, node: string): Promise<{ last: boolean }>;
+  /** Users online in `room`, by name. */
+  list(room: RoomName): Promise<PresentUser[]>;
+  /** Rooms with someone online, by name. */
+  rooms(): Promise<OnlineRoom[]>;
+  /**
+   * Replaces the entries of `node` with its own count of connections and
+   * marks them fresh, so a node that was swept while stalled reappears.
+   */
+  heartbeat(node: string, entries: readonly PresenceEntry[]): Promise<void>;
+  /** Drops stale entries; returns the users who are now gone. */
+  sweep(): Promise<Departure[]>;
+  /** Drops every entry of `node` (its shutdown); returns who is now gone. */
+  removeNode(node: string): Promise<Departure[]>;
+}
+
+/** A whole storage backend. */
+export interface Store {
+  readonly messages: MessageStore;
+  readonly presence: PresenceStore;
+  /** Resolves when the store answers a trivial query; rejects otherwise. */
+  ping(): Promise<void>;
+  /** Closes the connection. Idempotent. */
+  close(): void;
+}
+
+/** The store failed or returned data it should not hold. */
+export class StoreError extends Error {
+  override name = "StoreError";
+}

@@ -1,0 +1,341 @@
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { parseRoomName, type RoomName } from "../chat/room_name.ts";
+import { openSqliteStore, SCHEMA_VERSION } from "../chat/sqlite_store.ts";
+import { type Store, StoreError } from "../chat/store.ts";
+
+function room(name: string): RoomName {
+  const parsed = parseRoomName(name);
+  if (!parsed.ok) throw new Error(parsed.error);
+  return parsed.name;
+}
+
+const lobby = room("lobby");
+const other = room("잡담");
+
+async function fill(store: Store, target: RoomName, count: number) {
+  for (let i = 1; i <= count; i++) {
+    await store.messages.append(target, {
+      user: "u",
+      message: `m${i}`,
+      ts: "t",
+    });
+  }
+}
+
+async function withDir(
+  work: (dir: string) => void | Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "chat-store-" });
+  try {
+    await work(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("sqlite store: messages", async (t) => {
+  await t.step("ids start at 1 and increase strictly, per room", async () => {
+    const store = openSqliteStore({ path: ":memory:" });
+    const a1 = await store.messages.append(lobby, {
+      user: "a",
+      message: "x",
+      ts: "t1",
+    });
+    const b1 = await store.messages.append(other, {
+      user: "b",
+      message: "y",
+      ts: "t2",
+    });
+    const a2 = await store.messages.append(lobby, {
+      user: "a",
+      message: "z",
+      ts: "t3",
+    });
+    assert.deepEqual([a1.id, b1.id, a2.id], [1, 1, 2]);
+    assert.deepEqual(a2, {
+      id: 2,
+      room: lobby,
+      user: "a",
+      message: "z",
+      ts: "t3",
+    });
+    assert.deepEqual(await store.messages.bounds(lobby), { first: 1, last: 2 });
+    assert.deepEqual(await store.messages.bounds(room("empty")), {
+      first: 0,
+      last: 0,
+    });
+    store.close();
+  });
+
+  await t.step("keeps text exactly as sent", async () => {
+    const store = openSqliteStore({ path: ":memory:" });
+    const text = "안녕 👋 <script>x</script> مرحبا \u0000 end";
+    await store.messages.append(lobby, { user: "ü", message: text, ts: "t" });
+    assert.equal((await store.messages.latest(lobby, 1))[0]?.message, text);
+    store.close();
+  });
+
+  await t.step(
+    "retention keeps the newest historyMax and ids keep counting",
+    async () => {
+      const store = openSqliteStore({ path: ":memory:", historyMax: 5 });
+      await fill(store, lobby, 12);
+      const kept = await store.messages.latest(lobby, 100);
+      assert.deepEqual(kept.map((m) => m.id), [8, 9, 10, 11, 12]);
+      assert.deepEqual(await store.messages.bounds(lobby), {
+        first: 8,
+        last: 12,
+      });
+      const next = await store.messages.append(lobby, {
+        user: "u",
+        message: "n",
+        ts: "t",
+      });
+      assert.equal(next.id, 13);
+      store.close();
+    },
+  );
+
+  await t.step(
+    "latest, after and before return oldest first within limits",
+    async () => {
+      const store = openSqliteStore({ path: ":memory:" });
+      await fill(store, lobby, 10);
+      const idsOf = (list: { id: number }[]) => list.map((m) => m.id);
+      assert.deepEqual(idsOf(await store.messages.latest(lobby, 3)), [
+        8,
+        9,
+        10,
+      ]);
+      assert.deepEqual(idsOf(await store.messages.after(lobby, 4, 3)), [
+        5,
+        6,
+        7,
+      ]);
+      assert.deepEqual(idsOf(await store.messages.after(lobby, 8, 50)), [
+        9,
+        10,
+      ]);
+      assert.deepEqual(idsOf(await store.messages.after(lobby, 10, 50)), []);
+      assert.deepEqual(idsOf(await store.messages.before(lobby, 5, 3)), [
+        2,
+        3,
+        4,
+      ]);
+      assert.deepEqual(idsOf(await store.messages.before(lobby, 3, 50)), [
+        1,
+        2,
+      ]);
+      assert.deepEqual(idsOf(await store.messages.before(lobby, 1, 50)), []);
+      store.close();
+    },
+  );
+
+  await t.step("messages survive closing and reopening the file", async () => {
+    await withDir(async (dir) => {
+      const path = `${dir}/nested/chat.db`;
+      const first = openSqliteStore({ path });
+      await fill(first, lobby, 3);
+      first.close();
+      const second = openSqliteStore({ path });
+      assert.deepEqual(
+        (await second.messages.latest(lobby, 10)).map((m) => m.message),
+        ["m1", "m2", "m3"],
+      );
+      assert.equal(
+        (await second.messages.append(lobby, {
+          user: "u",
+          message: "m4",
+          ts: "t",
+        })).id,
+        4,
+      );
+      second.close();
+    });
+  });
+
+  await t.step("two writers on one file never collide", async () => {
+    await withDir(async (dir) => {
+      const path = `${dir}/chat.db`;
+      const one = openSqliteStore({ path });
+      const two = openSqliteStore({ path });
+      const ids: number[] = [];
+      for (let i = 0; i < 50; i++) {
+        const writer = i % 3 === 0 ? one : two;
+        ids.push(
+          (await writer.messages.append(lobby, {
+            user: "u",
+            message: `${i}`,
+            ts: "t",
+          })).id,
+        );
+      }
+      assert.deepEqual(ids, Array.from({ length: 50 }, (_, i) => i + 1));
+      one.close();
+      two.close();
+    });
+  });
+
+  await t.step(
+    "four isolates opening a fresh file at once all write, with unique ids",
+    async () => {
+      await withDir(async (dir) => {
+        const path = `${dir}/fresh.db`;
+        const results = await Promise.all(Array.from({ length: 4 }, () => {
+          const worker = new Worker(
+            new URL("./helpers/store_worker.ts", import.meta.url),
+            { type: "module" },
+          );
+          const done = Promise.withResolvers<unknown>();
+          worker.onmessage = (event: MessageEvent<unknown>) =>
+            done.resolve(event.data);
+          worker.onerror = (event) => done.reject(event.message);
+          worker.postMessage({ path, room: "lobby", count: 50 });
+          return done.promise.finally(() => worker.terminate());
+        }));
+        const ids = results.flatMap((result) => {
+          assert.ok(
+            typeof result === "object" && result !== null && "ids" in result,
+            JSON.stringify(result),
+          );
+          assert.ok(Array.isArray(result.ids));
+          return result.ids;
+        });
+        assert.equal(ids.length, 200);
+        assert.deepEqual(
+          [...ids].sort((a, b) => a - b),
+          Array.from({ length: 200 }, (_, i) => i + 1),
+        );
+      });
+    },
+  );
+});
+
+Deno.test("sqlite store: schema migrations", async (t) => {
+  await t.step(
+    "records the schema version and reopens without re-running",
+    async () => {
+      await withDir((dir) => {
+        const path = `${dir}/chat.db`;
+        openSqliteStore({ path }).close();
+        openSqliteStore({ path }).close();
+        const db = new DatabaseSync(path);
+        assert.deepEqual({ ...db.prepare("PRAGMA user_version").get() }, {
+          user_version: SCHEMA_VERSION,
+        });
+        db.close();
+      });
+    },
+  );
+
+  await t.step("refuses a file written by a newer server", async () => {
+    await withDir((dir) => {
+      const path = `${dir}/chat.db`;
+      const db = new DatabaseSync(path);
+      db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
+      db.close();
+      assert.throws(
+        () => openSqliteStore({ path }),
+        (error: unknown) =>
+          error instanceof StoreError &&
+          /newer than this server/.test(error.message),
+      );
+    });
+  });
+});
+
+Deno.test("sqlite store: presence", async (t) => {
+  let clock = 1_000_000;
+  const store = openSqliteStore({
+    path: ":memory:",
+    presenceTtlMs: 1000,
+    now: () => clock,
+  });
+  const presence = store.presence;
+
+  await t.step("first and last connection of a name, over nodes", async () => {
+    assert.deepEqual(await presence.join(lobby, "alice", "n1"), {
+      first: true,
+    });
+    assert.deepEqual(await presence.join(lobby, "alice", "n2"), {
+      first: false,
+    });
+    assert.deepEqual(await presence.join(lobby, "bob", "n1"), { first: true });
+    assert.deepEqual(await presence.list(lobby), [
+      { name: "alice", connections: 2 },
+      { name: "bob", connections: 1 },
+    ]);
+    assert.deepEqual(await presence.rooms(), [{ name: lobby, online: 2 }]);
+    assert.deepEqual(await presence.leave(lobby, "alice", "n1"), {
+      last: false,
+    });
+    assert.deepEqual(await presence.leave(lobby, "alice", "n2"), {
+      last: true,
+    });
+    assert.deepEqual(await presence.list(lobby), [{
+      name: "bob",
+      connections: 1,
+    }]);
+  });
+
+  await t.step(
+    "a node that stops refreshing is swept, and its users leave",
+    async () => {
+      await presence.join(other, "carol", "n3");
+      await presence.join(other, "dave", "n4");
+      clock += 600;
+      await presence.heartbeat("n4", [{
+        room: other,
+        user: "dave",
+        connections: 1,
+      }]);
+      await presence.heartbeat("n1", [{
+        room: lobby,
+        user: "bob",
+        connections: 1,
+      }]);
+      clock += 600;
+      assert.deepEqual(await presence.list(other), [{
+        name: "dave",
+        connections: 1,
+      }]);
+      assert.deepEqual(await presence.sweep(), [{
+        room: other,
+        user: "carol",
+      }]);
+      assert.deepEqual(await presence.sweep(), []);
+    },
+  );
+
+  await t.step(
+    "a heartbeat restores a node's entries after a sweep",
+    async () => {
+      clock += 5000;
+      await presence.sweep();
+      assert.deepEqual(await presence.list(other), []);
+      await presence.heartbeat("n4", [{
+        room: other,
+        user: "dave",
+        connections: 2,
+      }]);
+      assert.deepEqual(await presence.list(other), [{
+        name: "dave",
+        connections: 2,
+      }]);
+    },
+  );
+
+  await t.step("removing a node reports who left with it", async () => {
+    await presence.join(other, "erin", "n5");
+    await presence.join(other, "dave", "n5");
+    const gone = await presence.removeNode("n5");
+    assert.deepEqual(gone, [{ room: other, user: "erin" }]);
+    assert.deepEqual(await presence.list(other), [{
+      name: "dave",
+      connections: 2,
+    }]);
+  });
+
+  store.close();
+});
