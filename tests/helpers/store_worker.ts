@@ -1,3 +1,6 @@
+/// <reference no-default-lib="true" />
+/// <reference lib="deno.worker" />
+
 /**
  * A Worker that opens the SQLite store on a given file and appends messages,
  * standing in for one isolate of `deno serve --parallel` in store tests.
