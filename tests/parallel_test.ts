@@ -61,6 +61,72 @@ Deno.test("deno serve --parallel with 2 isolates", async (t) => {
       },
     );
 
+    await t.step("presence, join and leave cross isolates", async () => {
+      const room = uniqueRoom("presence");
+      const url = (name: string) =>
+        server.wsUrl(`/ws/chat/${room}/?name=${name}`);
+      const events = (client: TestClient) =>
+        client.frames
+          .filter((f): f is Frame =>
+            typeof f === "object" && f !== null && "type" in f &&
+            (f.type === "join" || f.type === "leave")
+          )
+          .map((f) => `${f.type} ${f.user}`);
+      const watcher = await TestClient.join(url("watcher"));
+      const named = [];
+      const twins = [];
+      try {
+        for (let i = 0; i < 8; i++) {
+          named.push(await TestClient.join(url(`user${i}`)));
+        }
+        // One name on six sockets, spread over both isolates: one user.
+        for (let i = 0; i < 6; i++) {
+          twins.push(await TestClient.join(url("twin")));
+        }
+        await watcher.waitForType("join", 10);
+        const last = twins.at(-1);
+        assert.ok(last);
+        assert.deepEqual(
+          last.ofType("presence")[0]?.users,
+          [
+            { name: "twin", connections: 6 },
+            ...Array.from(
+              { length: 8 },
+              (_, i) => ({ name: `user${i}`, connections: 1 }),
+            ),
+            { name: "watcher", connections: 1 },
+          ],
+        );
+        await Promise.all(named.map((client) => client.close()));
+        await Promise.all(twins.slice(1).map((client) => client.close()));
+        await watcher.waitForType("leave", 8);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        assert.ok(
+          !events(watcher).includes("leave twin"),
+          "twin still has a socket",
+        );
+        await twins[0]?.close();
+        await watcher.waitForType("leave", 9);
+        const expected = [
+          "join watcher",
+          ...Array.from({ length: 8 }, (_, i) => `join user${i}`),
+          "join twin",
+          ...Array.from({ length: 8 }, (_, i) => `leave user${i}`),
+          "leave twin",
+        ];
+        assert.deepEqual([...events(watcher)].sort(), [...expected].sort());
+        assert.equal(
+          events(watcher).length,
+          expected.length,
+          "no duplicate events",
+        );
+      } finally {
+        await Promise.all(
+          [watcher, ...named, ...twins].map((client) => client.close()),
+        );
+      }
+    });
+
     await t.step(
       "a burst of 4 senders × 2000 reaches 50 clients exactly once, in id order",
       async () => {

@@ -1,0 +1,166 @@
+import assert from "node:assert/strict";
+import { startServerProcess } from "./helpers/process.ts";
+import {
+  delay,
+  startServer,
+  TestClient,
+  uniqueRoom,
+} from "./helpers/server.ts";
+
+const PERMISSIONS = [
+  "--allow-net",
+  "--allow-env",
+  "--allow-read",
+  "--allow-write",
+];
+
+function changes(client: TestClient): string[] {
+  return client.frames
+    .filter((f): f is { type: string; user: string } =>
+      typeof f === "object" && f !== null && "type" in f &&
+      (f.type === "join" || f.type === "leave")
+    )
+    .map((f) => `${f.type} ${f.user}`);
+}
+
+Deno.test("presence and names", async (t) => {
+  await using server = await startServer();
+  const url = (room: string, name?: string) =>
+    server.wsUrl(
+      `/ws/chat/${room}/${
+        name === undefined ? "" : `?name=${encodeURIComponent(name)}`
+      }`,
+    );
+
+  await t.step("join and leave with two names", async () => {
+    const room = uniqueRoom();
+    await using alice = await TestClient.join(url(room, "alice"));
+    assert.deepEqual(alice.ofType("presence")[0], {
+      type: "presence",
+      users: [{ name: "alice", connections: 1 }],
+      you: "alice",
+    });
+    const bob = await TestClient.join(url(room, "bob"));
+    assert.deepEqual(bob.ofType("presence")[0]?.users, [
+      { name: "alice", connections: 1 },
+      { name: "bob", connections: 1 },
+    ]);
+    await alice.waitForType("join", 2);
+    assert.deepEqual(changes(alice), ["join alice", "join bob"]);
+    await bob.close();
+    await alice.waitForType("leave", 1);
+    assert.deepEqual(changes(alice), ["join alice", "join bob", "leave bob"]);
+  });
+
+  await t.step("one name on two sockets is one user", async () => {
+    const room = uniqueRoom();
+    await using watcher = await TestClient.join(url(room, "watcher"));
+    const tab1 = await TestClient.join(url(room, "dana"));
+    const tab2 = await TestClient.join(url(room, "dana"));
+    assert.deepEqual(tab2.ofType("presence")[0]?.users, [
+      { name: "dana", connections: 2 },
+      { name: "watcher", connections: 1 },
+    ]);
+    await tab1.close();
+    // A message as a marker: everything before it has been delivered.
+    watcher.send({ message: "marker" });
+    await watcher.waitForType("message", 1);
+    await delay(30);
+    assert.deepEqual(changes(watcher), ["join watcher", "join dana"]);
+    await tab2.close();
+    await watcher.waitForType("leave", 1);
+    assert.deepEqual(changes(watcher), [
+      "join watcher",
+      "join dana",
+      "leave dana",
+    ]);
+  });
+
+  await t.step(
+    "a client without a name is a guest, and messages carry the name",
+    async () => {
+      const room = uniqueRoom();
+      await using guest = await TestClient.join(url(room));
+      const you = String(guest.ofType("presence")[0]?.you);
+      assert.match(you, /^guest-[0-9a-f]{4}$/);
+      guest.send({ message: "hi" });
+      const [message] = await guest.waitForType("message", 1);
+      assert.equal(message?.user, you);
+      await using blank = await TestClient.join(url(room, "   "));
+      assert.match(String(blank.ofType("presence")[0]?.you), /^guest-/);
+    },
+  );
+
+  await t.step("names are trimmed and NFC normalised", async () => {
+    const room = uniqueRoom();
+    await using zoe = await TestClient.join(url(room, "  Zoe\u0301  "));
+    assert.equal(zoe.ofType("presence")[0]?.you, "Zoé");
+  });
+
+  await t.step("GET /api/rooms lists rooms with someone online", async () => {
+    const room = uniqueRoom("online");
+    const a = await TestClient.join(url(room, "a"));
+    const b1 = await TestClient.join(url(room, "b"));
+    const b2 = await TestClient.join(url(room, "b"));
+    const list = async () =>
+      (await (await fetch(`${server.origin}/api/rooms`)).json()).rooms;
+    assert.deepEqual(
+      (await list()).find((r: { name: string }) => r.name === room),
+      { name: room, online: 2 },
+    );
+    await Promise.all([a.close(), b1.close(), b2.close()]);
+    for (let i = 0; i < 50; i++) {
+      if (!(await list()).some((r: { name: string }) => r.name === room)) break;
+      await delay(10);
+    }
+    assert.ok(!(await list()).some((r: { name: string }) => r.name === room));
+  });
+});
+
+Deno.test("presence forgets the users of a process that was killed", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chat-presence-" });
+  try {
+    const env = {
+      LOG_LEVEL: "warn",
+      CHAT_DB: `${dir}/chat.db`,
+      CHAT_PRESENCE_HEARTBEAT_MS: "100",
+      CHAT_PRESENCE_TTL_MS: "400",
+    };
+    const args = ["serve", ...PERMISSIONS, "main.ts"];
+    await using survivor = await startServerProcess({ args, env });
+    const doomed = await startServerProcess({ args, env });
+    const room = uniqueRoom();
+    await using watcher = await TestClient.join(
+      survivor.wsUrl(`/ws/chat/${room}/?name=watcher`),
+    );
+    const ghost = await TestClient.join(
+      doomed.wsUrl(`/ws/chat/${room}/?name=ghost`),
+    );
+    // Two processes share the SQLite file but no BroadcastChannel: the
+    // presence list is shared; live join events need a shared bus (Redis).
+    const online = async () =>
+      (await (await fetch(`${survivor.origin}/api/rooms`)).json()).rooms
+        .find((r: { name: string }) => r.name === room);
+    assert.deepEqual(await online(), { name: room, online: 2 });
+
+    // No goodbye: the process dies with the socket open.
+    const status = await doomed.stop("SIGKILL");
+    assert.equal(status.signal, "SIGKILL");
+    await ghost.closed;
+
+    // The survivor's sweep finds the dead node's entries stale and
+    // announces the departure.
+    await watcher.waitForType("leave", 1, 5000);
+    assert.deepEqual(changes(watcher), ["join watcher", "leave ghost"]);
+    assert.deepEqual(await online(), { name: room, online: 1 });
+    await using late = await TestClient.join(
+      survivor.wsUrl(`/ws/chat/${room}/?name=late`),
+    );
+    assert.deepEqual(late.ofType("presence")[0]?.users, [
+      { name: "late", connections: 1 },
+      { name: "watcher", connections: 1 },
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
