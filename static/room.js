@@ -1,70 +1,233 @@
 /**
- * Room page: connects to the room's WebSocket (wss: under https), shows every
- * message in #chat-log through textContent only, sends on Enter or click.
+ * Room page: connects to the room's WebSocket (wss: under https), renders
+ * history, live messages, presence and "load older", and reconnects by
+ * itself with backoff and jitter, asking for what it missed with since=.
+ * User text only ever reaches the page through textContent.
  *
  * @module
  */
+
+const NAME_KEY = "chat.name";
+const PAGE_SIZE = 50;
 
 const room = document.getElementById("room");
 const log = document.getElementById("chat-log");
 const input = document.getElementById("chat-message-input");
 const submit = document.getElementById("chat-message-submit");
 const status = document.getElementById("chat-status");
+const nameForm = document.getElementById("chat-name-form");
+const nameInput = document.getElementById("chat-name-input");
+const users = document.getElementById("chat-users");
+const loadOlder = document.getElementById("chat-load-older");
 
-const roomName = room.dataset.room;
+const text = room.dataset;
+const roomName = text.room;
+const lang = document.documentElement.lang || undefined;
 const scheme = globalThis.location.protocol === "https:" ? "wss:" : "ws:";
-const socketUrl = `${scheme}//${globalThis.location.host}/ws/chat/${
-  encodeURIComponent(roomName)
-}/`;
+const roomPath = encodeURIComponent(roomName);
 
 let socket;
 let retries = 0;
+let lastId = 0;
+let oldestId = 0;
+let me = "";
+const online = new Map();
 
-function showStatus(text) {
-  status.textContent = text;
-  status.hidden = text === "";
-}
-
-function appendLine(text, className) {
-  const item = document.createElement("li");
-  if (className) item.className = className;
-  item.textContent = text;
-  log.append(item);
-  item.scrollIntoView({ block: "end" });
-}
-
-function parseFrame(data) {
+function storedName() {
   try {
-    const frame = JSON.parse(data);
-    return typeof frame === "object" && frame !== null ? frame : undefined;
+    return localStorage.getItem(NAME_KEY) ?? "";
   } catch {
-    return undefined;
+    return "";
   }
 }
 
+function rememberName(name) {
+  try {
+    if (name) localStorage.setItem(NAME_KEY, name);
+    else localStorage.removeItem(NAME_KEY);
+  } catch {
+    // Storage can be disabled; the name then lasts for this page only.
+  }
+}
+
+function showStatus(message) {
+  status.textContent = message;
+  status.hidden = message === "";
+}
+
+function formatTime(ts) {
+  const date = new Date(ts);
+  if (Number.isNaN(date.getTime())) return "";
+  return date.toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
+}
+
+function messageItem(frame) {
+  const item = document.createElement("li");
+  item.className = "message";
+  item.dataset.id = String(frame.id);
+  const time = document.createElement("time");
+  time.dateTime = frame.ts;
+  time.textContent = formatTime(frame.ts);
+  const user = document.createElement("span");
+  user.className = "user";
+  user.textContent = frame.user;
+  const body = document.createElement("span");
+  body.className = "text";
+  body.textContent = frame.message;
+  item.append(time, " ", user, " ", body);
+  return item;
+}
+
+function noticeItem(message, className) {
+  const item = document.createElement("li");
+  item.className = className;
+  item.textContent = message;
+  return item;
+}
+
+function scrollToEnd() {
+  log.scrollTop = log.scrollHeight;
+}
+
+function isMessage(frame) {
+  return frame && frame.type === "message" && Number.isInteger(frame.id) &&
+    typeof frame.message === "string" && typeof frame.user === "string";
+}
+
+function appendMessage(frame) {
+  if (!isMessage(frame) || frame.id <= lastId) return;
+  lastId = frame.id;
+  if (!oldestId) oldestId = frame.id;
+  log.append(messageItem(frame));
+}
+
+function showHistory(frame) {
+  const messages = Array.isArray(frame.messages) ? frame.messages : [];
+  // Not recovered: what we show may have a hole, so start over from the
+  // latest history and say so if we had been showing messages.
+  const missed = !frame.recovered && lastId > 0;
+  if (!frame.recovered) {
+    log.replaceChildren();
+    lastId = 0;
+    oldestId = 0;
+  }
+  for (const message of messages) appendMessage(message);
+  if (missed) log.append(noticeItem(text.textMissed, "notice"));
+  loadOlder.hidden = !(oldestId > 1);
+  scrollToEnd();
+}
+
+function renderUsers() {
+  const names = [...online.keys()].sort((a, b) => a.localeCompare(b));
+  users.replaceChildren(...names.map((name) => {
+    const item = document.createElement("li");
+    item.textContent = name;
+    if (name === me) item.className = "me";
+    return item;
+  }));
+}
+
+function handle(frame) {
+  switch (frame.type) {
+    case "history":
+      showHistory(frame);
+      break;
+    case "presence":
+      me = typeof frame.you === "string" ? frame.you : me;
+      if (!nameInput.value) nameInput.placeholder = me;
+      online.clear();
+      for (const user of Array.isArray(frame.users) ? frame.users : []) {
+        if (typeof user?.name === "string") {
+          online.set(user.name, user.connections);
+        }
+      }
+      renderUsers();
+      break;
+    case "join":
+    case "leave":
+      if (typeof frame.user !== "string") break;
+      if (frame.type === "join") online.set(frame.user, 1);
+      else online.delete(frame.user);
+      renderUsers();
+      log.append(noticeItem(
+        (frame.type === "join" ? text.textJoined : text.textLeft)
+          .replace("{user}", frame.user),
+        "presence",
+      ));
+      scrollToEnd();
+      break;
+    case "message":
+      appendMessage(frame);
+      scrollToEnd();
+      break;
+    case "error":
+      if (typeof frame.error === "string") {
+        log.append(noticeItem(frame.error, "error"));
+        scrollToEnd();
+      }
+      break;
+  }
+}
+
+function socketUrl() {
+  const query = new URLSearchParams();
+  const name = storedName();
+  if (name) query.set("name", name);
+  if (lastId > 0) query.set("since", String(lastId));
+  const search = query.size ? `?${query}` : "";
+  return `${scheme}//${globalThis.location.host}/ws/chat/${roomPath}/${search}`;
+}
+
 function connect() {
-  showStatus(room.dataset.textConnecting);
-  socket = new WebSocket(socketUrl);
-  socket.addEventListener("open", () => {
+  showStatus(text.textConnecting);
+  const current = new WebSocket(socketUrl());
+  socket = current;
+  current.addEventListener("open", () => {
     retries = 0;
     showStatus("");
   });
-  socket.addEventListener("message", (event) => {
-    const frame = parseFrame(event.data);
-    if (!frame) return;
-    if (frame.type === "message" && typeof frame.message === "string") {
-      appendLine(frame.message, "message");
-    } else if (frame.type === "error" && typeof frame.error === "string") {
-      appendLine(frame.error, "error");
+  current.addEventListener("message", (event) => {
+    let frame;
+    try {
+      frame = JSON.parse(event.data);
+    } catch {
+      return;
     }
+    if (frame && typeof frame === "object") handle(frame);
   });
-  socket.addEventListener("close", () => {
-    showStatus(room.dataset.textDisconnected);
+  current.addEventListener("close", () => {
+    if (socket !== current) return; // replaced on purpose (name change)
+    showStatus(text.textDisconnected);
     // Exponential backoff with full jitter, capped at 30 s.
     const delay = Math.random() * Math.min(30_000, 500 * 2 ** retries);
     retries += 1;
     setTimeout(connect, delay);
   });
+}
+
+function reconnectNow() {
+  const old = socket;
+  socket = undefined;
+  old?.close(1000, "Reconnecting");
+  connect();
+}
+
+async function loadOlderMessages() {
+  if (!oldestId) return;
+  loadOlder.disabled = true;
+  try {
+    const response = await fetch(
+      `/api/rooms/${roomPath}/messages?before=${oldestId}&limit=${PAGE_SIZE}`,
+    );
+    if (!response.ok) return;
+    const { messages } = await response.json();
+    const older = (Array.isArray(messages) ? messages : []).filter(isMessage);
+    log.prepend(...older.map(messageItem));
+    if (older.length) oldestId = older[0].id;
+    loadOlder.hidden = older.length < PAGE_SIZE || oldestId <= 1;
+  } finally {
+    loadOlder.disabled = false;
+  }
 }
 
 function send() {
@@ -75,6 +238,16 @@ function send() {
   input.focus();
 }
 
+nameInput.value = storedName();
+nameForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const name = nameInput.value.trim();
+  if (name === storedName()) return;
+  rememberName(name);
+  reconnectNow();
+  input.focus();
+});
+loadOlder.addEventListener("click", loadOlderMessages);
 input.focus();
 input.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && !event.isComposing) send();

@@ -31,6 +31,15 @@ export interface Messages {
   readonly otherRooms: string;
   readonly connecting: string;
   readonly disconnected: string;
+  readonly yourName: string;
+  readonly saveName: string;
+  readonly online: string;
+  readonly loadOlder: string;
+  /** `{user}` stands for the name. */
+  readonly joined: string;
+  /** `{user}` stands for the name. */
+  readonly left: string;
+  readonly missed: string;
   readonly notFoundTitle: string;
   readonly errorTitle: string;
 }
@@ -50,6 +59,13 @@ const en: Messages = {
   otherRooms: "Other rooms",
   connecting: "Connecting…",
   disconnected: "Disconnected. Reconnecting…",
+  yourName: "Your name",
+  saveName: "Save",
+  online: "Online",
+  loadOlder: "Load older messages",
+  joined: "{user} joined",
+  left: "{user} left",
+  missed: "Some messages were missed while you were away; showing the latest.",
   notFoundTitle: "Not found",
   errorTitle: "Something went wrong",
 };
@@ -69,6 +85,14 @@ const ko: Messages = {
   otherRooms: "다른 채팅방",
   connecting: "연결하는 중…",
   disconnected: "연결이 끊겼습니다. 다시 연결하는 중…",
+  yourName: "내 이름",
+  saveName: "저장",
+  online: "접속 중",
+  loadOlder: "이전 메시지 불러오기",
+  joined: "{user} 님이 들어왔습니다",
+  left: "{user} 님이 나갔습니다",
+  missed:
+    "연결이 끊긴 동안의 메시지 일부를 놓쳤습니다. 최근 메시지를 보여드립니다.",
   notFoundTitle: "찾을 수 없습니다",
   errorTitle: "문제가 발생했습니다",
 };

@@ -22,25 +22,26 @@ export interface TestServer extends AsyncDisposable {
   wsUrl(path: string): string;
 }
 
-/** Starts the real app on `Deno.serve` with port 0. */
+/** Starts the real app on `Deno.serve`, by default on a free port. */
 export async function startServer(
   env: Record<string, string> = {},
+  port = 0,
 ): Promise<TestServer> {
   const chat = createChatServer({ config: testConfig(env), log: silentLogger });
   const controller = new AbortController();
   const listening = Promise.withResolvers<number>();
   const server = Deno.serve({
-    port: 0,
+    port,
     hostname: "127.0.0.1",
     signal: controller.signal,
     onListen: ({ port }) => listening.resolve(port),
   }, chat.fetch);
-  const port = await listening.promise;
-  const origin = `http://127.0.0.1:${port}`;
+  const bound = await listening.promise;
+  const origin = `http://127.0.0.1:${bound}`;
   return {
     chat,
     origin,
-    wsUrl: (path) => `ws://127.0.0.1:${port}${path}`,
+    wsUrl: (path) => `ws://127.0.0.1:${bound}${path}`,
     async [Symbol.asyncDispose]() {
       controller.abort();
       await server.finished;

@@ -1,0 +1,191 @@
+import assert from "node:assert/strict";
+import type { Page } from "playwright-core";
+import { ignoreWithoutChromium, launchChromium } from "./helpers/browser.ts";
+import { freePort } from "./helpers/process.ts";
+import {
+  startServer,
+  TestClient,
+  type TestServer,
+  uniqueRoom,
+} from "./helpers/server.ts";
+
+async function logTexts(page: Page): Promise<string[]> {
+  return await page.locator("#chat-log li.message .text").allTextContents();
+}
+
+// Locators and selectors only: this file is type-checked without the DOM
+// library, so nothing here runs a typed function inside the page.
+async function waitForLog(page: Page, text: string): Promise<void> {
+  await page.locator("#chat-log li.message .text", { hasText: exactly(text) })
+    .first().waitFor();
+}
+
+function exactly(text: string): RegExp {
+  return new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+}
+
+async function waitForUser(
+  page: Page,
+  name: string,
+  selector = "#chat-users li",
+) {
+  await page.locator(selector, { hasText: exactly(name) }).waitFor();
+}
+
+Deno.test({
+  name: "the room page in Chromium",
+  ignore: ignoreWithoutChromium,
+  // Playwright keeps its own pipes and timers to the browser process open
+  // between steps; the browser is closed in `finally`.
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    const dir = await Deno.makeTempDir({ prefix: "chat-browser-" });
+    const port = freePort();
+    const env = { CHAT_DB: `${dir}/chat.db` };
+    let server: TestServer | undefined = await startServer(env, port);
+    const browser = await launchChromium();
+    try {
+      const context = await browser.newContext({ locale: "en-US" });
+      const page = await context.newPage();
+      const problems: string[] = [];
+      page.on("console", (message) => {
+        if (message.type() === "error") problems.push(message.text());
+      });
+      page.on("pageerror", (error) => problems.push(error.message));
+      const sockets: string[] = [];
+      page.on("websocket", (socket) => sockets.push(socket.url()));
+
+      const room = uniqueRoom("browser");
+      const roomUrl = `${server.origin}/chat/${room}/`;
+      const online = () => page.locator("#chat-users li").allTextContents();
+
+      await t.step(
+        "asks for a name and remembers it across reloads",
+        async () => {
+          await page.goto(roomUrl);
+          await page.locator('#chat-name-input[placeholder^="guest-"]').waitFor(
+            {
+              state: "attached",
+            },
+          );
+          await page.fill("#chat-name-input", "민지");
+          await page.click("#chat-name-save");
+          await waitForUser(page, "민지", "#chat-users .me");
+          await page.reload();
+          assert.equal(await page.inputValue("#chat-name-input"), "민지");
+          await waitForUser(page, "민지", "#chat-users .me");
+          assert.deepEqual(await online(), ["민지"]);
+        },
+      );
+
+      await t.step(
+        "shows name and time with each message; a reload shows history",
+        async () => {
+          await page.fill("#chat-message-input", "안녕 <b>there</b>");
+          await page.press("#chat-message-input", "Enter");
+          await waitForLog(page, "안녕 <b>there</b>");
+          assert.equal(await page.inputValue("#chat-message-input"), "");
+          const line = page.locator("#chat-log li.message").last();
+          assert.equal(await line.locator(".user").textContent(), "민지");
+          assert.match(
+            await line.locator("time").textContent() ?? "",
+            /\d{1,2}:\d\d/,
+          );
+          assert.equal(
+            await page.locator("#chat-log b").count(),
+            0,
+            "no HTML injected",
+          );
+          await page.reload();
+          await waitForLog(page, "안녕 <b>there</b>");
+          assert.deepEqual(await logTexts(page), ["안녕 <b>there</b>"]);
+        },
+      );
+
+      await t.step("lists who is online as people come and go", async () => {
+        const bot = await TestClient.join(
+          server!.wsUrl(`/ws/chat/${room}/?name=bot`),
+        );
+        await waitForUser(page, "bot");
+        assert.deepEqual((await online()).sort(), ["bot", "민지"].sort());
+        await bot.close();
+        await page.locator("#chat-users li", { hasText: exactly("bot") })
+          .waitFor({ state: "detached" });
+        assert.match(
+          await page.locator("#chat-log").textContent() ?? "",
+          /bot joined.*bot left/s,
+        );
+      });
+
+      await t.step("loads older messages on demand", async () => {
+        {
+          await using seeder = await TestClient.join(
+            server!.wsUrl(`/ws/chat/${room}/?name=seed`),
+          );
+          for (let i = 1; i <= 60; i++) seeder.send({ message: `m${i}` });
+          await seeder.waitForType("message", 60);
+        }
+        await page.reload();
+        await waitForLog(page, "m60");
+        assert.equal((await logTexts(page)).length, 50);
+        assert.ok(await page.isVisible("#chat-load-older"));
+        await page.click("#chat-load-older");
+        await waitForLog(page, "m1");
+        const texts = await logTexts(page);
+        assert.equal(texts.length, 61);
+        assert.deepEqual(texts.slice(0, 2), ["안녕 <b>there</b>", "m1"]);
+        await page.waitForSelector("#chat-load-older", { state: "hidden" });
+      });
+
+      await t.step(
+        "shows a banner while disconnected and catches up with since=",
+        async () => {
+          sockets.length = 0;
+          await server?.[Symbol.asyncDispose]();
+          server = undefined;
+          await page.waitForSelector("#chat-status:not([hidden])");
+          assert.match(
+            await page.textContent("#chat-status") ?? "",
+            /Disconnected/,
+          );
+
+          server = await startServer(env, port);
+          {
+            await using other = await TestClient.join(
+              server.wsUrl(`/ws/chat/${room}/?name=other`),
+            );
+            other.send({ message: "while you were away" });
+            await other.waitForType("message", 1);
+          }
+          await waitForLog(page, "while you were away");
+          await page.waitForSelector("#chat-status", { state: "hidden" });
+          assert.ok(
+            sockets.some((url) => /[?&]since=61(&|$)/.test(url)),
+            `reconnected with since=: ${sockets.join(", ")}`,
+          );
+          const ids = await Promise.all(
+            (await page.locator("#chat-log li.message").all())
+              .map((item) => item.getAttribute("data-id")),
+          );
+          assert.equal(new Set(ids).size, ids.length, "no message shown twice");
+          assert.equal((await logTexts(page)).at(-1), "while you were away");
+        },
+      );
+
+      await t.step(
+        "runs under the Content-Security-Policy without errors",
+        () => {
+          const relevant = problems.filter((text) =>
+            !/WebSocket connection .* failed|ERR_CONNECTION_REFUSED/.test(text)
+          );
+          assert.deepEqual(relevant, []);
+        },
+      );
+    } finally {
+      await browser.close();
+      await server?.[Symbol.asyncDispose]();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
