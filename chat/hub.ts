@@ -14,8 +14,8 @@
  */
 
 import type { Bus, BusSubscription } from "./bus.ts";
+import { type HistoryLimits, loadHistory } from "./history.ts";
 import {
-  type HistoryFrame,
   messageFrame,
   parseBusEvent,
   type PresenceChangeFrame,
@@ -106,8 +106,7 @@ export class ChatHub {
   readonly #store: Store;
   readonly #now: () => Date;
   readonly #log: Logger;
-  readonly #historyLimit: number;
-  readonly #recoveryLimit: number;
+  readonly #limits: HistoryLimits;
   readonly #node: string;
   readonly #rooms = new Map<RoomName, Room>();
   readonly #timers: ReturnType<typeof setInterval>[] = [];
@@ -117,8 +116,10 @@ export class ChatHub {
     this.#store = options.store;
     this.#now = options.now ?? (() => new Date());
     this.#log = options.log ?? silentLogger;
-    this.#historyLimit = options.historyLimit ?? 50;
-    this.#recoveryLimit = options.recoveryLimit ?? 1000;
+    this.#limits = {
+      historyLimit: options.historyLimit ?? 50,
+      recoveryLimit: options.recoveryLimit ?? 1000,
+    };
     this.#node = options.node ?? crypto.randomUUID();
     this.#every(options.repairIntervalMs ?? 1000, () => this.repair());
     this.#every(
@@ -277,7 +278,12 @@ export class ChatHub {
     since: number | undefined,
   ): Promise<void> {
     if (connection.left) return;
-    const { frame, lastId } = await this.#history(entry.name, since);
+    const { frame, lastId } = await loadHistory(
+      this.#store.messages,
+      entry.name,
+      since,
+      this.#limits,
+    );
     connection.member.deliver(JSON.stringify(frame));
     connection.lastId = lastId;
     connection.live = true;
@@ -301,33 +307,6 @@ export class ChatHub {
     if (first) {
       this.#announce(entry.name, { type: "join", user: connection.user });
     }
-  }
-
-  async #history(
-    room: RoomName,
-    since: number | undefined,
-  ): Promise<{ frame: HistoryFrame; lastId: number }> {
-    const messages = this.#store.messages;
-    const bounds = await messages.bounds(room);
-    let recovered = false;
-    let found: ChatMessage[];
-    if (since !== undefined && this.#recoverable(since, bounds)) {
-      recovered = true;
-      found = await messages.after(room, since, bounds.last - since);
-    } else {
-      found = await messages.latest(room, this.#historyLimit);
-    }
-    return {
-      frame: { type: "history", messages: found.map(messageFrame), recovered },
-      lastId: Math.max(bounds.last, found.at(-1)?.id ?? 0),
-    };
-  }
-
-  /** Whether everything after `since` is still kept and within the cap. */
-  #recoverable(since: number, bounds: { first: number; last: number }) {
-    const missed = bounds.last - since;
-    if (missed < 0 || missed > this.#recoveryLimit) return false;
-    return missed === 0 || (bounds.first > 0 && bounds.first <= since + 1);
   }
 
   /**

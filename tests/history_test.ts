@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { isRecoverable } from "../chat/history.ts";
 import {
   type Frame,
   startServer,
@@ -38,6 +39,22 @@ async function historyFor(server: TestServer, room: string, query = "") {
   );
   return historyOf(client);
 }
+
+Deno.test("isRecoverable decides when since= can be answered exactly", () => {
+  const kept = { first: 5, last: 20 };
+  assert.equal(isRecoverable(20, kept, 100), true, "nothing missed");
+  assert.equal(isRecoverable(4, kept, 100), true, "first missed is 5, kept");
+  assert.equal(isRecoverable(3, kept, 100), false, "4 was pruned");
+  assert.equal(isRecoverable(21, kept, 100), false, "ahead of the room");
+  assert.equal(isRecoverable(10, kept, 10), true, "exactly at the cap");
+  assert.equal(isRecoverable(9, kept, 10), false, "past the cap");
+  assert.equal(isRecoverable(0, { first: 0, last: 0 }, 10), true, "empty room");
+  assert.equal(
+    isRecoverable(0, { first: 0, last: 3 }, 10),
+    false,
+    "all pruned",
+  );
+});
 
 Deno.test("history and recovery", async (t) => {
   await using server = await startServer({
