@@ -22,6 +22,25 @@ Deno.test("configuration", async (t) => {
     );
   });
 
+  await t.step(
+    "storage and history settings have their documented defaults",
+    () => {
+      const config = loadConfig([], noEnv);
+      assert.equal(config.db, "./data/chat.db");
+      assert.equal(config.historyLimit, 50);
+      assert.equal(config.historyMax, 10_000);
+      assert.equal(config.recoveryLimit, 1000);
+      assert.equal(config.presenceHeartbeatMs, 5000);
+      assert.equal(config.presenceTtlMs, 15_000);
+      assert.equal(loadConfig(["--db", ":memory:"], noEnv).db, ":memory:");
+      assert.equal(
+        loadConfig([], (name) => name === "CHAT_DB" ? "/tmp/x.db" : undefined)
+          .db,
+        "/tmp/x.db",
+      );
+    },
+  );
+
   await t.step("refuses bad values with a message naming the input", () => {
     const cases: [string[], Record<string, string>, RegExp][] = [
       [[], { PORT: "http" }, /PORT must be a whole number, got "http"/],
@@ -29,6 +48,13 @@ Deno.test("configuration", async (t) => {
       [["--port=-1"], {}, /--port must be between/],
       [[], { LOG_LEVEL: "loud" }, /LOG_LEVEL must be one of/],
       [["--nope"], {}, /nope/],
+      [[], { CHAT_HISTORY_MAX: "0" }, /CHAT_HISTORY_MAX must be between 1/],
+      [[], { CHAT_DB: " " }, /CHAT_DB must not be empty/],
+      [
+        [],
+        { CHAT_PRESENCE_HEARTBEAT_MS: "1000", CHAT_PRESENCE_TTL_MS: "500" },
+        /CHAT_PRESENCE_TTL_MS \(500\) must be longer/,
+      ],
     ];
     for (const [args, env, message] of cases) {
       assert.throws(
