@@ -1,7 +1,8 @@
 /**
- * The composition root: builds the hub, the fan-out bus and the Hono app
- * from a {@linkcode Config}. Entry points (`main.ts`, tests, benchmarks)
- * call {@linkcode createChatServer} and decide how to listen.
+ * The composition root: builds the store, the fan-out bus, the hub, the
+ * metrics and the Hono app from a {@linkcode Config}. Entry points
+ * (`main.ts`, tests, benchmarks) call {@linkcode createChatServer} and
+ * decide how to listen.
  *
  * @module
  */
@@ -13,12 +14,16 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { createBroadcastChannelBus } from "./chat/broadcast_channel_bus.ts";
 import type { Bus } from "./chat/bus.ts";
 import { ChatHub } from "./chat/hub.ts";
+import { instrumentStore } from "./chat/instrumented_store.ts";
 import { openSqliteStore } from "./chat/sqlite_store.ts";
 import type { Store } from "./chat/store.ts";
 import type { Config } from "./config.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { createPrometheusMetrics } from "./metrics.ts";
 import { apiRoutes } from "./routes/api.ts";
-import { chatSocketRoutes } from "./routes/chat_ws.ts";
+import { chatSocketRoutes, CloseCode } from "./routes/chat_ws.ts";
+import { ConnectionTracker } from "./routes/connections.ts";
+import { opsRoutes } from "./routes/ops.ts";
 import { detectLanguage, pageRoutes, requestLang } from "./routes/pages.ts";
 import { staticRoutes } from "./routes/static_files.ts";
 import { errorPage } from "./templates/error_page.ts";
@@ -44,10 +49,19 @@ export interface ChatServer {
   readonly store: Store;
   readonly log: Logger;
   /** The handler for `Deno.serve` and `deno serve`. */
-  readonly fetch: (request: Request) => Response | Promise<Response>;
-  /** Stops the hub (leaving presence) and closes the store. */
+  readonly fetch: (
+    request: Request,
+    info?: Deno.ServeHandlerInfo,
+  ) => Response | Promise<Response>;
+  /**
+   * Shuts down: refuses new sockets, closes open ones with 1001, leaves
+   * presence, closes the bus subscriptions and the store. Idempotent.
+   */
   close(): Promise<void>;
 }
+
+/** URLs longer than this are refused with 414 before any routing. */
+export const MAX_URL_LENGTH = 8192;
 
 // Pages load only their own script and stylesheet, and connect only to their
 // own origin (CSP 'self' covers ws: and wss: of the same host).
@@ -66,31 +80,78 @@ const contentSecurityPolicy = {
 export function createChatServer(options: ChatServerOptions): ChatServer {
   const { config } = options;
   const log = options.log ?? createLogger({ level: config.logLevel });
-  const store = options.store ?? openSqliteStore({
-    path: config.db,
-    historyMax: config.historyMax,
-    presenceTtlMs: config.presenceTtlMs,
-  });
+  const prometheus = createPrometheusMetrics();
+  const metrics = prometheus.metrics;
+  const store = instrumentStore(
+    options.store ?? openSqliteStore({
+      path: config.db,
+      historyMax: config.historyMax,
+      presenceTtlMs: config.presenceTtlMs,
+    }),
+    metrics,
+  );
   const hub = new ChatHub({
     bus: options.bus ?? createBroadcastChannelBus(),
     store,
     log,
+    metrics,
     historyLimit: config.historyLimit,
     recoveryLimit: config.recoveryLimit,
     repairIntervalMs: config.repairIntervalMs,
     presenceHeartbeatMs: config.presenceHeartbeatMs,
     ...(options.now ? { now: options.now } : {}),
   });
+  const connections = new ConnectionTracker({
+    maxPerIp: config.maxConnectionsPerIp,
+    maxTotal: config.maxConnections,
+  });
+  prometheus.watch({
+    rooms: () => hub.stats().rooms,
+    members: () => hub.stats().members,
+    connections: () => connections.size,
+  });
 
   const app = new Hono();
+  app.use(async (c, next) => {
+    if (c.req.url.length > MAX_URL_LENGTH) {
+      return c.json(
+        { error: `URL is longer than ${MAX_URL_LENGTH} characters` },
+        414,
+      );
+    }
+    await next();
+  });
   app.route(
     "/",
     chatSocketRoutes({
       hub,
       log,
+      metrics,
+      connections,
       limits: { maxMessageChars: config.maxMessageChars },
+      origin: {
+        allowedOrigins: config.allowedOrigins,
+        requireOrigin: config.requireOrigin,
+      },
+      maxFrameBytes: config.maxFrameBytes,
+      rate: { rate: config.rateLimit, burst: config.rateBurst },
+      maxBufferedBytes: config.maxBufferedBytes,
+      idleTimeoutS: config.idleTimeoutS,
     }),
   );
+  app.route(
+    "/",
+    opsRoutes({
+      store,
+      log,
+      metrics: prometheus,
+      stats: () => ({
+        rooms: hub.stats().rooms,
+        connections: connections.size,
+      }),
+    }),
+  );
+  app.route("/", apiRoutes(store));
   app.use(
     secureHeaders({
       contentSecurityPolicy,
@@ -98,7 +159,6 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
       xFrameOptions: "DENY",
     }),
   );
-  app.route("/", apiRoutes(store));
   app.route("/", staticRoutes());
   app.route("/", pageRoutes());
 
@@ -132,18 +192,25 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     return respondWithError(c, 500, "Internal server error");
   });
 
-  return {
-    app,
-    hub,
-    store,
-    log,
-    fetch: (request) => app.fetch(request),
-    close: async () => {
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      connections.closeAll(CloseCode.GoingAway, "Server shutting down");
       try {
         await hub.close();
       } finally {
         store.close();
       }
-    },
+    })();
+    return closing;
+  };
+
+  return {
+    app,
+    hub,
+    store,
+    log,
+    fetch: (request, info) => app.fetch(request, info),
+    close,
   };
 }

@@ -33,6 +33,24 @@ export interface Config {
   readonly presenceTtlMs: number;
   /** How often rooms check the store for missed messages. Env `CHAT_REPAIR_INTERVAL_MS`. @default 1000 */
   readonly repairIntervalMs: number;
+  /** Largest WebSocket frame in UTF-8 bytes; larger closes with 1009. Env `CHAT_MAX_FRAME_BYTES`. @default 16384 */
+  readonly maxFrameBytes: number;
+  /** Messages per second per connection; 0 turns the limit off. Env `CHAT_RATE_LIMIT`. @default 5 */
+  readonly rateLimit: number;
+  /** Messages a connection may send at once before the rate applies. Env `CHAT_RATE_BURST`. @default 10 */
+  readonly rateBurst: number;
+  /** Open sockets per client IP, per isolate. Env `CHAT_MAX_CONNECTIONS_PER_IP`. @default 50 */
+  readonly maxConnectionsPerIp: number;
+  /** Open sockets in total, per isolate. Env `CHAT_MAX_CONNECTIONS`. @default 10000 */
+  readonly maxConnections: number;
+  /** Unsent bytes after which a client is cut off. Env `CHAT_MAX_BUFFERED_BYTES`. @default 1048576 */
+  readonly maxBufferedBytes: number;
+  /** Seconds without a pong before a socket is closed. Env `CHAT_IDLE_TIMEOUT_S`. @default 30 */
+  readonly idleTimeoutS: number;
+  /** Origins allowed besides the page's own (`*` allows all). Env `ALLOWED_ORIGINS`, comma separated. @default [] */
+  readonly allowedOrigins: readonly string[];
+  /** Refuse upgrades without an Origin header. Env `CHAT_REQUIRE_ORIGIN=1`. @default false */
+  readonly requireOrigin: boolean;
 }
 
 /** A flag or variable had a value the server cannot use. */
@@ -143,7 +161,75 @@ export function loadConfig(args: readonly string[], env: EnvLookup): Config {
     presenceHeartbeatMs,
     presenceTtlMs,
     repairIntervalMs: integer("CHAT_REPAIR_INTERVAL_MS", 1000, 10, 3_600_000),
+    maxFrameBytes: integer(
+      "CHAT_MAX_FRAME_BYTES",
+      16_384,
+      64,
+      64 * 1024 * 1024,
+    ),
+    rateLimit: integer("CHAT_RATE_LIMIT", 5, 0, 1_000_000),
+    rateBurst: integer("CHAT_RATE_BURST", 10, 1, 1_000_000),
+    maxConnectionsPerIp: integer(
+      "CHAT_MAX_CONNECTIONS_PER_IP",
+      50,
+      1,
+      1_000_000,
+    ),
+    maxConnections: integer("CHAT_MAX_CONNECTIONS", 10_000, 1, 10_000_000),
+    maxBufferedBytes: integer(
+      "CHAT_MAX_BUFFERED_BYTES",
+      1024 * 1024,
+      1024,
+      1024 * 1024 * 1024,
+    ),
+    idleTimeoutS: integer("CHAT_IDLE_TIMEOUT_S", 30, 1, 86_400),
+    allowedOrigins: parseOrigins(env("ALLOWED_ORIGINS") ?? ""),
+    requireOrigin: parseFlag(env("CHAT_REQUIRE_ORIGIN"), "CHAT_REQUIRE_ORIGIN"),
   };
+}
+
+function parseFlag(value: string | undefined, name: string): boolean {
+  const text = value?.trim().toLowerCase() ?? "";
+  if (["", "0", "false", "no"].includes(text)) return false;
+  if (["1", "true", "yes"].includes(text)) return true;
+  throw new ConfigError(
+    `${name} must be 1 or 0 (true or false), got ${JSON.stringify(value)}`,
+  );
+}
+
+/** Parses `ALLOWED_ORIGINS` into normalised origins, or `*`. */
+function parseOrigins(text: string): string[] {
+  const origins: string[] = [];
+  for (const part of text.split(",")) {
+    const item = part.trim();
+    if (item === "") continue;
+    if (item === "*") {
+      origins.push("*");
+      continue;
+    }
+    let url: URL;
+    try {
+      url = new URL(item);
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error;
+      throw new ConfigError(
+        `ALLOWED_ORIGINS has ${
+          JSON.stringify(item)
+        }, which is not an origin like https://chat.example`,
+      );
+    }
+    if (
+      url.origin === "null" || url.pathname !== "/" || url.search || url.hash
+    ) {
+      throw new ConfigError(
+        `ALLOWED_ORIGINS has ${
+          JSON.stringify(item)
+        }, which is not an origin like https://chat.example`,
+      );
+    }
+    origins.push(url.origin);
+  }
+  return origins;
 }
 
 /** The `DENO_SERVE_ADDRESS` value that makes `deno serve` use this config. */

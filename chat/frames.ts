@@ -52,6 +52,7 @@ export type FrameErrorCode =
   | "bad_frame"
   | "empty"
   | "too_long"
+  | "rate_limited"
   | "unavailable";
 
 /** Tells a client that one of its frames was refused. */

@@ -21,6 +21,7 @@ import {
   type PresenceChangeFrame,
   type PresenceFrame,
 } from "./frames.ts";
+import { type ChatMetrics, noMetrics } from "./metrics.ts";
 import type { RoomName } from "./room_name.ts";
 import type { ChatMessage, PresenceEntry, Store } from "./store.ts";
 import { type Logger, silentLogger } from "../log.ts";
@@ -53,6 +54,8 @@ export interface ChatHubOptions {
   readonly now?: () => Date;
   /** @default silentLogger */
   readonly log?: Logger;
+  /** @default noMetrics */
+  readonly metrics?: ChatMetrics;
   /** Messages in the history frame of a fresh connection. @default 50 */
   readonly historyLimit?: number;
   /** Largest `since` gap recovered exactly. @default 1000 */
@@ -106,6 +109,7 @@ export class ChatHub {
   readonly #store: Store;
   readonly #now: () => Date;
   readonly #log: Logger;
+  readonly #metrics: ChatMetrics;
   readonly #limits: HistoryLimits;
   readonly #node: string;
   readonly #rooms = new Map<RoomName, Room>();
@@ -116,6 +120,7 @@ export class ChatHub {
     this.#store = options.store;
     this.#now = options.now ?? (() => new Date());
     this.#log = options.log ?? silentLogger;
+    this.#metrics = options.metrics ?? noMetrics;
     this.#limits = {
       historyLimit: options.historyLimit ?? 50,
       recoveryLimit: options.recoveryLimit ?? 1000,
@@ -343,6 +348,9 @@ export class ChatHub {
           : JSON.stringify(messageFrame(message));
         this.#fanOut(entry, message.id, text);
       }
+      this.#metrics.messagesRepaired(
+        due.filter((message) => message.id !== known?.id).length,
+      );
       this.#log.debug("room.repaired", {
         room: entry.name,
         from: from + 1,
@@ -353,11 +361,14 @@ export class ChatHub {
 
   #fanOut(entry: Room, id: number, text: string): void {
     entry.lastDelivered = id;
+    let delivered = 0;
     for (const connection of entry.connections) {
       if (!connection.live || id <= connection.lastId) continue;
       connection.lastId = id;
       connection.member.deliver(text);
+      delivered += 1;
     }
+    this.#metrics.messagesDelivered(delivered);
   }
 
   #receive(entry: Room, data: unknown): void {

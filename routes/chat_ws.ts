@@ -1,8 +1,9 @@
 /**
- * `/ws/chat/:room` (with or without the trailing slash): validates the room,
- * upgrades with `Deno.upgradeWebSocket`, and connects the socket to the hub.
- * Each text frame is parsed at this edge into a typed frame or answered
- * with an error frame.
+ * `/ws/chat/:room` (with or without the trailing slash). Before the upgrade:
+ * room, `name` and `since` are validated (400), the Origin is checked (403)
+ * and the connection limits applied (429, 503). After it, every text frame
+ * is size-checked, rate-limited and parsed at this edge into a typed frame
+ * or answered with an error frame; slow readers are cut off.
  *
  * @module
  */
@@ -16,9 +17,13 @@ import {
   parseClientFrame,
 } from "../chat/frames.ts";
 import type { ChatHub, Member, Membership } from "../chat/hub.ts";
+import type { ChatMetrics } from "../chat/metrics.ts";
+import { FloodGuard } from "../chat/rate_limit.ts";
 import type { RoomName } from "../chat/room_name.ts";
 import { guestName, parseUserName } from "../chat/user_name.ts";
 import type { Logger } from "../log.ts";
+import type { ConnectionTracker } from "./connections.ts";
+import { checkOrigin, type OriginPolicy } from "./origin.ts";
 import { integerParam, roomParam } from "./params.ts";
 
 /** Close codes the server uses; see docs/protocol.md. */
@@ -27,20 +32,32 @@ export const CloseCode = {
   GoingAway: 1001,
   /** A binary frame arrived; the protocol is JSON text. */
   UnsupportedData: 1003,
+  /** The client kept sending past its rate limit. */
+  PolicyViolation: 1008,
+  /** A frame was larger than the limit. */
+  MessageTooBig: 1009,
+  /** The room could not be loaded. */
+  InternalError: 1011,
+  /** The client stopped reading; too much data was waiting for it. */
+  TryAgainLater: 1013,
 } as const;
 
 /** What the socket route needs. */
 export interface ChatSocketOptions {
   readonly hub: ChatHub;
   readonly log: Logger;
+  readonly metrics: ChatMetrics;
+  readonly connections: ConnectionTracker;
   readonly limits: FrameLimits;
-  /** Seconds without a pong before Deno closes the socket. @default 30 */
-  readonly idleTimeout?: number;
-}
-
-/** A short random id that ties a connection's log lines together. */
-function connectionId(): string {
-  return crypto.randomUUID().slice(0, 8);
+  readonly origin: OriginPolicy;
+  /** Largest frame in UTF-8 bytes. */
+  readonly maxFrameBytes: number;
+  /** Messages per second (0: off) and burst. */
+  readonly rate: { readonly rate: number; readonly burst: number };
+  /** Unsent bytes after which a client is cut off. */
+  readonly maxBufferedBytes: number;
+  /** Seconds without a pong before Deno closes the socket. */
+  readonly idleTimeoutS: number;
 }
 
 /** Who connects where, parsed from the upgrade request. */
@@ -50,61 +67,150 @@ interface Admission {
   readonly since: number | undefined;
 }
 
+const encoder = new TextEncoder();
+
+/** Whether `text` is over `max` UTF-8 bytes, encoding only when it must. */
+function isOverBytes(text: string, max: number): boolean {
+  if (text.length > max) return true; // every UTF-16 unit is ≥ 1 byte
+  if (text.length * 3 <= max) return false; // every unit is ≤ 3 bytes
+  return encoder.encode(text).length > max;
+}
+
+/** A short random id that ties a connection's log lines together. */
+function connectionId(): string {
+  return crypto.randomUUID().slice(0, 8);
+}
+
+/** The client's address as `Deno.serve` reported it, if it did. */
+function clientIp(c: Context): string {
+  const info: unknown = c.env;
+  if (
+    typeof info === "object" && info !== null && "remoteAddr" in info &&
+    typeof info.remoteAddr === "object" && info.remoteAddr !== null &&
+    "hostname" in info.remoteAddr &&
+    typeof info.remoteAddr.hostname === "string"
+  ) {
+    return info.remoteAddr.hostname;
+  }
+  return "unknown";
+}
+
 /** Wires one upgraded socket to the hub. */
 function attach(
   socket: WebSocket,
   { room, user, since }: Admission,
+  release: () => void,
   options: ChatSocketOptions,
 ): void {
-  const { hub, log, limits } = options;
+  const { hub, log, limits, metrics } = options;
   const id = connectionId();
+  const guard = new FloodGuard(options.rate);
+  let membership: Membership | undefined;
+  let cutOff = false;
+
   const member: Member = {
     id,
     deliver(text) {
-      if (socket.readyState === WebSocket.OPEN) socket.send(text);
+      if (cutOff || socket.readyState !== WebSocket.OPEN) return;
+      if (socket.bufferedAmount > options.maxBufferedBytes) {
+        // Deno cannot drop a socket whose peer stopped reading (close waits
+        // for the queue), so stop adding to it: memory stays bounded by the
+        // threshold plus one frame.
+        cutOff = true;
+        metrics.slowClientClosed();
+        log.warn("socket.slow_client", {
+          connection: id,
+          room,
+          user,
+          bufferedAmount: socket.bufferedAmount,
+        });
+        membership?.leave();
+        socket.close(
+          CloseCode.TryAgainLater,
+          "Too slow: too much data waiting to be read",
+        );
+        return;
+      }
+      socket.send(text);
     },
   };
-  const sendError = (error: ErrorFrame) =>
+  const refuse = (error: ErrorFrame) => {
+    metrics.messageRejected(error.code);
+    log.info("frame.rejected", { connection: id, room, code: error.code });
     member.deliver(JSON.stringify(error));
-  let membership: Membership | undefined;
+  };
+  const closeFor = (
+    code: number,
+    reason: string,
+    rejected: "binary" | "too_big" | "rate_limited",
+  ) => {
+    metrics.messageRejected(rejected);
+    log.info("socket.closed_by_server", { connection: id, room, code, reason });
+    socket.close(code, reason);
+  };
 
   socket.onopen = () => {
     membership = hub.connect(room, user, member, since);
     log.info("socket.open", { connection: id, room, user, since });
     membership.ready.catch((error) => {
       log.error("socket.admit_failed", { connection: id, room, error });
-      socket.close(1011, "Cannot load the room; try again");
+      socket.close(CloseCode.InternalError, "Cannot load the room; try again");
     });
   };
   socket.onmessage = (event: MessageEvent<unknown>) => {
     if (typeof event.data !== "string") {
-      log.info("socket.binary_frame", { connection: id, room });
-      socket.close(
+      closeFor(
         CloseCode.UnsupportedData,
         "Binary frames are not supported; send JSON text",
+        "binary",
       );
+      return;
+    }
+    if (isOverBytes(event.data, options.maxFrameBytes)) {
+      closeFor(
+        CloseCode.MessageTooBig,
+        `Frame is larger than ${options.maxFrameBytes} bytes`,
+        "too_big",
+      );
+      return;
+    }
+    const decision = guard.check();
+    if (decision === "disconnect") {
+      closeFor(
+        CloseCode.PolicyViolation,
+        "Flooding: too many messages over the rate limit",
+        "rate_limited",
+      );
+      return;
+    }
+    if (decision === "refuse") {
+      refuse({
+        type: "error",
+        code: "rate_limited",
+        error:
+          `Too many messages: at most ${options.rate.rate} per second (bursts of ${options.rate.burst}); this one was not sent`,
+      });
       return;
     }
     const parsed = parseClientFrame(event.data, limits);
     if (!parsed.ok) {
-      log.info("frame.rejected", {
-        connection: id,
-        room,
-        code: parsed.error.code,
-      });
-      sendError(parsed.error);
+      refuse(parsed.error);
       return;
     }
-    hub.send(room, user, parsed.frame.message).catch((error) => {
-      log.error("message.store_failed", { connection: id, room, error });
-      sendError({
-        type: "error",
-        code: "unavailable",
-        error: "The message could not be stored; send it again",
-      });
-    });
+    hub.send(room, user, parsed.frame.message).then(
+      () => metrics.messageAccepted(),
+      (error) => {
+        log.error("message.store_failed", { connection: id, room, error });
+        refuse({
+          type: "error",
+          code: "unavailable",
+          error: "The message could not be stored; send it again",
+        });
+      },
+    );
   };
-  // Deno may report both error and close; leave() is idempotent.
+  // Deno may report both error and close; leave() and release() are
+  // idempotent.
   socket.onerror = (event) => {
     log.info("socket.error", {
       connection: id,
@@ -112,9 +218,11 @@ function attach(
       error: event instanceof ErrorEvent ? event.message : "unknown",
     });
     membership?.leave();
+    release();
   };
   socket.onclose = (event) => {
     membership?.leave();
+    release();
     log.info("socket.close", { connection: id, room, code: event.code });
   };
 }
@@ -139,6 +247,7 @@ function admissionOf(c: Context): Admission {
 
 /** Builds the WebSocket routes. */
 export function chatSocketRoutes(options: ChatSocketOptions): Hono {
+  const { log, metrics } = options;
   const app = new Hono();
   const upgrade = (c: Context) => {
     const admission = admissionOf(c);
@@ -151,11 +260,49 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
         { Upgrade: "websocket" },
       );
     }
-    const { socket, response } = Deno.upgradeWebSocket(c.req.raw, {
-      idleTimeout: options.idleTimeout ?? 30,
-    });
-    attach(socket, admission, options);
-    return response;
+    const ip = clientIp(c);
+    const origin = checkOrigin(
+      c.req.header("origin"),
+      c.req.header("host"),
+      options.origin,
+    );
+    if (!origin.ok) {
+      metrics.connectionRefused("origin");
+      log.warn("upgrade.refused", {
+        reason: origin.reason,
+        ip,
+        room: admission.room,
+      });
+      return c.json({ error: `Origin not allowed: ${origin.reason}` }, 403);
+    }
+    const reservation = options.connections.reserve(ip);
+    if (!reservation.ok) {
+      metrics.connectionRefused(reservation.reason);
+      log.warn("upgrade.refused", {
+        reason: reservation.message,
+        ip,
+        room: admission.room,
+      });
+      return c.json({ error: reservation.message }, reservation.status);
+    }
+    const { slot } = reservation;
+    try {
+      const { socket, response } = Deno.upgradeWebSocket(c.req.raw, {
+        idleTimeout: options.idleTimeoutS,
+      });
+      slot.attach(socket);
+      attach(socket, admission, slot.release, options);
+      return response;
+    } catch (error) {
+      slot.release();
+      if (error instanceof TypeError) {
+        // Deno refuses malformed upgrades (missing key or version).
+        throw new HTTPException(400, {
+          message: `Cannot upgrade: ${error.message}`,
+        });
+      }
+      throw error;
+    }
   };
   app.get("/ws/chat/:room", upgrade);
   app.get("/ws/chat/:room/", upgrade);

@@ -42,7 +42,8 @@ Deno.test({
   async fn(t) {
     const dir = await Deno.makeTempDir({ prefix: "chat-browser-" });
     const port = freePort();
-    const env = { CHAT_DB: `${dir}/chat.db` };
+    // The test seeds 60 messages at once: no rate limit.
+    const env = { CHAT_DB: `${dir}/chat.db`, CHAT_RATE_LIMIT: "0" };
     let server: TestServer | undefined = await startServer(env, port);
     const browser = await launchChromium();
     try {

@@ -8,6 +8,9 @@ import {
   uniqueRoom,
 } from "./helpers/server.ts";
 
+// These tests seed rooms as fast as they can: no rate limit.
+const BULK = { CHAT_RATE_LIMIT: "0" };
+
 function historyOf(client: TestClient): { ids: number[]; recovered: unknown } {
   const [history] = client.ofType("history");
   assert.ok(history, "a history frame");
@@ -58,6 +61,7 @@ Deno.test("isRecoverable decides when since= can be answered exactly", () => {
 
 Deno.test("history and recovery", async (t) => {
   await using server = await startServer({
+    ...BULK,
     CHAT_RECOVERY_MAX: "5",
     CHAT_HISTORY: "4",
   });
@@ -151,6 +155,7 @@ Deno.test("history and recovery", async (t) => {
 
 Deno.test("a gap reaching past retention gets recovered:false", async () => {
   await using server = await startServer({
+    ...BULK,
     CHAT_HISTORY_MAX: "3",
     CHAT_RECOVERY_MAX: "100",
   });
@@ -169,7 +174,7 @@ Deno.test("a gap reaching past retention gets recovered:false", async () => {
 Deno.test("history is kept across a server restart", async () => {
   const dir = await Deno.makeTempDir({ prefix: "chat-restart-" });
   try {
-    const env = { CHAT_DB: `${dir}/data/chat.db` };
+    const env = { ...BULK, CHAT_DB: `${dir}/data/chat.db` };
     const room = uniqueRoom();
     {
       await using server = await startServer(env);
@@ -188,7 +193,7 @@ Deno.test("history is kept across a server restart", async () => {
 });
 
 Deno.test("GET /api/rooms/:room/messages pages through older messages", async (t) => {
-  await using server = await startServer();
+  await using server = await startServer(BULK);
   const room = uniqueRoom();
   await seed(server, room, 5);
   const get = (query: string) =>

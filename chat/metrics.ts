@@ -1,0 +1,49 @@
+/**
+ * What the chat core and the socket route count, as a narrow interface; the
+ * Prometheus adapter (`metrics.ts` at the top level) implements it.
+ *
+ * @module
+ */
+
+/** Why an incoming frame was not accepted as a message. */
+export type RejectReason =
+  | "invalid_json"
+  | "bad_frame"
+  | "empty"
+  | "too_long"
+  | "rate_limited"
+  | "too_big"
+  | "binary"
+  | "unavailable";
+
+/** Why an upgrade was refused before it happened. */
+export type RefuseReason = "origin" | "per_ip" | "total" | "shutting_down";
+
+/** Counters the core reports to. */
+export interface ChatMetrics {
+  /** A client message was stored and published. */
+  messageAccepted(): void;
+  /** A client frame was refused. */
+  messageRejected(reason: RejectReason): void;
+  /** `count` message frames went out to local sockets. */
+  messagesDelivered(count: number): void;
+  /** `count` messages were read from the store to fill a gap. */
+  messagesRepaired(count: number): void;
+  /** A client was cut off for not reading. */
+  slowClientClosed(): void;
+  /** An upgrade was refused. */
+  connectionRefused(reason: RefuseReason): void;
+  /** A store call took `seconds`; `ok` false when it failed. */
+  storeCall(operation: string, seconds: number, ok: boolean): void;
+}
+
+/** Metrics that go nowhere, for tests and tools. */
+export const noMetrics: ChatMetrics = {
+  messageAccepted() {},
+  messageRejected() {},
+  messagesDelivered() {},
+  messagesRepaired() {},
+  slowClientClosed() {},
+  connectionRefused() {},
+  storeCall() {},
+};

@@ -1,0 +1,125 @@
+/**
+ * Prometheus metrics through prom-client: the {@linkcode ChatMetrics}
+ * counters plus gauges read at scrape time and the process defaults
+ * (memory, CPU). Each isolate keeps its own registry, so under
+ * `deno serve --parallel` a scrape describes the isolate that answered it.
+ *
+ * @module
+ */
+
+import client from "prom-client";
+import type { ChatMetrics } from "./chat/metrics.ts";
+
+/** Live counts read at each scrape. */
+export interface GaugeSource {
+  readonly rooms: () => number;
+  readonly members: () => number;
+  readonly connections: () => number;
+}
+
+/** A registry and the counters that feed it. */
+export interface PrometheusMetrics {
+  readonly metrics: ChatMetrics;
+  readonly contentType: string;
+  /** Reads the live counts from `source` from now on. */
+  watch(source: GaugeSource): void;
+  /** The exposition text. */
+  render(): Promise<string>;
+}
+
+/** Creates a fresh registry (one per server, so tests do not share). */
+export function createPrometheusMetrics(): PrometheusMetrics {
+  const registry = new client.Registry();
+  const registers = [registry];
+  let source: GaugeSource | undefined;
+
+  new client.Gauge({
+    name: "chat_connections",
+    help: "Open WebSocket connections on this isolate.",
+    registers,
+    collect() {
+      this.set(source?.connections() ?? 0);
+    },
+  });
+  new client.Gauge({
+    name: "chat_rooms",
+    help: "Rooms with at least one connection on this isolate.",
+    registers,
+    collect() {
+      this.set(source?.rooms() ?? 0);
+    },
+  });
+  new client.Gauge({
+    name: "chat_room_members",
+    help: "Connections admitted to rooms on this isolate.",
+    registers,
+    collect() {
+      this.set(source?.members() ?? 0);
+    },
+  });
+  const accepted = new client.Counter({
+    name: "chat_messages_received_total",
+    help: "Client messages accepted, stored and published.",
+    registers,
+  });
+  const rejected = new client.Counter({
+    name: "chat_messages_rejected_total",
+    help: "Client frames refused, by reason.",
+    labelNames: ["reason"],
+    registers,
+  });
+  const delivered = new client.Counter({
+    name: "chat_messages_delivered_total",
+    help: "Message frames sent to sockets on this isolate.",
+    registers,
+  });
+  const repaired = new client.Counter({
+    name: "chat_messages_repaired_total",
+    help: "Messages read from the store to fill a fan-out gap.",
+    registers,
+  });
+  const slow = new client.Counter({
+    name: "chat_slow_client_closes_total",
+    help: "Clients cut off for leaving too much data unsent.",
+    registers,
+  });
+  const refused = new client.Counter({
+    name: "chat_connections_refused_total",
+    help: "WebSocket upgrades refused, by reason.",
+    labelNames: ["reason"],
+    registers,
+  });
+  const storeSeconds = new client.Histogram({
+    name: "chat_store_seconds",
+    help: "Store call latency, by operation and outcome.",
+    labelNames: ["operation", "outcome"],
+    buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
+    registers,
+  });
+  client.collectDefaultMetrics({
+    register: registry,
+    eventLoopMonitoringPrecision: 100,
+  });
+
+  const metrics: ChatMetrics = {
+    messageAccepted: () => accepted.inc(),
+    messageRejected: (reason) => rejected.inc({ reason }),
+    messagesDelivered: (count) => delivered.inc(count),
+    messagesRepaired: (count) => repaired.inc(count),
+    slowClientClosed: () => slow.inc(),
+    connectionRefused: (reason) => refused.inc({ reason }),
+    storeCall: (operation, seconds, ok) =>
+      storeSeconds.observe(
+        { operation, outcome: ok ? "ok" : "error" },
+        seconds,
+      ),
+  };
+  return {
+    metrics,
+    contentType: registry.contentType,
+    watch(next) {
+      source = next;
+    },
+    render: () => registry.metrics(),
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * Operations endpoints: `/healthz` for load balancers and orchestrators,
+ * `/metrics` for Prometheus.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import type { Store } from "../chat/store.ts";
+import type { Logger } from "../log.ts";
+
+/** What the operations routes read. */
+export interface OpsOptions {
+  readonly store: Store;
+  readonly log: Logger;
+  /** Live counts for the health answer. */
+  readonly stats: () => { rooms: number; connections: number };
+  /** The Prometheus exposition and its content type. */
+  readonly metrics: { render(): Promise<string>; contentType: string };
+  /** How long the store may take to answer a health check. @default 2000 */
+  readonly healthTimeoutMs?: number;
+}
+
+/** Resolves with `promise`, or rejects after `ms`. */
+async function within<T>(promise: Promise<T>, ms: number, what: string) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${what} did not answer within ${ms} ms`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Builds `/healthz` and `/metrics`. */
+export function opsRoutes(options: OpsOptions): Hono {
+  const app = new Hono();
+  const started = Date.now();
+
+  app.get("/healthz", async (c) => {
+    c.header("Cache-Control", "no-store");
+    try {
+      await within(
+        options.store.ping(),
+        options.healthTimeoutMs ?? 2000,
+        "store",
+      );
+    } catch (error) {
+      const reason = `store: ${
+        error instanceof Error ? error.message : String(error)
+      }`;
+      options.log.warn("health.failed", { reason });
+      return c.json({ status: "unavailable", reason }, 503);
+    }
+    return c.json({
+      status: "ok",
+      store: "ok",
+      uptimeSeconds: Math.round((Date.now() - started) / 1000),
+      ...options.stats(),
+    });
+  });
+
+  app.get("/metrics", async (c) => {
+    return c.body(await options.metrics.render(), 200, {
+      "Content-Type": options.metrics.contentType,
+      "Cache-Control": "no-store",
+    });
+  });
+
+  return app;
+}
