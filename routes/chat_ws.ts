@@ -76,6 +76,16 @@ function isOverBytes(text: string, max: number): boolean {
   return encoder.encode(text).length > max;
 }
 
+/**
+ * Closes `socket` on the next macrotask. Deno loses its own close frame when
+ * `close()` runs inside a `message` callback while the peer keeps sending
+ * (both ends then see an abnormal close, see denoland/deno#21642); closing
+ * one task later delivers the code and reason intact.
+ */
+function closeSoon(socket: WebSocket, code: number, reason: string): void {
+  setTimeout(() => socket.close(code, reason), 0);
+}
+
 /** A short random id that ties a connection's log lines together. */
 function connectionId(): string {
   return crypto.randomUUID().slice(0, 8);
@@ -125,7 +135,8 @@ function attach(
           bufferedAmount: socket.bufferedAmount,
         });
         membership?.leave();
-        socket.close(
+        closeSoon(
+          socket,
           CloseCode.TryAgainLater,
           "Too slow: too much data waiting to be read",
         );
@@ -146,7 +157,7 @@ function attach(
   ) => {
     metrics.messageRejected(rejected);
     log.info("socket.closed_by_server", { connection: id, room, code, reason });
-    socket.close(code, reason);
+    closeSoon(socket, code, reason);
   };
 
   socket.onopen = () => {
@@ -158,6 +169,9 @@ function attach(
     });
   };
   socket.onmessage = (event: MessageEvent<unknown>) => {
+    // Frames already in flight when the server closed the socket are not
+    // processed (and must not close it a second time).
+    if (socket.readyState !== WebSocket.OPEN) return;
     if (typeof event.data !== "string") {
       closeFor(
         CloseCode.UnsupportedData,

@@ -41,7 +41,7 @@ export function checkOrigin(
     if (!(error instanceof TypeError)) throw error;
     return {
       ok: false,
-      reason: `Origin ${JSON.stringify(origin)} is not a URL`,
+      reason: `${JSON.stringify(origin)} is not a URL`,
     };
   }
   if (host !== undefined && url.host === host.toLowerCase()) {
@@ -50,7 +50,7 @@ export function checkOrigin(
   if (policy.allowedOrigins.includes(url.origin)) return { ok: true };
   return {
     ok: false,
-    reason: `Origin ${url.origin} is neither this host (${
+    reason: `${url.origin} is neither this host (${
       host ?? "unknown"
     }) nor in ALLOWED_ORIGINS`,
   };

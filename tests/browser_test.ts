@@ -44,7 +44,7 @@ Deno.test({
     const port = freePort();
     // The test seeds 60 messages at once: no rate limit.
     const env = { CHAT_DB: `${dir}/chat.db`, CHAT_RATE_LIMIT: "0" };
-    let server: TestServer | undefined = await startServer(env, port);
+    let server: TestServer | undefined = await startServer(env, { port });
     const browser = await launchChromium();
     try {
       const context = await browser.newContext({ locale: "en-US" });
@@ -151,7 +151,7 @@ Deno.test({
             /Disconnected/,
           );
 
-          server = await startServer(env, port);
+          server = await startServer(env, { port });
           {
             await using other = await TestClient.join(
               server.wsUrl(`/ws/chat/${room}/?name=other`),

@@ -7,7 +7,7 @@
 
 import { type ChatServer, createChatServer } from "../../app.ts";
 import { type Config, loadConfig } from "../../config.ts";
-import { silentLogger } from "../../log.ts";
+import { createLogger, type Logger, silentLogger } from "../../log.ts";
 
 /** The config of a test server: defaults (in-memory store) plus `env`. */
 export function testConfig(env: Record<string, string> = {}): Config {
@@ -25,13 +25,16 @@ export interface TestServer extends AsyncDisposable {
 /** Starts the real app on `Deno.serve`, by default on a free port. */
 export async function startServer(
   env: Record<string, string> = {},
-  port = 0,
+  options: { port?: number; log?: Logger } = {},
 ): Promise<TestServer> {
-  const chat = createChatServer({ config: testConfig(env), log: silentLogger });
+  const chat = createChatServer({
+    config: testConfig(env),
+    log: options.log ?? silentLogger,
+  });
   const controller = new AbortController();
   const listening = Promise.withResolvers<number>();
   const server = Deno.serve({
-    port,
+    port: options.port ?? 0,
     hostname: "127.0.0.1",
     signal: controller.signal,
     onListen: ({ port }) => listening.resolve(port),
@@ -185,6 +188,18 @@ export class TestClient implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** A logger that keeps its JSON lines, parsed, for assertions. */
+export function recordingLogger(): Logger & {
+  events: Record<string, unknown>[];
+} {
+  const events: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    level: "debug",
+    write: (line) => events.push(JSON.parse(line)),
+  });
+  return Object.assign(logger, { events });
 }
 
 /** Resolves after `ms` milliseconds. */

@@ -1,0 +1,341 @@
+import assert from "node:assert/strict";
+import {
+  recordingLogger,
+  startServer,
+  TestClient,
+  type TestServer,
+  uniqueRoom,
+} from "./helpers/server.ts";
+
+const UPGRADE = {
+  Upgrade: "websocket",
+  Connection: "Upgrade",
+  "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+  "Sec-WebSocket-Version": "13",
+};
+
+async function stored(server: TestServer, room: string): Promise<string[]> {
+  const response = await fetch(
+    `${server.origin}/api/rooms/${encodeURIComponent(room)}/messages?limit=200`,
+  );
+  const body = await response.json();
+  return body.messages.map((m: { message: string }) => m.message);
+}
+
+async function upgradeStatus(
+  server: TestServer,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; error: string }> {
+  const response = await fetch(`${server.origin}${path}`, {
+    headers: { ...UPGRADE, ...headers },
+  });
+  if (response.status === 101) {
+    await response.body?.cancel();
+    return { status: 101, error: "" };
+  }
+  const body = await response.json();
+  return { status: response.status, error: String(body.error) };
+}
+
+Deno.test("bad input", async (t) => {
+  await using server = await startServer({
+    CHAT_MAX_MESSAGE_CHARS: "10",
+    CHAT_MAX_FRAME_BYTES: "1024",
+    CHAT_RATE_LIMIT: "0",
+  });
+
+  await t.step(
+    "a message over CHAT_MAX_MESSAGE_CHARS is refused with too_long and not stored",
+    async () => {
+      const room = uniqueRoom();
+      await using client = await TestClient.join(
+        server.wsUrl(`/ws/chat/${room}/`),
+      );
+      client.send({ message: "12345678901" });
+      client.send({ message: "1234567890" });
+      const [error] = await client.waitForType("error", 1);
+      assert.deepEqual(error, {
+        type: "error",
+        code: "too_long",
+        error: "Message is longer than 10 characters (11)",
+      });
+      await client.waitForType("message", 1);
+      assert.deepEqual(await stored(server, room), ["1234567890"]);
+    },
+  );
+
+  await t.step(
+    "a frame over CHAT_MAX_FRAME_BYTES closes the socket with 1009",
+    async () => {
+      const room = uniqueRoom();
+      const client = await TestClient.join(server.wsUrl(`/ws/chat/${room}/`));
+      // 400 Hangul syllables are 1200 UTF-8 bytes in 400 UTF-16 units.
+      client.send(JSON.stringify({ message: "가".repeat(400) }));
+      const event = await client.closed;
+      assert.equal(event.code, 1009);
+      assert.match(event.reason, /larger than 1024 bytes/);
+      assert.deepEqual(await stored(server, room), []);
+    },
+  );
+
+  await t.step("a frame at the byte limit is parsed, not closed", async () => {
+    await using client = await TestClient.join(
+      server.wsUrl(`/ws/chat/${uniqueRoom()}/`),
+    );
+    const padding = " ".repeat(1024 - JSON.stringify({ message: "ok" }).length);
+    client.send(`{"message":"ok"}${padding}`);
+    await client.waitForType("message", 1);
+    assert.deepEqual(client.messageTexts(), ["ok"]);
+  });
+
+  await t.step("other text is stored and shown exactly as sent", async () => {
+    const room = uniqueRoom();
+    await using client = await TestClient.join(
+      server.wsUrl(`/ws/chat/${room}/`),
+    );
+    const texts = [
+      "잡담 좋아요",
+      "👩‍👩‍👧 🎉",
+      "שלום עולם",
+      "<script>",
+      "a\u0000b",
+      "\ttab\n",
+    ];
+    for (const message of texts) client.send({ message });
+    await client.waitForType("message", texts.length);
+    assert.deepEqual(client.messageTexts(), texts);
+    assert.deepEqual(await stored(server, room), texts);
+  });
+
+  await t.step(
+    "names and paths at and past their limits answer 4xx, never 500",
+    async () => {
+      const cases: [string, number][] = [
+        [`/ws/chat/${"r".repeat(100)}/`, 101],
+        [`/ws/chat/${"r".repeat(101)}/`, 400],
+        [`/ws/chat/ok/?name=${"n".repeat(32)}`, 101],
+        [`/ws/chat/ok/?name=${"n".repeat(33)}`, 400],
+        [`/ws/chat/ok/?name=${encodeURIComponent("잡".repeat(32))}`, 101],
+        ["/ws/chat/%E0%A4%A/", 400],
+        ["/ws/chat/ok/?name=%E0%A4%A", 101],
+        ["/ws/chat/ok/?since=99999999999999999999", 400],
+      ];
+      for (const [path, status] of cases) {
+        assert.equal((await upgradeStatus(server, path)).status, status, path);
+      }
+      for (
+        const path of [
+          `/chat/${"r".repeat(101)}/`,
+          "/chat/%E0%A4%A/",
+          "/chat/%/",
+          "/api/rooms/%E0%A4%A/messages",
+        ]
+      ) {
+        const response = await fetch(`${server.origin}${path}`);
+        await response.body?.cancel();
+        assert.ok(
+          response.status >= 400 && response.status < 500,
+          `${path}: ${response.status}`,
+        );
+      }
+    },
+  );
+
+  await t.step(
+    "an overlong URL is refused with 414 or 431, never 500",
+    async () => {
+      const long = await fetch(`${server.origin}/chat/${"x".repeat(9000)}/`);
+      await long.body?.cancel();
+      assert.equal(long.status, 414);
+      const huge = await fetch(
+        `${server.origin}/chat/lobby/?q=${"x".repeat(60_000)}`,
+      );
+      await huge.body?.cancel();
+      assert.ok([414, 431].includes(huge.status), String(huge.status));
+    },
+  );
+});
+
+Deno.test("origin check before the upgrade", async (t) => {
+  const log = recordingLogger();
+  await using server = await startServer({
+    ALLOWED_ORIGINS: "https://app.example",
+  }, { log });
+  const host = new URL(server.origin).host;
+
+  await t.step(
+    "the page's own host and listed origins are allowed",
+    async () => {
+      assert.equal(
+        (await upgradeStatus(server, "/ws/chat/a/", { Origin: server.origin }))
+          .status,
+        101,
+      );
+      assert.equal(
+        (await upgradeStatus(server, "/ws/chat/a/", {
+          Origin: "https://app.example",
+        })).status,
+        101,
+      );
+    },
+  );
+
+  await t.step(
+    "a request without Origin (not a browser) is allowed by default",
+    async () => {
+      assert.equal((await upgradeStatus(server, "/ws/chat/a/")).status, 101);
+    },
+  );
+
+  await t.step(
+    "another origin is refused with 403 and logged with the reason",
+    async () => {
+      const refused = await upgradeStatus(server, "/ws/chat/a/", {
+        Origin: "https://evil.example",
+      });
+      assert.equal(refused.status, 403);
+      assert.match(
+        refused.error,
+        /^Origin not allowed: https:\/\/evil\.example is neither this host/,
+      );
+      const entry = log.events.find((e) => e.event === "upgrade.refused");
+      assert.ok(entry);
+      assert.equal(entry.level, "warn");
+      assert.match(
+        String(entry.reason),
+        new RegExp(`evil\\.example is neither this host \\(${host}\\)`),
+      );
+    },
+  );
+
+  await t.step("ALLOWED_ORIGINS=* allows every origin", async () => {
+    await using open = await startServer({ ALLOWED_ORIGINS: "*" });
+    assert.equal(
+      (await upgradeStatus(open, "/ws/chat/a/", {
+        Origin: "https://evil.example",
+      })).status,
+      101,
+    );
+  });
+
+  await t.step(
+    "CHAT_REQUIRE_ORIGIN=1 refuses requests without Origin",
+    async () => {
+      await using strict = await startServer({ CHAT_REQUIRE_ORIGIN: "1" });
+      const refused = await upgradeStatus(strict, "/ws/chat/a/");
+      assert.equal(refused.status, 403);
+      assert.match(refused.error, /CHAT_REQUIRE_ORIGIN/);
+      assert.equal(
+        (await upgradeStatus(strict, "/ws/chat/a/", { Origin: strict.origin }))
+          .status,
+        101,
+      );
+    },
+  );
+});
+
+Deno.test("rate limit", async (t) => {
+  await t.step(
+    "excess messages get rate_limited and are not stored",
+    async () => {
+      await using server = await startServer({
+        CHAT_RATE_LIMIT: "5",
+        CHAT_RATE_BURST: "10",
+      });
+      const room = uniqueRoom();
+      await using client = await TestClient.join(
+        server.wsUrl(`/ws/chat/${room}/`),
+      );
+      for (let i = 0; i < 15; i++) client.send({ message: `m${i}` });
+      const errors = await client.waitForType("error", 5);
+      await client.waitForType("message", 10);
+      assert.ok(errors.every((e) => e.code === "rate_limited"));
+      assert.match(
+        String(errors[0]?.error),
+        /at most 5 per second \(bursts of 10\)/,
+      );
+      assert.deepEqual(
+        await stored(server, room),
+        Array.from({ length: 10 }, (_, i) => `m${i}`),
+      );
+      assert.equal(
+        client.socket.readyState,
+        WebSocket.OPEN,
+        "a short excess is not a flood",
+      );
+    },
+  );
+
+  await t.step(
+    "a connection that keeps flooding is closed with 1008",
+    async () => {
+      await using server = await startServer({
+        CHAT_RATE_LIMIT: "5",
+        CHAT_RATE_BURST: "10",
+      });
+      const client = await TestClient.join(
+        server.wsUrl(`/ws/chat/${uniqueRoom()}/`),
+      );
+      for (let i = 0; i < 40; i++) client.send({ message: `m${i}` });
+      const event = await client.closed;
+      assert.equal(event.code, 1008);
+      assert.match(event.reason, /Flooding/);
+      assert.equal(client.ofType("message").length, 10);
+      assert.equal(client.ofType("error").length, 10);
+    },
+  );
+
+  await t.step("CHAT_RATE_LIMIT=0 turns the limit off", async () => {
+    await using server = await startServer({ CHAT_RATE_LIMIT: "0" });
+    await using client = await TestClient.join(
+      server.wsUrl(`/ws/chat/${uniqueRoom()}/`),
+    );
+    for (let i = 0; i < 100; i++) client.send({ message: `m${i}` });
+    await client.waitForType("message", 100);
+    assert.equal(client.ofType("error").length, 0);
+  });
+});
+
+Deno.test("connection limits", async (t) => {
+  await t.step(
+    "over CHAT_MAX_CONNECTIONS_PER_IP is refused with 429 before the upgrade",
+    async () => {
+      await using server = await startServer({
+        CHAT_MAX_CONNECTIONS_PER_IP: "3",
+      });
+      const url = server.wsUrl(`/ws/chat/${uniqueRoom()}/`);
+      const clients = [
+        await TestClient.join(url),
+        await TestClient.join(url),
+        await TestClient.join(url),
+      ];
+      const refused = await upgradeStatus(server, "/ws/chat/x/");
+      assert.equal(refused.status, 429);
+      assert.match(
+        refused.error,
+        /Too many connections from your address \(limit 3\)/,
+      );
+      await clients[0]?.close();
+      // The server frees the place when it sees the close.
+      let status = 0;
+      for (let i = 0; i < 50 && status !== 101; i++) {
+        status = (await upgradeStatus(server, "/ws/chat/x/")).status;
+        if (status !== 101) await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.equal(status, 101);
+      await Promise.all(clients.map((c) => c.close()));
+    },
+  );
+
+  await t.step("over CHAT_MAX_CONNECTIONS is refused with 503", async () => {
+    await using server = await startServer({ CHAT_MAX_CONNECTIONS: "2" });
+    const url = server.wsUrl(`/ws/chat/${uniqueRoom()}/`);
+    await using a = await TestClient.join(url);
+    await using b = await TestClient.join(url);
+    const refused = await upgradeStatus(server, "/ws/chat/x/");
+    assert.equal(refused.status, 503);
+    assert.match(refused.error, /limit of 2 connections/);
+    assert.equal(a.socket.readyState + b.socket.readyState, 2 * WebSocket.OPEN);
+  });
+});
