@@ -198,6 +198,10 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
       connections.closeAll(CloseCode.GoingAway, "Server shutting down");
       try {
         await hub.close();
+      } catch (error) {
+        // A broken store must not stop the shutdown; this node's presence
+        // entries then expire with their TTL.
+        log.error("server.close_failed", { error });
       } finally {
         store.close();
       }

@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import { createLogger, type LogLevel } from "../log.ts";
+
+Deno.test("structured logs", async (t) => {
+  const lines: [string, LogLevel][] = [];
+  const log = createLogger({
+    level: "info",
+    write: (line, level) => lines.push([line, level]),
+    now: () => new Date("2026-11-24T00:00:00.000Z"),
+  });
+
+  await t.step("write one JSON object per event, at or above the level", () => {
+    log.debug("hidden", { a: 1 });
+    log.info("socket.open", { connection: "c1", room: "lobby" });
+    log.warn("upgrade.refused", { reason: "origin" });
+    assert.deepEqual(lines.map(([line]) => JSON.parse(line)), [
+      {
+        time: "2026-11-24T00:00:00.000Z",
+        level: "info",
+        event: "socket.open",
+        connection: "c1",
+        room: "lobby",
+      },
+      {
+        time: "2026-11-24T00:00:00.000Z",
+        level: "warn",
+        event: "upgrade.refused",
+        reason: "origin",
+      },
+    ]);
+    assert.deepEqual(lines.map(([, level]) => level), ["info", "warn"]);
+  });
+
+  await t.step("describe errors by name and message", () => {
+    lines.length = 0;
+    log.error("request.failed", { error: new TypeError("boom") });
+    const record = JSON.parse(lines[0]?.[0] ?? "{}");
+    assert.equal(record.error.name, "TypeError");
+    assert.equal(record.error.message, "boom");
+    assert.match(record.error.stack, /boom/);
+  });
+
+  await t.step("LOG_LEVEL=error keeps only errors", () => {
+    const kept: string[] = [];
+    const quiet = createLogger({
+      level: "error",
+      write: (line) => kept.push(line),
+    });
+    quiet.info("x");
+    quiet.warn("y");
+    quiet.error("z");
+    assert.deepEqual(kept.map((line) => JSON.parse(line).event), ["z"]);
+  });
+});

@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { startServerProcess } from "./helpers/process.ts";
+import { TestClient, uniqueRoom } from "./helpers/server.ts";
+
+const PERMISSIONS = [
+  "--allow-net",
+  "--allow-env",
+  "--allow-read",
+  "--allow-write",
+];
+
+for (const mode of ["deno serve", "deno serve --parallel"]) {
+  Deno.test(`SIGTERM under ${mode}: 1001 to every socket, exit 0 within 5 s, nothing lost`, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "chat-shutdown-" });
+    try {
+      const env = {
+        CHAT_DB: `${dir}/chat.db`,
+        DENO_JOBS: "2",
+        CHAT_RATE_LIMIT: "0",
+      };
+      const args = mode.endsWith("--parallel")
+        ? ["serve", "--parallel", ...PERMISSIONS, "main.ts"]
+        : ["serve", ...PERMISSIONS, "main.ts"];
+      const server = await startServerProcess({ args, env });
+      const room = uniqueRoom("shutdown");
+      const clients: TestClient[] = [];
+      for (let i = 0; i < 6; i++) {
+        clients.push(
+          await TestClient.join(server.wsUrl(`/ws/chat/${room}/?name=c${i}`)),
+        );
+      }
+      const sent = Array.from(
+        { length: 30 },
+        (_, i) => `before the signal ${i}`,
+      );
+      sent.forEach((message, index) => clients[index % 6]?.send({ message }));
+      for (const client of clients) {
+        await client.waitForType("message", sent.length);
+      }
+
+      const started = Date.now();
+      const status = await server.stop("SIGTERM", 8000);
+      const took = Date.now() - started;
+      const closes = await Promise.all(clients.map((client) => client.closed));
+
+      assert.deepEqual(closes.map((event) => event.code), Array(6).fill(1001));
+      assert.equal(status.code, 0, server.output());
+      assert.ok(took < 5000, `exited after ${took} ms`);
+      assert.doesNotMatch(
+        server.output(),
+        /shutdown_forced/,
+        "closed everything, not forced",
+      );
+
+      await using again = await startServerProcess({ args, env });
+      await using reader = await TestClient.join(
+        again.wsUrl(`/ws/chat/${room}/`),
+      );
+      const [history] = reader.ofType("history");
+      const texts = Array.isArray(history?.messages)
+        ? history.messages.map((m: { message: string }) => m.message)
+        : [];
+      assert.deepEqual([...texts].sort(), [...sent].sort());
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
