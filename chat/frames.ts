@@ -137,7 +137,8 @@ export function parseClientFrame(
   if (!isRecord(value)) {
     return refuse("bad_frame", "Frame must be a JSON object");
   }
-  const type = value.type ?? "message";
+  // Only a missing `type` means the tutorial's format; `null` is not missing.
+  const type = "type" in value ? value.type : "message";
   if (type !== "message") {
     return refuse(
       "bad_frame",

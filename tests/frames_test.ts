@@ -32,6 +32,7 @@ Deno.test("client frames", async (t) => {
       ["[]", "bad_frame"],
       ["null", "bad_frame"],
       ['{"type":"shout","message":"x"}', "bad_frame"],
+      ['{"type":null,"message":"x"}', "bad_frame"],
       ['{"message":7}', "bad_frame"],
       ["{}", "bad_frame"],
       ['{"message":"half \\ud800 pair"}', "bad_frame"],
