@@ -1,6 +1,8 @@
 /**
- * A WebSocket client at the TCP level that completes the handshake and then
- * never reads again: the slow or stuck client a server must survive.
+ * Clients at the TCP level, for what a well-behaved client never sends: a
+ * WebSocket that completes the handshake and then never reads again (the
+ * slow or stuck client a server must survive), and raw bytes or request
+ * lines that `fetch` would refuse or normalise.
  *
  * @module
  */
@@ -50,4 +52,46 @@ export async function openSilentSocket(
       return Promise.resolve();
     },
   };
+}
+
+/**
+ * Writes `bytes` to 127.0.0.1:`port`, ends the writing side, and returns the
+ * HTTP status of the answer, or `undefined` when the server closed without
+ * one. Reads only the status line (a 101 would otherwise keep the connection
+ * open) and gives up after `timeoutMs`.
+ */
+export async function rawStatus(
+  port: number,
+  bytes: Uint8Array,
+  timeoutMs = 3000,
+): Promise<number | undefined> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const timer = setTimeout(() => conn.close(), timeoutMs);
+  let head = "";
+  try {
+    await conn.write(bytes);
+    await conn.closeWrite();
+    const decoder = new TextDecoder();
+    const chunk = new Uint8Array(4096);
+    while (!head.includes("\r\n")) {
+      const read = await conn.read(chunk);
+      if (read === null) break;
+      head += decoder.decode(chunk.subarray(0, read), { stream: true });
+    }
+  } catch (error) {
+    // The server may reset a connection that sent garbage: no answer.
+    if (!(error instanceof Deno.errors.ConnectionReset)) {
+      if (!(error instanceof Deno.errors.BadResource)) throw error;
+      throw new Error(`No answer from the server within ${timeoutMs} ms`);
+    }
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn.close();
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BadResource)) throw error;
+    }
+  }
+  const match = /^HTTP\/1\.[01] (\d{3})/.exec(head);
+  return match ? Number(match[1]) : undefined;
 }

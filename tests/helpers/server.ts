@@ -118,24 +118,36 @@ export class TestClient implements AsyncDisposable {
   }
 
   /** Waits until `count` frames of `type` have arrived; returns them. */
-  async waitForType(
-    type: string,
+  waitForType(type: string, count: number, timeoutMs = 5000): Promise<Frame[]> {
+    return this.waitForMatching(
+      (frame) => frame.type === type,
+      count,
+      timeoutMs,
+      `${type} frames`,
+    );
+  }
+
+  /** Waits until `count` frames satisfy `accept`; returns those frames. */
+  async waitForMatching(
+    accept: (frame: Frame) => boolean,
     count: number,
     timeoutMs = 5000,
+    what = "matching frames",
   ): Promise<Frame[]> {
     const deadline = Date.now() + timeoutMs;
-    while (this.ofType(type).length < count) {
+    const matching = () => this.frames.filter(isFrame).filter(accept);
+    while (matching().length < count) {
       const left = deadline - Date.now();
       if (left <= 0 || this.socket.readyState === WebSocket.CLOSED) {
         throw new Error(
-          `Expected ${count} ${type} frames, got ${this.ofType(type).length}: ${
+          `Expected ${count} ${what}, got ${matching().length}: ${
             JSON.stringify(this.frames).slice(0, 500)
           }`,
         );
       }
       await this.#wake(left);
     }
-    return this.ofType(type);
+    return matching();
   }
 
   /** Texts of the live message frames received so far. */
