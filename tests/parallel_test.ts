@@ -36,10 +36,9 @@ Deno.test("deno serve --parallel with 2 isolates", async (t) => {
       },
     });
 
-    await t.step("listens on PORT and HOST with 2 threads", () => {
+    await t.step("listens on PORT and HOST with 2 threads", async () => {
       const port = new URL(server.origin).port;
-      assert.match(
-        server.output(),
+      await server.waitForOutput(
         new RegExp(
           `Listening on http://127\\.0\\.0\\.1:${port}/ with 2 threads`,
         ),

@@ -22,6 +22,11 @@ export interface ServerProcess extends AsyncDisposable {
   wsUrl(path: string): string;
   /** Everything printed so far, stdout and stderr interleaved. */
   output(): string;
+  /**
+   * Waits until the output matches `pattern` and returns it. The port can
+   * answer before a line printed earlier has come through the pipe.
+   */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Sends `signal` and waits for exit; SIGKILL after `graceMs`. */
   stop(signal?: Deno.Signal, graceMs?: number): Promise<Deno.CommandStatus>;
 }
@@ -29,9 +34,11 @@ export interface ServerProcess extends AsyncDisposable {
 async function collect(
   stream: ReadableStream<Uint8Array>,
   sink: string[],
+  onChunk: () => void,
 ): Promise<void> {
   for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
     sink.push(chunk);
+    onChunk();
   }
 }
 
@@ -65,10 +72,15 @@ export async function startServerProcess(
     stderr: "piped",
   }).spawn();
   const printed: string[] = [];
+  let printedMore = Promise.withResolvers<void>();
+  const wakeReaders = () => {
+    printedMore.resolve();
+    printedMore = Promise.withResolvers<void>();
+  };
   const drained = Promise.all([
-    collect(child.stdout, printed),
-    collect(child.stderr, printed),
-  ]);
+    collect(child.stdout, printed, wakeReaders),
+    collect(child.stderr, printed, wakeReaders),
+  ]).finally(wakeReaders);
 
   let exited: Deno.CommandStatus | undefined;
   const status = child.status.then((s) => (exited = s));
@@ -114,6 +126,28 @@ export async function startServerProcess(
     child,
     wsUrl: (path) => `ws://127.0.0.1:${port}${path}`,
     output: () => printed.join(""),
+    async waitForOutput(pattern, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      let streamsOpen = true;
+      void drained.finally(() => (streamsOpen = false));
+      while (!pattern.test(printed.join(""))) {
+        const left = deadline - Date.now();
+        if (left <= 0 || (!streamsOpen && exited)) {
+          throw new Error(
+            `Output did not match ${pattern} within ${timeoutMs} ms:\n${
+              printed.join("")
+            }`,
+          );
+        }
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          printedMore.promise,
+          new Promise((resolve) => (timer = setTimeout(resolve, left))),
+        ]);
+        clearTimeout(timer);
+      }
+      return printed.join("");
+    },
     stop,
     async [Symbol.asyncDispose]() {
       await stop();
