@@ -66,7 +66,11 @@ export async function rawStatus(
   timeoutMs = 3000,
 ): Promise<number | undefined> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  const timer = setTimeout(() => conn.close(), timeoutMs);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    conn.close();
+  }, timeoutMs);
   let head = "";
   try {
     await conn.write(bytes);
@@ -79,18 +83,17 @@ export async function rawStatus(
       head += decoder.decode(chunk.subarray(0, read), { stream: true });
     }
   } catch (error) {
-    // The server may reset a connection that sent garbage: no answer.
-    if (!(error instanceof Deno.errors.ConnectionReset)) {
-      if (!(error instanceof Deno.errors.BadResource)) throw error;
+    if (timedOut) {
       throw new Error(`No answer from the server within ${timeoutMs} ms`);
     }
+    // The server may reset a connection that sent garbage: no answer.
+    if (
+      !(error instanceof Deno.errors.ConnectionReset ||
+        error instanceof Deno.errors.BrokenPipe)
+    ) throw error;
   } finally {
     clearTimeout(timer);
-    try {
-      conn.close();
-    } catch (error) {
-      if (!(error instanceof Deno.errors.BadResource)) throw error;
-    }
+    if (!timedOut) conn.close();
   }
   const match = /^HTTP\/1\.[01] (\d{3})/.exec(head);
   return match ? Number(match[1]) : undefined;
