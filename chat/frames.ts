@@ -70,6 +70,66 @@ export type ServerFrame =
   | PresenceChangeFrame
   | ErrorFrame;
 
+/**
+ * The WebSocket subprotocol of the typed protocol. A client that offers it
+ * in `Sec-WebSocket-Protocol` receives every frame above.
+ */
+export const CHAT_PROTOCOL = "chat.v1";
+
+/**
+ * The frames a connection receives.
+ *
+ * - `typed`: every {@linkcode ServerFrame}; for clients that offered
+ *   {@linkcode CHAT_PROTOCOL}.
+ * - `tutorial`: only frames that carry a `message`, for the Django Channels
+ *   tutorial's room.html, which cannot offer a subprotocol and appends
+ *   `data.message` of every frame to its log. History arrives as one
+ *   `message` frame per message, errors carry their text as `message`, and
+ *   presence frames are not sent.
+ */
+export type WireFormat = "typed" | "tutorial";
+
+/**
+ * The format a client asked for with its `Sec-WebSocket-Protocol` header (a
+ * comma-separated list of offered subprotocols).
+ */
+export function wireFormatFor(offered: string | undefined): WireFormat {
+  const protocols = (offered ?? "").split(",").map((item) => item.trim());
+  return protocols.includes(CHAT_PROTOCOL) ? "typed" : "tutorial";
+}
+
+/** An error frame as a tutorial client gets it: the text also as `message`. */
+export interface TutorialErrorFrame extends ErrorFrame {
+  readonly message: string;
+}
+
+/**
+ * Serialises `frame` for a connection speaking `format`: one text for a
+ * typed client; for a tutorial client, one text per message it carries and
+ * none for frames without one. Message frames are the same in both formats,
+ * which lets live delivery serialise them once for everybody.
+ */
+export function serialiseFor(format: WireFormat, frame: ServerFrame): string[] {
+  if (format === "typed") return [JSON.stringify(frame)];
+  switch (frame.type) {
+    case "message":
+      return [JSON.stringify(frame)];
+    case "history":
+      return frame.messages.map((message) => JSON.stringify(message));
+    case "error": {
+      const tutorialError: TutorialErrorFrame = {
+        ...frame,
+        message: frame.error,
+      };
+      return [JSON.stringify(tutorialError)];
+    }
+    case "presence":
+    case "join":
+    case "leave":
+      return [];
+  }
+}
+
 /** The frame of a stored message. */
 export function messageFrame(message: ChatMessage): MessageFrame {
   return {

@@ -20,6 +20,9 @@ import {
   parseBusEvent,
   type PresenceChangeFrame,
   type PresenceFrame,
+  serialiseFor,
+  type ServerFrame,
+  type WireFormat,
 } from "./frames.ts";
 import { type ChatMetrics, noMetrics } from "./metrics.ts";
 import type { RoomName } from "./room_name.ts";
@@ -30,6 +33,8 @@ import { type Logger, silentLogger } from "../log.ts";
 export interface Member {
   /** A short id for logs. */
   readonly id: string;
+  /** Which frames it receives, and in what shape. */
+  readonly format: WireFormat;
   /** Sends one serialised frame; must not throw for a closing connection. */
   deliver(text: string): void;
 }
@@ -289,7 +294,7 @@ export class ChatHub {
       since,
       this.#limits,
     );
-    connection.member.deliver(JSON.stringify(frame));
+    this.#send(connection, frame);
     connection.lastId = lastId;
     connection.live = true;
 
@@ -308,7 +313,7 @@ export class ChatHub {
       users: await this.#store.presence.list(entry.name),
       you: connection.user,
     };
-    connection.member.deliver(JSON.stringify(presence));
+    this.#send(connection, presence);
     if (first) {
       this.#announce(entry.name, { type: "join", user: connection.user });
     }
@@ -383,7 +388,7 @@ export class ChatHub {
       return;
     }
     if (event.kind === "presence") {
-      this.#deliverLive(entry, JSON.stringify(event.frame));
+      this.#deliverLive(entry, event.frame);
       return;
     }
     const { id } = event.frame;
@@ -392,18 +397,33 @@ export class ChatHub {
     void this.#run(entry, () => this.#catchUp(entry, id, { id, text }));
   }
 
-  #deliverLive(entry: Room, text: string): void {
+  /** Sends `frame` to one connection in the shape its format wants. */
+  #send(connection: Connection, frame: ServerFrame): void {
+    for (const text of serialiseFor(connection.member.format, frame)) {
+      connection.member.deliver(text);
+    }
+  }
+
+  /** Sends `frame` to every live connection, serialised once per format. */
+  #deliverLive(entry: Room, frame: PresenceChangeFrame): void {
+    const texts = new Map<WireFormat, string[]>();
     for (const connection of entry.connections) {
-      if (connection.live) connection.member.deliver(text);
+      if (!connection.live) continue;
+      const { format } = connection.member;
+      let shaped = texts.get(format);
+      if (!shaped) {
+        shaped = serialiseFor(format, frame);
+        texts.set(format, shaped);
+      }
+      for (const text of shaped) connection.member.deliver(text);
     }
   }
 
   /** Tells the room, here and everywhere, that a user joined or left. */
   #announce(room: RoomName, frame: PresenceChangeFrame): void {
-    const text = JSON.stringify(frame);
     const entry = this.#rooms.get(room);
-    if (entry) this.#deliverLive(entry, text);
-    this.#publish(room, text);
+    if (entry) this.#deliverLive(entry, frame);
+    this.#publish(room, JSON.stringify(frame));
   }
 
   #publish(room: RoomName, text: string): void {

@@ -1,9 +1,11 @@
 /**
  * `/ws/chat/:room` (with or without the trailing slash). Before the upgrade:
  * room, `name` and `since` are validated (400), the Origin is checked (403)
- * and the connection limits applied (429, 503). After it, every text frame
- * is size-checked, rate-limited and parsed at this edge into a typed frame
- * or answered with an error frame; slow readers are cut off.
+ * and the connection limits applied (429, 503); the subprotocol decides the
+ * wire format (typed with `chat.v1`, the tutorial's otherwise). After it,
+ * every text frame is size-checked, rate-limited and parsed at this edge
+ * into a typed frame or answered with an error frame; slow readers are cut
+ * off.
  *
  * @module
  */
@@ -12,9 +14,13 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import {
+  CHAT_PROTOCOL,
   type ErrorFrame,
   type FrameLimits,
   parseClientFrame,
+  serialiseFor,
+  type WireFormat,
+  wireFormatFor,
 } from "../chat/frames.ts";
 import type { ChatHub, Member, Membership } from "../chat/hub.ts";
 import type { ChatMetrics } from "../chat/metrics.ts";
@@ -60,11 +66,12 @@ export interface ChatSocketOptions {
   readonly idleTimeoutS: number;
 }
 
-/** Who connects where, parsed from the upgrade request. */
+/** Who connects where, and how it speaks, parsed from the upgrade request. */
 interface Admission {
   readonly room: RoomName;
   readonly user: string;
   readonly since: number | undefined;
+  readonly format: WireFormat;
 }
 
 const encoder = new TextEncoder();
@@ -108,7 +115,7 @@ function clientIp(c: Context): string {
 /** Wires one upgraded socket to the hub. */
 function attach(
   socket: WebSocket,
-  { room, user, since }: Admission,
+  { room, user, since, format }: Admission,
   release: () => void,
   options: ChatSocketOptions,
 ): void {
@@ -120,6 +127,7 @@ function attach(
 
   const member: Member = {
     id,
+    format,
     deliver(text) {
       if (cutOff || socket.readyState !== WebSocket.OPEN) return;
       if (socket.bufferedAmount > options.maxBufferedBytes) {
@@ -148,7 +156,7 @@ function attach(
   const refuse = (error: ErrorFrame) => {
     metrics.messageRejected(error.code);
     log.info("frame.rejected", { connection: id, room, code: error.code });
-    member.deliver(JSON.stringify(error));
+    for (const text of serialiseFor(format, error)) member.deliver(text);
   };
   const closeFor = (
     code: number,
@@ -162,7 +170,7 @@ function attach(
 
   socket.onopen = () => {
     membership = hub.connect(room, user, member, since);
-    log.info("socket.open", { connection: id, room, user, since });
+    log.info("socket.open", { connection: id, room, user, since, format });
     membership.ready.catch((error) => {
       log.error("socket.admit_failed", { connection: id, room, error });
       socket.close(CloseCode.InternalError, "Cannot load the room; try again");
@@ -256,7 +264,8 @@ function admissionOf(c: Context): Admission {
     user = parsed.name;
   }
   const since = integerParam("since", c.req.query("since"), 0);
-  return { room, user, since };
+  const format = wireFormatFor(c.req.header("sec-websocket-protocol"));
+  return { room, user, since, format };
 }
 
 /** Builds the WebSocket routes. */
@@ -303,6 +312,7 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
     try {
       const { socket, response } = Deno.upgradeWebSocket(c.req.raw, {
         idleTimeout: options.idleTimeoutS,
+        ...(admission.format === "typed" ? { protocol: CHAT_PROTOCOL } : {}),
       });
       slot.attach(socket);
       attach(socket, admission, slot.release, options);

@@ -180,7 +180,8 @@ function socketUrl() {
 
 function connect() {
   showStatus(text.textConnecting);
-  const current = new WebSocket(socketUrl());
+  // Offering the subprotocol asks for the typed frames (history, presence).
+  const current = new WebSocket(socketUrl(), text.protocol);
   socket = current;
   current.addEventListener("open", () => {
     retries = 0;

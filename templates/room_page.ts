@@ -8,6 +8,7 @@
  */
 
 import { html } from "hono/html";
+import { CHAT_PROTOCOL } from "../chat/frames.ts";
 import type { RoomName } from "../chat/room_name.ts";
 import { MAX_USER_NAME_CHARS } from "../chat/user_name.ts";
 import { layout } from "./layout.ts";
@@ -20,6 +21,7 @@ export function roomPage(room: RoomName, lang: Lang, t: Messages) {
     title: t.roomTitle(room),
     script: "room.js",
     body: html`<main id="room" data-room="${room}"
+  data-protocol="${CHAT_PROTOCOL}"
   data-text-connecting="${t.connecting}"
   data-text-disconnected="${t.disconnected}"
   data-text-joined="${t.joined}"

@@ -67,22 +67,51 @@ Deno.test("chat over WebSocket", async (t) => {
   });
 
   await t.step(
-    "a client speaking only the tutorial format works unchanged",
+    "the Django Channels tutorial's client works unchanged",
     async () => {
       const room = uniqueRoom();
-      // The tutorial's room.html: send {"message": …}, append data.message
-      // of every frame to the log. Frames without a message are harmless.
-      await using client = await TestClient.join(url(room));
-      client.send(JSON.stringify({ "message": "tutorial style" }));
-      await client.waitForType("message", 1);
-      const log = client.frames
-        .map((data) =>
-          typeof data === "object" && data !== null && "message" in data
-            ? data.message
-            : undefined
-        )
-        .filter((message) => message !== undefined);
-      assert.deepEqual(log, ["tutorial style"]);
+      await using typed = await TestClient.join(url(room, "?name=typed"));
+      assert.equal(typed.socket.protocol, "chat.v1");
+      typed.send({ message: "before you came" });
+      await typed.waitForType("message", 1);
+
+      // The tutorial's room.html offers no subprotocol, sends
+      // {"message": …} and appends data.message + "\n" of every frame it
+      // receives to its log.
+      await using tutorial = await TestClient.connect(url(room), []);
+      assert.equal(tutorial.socket.protocol, "");
+      const tutorialLog = () =>
+        tutorial.frames
+          .map((data) =>
+            typeof data === "object" && data !== null && "message" in data
+              ? `${data.message}\n`
+              : "undefined\n"
+          )
+          .join("");
+      await tutorial.waitForFrames(1);
+
+      tutorial.send(JSON.stringify({ message: "tutorial style" }));
+      await tutorial.waitForFrames(2);
+      tutorial.send(JSON.stringify({ message: "" }));
+      await tutorial.waitForFrames(3);
+
+      // Others see the tutorial client as a guest; its own log gets no
+      // presence frames, even as people come and go.
+      const [, guestJoin] = await typed.waitForType("join", 2);
+      assert.match(String(guestJoin?.user), /^guest-[0-9a-f]{4}$/);
+      const [, echoed] = await typed.waitForType("message", 2);
+      assert.equal(echoed?.message, "tutorial style");
+      assert.equal(echoed?.user, guestJoin?.user);
+      const late = await TestClient.join(url(room, "?name=late"));
+      await late.close();
+      await typed.waitForType("leave", 1);
+
+      typed.send({ message: "reply" });
+      await tutorial.waitForFrames(4);
+      assert.equal(
+        tutorialLog(),
+        "before you came\ntutorial style\nMessage is empty\nreply\n",
+      );
     },
   );
 

@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { parseBusEvent, parseClientFrame } from "../chat/frames.ts";
+import {
+  CHAT_PROTOCOL,
+  type HistoryFrame,
+  type MessageFrame,
+  parseBusEvent,
+  parseClientFrame,
+  serialiseFor,
+  wireFormatFor,
+} from "../chat/frames.ts";
 import { parseRoomName, type RoomName } from "../chat/room_name.ts";
 
 function room(name: string): RoomName {
@@ -88,4 +96,69 @@ Deno.test("bus frames are validated like any input", () => {
   // Extra fields are dropped, so only known fields reach clients.
   const extra = parseBusEvent(JSON.stringify({ ...frame, evil: "<x>" }), lobby);
   assert.deepEqual(extra, { kind: "message", frame });
+});
+
+Deno.test("wire formats", async (t) => {
+  await t.step("offering chat.v1 asks for the typed format", () => {
+    assert.equal(CHAT_PROTOCOL, "chat.v1");
+    assert.equal(wireFormatFor("chat.v1"), "typed");
+    assert.equal(wireFormatFor("graphql-ws, chat.v1"), "typed");
+    assert.equal(wireFormatFor(undefined), "tutorial");
+    assert.equal(wireFormatFor(""), "tutorial");
+    assert.equal(wireFormatFor("chat.v2"), "tutorial");
+  });
+
+  const first: MessageFrame = {
+    type: "message",
+    id: 1,
+    room: room("lobby"),
+    user: "alice",
+    message: "one",
+    ts: "2026-01-01T00:00:00.000Z",
+  };
+  const second: MessageFrame = { ...first, id: 2, message: "two" };
+
+  await t.step("a typed client gets every frame whole", () => {
+    const history: HistoryFrame = {
+      type: "history",
+      messages: [first],
+      recovered: false,
+    };
+    assert.deepEqual(serialiseFor("typed", history), [
+      JSON.stringify(history),
+    ]);
+    assert.deepEqual(serialiseFor("typed", { type: "join", user: "bob" }), [
+      '{"type":"join","user":"bob"}',
+    ]);
+  });
+
+  await t.step("a tutorial client gets only frames with a message", () => {
+    const history = serialiseFor("tutorial", {
+      type: "history",
+      messages: [first, second],
+      recovered: true,
+    });
+    assert.deepEqual(history.map((text) => JSON.parse(text)), [first, second]);
+    assert.deepEqual(serialiseFor("tutorial", first), [JSON.stringify(first)]);
+    for (
+      const frame of [
+        { type: "presence", users: [], you: "bob" },
+        { type: "join", user: "bob" },
+        { type: "leave", user: "bob" },
+      ] as const
+    ) {
+      assert.deepEqual(serialiseFor("tutorial", frame), [], frame.type);
+    }
+    const [error] = serialiseFor("tutorial", {
+      type: "error",
+      code: "empty",
+      error: "Message is empty",
+    });
+    assert.deepEqual(JSON.parse(error ?? ""), {
+      type: "error",
+      code: "empty",
+      error: "Message is empty",
+      message: "Message is empty",
+    });
+  });
 });

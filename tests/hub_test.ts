@@ -25,6 +25,7 @@ function recorder(id: string): Recorder {
   const texts: string[] = [];
   return {
     id,
+    format: "typed",
     texts,
     deliver: (text) => texts.push(text),
     frames: (type) =>

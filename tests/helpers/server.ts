@@ -6,6 +6,7 @@
  */
 
 import { type ChatServer, createChatServer } from "../../app.ts";
+import { CHAT_PROTOCOL } from "../../chat/frames.ts";
 import { type Config, loadConfig } from "../../config.ts";
 import { createLogger, type Logger, silentLogger } from "../../log.ts";
 
@@ -84,9 +85,15 @@ export class TestClient implements AsyncDisposable {
     };
   }
 
-  /** Opens a socket and waits until it is open. */
-  static async connect(url: string): Promise<TestClient> {
-    const socket = new WebSocket(url);
+  /**
+   * Opens a socket and waits until it is open. It offers the typed
+   * protocol unless `protocols` says otherwise (`[]`: a tutorial client).
+   */
+  static async connect(
+    url: string,
+    protocols: string[] = [CHAT_PROTOCOL],
+  ): Promise<TestClient> {
+    const socket = new WebSocket(url, protocols);
     const client = new TestClient(socket);
     const opened = Promise.withResolvers<void>();
     socket.onopen = () => opened.resolve();
