@@ -190,3 +190,87 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "from the index page to a chat between two browsers",
+  ignore: ignoreWithoutChromium,
+  // As above: Playwright's pipes stay open until the browser is closed.
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    await using server = await startServer();
+    const browser = await launchChromium();
+    try {
+      const person = async () => {
+        const context = await browser.newContext({ locale: "ko-KR" });
+        return await context.newPage();
+      };
+      const minji = await person();
+      const room = `잡담_${crypto.randomUUID().slice(0, 6)}`;
+      const roomPath = `/chat/${encodeURIComponent(room)}/`;
+
+      await t.step(
+        "the index page focuses the input and refuses an invalid name in place",
+        async () => {
+          await minji.goto(`${server.origin}/chat/`);
+          await minji.locator("#room-name-input:focus").waitFor();
+          await minji.keyboard.type("a/b");
+          await minji.keyboard.press("Enter");
+          await minji.locator("#room-name-error").waitFor();
+          assert.equal(
+            await minji.textContent("#room-name-error"),
+            "채팅방 이름에는 글자, 숫자, '_', '-', '.'만 쓸 수 있습니다.",
+          );
+          assert.equal(new URL(minji.url()).pathname, "/chat/");
+        },
+      );
+
+      await t.step(
+        "Enter on a Korean room name opens its page, message input focused",
+        async () => {
+          await minji.fill("#room-name-input", room);
+          await minji.press("#room-name-input", "Enter");
+          await minji.waitForURL(`${server.origin}${roomPath}`);
+          assert.equal(
+            await minji.textContent("#room-title"),
+            `채팅방: ${room}`,
+          );
+          await minji.locator("#chat-message-input:focus").waitFor();
+        },
+      );
+
+      await t.step(
+        "a message reaches everyone in the room and nobody else",
+        async () => {
+          const jun = await person();
+          await jun.goto(`${server.origin}/chat/`);
+          await jun.fill("#room-name-input", room);
+          await jun.click("#room-name-submit");
+          await jun.waitForURL(`${server.origin}${roomPath}`);
+          const outsider = await person();
+          await outsider.goto(`${server.origin}/chat/${uniqueRoom("other")}/`);
+          for (const page of [minji, jun, outsider]) {
+            await page.locator("#chat-users li.me").waitFor();
+          }
+
+          await minji.fill("#chat-message-input", "안녕하세요 👋");
+          await minji.press("#chat-message-input", "Enter");
+          await waitForLog(jun, "안녕하세요 👋");
+          await waitForLog(minji, "안녕하세요 👋");
+          await jun.fill("#chat-message-input", "반가워요");
+          await jun.click("#chat-message-submit");
+          await waitForLog(minji, "반가워요");
+
+          // A message of its own, to know the outsider's socket is live.
+          await outsider.fill("#chat-message-input", "marker");
+          await outsider.press("#chat-message-input", "Enter");
+          await waitForLog(outsider, "marker");
+          assert.deepEqual(await logTexts(outsider), ["marker"]);
+          assert.deepEqual(await logTexts(jun), ["안녕하세요 👋", "반가워요"]);
+        },
+      );
+    } finally {
+      await browser.close();
+    }
+  },
+});
