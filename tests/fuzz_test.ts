@@ -15,6 +15,7 @@ import {
   type Frame,
   recordingLogger,
   startServer,
+  storedMessages,
   TestClient,
   type TestServer,
   uniqueRoom,
@@ -138,19 +139,6 @@ const UPGRADE_HEADERS = [
 
 function port(server: TestServer): number {
   return Number(new URL(server.origin).port);
-}
-
-async function storedMessages(
-  server: TestServer,
-  room: string,
-): Promise<{ id: number; message: string }[]> {
-  const response = await fetch(
-    `${server.origin}/api/rooms/${encodeURIComponent(room)}/messages?limit=200`,
-  );
-  assert.equal(response.status, 200);
-  const body: { messages: { id: number; message: string }[] } = await response
-    .json();
-  return body.messages.map(({ id, message }) => ({ id, message }));
 }
 
 Deno.test("fuzzing a running server", async (t) => {

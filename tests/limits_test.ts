@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   recordingLogger,
   startServer,
+  storedMessages,
   TestClient,
   type TestServer,
   uniqueRoom,
@@ -15,11 +16,7 @@ const UPGRADE = {
 };
 
 async function stored(server: TestServer, room: string): Promise<string[]> {
-  const response = await fetch(
-    `${server.origin}/api/rooms/${encodeURIComponent(room)}/messages?limit=200`,
-  );
-  const body = await response.json();
-  return body.messages.map((m: { message: string }) => m.message);
+  return (await storedMessages(server, room)).map(({ message }) => message);
 }
 
 async function upgradeStatus(

@@ -54,6 +54,27 @@ export async function startServer(
   };
 }
 
+/** A message as the store keeps it: its id and its exact text. */
+export interface StoredMessage {
+  readonly id: number;
+  readonly message: string;
+}
+
+/** The newest 200 stored messages of `room`, through the HTTP API. */
+export async function storedMessages(
+  server: TestServer,
+  room: string,
+): Promise<StoredMessage[]> {
+  const response = await fetch(
+    `${server.origin}/api/rooms/${encodeURIComponent(room)}/messages?limit=200`,
+  );
+  if (!response.ok) {
+    throw new Error(`Reading ${room} answered ${response.status}`);
+  }
+  const body: { messages: StoredMessage[] } = await response.json();
+  return body.messages.map(({ id, message }) => ({ id, message }));
+}
+
 /** A parsed server frame. */
 export type Frame = Record<string, unknown> & { type: string };
 
