@@ -1,14 +1,13 @@
 /**
- * The room registry of one isolate: which local connections are in which
- * room, ordered exactly-once delivery to them, and the hand-off to the
- * fan-out bus and the store for everyone else. No HTTP and no WebSocket
- * here; a connection is anything that can take text.
+ * The room registry of one isolate: which rooms have local connections,
+ * their bus subscriptions, admission (history, then presence), presence,
+ * and the hand-off to the store and the fan-out bus for everyone else. No
+ * HTTP and no WebSocket here; a connection is anything that can take text.
  *
- * Delivery is driven by message ids. Each room keeps the last id it
- * delivered; a message whose id is not the next one (the BroadcastChannel
- * dropped some, or another isolate's write landed first) is preceded by the
- * missing ones, read from the store. A periodic check catches gaps at the
- * end of a burst, where no later message would reveal them.
+ * Delivery is driven by message ids and lives in `room.ts`: each room
+ * delivers in id order and repairs gaps from the store. A periodic check
+ * here catches gaps at the end of a burst, where no later message would
+ * reveal them.
  *
  * @module
  */
@@ -20,24 +19,14 @@ import {
   parseBusEvent,
   type PresenceChangeFrame,
   type PresenceFrame,
-  serialiseFor,
-  type ServerFrame,
-  type WireFormat,
 } from "./frames.ts";
 import { type ChatMetrics, noMetrics } from "./metrics.ts";
+import { type Connection, type Member, Room, sendTo } from "./room.ts";
 import type { RoomName } from "./room_name.ts";
 import type { ChatMessage, PresenceEntry, Store } from "./store.ts";
 import { type Logger, silentLogger } from "../log.ts";
 
-/** A local connection as the hub sees it. */
-export interface Member {
-  /** A short id for logs. */
-  readonly id: string;
-  /** Which frames it receives, and in what shape. */
-  readonly format: WireFormat;
-  /** Sends one serialised frame; must not throw for a closing connection. */
-  deliver(text: string): void;
-}
+export type { Member } from "./room.ts";
 
 /** A connection's place in a room. */
 export interface Membership {
@@ -73,26 +62,10 @@ export interface ChatHubOptions {
   readonly node?: string;
 }
 
-interface Connection {
-  readonly member: Member;
-  readonly user: string;
-  /** The last message id this connection has (history or live). */
-  lastId: number;
-  /** Receiving live messages (history sent). */
-  live: boolean;
-  /** Counted in the presence store. */
-  present: boolean;
-  left: boolean;
-}
-
-interface Room {
-  readonly name: RoomName;
-  readonly connections: Set<Connection>;
+/** A room of this isolate and its subscription to the bus. */
+interface OpenRoom {
+  readonly room: Room;
   readonly subscription: BusSubscription;
-  /** The last message id delivered here; set by the room's first task. */
-  lastDelivered: number;
-  /** Tail of the room's task chain: deliveries run one at a time, in order. */
-  queue: Promise<void>;
 }
 
 /** Counts for health and metrics. */
@@ -100,9 +73,6 @@ export interface HubStats {
   readonly rooms: number;
   readonly members: number;
 }
-
-// Messages read from the store per query while repairing a gap.
-const REPAIR_BATCH = 1000;
 
 /**
  * Owns the rooms of this isolate. A room exists while it has a local
@@ -117,7 +87,7 @@ export class ChatHub {
   readonly #metrics: ChatMetrics;
   readonly #limits: HistoryLimits;
   readonly #node: string;
-  readonly #rooms = new Map<RoomName, Room>();
+  readonly #rooms = new Map<RoomName, OpenRoom>();
   readonly #timers: ReturnType<typeof setInterval>[] = [];
 
   constructor(options: ChatHubOptions) {
@@ -158,8 +128,10 @@ export class ChatHub {
       present: false,
       left: false,
     };
-    entry.connections.add(connection);
-    const ready = this.#run(entry, () => this.#admit(entry, connection, since));
+    entry.room.connections.add(connection);
+    const ready = entry.room.run(() =>
+      this.#admit(entry.room, connection, since)
+    );
     return {
       room,
       user,
@@ -184,23 +156,18 @@ export class ChatHub {
     });
     const text = JSON.stringify(messageFrame(stored));
     this.#publish(room, text);
-    const entry = this.#rooms.get(room);
-    if (entry) {
-      await this.#run(
-        entry,
-        () => this.#catchUp(entry, stored.id, { id: stored.id, text }),
-      );
-    }
+    const local = this.#rooms.get(room)?.room;
+    await local?.run(() => local.catchUp(stored.id, { id: stored.id, text }));
     return stored;
   }
 
   /** Delivers whatever the store holds beyond what each room delivered. */
   async repair(): Promise<void> {
     await Promise.all(
-      [...this.#rooms.values()].map((entry) =>
-        this.#run(entry, async () => {
-          const { last } = await this.#store.messages.bounds(entry.name);
-          if (last > entry.lastDelivered) await this.#catchUp(entry, last);
+      [...this.#rooms.values()].map(({ room }) =>
+        room.run(async () => {
+          const { last } = await this.#store.messages.bounds(room.name);
+          if (last > room.lastDelivered) await room.catchUp(last);
         })
       ),
     );
@@ -220,7 +187,9 @@ export class ChatHub {
   /** How many rooms and connections this isolate holds. */
   stats(): HubStats {
     let members = 0;
-    for (const room of this.#rooms.values()) members += room.connections.size;
+    for (const { room } of this.#rooms.values()) {
+      members += room.connections.size;
+    }
     return { rooms: this.#rooms.size, members };
   }
 
@@ -230,9 +199,9 @@ export class ChatHub {
    */
   async close(): Promise<void> {
     for (const timer of this.#timers.splice(0)) clearInterval(timer);
-    for (const entry of this.#rooms.values()) {
-      for (const connection of entry.connections) connection.left = true;
-      entry.subscription.close();
+    for (const { room, subscription } of this.#rooms.values()) {
+      for (const connection of room.connections) connection.left = true;
+      subscription.close();
     }
     this.#rooms.clear();
     const departures = await this.#store.presence.removeNode(this.#node);
@@ -252,177 +221,86 @@ export class ChatHub {
     this.#timers.push(timer);
   }
 
-  /** Runs `task` after every earlier task of the room has finished. */
-  #run<T>(entry: Room, task: () => Promise<T>): Promise<T> {
-    const result = entry.queue.then(task);
-    entry.queue = result.then(
-      () => {},
-      (error) =>
-        this.#log.error("room.task_failed", { room: entry.name, error }),
-    );
-    return result;
-  }
-
-  #openRoom(room: RoomName): Room {
-    const entry: Room = {
-      name: room,
-      connections: new Set(),
-      subscription: this.#bus.subscribe(
-        room,
-        (data) => this.#receive(entry, data),
-      ),
-      lastDelivered: 0,
-      queue: Promise.resolve(),
-    };
-    this.#rooms.set(room, entry);
-    void this.#run(entry, async () => {
-      entry.lastDelivered = (await this.#store.messages.bounds(room)).last;
+  #openRoom(name: RoomName): OpenRoom {
+    const room = new Room({
+      name,
+      messages: this.#store.messages,
+      log: this.#log,
+      metrics: this.#metrics,
     });
-    this.#log.debug("room.open", { room, node: this.#node });
+    const entry: OpenRoom = {
+      room,
+      subscription: this.#bus.subscribe(
+        name,
+        (data) => this.#receive(room, data),
+      ),
+    };
+    this.#rooms.set(name, entry);
+    this.#log.debug("room.open", { room: name, node: this.#node });
     return entry;
   }
 
   async #admit(
-    entry: Room,
+    room: Room,
     connection: Connection,
     since: number | undefined,
   ): Promise<void> {
     if (connection.left) return;
     const { frame, lastId } = await loadHistory(
       this.#store.messages,
-      entry.name,
+      room.name,
       since,
       this.#limits,
     );
-    this.#send(connection, frame);
+    sendTo(connection, frame);
     connection.lastId = lastId;
     connection.live = true;
 
     const { first } = await this.#store.presence.join(
-      entry.name,
+      room.name,
       connection.user,
       this.#node,
     );
     connection.present = true;
     if (connection.left) {
-      await this.#unpresence(entry.name, connection);
+      await this.#unpresence(room.name, connection);
       return;
     }
     const presence: PresenceFrame = {
       type: "presence",
-      users: await this.#store.presence.list(entry.name),
+      users: await this.#store.presence.list(room.name),
       you: connection.user,
     };
-    this.#send(connection, presence);
+    sendTo(connection, presence);
     if (first) {
-      this.#announce(entry.name, { type: "join", user: connection.user });
+      this.#announce(room.name, { type: "join", user: connection.user });
     }
   }
 
-  /**
-   * Delivers every message up to id `upTo` that this room has not delivered,
-   * in order, reading from the store whatever is not `known` already.
-   */
-  async #catchUp(
-    entry: Room,
-    upTo: number,
-    known?: { id: number; text: string },
-  ): Promise<void> {
-    while (entry.lastDelivered < upTo) {
-      if (known?.id === entry.lastDelivered + 1) {
-        this.#fanOut(entry, known.id, known.text);
-        continue;
-      }
-      const from = entry.lastDelivered;
-      const batch = await this.#store.messages.after(
-        entry.name,
-        from,
-        Math.min(upTo - from, REPAIR_BATCH),
-      );
-      const due = batch.filter((message) => message.id <= upTo);
-      if (due.length === 0) {
-        // Pruned by retention before this isolate saw it: nothing to send.
-        this.#log.warn("room.gap_lost", { room: entry.name, from, to: upTo });
-        entry.lastDelivered = upTo - (known ? 1 : 0);
-        if (known) this.#fanOut(entry, known.id, known.text);
-        return;
-      }
-      for (const message of due) {
-        const text = message.id === known?.id
-          ? known.text
-          : JSON.stringify(messageFrame(message));
-        this.#fanOut(entry, message.id, text);
-      }
-      this.#metrics.messagesRepaired(
-        due.filter((message) => message.id !== known?.id).length,
-      );
-      this.#log.debug("room.repaired", {
-        room: entry.name,
-        from: from + 1,
-        to: entry.lastDelivered,
-      });
-    }
-  }
-
-  #fanOut(entry: Room, id: number, text: string): void {
-    entry.lastDelivered = id;
-    let delivered = 0;
-    for (const connection of entry.connections) {
-      if (!connection.live || id <= connection.lastId) continue;
-      connection.lastId = id;
-      connection.member.deliver(text);
-      delivered += 1;
-    }
-    this.#metrics.messagesDelivered(delivered);
-  }
-
-  #receive(entry: Room, data: unknown): void {
+  #receive(room: Room, data: unknown): void {
     const event = typeof data === "string"
-      ? parseBusEvent(data, entry.name)
+      ? parseBusEvent(data, room.name)
       : undefined;
     if (!event) {
       this.#log.warn("bus.invalid_frame", {
-        room: entry.name,
+        room: room.name,
         kind: typeof data,
       });
       return;
     }
     if (event.kind === "presence") {
-      this.#deliverLive(entry, event.frame);
+      room.deliverLive(event.frame);
       return;
     }
     const { id } = event.frame;
-    if (id <= entry.lastDelivered) return;
+    if (id <= room.lastDelivered) return;
     const text = JSON.stringify(event.frame);
-    void this.#run(entry, () => this.#catchUp(entry, id, { id, text }));
-  }
-
-  /** Sends `frame` to one connection in the shape its format wants. */
-  #send(connection: Connection, frame: ServerFrame): void {
-    for (const text of serialiseFor(connection.member.format, frame)) {
-      connection.member.deliver(text);
-    }
-  }
-
-  /** Sends `frame` to every live connection, serialised once per format. */
-  #deliverLive(entry: Room, frame: PresenceChangeFrame): void {
-    const texts = new Map<WireFormat, string[]>();
-    for (const connection of entry.connections) {
-      if (!connection.live) continue;
-      const { format } = connection.member;
-      let shaped = texts.get(format);
-      if (!shaped) {
-        shaped = serialiseFor(format, frame);
-        texts.set(format, shaped);
-      }
-      for (const text of shaped) connection.member.deliver(text);
-    }
+    void room.run(() => room.catchUp(id, { id, text }));
   }
 
   /** Tells the room, here and everywhere, that a user joined or left. */
   #announce(room: RoomName, frame: PresenceChangeFrame): void {
-    const entry = this.#rooms.get(room);
-    if (entry) this.#deliverLive(entry, frame);
+    this.#rooms.get(room)?.room.deliverLive(frame);
     this.#publish(room, JSON.stringify(frame));
   }
 
@@ -439,19 +317,20 @@ export class ChatHub {
     subscription.close();
   }
 
-  #leave(entry: Room, connection: Connection): void {
+  #leave(entry: OpenRoom, connection: Connection): void {
     if (connection.left) return;
     connection.left = true;
     connection.live = false;
-    entry.connections.delete(connection);
-    if (entry.connections.size === 0 && this.#rooms.get(entry.name) === entry) {
-      entry.subscription.close();
-      this.#rooms.delete(entry.name);
-      this.#log.debug("room.close", { room: entry.name, node: this.#node });
+    const { room, subscription } = entry;
+    room.connections.delete(connection);
+    if (room.connections.size === 0 && this.#rooms.get(room.name) === entry) {
+      subscription.close();
+      this.#rooms.delete(room.name);
+      this.#log.debug("room.close", { room: room.name, node: this.#node });
     }
     if (connection.present) {
-      this.#unpresence(entry.name, connection).catch((error) =>
-        this.#log.error("presence.leave_failed", { room: entry.name, error })
+      this.#unpresence(room.name, connection).catch((error) =>
+        this.#log.error("presence.leave_failed", { room: room.name, error })
       );
     }
   }
@@ -468,14 +347,14 @@ export class ChatHub {
 
   #presenceEntries(): PresenceEntry[] {
     const entries: PresenceEntry[] = [];
-    for (const entry of this.#rooms.values()) {
+    for (const { room } of this.#rooms.values()) {
       const counts = new Map<string, number>();
-      for (const connection of entry.connections) {
+      for (const connection of room.connections) {
         if (!connection.present) continue;
         counts.set(connection.user, (counts.get(connection.user) ?? 0) + 1);
       }
       for (const [user, connections] of counts) {
-        entries.push({ room: entry.name, user, connections });
+        entries.push({ room: room.name, user, connections });
       }
     }
     return entries;

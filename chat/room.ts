@@ -1,0 +1,180 @@
+/**
+ * One room of one isolate: its local connections, and delivery to them in
+ * message id order, each message exactly once. A message whose id is not
+ * the next one (the bus dropped some, or another isolate's write landed
+ * first) is preceded by the missing ones, read from the store. The bus, the
+ * registry of rooms and presence belong to the hub.
+ *
+ * @module
+ */
+
+import {
+  messageFrame,
+  type PresenceChangeFrame,
+  serialiseFor,
+  type ServerFrame,
+  type WireFormat,
+} from "./frames.ts";
+import type { ChatMetrics } from "./metrics.ts";
+import type { RoomName } from "./room_name.ts";
+import type { MessageStore } from "./store.ts";
+import type { Logger } from "../log.ts";
+
+/** A local connection as the core sees it. */
+export interface Member {
+  /** A short id for logs. */
+  readonly id: string;
+  /** Which frames it receives, and in what shape. */
+  readonly format: WireFormat;
+  /** Sends one serialised frame; must not throw for a closing connection. */
+  deliver(text: string): void;
+}
+
+/** A member's state in one room. */
+export interface Connection {
+  readonly member: Member;
+  readonly user: string;
+  /** The last message id this connection has (history or live). */
+  lastId: number;
+  /** Receiving live messages (history sent). */
+  live: boolean;
+  /** Counted in the presence store. */
+  present: boolean;
+  left: boolean;
+}
+
+/** A message already serialised, so that it is not serialised again. */
+export interface KnownMessage {
+  readonly id: number;
+  readonly text: string;
+}
+
+/** What a {@linkcode Room} needs. */
+export interface RoomOptions {
+  readonly name: RoomName;
+  readonly messages: MessageStore;
+  readonly log: Logger;
+  readonly metrics: ChatMetrics;
+}
+
+// Messages read from the store per query while repairing a gap.
+const REPAIR_BATCH = 1000;
+
+/** Sends `frame` to one connection in the shape its format wants. */
+export function sendTo(connection: Connection, frame: ServerFrame): void {
+  for (const text of serialiseFor(connection.member.format, frame)) {
+    connection.member.deliver(text);
+  }
+}
+
+/**
+ * The local side of a room. Work that reads or moves its position in the
+ * message sequence runs through {@linkcode Room.run}, one task at a time.
+ */
+export class Room {
+  readonly name: RoomName;
+  readonly connections = new Set<Connection>();
+  readonly #messages: MessageStore;
+  readonly #log: Logger;
+  readonly #metrics: ChatMetrics;
+  /** The last message id delivered here; set by the room's first task. */
+  #lastDelivered = 0;
+  /** Tail of the task chain. */
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(options: RoomOptions) {
+    this.name = options.name;
+    this.#messages = options.messages;
+    this.#log = options.log;
+    this.#metrics = options.metrics;
+    void this.run(async () => {
+      this.#lastDelivered = (await this.#messages.bounds(this.name)).last;
+    });
+  }
+
+  /** The last message id delivered to this room's connections. */
+  get lastDelivered(): number {
+    return this.#lastDelivered;
+  }
+
+  /** Runs `task` after every earlier task of the room has finished. */
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.#queue.then(task);
+    this.#queue = result.then(
+      () => {},
+      (error) =>
+        this.#log.error("room.task_failed", { room: this.name, error }),
+    );
+    return result;
+  }
+
+  /**
+   * Delivers every message up to id `upTo` that this room has not
+   * delivered, in order, reading from the store whatever is not `known`
+   * already. Call it from a task of {@linkcode Room.run}.
+   */
+  async catchUp(upTo: number, known?: KnownMessage): Promise<void> {
+    while (this.#lastDelivered < upTo) {
+      if (known?.id === this.#lastDelivered + 1) {
+        this.#fanOut(known.id, known.text);
+        continue;
+      }
+      const from = this.#lastDelivered;
+      const batch = await this.#messages.after(
+        this.name,
+        from,
+        Math.min(upTo - from, REPAIR_BATCH),
+      );
+      const due = batch.filter((message) => message.id <= upTo);
+      if (due.length === 0) {
+        // Pruned by retention before this isolate saw it: nothing to send.
+        this.#log.warn("room.gap_lost", { room: this.name, from, to: upTo });
+        this.#lastDelivered = upTo - (known ? 1 : 0);
+        if (known) this.#fanOut(known.id, known.text);
+        return;
+      }
+      for (const message of due) {
+        const text = message.id === known?.id
+          ? known.text
+          : JSON.stringify(messageFrame(message));
+        this.#fanOut(message.id, text);
+      }
+      this.#metrics.messagesRepaired(
+        due.filter((message) => message.id !== known?.id).length,
+      );
+      this.#log.debug("room.repaired", {
+        room: this.name,
+        from: from + 1,
+        to: this.#lastDelivered,
+      });
+    }
+  }
+
+  /** Sends `frame` to every live connection, serialised once per format. */
+  deliverLive(frame: PresenceChangeFrame): void {
+    const texts = new Map<WireFormat, string[]>();
+    for (const connection of this.connections) {
+      if (!connection.live) continue;
+      const { format } = connection.member;
+      let shaped = texts.get(format);
+      if (!shaped) {
+        shaped = serialiseFor(format, frame);
+        texts.set(format, shaped);
+      }
+      for (const text of shaped) connection.member.deliver(text);
+    }
+  }
+
+  // Message frames are alike in every format: one text serves everybody.
+  #fanOut(id: number, text: string): void {
+    this.#lastDelivered = id;
+    let delivered = 0;
+    for (const connection of this.connections) {
+      if (!connection.live || id <= connection.lastId) continue;
+      connection.lastId = id;
+      connection.member.deliver(text);
+      delivered += 1;
+    }
+    this.#metrics.messagesDelivered(delivered);
+  }
+}
