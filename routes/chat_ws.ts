@@ -31,6 +31,7 @@ import type { Logger } from "../log.ts";
 import type { ConnectionTracker } from "./connections.ts";
 import { checkOrigin, type OriginPolicy } from "./origin.ts";
 import { integerParam, roomParam } from "./params.ts";
+import { createTurnPacer, type TurnPacer } from "./turn_pacer.ts";
 
 /** Close codes the server uses; see docs/protocol.md. */
 export const CloseCode = {
@@ -73,6 +74,12 @@ interface Admission {
   readonly since: number | undefined;
   readonly format: WireFormat;
 }
+
+/**
+ * Messages handled per event-loop turn, over all sockets of the isolate; a
+ * burst is spread over turns so that writes are flushed between them.
+ */
+const MESSAGES_PER_TURN = 64;
 
 const encoder = new TextEncoder();
 
@@ -117,6 +124,7 @@ function attach(
   socket: WebSocket,
   { room, user, since, format }: Admission,
   release: () => void,
+  pace: TurnPacer,
   options: ChatSocketOptions,
 ): void {
   const { hub, log, limits, metrics } = options;
@@ -124,6 +132,9 @@ function attach(
   const guard = new FloodGuard(options.rate);
   let membership: Membership | undefined;
   let cutOff = false;
+  // This socket's accepted messages, stored one after another in the order
+  // they arrived.
+  let storing: Promise<void> = Promise.resolve();
 
   const member: Member = {
     id,
@@ -219,16 +230,23 @@ function attach(
       refuse(parsed.error);
       return;
     }
-    hub.send(room, user, parsed.frame.message).then(
-      () => metrics.messageAccepted(),
-      (error) => {
+    const { message } = parsed.frame;
+    storing = storing.then(async () => {
+      await pace();
+      try {
+        await hub.send(room, user, message);
+        metrics.messageAccepted();
+      } catch (error) {
         log.error("message.store_failed", { connection: id, room, error });
         refuse({
           type: "error",
           code: "unavailable",
           error: "The message could not be stored; send it again",
         });
-      },
+      }
+    }).catch((error) =>
+      // Keeps the chain alive for the messages after this one.
+      log.error("message.handling_failed", { connection: id, room, error })
     );
   };
   // Deno may report both error and close; leave() and release() are
@@ -271,6 +289,7 @@ function admissionOf(c: Context): Admission {
 /** Builds the WebSocket routes. */
 export function chatSocketRoutes(options: ChatSocketOptions): Hono {
   const { log, metrics } = options;
+  const pace = createTurnPacer(MESSAGES_PER_TURN);
   const app = new Hono();
   const upgrade = (c: Context) => {
     const admission = admissionOf(c);
@@ -315,7 +334,7 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
         ...(admission.format === "typed" ? { protocol: CHAT_PROTOCOL } : {}),
       });
       slot.attach(socket);
-      attach(socket, admission, slot.release, options);
+      attach(socket, admission, slot.release, pace, options);
       return response;
     } catch (error) {
       slot.release();

@@ -14,7 +14,7 @@ async function metric(origin: string, name: string): Promise<number> {
 }
 
 Deno.test("a client that never reads does not slow the room", async (t) => {
-  const maxBuffered = 256 * 1024;
+  const maxBuffered = 1024 * 1024;
   await using server = await startServer({
     CHAT_RATE_LIMIT: "0",
     CHAT_MAX_BUFFERED_BYTES: String(maxBuffered),
