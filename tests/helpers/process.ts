@@ -72,6 +72,7 @@ export async function startServerProcess(
     stderr: "piped",
   }).spawn();
   const printed: string[] = [];
+  let outputComplete = false;
   let printedMore = Promise.withResolvers<void>();
   const wakeReaders = () => {
     printedMore.resolve();
@@ -80,7 +81,10 @@ export async function startServerProcess(
   const drained = Promise.all([
     collect(child.stdout, printed, wakeReaders),
     collect(child.stderr, printed, wakeReaders),
-  ]).finally(wakeReaders);
+  ]).finally(() => {
+    outputComplete = true;
+    wakeReaders();
+  });
 
   let exited: Deno.CommandStatus | undefined;
   const status = child.status.then((s) => (exited = s));
@@ -128,11 +132,9 @@ export async function startServerProcess(
     output: () => printed.join(""),
     async waitForOutput(pattern, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
-      let streamsOpen = true;
-      void drained.finally(() => (streamsOpen = false));
       while (!pattern.test(printed.join(""))) {
         const left = deadline - Date.now();
-        if (left <= 0 || (!streamsOpen && exited)) {
+        if (left <= 0 || outputComplete) {
           throw new Error(
             `Output did not match ${pattern} within ${timeoutMs} ms:\n${
               printed.join("")
