@@ -17,12 +17,20 @@ import { ChatHub } from "./chat/hub.ts";
 import { instrumentStore } from "./chat/instrumented_store.ts";
 import { openSqliteStore } from "./chat/sqlite_store.ts";
 import type { Store } from "./chat/store.ts";
-import type { Config } from "./config.ts";
+import type { Config } from "./server/settings.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { createPrometheusMetrics } from "./metrics.ts";
+import {
+  createPrometheusMetrics,
+  METRICS_CONTENT_TYPE,
+  type MetricsSnapshot,
+} from "./metrics.ts";
 import { apiRoutes } from "./routes/api.ts";
 import { chatSocketRoutes, CloseCode } from "./routes/chat_ws.ts";
-import { ConnectionTracker } from "./routes/connections.ts";
+import {
+  type ConnectionLimiter,
+  ConnectionTracker,
+  CountingLimiter,
+} from "./routes/connections.ts";
 import { opsRoutes } from "./routes/ops.ts";
 import { detectLanguage, pageRoutes, requestLang } from "./routes/pages.ts";
 import { staticRoutes } from "./routes/static_files.ts";
@@ -40,6 +48,21 @@ export interface ChatServerOptions {
   readonly log?: Logger;
   /** Clock for message timestamps. @default () => new Date() */
   readonly now?: () => Date;
+  /**
+   * Set when this server is one of the workers of a process: what they
+   * share through the main thread. @default this isolate counts for itself
+   */
+  readonly peers?: WorkerPeers;
+}
+
+/** What the workers of one process share through its main thread. */
+export interface WorkerPeers {
+  /** Counts connections for the whole process. */
+  readonly limiter: ConnectionLimiter;
+  /** Open connections in the whole process. */
+  connectionCount(): Promise<number>;
+  /** The `/metrics` text of the whole process. */
+  renderMetrics(): Promise<string>;
 }
 
 /** A built server: the request handler and what it owns. */
@@ -48,6 +71,8 @@ export interface ChatServer {
   readonly hub: ChatHub;
   readonly store: Store;
   readonly log: Logger;
+  /** This server's metrics as data, for the main thread to merge. */
+  metricsSnapshot(): Promise<MetricsSnapshot>;
   /** The handler for `Deno.serve` and `deno serve`. */
   readonly fetch: (
     request: Request,
@@ -80,7 +105,8 @@ const contentSecurityPolicy = {
 export function createChatServer(options: ChatServerOptions): ChatServer {
   const { config } = options;
   const log = options.log ?? createLogger({ level: config.logLevel });
-  const prometheus = createPrometheusMetrics();
+  const { peers } = options;
+  const prometheus = createPrometheusMetrics({ processMetrics: !peers });
   const metrics = prometheus.metrics;
   const store = instrumentStore(
     options.store ?? openSqliteStore({
@@ -101,10 +127,12 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     presenceHeartbeatMs: config.presenceHeartbeatMs,
     ...(options.now ? { now: options.now } : {}),
   });
-  const connections = new ConnectionTracker({
-    maxPerIp: config.maxConnectionsPerIp,
-    maxTotal: config.maxConnections,
-  });
+  const connections = new ConnectionTracker(
+    peers?.limiter ?? new CountingLimiter({
+      maxPerIp: config.maxConnectionsPerIp,
+      maxTotal: config.maxConnections,
+    }),
+  );
   prometheus.watch({
     rooms: () => hub.stats().rooms,
     members: () => hub.stats().members,
@@ -144,10 +172,12 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     opsRoutes({
       store,
       log,
-      metrics: prometheus,
-      stats: () => ({
-        rooms: hub.stats().rooms,
-        connections: connections.size,
+      metrics: peers
+        ? { render: peers.renderMetrics, contentType: METRICS_CONTENT_TYPE }
+        : prometheus,
+      stats: async () => ({
+        rooms: (await store.presence.rooms()).length,
+        connections: peers ? await peers.connectionCount() : connections.size,
       }),
     }),
   );
@@ -195,7 +225,10 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
-      connections.closeAll(CloseCode.GoingAway, "Server shutting down");
+      const socketsClosed = connections.closeAll(
+        CloseCode.GoingAway,
+        "Server shutting down",
+      );
       try {
         await hub.close();
       } catch (error) {
@@ -205,6 +238,9 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
       } finally {
         store.close();
       }
+      // The caller bounds this wait: a peer that never answers the close
+      // is cut off when the process exits.
+      await socketsClosed;
     })();
     return closing;
   };
@@ -214,6 +250,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     hub,
     store,
     log,
+    metricsSnapshot: () => prometheus.snapshot(),
     fetch: (request, info) => app.fetch(request, info),
     close,
   };

@@ -38,6 +38,8 @@ export interface LoggerOptions {
   write?: (line: string, level: LogLevel) => void;
   /** Clock for the `time` field. @default () => new Date() */
   now?: () => Date;
+  /** Fields on every line, such as the worker that wrote it. @default {} */
+  fields?: LogFields;
 }
 
 function defaultWrite(line: string, level: LogLevel): void {
@@ -59,7 +61,12 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const now = options.now ?? (() => new Date());
   const emit = (level: LogLevel) => (event: string, fields: LogFields = {}) => {
     if (LEVEL_RANK[level] < threshold) return;
-    const record: LogFields = { time: now().toISOString(), level, event };
+    const record: LogFields = {
+      time: now().toISOString(),
+      level,
+      event,
+      ...options.fields,
+    };
     for (const [key, value] of Object.entries(fields)) {
       record[key] = key === "error" ? describeError(value) : value;
     }

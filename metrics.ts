@@ -1,14 +1,22 @@
 /**
  * Prometheus metrics through prom-client: the {@linkcode ChatMetrics}
  * counters plus gauges read at scrape time and the process defaults
- * (memory, CPU). Each isolate keeps its own registry, so under
+ * (memory, CPU). Each isolate keeps its own registry. Under `--workers` the
+ * main thread keeps the process series and merges every worker's snapshot
+ * into one answer ({@linkcode mergeSnapshots}); under
  * `deno serve --parallel` a scrape describes the isolate that answered it.
  *
  * @module
  */
 
-import client from "prom-client";
+import client, {
+  type MetricObjectWithValues,
+  type MetricValue,
+} from "prom-client";
 import type { ChatMetrics } from "./chat/metrics.ts";
+
+/** One registry's metrics as plain data, which can cross to another isolate. */
+export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
 
 /** Live counts read at each scrape. */
 export interface GaugeSource {
@@ -23,19 +31,55 @@ export interface PrometheusMetrics {
   readonly contentType: string;
   /** Reads the live counts from `source` from now on. */
   watch(source: GaugeSource): void;
-  /** The exposition text. */
+  /** The exposition text of this registry. */
   render(): Promise<string>;
+  /** This registry's metrics as data, to merge with other isolates'. */
+  snapshot(): Promise<MetricsSnapshot>;
 }
 
+/** Options for {@linkcode createPrometheusMetrics}. */
+export interface PrometheusOptions {
+  /**
+   * Include the process series (memory, CPU, file descriptors). A worker
+   * leaves them to the main thread, which reports them once per process.
+   * @default true
+   */
+  readonly processMetrics?: boolean;
+}
+
+/** A registry of the process series alone, for the main thread of workers. */
+export function createProcessMetrics(): Pick<PrometheusMetrics, "snapshot"> {
+  const registry = new client.Registry();
+  collectProcessMetrics(registry);
+  return { snapshot: () => registry.getMetricsAsJSON() };
+}
+
+function collectProcessMetrics(registry: client.Registry): void {
+  client.collectDefaultMetrics({
+    register: registry,
+    eventLoopMonitoringPrecision: 100,
+  });
+}
+
+/** Merges snapshots of several registries into one exposition text. */
+export function mergeSnapshots(snapshots: MetricsSnapshot[]): Promise<string> {
+  return client.AggregatorRegistry.aggregate(snapshots).metrics();
+}
+
+/** The content type of the exposition text. */
+export const METRICS_CONTENT_TYPE = client.Registry.PROMETHEUS_CONTENT_TYPE;
+
 /** Creates a fresh registry (one per server, so tests do not share). */
-export function createPrometheusMetrics(): PrometheusMetrics {
+export function createPrometheusMetrics(
+  options: PrometheusOptions = {},
+): PrometheusMetrics {
   const registry = new client.Registry();
   const registers = [registry];
   let source: GaugeSource | undefined;
 
   new client.Gauge({
     name: "chat_connections",
-    help: "Open WebSocket connections on this isolate.",
+    help: "Open WebSocket connections.",
     registers,
     collect() {
       this.set(source?.connections() ?? 0);
@@ -43,7 +87,7 @@ export function createPrometheusMetrics(): PrometheusMetrics {
   });
   new client.Gauge({
     name: "chat_rooms",
-    help: "Rooms with at least one connection on this isolate.",
+    help: "Rooms with at least one local connection, summed over isolates.",
     registers,
     collect() {
       this.set(source?.rooms() ?? 0);
@@ -51,7 +95,7 @@ export function createPrometheusMetrics(): PrometheusMetrics {
   });
   new client.Gauge({
     name: "chat_room_members",
-    help: "Connections admitted to rooms on this isolate.",
+    help: "Connections admitted to rooms.",
     registers,
     collect() {
       this.set(source?.members() ?? 0);
@@ -70,7 +114,7 @@ export function createPrometheusMetrics(): PrometheusMetrics {
   });
   const delivered = new client.Counter({
     name: "chat_messages_delivered_total",
-    help: "Message frames sent to sockets on this isolate.",
+    help: "Message frames sent to sockets.",
     registers,
   });
   const repaired = new client.Counter({
@@ -96,10 +140,7 @@ export function createPrometheusMetrics(): PrometheusMetrics {
     buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
     registers,
   });
-  client.collectDefaultMetrics({
-    register: registry,
-    eventLoopMonitoringPrecision: 100,
-  });
+  if (options.processMetrics ?? true) collectProcessMetrics(registry);
 
   const metrics: ChatMetrics = {
     messageAccepted: () => accepted.inc(),
@@ -121,5 +162,6 @@ export function createPrometheusMetrics(): PrometheusMetrics {
       source = next;
     },
     render: () => registry.metrics(),
+    snapshot: () => registry.getMetricsAsJSON(),
   };
 }

@@ -34,7 +34,7 @@ async function run(
   const dir = await Deno.makeTempDir({ prefix: "chat-bench-" });
   try {
     await using server = await startServerProcess({
-      args: ["serve", "-A", "main.ts"],
+      args: ["run", "-A", "main.ts"],
       env: {
         CHAT_DB: `${dir}/chat.db`,
         CHAT_RATE_LIMIT: "0",

@@ -149,12 +149,9 @@ export type ClientFrameResult =
 
 /** Limits applied while parsing client frames. */
 export interface FrameLimits {
-  /** Longest message, in Unicode code points. @default 2000 */
+  /** Longest message, in Unicode code points. */
   readonly maxMessageChars: number;
 }
-
-/** The defaults of {@linkcode FrameLimits}. */
-export const DEFAULT_FRAME_LIMITS: FrameLimits = { maxMessageChars: 2000 };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -187,7 +184,7 @@ function parseJson(text: string): { ok: true; value: unknown } | {
  */
 export function parseClientFrame(
   text: string,
-  limits: FrameLimits = DEFAULT_FRAME_LIMITS,
+  limits: FrameLimits,
 ): ClientFrameResult {
   const parsed = parseJson(text);
   if (!parsed.ok) {

@@ -50,14 +50,14 @@ export interface ChatHubOptions {
   readonly log?: Logger;
   /** @default noMetrics */
   readonly metrics?: ChatMetrics;
-  /** Messages in the history frame of a fresh connection. @default 50 */
-  readonly historyLimit?: number;
-  /** Largest `since` gap recovered exactly. @default 1000 */
-  readonly recoveryLimit?: number;
-  /** How often each room compares itself with the store. @default 1000 */
-  readonly repairIntervalMs?: number;
-  /** How often presence is refreshed and swept. @default 5000 */
-  readonly presenceHeartbeatMs?: number;
+  /** Messages in the history frame of a fresh connection. */
+  readonly historyLimit: number;
+  /** Largest `since` gap recovered exactly. */
+  readonly recoveryLimit: number;
+  /** How often each room compares itself with the store, in ms. */
+  readonly repairIntervalMs: number;
+  /** How often presence is refreshed and swept, in ms. */
+  readonly presenceHeartbeatMs: number;
   /** This isolate's presence id. @default a random UUID */
   readonly node?: string;
 }
@@ -97,15 +97,12 @@ export class ChatHub {
     this.#log = options.log ?? silentLogger;
     this.#metrics = options.metrics ?? noMetrics;
     this.#limits = {
-      historyLimit: options.historyLimit ?? 50,
-      recoveryLimit: options.recoveryLimit ?? 1000,
+      historyLimit: options.historyLimit,
+      recoveryLimit: options.recoveryLimit,
     };
     this.#node = options.node ?? crypto.randomUUID();
-    this.#every(options.repairIntervalMs ?? 1000, () => this.repair());
-    this.#every(
-      options.presenceHeartbeatMs ?? 5000,
-      () => this.refreshPresence(),
-    );
+    this.#every(options.repairIntervalMs, () => this.repair());
+    this.#every(options.presenceHeartbeatMs, () => this.refreshPresence());
   }
 
   /**
@@ -184,6 +181,23 @@ export class ChatHub {
     }
   }
 
+  /** This isolate's id in the presence table. */
+  get node(): string {
+    return this.#node;
+  }
+
+  /**
+   * Removes another node's presence at once (its isolate died without
+   * leaving) and announces the users who left with it, instead of waiting
+   * for its entries to expire.
+   */
+  async forgetNode(node: string): Promise<void> {
+    const departures = await this.#store.presence.removeNode(node);
+    for (const { room, user } of departures) {
+      this.#announce(room, { type: "leave", user });
+    }
+  }
+
   /** How many rooms and connections this isolate holds. */
   stats(): HubStats {
     let members = 0;
@@ -204,10 +218,7 @@ export class ChatHub {
       subscription.close();
     }
     this.#rooms.clear();
-    const departures = await this.#store.presence.removeNode(this.#node);
-    for (const { room, user } of departures) {
-      this.#announce(room, { type: "leave", user });
-    }
+    await this.forgetNode(this.#node);
   }
 
   #every(ms: number, task: () => Promise<void>): void {

@@ -28,10 +28,10 @@ import {
 export interface SqliteStoreOptions {
   /** File path, or `:memory:`. Missing folders are created. */
   readonly path: string;
-  /** Messages kept per room; older ones are pruned. @default 10000 */
-  readonly historyMax?: number;
-  /** Presence entries not refreshed for this long are stale. @default 15000 */
-  readonly presenceTtlMs?: number;
+  /** Messages kept per room; older ones are pruned. */
+  readonly historyMax: number;
+  /** Presence entries not refreshed for this long (ms) are stale. */
+  readonly presenceTtlMs: number;
   /** Clock for presence. @default Date.now */
   readonly now?: () => number;
 }
@@ -108,6 +108,92 @@ function toMessage(row: Row): ChatMessage {
   };
 }
 
+/** The database file could not be opened, created or written at start. */
+export class StoreOpenError extends StoreError {
+  override name = "StoreOpenError";
+}
+
+/**
+ * Runs `work` on the database at `path`, turning what SQLite and Deno say
+ * when a file cannot be used into one sentence about that file.
+ */
+function explainOpenFailure<T>(path: string, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof StoreError) throw error;
+    if (error instanceof Deno.errors.NotCapable) {
+      // Deno's own advice here is to grant --allow-all; never the answer.
+      throw new StoreOpenError(
+        `Cannot open the database ${path}: Deno's permissions refuse that path`,
+      );
+    }
+    if (!(error instanceof Error)) throw error;
+    const why = error.message;
+    if (/file is not a database|file is encrypted/i.test(why)) {
+      throw new StoreOpenError(`${path} is not a SQLite database`);
+    }
+    if (/readonly|read-only|permission denied|access permission/i.test(why)) {
+      throw new StoreOpenError(
+        `The database ${path} is not writable (${why})`,
+      );
+    }
+    if (/unable to open database file/i.test(why)) {
+      throw new StoreOpenError(
+        `The database ${path} cannot be opened or created (${why})`,
+      );
+    }
+    throw new StoreOpenError(`Cannot open the database ${path}: ${why}`);
+  }
+}
+
+/** Opens the file (creating its folder), in WAL mode. */
+function openDatabase(path: string): DatabaseSync {
+  if (path !== ":memory:") {
+    let exists = false;
+    try {
+      if (Deno.statSync(path).isDirectory) {
+        throw new StoreOpenError(`${path} is a folder, not a database file`);
+      }
+      exists = true;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) {
+        explainOpenFailure(path, () => {
+          throw error;
+        });
+      }
+    }
+    if (exists) {
+      // SQLite opens a file it cannot write read-only and fails later with
+      // a vaguer message; ask the file system first.
+      try {
+        Deno.openSync(path, { read: true, write: true }).close();
+      } catch (error) {
+        if (!(error instanceof Error)) throw error;
+        throw new StoreOpenError(
+          `The database ${path} is not writable (${error.message})`,
+        );
+      }
+    }
+    const folder = dirname(path);
+    try {
+      mkdirSync(folder, { recursive: true });
+    } catch (error) {
+      if (!(error instanceof Error)) throw error;
+      throw new StoreOpenError(
+        `Cannot create the folder ${folder} for the database ${path}: ${error.message}`,
+      );
+    }
+  }
+  return explainOpenFailure(path, () => {
+    const db = new DatabaseSync(path);
+    db.exec("PRAGMA busy_timeout = 5000");
+    retryWhileBusy(() => db.exec("PRAGMA journal_mode = WAL"));
+    db.exec("PRAGMA synchronous = NORMAL");
+    return db;
+  });
+}
+
 /** Blocks the thread for `ms`; only used while opening the database. */
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -137,16 +223,10 @@ function retryWhileBusy<T>(work: () => T, budgetMs = 5000): T {
 
 /** Opens (creating and migrating as needed) a SQLite store. */
 export function openSqliteStore(options: SqliteStoreOptions): Store {
-  const historyMax = options.historyMax ?? 10_000;
-  const ttl = options.presenceTtlMs ?? 15_000;
+  const historyMax = options.historyMax;
+  const ttl = options.presenceTtlMs;
   const now = options.now ?? Date.now;
-  if (options.path !== ":memory:") {
-    mkdirSync(dirname(options.path), { recursive: true });
-  }
-  const db = new DatabaseSync(options.path);
-  db.exec("PRAGMA busy_timeout = 5000");
-  retryWhileBusy(() => db.exec("PRAGMA journal_mode = WAL"));
-  db.exec("PRAGMA synchronous = NORMAL");
+  const db = openDatabase(options.path);
 
   function transaction<T>(work: () => T): T {
     db.exec("BEGIN IMMEDIATE");
@@ -161,24 +241,29 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   }
 
   // Migrate inside a write transaction, so two isolates starting together
-  // cannot both run a step.
-  retryWhileBusy(() =>
-    transaction(() => {
-      const version = intField(
-        db.prepare("PRAGMA user_version").get() ?? {},
-        "user_version",
-      );
-      if (version > MIGRATIONS.length) {
-        throw new StoreError(
-          `${options.path} has schema version ${version}, newer than this server's ${MIGRATIONS.length}`,
-        );
-      }
-      for (const [index, step] of MIGRATIONS.entries()) {
-        if (index < version) continue;
-        db.exec(step);
-        db.exec(`PRAGMA user_version = ${index + 1}`);
-      }
-    })
+  // cannot both run a step. It is also the first write: a file that cannot
+  // be written fails here, at start.
+  explainOpenFailure(
+    options.path,
+    () =>
+      retryWhileBusy(() =>
+        transaction(() => {
+          const version = intField(
+            db.prepare("PRAGMA user_version").get() ?? {},
+            "user_version",
+          );
+          if (version > MIGRATIONS.length) {
+            throw new StoreError(
+              `${options.path} has schema version ${version}, newer than this server's ${MIGRATIONS.length}`,
+            );
+          }
+          for (const [index, step] of MIGRATIONS.entries()) {
+            if (index < version) continue;
+            db.exec(step);
+            db.exec(`PRAGMA user_version = ${index + 1}`);
+          }
+        })
+      ),
   );
 
   const nextId = db.prepare(

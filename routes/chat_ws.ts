@@ -291,7 +291,7 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
   const { log, metrics } = options;
   const pace = createTurnPacer(MESSAGES_PER_TURN);
   const app = new Hono();
-  const upgrade = (c: Context) => {
+  const upgrade = async (c: Context) => {
     const admission = admissionOf(c);
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       return c.json(
@@ -317,7 +317,7 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
       });
       return c.json({ error: `Origin not allowed: ${origin.reason}` }, 403);
     }
-    const reservation = options.connections.reserve(ip);
+    const reservation = await options.connections.reserve(ip);
     if (!reservation.ok) {
       metrics.connectionRefused(reservation.reason);
       log.warn("upgrade.refused", {

@@ -1,17 +1,87 @@
 /**
- * The open WebSockets of this isolate: counted per client IP and in total
- * (refused before the upgrade when over a limit), and closed together on
- * shutdown. The one owner of that state; entries go when their count is 0.
+ * The open WebSockets of this isolate, and the limits on them. Counting is
+ * behind {@linkcode ConnectionLimiter}: an isolate alone counts for itself
+ * ({@linkcode CountingLimiter}); the workers of one process ask the main
+ * thread, which counts for the whole process. The tracker owns this
+ * isolate's sockets and closes them together on shutdown; every count it
+ * takes it gives back exactly once.
  *
  * @module
  */
 
 import type { RefuseReason } from "../chat/metrics.ts";
 
-/** Limits, per isolate. */
+/** Limits on open sockets. */
 export interface ConnectionLimits {
   readonly maxPerIp: number;
   readonly maxTotal: number;
+}
+
+/** Why a connection was refused, as the client is told. */
+export interface Refusal {
+  readonly reason: Exclude<RefuseReason, "origin" | "shutting_down">;
+  readonly status: 429 | 503;
+  readonly message: string;
+}
+
+/** Counts connections against {@linkcode ConnectionLimits}. */
+export interface ConnectionLimiter {
+  /** Takes a place for a connection from `ip`, or says why not. */
+  acquire(ip: string): Promise<Refusal | undefined>;
+  /** Gives back a place taken by `acquire`. */
+  release(ip: string): void;
+}
+
+/** The limiter of one owner: plain counts, emptied as places are given back. */
+export class CountingLimiter implements ConnectionLimiter {
+  readonly #limits: ConnectionLimits;
+  readonly #perIp = new Map<string, number>();
+  #total = 0;
+
+  constructor(limits: ConnectionLimits) {
+    this.#limits = limits;
+  }
+
+  /** Places taken. */
+  get total(): number {
+    return this.#total;
+  }
+
+  /** The synchronous form of {@linkcode acquire}. */
+  tryAcquire(ip: string): Refusal | undefined {
+    if (this.#total >= this.#limits.maxTotal) {
+      return {
+        reason: "total",
+        status: 503,
+        message:
+          `The server is at its limit of ${this.#limits.maxTotal} connections; try again later`,
+      };
+    }
+    const fromIp = this.#perIp.get(ip) ?? 0;
+    if (fromIp >= this.#limits.maxPerIp) {
+      return {
+        reason: "per_ip",
+        status: 429,
+        message:
+          `Too many connections from your address (limit ${this.#limits.maxPerIp})`,
+      };
+    }
+    this.#perIp.set(ip, fromIp + 1);
+    this.#total += 1;
+    return undefined;
+  }
+
+  acquire(ip: string): Promise<Refusal | undefined> {
+    return Promise.resolve(this.tryAcquire(ip));
+  }
+
+  release(ip: string): void {
+    const held = this.#perIp.get(ip);
+    if (held === undefined) return;
+    this.#total -= 1;
+    if (held > 1) this.#perIp.set(ip, held - 1);
+    else this.#perIp.delete(ip);
+  }
 }
 
 /** A reserved place for one connection; `release` is idempotent. */
@@ -30,53 +100,40 @@ export type Reservation =
     readonly message: string;
   };
 
-/** Tracks and limits the sockets of one isolate. */
+const SHUTTING_DOWN: Reservation = {
+  ok: false,
+  reason: "shutting_down",
+  status: 503,
+  message: "The server is shutting down",
+};
+
+/** Tracks the sockets of one isolate, counted by a limiter. */
 export class ConnectionTracker {
-  readonly #limits: ConnectionLimits;
-  readonly #perIp = new Map<string, number>();
+  readonly #limiter: ConnectionLimiter;
   readonly #sockets = new Set<WebSocket>();
   #reserved = 0;
   #closing = false;
+  /** Settles when, closing, the last connection has been released. */
+  readonly #drained = Promise.withResolvers<void>();
 
-  constructor(limits: ConnectionLimits) {
-    this.#limits = limits;
+  constructor(limiter: ConnectionLimiter) {
+    this.#limiter = limiter;
   }
 
-  /** Open or reserved connections. */
+  /** Open or reserved connections of this isolate. */
   get size(): number {
     return this.#reserved;
   }
 
   /** Reserves a place for a connection from `ip`, or says why not. */
-  reserve(ip: string): Reservation {
+  async reserve(ip: string): Promise<Reservation> {
+    if (this.#closing) return SHUTTING_DOWN;
+    const refusal = await this.#limiter.acquire(ip);
+    if (refusal) return { ok: false, ...refusal };
     if (this.#closing) {
-      return {
-        ok: false,
-        reason: "shutting_down",
-        status: 503,
-        message: "The server is shutting down",
-      };
+      this.#limiter.release(ip);
+      return SHUTTING_DOWN;
     }
-    if (this.#reserved >= this.#limits.maxTotal) {
-      return {
-        ok: false,
-        reason: "total",
-        status: 503,
-        message:
-          `The server is at its limit of ${this.#limits.maxTotal} connections; try again later`,
-      };
-    }
-    const fromIp = this.#perIp.get(ip) ?? 0;
-    if (fromIp >= this.#limits.maxPerIp) {
-      return {
-        ok: false,
-        reason: "per_ip",
-        status: 429,
-        message:
-          `Too many connections from your address (limit ${this.#limits.maxPerIp})`,
-      };
-    }
-    this.#perIp.set(ip, fromIp + 1);
     this.#reserved += 1;
     let socket: WebSocket | undefined;
     let held = true;
@@ -91,18 +148,22 @@ export class ConnectionTracker {
           if (!held) return;
           held = false;
           this.#reserved -= 1;
-          const left = (this.#perIp.get(ip) ?? 1) - 1;
-          if (left > 0) this.#perIp.set(ip, left);
-          else this.#perIp.delete(ip);
+          this.#limiter.release(ip);
           if (socket) this.#sockets.delete(socket);
+          if (this.#closing && this.#reserved === 0) this.#drained.resolve();
         },
       },
     };
   }
 
-  /** Refuses new connections and closes every open one with `code`. */
-  closeAll(code: number, reason: string): void {
+  /**
+   * Refuses new connections and closes every open one with `code`.
+   * Resolves once every connection has closed (the peer answered the close
+   * or the socket failed): only then have the close frames gone out.
+   */
+  closeAll(code: number, reason: string): Promise<void> {
     this.#closing = true;
+    if (this.#reserved === 0) this.#drained.resolve();
     for (const socket of this.#sockets) {
       if (
         socket.readyState === WebSocket.OPEN ||
@@ -111,5 +172,6 @@ export class ConnectionTracker {
         socket.close(code, reason);
       }
     }
+    return this.#drained.promise;
   }
 }

@@ -13,8 +13,8 @@ import type { Logger } from "../log.ts";
 export interface OpsOptions {
   readonly store: Store;
   readonly log: Logger;
-  /** Live counts for the health answer. */
-  readonly stats: () => { rooms: number; connections: number };
+  /** Live counts for the health answer: rooms with people online, sockets. */
+  readonly stats: () => Promise<{ rooms: number; connections: number }>;
   /** The Prometheus exposition and its content type. */
   readonly metrics: { render(): Promise<string>; contentType: string };
   /** How long the store may take to answer a health check. @default 2000 */
@@ -44,12 +44,11 @@ export function opsRoutes(options: OpsOptions): Hono {
 
   app.get("/healthz", async (c) => {
     c.header("Cache-Control", "no-store");
+    let stats;
     try {
-      await within(
-        options.store.ping(),
-        options.healthTimeoutMs ?? 2000,
-        "store",
-      );
+      const timeoutMs = options.healthTimeoutMs ?? 2000;
+      await within(options.store.ping(), timeoutMs, "store");
+      stats = await within(options.stats(), timeoutMs, "store");
     } catch (error) {
       const reason = `store: ${
         error instanceof Error ? error.message : String(error)
@@ -61,7 +60,7 @@ export function opsRoutes(options: OpsOptions): Hono {
       status: "ok",
       store: "ok",
       uptimeSeconds: Math.round((Date.now() - started) / 1000),
-      ...options.stats(),
+      ...stats,
     });
   });
 

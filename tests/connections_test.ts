@@ -1,45 +1,61 @@
 import assert from "node:assert/strict";
-import { ConnectionTracker } from "../routes/connections.ts";
+import { ConnectionTracker, CountingLimiter } from "../routes/connections.ts";
+
+const tracker = (maxPerIp: number, maxTotal: number) =>
+  new ConnectionTracker(new CountingLimiter({ maxPerIp, maxTotal }));
 
 Deno.test("connection tracker", async (t) => {
-  await t.step("limits connections per address and in total", () => {
-    const tracker = new ConnectionTracker({ maxPerIp: 2, maxTotal: 3 });
-    const a1 = tracker.reserve("a");
-    const a2 = tracker.reserve("a");
-    const a3 = tracker.reserve("a");
+  await t.step("limits connections per address and in total", async () => {
+    const connections = tracker(2, 3);
+    const a1 = await connections.reserve("a");
+    const a2 = await connections.reserve("a");
+    const a3 = await connections.reserve("a");
     assert.ok(a1.ok && a2.ok);
     assert.ok(!a3.ok);
     assert.equal(a3.status, 429);
     assert.equal(a3.reason, "per_ip");
-    assert.ok(tracker.reserve("b").ok);
-    const c = tracker.reserve("c");
+    assert.ok((await connections.reserve("b")).ok);
+    const c = await connections.reserve("c");
     assert.ok(!c.ok);
     assert.equal(c.status, 503);
     assert.equal(c.reason, "total");
-    assert.equal(tracker.size, 3);
+    assert.equal(connections.size, 3);
   });
 
-  await t.step("release is idempotent and frees the place", () => {
-    const tracker = new ConnectionTracker({ maxPerIp: 1, maxTotal: 10 });
-    const first = tracker.reserve("a");
+  await t.step("release is idempotent and frees the place", async () => {
+    const connections = tracker(1, 10);
+    const first = await connections.reserve("a");
     assert.ok(first.ok);
     first.slot.release();
     first.slot.release();
-    assert.equal(tracker.size, 0);
-    const again = tracker.reserve("a");
+    assert.equal(connections.size, 0);
+    const again = await connections.reserve("a");
     assert.ok(again.ok);
     assert.ok(
-      !tracker.reserve("a").ok,
+      !(await connections.reserve("a")).ok,
       "a double release did not free two places",
     );
   });
 
-  await t.step("refuses everything once closing", () => {
-    const tracker = new ConnectionTracker({ maxPerIp: 1, maxTotal: 1 });
-    tracker.closeAll(1001, "bye");
-    const refused = tracker.reserve("a");
+  await t.step("refuses everything once closing", async () => {
+    const connections = tracker(1, 1);
+    connections.closeAll(1001, "bye");
+    const refused = await connections.reserve("a");
     assert.ok(!refused.ok);
     assert.equal(refused.reason, "shutting_down");
     assert.equal(refused.status, 503);
+  });
+
+  await t.step("one limiter counts for several trackers", async () => {
+    const shared = new CountingLimiter({ maxPerIp: 1, maxTotal: 10 });
+    const one = new ConnectionTracker(shared);
+    const two = new ConnectionTracker(shared);
+    const first = await one.reserve("a");
+    assert.ok(first.ok);
+    const second = await two.reserve("a");
+    assert.ok(!second.ok, "the second isolate saw the first one's place");
+    first.slot.release();
+    assert.ok((await two.reserve("a")).ok);
+    assert.equal(shared.total, 1);
   });
 });

@@ -9,6 +9,7 @@ import {
   wireFormatFor,
 } from "../chat/frames.ts";
 import { parseRoomName, type RoomName } from "../chat/room_name.ts";
+import { FRAME_LIMITS } from "./helpers/defaults.ts";
 
 function room(name: string): RoomName {
   const parsed = parseRoomName(name);
@@ -18,7 +19,7 @@ function room(name: string): RoomName {
 
 Deno.test("client frames", async (t) => {
   await t.step("accepts the tutorial format without a type", () => {
-    assert.deepEqual(parseClientFrame('{"message":"hi"}'), {
+    assert.deepEqual(parseClientFrame('{"message":"hi"}', FRAME_LIMITS), {
       ok: true,
       frame: { type: "message", message: "hi" },
     });
@@ -28,6 +29,7 @@ Deno.test("client frames", async (t) => {
     const text = "  안녕 👋 <script>alert(1)</script> שלום ";
     const parsed = parseClientFrame(
       JSON.stringify({ type: "message", message: text }),
+      FRAME_LIMITS,
     );
     assert.ok(parsed.ok);
     assert.equal(parsed.frame.message, text);
@@ -45,10 +47,15 @@ Deno.test("client frames", async (t) => {
       ["{}", "bad_frame"],
       ['{"message":"half \\ud800 pair"}', "bad_frame"],
       ['{"message":"   "}', "empty"],
-      [JSON.stringify({ message: "x".repeat(2001) }), "too_long"],
+      [
+        JSON.stringify({
+          message: "x".repeat(FRAME_LIMITS.maxMessageChars + 1),
+        }),
+        "too_long",
+      ],
     ];
     for (const [text, code] of cases) {
-      const parsed = parseClientFrame(text);
+      const parsed = parseClientFrame(text, FRAME_LIMITS);
       assert.ok(!parsed.ok, text);
       assert.equal(parsed.error.type, "error");
       assert.equal(parsed.error.code, code, text);

@@ -4,6 +4,7 @@ import { ChatHub, type ChatHubOptions, type Member } from "../chat/hub.ts";
 import { parseRoomName, type RoomName } from "../chat/room_name.ts";
 import { openSqliteStore } from "../chat/sqlite_store.ts";
 import type { Store } from "../chat/store.ts";
+import { HUB_DEFAULTS, sqliteOptions } from "./helpers/defaults.ts";
 import { delay } from "./helpers/server.ts";
 
 function room(name: string): RoomName {
@@ -53,13 +54,14 @@ async function isolates(
   const dir = await Deno.makeTempDir({ prefix: "chat-hub-" });
   const stores = Array.from(
     { length: count },
-    () => openSqliteStore({ path: `${dir}/chat.db` }),
+    () => openSqliteStore(sqliteOptions(`${dir}/chat.db`)),
   );
   const hubs = stores.map((store) =>
     new ChatHub({
       bus: createBroadcastChannelBus(),
       store,
       now: fixedClock,
+      ...HUB_DEFAULTS,
       repairIntervalMs: 3_600_000,
       ...options,
     })

@@ -1,13 +1,6 @@
 import assert from "node:assert/strict";
-import { startServerProcess } from "./helpers/process.ts";
+import { SERVER, startServerProcess } from "./helpers/process.ts";
 import { type Frame, TestClient, uniqueRoom } from "./helpers/server.ts";
-
-const PERMISSIONS = [
-  "--allow-net",
-  "--allow-env",
-  "--allow-read",
-  "--allow-write",
-];
 
 /** Joins `count` clients one by one (each a new TCP connection). */
 async function joinMany(url: string, count: number): Promise<TestClient[]> {
@@ -24,7 +17,7 @@ Deno.test("deno serve --parallel with 2 isolates", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "chat-parallel-" });
   try {
     await using server = await startServerProcess({
-      args: ["serve", "--parallel", ...PERMISSIONS, "main.ts"],
+      args: SERVER.parallel(),
       // Bursts as fast as possible from one address: no rate or
       // per-address limits.
       env: {

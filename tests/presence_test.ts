@@ -1,18 +1,11 @@
 import assert from "node:assert/strict";
-import { startServerProcess } from "./helpers/process.ts";
+import { SERVER, startServerProcess } from "./helpers/process.ts";
 import {
   delay,
   startServer,
   TestClient,
   uniqueRoom,
 } from "./helpers/server.ts";
-
-const PERMISSIONS = [
-  "--allow-net",
-  "--allow-env",
-  "--allow-read",
-  "--allow-write",
-];
 
 function changes(client: TestClient): string[] {
   return client.frames
@@ -126,7 +119,7 @@ Deno.test("presence forgets the users of a process that was killed", async () =>
       CHAT_PRESENCE_HEARTBEAT_MS: "100",
       CHAT_PRESENCE_TTL_MS: "400",
     };
-    const args = ["serve", ...PERMISSIONS, "main.ts"];
+    const args = SERVER.run();
     await using survivor = await startServerProcess({ args, env });
     const doomed = await startServerProcess({ args, env });
     const room = uniqueRoom();

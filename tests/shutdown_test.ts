@@ -1,16 +1,15 @@
 import assert from "node:assert/strict";
-import { startServerProcess } from "./helpers/process.ts";
+import { SERVER, startServerProcess } from "./helpers/process.ts";
 import { TestClient, uniqueRoom } from "./helpers/server.ts";
 
-const PERMISSIONS = [
-  "--allow-net",
-  "--allow-env",
-  "--allow-read",
-  "--allow-write",
+const MODES = [
+  { name: "1 isolate", args: SERVER.run() },
+  { name: "--workers 2", args: SERVER.run("--workers", "2") },
+  { name: "deno serve --parallel", args: SERVER.parallel() },
 ];
 
-for (const mode of ["deno serve", "deno serve --parallel"]) {
-  Deno.test(`SIGTERM under ${mode}: 1001 to every socket, exit 0 within 5 s, nothing lost`, async () => {
+for (const mode of MODES) {
+  Deno.test(`SIGTERM with ${mode.name}: 1001 to every socket, exit 0 within 5 s, nothing lost`, async () => {
     const dir = await Deno.makeTempDir({ prefix: "chat-shutdown-" });
     try {
       const env = {
@@ -18,9 +17,7 @@ for (const mode of ["deno serve", "deno serve --parallel"]) {
         DENO_JOBS: "2",
         CHAT_RATE_LIMIT: "0",
       };
-      const args = mode.endsWith("--parallel")
-        ? ["serve", "--parallel", ...PERMISSIONS, "main.ts"]
-        : ["serve", ...PERMISSIONS, "main.ts"];
+      const { args } = mode;
       const server = await startServerProcess({ args, env });
       const room = uniqueRoom("shutdown");
       const clients: TestClient[] = [];

@@ -3,6 +3,7 @@ import { DatabaseSync } from "node:sqlite";
 import { parseRoomName, type RoomName } from "../chat/room_name.ts";
 import { openSqliteStore, SCHEMA_VERSION } from "../chat/sqlite_store.ts";
 import { type Store, StoreError } from "../chat/store.ts";
+import { sqliteOptions } from "./helpers/defaults.ts";
 
 function room(name: string): RoomName {
   const parsed = parseRoomName(name);
@@ -36,7 +37,7 @@ async function withDir(
 
 Deno.test("sqlite store: messages", async (t) => {
   await t.step("ids start at 1 and increase strictly, per room", async () => {
-    const store = openSqliteStore({ path: ":memory:" });
+    const store = openSqliteStore(sqliteOptions(":memory:"));
     const a1 = await store.messages.append(lobby, {
       user: "a",
       message: "x",
@@ -69,7 +70,7 @@ Deno.test("sqlite store: messages", async (t) => {
   });
 
   await t.step("keeps text exactly as sent", async () => {
-    const store = openSqliteStore({ path: ":memory:" });
+    const store = openSqliteStore(sqliteOptions(":memory:"));
     const text = "안녕 👋 <script>x</script> مرحبا \u0000 end";
     await store.messages.append(lobby, { user: "ü", message: text, ts: "t" });
     assert.equal((await store.messages.latest(lobby, 1))[0]?.message, text);
@@ -79,7 +80,9 @@ Deno.test("sqlite store: messages", async (t) => {
   await t.step(
     "retention keeps the newest historyMax and ids keep counting",
     async () => {
-      const store = openSqliteStore({ path: ":memory:", historyMax: 5 });
+      const store = openSqliteStore(
+        sqliteOptions(":memory:", { historyMax: 5 }),
+      );
       await fill(store, lobby, 12);
       const kept = await store.messages.latest(lobby, 100);
       assert.deepEqual(kept.map((m) => m.id), [8, 9, 10, 11, 12]);
@@ -100,7 +103,7 @@ Deno.test("sqlite store: messages", async (t) => {
   await t.step(
     "latest, after and before return oldest first within limits",
     async () => {
-      const store = openSqliteStore({ path: ":memory:" });
+      const store = openSqliteStore(sqliteOptions(":memory:"));
       await fill(store, lobby, 10);
       const idsOf = (list: { id: number }[]) => list.map((m) => m.id);
       assert.deepEqual(idsOf(await store.messages.latest(lobby, 3)), [
@@ -135,10 +138,10 @@ Deno.test("sqlite store: messages", async (t) => {
   await t.step("messages survive closing and reopening the file", async () => {
     await withDir(async (dir) => {
       const path = `${dir}/nested/chat.db`;
-      const first = openSqliteStore({ path });
+      const first = openSqliteStore(sqliteOptions(path));
       await fill(first, lobby, 3);
       first.close();
-      const second = openSqliteStore({ path });
+      const second = openSqliteStore(sqliteOptions(path));
       assert.deepEqual(
         (await second.messages.latest(lobby, 10)).map((m) => m.message),
         ["m1", "m2", "m3"],
@@ -158,8 +161,8 @@ Deno.test("sqlite store: messages", async (t) => {
   await t.step("two writers on one file never collide", async () => {
     await withDir(async (dir) => {
       const path = `${dir}/chat.db`;
-      const one = openSqliteStore({ path });
-      const two = openSqliteStore({ path });
+      const one = openSqliteStore(sqliteOptions(path));
+      const two = openSqliteStore(sqliteOptions(path));
       const ids: number[] = [];
       for (let i = 0; i < 50; i++) {
         const writer = i % 3 === 0 ? one : two;
@@ -218,8 +221,8 @@ Deno.test("sqlite store: schema migrations", async (t) => {
     async () => {
       await withDir((dir) => {
         const path = `${dir}/chat.db`;
-        openSqliteStore({ path }).close();
-        openSqliteStore({ path }).close();
+        openSqliteStore(sqliteOptions(path)).close();
+        openSqliteStore(sqliteOptions(path)).close();
         const db = new DatabaseSync(path);
         assert.deepEqual({ ...db.prepare("PRAGMA user_version").get() }, {
           user_version: SCHEMA_VERSION,
@@ -236,7 +239,7 @@ Deno.test("sqlite store: schema migrations", async (t) => {
       db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
       db.close();
       assert.throws(
-        () => openSqliteStore({ path }),
+        () => openSqliteStore(sqliteOptions(path)),
         (error: unknown) =>
           error instanceof StoreError &&
           /newer than this server/.test(error.message),
@@ -247,11 +250,10 @@ Deno.test("sqlite store: schema migrations", async (t) => {
 
 Deno.test("sqlite store: presence", async (t) => {
   let clock = 1_000_000;
-  const store = openSqliteStore({
-    path: ":memory:",
+  const store = openSqliteStore(sqliteOptions(":memory:", {
     presenceTtlMs: 1000,
     now: () => clock,
-  });
+  }));
   const presence = store.presence;
 
   await t.step("first and last connection of a name, over nodes", async () => {

@@ -5,7 +5,32 @@
  * @module
  */
 
+import denoJson from "../../deno.json" with { type: "json" };
 import { delay } from "./server.ts";
+
+/**
+ * The permission and unstable flags of a deno.json task, so that tests run
+ * the server with exactly what the task gives it.
+ */
+export function taskFlags(task: "start" | "start:parallel" | "compile") {
+  return denoJson.tasks[task].split(" ").filter((word) =>
+    word.startsWith("--allow-") || word.startsWith("--unstable-")
+  );
+}
+
+/** `deno` arguments that start the server the way each task does. */
+export const SERVER = {
+  /** `deno task start`: main.ts in one isolate; append flags after it. */
+  run: (...flags: string[]) => [
+    "run",
+    ...taskFlags("start"),
+    "main.ts",
+    ...flags,
+  ],
+  /** `deno task start:parallel`. */
+  parallel:
+    () => ["serve", "--parallel", ...taskFlags("start:parallel"), "serve.ts"],
+} as const;
 
 /** A free TCP port on 127.0.0.1, found by binding port 0 and letting go. */
 export function freePort(): number {
@@ -44,7 +69,7 @@ async function collect(
 
 /** Options for {@linkcode startServerProcess}. */
 export interface ServerProcessOptions {
-  /** Arguments after `deno`, e.g. `["serve", "--parallel", "main.ts"]`. */
+  /** Arguments after `deno`, e.g. `SERVER.run("--workers", "2")`. */
   readonly args: readonly string[];
   /** Extra environment; `PORT` and `HOST` are set for you. */
   readonly env?: Record<string, string>;

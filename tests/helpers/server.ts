@@ -7,7 +7,7 @@
 
 import { type ChatServer, createChatServer } from "../../app.ts";
 import { CHAT_PROTOCOL } from "../../chat/frames.ts";
-import { type Config, loadConfig } from "../../config.ts";
+import { type Config, loadConfig } from "../../server/settings.ts";
 import { createLogger, type Logger, silentLogger } from "../../log.ts";
 
 /** The config of a test server: defaults (in-memory store) plus `env`. */

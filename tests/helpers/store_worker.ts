@@ -10,6 +10,7 @@
 
 import { parseRoomName } from "../../chat/room_name.ts";
 import { openSqliteStore } from "../../chat/sqlite_store.ts";
+import { sqliteOptions } from "./defaults.ts";
 
 interface Job {
   path: string;
@@ -29,7 +30,7 @@ self.onmessage = async (event: MessageEvent<unknown>) => {
     if (!isJob(event.data)) throw new Error("Bad job");
     const room = parseRoomName(event.data.room);
     if (!room.ok) throw new Error(room.error);
-    const store = openSqliteStore({ path: event.data.path });
+    const store = openSqliteStore(sqliteOptions(event.data.path));
     const ids: number[] = [];
     for (let i = 0; i < event.data.count; i++) {
       const stored = await store.messages.append(room.name, {

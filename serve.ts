@@ -1,0 +1,115 @@
+/**
+ * The entry point for `deno serve` and `deno serve --parallel` (`deno task
+ * start:parallel`): it exports `default { fetch }` and `deno serve` binds
+ * the port. `main.ts` cannot be that entry too: `import.meta.main` is true
+ * under both `deno run` and `deno serve`, so one module could not tell
+ * whether to bind the port itself (denoland/deno#29447).
+ *
+ * The same settings apply. `PORT` and `HOST` reach `deno serve` as
+ * `DENO_SERVE_ADDRESS`, which it reads once this module has been evaluated;
+ * `deno serve` cannot resolve host names, so `--host` must be an IP address
+ * (or `localhost`, taken as 127.0.0.1) here: a name it could not use would
+ * make it listen on every interface instead.
+ *
+ * @module
+ */
+
+import { createChatServer } from "./app.ts";
+import { StoreError } from "./chat/store.ts";
+import { createLogger } from "./log.ts";
+import { SHUTDOWN_GRACE_MS } from "./server/cli.ts";
+import { startLine } from "./server/listen.ts";
+import { type Config, ConfigError, loadConfig } from "./server/settings.ts";
+
+/** The `DENO_SERVE_ADDRESS` that makes `deno serve` listen where `config` says. */
+export function denoServeAddress(config: Config): string {
+  const host = config.host === "localhost" ? "127.0.0.1" : config.host;
+  if (!host.includes(":") && !/^[\d.]+$/.test(host)) {
+    throw new ConfigError(
+      `under deno serve, --host must be an IP address (deno serve cannot resolve host names), got ${
+        JSON.stringify(config.host)
+      }`,
+    );
+  }
+  return `tcp:${host.includes(":") ? `[${host}]` : host}:${config.port}`;
+}
+
+function fail(message: string, code: number): never {
+  console.error(`Cannot start: ${message}`);
+  Deno.exit(code);
+}
+
+function readConfig(): Config {
+  try {
+    const config = loadConfig(Deno.args, (name) => Deno.env.get(name));
+    if (config.workers !== 1) {
+      throw new ConfigError(
+        "--workers is for `deno task start` and the binary; under deno serve use --parallel (and DENO_JOBS)",
+      );
+    }
+    return config;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return fail(error.message, 2);
+  }
+}
+
+const config = readConfig();
+let address: string;
+try {
+  address = denoServeAddress(config);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  fail(error.message, 2);
+}
+// Every isolate evaluates this module; the first one to get here tells
+// deno serve the address and prints the start line.
+if (!Deno.env.has("DENO_SERVE_ADDRESS")) {
+  Deno.env.set("DENO_SERVE_ADDRESS", address);
+  console.log(startLine({
+    address: { hostname: config.host, port: config.port },
+    mode: "deno serve",
+    db: config.db,
+  }));
+}
+
+const log = createLogger({ level: config.logLevel });
+let server;
+try {
+  server = createChatServer({ config, log });
+} catch (error) {
+  if (!(error instanceof StoreError)) throw error;
+  fail(error.message, 1);
+}
+const chat = server;
+
+/**
+ * On SIGINT or SIGTERM each isolate stops accepting sockets, sends 1001 to
+ * its sockets and closes its channels and store; the process then exits by
+ * itself once nothing is left open.
+ */
+let stopping = false;
+const stop = (signal: Deno.Signal) => {
+  if (stopping) return;
+  stopping = true;
+  log.info("server.shutdown", { reason: signal });
+  const deadline = setTimeout(() => {
+    log.warn("server.shutdown_forced", { afterMs: SHUTDOWN_GRACE_MS });
+    Deno.exit(0);
+  }, SHUTDOWN_GRACE_MS);
+  Deno.unrefTimer(deadline);
+  chat.close().catch((error) => {
+    log.error("server.shutdown_failed", { error });
+    Deno.exit(1);
+  });
+};
+for (
+  const signal
+    of (Deno.build.os === "windows"
+      ? ["SIGINT"]
+      : ["SIGINT", "SIGTERM"]) satisfies Deno.Signal[]
+) {
+  Deno.addSignalListener(signal, () => stop(signal));
+}
+
+export default { fetch: chat.fetch } satisfies Deno.ServeDefaultExport;

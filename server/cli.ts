@@ -1,0 +1,237 @@
+/**
+ * The command line of `main.ts` and of the compiled binary: `--help`,
+ * `--version`, the settings, and then one isolate or `--workers N`, served
+ * until SIGINT, SIGTERM or the end of the launcher. Every way of failing is
+ * one line on stderr and an exit status: 2 for a bad option or value, 1 for
+ * a server that cannot start; never a stack trace.
+ *
+ * @module
+ */
+
+import { type ChatServer, createChatServer } from "../app.ts";
+import { openSqliteStore, StoreOpenError } from "../chat/sqlite_store.ts";
+import { StoreError } from "../chat/store.ts";
+import { createLogger, type Logger } from "../log.ts";
+import { watchLaunchers } from "./launcher_watch.ts";
+import {
+  describeData,
+  listen,
+  startLine,
+  StartupError,
+  urlOf,
+} from "./listen.ts";
+import { type Config, ConfigError, parseCommandLine } from "./settings.ts";
+import { helpText, VERSION } from "./settings_docs.ts";
+import { WorkerSupervisor } from "./workers.ts";
+
+/** Exit statuses. */
+export const ExitCode = {
+  Ok: 0,
+  CannotStart: 1,
+  BadUsage: 2,
+} as const;
+
+/**
+ * Shutdown must be done within this, or the process exits anyway; 0.5 s
+ * under the 5 s the docs promise.
+ */
+export const SHUTDOWN_GRACE_MS = 4500;
+
+/** What the command line needs from the outside world. */
+export interface CommandLineContext {
+  readonly args: readonly string[];
+  readonly env: (name: string) => string | undefined;
+  /** The entry module, started again as each worker. */
+  readonly moduleUrl: string;
+}
+
+/** Whether the kernel spreads connections over `SO_REUSEPORT` listeners. */
+function balancesReusePort(): boolean {
+  return Deno.build.os === "linux" || Deno.build.os === "android";
+}
+
+/** Resolves when a stop is asked for: a signal, or the launcher's end. */
+function stopRequested(log: Logger): Promise<string> {
+  const { promise, resolve } = Promise.withResolvers<string>();
+  const signals: Deno.Signal[] = Deno.build.os === "windows"
+    ? ["SIGINT"]
+    : ["SIGINT", "SIGTERM"];
+  const listeners = signals.map((signal) => {
+    const listener = () => resolve(signal);
+    Deno.addSignalListener(signal, listener);
+    return { signal, listener };
+  });
+  const unwatch = watchLaunchers({
+    onGone: (launcher) => {
+      log.warn("server.launcher_exited", { launcher });
+      resolve("launcher exited");
+    },
+  });
+  return promise.finally(() => {
+    unwatch();
+    for (const { signal, listener } of listeners) {
+      Deno.removeSignalListener(signal, listener);
+    }
+  });
+}
+
+/** Runs `work`, or gives up after `ms`; whether it finished in time. */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const finished = await Promise.race([
+    work.then(() => true),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    }),
+  ]);
+  clearTimeout(timer);
+  return finished;
+}
+
+/** The one line for a store that cannot be used at start. */
+function storeStartupError(error: StoreError): StartupError {
+  return new StartupError(
+    error instanceof StoreOpenError
+      ? `${error.message}; choose another file with --db or CHAT_DB`
+      : error.message,
+  );
+}
+
+/** Serves in this isolate alone until `stop` resolves. */
+async function serveAlone(
+  config: Config,
+  log: Logger,
+  stop: Promise<string>,
+): Promise<number> {
+  let chat: ChatServer;
+  try {
+    chat = createChatServer({ config, log });
+  } catch (error) {
+    if (error instanceof StoreError) throw storeStartupError(error);
+    throw error;
+  }
+  let listening;
+  try {
+    listening = listen({ host: config.host, port: config.port }, chat.fetch);
+  } catch (error) {
+    await chat.close();
+    throw error;
+  }
+  announce(config, listening.address, "1 isolate", log);
+  const reason = await stop;
+  log.info("server.shutdown", { reason });
+  const inTime = await within(
+    Promise.all([listening.server.shutdown(), chat.close()]),
+    SHUTDOWN_GRACE_MS,
+  );
+  if (!inTime) {
+    log.warn("server.shutdown_forced", { afterMs: SHUTDOWN_GRACE_MS });
+  }
+  return ExitCode.Ok;
+}
+
+/** Serves with `config.workers` workers until `stop` resolves. */
+async function serveWithWorkers(
+  config: Config,
+  log: Logger,
+  stop: Promise<string>,
+  context: CommandLineContext,
+): Promise<number> {
+  // Open the database once here: a path that cannot be used is reported
+  // once, and the schema is migrated before the workers share it.
+  try {
+    openSqliteStore({
+      path: config.db,
+      historyMax: config.historyMax,
+      presenceTtlMs: config.presenceTtlMs,
+    }).close();
+  } catch (error) {
+    if (error instanceof StoreError) throw storeStartupError(error);
+    throw error;
+  }
+  const testHooks = context.env("CHAT_TEST_HOOKS") === "1";
+  const supervisor = new WorkerSupervisor({
+    config,
+    args: context.args,
+    moduleUrl: context.moduleUrl,
+    log,
+    testHooks,
+  });
+  const address = await supervisor.start();
+  announce(config, address, `${config.workers} workers`, log);
+  const crashOnSignal = () => supervisor.crash(0);
+  if (testHooks) Deno.addSignalListener("SIGUSR2", crashOnSignal);
+  const reason = await stop;
+  if (testHooks) Deno.removeSignalListener("SIGUSR2", crashOnSignal);
+  log.info("server.shutdown", { reason });
+  if (!await supervisor.shutdown(SHUTDOWN_GRACE_MS)) {
+    log.warn("server.shutdown_forced", { afterMs: SHUTDOWN_GRACE_MS });
+  }
+  return ExitCode.Ok;
+}
+
+/** Prints the start line and logs the start event. */
+function announce(
+  config: Config,
+  address: Pick<Deno.NetAddr, "hostname" | "port">,
+  mode: string,
+  log: Logger,
+): void {
+  console.log(startLine({ address, mode, db: config.db }));
+  log.info("server.start", {
+    url: urlOf(address),
+    mode,
+    workers: config.workers,
+    data: describeData(config.db),
+    version: VERSION,
+  });
+}
+
+/** Runs the command line; resolves with the exit status. */
+export async function runCommandLine(
+  context: CommandLineContext,
+): Promise<number> {
+  let command;
+  try {
+    command = parseCommandLine(context.args, context.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`Cannot start: ${error.message}`);
+    return ExitCode.BadUsage;
+  }
+  if (command.kind === "help") {
+    console.log(helpText());
+    return ExitCode.Ok;
+  }
+  if (command.kind === "version") {
+    console.log(`chat-server ${VERSION}`);
+    return ExitCode.Ok;
+  }
+  let { config } = command;
+  const log = createLogger({ level: config.logLevel });
+  if (config.workers > 1 && !balancesReusePort()) {
+    console.error(
+      `Serving with 1 worker instead of ${config.workers}: ${Deno.build.os} does not spread connections over listeners that share a port.`,
+    );
+    config = { ...config, workers: 1 };
+  }
+  // Listen for signals before anything starts: a SIGTERM that arrives
+  // while the workers start must stop the server cleanly, not kill it.
+  const stop = stopRequested(log);
+  try {
+    return config.workers > 1
+      ? await serveWithWorkers(config, log, stop, context)
+      : await serveAlone(config, log, stop);
+  } catch (error) {
+    if (error instanceof StartupError) {
+      console.error(`Cannot start: ${error.message}`);
+      return ExitCode.CannotStart;
+    }
+    // Not a known failure: still one line for the user, the stack in the log.
+    log.debug("server.start_failed", { error });
+    console.error(
+      `Cannot start: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    return ExitCode.CannotStart;
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Stops the server when whatever launched it has gone. `npx deno task
+ * start` runs the server under `npm exec` → `sh -c` → `deno task`; a
+ * SIGTERM to `npm exec` ends the `sh`, which does not pass it on, and would
+ * leave the server running as an orphan that holds the port. So the server
+ * watches its launchers, the ancestors between it and the nearest session
+ * leader (the terminal's shell, a service manager, init), and stops as if
+ * it had been sent SIGTERM when one of them exits. Linux only: it reads
+ * `/proc`; elsewhere, or without permission to read it, it watches nothing.
+ *
+ * @module
+ */
+
+/** A process as `/proc/<pid>/stat` describes it. */
+interface ProcessStat {
+  readonly pid: number;
+  readonly parent: number;
+  readonly session: number;
+  /** Start time in clock ticks since boot; tells a reused pid apart. */
+  readonly startTime: string;
+}
+
+/** Reads `/proc/<pid>/stat`, or undefined when the process is gone. */
+export function readStat(pid: number): ProcessStat | undefined {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  // The command name is in parentheses and may itself hold spaces or
+  // parentheses: the fields that follow start after the last ")".
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  // After the name: state, ppid, pgrp, session, …, starttime (22nd field).
+  const parent = Number(fields[1]);
+  const session = Number(fields[3]);
+  const startTime = fields[19];
+  if (!Number.isInteger(parent) || !Number.isInteger(session) || !startTime) {
+    return undefined;
+  }
+  return { pid, parent, session, startTime };
+}
+
+/**
+ * The launchers of process `pid`: its ancestors up to, not including, the
+ * first that is a session leader or init.
+ */
+export function launchersOf(pid: number): ProcessStat[] {
+  const launchers: ProcessStat[] = [];
+  let current = readStat(pid);
+  while (current && current.parent > 1) {
+    const parent = readStat(current.parent);
+    if (!parent || parent.session === parent.pid) break;
+    launchers.push(parent);
+    current = parent;
+  }
+  return launchers;
+}
+
+/** Options for {@linkcode watchLaunchers}. */
+export interface LauncherWatchOptions {
+  /** Called once, when a launcher has exited. */
+  readonly onGone: (launcher: number) => void;
+  /** How often to look. @default 1000 */
+  readonly intervalMs?: number;
+}
+
+/**
+ * Watches this process's launchers; returns a function that stops
+ * watching. Does nothing where `/proc` cannot be read.
+ */
+export function watchLaunchers(options: LauncherWatchOptions): () => void {
+  let launchers: ProcessStat[];
+  try {
+    launchers = Deno.build.os === "linux" ? launchersOf(Deno.pid) : [];
+  } catch (error) {
+    // No permission to read /proc (a locked-down run): nothing to watch.
+    if (error instanceof Deno.errors.NotCapable) return () => {};
+    throw error;
+  }
+  if (launchers.length === 0) return () => {};
+  const timer = setInterval(() => {
+    for (const launcher of launchers) {
+      if (readStat(launcher.pid)?.startTime !== launcher.startTime) {
+        clearInterval(timer);
+        options.onGone(launcher.pid);
+        return;
+      }
+    }
+  }, options.intervalMs ?? 1000);
+  // Watching must not keep a stopping process alive.
+  Deno.unrefTimer(timer);
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,575 @@
+/**
+ * Every setting of the server, declared once: its flag, its environment
+ * variable, its default, what values it allows and one line of help. The
+ * same declarations drive the command-line parser, `--help`, and the
+ * settings tables in the README and docs/security.md (a test compares
+ * them). Flags win over environment variables, which win over defaults.
+ * Every other module receives a {@linkcode Config} and reads neither
+ * `Deno.args` nor `Deno.env`.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { isLogLevel, type LogLevel } from "../log.ts";
+
+/** A flag or variable had a value the server cannot use. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Where a setting is documented: the README lists all, security.md limits. */
+export type SettingSection = "server" | "storage" | "limits" | "presence";
+
+/** The result of parsing one value. */
+type Parsed<T> = { readonly ok: true; readonly value: T } | {
+  readonly ok: false;
+};
+
+/** One declared setting. */
+export interface Setting<T> {
+  /** The long flag without its dashes, e.g. `rate-limit`. */
+  readonly flag: string;
+  /** The environment variable, e.g. `CHAT_RATE_LIMIT`. */
+  readonly env: string;
+  /** One line for `--help` and the docs. */
+  readonly help: string;
+  readonly section: SettingSection;
+  /** For limits: what a client gets past it (docs/security.md). */
+  readonly whenExceeded?: string;
+  /** Used when neither the flag nor the variable is given. */
+  readonly default: T;
+  /** The default as `--help` and the docs show it. */
+  readonly shownDefault: string;
+  /** What may be given, for `--help` and for errors ("a whole number from 0 to 65535"). */
+  readonly allowed: string;
+  /** A switch (`--require-origin`, `--no-require-origin`) or a value. */
+  readonly type: "boolean" | "string";
+  /** Turns the text of a flag or variable into a value. */
+  parse(text: string): Parsed<T>;
+}
+
+type Common = Pick<
+  Setting<unknown>,
+  "flag" | "env" | "help" | "section" | "whenExceeded"
+>;
+
+const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
+const bad: Parsed<never> = { ok: false };
+
+function parseWholeNumber(text: string, min: number, max: number) {
+  const trimmed = text.trim();
+  if (!/^-?\d+$/.test(trimmed)) return bad;
+  const value = Number(trimmed);
+  return Number.isSafeInteger(value) && value >= min && value <= max
+    ? ok(value)
+    : bad;
+}
+
+function integer(
+  options: Common & { default: number; min: number; max: number },
+): Setting<number> {
+  const { min, max } = options;
+  return {
+    ...options,
+    shownDefault: String(options.default),
+    allowed: `a whole number from ${min} to ${max}`,
+    type: "string",
+    parse: (text) => parseWholeNumber(text, min, max),
+  };
+}
+
+function choice<T extends string>(
+  options: Common & { default: T; values: readonly T[] },
+): Setting<T> {
+  return {
+    ...options,
+    shownDefault: options.default,
+    allowed: `one of ${options.values.join(", ")}`,
+    type: "string",
+    parse(text) {
+      const wanted = text.trim().toLowerCase();
+      const value = options.values.find((item) => item === wanted);
+      return value === undefined ? bad : ok(value);
+    },
+  };
+}
+
+function flag(options: Common & { default: boolean }): Setting<boolean> {
+  return {
+    ...options,
+    shownDefault: options.default ? "on" : "off",
+    allowed: "1 or 0 (true or false)",
+    type: "boolean",
+    parse(text) {
+      const value = text.trim().toLowerCase();
+      if (["1", "true", "yes", "on"].includes(value)) return ok(true);
+      if (["0", "false", "no", "off"].includes(value)) return ok(false);
+      return bad;
+    },
+  };
+}
+
+const HOST_NAME =
+  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const IPV4 =
+  /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/**
+ * An interface address to listen on: IPv4, IPv6 (brackets optional; written
+ * in its canonical form) or a host name such as `localhost`.
+ */
+export function parseHost(text: string): string | undefined {
+  const trimmed = text.trim();
+  const unbracketed = /^\[.*\]$/.test(trimmed) ? trimmed.slice(1, -1) : trimmed;
+  if (unbracketed.includes(":")) {
+    // An IPv6 address, checked and canonicalised by the URL parser.
+    if (!/^[0-9a-f:.]+$/i.test(unbracketed)) return undefined;
+    try {
+      return new URL(`http://[${unbracketed}]/`).hostname.slice(1, -1);
+    } catch (error) {
+      if (error instanceof TypeError) return undefined;
+      throw error;
+    }
+  }
+  if (IPV4.test(unbracketed)) return unbracketed;
+  // Dotted digits that are not an IPv4 address are not a host name either.
+  if (/^[\d.]+$/.test(unbracketed)) return undefined;
+  return HOST_NAME.test(unbracketed) ? unbracketed.toLowerCase() : undefined;
+}
+
+/** Parses a comma-separated list of origins, or `*`. */
+function parseOrigins(text: string): Parsed<readonly string[]> {
+  const origins: string[] = [];
+  for (const part of text.split(",")) {
+    const item = part.trim();
+    if (item === "") continue;
+    if (item === "*") {
+      origins.push("*");
+      continue;
+    }
+    if (!URL.canParse(item)) return bad;
+    const url = new URL(item);
+    if (
+      url.origin === "null" || url.pathname !== "/" || url.search || url.hash
+    ) return bad;
+    origins.push(url.origin);
+  }
+  return ok(origins);
+}
+
+/**
+ * The declarations, in the order `--help` and the docs list them. Names,
+ * variables and defaults are the server's public interface: change them
+ * only with the docs and a note in the changelog.
+ */
+export const SETTINGS = {
+  port: integer({
+    flag: "port",
+    env: "PORT",
+    section: "server",
+    default: 8000,
+    min: 0,
+    max: 65535,
+    help: "TCP port to listen on (0 picks a free one).",
+  }),
+  host: {
+    flag: "host",
+    env: "HOST",
+    section: "server",
+    help:
+      "Address to listen on: an IP address or a host name; only 0.0.0.0 or :: listen on every interface.",
+    default: "127.0.0.1",
+    shownDefault: "127.0.0.1",
+    allowed: "an IPv4 or IPv6 address or a host name",
+    type: "string",
+    parse(text) {
+      const host = parseHost(text);
+      return host === undefined ? bad : ok(host);
+    },
+  } satisfies Setting<string>,
+  workers: {
+    flag: "workers",
+    env: "CHAT_WORKERS",
+    section: "server",
+    help:
+      "Isolates serving the port in this process (`auto`: one per CPU); Linux only, elsewhere 1.",
+    default: 1,
+    shownDefault: "1",
+    allowed: "a whole number from 1 to 256, or auto",
+    type: "string",
+    parse(text): Parsed<number | "auto"> {
+      return text.trim().toLowerCase() === "auto"
+        ? ok("auto")
+        : parseWholeNumber(text, 1, 256);
+    },
+  } satisfies Setting<number | "auto">,
+  db: {
+    flag: "db",
+    env: "CHAT_DB",
+    section: "storage",
+    help: "SQLite file (missing folders are created), or :memory:.",
+    default: "./data/chat.db",
+    shownDefault: "./data/chat.db",
+    allowed: "a file path or :memory:",
+    type: "string",
+    parse: (text) => text.trim() === "" ? bad : ok(text.trim()),
+  } satisfies Setting<string>,
+  logLevel: choice({
+    flag: "log-level",
+    env: "LOG_LEVEL",
+    section: "server",
+    default: "info",
+    values: ["debug", "info", "warn", "error"] satisfies LogLevel[],
+    help: "Lowest level of the JSON log lines printed.",
+  }),
+  historyLimit: integer({
+    flag: "history",
+    env: "CHAT_HISTORY",
+    section: "storage",
+    default: 50,
+    min: 0,
+    max: 10_000,
+    help: "Messages sent to a fresh connection; older ones via the API.",
+  }),
+  historyMax: integer({
+    flag: "history-max",
+    env: "CHAT_HISTORY_MAX",
+    section: "storage",
+    default: 10_000,
+    min: 1,
+    max: 100_000_000,
+    help: "Messages kept per room; older ones are pruned.",
+  }),
+  recoveryLimit: integer({
+    flag: "recovery-max",
+    env: "CHAT_RECOVERY_MAX",
+    section: "storage",
+    default: 1000,
+    min: 0,
+    max: 100_000,
+    help:
+      "Largest since= gap recovered exactly; past it the latest history with recovered: false.",
+  }),
+  maxMessageChars: integer({
+    flag: "max-message-chars",
+    env: "CHAT_MAX_MESSAGE_CHARS",
+    section: "limits",
+    default: 2000,
+    min: 1,
+    max: 1_000_000,
+    help: "Longest chat message, in characters (code points).",
+    whenExceeded: "`error` frame `too_long`; not stored; socket stays open",
+  }),
+  maxFrameBytes: integer({
+    flag: "max-frame-bytes",
+    env: "CHAT_MAX_FRAME_BYTES",
+    section: "limits",
+    default: 16_384,
+    min: 64,
+    max: 64 * 1024 * 1024,
+    help: "Largest WebSocket frame, in UTF-8 bytes.",
+    whenExceeded: "socket closed with `1009`",
+  }),
+  rateLimit: integer({
+    flag: "rate-limit",
+    env: "CHAT_RATE_LIMIT",
+    section: "limits",
+    default: 5,
+    min: 0,
+    max: 1_000_000,
+    help: "Messages per second per connection; 0 turns the limit off.",
+    whenExceeded: "`error` frame `rate_limited`; not stored",
+  }),
+  rateBurst: integer({
+    flag: "rate-burst",
+    env: "CHAT_RATE_BURST",
+    section: "limits",
+    default: 10,
+    min: 1,
+    max: 1_000_000,
+    help: "Messages a connection may send at once before the rate applies.",
+    whenExceeded:
+      "as above; more than this many refusals in a row closes with `1008`",
+  }),
+  maxConnectionsPerIp: integer({
+    flag: "max-connections-per-ip",
+    env: "CHAT_MAX_CONNECTIONS_PER_IP",
+    section: "limits",
+    default: 50,
+    min: 1,
+    max: 1_000_000,
+    help:
+      "Open sockets per client address, per process (per isolate under deno serve --parallel).",
+    whenExceeded: "upgrade refused with `429`",
+  }),
+  maxConnections: integer({
+    flag: "max-connections",
+    env: "CHAT_MAX_CONNECTIONS",
+    section: "limits",
+    default: 10_000,
+    min: 1,
+    max: 10_000_000,
+    help:
+      "Open sockets in total, per process (per isolate under deno serve --parallel).",
+    whenExceeded: "upgrade refused with `503`",
+  }),
+  maxBufferedBytes: integer({
+    flag: "max-buffered-bytes",
+    env: "CHAT_MAX_BUFFERED_BYTES",
+    section: "limits",
+    default: 1024 * 1024,
+    min: 1024,
+    max: 1024 * 1024 * 1024,
+    help: "Unsent bytes queued for one client before it is cut off.",
+    whenExceeded: "no more frames; closed with `1013`",
+  }),
+  idleTimeoutS: integer({
+    flag: "idle-timeout",
+    env: "CHAT_IDLE_TIMEOUT_S",
+    section: "limits",
+    default: 30,
+    min: 1,
+    max: 86_400,
+    help: "Seconds without a pong before a socket is closed.",
+    whenExceeded: "socket closed by Deno's heartbeat",
+  }),
+  allowedOrigins: {
+    flag: "allowed-origins",
+    env: "ALLOWED_ORIGINS",
+    section: "server",
+    help:
+      "Comma-separated origins besides the page's own that may open sockets; * for all.",
+    default: [],
+    shownDefault: "(none)",
+    allowed: "comma-separated origins like https://chat.example, or *",
+    type: "string",
+    parse: parseOrigins,
+  } satisfies Setting<readonly string[]>,
+  requireOrigin: flag({
+    flag: "require-origin",
+    env: "CHAT_REQUIRE_ORIGIN",
+    section: "server",
+    default: false,
+    help: "Refuse sockets whose upgrade has no Origin header.",
+  }),
+  repairIntervalMs: integer({
+    flag: "repair-interval-ms",
+    env: "CHAT_REPAIR_INTERVAL_MS",
+    section: "presence",
+    default: 1000,
+    min: 10,
+    max: 3_600_000,
+    help: "How often each room compares itself with the store.",
+  }),
+  presenceHeartbeatMs: integer({
+    flag: "presence-heartbeat-ms",
+    env: "CHAT_PRESENCE_HEARTBEAT_MS",
+    section: "presence",
+    default: 5000,
+    min: 50,
+    max: 3_600_000,
+    help: "How often each isolate refreshes its presence entries.",
+  }),
+  presenceTtlMs: {
+    flag: "presence-ttl-ms",
+    env: "CHAT_PRESENCE_TTL_MS",
+    section: "presence",
+    help:
+      "Presence of a silent isolate expires after this; longer than the heartbeat.",
+    default: "3x-heartbeat",
+    shownDefault: "3 × heartbeat",
+    allowed: "a whole number from 100 to 86400000",
+    type: "string",
+    parse: (text): Parsed<number | "3x-heartbeat"> =>
+      parseWholeNumber(text, 100, 86_400_000),
+  } satisfies Setting<number | "3x-heartbeat">,
+} as const;
+
+/** The name of a declared setting. */
+export type SettingKey = keyof typeof SETTINGS;
+
+type ValueOf<S> = S extends Setting<infer T> ? T : never;
+
+/** Each setting's value as parsed, before defaults that depend on others. */
+type RawValues = { readonly [K in SettingKey]: ValueOf<(typeof SETTINGS)[K]> };
+
+/** Everything the server can be told at start, resolved. */
+export interface Config extends
+  Omit<
+    RawValues,
+    "workers" | "presenceTtlMs" | "logLevel" | "allowedOrigins"
+  > {
+  /** Isolates serving the port; `auto` resolved to the CPU count. */
+  readonly workers: number;
+  /** Presence TTL; its default resolved from the heartbeat. */
+  readonly presenceTtlMs: number;
+  readonly logLevel: LogLevel;
+  readonly allowedOrigins: readonly string[];
+}
+
+/** Reads an environment variable; `Deno.env.get` in production. */
+export type EnvLookup = (name: string) => string | undefined;
+
+/** What the command line asked for besides settings. */
+export type Command =
+  | { readonly kind: "serve"; readonly config: Config }
+  | { readonly kind: "help" }
+  | { readonly kind: "version" };
+
+/** What {@linkcode parseCommandLine} needs from the machine. */
+export interface MachineFacts {
+  /** CPUs, for `--workers auto`. */
+  readonly cpus: number;
+}
+
+const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[]; // the declared keys
+
+/** The declarations as a list, in declaration order. */
+export function settingList(): {
+  key: SettingKey;
+  setting: Setting<unknown>;
+}[] {
+  return SETTING_KEYS.map((key) => ({ key, setting: SETTINGS[key] }));
+}
+
+function describeFailure(
+  source: string,
+  setting: Setting<unknown>,
+  text: string,
+): ConfigError {
+  return new ConfigError(
+    `${source} must be ${setting.allowed}, got ${JSON.stringify(text)}`,
+  );
+}
+
+/**
+ * Parses the command line and the environment: `--help` and `--version`,
+ * or every setting. Throws {@linkcode ConfigError} naming the flag or
+ * variable, the value and what is allowed.
+ */
+export function parseCommandLine(
+  args: readonly string[],
+  env: EnvLookup,
+  machine: MachineFacts = { cpus: navigator.hardwareConcurrency },
+): Command {
+  const options: Record<string, { type: "boolean" | "string" }> = {
+    help: { type: "boolean" },
+    version: { type: "boolean" },
+  };
+  for (const { setting } of settingList()) {
+    options[setting.flag] = { type: setting.type };
+  }
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: [...args],
+      options: { ...options, help: { type: "boolean", short: "h" } },
+      strict: true,
+      allowPositionals: false,
+      allowNegative: true,
+    }).values;
+  } catch (error) {
+    if (error instanceof TypeError) {
+      throw new ConfigError(`${error.message}; see --help`);
+    }
+    throw error;
+  }
+  if (values.help === true) return { kind: "help" };
+  if (values.version === true) return { kind: "version" };
+  return { kind: "serve", config: resolveSettings(values, env, machine) };
+}
+
+/** Parses settings alone (no `--help`), for tests and embedders. */
+export function loadConfig(
+  args: readonly string[],
+  env: EnvLookup,
+  machine?: MachineFacts,
+): Config {
+  const command = parseCommandLine(args, env, machine);
+  if (command.kind !== "serve") {
+    throw new ConfigError(`--${command.kind} is not a setting`);
+  }
+  return command.config;
+}
+
+function resolveSettings(
+  flags: Record<string, string | boolean | undefined>,
+  env: EnvLookup,
+  machine: MachineFacts,
+): Config {
+  const raw: Record<string, unknown> = {};
+  for (const { key, setting } of settingList()) {
+    const given = flags[setting.flag];
+    const fromEnv = env(setting.env);
+    let value: unknown = setting.default;
+    if (typeof given === "boolean") {
+      value = given;
+    } else if (given !== undefined) {
+      const parsed = setting.parse(given);
+      if (!parsed.ok) {
+        throw describeFailure(`--${setting.flag}`, setting, given);
+      }
+      value = parsed.value;
+    } else if (fromEnv !== undefined && fromEnv.trim() !== "") {
+      const parsed = setting.parse(fromEnv);
+      if (!parsed.ok) throw describeFailure(setting.env, setting, fromEnv);
+      value = parsed.value;
+    }
+    raw[key] = value;
+  }
+  return finish(raw, machine);
+}
+
+/** Applies the defaults that depend on other settings, and cross-checks. */
+function finish(raw: Record<string, unknown>, machine: MachineFacts): Config {
+  const get = <K extends SettingKey>(key: K): RawValues[K] => {
+    const value = raw[key];
+    // Every key was filled by resolveSettings from its own declaration.
+    return value as RawValues[K];
+  };
+  const heartbeat = get("presenceHeartbeatMs");
+  const ttlSetting = get("presenceTtlMs");
+  const presenceTtlMs = ttlSetting === "3x-heartbeat"
+    ? 3 * heartbeat
+    : ttlSetting;
+  if (presenceTtlMs <= heartbeat) {
+    throw new ConfigError(
+      `CHAT_PRESENCE_TTL_MS (${presenceTtlMs}) must be longer than CHAT_PRESENCE_HEARTBEAT_MS (${heartbeat})`,
+    );
+  }
+  const workersSetting = get("workers");
+  const workers = workersSetting === "auto"
+    ? Math.max(1, Math.min(256, machine.cpus))
+    : workersSetting;
+  const logLevel = get("logLevel");
+  if (!isLogLevel(logLevel)) throw new ConfigError(`bad log level ${logLevel}`);
+  return {
+    port: get("port"),
+    host: get("host"),
+    workers,
+    db: get("db"),
+    logLevel,
+    historyLimit: get("historyLimit"),
+    historyMax: get("historyMax"),
+    recoveryLimit: get("recoveryLimit"),
+    maxMessageChars: get("maxMessageChars"),
+    maxFrameBytes: get("maxFrameBytes"),
+    rateLimit: get("rateLimit"),
+    rateBurst: get("rateBurst"),
+    maxConnectionsPerIp: get("maxConnectionsPerIp"),
+    maxConnections: get("maxConnections"),
+    maxBufferedBytes: get("maxBufferedBytes"),
+    idleTimeoutS: get("idleTimeoutS"),
+    allowedOrigins: get("allowedOrigins"),
+    requireOrigin: get("requireOrigin"),
+    repairIntervalMs: get("repairIntervalMs"),
+    presenceHeartbeatMs: heartbeat,
+    presenceTtlMs,
+  };
+}
+
+/** The configuration with every default, for tests and tools. */
+export function defaultConfig(): Config {
+  return loadConfig([], () => undefined, { cpus: 1 });
+}
