@@ -71,6 +71,8 @@ async function collect(
 export interface ServerProcessOptions {
   /** Arguments after `deno`, e.g. `SERVER.run("--workers", "2")`. */
   readonly args: readonly string[];
+  /** The program to run with `args`. @default the running deno */
+  readonly command?: string;
   /** Extra environment; `PORT` and `HOST` are set for you. */
   readonly env?: Record<string, string>;
   /** How long to wait for the port to answer. @default 20000 */
@@ -83,7 +85,7 @@ export async function startServerProcess(
 ): Promise<ServerProcess> {
   const port = freePort();
   const origin = `http://127.0.0.1:${port}`;
-  const child = new Deno.Command(Deno.execPath(), {
+  const child = new Deno.Command(options.command ?? Deno.execPath(), {
     args: [...options.args],
     cwd: new URL("../..", import.meta.url),
     env: {
