@@ -471,7 +471,9 @@ export function parseCommandLine(
     }).values;
   } catch (error) {
     if (error instanceof TypeError) {
-      throw new ConfigError(`${error.message}; see --help`);
+      // node:util spreads some messages over lines; the user gets one line.
+      const message = error.message.replace(/\s*\n\s*/g, " ");
+      throw new ConfigError(`${message}; see --help`);
     }
     throw error;
   }
