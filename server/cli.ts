@@ -66,6 +66,8 @@ function stopRequested(log: Logger): Promise<string> {
       log.warn("server.launcher_exited", { launcher });
       resolve("launcher exited");
     },
+    onUnavailable: (reason) =>
+      log.debug("server.launcher_watch_off", { reason }),
   });
   return promise.finally(() => {
     unwatch();

@@ -6,7 +6,9 @@
  * watches its launchers, the ancestors between it and the nearest session
  * leader (the terminal's shell, a service manager, init), and stops as if
  * it had been sent SIGTERM when one of them exits. Linux only: it reads
- * `/proc`; elsewhere, or without permission to read it, it watches nothing.
+ * `/proc`, which Deno opens only to a program run with `--allow-all`
+ * (denoland/deno#23703); elsewhere, or without that, it watches nothing
+ * and says why through `onUnavailable`.
  *
  * @module
  */
@@ -64,6 +66,8 @@ export interface LauncherWatchOptions {
   readonly onGone: (launcher: number) => void;
   /** How often to look. @default 1000 */
   readonly intervalMs?: number;
+  /** Called once when there is nothing it can watch, with the reason. */
+  readonly onUnavailable?: (reason: string) => void;
 }
 
 /**
@@ -71,13 +75,19 @@ export interface LauncherWatchOptions {
  * watching. Does nothing where `/proc` cannot be read.
  */
 export function watchLaunchers(options: LauncherWatchOptions): () => void {
+  if (Deno.build.os !== "linux") {
+    options.onUnavailable?.(`there is no /proc on ${Deno.build.os}`);
+    return () => {};
+  }
   let launchers: ProcessStat[];
   try {
-    launchers = Deno.build.os === "linux" ? launchersOf(Deno.pid) : [];
+    launchers = launchersOf(Deno.pid);
   } catch (error) {
-    // No permission to read /proc (a locked-down run): nothing to watch.
-    if (error instanceof Deno.errors.NotCapable) return () => {};
-    throw error;
+    if (!(error instanceof Deno.errors.NotCapable)) throw error;
+    options.onUnavailable?.(
+      "Deno lets a program read /proc only with --allow-all",
+    );
+    return () => {};
   }
   if (launchers.length === 0) return () => {};
   const timer = setInterval(() => {
