@@ -1,0 +1,451 @@
+import assert from "node:assert/strict";
+import denoJson from "../deno.json" with { type: "json" };
+import {
+  ConfigError,
+  defaultConfig,
+  loadConfig,
+  parseCommandLine,
+  parseHost,
+  type SettingKey,
+  settingList,
+  SETTINGS,
+} from "../server/settings.ts";
+import {
+  GENERATED_TABLES,
+  helpText,
+  tableBetweenMarkers,
+} from "../server/settings_docs.ts";
+
+const noEnv = () => undefined;
+const envOf = (vars: Record<string, string>) => (name: string) => vars[name];
+const ONE_CPU = { cpus: 1 };
+
+/** Asserts that `work` throws a ConfigError whose message matches every pattern. */
+function assertRefused(work: () => unknown, ...patterns: (RegExp | string)[]) {
+  assert.throws(work, (error: unknown) => {
+    assert.ok(error instanceof ConfigError, `not a ConfigError: ${error}`);
+    for (const pattern of patterns) {
+      if (typeof pattern === "string") {
+        assert.ok(
+          error.message.includes(pattern),
+          `${JSON.stringify(error.message)} does not include ${
+            JSON.stringify(pattern)
+          }`,
+        );
+      } else {
+        assert.match(error.message, pattern);
+      }
+    }
+    return true;
+  });
+}
+
+/**
+ * A valid value other than the default for every setting: the text given
+ * on the command line or in the variable, and what the config holds then.
+ * A `Record` over every key, so a new setting does not compile until it has
+ * one here.
+ */
+const SAMPLES: Record<SettingKey, { text: string; value: unknown }> = {
+  port: { text: "9123", value: 9123 },
+  host: { text: "[::1]", value: "::1" },
+  workers: { text: "3", value: 3 },
+  db: { text: "/tmp/elsewhere/chat.db", value: "/tmp/elsewhere/chat.db" },
+  logLevel: { text: "DEBUG", value: "debug" },
+  historyLimit: { text: "7", value: 7 },
+  historyMax: { text: "123", value: 123 },
+  recoveryLimit: { text: "0", value: 0 },
+  maxMessageChars: { text: "280", value: 280 },
+  maxFrameBytes: { text: "4096", value: 4096 },
+  rateLimit: { text: "0", value: 0 },
+  rateBurst: { text: "3", value: 3 },
+  maxConnectionsPerIp: { text: "2", value: 2 },
+  maxConnections: { text: "20", value: 20 },
+  maxBufferedBytes: { text: "65536", value: 65536 },
+  idleTimeoutS: { text: "90", value: 90 },
+  allowedOrigins: {
+    text: "https://chat.example, http://localhost:3000",
+    value: ["https://chat.example", "http://localhost:3000"],
+  },
+  requireOrigin: { text: "1", value: true },
+  repairIntervalMs: { text: "250", value: 250 },
+  presenceHeartbeatMs: { text: "1000", value: 1000 },
+  presenceTtlMs: { text: "20000", value: 20000 },
+};
+
+/** A value every setting refuses, by flag (when it takes one) and variable. */
+const REFUSED: Record<SettingKey, string> = {
+  port: "65536",
+  host: "http://x",
+  workers: "0",
+  db: " ",
+  logLevel: "loud",
+  historyLimit: "-1",
+  historyMax: "0",
+  recoveryLimit: "1.5",
+  maxMessageChars: "many",
+  maxFrameBytes: "63",
+  rateLimit: "1e3",
+  rateBurst: "0",
+  maxConnectionsPerIp: "",
+  maxConnections: "10000001",
+  maxBufferedBytes: "1023",
+  idleTimeoutS: "86401",
+  allowedOrigins: "https://chat.example/path",
+  requireOrigin: "maybe",
+  repairIntervalMs: "9",
+  presenceHeartbeatMs: "49",
+  presenceTtlMs: "99",
+};
+
+Deno.test("settings", async (t) => {
+  await t.step("by default the server listens on 127.0.0.1:8000", () => {
+    const config = loadConfig([], noEnv);
+    assert.equal(config.port, 8000);
+    assert.equal(config.host, "127.0.0.1");
+  });
+
+  await t.step("PORT and HOST are read, and --port and --host win", () => {
+    const env = envOf({ PORT: "9001", HOST: "0.0.0.0" });
+    assert.equal(loadConfig([], env).port, 9001);
+    assert.equal(loadConfig([], env).host, "0.0.0.0");
+    assert.equal(loadConfig(["--port", "9002"], env).port, 9002);
+    assert.equal(loadConfig(["--port=9003"], env).port, 9003);
+    assert.equal(loadConfig(["--host", "::1"], env).host, "::1");
+  });
+
+  await t.step("storage and history settings have their defaults", () => {
+    const config = defaultConfig();
+    assert.equal(config.db, "./data/chat.db");
+    assert.equal(config.historyLimit, 50);
+    assert.equal(config.historyMax, 10_000);
+    assert.equal(config.recoveryLimit, 1000);
+    assert.equal(config.presenceHeartbeatMs, 5000);
+    assert.equal(config.presenceTtlMs, 15_000);
+    assert.equal(loadConfig(["--db", ":memory:"], noEnv).db, ":memory:");
+    assert.equal(
+      loadConfig([], envOf({ CHAT_DB: "/tmp/x.db" })).db,
+      "/tmp/x.db",
+    );
+  });
+
+  await t.step("every setting defaults to its declaration's default", () => {
+    const config = defaultConfig();
+    for (const { key, setting } of settingList()) {
+      const expected = key === "presenceTtlMs"
+        ? 3 * SETTINGS.presenceHeartbeatMs.default
+        : setting.default;
+      assert.deepEqual(config[key], expected, key);
+    }
+  });
+
+  await t.step("an empty or blank variable counts as not set", () => {
+    const env = envOf({ PORT: "", CHAT_DB: "  ", LOG_LEVEL: "" });
+    assert.deepEqual(loadConfig([], env), defaultConfig());
+  });
+
+  await t.step(
+    "a flag wins over its variable, which wins over the default",
+    async (t) => {
+      const cases: {
+        kind: string;
+        key: SettingKey;
+        env: string;
+        flag: string[];
+        fromEnv: unknown;
+        fromFlag: unknown;
+      }[] = [
+        {
+          kind: "integer",
+          key: "rateLimit",
+          env: "20",
+          flag: ["--rate-limit", "30"],
+          fromEnv: 20,
+          fromFlag: 30,
+        },
+        {
+          kind: "host",
+          key: "host",
+          env: "0.0.0.0",
+          flag: ["--host", "localhost"],
+          fromEnv: "0.0.0.0",
+          fromFlag: "localhost",
+        },
+        {
+          kind: "boolean, turned off by --no-",
+          key: "requireOrigin",
+          env: "true",
+          flag: ["--no-require-origin"],
+          fromEnv: true,
+          fromFlag: false,
+        },
+        {
+          kind: "boolean, turned on by the bare flag",
+          key: "requireOrigin",
+          env: "0",
+          flag: ["--require-origin"],
+          fromEnv: false,
+          fromFlag: true,
+        },
+        {
+          kind: "list of origins",
+          key: "allowedOrigins",
+          env: "https://a.example,https://b.example",
+          flag: ["--allowed-origins", "*"],
+          fromEnv: ["https://a.example", "https://b.example"],
+          fromFlag: ["*"],
+        },
+        {
+          kind: "choice",
+          key: "logLevel",
+          env: "warn",
+          flag: ["--log-level", "error"],
+          fromEnv: "warn",
+          fromFlag: "error",
+        },
+      ];
+      for (const { kind, key, env, flag, fromEnv, fromFlag } of cases) {
+        await t.step(kind, () => {
+          const variable = envOf({ [SETTINGS[key].env]: env });
+          assert.deepEqual(loadConfig([], noEnv)[key], SETTINGS[key].default);
+          assert.deepEqual(loadConfig([], variable)[key], fromEnv);
+          assert.deepEqual(loadConfig(flag, variable)[key], fromFlag);
+          assert.deepEqual(loadConfig(flag, noEnv)[key], fromFlag);
+        });
+      }
+    },
+  );
+
+  await t.step(
+    "every declared setting is reachable by its flag and by its variable",
+    () => {
+      for (const { key, setting } of settingList()) {
+        const { text, value } = SAMPLES[key];
+        assert.notDeepEqual(
+          value,
+          defaultConfig()[key],
+          `${key}: not a default`,
+        );
+        const args = setting.type === "boolean"
+          ? [value ? `--${setting.flag}` : `--no-${setting.flag}`]
+          : [`--${setting.flag}`, text];
+        assert.deepEqual(loadConfig(args, noEnv, ONE_CPU)[key], value, args[0]);
+        assert.deepEqual(
+          loadConfig([], envOf({ [setting.env]: text }), ONE_CPU)[key],
+          value,
+          setting.env,
+        );
+      }
+    },
+  );
+
+  await t.step(
+    "a bad value names the flag or variable, quotes the value and says what is allowed",
+    () => {
+      for (const { key, setting } of settingList()) {
+        const text = REFUSED[key];
+        const quoted = JSON.stringify(text);
+        if (setting.type === "string") {
+          assertRefused(
+            // `--flag=value`: a value that starts with "-" cannot follow a space.
+            () => loadConfig([`--${setting.flag}=${text}`], noEnv),
+            `--${setting.flag} must be ${setting.allowed}, got ${quoted}`,
+          );
+        }
+        if (text.trim() !== "") {
+          assertRefused(
+            () => loadConfig([], envOf({ [setting.env]: text })),
+            `${setting.env} must be ${setting.allowed}, got ${quoted}`,
+          );
+        }
+      }
+    },
+  );
+
+  await t.step("a switch refuses a value after =", () => {
+    assertRefused(
+      () => loadConfig(["--require-origin=maybe"], noEnv),
+      "--require-origin",
+      "see --help",
+    );
+  });
+
+  await t.step("an unknown flag is refused, by name", () => {
+    assertRefused(() => loadConfig(["--nope"], noEnv), "'--nope'", "--help");
+    assertRefused(() => loadConfig(["-x"], noEnv), "'-x'");
+  });
+
+  await t.step(
+    "a value after a space that starts with a dash is refused in one line",
+    () => {
+      assertRefused(
+        () => loadConfig(["--port", "-1"], noEnv),
+        "'--port'",
+        "--port=-XYZ",
+        /^[^\n]*$/,
+      );
+    },
+  );
+
+  await t.step("a positional argument is refused, by its text", () => {
+    assertRefused(() => loadConfig(["extra"], noEnv), "'extra'");
+    assertRefused(() => loadConfig(["--port", "1", "2"], noEnv), "'2'");
+  });
+
+  await t.step("--help, -h and --version are commands, not settings", () => {
+    assert.deepEqual(parseCommandLine(["--help"], noEnv), { kind: "help" });
+    assert.deepEqual(parseCommandLine(["-h"], noEnv), { kind: "help" });
+    assert.deepEqual(parseCommandLine(["--version"], noEnv), {
+      kind: "version",
+    });
+    const serve = parseCommandLine([], noEnv, ONE_CPU);
+    assert.equal(serve.kind, "serve");
+    assertRefused(() => loadConfig(["--help"], noEnv), "--help");
+  });
+
+  await t.step("parseHost accepts addresses and host names", () => {
+    const accepted: [string, string][] = [
+      ["127.0.0.1", "127.0.0.1"],
+      ["::1", "::1"],
+      ["[::1]", "::1"],
+      ["0.0.0.0", "0.0.0.0"],
+      ["::", "::"],
+      ["[0:0:0:0:0:0:0:1]", "::1"],
+      ["localhost", "localhost"],
+      ["chat.example.com", "chat.example.com"],
+      ["Chat.Example.COM", "chat.example.com"],
+    ];
+    for (const [text, host] of accepted) {
+      assert.equal(parseHost(text), host, text);
+    }
+  });
+
+  await t.step("parseHost refuses what is not an address or a name", () => {
+    for (
+      const text of [
+        "http://x",
+        "1.2.3",
+        "256.1.1.1",
+        "a b",
+        "",
+        " ",
+        "[::1",
+        "::g",
+        "-chat.example",
+      ]
+    ) {
+      assert.equal(parseHost(text), undefined, JSON.stringify(text));
+    }
+  });
+
+  await t.step("--workers auto starts one worker per CPU", () => {
+    assert.equal(
+      loadConfig(["--workers", "auto"], noEnv, { cpus: 6 }).workers,
+      6,
+    );
+    assert.equal(
+      loadConfig([], envOf({ CHAT_WORKERS: "AUTO" }), { cpus: 3 }).workers,
+      3,
+    );
+    assert.equal(
+      loadConfig(["--workers", "auto"], noEnv, { cpus: 0 }).workers,
+      1,
+    );
+    assert.equal(
+      loadConfig(["--workers", "auto"], noEnv, { cpus: 1000 }).workers,
+      256,
+    );
+    assert.equal(loadConfig(["--workers", "5"], noEnv, { cpus: 2 }).workers, 5);
+  });
+
+  await t.step(
+    "the presence TTL defaults to 3 × the heartbeat and must exceed it",
+    () => {
+      assert.equal(
+        loadConfig(["--presence-heartbeat-ms", "1000"], noEnv).presenceTtlMs,
+        3000,
+      );
+      assert.equal(
+        loadConfig(
+          ["--presence-heartbeat-ms", "1000"],
+          envOf({ CHAT_PRESENCE_TTL_MS: "1001" }),
+        ).presenceTtlMs,
+        1001,
+      );
+      for (const ttl of ["500", "5000"]) {
+        assertRefused(
+          () => loadConfig([], envOf({ CHAT_PRESENCE_TTL_MS: ttl }), ONE_CPU),
+          `CHAT_PRESENCE_TTL_MS (${ttl}) must be longer than CHAT_PRESENCE_HEARTBEAT_MS (5000)`,
+        );
+      }
+      assertRefused(
+        () =>
+          loadConfig(
+            ["--presence-heartbeat-ms", "20000"],
+            envOf({ CHAT_PRESENCE_TTL_MS: "15000" }),
+          ),
+        "(15000) must be longer",
+        "(20000)",
+      );
+    },
+  );
+
+  await t.step(
+    "--help names every flag and variable with its shown default",
+    () => {
+      const help = helpText();
+      for (const { setting } of settingList()) {
+        assert.ok(help.includes(`--${setting.flag}`), setting.flag);
+        assert.ok(
+          help.includes(
+            `Variable ${setting.env}; default ${setting.shownDefault}; ${setting.allowed}.`,
+          ),
+          setting.env,
+        );
+        if (setting.type === "boolean") {
+          assert.ok(help.includes(`--no-${setting.flag}`), setting.flag);
+        }
+      }
+      assert.match(help, /--help/);
+      assert.match(help, /--version/);
+    },
+  );
+
+  await t.step(
+    "the README and docs/security.md tables match the declarations cell for cell",
+    async () => {
+      for (const { file, name, rows } of GENERATED_TABLES) {
+        const text = await Deno.readTextFile(
+          new URL(`../${file}`, import.meta.url),
+        );
+        assert.deepEqual(
+          tableBetweenMarkers(text, name),
+          rows(),
+          `${file} is out of date: run deno task docs`,
+        );
+      }
+    },
+  );
+
+  await t.step(
+    "the compile task's --allow-env list permits every declared variable",
+    () => {
+      const allowEnv = denoJson.tasks.compile.split(" ")
+        .find((word) => word.startsWith("--allow-env="));
+      assert.ok(allowEnv, "the compile task has an --allow-env list");
+      const entries = allowEnv.slice("--allow-env=".length).split(",");
+      const permits = (name: string) =>
+        entries.some((entry) =>
+          entry.endsWith("*")
+            ? name.startsWith(entry.slice(0, -1))
+            : name === entry
+        );
+      for (const { setting } of settingList()) {
+        assert.ok(
+          permits(setting.env),
+          `the binary cannot read ${setting.env}`,
+        );
+      }
+    },
+  );
+});
