@@ -54,6 +54,26 @@ function readConfig(): Config {
   }
 }
 
+/**
+ * On SIGINT or SIGTERM each isolate stops accepting sockets, sends 1001 to
+ * its sockets and closes its channels and store; the process then exits by
+ * itself once nothing is left open. The listeners come first: an isolate
+ * still opening the database (waiting for another one's migration) must not
+ * miss a signal and keep the process alive.
+ */
+let stopRequested: Deno.Signal | undefined;
+let stopNow = (signal: Deno.Signal) => {
+  stopRequested ??= signal;
+};
+for (
+  const signal
+    of (Deno.build.os === "windows"
+      ? ["SIGINT"]
+      : ["SIGINT", "SIGTERM"]) satisfies Deno.Signal[]
+) {
+  Deno.addSignalListener(signal, () => stopNow(signal));
+}
+
 const config = readConfig();
 let address: string;
 try {
@@ -83,13 +103,8 @@ try {
 }
 const chat = server;
 
-/**
- * On SIGINT or SIGTERM each isolate stops accepting sockets, sends 1001 to
- * its sockets and closes its channels and store; the process then exits by
- * itself once nothing is left open.
- */
 let stopping = false;
-const stop = (signal: Deno.Signal) => {
+stopNow = (signal: Deno.Signal) => {
   if (stopping) return;
   stopping = true;
   log.info("server.shutdown", { reason: signal });
@@ -103,13 +118,6 @@ const stop = (signal: Deno.Signal) => {
     Deno.exit(1);
   });
 };
-for (
-  const signal
-    of (Deno.build.os === "windows"
-      ? ["SIGINT"]
-      : ["SIGINT", "SIGTERM"]) satisfies Deno.Signal[]
-) {
-  Deno.addSignalListener(signal, () => stop(signal));
-}
+if (stopRequested) stopNow(stopRequested);
 
 export default { fetch: chat.fetch } satisfies Deno.ServeDefaultExport;
