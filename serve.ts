@@ -18,21 +18,8 @@ import { createChatServer } from "./app.ts";
 import { StoreError } from "./chat/store.ts";
 import { createLogger } from "./log.ts";
 import { SHUTDOWN_GRACE_MS } from "./server/cli.ts";
-import { startLine } from "./server/listen.ts";
+import { denoServeAddress, startLine } from "./server/listen.ts";
 import { type Config, ConfigError, loadConfig } from "./server/settings.ts";
-
-/** The `DENO_SERVE_ADDRESS` that makes `deno serve` listen where `config` says. */
-export function denoServeAddress(config: Config): string {
-  const host = config.host === "localhost" ? "127.0.0.1" : config.host;
-  if (!host.includes(":") && !/^[\d.]+$/.test(host)) {
-    throw new ConfigError(
-      `under deno serve, --host must be an IP address (deno serve cannot resolve host names), got ${
-        JSON.stringify(config.host)
-      }`,
-    );
-  }
-  return `tcp:${host.includes(":") ? `[${host}]` : host}:${config.port}`;
-}
 
 function fail(message: string, code: number): never {
   console.error(`Cannot start: ${message}`);

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { type Config, ConfigError } from "./settings.ts";
+
 /** The server cannot start; the message is the one line the user sees. */
 export class StartupError extends Error {
   override name = "StartupError";
@@ -119,4 +121,19 @@ export function startLine({ address, mode, db }: StartFacts): string {
   return `Chat server ready at ${urlOf(address)} (${mode}${everywhere}); data ${
     describeData(db)
   }`;
+}
+
+/** The `DENO_SERVE_ADDRESS` that makes `deno serve` listen where `config` says. */
+export function denoServeAddress(
+  config: Pick<Config, "host" | "port">,
+): string {
+  const host = config.host === "localhost" ? "127.0.0.1" : config.host;
+  if (!host.includes(":") && !/^[\d.]+$/.test(host)) {
+    throw new ConfigError(
+      `under deno serve, --host must be an IP address (deno serve cannot resolve host names), got ${
+        JSON.stringify(config.host)
+      }`,
+    );
+  }
+  return `tcp:${host.includes(":") ? `[${host}]` : host}:${config.port}`;
 }
