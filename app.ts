@@ -31,6 +31,7 @@ import {
   ConnectionTracker,
   CountingLimiter,
 } from "./routes/connections.ts";
+import { hostGuard } from "./routes/hosts.ts";
 import { opsRoutes } from "./routes/ops.ts";
 import { detectLanguage, pageRoutes, requestLang } from "./routes/pages.ts";
 import { staticRoutes } from "./routes/static_files.ts";
@@ -140,6 +141,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   });
 
   const app = new Hono();
+  app.use(hostGuard(config.allowedHosts));
   app.use(async (c, next) => {
     if (c.req.url.length > MAX_URL_LENGTH) {
       return c.json(

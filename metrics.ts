@@ -140,6 +140,13 @@ export function createPrometheusMetrics(
     buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
     registers,
   });
+  const storeErrors = new client.Counter({
+    name: "chat_store_errors_total",
+    help:
+      "Store calls that failed, by operation and kind (full, read_only, busy, io, corrupt, other).",
+    labelNames: ["operation", "kind"],
+    registers,
+  });
   if (options.processMetrics ?? true) collectProcessMetrics(registry);
 
   const metrics: ChatMetrics = {
@@ -154,6 +161,7 @@ export function createPrometheusMetrics(
         { operation, outcome: ok ? "ok" : "error" },
         seconds,
       ),
+    storeFailed: (operation, kind) => storeErrors.inc({ operation, kind }),
   };
   return {
     metrics,

@@ -6,7 +6,12 @@
  */
 
 import type { ChatMetrics } from "./metrics.ts";
-import type { MessageStore, PresenceStore, Store } from "./store.ts";
+import {
+  type MessageStore,
+  type PresenceStore,
+  type Store,
+  StoreError,
+} from "./store.ts";
 
 type AsyncMethods<T> = {
   [K in keyof T]: T[K] extends (...args: infer A) => Promise<infer R>
@@ -27,6 +32,10 @@ function timed<A extends unknown[], R>(
       return result;
     } catch (error) {
       metrics.storeCall(operation, (performance.now() - started) / 1000, false);
+      metrics.storeFailed(
+        operation,
+        error instanceof StoreError ? error.kind : "other",
+      );
       throw error;
     }
   };

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { StoreErrorKind } from "./store.ts";
+
 /** Why an incoming frame was not accepted as a message. */
 export type RejectReason =
   | "invalid_json"
@@ -35,6 +37,8 @@ export interface ChatMetrics {
   connectionRefused(reason: RefuseReason): void;
   /** A store call took `seconds`; `ok` false when it failed. */
   storeCall(operation: string, seconds: number, ok: boolean): void;
+  /** A store call failed, and how. */
+  storeFailed(operation: string, kind: StoreErrorKind): void;
 }
 
 /** Metrics that go nowhere, for tests and tools. */
@@ -46,4 +50,5 @@ export const noMetrics: ChatMetrics = {
   slowClientClosed() {},
   connectionRefused() {},
   storeCall() {},
+  storeFailed() {},
 };

@@ -22,6 +22,7 @@ import {
   type RoomBounds,
   type Store,
   StoreError,
+  type StoreErrorKind,
 } from "./store.ts";
 
 /** Options for {@linkcode openSqliteStore}. */
@@ -62,6 +63,11 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (room, user, node)
    ) WITHOUT ROWID;
    CREATE INDEX presence_by_node ON presence (node);`,
+  // One row that /healthz rewrites to prove the file takes writes.
+  `CREATE TABLE health (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     checked_at INTEGER NOT NULL
+   );`,
 ];
 
 /** The schema version this code writes. */
@@ -121,7 +127,7 @@ function explainOpenFailure<T>(path: string, work: () => T): T {
   try {
     return work();
   } catch (error) {
-    if (error instanceof StoreError) throw error;
+    if (error instanceof StoreOpenError) throw error;
     if (error instanceof Deno.errors.NotCapable) {
       // Deno's own advice here is to grant --allow-all; never the answer.
       throw new StoreOpenError(
@@ -194,6 +200,32 @@ function openDatabase(path: string): DatabaseSync {
   });
 }
 
+/**
+ * Turns what SQLite threw into a {@linkcode StoreError} of the right kind,
+ * keeping its message (which names the real cause, e.g. "database or disk
+ * is full") and the original as `cause`.
+ */
+export function classifySqliteError(error: unknown): unknown {
+  if (error instanceof StoreError || !(error instanceof Error)) return error;
+  const why = error.message;
+  const kind: StoreErrorKind =
+    /disk is full|SQLITE_FULL|no space|quota/i.test(why)
+      ? "full"
+      : /readonly|read-only|SQLITE_READONLY/i.test(why)
+      ? "read_only"
+      : /database is locked|SQLITE_BUSY/i.test(why)
+      ? "busy"
+      : /disk I\/O error|SQLITE_IOERR/i.test(why)
+      ? "io"
+      : /malformed|not a database|SQLITE_CORRUPT/i.test(why)
+      ? "corrupt"
+      : "other";
+  return new StoreError(why, { kind, cause: error });
+}
+
+/** How long a failed write keeps the store unhealthy without a success. */
+const WRITE_FAILURE_MEMORY_MS = 5000;
+
 /** Blocks the thread for `ms`; only used while opening the database. */
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -228,15 +260,45 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   const now = options.now ?? Date.now;
   const db = openDatabase(options.path);
 
+  /**
+   * The last write that failed for lack of space, permission or a device
+   * error, until a later write succeeds: a health probe's small write can
+   * still fit where a message no longer does.
+   */
+  let writeFailure: { error: StoreError; at: number } | undefined;
+
   function transaction<T>(work: () => T): T {
-    db.exec("BEGIN IMMEDIATE");
     try {
-      const result = work();
-      db.exec("COMMIT");
+      const result = attempt(work);
+      writeFailure = undefined;
       return result;
     } catch (error) {
-      db.exec("ROLLBACK");
+      if (
+        error instanceof StoreError &&
+        (error.kind === "full" || error.kind === "read_only" ||
+          error.kind === "io")
+      ) {
+        writeFailure = { error, at: Date.now() };
+      }
       throw error;
+    }
+  }
+
+  function attempt<T>(work: () => T): T {
+    try {
+      db.exec("BEGIN IMMEDIATE");
+      try {
+        const result = work();
+        db.exec("COMMIT");
+        return result;
+      } catch (error) {
+        // SQLite rolls back by itself after some failures (a full disk
+        // among them); a ROLLBACK then would throw and hide the real error.
+        if (db.isTransaction) db.exec("ROLLBACK");
+        throw error;
+      }
+    } catch (error) {
+      throw classifySqliteError(error);
     }
   }
 
@@ -253,7 +315,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
             "user_version",
           );
           if (version > MIGRATIONS.length) {
-            throw new StoreError(
+            throw new StoreOpenError(
               `${options.path} has schema version ${version}, newer than this server's ${MIGRATIONS.length}`,
             );
           }
@@ -293,6 +355,10 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     "SELECT MIN(id) AS first FROM messages WHERE room = ?",
   );
   const selectLast = db.prepare("SELECT last_id FROM rooms WHERE name = ?");
+  const touchHealth = db.prepare(
+    `INSERT INTO health (id, checked_at) VALUES (1, ?)
+     ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`,
+  );
 
   const messages: MessageStore = {
     append(room: RoomName, message: NewMessage) {
@@ -445,7 +511,11 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     presence,
     ping() {
       return Promise.resolve().then(() => {
-        db.prepare("SELECT 1").get();
+        const failure = writeFailure;
+        attempt(() => touchHealth.run(now()));
+        if (failure && Date.now() - failure.at < WRITE_FAILURE_MEMORY_MS) {
+          throw failure.error;
+        }
       });
     },
     close() {

@@ -110,13 +110,39 @@ export interface PresenceStore {
 export interface Store {
   readonly messages: MessageStore;
   readonly presence: PresenceStore;
-  /** Resolves when the store answers a trivial query; rejects otherwise. */
+  /**
+   * Resolves when the store can write now (a small write, as a message
+   * append is); rejects with a {@linkcode StoreError} saying why not.
+   */
   ping(): Promise<void>;
   /** Closes the connection. Idempotent. */
   close(): void;
 }
 
+/**
+ * What kind of failure a store call met, for health, logs and metrics:
+ * `full` (no space left), `read_only` (cannot write), `busy` (locked too
+ * long), `io` (the device failed), `corrupt` (data it should not hold),
+ * `other`.
+ */
+export type StoreErrorKind =
+  | "full"
+  | "read_only"
+  | "busy"
+  | "io"
+  | "corrupt"
+  | "other";
+
 /** The store failed or returned data it should not hold. */
 export class StoreError extends Error {
   override name = "StoreError";
+  readonly kind: StoreErrorKind;
+
+  constructor(
+    message: string,
+    options: ErrorOptions & { kind?: StoreErrorKind } = {},
+  ) {
+    super(message, options);
+    this.kind = options.kind ?? "corrupt";
+  }
 }

@@ -26,12 +26,23 @@ import type { ChatHub, Member, Membership } from "../chat/hub.ts";
 import type { ChatMetrics } from "../chat/metrics.ts";
 import { FloodGuard } from "../chat/rate_limit.ts";
 import type { RoomName } from "../chat/room_name.ts";
+import { StoreError, type StoreErrorKind } from "../chat/store.ts";
 import { guestName, parseUserName } from "../chat/user_name.ts";
 import type { Logger } from "../log.ts";
 import type { ConnectionTracker } from "./connections.ts";
 import { checkOrigin, type OriginPolicy } from "./origin.ts";
 import { integerParam, roomParam } from "./params.ts";
 import { createTurnPacer, type TurnPacer } from "./turn_pacer.ts";
+
+/** What a sender is told about each kind of store failure. */
+const STORE_TROUBLE: Record<StoreErrorKind, string> = {
+  full: "the server's storage is full",
+  read_only: "the server's storage is read-only",
+  busy: "the server's storage is busy",
+  io: "the server's storage failed",
+  corrupt: "the server's storage holds bad data",
+  other: "the server's storage failed",
+};
 
 /** Close codes the server uses; see docs/protocol.md. */
 export const CloseCode = {
@@ -241,7 +252,9 @@ function attach(
         refuse({
           type: "error",
           code: "unavailable",
-          error: "The message could not be stored; send it again",
+          error: `The message could not be stored${
+            error instanceof StoreError ? ` (${STORE_TROUBLE[error.kind]})` : ""
+          }; it was not sent, send it again later`,
         });
       }
     }).catch((error) =>
@@ -305,7 +318,7 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
     const ip = clientIp(c);
     const origin = checkOrigin(
       c.req.header("origin"),
-      c.req.header("host"),
+      new URL(c.req.url).origin,
       options.origin,
     );
     if (!origin.ok) {

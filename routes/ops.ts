@@ -6,7 +6,7 @@
  */
 
 import { Hono } from "hono";
-import type { Store } from "../chat/store.ts";
+import { type Store, StoreError } from "../chat/store.ts";
 import type { Logger } from "../log.ts";
 
 /** What the operations routes read. */
@@ -53,8 +53,9 @@ export function opsRoutes(options: OpsOptions): Hono {
       const reason = `store: ${
         error instanceof Error ? error.message : String(error)
       }`;
-      options.log.warn("health.failed", { reason });
-      return c.json({ status: "unavailable", reason }, 503);
+      const store = error instanceof StoreError ? error.kind : "other";
+      options.log.warn("health.failed", { reason, store });
+      return c.json({ status: "unavailable", store, reason }, 503);
     }
     return c.json({
       status: "ok",

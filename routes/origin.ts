@@ -20,12 +20,14 @@ export type OriginDecision =
   | { readonly ok: false; readonly reason: string };
 
 /**
- * Decides whether a request with `origin` (the Origin header) to `host`
- * (the Host header) may upgrade. The page's own host is always allowed.
+ * Decides whether a request with `origin` (the Origin header) to the page
+ * at `pageOrigin` (scheme, host and port of the request) may upgrade. The
+ * page's own origin is always allowed; the same host under another scheme
+ * or port is another origin.
  */
 export function checkOrigin(
   origin: string | undefined,
-  host: string | undefined,
+  pageOrigin: string,
   policy: OriginPolicy,
 ): OriginDecision {
   if (origin === undefined) {
@@ -44,14 +46,11 @@ export function checkOrigin(
       reason: `${JSON.stringify(origin)} is not a URL`,
     };
   }
-  if (host !== undefined && url.host === host.toLowerCase()) {
-    return { ok: true };
-  }
+  if (url.origin === pageOrigin) return { ok: true };
   if (policy.allowedOrigins.includes(url.origin)) return { ok: true };
   return {
     ok: false,
-    reason: `${url.origin} is neither this host (${
-      host ?? "unknown"
-    }) nor in ALLOWED_ORIGINS`,
+    reason:
+      `${url.origin} is neither this page's origin (${pageOrigin}) nor in ALLOWED_ORIGINS`,
   };
 }

@@ -138,6 +138,29 @@ export function parseHost(text: string): string | undefined {
   return HOST_NAME.test(unbracketed) ? unbracketed.toLowerCase() : undefined;
 }
 
+/** Parses a comma-separated list of hosts: names, addresses, `.domain`, `*`. */
+function parseHosts(text: string): Parsed<readonly string[]> {
+  const hosts: string[] = [];
+  for (const part of text.split(",")) {
+    const item = part.trim().toLowerCase();
+    if (item === "") continue;
+    if (item === "*") {
+      hosts.push(item);
+      continue;
+    }
+    const domain = item.startsWith(".");
+    const host = parseHost(domain ? item.slice(1) : item);
+    if (host === undefined) return bad;
+    hosts.push(domain ? `.${host}` : host);
+  }
+  return hosts.length === 0 ? bad : ok(hosts);
+}
+
+/** Whether `host` is a loopback address or name. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\./.test(host);
+}
+
 /** Parses a comma-separated list of origins, or `*`. */
 function parseOrigins(text: string): Parsed<readonly string[]> {
   const origins: string[] = [];
@@ -334,6 +357,19 @@ export const SETTINGS = {
     help: "Seconds without a pong before a socket is closed.",
     whenExceeded: "socket closed by Deno's heartbeat",
   }),
+  allowedHosts: {
+    flag: "allowed-hosts",
+    env: "CHAT_ALLOWED_HOSTS",
+    section: "server",
+    help:
+      "Comma-separated host names clients use (.example.com for a domain and its subdomains, * for any); other Host headers get 400. Required with --host 0.0.0.0 or ::.",
+    default: "listen-address",
+    shownDefault: "the listen address (and localhost on loopback)",
+    allowed: "comma-separated host names or addresses, .domain, or *",
+    type: "string",
+    parse: (text): Parsed<readonly string[] | "listen-address"> =>
+      parseHosts(text),
+  } satisfies Setting<readonly string[] | "listen-address">,
   allowedOrigins: {
     flag: "allowed-origins",
     env: "ALLOWED_ORIGINS",
@@ -398,8 +434,10 @@ type RawValues = { readonly [K in SettingKey]: ValueOf<(typeof SETTINGS)[K]> };
 export interface Config extends
   Omit<
     RawValues,
-    "workers" | "presenceTtlMs" | "logLevel" | "allowedOrigins"
+    "workers" | "presenceTtlMs" | "logLevel" | "allowedOrigins" | "allowedHosts"
   > {
+  /** Host names requests may carry; the default resolved from `host`. */
+  readonly allowedHosts: readonly string[];
   /** Isolates serving the port; `auto` resolved to the CPU count. */
   readonly workers: number;
   /** Presence TTL; its default resolved from the heartbeat. */
@@ -544,11 +582,26 @@ function finish(raw: Record<string, unknown>, machine: MachineFacts): Config {
   const workers = workersSetting === "auto"
     ? Math.max(1, Math.min(256, machine.cpus))
     : workersSetting;
+  const host = get("host");
+  const hostsSetting = get("allowedHosts");
+  let allowedHosts: readonly string[];
+  if (hostsSetting !== "listen-address") {
+    allowedHosts = hostsSetting;
+  } else if (host === "0.0.0.0" || host === "::") {
+    throw new ConfigError(
+      `listening on every interface (--host ${host}) needs CHAT_ALLOWED_HOSTS (--allowed-hosts): the host names clients will use, or * to allow any`,
+    );
+  } else {
+    allowedHosts = isLoopback(host)
+      ? [...new Set([host, "localhost", "127.0.0.1", "::1"])]
+      : [host];
+  }
   const logLevel = get("logLevel");
   if (!isLogLevel(logLevel)) throw new ConfigError(`bad log level ${logLevel}`);
   return {
     port: get("port"),
-    host: get("host"),
+    host,
+    allowedHosts,
     workers,
     db: get("db"),
     logLevel,

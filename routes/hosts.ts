@@ -1,0 +1,47 @@
+/**
+ * The Host check, like Django's `ALLOWED_HOSTS`: a request whose Host is
+ * not one this server answers to is refused with 400 before any routing.
+ * It defeats DNS rebinding, where a hostile page makes the victim's browser
+ * send requests (and sockets, with a matching Origin) to a server on the
+ * victim's network under the attacker's host name. `/healthz` and
+ * `/metrics` are exempt: load balancers and scrapers address servers by IP,
+ * and those answers carry no user data.
+ *
+ * @module
+ */
+
+import type { MiddlewareHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+
+/** Host names, addresses, `.suffix` for a domain and its subdomains, or `*`. */
+export type AllowedHosts = readonly string[];
+
+/** The paths that answer whatever the Host. */
+const EXEMPT = new Set(["/healthz", "/metrics"]);
+
+/** Whether `hostname` (no port; IPv6 without brackets) is allowed. */
+export function isAllowedHost(hostname: string, allowed: AllowedHosts) {
+  const host = hostname.toLowerCase().replace(/\.$/, "");
+  return allowed.some((entry) =>
+    entry === "*" || entry === host ||
+    (entry.startsWith(".") && (host.endsWith(entry) || host === entry.slice(1)))
+  );
+}
+
+/** Refuses requests whose Host is not allowed. */
+export function hostGuard(allowed: AllowedHosts): MiddlewareHandler {
+  return async (c, next) => {
+    if (!EXEMPT.has(c.req.path)) {
+      // Deno.serve builds the URL from the Host header.
+      const hostname = new URL(c.req.url).hostname.replace(/^\[|\]$/g, "");
+      if (!isAllowedHost(hostname, allowed)) {
+        throw new HTTPException(400, {
+          message: `Host not allowed: ${hostname}; the server answers to ${
+            allowed.join(", ")
+          } (CHAT_ALLOWED_HOSTS)`,
+        });
+      }
+    }
+    await next();
+  };
+}

@@ -1,0 +1,132 @@
+import assert from "node:assert/strict";
+import { createChatServer } from "../app.ts";
+import { isAllowedHost } from "../routes/hosts.ts";
+import { ConfigError, loadConfig } from "../server/settings.ts";
+import { rawStatus } from "./helpers/raw_socket.ts";
+import { startServer, testConfig, uniqueRoom } from "./helpers/server.ts";
+import { silentLogger } from "../log.ts";
+
+const encoder = new TextEncoder();
+
+/** An upgrade request with the Host and Origin a DNS-rebinding page would send. */
+function upgrade(path: string, host: string, origin: string): Uint8Array {
+  return encoder.encode(
+    [
+      `GET ${path} HTTP/1.1`,
+      `Host: ${host}`,
+      `Origin: ${origin}`,
+      "Upgrade: websocket",
+      "Connection: Upgrade",
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+      "Sec-WebSocket-Version: 13",
+      "",
+      "",
+    ].join("\r\n"),
+  );
+}
+
+Deno.test("allowed hosts", async (t) => {
+  await t.step(
+    "default to the listen address, and localhost on loopback",
+    () => {
+      const env = (values: Record<string, string>) => (name: string) =>
+        values[name];
+      assert.deepEqual(loadConfig([], env({})).allowedHosts, [
+        "127.0.0.1",
+        "localhost",
+        "::1",
+      ]);
+      assert.deepEqual(
+        loadConfig(["--host", "192.0.2.7"], env({})).allowedHosts,
+        ["192.0.2.7"],
+      );
+      assert.deepEqual(
+        loadConfig(
+          [],
+          env({ CHAT_ALLOWED_HOSTS: "Chat.Example, .example.org" }),
+        )
+          .allowedHosts,
+        ["chat.example", ".example.org"],
+      );
+    },
+  );
+
+  await t.step("are required when listening on every interface", () => {
+    for (const host of ["0.0.0.0", "::"]) {
+      assert.throws(
+        () => loadConfig(["--host", host], () => undefined),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          /needs CHAT_ALLOWED_HOSTS/.test(error.message),
+      );
+      assert.deepEqual(
+        loadConfig(["--host", host, "--allowed-hosts", "*"], () => undefined)
+          .allowedHosts,
+        ["*"],
+      );
+    }
+  });
+
+  await t.step("match names, .domains and *", () => {
+    const allowed = ["chat.example", ".example.org"];
+    assert.ok(isAllowedHost("chat.example", allowed));
+    assert.ok(isAllowedHost("CHAT.example.", allowed));
+    assert.ok(isAllowedHost("example.org", allowed));
+    assert.ok(isAllowedHost("a.b.example.org", allowed));
+    assert.ok(!isAllowedHost("evil.example", allowed));
+    assert.ok(!isAllowedHost("badexample.org", allowed));
+    assert.ok(isAllowedHost("anything", ["*"]));
+  });
+
+  await t.step(
+    "a page under another Host is 400, naming the host",
+    async () => {
+      const { app, close } = createChatServer({
+        config: testConfig(),
+        log: silentLogger,
+      });
+      try {
+        const refused = await app.request("http://evil.example/chat/");
+        assert.equal(refused.status, 400);
+        assert.match(await refused.text(), /Host not allowed: evil\.example/);
+        const served = await app.request("http://localhost/chat/");
+        assert.equal(served.status, 200);
+        await served.body?.cancel();
+        const health = await app.request("http://10.0.0.9/healthz");
+        assert.equal(health.status, 200, "health checks come by address");
+        await health.body?.cancel();
+      } finally {
+        await close();
+      }
+    },
+  );
+});
+
+Deno.test("DNS rebinding and foreign schemes cannot open a socket", async (t) => {
+  await using server = await startServer();
+  const port = Number(new URL(server.origin).port);
+  const path = `/ws/chat/${uniqueRoom()}/`;
+
+  await t.step("Host: evil.example with a matching Origin is 400", async () => {
+    assert.equal(
+      await rawStatus(
+        port,
+        upgrade(path, "evil.example", "http://evil.example"),
+      ),
+      400,
+    );
+  });
+
+  await t.step("an https:// Origin for the http:// page is 403", async () => {
+    const host = `127.0.0.1:${port}`;
+    assert.equal(
+      await rawStatus(port, upgrade(path, host, `https://${host}`)),
+      403,
+    );
+    assert.equal(
+      await rawStatus(port, upgrade(path, host, `http://${host}`)),
+      101,
+      "the page's own origin still opens",
+    );
+  });
+});
