@@ -164,6 +164,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
         requireOrigin: config.requireOrigin,
       },
       maxFrameBytes: config.maxFrameBytes,
+      reservedNames: config.reservedNames,
       rate: { rate: config.rateLimit, burst: config.rateBurst },
       maxBufferedBytes: config.maxBufferedBytes,
       idleTimeoutS: config.idleTimeoutS,

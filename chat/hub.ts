@@ -28,6 +28,12 @@ import { type Logger, silentLogger } from "../log.ts";
 
 export type { Member } from "./room.ts";
 
+/**
+ * The close code for a name that another browser holds online in the room
+ * (an application code, in the 4000–4999 range; see docs/protocol.md).
+ */
+export const NAME_TAKEN = 4009;
+
 /** A connection's place in a room. */
 export interface Membership {
   readonly room: RoomName;
@@ -115,20 +121,20 @@ export class ChatHub {
     user: string,
     member: Member,
     since?: number,
+    owner: string = `connection:${crypto.randomUUID()}`,
   ): Membership {
     const entry = this.#rooms.get(room) ?? this.#openRoom(room);
     const connection: Connection = {
       member,
       user,
+      owner,
       lastId: 0,
       live: false,
       present: false,
       left: false,
     };
     entry.room.connections.add(connection);
-    const ready = entry.room.run(() =>
-      this.#admit(entry.room, connection, since)
-    );
+    const ready = entry.room.run(() => this.#admit(entry, connection, since));
     return {
       room,
       user,
@@ -252,11 +258,32 @@ export class ChatHub {
   }
 
   async #admit(
-    room: Room,
+    entry: OpenRoom,
     connection: Connection,
     since: number | undefined,
   ): Promise<void> {
+    const { room } = entry;
     if (connection.left) return;
+    // Claim the name first: someone else's name gets nothing of the room.
+    const claim = await this.#store.presence.join(
+      room.name,
+      connection.user,
+      this.#node,
+      connection.owner,
+    );
+    if (claim.taken) {
+      connection.member.close(
+        NAME_TAKEN,
+        `The name ${connection.user} is in use in this room; choose another`,
+      );
+      this.#leave(entry, connection);
+      return;
+    }
+    connection.present = true;
+    if (connection.left) {
+      await this.#unpresence(room.name, connection);
+      return;
+    }
     const { frame, lastId } = await loadHistory(
       this.#store.messages,
       room.name,
@@ -266,24 +293,13 @@ export class ChatHub {
     sendTo(connection, frame);
     connection.lastId = lastId;
     connection.live = true;
-
-    const { first } = await this.#store.presence.join(
-      room.name,
-      connection.user,
-      this.#node,
-    );
-    connection.present = true;
-    if (connection.left) {
-      await this.#unpresence(room.name, connection);
-      return;
-    }
     const presence: PresenceFrame = {
       type: "presence",
       users: await this.#store.presence.list(room.name),
       you: connection.user,
     };
     sendTo(connection, presence);
-    if (first) {
+    if (claim.first) {
       this.#announce(room.name, { type: "join", user: connection.user });
     }
   }
@@ -359,14 +375,20 @@ export class ChatHub {
   #presenceEntries(): PresenceEntry[] {
     const entries: PresenceEntry[] = [];
     for (const { room } of this.#rooms.values()) {
-      const counts = new Map<string, number>();
+      const counts = new Map<string, PresenceEntry>();
       for (const connection of room.connections) {
         if (!connection.present) continue;
-        counts.set(connection.user, (counts.get(connection.user) ?? 0) + 1);
+        const { user, owner } = connection;
+        const key = JSON.stringify([user, owner]);
+        const counted = counts.get(key)?.connections ?? 0;
+        counts.set(key, {
+          room: room.name,
+          user,
+          owner,
+          connections: counted + 1,
+        });
       }
-      for (const [user, connections] of counts) {
-        entries.push({ room: room.name, user, connections });
-      }
+      entries.push(...counts.values());
     }
     return entries;
   }

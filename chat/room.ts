@@ -28,12 +28,16 @@ export interface Member {
   readonly format: WireFormat;
   /** Sends one serialised frame; must not throw for a closing connection. */
   deliver(text: string): void;
+  /** Ends the connection with a close code from docs/protocol.md. */
+  close(code: number, reason: string): void;
 }
 
 /** A member's state in one room. */
 export interface Connection {
   readonly member: Member;
   readonly user: string;
+  /** Who holds the name; see `nameOwner`. */
+  readonly owner: string;
   /** The last message id this connection has (history or live). */
   lastId: number;
   /** Receiving live messages (history sent). */

@@ -14,6 +14,7 @@ import { parseRoomName, type RoomName } from "./room_name.ts";
 import {
   type ChatMessage,
   type Departure,
+  type JoinResult,
   type MessageStore,
   type NewMessage,
   type OnlineRoom,
@@ -63,6 +64,8 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (room, user, node)
    ) WITHOUT ROWID;
    CREATE INDEX presence_by_node ON presence (node);`,
+  // Who holds each name: one owner (a browser, or one anonymous socket).
+  `ALTER TABLE presence ADD COLUMN owner TEXT NOT NULL DEFAULT '';`,
   // One row that /healthz rewrites to prove the file takes writes.
   `CREATE TABLE health (
      id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -403,10 +406,15 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
      WHERE room = ? AND user = ? AND seen_at > ?`,
   );
   const addConnection = db.prepare(
-    `INSERT INTO presence (room, user, node, connections, seen_at)
-     VALUES (?, ?, ?, 1, ?)
+    `INSERT INTO presence (room, user, node, owner, connections, seen_at)
+     VALUES (?, ?, ?, ?, 1, ?)
      ON CONFLICT (room, user, node) DO UPDATE
      SET connections = connections + 1, seen_at = excluded.seen_at`,
+  );
+  const otherOwner = db.prepare(
+    `SELECT 1 AS taken FROM presence
+     WHERE room = ? AND user = ? AND owner != ? AND connections > 0
+       AND seen_at > ? LIMIT 1`,
   );
   const removeConnection = db.prepare(
     `UPDATE presence SET connections = connections - 1
@@ -424,8 +432,10 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
      WHERE seen_at > ? AND connections > 0 GROUP BY room ORDER BY room`,
   );
   const putEntry = db.prepare(
-    `INSERT INTO presence (room, user, node, connections, seen_at)
-     VALUES (?, ?, ?, ?, ?)`,
+    `INSERT INTO presence (room, user, node, owner, connections, seen_at)
+     VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (room, user, node) DO UPDATE
+     SET connections = connections + excluded.connections`,
   );
   const staleEntries = db.prepare(
     "SELECT DISTINCT room, user FROM presence WHERE seen_at <= ?",
@@ -449,11 +459,14 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       .filter(({ room, user }) => !isOnline(room, user));
 
   const presence: PresenceStore = {
-    join(room, user, node) {
+    join(room, user, node, owner): Promise<JoinResult> {
       return Promise.resolve(transaction(() => {
+        if (otherOwner.get(room, user, owner, now() - ttl)) {
+          return { taken: true };
+        }
         const first = !isOnline(room, user);
-        addConnection.run(room, user, node, now());
-        return { first };
+        addConnection.run(room, user, node, owner, now());
+        return { taken: false, first };
       }));
     },
     leave(room, user, node) {
@@ -484,7 +497,14 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         const seenAt = now();
         deleteNode.run(node);
         for (const entry of entries) {
-          putEntry.run(entry.room, entry.user, node, entry.connections, seenAt);
+          putEntry.run(
+            entry.room,
+            entry.user,
+            node,
+            entry.owner,
+            entry.connections,
+            seenAt,
+          );
         }
       }));
     },

@@ -65,8 +65,17 @@ export interface PresentUser {
 export interface PresenceEntry {
   readonly room: RoomName;
   readonly user: string;
+  /** Who holds the name (see `nameOwner` in user_name.ts). */
+  readonly owner: string;
   readonly connections: number;
 }
+
+/** The answer to a join. */
+export type JoinResult =
+  /** Counted; `first` when the name was not online before. */
+  | { readonly taken: false; readonly first: boolean }
+  /** Not counted: another owner holds the name online in this room. */
+  | { readonly taken: true };
 
 /** A room with people in it. */
 export interface OnlineRoom {
@@ -87,8 +96,16 @@ export interface Departure {
  * stops without saying so drops out once its entries go stale.
  */
 export interface PresenceStore {
-  /** Counts a new connection; `first` when the name was not online before. */
-  join(room: RoomName, user: string, node: string): Promise<{ first: boolean }>;
+  /**
+   * Counts a new connection of `owner` under `user`, unless another owner
+   * holds that name online in the room: atomically, over every node.
+   */
+  join(
+    room: RoomName,
+    user: string,
+    node: string,
+    owner: string,
+  ): Promise<JoinResult>;
   /** Uncounts a connection; `last` when the name is no longer online. */
   leave(room: RoomName, user: string, node: string): Promise<{ last: boolean }>;
   /** Users online in `room`, by name. */

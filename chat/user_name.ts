@@ -1,11 +1,15 @@
 /**
  * Display names: what `?name=` may hold, and the guest names the server
- * hands out when a client gives none.
+ * hands out when a client gives none. A name must not impersonate another:
+ * it is NFKC-normalised (full-width `ａｌｉｃｅ` is `alice`), may hold no
+ * invisible, format or bidi-control character, must show something, may not
+ * mix scripts whose letters look alike (Cyrillic `а` in a Latin name), and
+ * may not be a reserved word such as `system`.
  *
  * @module
  */
 
-/** The longest display name, in Unicode code points after trimming. */
+/** The longest display name, in Unicode code points after normalising. */
 export const MAX_USER_NAME_CHARS = 32;
 
 /** Result of {@linkcode parseUserName}. */
@@ -13,16 +17,47 @@ export type UserNameResult =
   | { readonly ok: true; readonly name: string }
   | { readonly ok: false; readonly error: string };
 
-// Control characters and line/paragraph separators would break a one-line
-// display and logs.
-const FORBIDDEN = /[\p{Cc}\p{Zl}\p{Zp}]/u;
+// Control, format (zero-width, bidi overrides and isolates, BOM), line and
+// paragraph separators: invisible or reordering, never part of a name.
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+// Nothing but spaces and combining marks shows nothing.
+const NOTHING_VISIBLE = /^[\p{Z}\p{M}]*$/u;
+// Scripts with letters that pass for each other's (а/a, ο/o, ս/u, Ꭺ/A).
+const LOOKALIKE_SCRIPTS = [
+  ["Latin", /\p{Script=Latin}/u],
+  ["Cyrillic", /\p{Script=Cyrillic}/u],
+  ["Greek", /\p{Script=Greek}/u],
+  ["Armenian", /\p{Script=Armenian}/u],
+  ["Cherokee", /\p{Script=Cherokee}/u],
+] as const;
+
+/** The lookalike scripts whose letters `name` uses. */
+function lookalikeScripts(name: string): string[] {
+  const found = new Set<string>();
+  for (const char of name) {
+    for (const [script, pattern] of LOOKALIKE_SCRIPTS) {
+      if (pattern.test(char)) found.add(script);
+    }
+  }
+  return [...found];
+}
+
+/** How a name is compared with the reserved list. */
+function comparable(name: string): string {
+  return name.toLowerCase();
+}
 
 /**
- * Checks a display name: trimmed and NFC normalised, 1 to 32 characters,
- * no control characters.
+ * Checks a display name and returns it in its one canonical form: NFKC,
+ * trimmed, runs of spaces folded to one, 1 to 32 characters, nothing
+ * invisible, letters from one family of lookalike scripts, not reserved
+ * (compared case-insensitively).
  */
-export function parseUserName(raw: string): UserNameResult {
-  const name = raw.normalize("NFC").trim();
+export function parseUserName(
+  raw: string,
+  reserved: readonly string[],
+): UserNameResult {
+  const name = raw.normalize("NFKC").replace(/\p{Zs}+/gu, " ").trim();
   const length = [...name].length;
   if (length === 0) return { ok: false, error: "Name is empty" };
   if (length > MAX_USER_NAME_CHARS) {
@@ -32,8 +67,28 @@ export function parseUserName(raw: string): UserNameResult {
         `Name is longer than ${MAX_USER_NAME_CHARS} characters (${length})`,
     };
   }
-  if (FORBIDDEN.test(name)) {
-    return { ok: false, error: "Name contains control characters" };
+  if (INVISIBLE.test(name)) {
+    return {
+      ok: false,
+      error:
+        "Name contains invisible, formatting or control characters (such as zero-width or right-to-left marks)",
+    };
+  }
+  if (NOTHING_VISIBLE.test(name)) {
+    return { ok: false, error: "Name has no visible characters" };
+  }
+  const scripts = lookalikeScripts(name);
+  if (scripts.length > 1) {
+    return {
+      ok: false,
+      error: `Name mixes ${
+        scripts.join(" and ")
+      } letters, which can imitate another name`,
+    };
+  }
+  const key = comparable(name);
+  if (reserved.some((word) => comparable(word) === key)) {
+    return { ok: false, error: `Name "${name}" is reserved` };
   }
   return { ok: true, name };
 }
@@ -44,3 +99,25 @@ export function guestName(): string {
   const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0"));
   return `guest-${hex.join("")}`;
 }
+
+/**
+ * Who holds a name: the same browser (the `key` a page keeps in
+ * localStorage, hashed so the store never holds it) may open many sockets
+ * under one name; anyone else is refused while the name is online. A
+ * connection without a key is its own owner.
+ */
+export async function nameOwner(key: string | undefined): Promise<string> {
+  if (key === undefined) return `anonymous:${crypto.randomUUID()}`;
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    new TextEncoder().encode(key),
+  );
+  const hex = Array.from(
+    new Uint8Array(digest),
+    (b) => b.toString(16).padStart(2, "0"),
+  );
+  return `key:${hex.join("").slice(0, 32)}`;
+}
+
+/** What a browser key may look like: 16 to 128 URL-safe characters. */
+export const BROWSER_KEY = /^[A-Za-z0-9_-]{16,128}$/;

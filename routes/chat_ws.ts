@@ -27,7 +27,12 @@ import type { ChatMetrics } from "../chat/metrics.ts";
 import { FloodGuard } from "../chat/rate_limit.ts";
 import type { RoomName } from "../chat/room_name.ts";
 import { StoreError, type StoreErrorKind } from "../chat/store.ts";
-import { guestName, parseUserName } from "../chat/user_name.ts";
+import {
+  BROWSER_KEY,
+  guestName,
+  nameOwner,
+  parseUserName,
+} from "../chat/user_name.ts";
 import type { Logger } from "../log.ts";
 import type { ConnectionTracker } from "./connections.ts";
 import { checkOrigin, type OriginPolicy } from "./origin.ts";
@@ -68,6 +73,8 @@ export interface ChatSocketOptions {
   readonly connections: ConnectionTracker;
   readonly limits: FrameLimits;
   readonly origin: OriginPolicy;
+  /** Names nobody may take (compared case-insensitively). */
+  readonly reservedNames: readonly string[];
   /** Largest frame in UTF-8 bytes. */
   readonly maxFrameBytes: number;
   /** Messages per second (0: off) and burst. */
@@ -82,6 +89,8 @@ export interface ChatSocketOptions {
 interface Admission {
   readonly room: RoomName;
   readonly user: string;
+  /** Who holds the name; see `nameOwner`. */
+  readonly owner: string;
   readonly since: number | undefined;
   readonly format: WireFormat;
 }
@@ -133,7 +142,7 @@ function clientIp(c: Context): string {
 /** Wires one upgraded socket to the hub. */
 function attach(
   socket: WebSocket,
-  { room, user, since, format }: Admission,
+  { room, user, owner, since, format }: Admission,
   release: () => void,
   pace: TurnPacer,
   options: ChatSocketOptions,
@@ -174,6 +183,15 @@ function attach(
       }
       socket.send(text);
     },
+    close(code, reason) {
+      log.info("socket.closed_by_server", {
+        connection: id,
+        room,
+        code,
+        reason,
+      });
+      closeSoon(socket, code, reason);
+    },
   };
   const refuse = (error: ErrorFrame) => {
     metrics.messageRejected(error.code);
@@ -191,7 +209,7 @@ function attach(
   };
 
   socket.onopen = () => {
-    membership = hub.connect(room, user, member, since);
+    membership = hub.connect(room, user, member, since, owner);
     log.info("socket.open", { connection: id, room, user, since, format });
     membership.ready.catch((error) => {
       log.error("socket.admit_failed", { connection: id, room, error });
@@ -280,13 +298,19 @@ function attach(
   };
 }
 
-/** Parses room, `name` and `since`, or answers 400 saying which is wrong. */
-function admissionOf(c: Context): Admission {
+/**
+ * Parses room, `name`, `key` and `since`, or answers 400 saying which is
+ * wrong.
+ */
+async function admissionOf(
+  c: Context,
+  reservedNames: readonly string[],
+): Promise<Admission> {
   const room = roomParam(c.req.param("room"), "Cannot join room");
   const rawName = c.req.query("name");
   let user = guestName();
   if (rawName !== undefined && rawName.trim() !== "") {
-    const parsed = parseUserName(rawName);
+    const parsed = parseUserName(rawName, reservedNames);
     if (!parsed.ok) {
       throw new HTTPException(400, {
         message: `Cannot join room: ${parsed.error}`,
@@ -294,9 +318,16 @@ function admissionOf(c: Context): Admission {
     }
     user = parsed.name;
   }
+  const key = c.req.query("key");
+  if (key !== undefined && !BROWSER_KEY.test(key)) {
+    throw new HTTPException(400, {
+      message:
+        "Cannot join room: key must be 16 to 128 letters, digits, - or _",
+    });
+  }
   const since = integerParam("since", c.req.query("since"), 0);
   const format = wireFormatFor(c.req.header("sec-websocket-protocol"));
-  return { room, user, since, format };
+  return { room, user, owner: await nameOwner(key), since, format };
 }
 
 /** Builds the WebSocket routes. */
@@ -305,7 +336,7 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
   const pace = createTurnPacer(MESSAGES_PER_TURN);
   const app = new Hono();
   const upgrade = async (c: Context) => {
-    const admission = admissionOf(c);
+    const admission = await admissionOf(c, options.reservedNames);
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       return c.json(
         {

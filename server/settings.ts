@@ -370,6 +370,24 @@ export const SETTINGS = {
     parse: (text): Parsed<readonly string[] | "listen-address"> =>
       parseHosts(text),
   } satisfies Setting<readonly string[] | "listen-address">,
+  reservedNames: {
+    flag: "reserved-names",
+    env: "CHAT_RESERVED_NAMES",
+    section: "limits",
+    help:
+      "Comma-separated display names nobody may take (compared case-insensitively).",
+    whenExceeded: "upgrade refused with `400`",
+    default: ["system", "server", "admin", "moderator"],
+    shownDefault: "system,server,admin,moderator",
+    allowed: "comma-separated names",
+    type: "string",
+    parse: (text): Parsed<readonly string[]> =>
+      ok(
+        text.split(",").map((name) => name.normalize("NFKC").trim()).filter(
+          (name) => name !== "",
+        ),
+      ),
+  } satisfies Setting<readonly string[]>,
   allowedOrigins: {
     flag: "allowed-origins",
     env: "ALLOWED_ORIGINS",
@@ -434,8 +452,14 @@ type RawValues = { readonly [K in SettingKey]: ValueOf<(typeof SETTINGS)[K]> };
 export interface Config extends
   Omit<
     RawValues,
-    "workers" | "presenceTtlMs" | "logLevel" | "allowedOrigins" | "allowedHosts"
+    | "workers"
+    | "presenceTtlMs"
+    | "logLevel"
+    | "allowedOrigins"
+    | "allowedHosts"
+    | "reservedNames"
   > {
+  readonly reservedNames: readonly string[];
   /** Host names requests may carry; the default resolved from `host`. */
   readonly allowedHosts: readonly string[];
   /** Isolates serving the port; `auto` resolved to the CPU count. */
@@ -617,6 +641,7 @@ function finish(raw: Record<string, unknown>, machine: MachineFacts): Config {
     maxBufferedBytes: get("maxBufferedBytes"),
     idleTimeoutS: get("idleTimeoutS"),
     allowedOrigins: get("allowedOrigins"),
+    reservedNames: get("reservedNames"),
     requireOrigin: get("requireOrigin"),
     repairIntervalMs: get("repairIntervalMs"),
     presenceHeartbeatMs: heartbeat,

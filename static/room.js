@@ -8,6 +8,9 @@
  */
 
 const NAME_KEY = "chat.name";
+const BROWSER_KEY = "chat.key";
+/** The close code for a name another browser holds (docs/protocol.md). */
+const NAME_TAKEN = 4009;
 const PAGE_SIZE = 50;
 
 const room = document.getElementById("room");
@@ -31,6 +34,7 @@ let retries = 0;
 let lastId = 0;
 let oldestId = 0;
 let me = "";
+let pageKey;
 const online = new Map();
 
 function storedName() {
@@ -47,6 +51,25 @@ function rememberName(name) {
     else localStorage.removeItem(NAME_KEY);
   } catch {
     // Storage can be disabled; the name then lasts for this page only.
+  }
+}
+
+/**
+ * This browser's key: it proves to the server that two tabs are one user,
+ * so that nobody else can take the name while it is online.
+ */
+function browserKey() {
+  try {
+    let key = localStorage.getItem(BROWSER_KEY);
+    if (!key) {
+      key = crypto.randomUUID();
+      localStorage.setItem(BROWSER_KEY, key);
+    }
+    return key;
+  } catch {
+    // Without storage the key lasts for this page only.
+    pageKey ??= crypto.randomUUID();
+    return pageKey;
   }
 }
 
@@ -68,10 +91,12 @@ function messageItem(frame) {
   const time = document.createElement("time");
   time.dateTime = frame.ts;
   time.textContent = formatTime(frame.ts);
-  const user = document.createElement("span");
+  // <bdi> isolates each name and text, so that right-to-left or override
+  // characters in one cannot reorder what stands around it.
+  const user = document.createElement("bdi");
   user.className = "user";
   user.textContent = frame.user;
-  const body = document.createElement("span");
+  const body = document.createElement("bdi");
   body.className = "text";
   body.textContent = frame.message;
   item.append(time, " ", user, " ", body);
@@ -82,6 +107,17 @@ function noticeItem(message, className) {
   const item = document.createElement("li");
   item.className = className;
   item.textContent = message;
+  return item;
+}
+
+/** A notice whose template has `{user}`, the name isolated in a <bdi>. */
+function userNoticeItem(template, name, className) {
+  const item = document.createElement("li");
+  item.className = className;
+  const [before, ...after] = template.split("{user}");
+  const user = document.createElement("bdi");
+  user.textContent = name;
+  item.append(before, user, after.join("{user}"));
   return item;
 }
 
@@ -121,7 +157,9 @@ function renderUsers() {
   const names = [...online.keys()].sort((a, b) => a.localeCompare(b));
   users.replaceChildren(...names.map((name) => {
     const item = document.createElement("li");
-    item.textContent = name;
+    const bdi = document.createElement("bdi");
+    bdi.textContent = name;
+    item.append(bdi);
     if (name === me) item.className = "me";
     return item;
   }));
@@ -149,9 +187,9 @@ function handle(frame) {
       if (frame.type === "join") online.set(frame.user, 1);
       else online.delete(frame.user);
       renderUsers();
-      log.append(noticeItem(
-        (frame.type === "join" ? text.textJoined : text.textLeft)
-          .replace("{user}", frame.user),
+      log.append(userNoticeItem(
+        frame.type === "join" ? text.textJoined : text.textLeft,
+        frame.user,
         "presence",
       ));
       scrollToEnd();
@@ -173,6 +211,7 @@ function socketUrl() {
   const query = new URLSearchParams();
   const name = storedName();
   if (name) query.set("name", name);
+  query.set("key", browserKey());
   if (lastId > 0) query.set("since", String(lastId));
   const search = query.size ? `?${query}` : "";
   return `${scheme}//${globalThis.location.host}/ws/chat/${roomPath}/${search}`;
@@ -196,8 +235,14 @@ function connect() {
     }
     if (frame && typeof frame === "object") handle(frame);
   });
-  current.addEventListener("close", () => {
+  current.addEventListener("close", (event) => {
     if (socket !== current) return; // replaced on purpose (name change)
+    if (event.code === NAME_TAKEN) {
+      // Reconnecting under the same name would be refused again.
+      showStatus(text.textNameTaken);
+      nameInput.focus();
+      return;
+    }
     showStatus(text.textDisconnected);
     // Exponential backoff with full jitter, capped at 30 s.
     const delay = Math.random() * Math.min(30_000, 500 * 2 ** retries);

@@ -175,6 +175,65 @@ Deno.test({
       );
 
       await t.step(
+        "isolates every name and text in <bdi>, and shows names exactly",
+        async () => {
+          const name = "a$&b";
+          const trick = "\u202Eevil text";
+          {
+            await using spoofer = await TestClient.join(
+              server!.wsUrl(
+                `/ws/chat/${room}/?name=${encodeURIComponent(name)}`,
+              ),
+            );
+            spoofer.send({ message: trick });
+            await waitForLog(page, trick);
+          }
+          const line = page.locator("#chat-log li.message").last();
+          assert.equal(await line.locator("bdi.user").textContent(), name);
+          assert.equal(await line.locator("bdi.text").textContent(), trick);
+          assert.equal(
+            await page.locator("#chat-log li.message").count(),
+            await page.locator("#chat-log li.message bdi.text").count(),
+            "every message text is isolated",
+          );
+          await page.locator("#chat-log li.presence", {
+            hasText: exactly(`${name} joined`),
+          }).first().waitFor();
+          assert.equal(
+            await page.locator("#chat-log li.presence bdi", {
+              hasText: exactly(name),
+            }).count() > 0,
+            true,
+          );
+        },
+      );
+
+      await t.step(
+        "another browser cannot take a name that is online here",
+        async () => {
+          const other = await browser.newContext({ locale: "en-US" });
+          try {
+            const second = await other.newPage();
+            await second.goto(roomUrl);
+            await second.locator('#chat-name-input[placeholder^="guest-"]')
+              .waitFor({ state: "attached" });
+            await second.fill("#chat-name-input", "민지");
+            await second.click("#chat-name-save");
+            await second.locator("#chat-status", {
+              hasText: "Someone else is using that name in this room",
+            }).waitFor();
+            assert.deepEqual(
+              (await online()).filter((user) => user === "민지"),
+              ["민지"],
+              "the first page keeps its name",
+            );
+          } finally {
+            await other.close();
+          }
+        },
+      );
+
+      await t.step(
         "runs under the Content-Security-Policy without errors",
         () => {
           const relevant = problems.filter((text) =>

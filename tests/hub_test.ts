@@ -29,6 +29,8 @@ function recorder(id: string): Recorder {
     format: "typed",
     texts,
     deliver: (text) => texts.push(text),
+    close: (code, reason) =>
+      texts.push(JSON.stringify({ close: code, reason })),
     frames: (type) =>
       texts.map((text) => JSON.parse(text)).filter((f) =>
         !type || f.type === type

@@ -194,14 +194,16 @@ Deno.test("origin check before the upgrade", async (t) => {
       assert.equal(refused.status, 403);
       assert.match(
         refused.error,
-        /^Origin not allowed: https:\/\/evil\.example is neither this host/,
+        /^Origin not allowed: https:\/\/evil\.example is neither this page's origin/,
       );
       const entry = log.events.find((e) => e.event === "upgrade.refused");
       assert.ok(entry);
       assert.equal(entry.level, "warn");
       assert.match(
         String(entry.reason),
-        new RegExp(`evil\\.example is neither this host \\(${host}\\)`),
+        new RegExp(
+          `evil\\.example is neither this page's origin \\(http://${host}\\)`,
+        ),
       );
     },
   );

@@ -63,8 +63,11 @@ Deno.test("deno serve --parallel with 2 isolates", async (t) => {
 
     await t.step("presence, join and leave cross isolates", async () => {
       const room = uniqueRoom("presence");
+      // Each name is one browser (key), so one name on many sockets is one user.
       const url = (name: string) =>
-        server.wsUrl(`/ws/chat/${room}/?name=${name}`);
+        server.wsUrl(
+          `/ws/chat/${room}/?name=${name}&key=browser-of-${name}-key`,
+        );
       const events = (client: TestClient) =>
         client.frames
           .filter((f): f is Frame =>

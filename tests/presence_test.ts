@@ -16,12 +16,24 @@ function changes(client: TestClient): string[] {
     .map((f) => `${f.type} ${f.user}`);
 }
 
+/** A browser key of its own for each name (FNV-1a of the name). */
+function browserKey(name: string): string {
+  let hash = 0x811c9dc5;
+  for (const unit of new TextEncoder().encode(name)) {
+    hash = Math.imul(hash ^ unit, 0x01000193) >>> 0;
+  }
+  return `browser-key-${hash.toString(16).padStart(8, "0")}`;
+}
+
 Deno.test("presence and names", async (t) => {
   await using server = await startServer();
-  const url = (room: string, name?: string) =>
+  // Each name comes from its own browser (key), unless a test says so.
+  const url = (room: string, name?: string, key = browserKey(name ?? "")) =>
     server.wsUrl(
       `/ws/chat/${room}/${
-        name === undefined ? "" : `?name=${encodeURIComponent(name)}`
+        name === undefined
+          ? ""
+          : `?name=${encodeURIComponent(name)}&key=${encodeURIComponent(key)}`
       }`,
     );
 
@@ -45,29 +57,97 @@ Deno.test("presence and names", async (t) => {
     assert.deepEqual(changes(alice), ["join alice", "join bob", "leave bob"]);
   });
 
-  await t.step("one name on two sockets is one user", async () => {
-    const room = uniqueRoom();
-    await using watcher = await TestClient.join(url(room, "watcher"));
-    const tab1 = await TestClient.join(url(room, "dana"));
-    const tab2 = await TestClient.join(url(room, "dana"));
-    assert.deepEqual(tab2.ofType("presence")[0]?.users, [
-      { name: "dana", connections: 2 },
-      { name: "watcher", connections: 1 },
-    ]);
-    await tab1.close();
-    // A message as a marker: everything before it has been delivered.
-    watcher.send({ message: "marker" });
-    await watcher.waitForType("message", 1);
-    await delay(30);
-    assert.deepEqual(changes(watcher), ["join watcher", "join dana"]);
-    await tab2.close();
-    await watcher.waitForType("leave", 1);
-    assert.deepEqual(changes(watcher), [
-      "join watcher",
-      "join dana",
-      "leave dana",
-    ]);
-  });
+  await t.step(
+    "an online name cannot be taken from another browser: 4009, and the holder stays",
+    async () => {
+      const room = uniqueRoom();
+      await using alice = await TestClient.join(url(room, "alice"));
+      const impostors = [
+        url(room, "alice", "another-browser-key"),
+        url(room, "ALICE".toLowerCase(), "yet-another-browser"),
+        server.wsUrl(`/ws/chat/${room}/?name=alice`), // no key at all
+        url(room, "ａｌｉｃｅ", "full-width-browser"), // NFKC makes it alice
+      ];
+      for (const impostor of impostors) {
+        const client = await TestClient.connect(impostor);
+        const closed = await client.closed;
+        assert.equal(closed.code, 4009, impostor);
+        assert.match(closed.reason, /alice is in use/);
+        assert.deepEqual(client.ofType("history"), [], "saw nothing");
+      }
+      await using observer = await TestClient.join(url(room, "observer"));
+      assert.deepEqual(observer.ofType("presence")[0]?.users, [
+        { name: "alice", connections: 1 },
+        { name: "observer", connections: 1 },
+      ]);
+      alice.send({ message: "still here" });
+      await alice.waitForType("message", 1);
+      assert.deepEqual(
+        changes(alice),
+        ["join alice", "join observer"],
+        "no impostor joined",
+      );
+    },
+  );
+
+  await t.step(
+    "spoofing names are refused before the upgrade",
+    async () => {
+      const room = uniqueRoom();
+      const spoofs: [string, RegExp][] = [
+        ["ali\u200Bce", /invisible/],
+        ["\u202Eecila", /invisible/],
+        ["\u200B", /invisible/],
+        ["\u0430lice", /mixes Latin and Cyrillic|mixes Cyrillic and Latin/],
+        ["system", /reserved/],
+        ["Server", /reserved/],
+        ["\u0301\u0301", /no visible/],
+      ];
+      for (const [spoof, reason] of spoofs) {
+        const name = JSON.parse(`"${spoof}"`);
+        const response = await fetch(
+          url(room, name).replace("ws:", "http:"),
+          {
+            headers: {
+              Upgrade: "websocket",
+              Connection: "Upgrade",
+              "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+              "Sec-WebSocket-Version": "13",
+            },
+          },
+        );
+        assert.equal(response.status, 400, spoof);
+        assert.match((await response.json()).error, reason);
+      }
+    },
+  );
+
+  await t.step(
+    "one name on two sockets of one browser is one user",
+    async () => {
+      const room = uniqueRoom();
+      await using watcher = await TestClient.join(url(room, "watcher"));
+      const tab1 = await TestClient.join(url(room, "dana"));
+      const tab2 = await TestClient.join(url(room, "dana"));
+      assert.deepEqual(tab2.ofType("presence")[0]?.users, [
+        { name: "dana", connections: 2 },
+        { name: "watcher", connections: 1 },
+      ]);
+      await tab1.close();
+      // A message as a marker: everything before it has been delivered.
+      watcher.send({ message: "marker" });
+      await watcher.waitForType("message", 1);
+      await delay(30);
+      assert.deepEqual(changes(watcher), ["join watcher", "join dana"]);
+      await tab2.close();
+      await watcher.waitForType("leave", 1);
+      assert.deepEqual(changes(watcher), [
+        "join watcher",
+        "join dana",
+        "leave dana",
+      ]);
+    },
+  );
 
   await t.step(
     "a client without a name is a guest, and messages carry the name",

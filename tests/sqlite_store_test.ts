@@ -257,13 +257,18 @@ Deno.test("sqlite store: presence", async (t) => {
   const presence = store.presence;
 
   await t.step("first and last connection of a name, over nodes", async () => {
-    assert.deepEqual(await presence.join(lobby, "alice", "n1"), {
+    assert.deepEqual(await presence.join(lobby, "alice", "n1", "A"), {
+      taken: false,
       first: true,
     });
-    assert.deepEqual(await presence.join(lobby, "alice", "n2"), {
+    assert.deepEqual(await presence.join(lobby, "alice", "n2", "A"), {
+      taken: false,
       first: false,
     });
-    assert.deepEqual(await presence.join(lobby, "bob", "n1"), { first: true });
+    assert.deepEqual(await presence.join(lobby, "bob", "n1", "B"), {
+      taken: false,
+      first: true,
+    });
     assert.deepEqual(await presence.list(lobby), [
       { name: "alice", connections: 2 },
       { name: "bob", connections: 1 },
@@ -282,19 +287,49 @@ Deno.test("sqlite store: presence", async (t) => {
   });
 
   await t.step(
+    "a name online is refused to another owner on any node, until it leaves",
+    async () => {
+      assert.deepEqual(await presence.join(lobby, "zoe", "n1", "Z"), {
+        taken: false,
+        first: true,
+      });
+      assert.deepEqual(await presence.join(lobby, "zoe", "n2", "impostor"), {
+        taken: true,
+      });
+      assert.deepEqual(await presence.join(lobby, "zoe", "n2", "Z"), {
+        taken: false,
+        first: false,
+      });
+      assert.deepEqual(await presence.list(lobby), [
+        { name: "bob", connections: 1 },
+        { name: "zoe", connections: 2 },
+      ]);
+      await presence.leave(lobby, "zoe", "n1");
+      await presence.leave(lobby, "zoe", "n2");
+      assert.deepEqual(await presence.join(lobby, "zoe", "n2", "Y"), {
+        taken: false,
+        first: true,
+      });
+      await presence.leave(lobby, "zoe", "n2");
+    },
+  );
+
+  await t.step(
     "a node that stops refreshing is swept, and its users leave",
     async () => {
-      await presence.join(other, "carol", "n3");
-      await presence.join(other, "dave", "n4");
+      await presence.join(other, "carol", "n3", "C");
+      await presence.join(other, "dave", "n4", "D");
       clock += 600;
       await presence.heartbeat("n4", [{
         room: other,
         user: "dave",
+        owner: "D",
         connections: 1,
       }]);
       await presence.heartbeat("n1", [{
         room: lobby,
         user: "bob",
+        owner: "B",
         connections: 1,
       }]);
       clock += 600;
@@ -319,6 +354,7 @@ Deno.test("sqlite store: presence", async (t) => {
       await presence.heartbeat("n4", [{
         room: other,
         user: "dave",
+        owner: "D",
         connections: 2,
       }]);
       assert.deepEqual(await presence.list(other), [{
@@ -329,8 +365,8 @@ Deno.test("sqlite store: presence", async (t) => {
   );
 
   await t.step("removing a node reports who left with it", async () => {
-    await presence.join(other, "erin", "n5");
-    await presence.join(other, "dave", "n5");
+    await presence.join(other, "erin", "n5", "E");
+    await presence.join(other, "dave", "n5", "D");
     const gone = await presence.removeNode("n5");
     assert.deepEqual(gone, [{ room: other, user: "erin" }]);
     assert.deepEqual(await presence.list(other), [{
