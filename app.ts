@@ -113,6 +113,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     options.store ?? openSqliteStore({
       path: config.db,
       historyMax: config.historyMax,
+      dedupeWindow: config.recoveryLimit,
       presenceTtlMs: config.presenceTtlMs,
     }),
     metrics,

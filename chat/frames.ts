@@ -13,7 +13,15 @@ import type { ChatMessage, PresentUser } from "./store.ts";
 export interface SendMessageFrame {
   readonly type: "message";
   readonly message: string;
+  /**
+   * The client's own id for the message: a resend with the same `cid` (say,
+   * after a reconnect) is stored once. 1 to 64 letters, digits, `-`, `_`.
+   */
+  readonly cid?: string;
 }
+
+/** What a client message id may look like. */
+const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Every frame a client may send (a discriminated union on `type`). */
 export type ClientFrame = SendMessageFrame;
@@ -60,6 +68,8 @@ export interface ErrorFrame {
   readonly type: "error";
   readonly code: FrameErrorCode;
   readonly error: string;
+  /** The `cid` of the refused message, when it carried a valid one. */
+  readonly cid?: string;
 }
 
 /** Every frame the server sends. */
@@ -132,7 +142,7 @@ export function serialiseFor(format: WireFormat, frame: ServerFrame): string[] {
 
 /** The frame of a stored message. */
 export function messageFrame(message: ChatMessage): MessageFrame {
-  return {
+  const frame: MessageFrame = {
     type: "message",
     id: message.id,
     room: message.room,
@@ -140,6 +150,7 @@ export function messageFrame(message: ChatMessage): MessageFrame {
     message: message.message,
     ts: message.ts,
   };
+  return message.cid === undefined ? frame : { ...frame, cid: message.cid };
 }
 
 /** Result of {@linkcode parseClientFrame}. */
@@ -157,8 +168,19 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function refuse(code: FrameErrorCode, error: string): ClientFrameResult {
-  return { ok: false, error: { type: "error", code, error } };
+function refuse(
+  code: FrameErrorCode,
+  error: string,
+  cid?: string,
+): ClientFrameResult {
+  const frame: ErrorFrame = { type: "error", code, error };
+  return { ok: false, error: cid === undefined ? frame : { ...frame, cid } };
+}
+
+/** The frame's `cid` when it is a valid one, so an error can name it. */
+function validClientId(value: Record<string, unknown>): string | undefined {
+  const cid = value.cid;
+  return typeof cid === "string" && CLIENT_ID.test(cid) ? cid : undefined;
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | {
@@ -194,35 +216,53 @@ export function parseClientFrame(
   if (!isRecord(value)) {
     return refuse("bad_frame", "Frame must be a JSON object");
   }
+  const knownCid = validClientId(value);
   // Only a missing `type` means the tutorial's format; `null` is not missing.
   const type = "type" in value ? value.type : "message";
   if (type !== "message") {
     return refuse(
       "bad_frame",
       `Unknown frame type ${JSON.stringify(type)}; expected "message"`,
+      knownCid,
     );
   }
   const message = value.message;
   if (typeof message !== "string") {
-    return refuse("bad_frame", 'Frame needs a string "message" field');
+    return refuse(
+      "bad_frame",
+      'Frame needs a string "message" field',
+      knownCid,
+    );
   }
   if (!message.isWellFormed()) {
     return refuse(
       "bad_frame",
       "Message is not valid Unicode text (it has a lone surrogate)",
+      knownCid,
     );
   }
   if (message.trim() === "") {
-    return refuse("empty", "Message is empty");
+    return refuse("empty", "Message is empty", knownCid);
   }
   const length = [...message].length;
   if (length > limits.maxMessageChars) {
     return refuse(
       "too_long",
       `Message is longer than ${limits.maxMessageChars} characters (${length})`,
+      knownCid,
     );
   }
-  return { ok: true, frame: { type: "message", message } };
+  const cid = value.cid;
+  if (cid === undefined) {
+    return { ok: true, frame: { type: "message", message } };
+  }
+  if (typeof cid !== "string" || !CLIENT_ID.test(cid)) {
+    return refuse(
+      "bad_frame",
+      'Frame "cid" must be 1 to 64 letters, digits, "-" or "_"',
+    );
+  }
+  return { ok: true, frame: { type: "message", message, cid } };
 }
 
 /** What may travel over the fan-out bus for one room. */
@@ -237,7 +277,9 @@ function isMessageFrameFor(
   return value.type === "message" && value.room === room &&
     typeof value.id === "number" && Number.isSafeInteger(value.id) &&
     value.id > 0 && typeof value.user === "string" &&
-    typeof value.message === "string" && typeof value.ts === "string";
+    typeof value.message === "string" && typeof value.ts === "string" &&
+    (value.cid === undefined ||
+      (typeof value.cid === "string" && CLIENT_ID.test(value.cid)));
 }
 
 /**
@@ -254,14 +296,14 @@ export function parseBusEvent(
   if (isMessageFrameFor(value, room)) {
     return {
       kind: "message",
-      frame: {
-        type: "message",
+      frame: messageFrame({
         id: Number(value.id),
         room,
         user: String(value.user),
         message: String(value.message),
         ts: String(value.ts),
-      },
+        ...(typeof value.cid === "string" ? { cid: value.cid } : {}),
+      }),
     };
   }
   if (

@@ -23,7 +23,7 @@ import {
 import { type ChatMetrics, noMetrics } from "./metrics.ts";
 import { type Connection, type Member, Room, sendTo } from "./room.ts";
 import type { RoomName } from "./room_name.ts";
-import type { ChatMessage, PresenceEntry, Store } from "./store.ts";
+import type { AppendResult, PresenceEntry, Store } from "./store.ts";
 import { type Logger, silentLogger } from "../log.ts";
 
 export type { Member } from "./room.ts";
@@ -151,17 +151,22 @@ export class ChatHub {
     room: RoomName,
     user: string,
     message: string,
-  ): Promise<ChatMessage> {
-    const stored = await this.#store.messages.append(room, {
+    cid?: string,
+  ): Promise<AppendResult> {
+    const result = await this.#store.messages.append(room, {
       user,
       message,
       ts: this.#now().toISOString(),
+      ...(cid === undefined ? {} : { cid }),
     });
+    // A resend of a message the room already has: nobody hears it twice.
+    if (result.duplicate) return result;
+    const stored = result.message;
     const text = JSON.stringify(messageFrame(stored));
     this.#publish(room, text);
     const local = this.#rooms.get(room)?.room;
     await local?.run(() => local.catchUp(stored.id, { id: stored.id, text }));
-    return stored;
+    return result;
   }
 
   /** Delivers whatever the store holds beyond what each room delivered. */

@@ -16,7 +16,8 @@ export type RejectReason =
   | "rate_limited"
   | "too_big"
   | "binary"
-  | "unavailable";
+  | "unavailable"
+  | "duplicate";
 
 /** Why an upgrade was refused before it happened. */
 export type RefuseReason = "origin" | "per_ip" | "total" | "shutting_down";

@@ -12,6 +12,7 @@ import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { parseRoomName, type RoomName } from "./room_name.ts";
 import {
+  type AppendResult,
   type ChatMessage,
   type Departure,
   type JoinResult,
@@ -32,6 +33,8 @@ export interface SqliteStoreOptions {
   readonly path: string;
   /** Messages kept per room; older ones are pruned. */
   readonly historyMax: number;
+  /** How many of a room's latest ids a repeated `cid` is looked for in. */
+  readonly dedupeWindow: number;
   /** Presence entries not refreshed for this long (ms) are stale. */
   readonly presenceTtlMs: number;
   /** Clock for presence. @default Date.now */
@@ -66,6 +69,9 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX presence_by_node ON presence (node);`,
   // Who holds each name: one owner (a browser, or one anonymous socket).
   `ALTER TABLE presence ADD COLUMN owner TEXT NOT NULL DEFAULT '';`,
+  // The sender's own message id, so that a resend is stored once.
+  `ALTER TABLE messages ADD COLUMN cid TEXT;
+   CREATE INDEX messages_by_cid ON messages (room, cid) WHERE cid IS NOT NULL;`,
   // One row that /healthz rewrites to prove the file takes writes.
   `CREATE TABLE health (
      id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -108,13 +114,16 @@ function roomField(row: Row, key: string): RoomName {
 }
 
 function toMessage(row: Row): ChatMessage {
-  return {
+  const message = {
     id: intField(row, "id"),
     room: roomField(row, "room"),
     user: textField(row, "user"),
     message: utf8Field(row, "message"),
     ts: textField(row, "ts"),
   };
+  return row.cid === null || row.cid === undefined
+    ? message
+    : { ...message, cid: textField(row, "cid") };
 }
 
 /** The database file could not be opened, created or written at start. */
@@ -337,21 +346,25 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
      RETURNING last_id`,
   );
   const insertMessage = db.prepare(
-    "INSERT INTO messages (room, id, user, message, ts) VALUES (?, ?, ?, ?, ?)",
+    "INSERT INTO messages (room, id, user, message, ts, cid) VALUES (?, ?, ?, ?, ?, ?)",
+  );
+  const selectByCid = db.prepare(
+    `SELECT room, id, user, message, ts, cid FROM messages
+     WHERE room = ? AND cid = ? AND id > ? ORDER BY id DESC LIMIT 1`,
   );
   const pruneMessages = db.prepare(
     "DELETE FROM messages WHERE room = ? AND id <= ?",
   );
   const selectLatest = db.prepare(
-    `SELECT * FROM (SELECT room, id, user, message, ts FROM messages
+    `SELECT * FROM (SELECT room, id, user, message, ts, cid FROM messages
        WHERE room = ? ORDER BY id DESC LIMIT ?) ORDER BY id`,
   );
   const selectAfter = db.prepare(
-    `SELECT room, id, user, message, ts FROM messages
+    `SELECT room, id, user, message, ts, cid FROM messages
      WHERE room = ? AND id > ? ORDER BY id LIMIT ?`,
   );
   const selectBefore = db.prepare(
-    `SELECT * FROM (SELECT room, id, user, message, ts FROM messages
+    `SELECT * FROM (SELECT room, id, user, message, ts, cid FROM messages
        WHERE room = ? AND id < ? ORDER BY id DESC LIMIT ?) ORDER BY id`,
   );
   const selectFirst = db.prepare(
@@ -364,8 +377,18 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   );
 
   const messages: MessageStore = {
-    append(room: RoomName, message: NewMessage) {
+    append(room: RoomName, message: NewMessage): Promise<AppendResult> {
       return Promise.resolve(transaction(() => {
+        if (message.cid !== undefined) {
+          const lastRow = selectLast.get(room);
+          const last = lastRow ? intField(lastRow, "last_id") : 0;
+          const earlier = selectByCid.get(
+            room,
+            message.cid,
+            last - options.dedupeWindow,
+          );
+          if (earlier) return { message: toMessage(earlier), duplicate: true };
+        }
         const id = intField(nextId.get(room) ?? {}, "last_id");
         insertMessage.run(
           room,
@@ -373,9 +396,10 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
           message.user,
           encoder.encode(message.message),
           message.ts,
+          message.cid ?? null,
         );
         if (id > historyMax) pruneMessages.run(room, id - historyMax);
-        return { id, room, ...message };
+        return { message: { id, room, ...message }, duplicate: false };
       }));
     },
     latest(room, limit) {

@@ -16,6 +16,8 @@ export interface ChatMessage {
   readonly message: string;
   /** When the server accepted it, ISO-8601 in UTC. */
   readonly ts: string;
+  /** The sender's own id for it, when it gave one (see docs/protocol.md). */
+  readonly cid?: string;
 }
 
 /** A message before the store has given it an id. */
@@ -23,6 +25,17 @@ export interface NewMessage {
   readonly user: string;
   readonly message: string;
   readonly ts: string;
+  readonly cid?: string;
+}
+
+/** What an append did. */
+export interface AppendResult {
+  readonly message: ChatMessage;
+  /**
+   * True when the room already held a message with the same `cid` among
+   * its recent ones: that one is returned and nothing was stored.
+   */
+  readonly duplicate: boolean;
 }
 
 /** The ids a room has handed out and still keeps. */
@@ -38,8 +51,11 @@ export interface MessageStore {
   /**
    * Stores a message and gives it the room's next id, atomically across
    * every connection to the same store; prunes past the retention limit.
+   * A message whose `cid` the room already holds among its last
+   * `dedupeWindow` ids is not stored again (a client resending after a
+   * reconnect): the stored one is returned.
    */
-  append(room: RoomName, message: NewMessage): Promise<ChatMessage>;
+  append(room: RoomName, message: NewMessage): Promise<AppendResult>;
   /** The newest `limit` messages, oldest first. */
   latest(room: RoomName, limit: number): Promise<ChatMessage[]>;
   /** Up to `limit` messages with an id above `afterId`, oldest first. */

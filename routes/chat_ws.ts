@@ -17,6 +17,7 @@ import {
   CHAT_PROTOCOL,
   type ErrorFrame,
   type FrameLimits,
+  messageFrame,
   parseClientFrame,
   serialiseFor,
   type WireFormat,
@@ -236,6 +237,10 @@ function attach(
       );
       return;
     }
+    // Read before the rate check, so that a refusal can name the message
+    // (its cid); every frame counts against the limit, garbage included.
+    const parsed = parseClientFrame(event.data, limits);
+    const cid = parsed.ok ? parsed.frame.cid : parsed.error.cid;
     const decision = guard.check();
     if (decision === "disconnect") {
       closeFor(
@@ -251,10 +256,10 @@ function attach(
         code: "rate_limited",
         error:
           `Too many messages: at most ${options.rate.rate} per second (bursts of ${options.rate.burst}); this one was not sent`,
+        ...(cid === undefined ? {} : { cid }),
       });
       return;
     }
-    const parsed = parseClientFrame(event.data, limits);
     if (!parsed.ok) {
       refuse(parsed.error);
       return;
@@ -263,13 +268,27 @@ function attach(
     storing = storing.then(async () => {
       await pace();
       try {
-        await hub.send(room, user, message);
-        metrics.messageAccepted();
+        const { message: stored, duplicate } = await hub.send(
+          room,
+          user,
+          message,
+          cid,
+        );
+        if (duplicate) {
+          // Stored before (the client resent it after a reconnect): its
+          // copy, to this sender only, is the acknowledgement.
+          metrics.messageRejected("duplicate");
+          log.info("message.duplicate", { connection: id, room, cid });
+          member.deliver(JSON.stringify(messageFrame(stored)));
+        } else {
+          metrics.messageAccepted();
+        }
       } catch (error) {
         log.error("message.store_failed", { connection: id, room, error });
         refuse({
           type: "error",
           code: "unavailable",
+          ...(cid === undefined ? {} : { cid }),
           error: `The message could not be stored${
             error instanceof StoreError ? ` (${STORE_TROUBLE[error.kind]})` : ""
           }; it was not sent, send it again later`,

@@ -145,6 +145,7 @@ async function serveWithWorkers(
     openSqliteStore({
       path: config.db,
       historyMax: config.historyMax,
+      dedupeWindow: config.recoveryLimit,
       presenceTtlMs: config.presenceTtlMs,
     }).close();
   } catch (error) {

@@ -36,6 +36,12 @@ let oldestId = 0;
 let me = "";
 let pageKey;
 const online = new Map();
+/**
+ * Messages sent or typed but not yet confirmed by the server, by their cid:
+ * resent after a reconnect (the server stores a cid once), put back into
+ * the composer when refused.
+ */
+const pending = new Map();
 
 function storedName() {
   try {
@@ -131,6 +137,7 @@ function isMessage(frame) {
 }
 
 function appendMessage(frame) {
+  if (isMessage(frame) && typeof frame.cid === "string") settle(frame.cid);
   if (!isMessage(frame) || frame.id <= lastId) return;
   lastId = frame.id;
   if (!oldestId) oldestId = frame.id;
@@ -149,6 +156,9 @@ function showHistory(frame) {
   }
   for (const message of messages) appendMessage(message);
   if (missed) log.append(noticeItem(text.textMissed, "notice"));
+  // Whatever the history did not confirm goes out again, in order.
+  for (const item of pending.values()) log.append(item.line);
+  for (const cid of pending.keys()) transmit(cid);
   loadOlder.hidden = !(oldestId > 1);
   scrollToEnd();
 }
@@ -199,6 +209,12 @@ function handle(frame) {
       scrollToEnd();
       break;
     case "error":
+      if (typeof frame.cid === "string" && pending.has(frame.cid)) {
+        // Refused: the text goes back to the composer, not lost.
+        const { message } = pending.get(frame.cid);
+        settle(frame.cid);
+        if (input.value === "") input.value = message;
+      }
       if (typeof frame.error === "string") {
         log.append(noticeItem(frame.error, "error"));
         scrollToEnd();
@@ -276,12 +292,41 @@ async function loadOlderMessages() {
   }
 }
 
+function pendingLine(message) {
+  const item = document.createElement("li");
+  item.className = "pending";
+  const body = document.createElement("bdi");
+  body.className = "text";
+  body.textContent = message;
+  item.append(body);
+  return item;
+}
+
+function transmit(cid) {
+  const item = pending.get(cid);
+  if (item && socket?.readyState === WebSocket.OPEN) {
+    socket.send(
+      JSON.stringify({ type: "message", message: item.message, cid }),
+    );
+  }
+}
+
+function settle(cid) {
+  pending.get(cid)?.line.remove();
+  pending.delete(cid);
+}
+
 function send() {
   const message = input.value;
-  if (message.trim() === "" || socket?.readyState !== WebSocket.OPEN) return;
-  socket.send(JSON.stringify({ type: "message", message }));
+  if (message.trim() === "") return;
+  const cid = crypto.randomUUID();
+  const line = pendingLine(message);
+  pending.set(cid, { message, line });
+  log.append(line);
+  scrollToEnd();
   input.value = "";
   input.focus();
+  transmit(cid);
 }
 
 nameInput.value = storedName();

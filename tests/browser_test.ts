@@ -151,6 +151,13 @@ Deno.test({
             /Disconnected/,
           );
 
+          // Typed while disconnected: shown as pending, not lost.
+          await page.fill("#chat-message-input", "typed while offline");
+          await page.press("#chat-message-input", "Enter");
+          await page.locator("#chat-log li.pending", {
+            hasText: "typed while offline",
+          }).waitFor();
+
           server = await startServer(env, { port });
           {
             await using other = await TestClient.join(
@@ -160,6 +167,20 @@ Deno.test({
             await other.waitForType("message", 1);
           }
           await waitForLog(page, "while you were away");
+          await waitForLog(page, "typed while offline");
+          await page.locator("#chat-log li.pending").waitFor({
+            state: "detached",
+          });
+          const stored = await (await fetch(
+            `${server.origin}/api/rooms/${room}/messages?limit=200`,
+          )).json();
+          assert.equal(
+            stored.messages.filter((m: { message: string }) =>
+              m.message === "typed while offline"
+            ).length,
+            1,
+            "stored once",
+          );
           await page.waitForSelector("#chat-status", { state: "hidden" });
           assert.ok(
             sockets.some((url) => /[?&]since=61(&|$)/.test(url)),
@@ -170,7 +191,11 @@ Deno.test({
               .map((item) => item.getAttribute("data-id")),
           );
           assert.equal(new Set(ids).size, ids.length, "no message shown twice");
-          assert.equal((await logTexts(page)).at(-1), "while you were away");
+          // Their order depends on when the page got back; both come once.
+          assert.deepEqual((await logTexts(page)).slice(-2).sort(), [
+            "typed while offline",
+            "while you were away",
+          ]);
         },
       );
 

@@ -91,7 +91,7 @@ Deno.test("hub", async (t) => {
       const b = recorder("b");
       await hub.connect(lobby, "alice", a).ready;
       await hub.connect(lobby, "bob", b).ready;
-      const stored = await hub.send(lobby, "alice", "hi");
+      const { message: stored } = await hub.send(lobby, "alice", "hi");
       assert.deepEqual(stored, {
         id: 1,
         room: lobby,

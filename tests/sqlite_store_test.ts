@@ -53,8 +53,8 @@ Deno.test("sqlite store: messages", async (t) => {
       message: "z",
       ts: "t3",
     });
-    assert.deepEqual([a1.id, b1.id, a2.id], [1, 1, 2]);
-    assert.deepEqual(a2, {
+    assert.deepEqual([a1, b1, a2].map((r) => r.message.id), [1, 1, 2]);
+    assert.deepEqual(a2.message, {
       id: 2,
       room: lobby,
       user: "a",
@@ -95,7 +95,7 @@ Deno.test("sqlite store: messages", async (t) => {
         message: "n",
         ts: "t",
       });
-      assert.equal(next.id, 13);
+      assert.equal(next.message.id, 13);
       store.close();
     },
   );
@@ -151,7 +151,7 @@ Deno.test("sqlite store: messages", async (t) => {
           user: "u",
           message: "m4",
           ts: "t",
-        })).id,
+        })).message.id,
         4,
       );
       second.close();
@@ -171,7 +171,7 @@ Deno.test("sqlite store: messages", async (t) => {
             user: "u",
             message: `${i}`,
             ts: "t",
-          })).id,
+          })).message.id,
         );
       }
       assert.deepEqual(ids, Array.from({ length: 50 }, (_, i) => i + 1));

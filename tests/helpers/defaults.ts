@@ -26,6 +26,7 @@ export function sqliteOptions(
   return {
     path,
     historyMax: DEFAULTS.historyMax,
+    dedupeWindow: DEFAULTS.recoveryLimit,
     presenceTtlMs: DEFAULTS.presenceTtlMs,
     ...overrides,
   };

@@ -38,7 +38,7 @@ self.onmessage = async (event: MessageEvent<unknown>) => {
         message: `m${i}`,
         ts: new Date().toISOString(),
       });
-      ids.push(stored.id);
+      ids.push(stored.message.id);
     }
     store.close();
     self.postMessage({ ids });
