@@ -167,6 +167,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
       maxFrameBytes: config.maxFrameBytes,
       reservedNames: config.reservedNames,
       rate: { rate: config.rateLimit, burst: config.rateBurst },
+      connectRate: { rate: config.connectRate, burst: config.connectBurst },
       maxBufferedBytes: config.maxBufferedBytes,
       idleTimeoutS: config.idleTimeoutS,
     }),

@@ -20,7 +20,12 @@ export type RejectReason =
   | "duplicate";
 
 /** Why an upgrade was refused before it happened. */
-export type RefuseReason = "origin" | "per_ip" | "total" | "shutting_down";
+export type RefuseReason =
+  | "origin"
+  | "per_ip"
+  | "total"
+  | "connect_rate"
+  | "shutting_down";
 
 /** Counters the core reports to. */
 export interface ChatMetrics {

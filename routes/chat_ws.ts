@@ -25,7 +25,7 @@ import {
 } from "../chat/frames.ts";
 import type { ChatHub, Member, Membership } from "../chat/hub.ts";
 import type { ChatMetrics } from "../chat/metrics.ts";
-import { FloodGuard } from "../chat/rate_limit.ts";
+import { FloodGuard, KeyedBuckets } from "../chat/rate_limit.ts";
 import type { RoomName } from "../chat/room_name.ts";
 import { StoreError, type StoreErrorKind } from "../chat/store.ts";
 import {
@@ -80,6 +80,8 @@ export interface ChatSocketOptions {
   readonly maxFrameBytes: number;
   /** Messages per second (0: off) and burst. */
   readonly rate: { readonly rate: number; readonly burst: number };
+  /** New connections per second per client address (0: off) and burst. */
+  readonly connectRate: { readonly rate: number; readonly burst: number };
   /** Unsent bytes after which a client is cut off. */
   readonly maxBufferedBytes: number;
   /** Seconds without a pong before Deno closes the socket. */
@@ -146,11 +148,17 @@ function attach(
   { room, user, owner, since, format }: Admission,
   release: () => void,
   pace: TurnPacer,
+  takeMessageToken: () => boolean,
   options: ChatSocketOptions,
 ): void {
   const { hub, log, limits, metrics } = options;
   const id = connectionId();
-  const guard = new FloodGuard(options.rate);
+  // The budget is the address's, shared by all its sockets: reconnecting
+  // starts no fresh one.
+  const guard = new FloodGuard({
+    take: takeMessageToken,
+    tolerance: options.rate.burst,
+  });
   let membership: Membership | undefined;
   let cutOff = false;
   // This socket's accepted messages, stored one after another in the order
@@ -255,7 +263,7 @@ function attach(
         type: "error",
         code: "rate_limited",
         error:
-          `Too many messages: at most ${options.rate.rate} per second (bursts of ${options.rate.burst}); this one was not sent`,
+          `Too many messages: at most ${options.rate.rate} per second from your address (bursts of ${options.rate.burst}); this one was not sent`,
         ...(cid === undefined ? {} : { cid }),
       });
       return;
@@ -353,6 +361,9 @@ async function admissionOf(
 export function chatSocketRoutes(options: ChatSocketOptions): Hono {
   const { log, metrics } = options;
   const pace = createTurnPacer(MESSAGES_PER_TURN);
+  // Per client address, over every socket of this isolate.
+  const messageTokens = new KeyedBuckets(options.rate);
+  const connectTokens = new KeyedBuckets(options.connectRate);
   const app = new Hono();
   const upgrade = async (c: Context) => {
     const admission = await admissionOf(c, options.reservedNames);
@@ -380,6 +391,18 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
       });
       return c.json({ error: `Origin not allowed: ${origin.reason}` }, 403);
     }
+    if (!connectTokens.take(ip)) {
+      metrics.connectionRefused("connect_rate");
+      log.warn("upgrade.refused", {
+        reason: "connect_rate",
+        ip,
+        room: admission.room,
+      });
+      return c.json({
+        error:
+          `Too many new connections from your address: at most ${options.connectRate.rate} per second (bursts of ${options.connectRate.burst}); try again in a moment`,
+      }, 429);
+    }
     const reservation = await options.connections.reserve(ip);
     if (!reservation.ok) {
       metrics.connectionRefused(reservation.reason);
@@ -397,7 +420,14 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
         ...(admission.format === "typed" ? { protocol: CHAT_PROTOCOL } : {}),
       });
       slot.attach(socket);
-      attach(socket, admission, slot.release, pace, options);
+      attach(
+        socket,
+        admission,
+        slot.release,
+        pace,
+        () => messageTokens.take(ip),
+        options,
+      );
       return response;
     } catch (error) {
       slot.release();

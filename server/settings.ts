@@ -301,7 +301,8 @@ export const SETTINGS = {
     default: 5,
     min: 0,
     max: 1_000_000,
-    help: "Messages per second per connection; 0 turns the limit off.",
+    help:
+      "Messages per second per client address, over all its sockets; 0 turns the limit off.",
     whenExceeded: "`error` frame `rate_limited`; not stored",
   }),
   rateBurst: integer({
@@ -311,9 +312,31 @@ export const SETTINGS = {
     default: 10,
     min: 1,
     max: 1_000_000,
-    help: "Messages a connection may send at once before the rate applies.",
+    help: "Messages a client address may send at once before the rate applies.",
     whenExceeded:
       "as above; more than this many refusals in a row closes with `1008`",
+  }),
+  connectRate: integer({
+    flag: "connect-rate",
+    env: "CHAT_CONNECT_RATE",
+    section: "limits",
+    default: 5,
+    min: 0,
+    max: 1_000_000,
+    help:
+      "New sockets per second per client address (each is a join and a leave); 0 turns the limit off.",
+    whenExceeded: "upgrade refused with `429`",
+  }),
+  connectBurst: integer({
+    flag: "connect-burst",
+    env: "CHAT_CONNECT_BURST",
+    section: "limits",
+    default: 50,
+    min: 1,
+    max: 1_000_000,
+    help:
+      "New sockets a client address may open at once before the connect rate applies.",
+    whenExceeded: "upgrade refused with `429`",
   }),
   maxConnectionsPerIp: integer({
     flag: "max-connections-per-ip",
@@ -636,6 +659,8 @@ function finish(raw: Record<string, unknown>, machine: MachineFacts): Config {
     maxFrameBytes: get("maxFrameBytes"),
     rateLimit: get("rateLimit"),
     rateBurst: get("rateBurst"),
+    connectRate: get("connectRate"),
+    connectBurst: get("connectBurst"),
     maxConnectionsPerIp: get("maxConnectionsPerIp"),
     maxConnections: get("maxConnections"),
     maxBufferedBytes: get("maxBufferedBytes"),

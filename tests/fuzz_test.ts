@@ -146,8 +146,10 @@ Deno.test("fuzzing a running server", async (t) => {
   await using server = await startServer({
     CHAT_MAX_FRAME_BYTES: String(MAX_FRAME_BYTES),
     CHAT_MAX_MESSAGE_CHARS: String(MAX_MESSAGE_CHARS),
-    // Every random frame must reach the parser, not the rate limiter.
+    // Every random frame must reach the parser, not the rate limiter, and
+    // every random upgrade the route, not the connect rate.
     CHAT_RATE_LIMIT: "0",
+    CHAT_CONNECT_RATE: "0",
   }, { log });
 
   // Messages stored before the fuzzing, which must all be there after it.

@@ -25,6 +25,7 @@ Deno.test("deno serve --parallel with 2 isolates", async (t) => {
         LOG_LEVEL: "warn",
         CHAT_DB: `${dir}/chat.db`,
         CHAT_RATE_LIMIT: "0",
+        CHAT_CONNECT_RATE: "0",
         CHAT_MAX_CONNECTIONS_PER_IP: "1000",
       },
     });

@@ -16,6 +16,7 @@ for (const mode of MODES) {
         CHAT_DB: `${dir}/chat.db`,
         DENO_JOBS: "2",
         CHAT_RATE_LIMIT: "0",
+        CHAT_CONNECT_RATE: "0",
       };
       const { args } = mode;
       const server = await startServerProcess({ args, env });
