@@ -11,6 +11,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { parseUserName } from "../chat/user_name.ts";
 import { isLogLevel, type LogLevel } from "../log.ts";
 
 /** A flag or variable had a value the server cannot use. */
@@ -402,14 +403,19 @@ export const SETTINGS = {
     whenExceeded: "upgrade refused with `400`",
     default: ["system", "server", "admin", "moderator"],
     shownDefault: "system,server,admin,moderator",
-    allowed: "comma-separated names",
+    allowed: "comma-separated display names",
     type: "string",
-    parse: (text): Parsed<readonly string[]> =>
-      ok(
-        text.split(",").map((name) => name.normalize("NFKC").trim()).filter(
-          (name) => name !== "",
-        ),
-      ),
+    parse(text): Parsed<readonly string[]> {
+      const names: string[] = [];
+      for (const part of text.split(",")) {
+        if (part.trim() === "") continue;
+        // A reserved word that is no valid name could never be taken: a typo.
+        const parsed = parseUserName(part, []);
+        if (!parsed.ok) return bad;
+        names.push(parsed.name);
+      }
+      return ok(names);
+    },
   } satisfies Setting<readonly string[]>,
   allowedOrigins: {
     flag: "allowed-origins",

@@ -59,6 +59,8 @@ const SAMPLES: Record<SettingKey, { text: string; value: unknown }> = {
   maxFrameBytes: { text: "4096", value: 4096 },
   rateLimit: { text: "0", value: 0 },
   rateBurst: { text: "3", value: 3 },
+  connectRate: { text: "0", value: 0 },
+  connectBurst: { text: "7", value: 7 },
   maxConnectionsPerIp: { text: "2", value: 2 },
   maxConnections: { text: "20", value: 20 },
   maxBufferedBytes: { text: "65536", value: 65536 },
@@ -68,6 +70,11 @@ const SAMPLES: Record<SettingKey, { text: string; value: unknown }> = {
     value: ["https://chat.example", "http://localhost:3000"],
   },
   requireOrigin: { text: "1", value: true },
+  allowedHosts: {
+    text: "Chat.Example, .example.org",
+    value: ["chat.example", ".example.org"],
+  },
+  reservedNames: { text: "root, ｓｙｓｏｐ", value: ["root", "sysop"] },
   repairIntervalMs: { text: "250", value: 250 },
   presenceHeartbeatMs: { text: "1000", value: 1000 },
   presenceTtlMs: { text: "20000", value: 20000 },
@@ -87,12 +94,16 @@ const REFUSED: Record<SettingKey, string> = {
   maxFrameBytes: "63",
   rateLimit: "1e3",
   rateBurst: "0",
+  connectRate: "-5",
+  connectBurst: "0",
   maxConnectionsPerIp: "",
   maxConnections: "10000001",
   maxBufferedBytes: "1023",
   idleTimeoutS: "86401",
   allowedOrigins: "https://chat.example/path",
   requireOrigin: "maybe",
+  allowedHosts: "http://chat.example",
+  reservedNames: "ok,bad\u200Bname",
   repairIntervalMs: "9",
   presenceHeartbeatMs: "49",
   presenceTtlMs: "99",
@@ -106,9 +117,9 @@ Deno.test("settings", async (t) => {
   });
 
   await t.step("PORT and HOST are read, and --port and --host win", () => {
-    const env = envOf({ PORT: "9001", HOST: "0.0.0.0" });
+    const env = envOf({ PORT: "9001", HOST: "192.0.2.10" });
     assert.equal(loadConfig([], env).port, 9001);
-    assert.equal(loadConfig([], env).host, "0.0.0.0");
+    assert.equal(loadConfig([], env).host, "192.0.2.10");
     assert.equal(loadConfig(["--port", "9002"], env).port, 9002);
     assert.equal(loadConfig(["--port=9003"], env).port, 9003);
     assert.equal(loadConfig(["--host", "::1"], env).host, "::1");
@@ -132,8 +143,11 @@ Deno.test("settings", async (t) => {
   await t.step("every setting defaults to its declaration's default", () => {
     const config = defaultConfig();
     for (const { key, setting } of settingList()) {
+      // Two defaults are derived from other settings.
       const expected = key === "presenceTtlMs"
         ? 3 * SETTINGS.presenceHeartbeatMs.default
+        : key === "allowedHosts"
+        ? ["127.0.0.1", "localhost", "::1"] // the default host, loopback
         : setting.default;
       assert.deepEqual(config[key], expected, key);
     }
@@ -166,9 +180,9 @@ Deno.test("settings", async (t) => {
         {
           kind: "host",
           key: "host",
-          env: "0.0.0.0",
+          env: "192.0.2.10",
           flag: ["--host", "localhost"],
-          fromEnv: "0.0.0.0",
+          fromEnv: "192.0.2.10",
           fromFlag: "localhost",
         },
         {
