@@ -101,6 +101,11 @@ Deno.test("limits follow the client address, not the socket", async (t) => {
       }
       // The watcher's own socket was the first of the burst of 5.
       assert.deepEqual(statuses, [101, 101, 101, 101, 429, 429, 429, 429]);
+      assert.equal(
+        watcher.socket.readyState,
+        WebSocket.OPEN,
+        "sockets already open are not touched",
+      );
     },
   );
 });
