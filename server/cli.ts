@@ -15,7 +15,8 @@ import { createLogger, type Logger } from "../log.ts";
 import { watchLaunchers } from "./launcher_watch.ts";
 import {
   describeData,
-  listen,
+  listenerEvents,
+  serveResiliently,
   startLine,
   StartupError,
   urlOf,
@@ -112,18 +113,22 @@ async function serveAlone(
     if (error instanceof StoreError) throw storeStartupError(error);
     throw error;
   }
-  let listening;
+  let listener;
   try {
-    listening = listen({ host: config.host, port: config.port }, chat.fetch);
+    listener = serveResiliently(
+      { host: config.host, port: config.port },
+      chat.fetch,
+      listenerEvents(log),
+    );
   } catch (error) {
     await chat.close();
     throw error;
   }
-  announce(config, listening.address, "1 isolate", log);
+  announce(config, listener.address, "1 isolate", log);
   const reason = await stop;
   log.info("server.shutdown", { reason });
   const inTime = await within(
-    Promise.all([listening.server.shutdown(), chat.close()]),
+    Promise.all([listener.shutdown(), chat.close()]),
     SHUTDOWN_GRACE_MS,
   );
   if (!inTime) {

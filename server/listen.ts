@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { Logger } from "../log.ts";
 import { type Config, ConfigError } from "./settings.ts";
 
 /** The server cannot start; the message is the one line the user sees. */
@@ -48,6 +49,11 @@ export function explainBindFailure(
       `not allowed to listen on ${where} (ports below 1024 need privileges); choose another port with --port or PORT`,
     );
   }
+  if (error instanceof Error && /Too many open files/i.test(error.message)) {
+    return new StartupError(
+      `cannot listen on ${where}: the process is out of file descriptors (raise ulimit -n)`,
+    );
+  }
   if (error instanceof Deno.errors.NotCapable) {
     return new StartupError(
       `Deno's permissions do not allow listening on ${where}; run with --allow-net`,
@@ -86,6 +92,98 @@ export function listen(
   } catch (error) {
     throw explainBindFailure(error, options) ?? error;
   }
+}
+
+/** What {@linkcode serveResiliently} reports, for the log. */
+export interface ListenerEvents {
+  /** The listener stopped accepting (out of file descriptors, say). */
+  onAcceptFailed(error: unknown): void;
+  /** It listens again after `failedForMs`. */
+  onAcceptResumed(failedForMs: number): void;
+}
+
+/** A listener that binds again when its accept loop dies. */
+export interface ResilientListener {
+  readonly address: Deno.NetAddr;
+  /** Stops accepting, lets requests finish, and stops rebinding. */
+  shutdown(): Promise<void>;
+}
+
+/** The pause before the first rebind, doubled up to the second. */
+const REBIND_FIRST_MS = 250;
+const REBIND_MAX_MS = 2000;
+
+/**
+ * Serves `handler` like {@linkcode listen}, and keeps serving: when Deno's
+ * accept loop ends with an error (EMFILE from a flood of idle connections
+ * ends it for good, and would end the process), the open WebSockets carry
+ * on, the loop's pending connections are dropped with it, and the port is
+ * bound again, with backoff, on the address first bound. Start-up failures
+ * still throw {@linkcode StartupError}.
+ */
+export function serveResiliently(
+  options: ListenOptions,
+  handler: Deno.ServeHandler<Deno.NetAddr>,
+  events: ListenerEvents,
+): ResilientListener {
+  const first = listen(options, handler);
+  // Port 0 resolves once; rebinding takes the same port again.
+  const again = { ...options, port: first.address.port };
+  let current = first.server;
+  /** Whether `current`'s accept loop still runs. */
+  let alive = true;
+  let stopping = false;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+
+  const watch = (server: Deno.HttpServer<Deno.NetAddr>) => {
+    server.finished.catch((error: unknown) => {
+      alive = false;
+      if (stopping) return;
+      events.onAcceptFailed(error);
+      const failedAt = Date.now();
+      let wait = REBIND_FIRST_MS;
+      const rebind = () => {
+        retry = undefined;
+        if (stopping) return;
+        try {
+          current = listen(again, handler).server;
+          alive = true;
+          watch(current);
+          events.onAcceptResumed(Date.now() - failedAt);
+        } catch (error) {
+          if (!(error instanceof StartupError)) throw error;
+          // Still out of descriptors, or the port is taken: later.
+          wait = Math.min(wait * 2, REBIND_MAX_MS);
+          retry = setTimeout(rebind, wait);
+        }
+      };
+      retry = setTimeout(rebind, wait);
+    });
+  };
+  watch(current);
+
+  return {
+    address: first.address,
+    async shutdown() {
+      stopping = true;
+      clearTimeout(retry);
+      // A loop that died (and is not back yet) has nothing to shut down.
+      if (alive) await current.shutdown();
+    },
+  };
+}
+
+/** Logs what the listener goes through. */
+export function listenerEvents(log: Logger): ListenerEvents {
+  return {
+    onAcceptFailed: (error) =>
+      log.error("server.accept_failed", {
+        error,
+        action: "dropped pending connections; listening again shortly",
+      }),
+    onAcceptResumed: (failedForMs) =>
+      log.warn("server.accept_resumed", { failedForMs }),
+  };
 }
 
 /** The address as a URL a browser can open. */

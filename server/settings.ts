@@ -635,6 +635,12 @@ function finish(raw: Record<string, unknown>, machine: MachineFacts): Config {
   const workers = workersSetting === "auto"
     ? Math.max(1, Math.min(256, machine.cpus))
     : workersSetting;
+  const db = get("db");
+  if (workers > 1 && db === ":memory:") {
+    throw new ConfigError(
+      `--workers ${workers} needs a database file the workers share; :memory: would give each worker its own (give --db a file)`,
+    );
+  }
   const host = get("host");
   const hostsSetting = get("allowedHosts");
   let allowedHosts: readonly string[];
@@ -656,7 +662,7 @@ function finish(raw: Record<string, unknown>, machine: MachineFacts): Config {
     host,
     allowedHosts,
     workers,
-    db: get("db"),
+    db,
     logLevel,
     historyLimit: get("historyLimit"),
     historyMax: get("historyMax"),

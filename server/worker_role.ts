@@ -12,7 +12,12 @@ import { createChatServer, type WorkerPeers } from "../app.ts";
 import { StoreError } from "../chat/store.ts";
 import { createLogger, type Logger } from "../log.ts";
 import type { Refusal } from "../routes/connections.ts";
-import { listen, type Listening, StartupError } from "./listen.ts";
+import {
+  listenerEvents,
+  type ResilientListener,
+  serveResiliently,
+  StartupError,
+} from "./listen.ts";
 import { loadConfig } from "./settings.ts";
 import {
   type FromWorker,
@@ -69,7 +74,7 @@ export function runWorker(scope: WorkerScope): void {
   const counted = new PendingAnswers<number>();
   const rendered = new PendingAnswers<string>();
   let running:
-    | { chat: ReturnType<typeof createChatServer>; listening: Listening }
+    | { chat: ReturnType<typeof createChatServer>; listener: ResilientListener }
     | undefined;
   let log: Logger = createLogger();
   let testHooks = false;
@@ -97,22 +102,26 @@ export function runWorker(scope: WorkerScope): void {
         fields: { worker: message.index },
       });
       const chat = createChatServer({ config, log, peers });
-      let listening: Listening;
+      let listener: ResilientListener;
       try {
-        listening = listen({
-          host: config.host,
-          port: config.port,
-          reusePort: true,
-        }, chat.fetch);
+        listener = serveResiliently(
+          {
+            host: config.host,
+            port: config.port,
+            reusePort: true,
+          },
+          chat.fetch,
+          listenerEvents(log),
+        );
       } catch (error) {
         void chat.close();
         throw error;
       }
-      running = { chat, listening };
+      running = { chat, listener };
       post({
         type: "listening",
-        hostname: listening.address.hostname,
-        port: listening.address.port,
+        hostname: listener.address.hostname,
+        port: listener.address.port,
         node: chat.hub.node,
       });
     } catch (error) {
@@ -125,8 +134,8 @@ export function runWorker(scope: WorkerScope): void {
 
   const stop = async () => {
     if (running) {
-      const { chat, listening } = running;
-      await Promise.all([listening.server.shutdown(), chat.close()]);
+      const { chat, listener } = running;
+      await Promise.all([listener.shutdown(), chat.close()]);
     }
     post({ type: "closed" });
   };

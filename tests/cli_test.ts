@@ -342,8 +342,13 @@ Deno.test("a port or address that cannot be bound is one line and exit 1", async
       async () => {
         using held = Deno.listen({ hostname: "127.0.0.1", port: 0 });
         const port = String(held.addr.port);
+        // Workers share a database file; :memory: is refused for them.
+        const dir = await Deno.makeTempDir({ prefix: "chat-cli-busy-" });
+        await using _removeDir = {
+          [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
+        };
         const run = await runToExit(
-          SERVER.run("--port", port, "--db", ":memory:", ...mode),
+          SERVER.run("--port", port, "--db", `${dir}/chat.db`, ...mode),
           { HOST: "127.0.0.1" },
         );
         assertOneLine(
@@ -543,8 +548,12 @@ Deno.test("the server stops when its launcher exits", async (t) => {
         mode.length ? " (--workers 2)" : ""
       }`,
       async () => {
+        const dir = await Deno.makeTempDir({ prefix: "chat-cli-launcher-" });
+        await using _removeDir = {
+          [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
+        };
         const server = [Deno.execPath(), ...SERVER.run(...mode)]
-          .concat("--port", "0", "--db", ":memory:")
+          .concat("--port", "0", "--db", `${dir}/chat.db`)
           .map(shellQuote)
           .join(" ");
         // sh waits for the server and dies of SIGTERM without passing it on.

@@ -372,6 +372,18 @@ Deno.test("settings", async (t) => {
     assert.equal(loadConfig(["--workers", "5"], noEnv, { cpus: 2 }).workers, 5);
   });
 
+  await t.step("workers need a database file they can share", () => {
+    assert.throws(
+      () => loadConfig(["--workers", "2", "--db", ":memory:"], noEnv),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        /--workers 2 needs a database file the workers share/.test(
+          error.message,
+        ),
+    );
+    assert.equal(loadConfig(["--db", ":memory:"], noEnv).workers, 1);
+  });
+
   await t.step(
     "the presence TTL defaults to 3 × the heartbeat and must exceed it",
     () => {

@@ -1,0 +1,134 @@
+import assert from "node:assert/strict";
+import { SERVER, startServerProcess } from "./helpers/process.ts";
+import { TestClient, uniqueRoom } from "./helpers/server.ts";
+
+/** The server's open-file limit in these tests: small, so a flood is too. */
+const FILE_LIMIT = 256;
+
+/** Opens up to `count` TCP connections that never send a byte. */
+async function floodIdle(port: number, count: number): Promise<Deno.TcpConn[]> {
+  const conns: Deno.TcpConn[] = [];
+  for (let i = 0; i < count; i++) {
+    try {
+      conns.push(await Deno.connect({ hostname: "127.0.0.1", port }));
+    } catch (error) {
+      // The server stopped accepting: the flood has done its worst.
+      if (
+        !(error instanceof Deno.errors.ConnectionRefused ||
+          error instanceof Deno.errors.ConnectionReset)
+      ) throw error;
+      break;
+    }
+  }
+  return conns;
+}
+
+/** The last accept event of each worker. */
+function acceptStates(output: string): Map<number, string> {
+  const states = new Map<number, string>();
+  for (const line of output.split("\n")) {
+    const found = line.match(
+      /"event":"server\.(accept_failed|accept_resumed)"/,
+    );
+    if (!found?.[1]) continue;
+    const worker = Number(line.match(/"worker":(\d+)/)?.[1] ?? 0);
+    states.set(worker, found[1]);
+  }
+  return states;
+}
+
+/** Waits until every listener that failed is listening again. */
+async function allResumed(
+  output: () => string,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ([...acceptStates(output()).values()].includes("accept_failed")) {
+    if (Date.now() > deadline) {
+      throw new Error(`Not every listener resumed:\n${output()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Polls /healthz until it answers 200, for at most `timeoutMs`. */
+async function healthyWithin(origin: string, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    try {
+      const response = await fetch(`${origin}/healthz`);
+      await response.body?.cancel();
+      if (response.status === 200) return;
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`/healthz did not answer within ${timeoutMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+for (const mode of [[], ["--workers", "2"]]) {
+  Deno.test(
+    `a flood of idle connections past the open-file limit does not kill the server${
+      mode.length ? " (--workers 2)" : ""
+    }`,
+    async (t) => {
+      const deno = Deno.execPath().replaceAll("'", "'\\''");
+      const args = SERVER.run(...mode).map((arg) => `'${arg}'`).join(" ");
+      const dir = await Deno.makeTempDir({ prefix: "chat-flood-" });
+      await using _removeDir = {
+        [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
+      };
+      // Workers share a database file; the file is the flood's victim too.
+      await using server = await startServerProcess({
+        command: "sh",
+        args: ["-c", `ulimit -n ${FILE_LIMIT} && exec '${deno}' ${args}`],
+        env: {
+          CHAT_DB: `${dir}/chat.db`,
+          CHAT_RATE_LIMIT: "0",
+          LOG_LEVEL: "info",
+        },
+      });
+      const port = Number(new URL(server.origin).port);
+      await server.waitForOutput(/"event":"server\.start"/);
+      const room = uniqueRoom("flood");
+      await using before = await TestClient.join(
+        server.wsUrl(`/ws/chat/${room}/?name=before`),
+      );
+
+      await t.step(
+        "the flood makes it drop pending connections, not die",
+        async () => {
+          const flood = await floodIdle(port, FILE_LIMIT * 2);
+          try {
+            await server.waitForOutput(/"event":"server\.accept_failed"/);
+            assert.match(server.output(), /Too many open files/);
+            // A chat that was open goes on through the flood.
+            before.send({ message: "during the flood" });
+            await before.waitForMatching(
+              (f) => f.message === "during the flood",
+              1,
+            );
+          } finally {
+            for (const conn of flood) conn.close();
+          }
+        },
+      );
+
+      await t.step("it listens again and serves new users", async () => {
+        await server.waitForOutput(/"event":"server\.accept_resumed"/);
+        await allResumed(() => server.output(), 10_000);
+        await healthyWithin(server.origin, 10_000);
+        await using after = await TestClient.join(
+          server.wsUrl(`/ws/chat/${room}/?name=after`),
+        );
+        after.send({ message: "after the flood" });
+        await before.waitForMatching((f) => f.message === "after the flood", 1);
+        assert.equal(server.child.pid > 0, true);
+        assert.doesNotMatch(server.output(), /Uncaught/);
+      });
+    },
+  );
+}
