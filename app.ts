@@ -114,6 +114,8 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
       path: config.db,
       historyMax: config.historyMax,
       dedupeWindow: config.recoveryLimit,
+      maxRooms: config.maxRooms,
+      maxBytes: config.maxDbBytes,
       presenceTtlMs: config.presenceTtlMs,
     }),
     metrics,
@@ -127,6 +129,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     recoveryLimit: config.recoveryLimit,
     repairIntervalMs: config.repairIntervalMs,
     presenceHeartbeatMs: config.presenceHeartbeatMs,
+    historyMaxAgeMs: config.historyMaxAgeMs,
     ...(options.now ? { now: options.now } : {}),
   });
   const connections = new ConnectionTracker(

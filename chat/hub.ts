@@ -64,6 +64,8 @@ export interface ChatHubOptions {
   readonly repairIntervalMs: number;
   /** How often presence is refreshed and swept, in ms. */
   readonly presenceHeartbeatMs: number;
+  /** Messages older than this (ms) are deleted; 0 keeps them. @default 0 */
+  readonly historyMaxAgeMs?: number;
   /** This isolate's presence id. @default a random UUID */
   readonly node?: string;
 }
@@ -109,6 +111,12 @@ export class ChatHub {
     this.#node = options.node ?? crypto.randomUUID();
     this.#every(options.repairIntervalMs, () => this.repair());
     this.#every(options.presenceHeartbeatMs, () => this.refreshPresence());
+    const maxAgeMs = options.historyMaxAgeMs ?? 0;
+    if (maxAgeMs > 0) {
+      // Often enough that nothing outlives its age by more than a tenth.
+      const period = Math.min(60_000, Math.max(100, maxAgeMs / 10));
+      this.#every(period, () => this.expire(maxAgeMs));
+    }
   }
 
   /**
@@ -207,6 +215,13 @@ export class ChatHub {
     for (const { room, user } of departures) {
       this.#announce(room, { type: "leave", user });
     }
+  }
+
+  /** Deletes the messages older than `maxAgeMs`. */
+  async expire(maxAgeMs: number): Promise<void> {
+    const before = new Date(this.#now().getTime() - maxAgeMs).toISOString();
+    const deleted = await this.#store.messages.expire(before);
+    if (deleted > 0) this.#log.info("history.expired", { deleted, before });
   }
 
   /** How many rooms and connections this isolate holds. */

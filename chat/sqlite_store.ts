@@ -35,6 +35,10 @@ export interface SqliteStoreOptions {
   readonly historyMax: number;
   /** How many of a room's latest ids a repeated `cid` is looked for in. */
   readonly dedupeWindow: number;
+  /** Rooms that may hold messages at once; a new room past it is refused. */
+  readonly maxRooms: number;
+  /** Largest database file in bytes; writes past it fail as `full`. */
+  readonly maxBytes: number;
   /** Presence entries not refreshed for this long (ms) are stale. */
   readonly presenceTtlMs: number;
   /** Clock for presence. @default Date.now */
@@ -72,6 +76,8 @@ const MIGRATIONS: readonly string[] = [
   // The sender's own message id, so that a resend is stored once.
   `ALTER TABLE messages ADD COLUMN cid TEXT;
    CREATE INDEX messages_by_cid ON messages (room, cid) WHERE cid IS NOT NULL;`,
+  // Retention by age deletes by time.
+  `CREATE INDEX messages_by_ts ON messages (ts);`,
   // One row that /healthz rewrites to prove the file takes writes.
   `CREATE TABLE health (
      id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -271,6 +277,14 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   const ttl = options.presenceTtlMs;
   const now = options.now ?? Date.now;
   const db = openDatabase(options.path);
+  // A per-connection bound: every isolate sets it for its own connection.
+  const pageSize = intField(
+    db.prepare("PRAGMA page_size").get() ?? {},
+    "page_size",
+  );
+  const maxPages = Math.max(1, Math.floor(options.maxBytes / pageSize));
+  db.exec(`PRAGMA max_page_count = ${maxPages}`);
+  const pageCount = db.prepare("PRAGMA page_count");
 
   /**
    * The last write that failed for lack of space, permission or a device
@@ -310,8 +324,32 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         throw error;
       }
     } catch (error) {
-      throw classifySqliteError(error);
+      throw explain(error);
     }
+  }
+
+  /**
+   * SQLite's error as a StoreError, naming the size limit when it was that.
+   * SQLite says "database or disk is full" either way, and has rolled the
+   * write back by now, so the file is "at the limit" when the write that
+   * failed could have filled the rest: within 64 pages (a large message)
+   * or a tenth of the limit. An in-memory database has no disk to fill.
+   */
+  function explain(error: unknown): unknown {
+    const classified = classifySqliteError(error);
+    const headroom = maxPages -
+      intField(pageCount.get() ?? {}, "page_count");
+    if (
+      classified instanceof StoreError && classified.kind === "full" &&
+      (options.path === ":memory:" ||
+        headroom <= Math.max(64, maxPages / 10))
+    ) {
+      return new StoreError(
+        `the database reached its size limit of ${options.maxBytes} bytes (CHAT_MAX_DB_BYTES)`,
+        { kind: "full", cause: error },
+      );
+    }
+    return classified;
   }
 
   // Migrate inside a write transaction, so two isolates starting together
@@ -371,6 +409,23 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     "SELECT MIN(id) AS first FROM messages WHERE room = ?",
   );
   const selectLast = db.prepare("SELECT last_id FROM rooms WHERE name = ?");
+  const countRooms = db.prepare(
+    "SELECT COUNT(*) AS n FROM (SELECT DISTINCT room FROM messages)",
+  );
+  const roomsWithMessages = () => intField(countRooms.get() ?? {}, "n");
+  const firstOf = (room: RoomName) => {
+    const row = selectFirst.get(room) ?? {};
+    return row.first === null ? 0 : intField(row, "first");
+  };
+  const deleteBefore = db.prepare("DELETE FROM messages WHERE ts < ?");
+  // A room's ids start again at 1 only once it has no message and nobody
+  // in it: a client that comes back with an old since= is told that its
+  // history could not be recovered.
+  const forgetEmptyRooms = db.prepare(
+    `DELETE FROM rooms WHERE NOT EXISTS
+       (SELECT 1 FROM messages WHERE messages.room = rooms.name)
+     AND NOT EXISTS (SELECT 1 FROM presence WHERE presence.room = rooms.name)`,
+  );
   const touchHealth = db.prepare(
     `INSERT INTO health (id, checked_at) VALUES (1, ?)
      ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`,
@@ -388,6 +443,12 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
             last - options.dedupeWindow,
           );
           if (earlier) return { message: toMessage(earlier), duplicate: true };
+        }
+        if (firstOf(room) === 0 && roomsWithMessages() >= options.maxRooms) {
+          throw new StoreError(
+            `the server keeps messages of at most ${options.maxRooms} rooms (CHAT_MAX_ROOMS)`,
+            { kind: "limit" },
+          );
         }
         const id = intField(nextId.get(room) ?? {}, "last_id");
         insertMessage.run(
@@ -415,11 +476,17 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         selectBefore.all(room, beforeId, limit).map(toMessage),
       );
     },
+    expire(before) {
+      return Promise.resolve(transaction(() => {
+        const { changes } = deleteBefore.run(before);
+        forgetEmptyRooms.run();
+        return Number(changes);
+      }));
+    },
     bounds(room): Promise<RoomBounds> {
-      const firstRow = selectFirst.get(room) ?? {};
       const lastRow = selectLast.get(room);
       return Promise.resolve({
-        first: firstRow.first === null ? 0 : intField(firstRow, "first"),
+        first: firstOf(room),
         last: lastRow ? intField(lastRow, "last_id") : 0,
       });
     },

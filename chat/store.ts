@@ -68,6 +68,12 @@ export interface MessageStore {
   ): Promise<ChatMessage[]>;
   /** The first retained and the last assigned id of `room`. */
   bounds(room: RoomName): Promise<RoomBounds>;
+  /**
+   * Deletes every message accepted before `before` (ISO-8601), and forgets
+   * rooms left with no message and nobody online; returns how many
+   * messages went.
+   */
+  expire(before: string): Promise<number>;
 }
 
 /** One user's place in a room's presence list. */
@@ -154,12 +160,14 @@ export interface Store {
 
 /**
  * What kind of failure a store call met, for health, logs and metrics:
- * `full` (no space left), `read_only` (cannot write), `busy` (locked too
- * long), `io` (the device failed), `corrupt` (data it should not hold),
- * `other`.
+ * `full` (no space left, or the size limit reached), `limit` (a configured
+ * bound such as the number of rooms), `read_only` (cannot write), `busy`
+ * (locked too long), `io` (the device failed), `corrupt` (data it should
+ * not hold), `other`.
  */
 export type StoreErrorKind =
   | "full"
+  | "limit"
   | "read_only"
   | "busy"
   | "io"

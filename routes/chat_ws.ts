@@ -43,6 +43,7 @@ import { createTurnPacer, type TurnPacer } from "./turn_pacer.ts";
 /** What a sender is told about each kind of store failure. */
 const STORE_TROUBLE: Record<StoreErrorKind, string> = {
   full: "the server's storage is full",
+  limit: "the server keeps no more rooms",
   read_only: "the server's storage is read-only",
   busy: "the server's storage is busy",
   io: "the server's storage failed",

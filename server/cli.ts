@@ -151,6 +151,8 @@ async function serveWithWorkers(
       path: config.db,
       historyMax: config.historyMax,
       dedupeWindow: config.recoveryLimit,
+      maxRooms: config.maxRooms,
+      maxBytes: config.maxDbBytes,
       presenceTtlMs: config.presenceTtlMs,
     }).close();
   } catch (error) {

@@ -139,6 +139,23 @@ export function parseHost(text: string): string | undefined {
   return HOST_NAME.test(unbracketed) ? unbracketed.toLowerCase() : undefined;
 }
 
+const DURATION_UNITS_MS: Record<string, number> = {
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/** Parses `30d`, `12h`, `90m`, `45s` (or `0`) into milliseconds. */
+function parseDuration(text: string): Parsed<number> {
+  const found = text.trim().toLowerCase().match(/^(\d{1,9})\s*([smhd])?$/);
+  if (!found?.[1]) return bad;
+  const amount = Number(found[1]);
+  if (amount === 0) return ok(0);
+  const unit = found[2];
+  return unit === undefined ? bad : ok(amount * (DURATION_UNITS_MS[unit] ?? 0));
+}
+
 /** Parses a comma-separated list of hosts: names, addresses, `.domain`, `*`. */
 function parseHosts(text: string): Parsed<readonly string[]> {
   const hosts: string[] = [];
@@ -264,6 +281,40 @@ export const SETTINGS = {
     min: 1,
     max: 100_000_000,
     help: "Messages kept per room; older ones are pruned.",
+  }),
+  historyMaxAgeMs: {
+    flag: "history-max-age",
+    env: "CHAT_HISTORY_MAX_AGE",
+    section: "storage",
+    help:
+      "Messages older than this are deleted (30d, 12h, 90m, 45s); 0 keeps them, bounded by count and size only.",
+    default: 0,
+    shownDefault: "0",
+    allowed: "a duration like 30d, 12h, 90m or 45s, or 0",
+    type: "string",
+    parse: parseDuration,
+  } satisfies Setting<number>,
+  maxRooms: integer({
+    flag: "max-rooms",
+    env: "CHAT_MAX_ROOMS",
+    section: "limits",
+    default: 10_000,
+    min: 1,
+    max: 100_000_000,
+    help: "Rooms that may hold messages at once, over the whole store.",
+    whenExceeded:
+      "a new room's first message gets `unavailable`; existing rooms go on",
+  }),
+  maxDbBytes: integer({
+    flag: "max-db-bytes",
+    env: "CHAT_MAX_DB_BYTES",
+    section: "limits",
+    default: 1024 * 1024 * 1024,
+    min: 256 * 1024,
+    max: 1024 ** 4,
+    help: "Largest size of the SQLite file, in bytes.",
+    whenExceeded:
+      "sends get `unavailable` and `/healthz` 503 until space is freed; reads go on",
   }),
   recoveryLimit: integer({
     flag: "recovery-max",
@@ -666,6 +717,9 @@ function finish(raw: Record<string, unknown>, machine: MachineFacts): Config {
     logLevel,
     historyLimit: get("historyLimit"),
     historyMax: get("historyMax"),
+    historyMaxAgeMs: get("historyMaxAgeMs"),
+    maxRooms: get("maxRooms"),
+    maxDbBytes: get("maxDbBytes"),
     recoveryLimit: get("recoveryLimit"),
     maxMessageChars: get("maxMessageChars"),
     maxFrameBytes: get("maxFrameBytes"),

@@ -27,6 +27,8 @@ export function sqliteOptions(
     path,
     historyMax: DEFAULTS.historyMax,
     dedupeWindow: DEFAULTS.recoveryLimit,
+    maxRooms: DEFAULTS.maxRooms,
+    maxBytes: DEFAULTS.maxDbBytes,
     presenceTtlMs: DEFAULTS.presenceTtlMs,
     ...overrides,
   };
