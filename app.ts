@@ -86,6 +86,9 @@ export interface ChatServer {
   close(): Promise<void>;
 }
 
+/** How long shutdown waits for peers to answer the 1001 close. */
+const CLOSE_HANDSHAKE_WAIT_MS = 1000;
+
 /** URLs longer than this are refused with 414 before any routing. */
 export const MAX_URL_LENGTH = 8192;
 
@@ -130,6 +133,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     repairIntervalMs: config.repairIntervalMs,
     presenceHeartbeatMs: config.presenceHeartbeatMs,
     historyMaxAgeMs: config.historyMaxAgeMs,
+    presenceListMax: config.presenceListMax,
     ...(options.now ? { now: options.now } : {}),
   });
   const connections = new ConnectionTracker(
@@ -246,9 +250,16 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
       } finally {
         store.close();
       }
-      // The caller bounds this wait: a peer that never answers the close
-      // is cut off when the process exits.
-      await socketsClosed;
+      // Live peers answer the close within milliseconds; one that vanished
+      // without a word never will, and must not hold the exit.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        socketsClosed,
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, CLOSE_HANDSHAKE_WAIT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
     })();
     return closing;
   };

@@ -43,7 +43,10 @@ export interface HistoryFrame {
 /** Who is online, sent to a new connection after its history. */
 export interface PresenceFrame {
   readonly type: "presence";
+  /** The first names in name order, at most CHAT_PRESENCE_LIST_MAX. */
   readonly users: readonly PresentUser[];
+  /** How many names are online in all (the API pages through the rest). */
+  readonly count: number;
   /** The name this connection goes by (generated when none was given). */
   readonly you: string;
 }
@@ -52,6 +55,13 @@ export interface PresenceFrame {
 export interface PresenceChangeFrame {
   readonly type: "join" | "leave";
   readonly user: string;
+}
+
+/** Several joins and leaves of one short window, in one frame. */
+export interface PresenceBatchFrame {
+  readonly type: "presence_change";
+  readonly joined: readonly string[];
+  readonly left: readonly string[];
 }
 
 /** Why the server refused a client frame; see docs/protocol.md. */
@@ -78,6 +88,7 @@ export type ServerFrame =
   | HistoryFrame
   | PresenceFrame
   | PresenceChangeFrame
+  | PresenceBatchFrame
   | ErrorFrame;
 
 /**
@@ -136,6 +147,7 @@ export function serialiseFor(format: WireFormat, frame: ServerFrame): string[] {
     case "presence":
     case "join":
     case "leave":
+    case "presence_change":
       return [];
   }
 }

@@ -66,6 +66,8 @@ export interface ChatHubOptions {
   readonly presenceHeartbeatMs: number;
   /** Messages older than this (ms) are deleted; 0 keeps them. @default 0 */
   readonly historyMaxAgeMs?: number;
+  /** Names in a presence frame; the API pages through the rest. */
+  readonly presenceListMax: number;
   /** This isolate's presence id. @default a random UUID */
   readonly node?: string;
 }
@@ -95,6 +97,7 @@ export class ChatHub {
   readonly #metrics: ChatMetrics;
   readonly #limits: HistoryLimits;
   readonly #node: string;
+  readonly #presenceListMax: number;
   readonly #rooms = new Map<RoomName, OpenRoom>();
   readonly #timers: ReturnType<typeof setInterval>[] = [];
 
@@ -109,6 +112,7 @@ export class ChatHub {
       recoveryLimit: options.recoveryLimit,
     };
     this.#node = options.node ?? crypto.randomUUID();
+    this.#presenceListMax = options.presenceListMax;
     this.#every(options.repairIntervalMs, () => this.repair());
     this.#every(options.presenceHeartbeatMs, () => this.refreshPresence());
     const maxAgeMs = options.historyMaxAgeMs ?? 0;
@@ -242,6 +246,7 @@ export class ChatHub {
     for (const { room, subscription } of this.#rooms.values()) {
       for (const connection of room.connections) connection.left = true;
       subscription.close();
+      room.close();
     }
     this.#rooms.clear();
     await this.forgetNode(this.#node);
@@ -315,7 +320,10 @@ export class ChatHub {
     connection.live = true;
     const presence: PresenceFrame = {
       type: "presence",
-      users: await this.#store.presence.list(room.name),
+      users: await this.#store.presence.list(room.name, {
+        limit: this.#presenceListMax,
+      }),
+      count: await this.#store.presence.count(room.name),
       you: connection.user,
     };
     sendTo(connection, presence);
@@ -336,7 +344,7 @@ export class ChatHub {
       return;
     }
     if (event.kind === "presence") {
-      room.deliverLive(event.frame);
+      room.announce(event.frame);
       return;
     }
     const { id } = event.frame;
@@ -347,7 +355,7 @@ export class ChatHub {
 
   /** Tells the room, here and everywhere, that a user joined or left. */
   #announce(room: RoomName, frame: PresenceChangeFrame): void {
-    this.#rooms.get(room)?.room.deliverLive(frame);
+    this.#rooms.get(room)?.room.announce(frame);
     this.#publish(room, JSON.stringify(frame));
   }
 
@@ -372,6 +380,7 @@ export class ChatHub {
     room.connections.delete(connection);
     if (room.connections.size === 0 && this.#rooms.get(room.name) === entry) {
       subscription.close();
+      room.close();
       this.#rooms.delete(room.name);
       this.#log.debug("room.close", { room: room.name, node: this.#node });
     }

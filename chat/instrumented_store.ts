@@ -57,6 +57,7 @@ export function instrumentStore(store: Store, metrics: ChatMetrics): Store {
     join: timed("presence_join", (...a) => p.join(...a), metrics),
     leave: timed("presence_leave", (...a) => p.leave(...a), metrics),
     list: timed("presence_list", (...a) => p.list(...a), metrics),
+    count: timed("presence_count", (...a) => p.count(...a), metrics),
     rooms: timed("presence_rooms", (...a) => p.rooms(...a), metrics),
     heartbeat: timed(
       "presence_heartbeat",

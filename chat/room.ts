@@ -10,6 +10,7 @@
 
 import {
   messageFrame,
+  type PresenceBatchFrame,
   type PresenceChangeFrame,
   serialiseFor,
   type ServerFrame,
@@ -17,6 +18,7 @@ import {
 } from "./frames.ts";
 import type { ChatMetrics } from "./metrics.ts";
 import type { RoomName } from "./room_name.ts";
+import { PresenceBatch, type Schedule } from "./presence_batch.ts";
 import type { MessageStore } from "./store.ts";
 import type { Logger } from "../log.ts";
 
@@ -59,7 +61,16 @@ export interface RoomOptions {
   readonly messages: MessageStore;
   readonly log: Logger;
   readonly metrics: ChatMetrics;
+  /** Timers for the presence window. @default real, unref'd timers */
+  readonly schedule?: Schedule;
 }
+
+/**
+ * Joins and leaves of one room are gathered this long and sent as one
+ * frame: short enough to feel live, long enough that a crowd coming and
+ * going costs each member a few frames a second at most.
+ */
+export const PRESENCE_WINDOW_MS = 150;
 
 // Messages read from the store per query while repairing a gap.
 const REPAIR_BATCH = 1000;
@@ -85,12 +96,19 @@ export class Room {
   #lastDelivered = 0;
   /** Tail of the task chain. */
   #queue: Promise<void> = Promise.resolve();
+  /** Joins and leaves waiting for the end of their window. */
+  readonly #presence: PresenceBatch;
 
   constructor(options: RoomOptions) {
     this.name = options.name;
     this.#messages = options.messages;
     this.#log = options.log;
     this.#metrics = options.metrics;
+    this.#presence = new PresenceBatch({
+      windowMs: PRESENCE_WINDOW_MS,
+      deliver: (frame) => this.deliverLive(frame),
+      ...(options.schedule ? { schedule: options.schedule } : {}),
+    });
     void this.run(async () => {
       this.#lastDelivered = (await this.#messages.bounds(this.name)).last;
     });
@@ -154,8 +172,21 @@ export class Room {
     }
   }
 
+  /**
+   * Tells the room's live connections that `change.user` joined or left,
+   * gathered with the other changes of its window (see presence_batch.ts).
+   */
+  announce(change: PresenceChangeFrame): void {
+    this.#presence.add(change);
+  }
+
+  /** Drops pending announcements; the room has no connection left. */
+  close(): void {
+    this.#presence.close();
+  }
+
   /** Sends `frame` to every live connection, serialised once per format. */
-  deliverLive(frame: PresenceChangeFrame): void {
+  deliverLive(frame: PresenceChangeFrame | PresenceBatchFrame): void {
     const texts = new Map<WireFormat, string[]>();
     for (const connection of this.connections) {
       if (!connection.live) continue;

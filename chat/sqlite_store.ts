@@ -516,7 +516,12 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   );
   const listUsers = db.prepare(
     `SELECT user, SUM(connections) AS connections FROM presence
-     WHERE room = ? AND seen_at > ? GROUP BY user ORDER BY user`,
+     WHERE room = ? AND seen_at > ? AND user > ?
+     GROUP BY user ORDER BY user LIMIT ?`,
+  );
+  const countUsers = db.prepare(
+    `SELECT COUNT(DISTINCT user) AS n FROM presence
+     WHERE room = ? AND seen_at > ? AND connections > 0`,
   );
   const listRooms = db.prepare(
     `SELECT room, COUNT(DISTINCT user) AS online FROM presence
@@ -567,12 +572,17 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         return { last: !isOnline(room, user) };
       }));
     },
-    list(room): Promise<PresentUser[]> {
+    list(room, { limit, after = "" }): Promise<PresentUser[]> {
       return Promise.resolve(
-        listUsers.all(room, now() - ttl).map((row) => ({
+        listUsers.all(room, now() - ttl, after, limit).map((row) => ({
           name: textField(row, "user"),
           connections: intField(row, "connections"),
         })),
+      );
+    },
+    count(room) {
+      return Promise.resolve(
+        intField(countUsers.get(room, now() - ttl) ?? {}, "n"),
       );
     },
     rooms(): Promise<OnlineRoom[]> {

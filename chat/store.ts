@@ -99,6 +99,12 @@ export type JoinResult =
   /** Not counted: another owner holds the name online in this room. */
   | { readonly taken: true };
 
+/** Which part of a presence list to read. */
+export interface PresencePage {
+  readonly limit: number;
+  readonly after?: string;
+}
+
 /** A room with people in it. */
 export interface OnlineRoom {
   readonly name: RoomName;
@@ -130,8 +136,13 @@ export interface PresenceStore {
   ): Promise<JoinResult>;
   /** Uncounts a connection; `last` when the name is no longer online. */
   leave(room: RoomName, user: string, node: string): Promise<{ last: boolean }>;
-  /** Users online in `room`, by name. */
-  list(room: RoomName): Promise<PresentUser[]>;
+  /**
+   * Users online in `room`, in name order: the first `limit` after the
+   * name `after` (from the start when absent).
+   */
+  list(room: RoomName, page: PresencePage): Promise<PresentUser[]>;
+  /** How many names are online in `room`. */
+  count(room: RoomName): Promise<number>;
   /** Rooms with someone online, by name. */
   rooms(): Promise<OnlineRoom[]>;
   /**

@@ -1,6 +1,6 @@
 /**
- * The JSON API: rooms with someone online, and older messages of a room for
- * "load older".
+ * The JSON API: rooms with someone online, who is online in a room (paged
+ * by name), and older messages of a room for "load older".
  *
  * @module
  */
@@ -20,6 +20,20 @@ export function apiRoutes(store: Store): Hono {
   app.get("/api/rooms", async (c) => {
     const rooms = await store.presence.rooms();
     return c.json({ rooms });
+  });
+
+  app.get("/api/rooms/:room/presence", async (c) => {
+    const room = roomParam(c.req.param("room"), "Cannot read room");
+    const limit = Math.min(
+      integerParam("limit", c.req.query("limit"), 1) ?? MAX_PAGE,
+      MAX_PAGE,
+    );
+    const after = c.req.query("after");
+    const users = await store.presence.list(room, {
+      limit,
+      ...(after === undefined ? {} : { after }),
+    });
+    return c.json({ users, count: await store.presence.count(room) });
   });
 
   app.get("/api/rooms/:room/messages", async (c) => {

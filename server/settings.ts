@@ -487,6 +487,16 @@ export const SETTINGS = {
     default: false,
     help: "Refuse sockets whose upgrade has no Origin header.",
   }),
+  presenceListMax: integer({
+    flag: "presence-list-max",
+    env: "CHAT_PRESENCE_LIST_MAX",
+    section: "presence",
+    default: 200,
+    min: 1,
+    max: 10_000,
+    help:
+      "Names in the presence frame a new connection gets, with the count of all; the API pages through the rest.",
+  }),
   repairIntervalMs: integer({
     flag: "repair-interval-ms",
     env: "CHAT_REPAIR_INTERVAL_MS",
@@ -735,6 +745,7 @@ function finish(raw: Record<string, unknown>, machine: MachineFacts): Config {
     reservedNames: get("reservedNames"),
     requireOrigin: get("requireOrigin"),
     repairIntervalMs: get("repairIntervalMs"),
+    presenceListMax: get("presenceListMax"),
     presenceHeartbeatMs: heartbeat,
     presenceTtlMs,
   };

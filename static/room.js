@@ -36,6 +36,8 @@ let oldestId = 0;
 let me = "";
 let pageKey;
 const online = new Map();
+/** People online in all; the presence frame lists the first ones only. */
+let onlineCount = 0;
 /**
  * Messages sent or typed but not yet confirmed by the server, by their cid:
  * resent after a reconnect (the server stores a cid once), put back into
@@ -173,6 +175,32 @@ function renderUsers() {
     if (name === me) item.className = "me";
     return item;
   }));
+  const more = onlineCount - online.size;
+  if (more > 0) {
+    const item = document.createElement("li");
+    item.className = "more";
+    item.textContent = text.textMoreOnline.split("{count}").join(String(more));
+    users.append(item);
+  }
+}
+
+/** Shows who came and who went, in the list and in the log. */
+function showChanges(joined, left) {
+  for (const user of joined) {
+    if (!online.has(user)) onlineCount += 1;
+    online.set(user, 1);
+  }
+  for (const user of left) {
+    if (online.delete(user) || onlineCount > online.size) onlineCount -= 1;
+  }
+  renderUsers();
+  for (const user of joined) {
+    log.append(userNoticeItem(text.textJoined, user, "presence"));
+  }
+  for (const user of left) {
+    log.append(userNoticeItem(text.textLeft, user, "presence"));
+  }
+  scrollToEnd();
 }
 
 function handle(frame) {
@@ -189,21 +217,21 @@ function handle(frame) {
           online.set(user.name, user.connections);
         }
       }
+      onlineCount = Number.isInteger(frame.count) ? frame.count : online.size;
       renderUsers();
       break;
     case "join":
     case "leave":
       if (typeof frame.user !== "string") break;
-      if (frame.type === "join") online.set(frame.user, 1);
-      else online.delete(frame.user);
-      renderUsers();
-      log.append(userNoticeItem(
-        frame.type === "join" ? text.textJoined : text.textLeft,
-        frame.user,
-        "presence",
-      ));
-      scrollToEnd();
+      if (frame.type === "join") showChanges([frame.user], []);
+      else showChanges([], [frame.user]);
       break;
+    case "presence_change": {
+      const names = (list) =>
+        Array.isArray(list) ? list.filter((n) => typeof n === "string") : [];
+      showChanges(names(frame.joined), names(frame.left));
+      break;
+    }
     case "message":
       appendMessage(frame);
       scrollToEnd();

@@ -40,6 +40,8 @@ export interface Messages {
   /** `{user}` stands for the name. */
   readonly left: string;
   readonly missed: string;
+  /** `{count}` stands for the people online beyond those listed. */
+  readonly moreOnline: string;
   /** The name is held by another browser in this room (close 4009). */
   readonly nameTaken: string;
   readonly notFoundTitle: string;
@@ -68,6 +70,7 @@ const en: Messages = {
   joined: "{user} joined",
   left: "{user} left",
   missed: "Some messages were missed while you were away; showing the latest.",
+  moreOnline: "and {count} more",
   nameTaken:
     "Someone else is using that name in this room. Choose another name to join.",
   notFoundTitle: "Not found",
@@ -97,6 +100,7 @@ const ko: Messages = {
   left: "{user} 님이 나갔습니다",
   missed:
     "연결이 끊긴 동안의 메시지 일부를 놓쳤습니다. 최근 메시지를 보여드립니다.",
+  moreOnline: "외 {count}명",
   nameTaken:
     "이 채팅방에서 다른 사람이 이미 쓰는 이름입니다. 다른 이름을 골라 주세요.",
   notFoundTitle: "찾을 수 없습니다",

@@ -27,7 +27,8 @@ export function roomPage(room: RoomName, lang: Lang, t: Messages) {
   data-text-joined="${t.joined}"
   data-text-left="${t.left}"
   data-text-missed="${t.missed}"
-  data-text-name-taken="${t.nameTaken}">
+  data-text-name-taken="${t.nameTaken}"
+  data-text-more-online="${t.moreOnline}">
 <p><a href="/chat/">${t.otherRooms}</a></p>
 <h1 id="room-title">${t.roomTitle(room)}</h1>
 <p id="chat-status" role="status">${t.connecting}</p>

@@ -212,6 +212,11 @@ Deno.test({
             );
             spoofer.send({ message: trick });
             await waitForLog(page, trick);
+            // Seen to come before it goes (a come-and-go within one presence
+            // window is announced to nobody).
+            await page.locator("#chat-log li.presence", {
+              hasText: exactly(`${name} joined`),
+            }).first().waitFor();
           }
           const line = page.locator("#chat-log li.message").last();
           assert.equal(await line.locator("bdi.user").textContent(), name);

@@ -108,6 +108,12 @@ Deno.test("chat over WebSocket", async (t) => {
       assert.equal(echoed?.message, "tutorial style");
       assert.equal(echoed?.user, guestJoin?.user);
       const late = await TestClient.join(url(room, "?name=late"));
+      // Seen to come before it goes: a come-and-go within one presence
+      // window would rightly be announced to nobody.
+      await typed.waitForMatching(
+        (f) => f.type === "join" && f.user === "late",
+        1,
+      );
       await late.close();
       await typed.waitForType("leave", 1);
 

@@ -149,9 +149,10 @@ Deno.test("wire formats", async (t) => {
     assert.deepEqual(serialiseFor("tutorial", first), [JSON.stringify(first)]);
     for (
       const frame of [
-        { type: "presence", users: [], you: "bob" },
+        { type: "presence", users: [], count: 0, you: "bob" },
         { type: "join", user: "bob" },
         { type: "leave", user: "bob" },
+        { type: "presence_change", joined: ["a", "b"], left: ["c"] },
       ] as const
     ) {
       assert.deepEqual(serialiseFor("tutorial", frame), [], frame.type);

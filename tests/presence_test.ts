@@ -43,6 +43,7 @@ Deno.test("presence and names", async (t) => {
     assert.deepEqual(alice.ofType("presence")[0], {
       type: "presence",
       users: [{ name: "alice", connections: 1 }],
+      count: 1,
       you: "alice",
     });
     const bob = await TestClient.join(url(room, "bob"));
@@ -80,8 +81,12 @@ Deno.test("presence and names", async (t) => {
         { name: "alice", connections: 1 },
         { name: "observer", connections: 1 },
       ]);
-      alice.send({ message: "still here" });
-      await alice.waitForType("message", 1);
+      // Presence comes in order: once the observer's join is in, any
+      // impostor's would be too.
+      await alice.waitForMatching(
+        (f) => f.type === "join" && f.user === "observer",
+        1,
+      );
       assert.deepEqual(
         changes(alice),
         ["join alice", "join observer"],
@@ -134,16 +139,29 @@ Deno.test("presence and names", async (t) => {
         { name: "watcher", connections: 1 },
       ]);
       await tab1.close();
-      // A message as a marker: everything before it has been delivered.
-      watcher.send({ message: "marker" });
-      await watcher.waitForType("message", 1);
-      await delay(30);
-      assert.deepEqual(changes(watcher), ["join watcher", "join dana"]);
+      // A later join as the marker: presence comes in order, so a leave
+      // of dana would be in by the time the marker's join is.
+      await using marker = await TestClient.join(url(room, "marker"));
+      await watcher.waitForMatching(
+        (f) => f.type === "join" && f.user === "marker",
+        1,
+      );
+      assert.deepEqual(marker.ofType("presence")[0]?.users, [
+        { name: "dana", connections: 1 },
+        { name: "marker", connections: 1 },
+        { name: "watcher", connections: 1 },
+      ]);
+      assert.deepEqual(changes(watcher), [
+        "join watcher",
+        "join dana",
+        "join marker",
+      ]);
       await tab2.close();
       await watcher.waitForType("leave", 1);
       assert.deepEqual(changes(watcher), [
         "join watcher",
         "join dana",
+        "join marker",
         "leave dana",
       ]);
     },

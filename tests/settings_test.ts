@@ -80,6 +80,7 @@ const SAMPLES: Record<SettingKey, { text: string; value: unknown }> = {
   reservedNames: { text: "root, ｓｙｓｏｐ", value: ["root", "sysop"] },
   repairIntervalMs: { text: "250", value: 250 },
   presenceHeartbeatMs: { text: "1000", value: 1000 },
+  presenceListMax: { text: "25", value: 25 },
   presenceTtlMs: { text: "20000", value: 20000 },
 };
 
@@ -112,6 +113,7 @@ const REFUSED: Record<SettingKey, string> = {
   reservedNames: "ok,bad\u200Bname",
   repairIntervalMs: "9",
   presenceHeartbeatMs: "49",
+  presenceListMax: "0",
   presenceTtlMs: "99",
 };
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { SERVER, startServerProcess } from "./helpers/process.ts";
+import { openSilentSocket } from "./helpers/raw_socket.ts";
 import { TestClient, uniqueRoom } from "./helpers/server.ts";
 
 const MODES = [
@@ -64,3 +65,48 @@ for (const mode of MODES) {
     }
   });
 }
+
+Deno.test("SIGTERM right after 2000 members dropped, and with a peer gone silent: 1001 to the rest, exit 0 within 5 s", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chat-shutdown-drop-" });
+  try {
+    const server = await startServerProcess({
+      args: SERVER.run(),
+      env: {
+        CHAT_DB: `${dir}/chat.db`,
+        CHAT_RATE_LIMIT: "0",
+        CHAT_CONNECT_RATE: "0",
+        CHAT_MAX_CONNECTIONS_PER_IP: "5000",
+        LOG_LEVEL: "warn",
+      },
+    });
+    const port = Number(new URL(server.origin).port);
+    const room = uniqueRoom("drop");
+    const stayers: TestClient[] = [];
+    for (let i = 0; i < 5; i++) {
+      stayers.push(
+        await TestClient.join(server.wsUrl(`/ws/chat/${room}/?name=s${i}`)),
+      );
+    }
+    // A peer that never reads nor answers the close (its network is gone).
+    const silent = await openSilentSocket(port, `/ws/chat/${room}/`);
+    const crowd = [];
+    for (let i = 0; i < 2000; i++) {
+      crowd.push(await openSilentSocket(port, `/ws/chat/${room}/?name=c${i}`));
+    }
+    // All of them drop at once, without a WebSocket close.
+    for (const member of crowd) member.conn.close();
+
+    const started = Date.now();
+    const status = await server.stop("SIGTERM", 8000);
+    const took = Date.now() - started;
+    const closes = await Promise.all(stayers.map((client) => client.closed));
+    await silent[Symbol.asyncDispose]();
+
+    assert.deepEqual(closes.map((event) => event.code), Array(5).fill(1001));
+    assert.equal(status.code, 0, server.output());
+    assert.ok(took < 5000, `exited after ${took} ms`);
+    assert.doesNotMatch(server.output(), /shutdown_forced/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

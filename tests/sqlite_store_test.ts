@@ -269,7 +269,7 @@ Deno.test("sqlite store: presence", async (t) => {
       taken: false,
       first: true,
     });
-    assert.deepEqual(await presence.list(lobby), [
+    assert.deepEqual(await presence.list(lobby, { limit: 100 }), [
       { name: "alice", connections: 2 },
       { name: "bob", connections: 1 },
     ]);
@@ -280,7 +280,7 @@ Deno.test("sqlite store: presence", async (t) => {
     assert.deepEqual(await presence.leave(lobby, "alice", "n2"), {
       last: true,
     });
-    assert.deepEqual(await presence.list(lobby), [{
+    assert.deepEqual(await presence.list(lobby, { limit: 100 }), [{
       name: "bob",
       connections: 1,
     }]);
@@ -300,7 +300,7 @@ Deno.test("sqlite store: presence", async (t) => {
         taken: false,
         first: false,
       });
-      assert.deepEqual(await presence.list(lobby), [
+      assert.deepEqual(await presence.list(lobby, { limit: 100 }), [
         { name: "bob", connections: 1 },
         { name: "zoe", connections: 2 },
       ]);
@@ -333,7 +333,7 @@ Deno.test("sqlite store: presence", async (t) => {
         connections: 1,
       }]);
       clock += 600;
-      assert.deepEqual(await presence.list(other), [{
+      assert.deepEqual(await presence.list(other, { limit: 100 }), [{
         name: "dave",
         connections: 1,
       }]);
@@ -350,14 +350,14 @@ Deno.test("sqlite store: presence", async (t) => {
     async () => {
       clock += 5000;
       await presence.sweep();
-      assert.deepEqual(await presence.list(other), []);
+      assert.deepEqual(await presence.list(other, { limit: 100 }), []);
       await presence.heartbeat("n4", [{
         room: other,
         user: "dave",
         owner: "D",
         connections: 2,
       }]);
-      assert.deepEqual(await presence.list(other), [{
+      assert.deepEqual(await presence.list(other, { limit: 100 }), [{
         name: "dave",
         connections: 2,
       }]);
@@ -369,7 +369,7 @@ Deno.test("sqlite store: presence", async (t) => {
     await presence.join(other, "dave", "n5", "D");
     const gone = await presence.removeNode("n5");
     assert.deepEqual(gone, [{ room: other, user: "erin" }]);
-    assert.deepEqual(await presence.list(other), [{
+    assert.deepEqual(await presence.list(other, { limit: 100 }), [{
       name: "dave",
       connections: 2,
     }]);

@@ -648,8 +648,20 @@ Deno.test("--workers 2 replaces a worker that dies and keeps serving", async (t)
       const port = Number(new URL(server.origin).port);
       const room = uniqueRoom("crash");
       const clients: Placed[] = [];
-      const ghostEvents = (client: TestClient, type: string) =>
-        client.ofType(type).filter((frame) => frame.user === "ghost");
+      // Joins and leaves of one short window are coalesced (and a quick
+      // come-and-go cancels out): what a client can rely on is where the
+      // ghost's last event leaves it.
+      const ghostState = (client: TestClient, state: "join" | "leave") =>
+        client.waitForMatching(
+          (frame) =>
+            frame ===
+              client.frames.findLast((f) =>
+                typeof f === "object" && f !== null && "user" in f &&
+                f.user === "ghost" && "type" in f &&
+                (f.type === "join" || f.type === "leave")
+              ) && frame.type === state,
+          1,
+        );
       try {
         const { placed: watcher } = await placeOn(
           server,
@@ -658,20 +670,15 @@ Deno.test("--workers 2 replaces a worker that dies and keeps serving", async (t)
           (attempt) => `watcher${attempt}`,
         );
         clients.push(watcher);
-        const { placed: ghost, misplaced } = await placeOn(
+        const { placed: ghost } = await placeOn(
           server,
           room,
           0,
           () => "ghost",
         );
         clients.push(ghost);
-        // The watcher saw each misplaced ghost come and go (on its own
-        // worker, before the next one came), then the last one come.
-        await watcher.client.waitForMatching(
-          (frame) => frame.type === "join" && frame.user === "ghost",
-          misplaced + 1,
-        );
-        assert.equal(ghostEvents(watcher.client, "leave").length, misplaced);
+        // Misplaced ghosts came and went; the last one stays.
+        await ghostState(watcher.client, "join");
         const firstListeners = await listeningInodes(port);
         assert.equal(firstListeners.size, 2);
 
@@ -698,14 +705,7 @@ Deno.test("--workers 2 replaces a worker that dies and keeps serving", async (t)
           await t.step(
             "a client of the other worker hears at once that its users left",
             async () => {
-              await watcher.client.waitForMatching(
-                (frame) => frame.type === "leave" && frame.user === "ghost",
-                misplaced + 1,
-              );
-              assert.equal(
-                ghostEvents(watcher.client, "join").length,
-                misplaced + 1,
-              );
+              await ghostState(watcher.client, "leave");
             },
           );
 

@@ -40,4 +40,5 @@ export const HUB_DEFAULTS = {
   recoveryLimit: DEFAULTS.recoveryLimit,
   repairIntervalMs: DEFAULTS.repairIntervalMs,
   presenceHeartbeatMs: DEFAULTS.presenceHeartbeatMs,
+  presenceListMax: DEFAULTS.presenceListMax,
 } as const;

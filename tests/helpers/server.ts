@@ -83,10 +83,29 @@ function isFrame(value: unknown): value is Frame {
     typeof value.type === "string";
 }
 
+/** A `presence_change` frame as its `join` and `leave` frames. */
+function expandPresenceChange(frame: unknown): unknown[] {
+  if (
+    !isFrame(frame) || frame.type !== "presence_change" ||
+    !Array.isArray(frame.joined) || !Array.isArray(frame.left)
+  ) return [frame];
+  return [
+    ...frame.joined.map((user: unknown) => ({ type: "join", user })),
+    ...frame.left.map((user: unknown) => ({ type: "leave", user })),
+  ];
+}
+
 /** A WebSocket client that records every frame it receives. */
 export class TestClient implements AsyncDisposable {
   readonly socket: WebSocket;
+  /**
+   * Every frame received, except that a `presence_change` frame (several
+   * joins and leaves of one window) stands here as the `join` and `leave`
+   * frames it gathers, so that tests can follow people one by one.
+   */
   readonly frames: unknown[] = [];
+  /** Every frame exactly as received. */
+  readonly rawFrames: unknown[] = [];
   readonly closed: Promise<CloseEvent>;
   #waiters: (() => void)[] = [];
 
@@ -95,9 +114,11 @@ export class TestClient implements AsyncDisposable {
     const closed = Promise.withResolvers<CloseEvent>();
     this.closed = closed.promise;
     socket.onmessage = (event: MessageEvent<unknown>) => {
-      this.frames.push(
-        typeof event.data === "string" ? JSON.parse(event.data) : event.data,
-      );
+      const frame: unknown = typeof event.data === "string"
+        ? JSON.parse(event.data)
+        : event.data;
+      this.rawFrames.push(frame);
+      this.frames.push(...expandPresenceChange(frame));
       for (const wake of this.#waiters.splice(0)) wake();
     };
     socket.onclose = (event) => {

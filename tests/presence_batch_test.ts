@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import type {
+  PresenceBatchFrame,
+  PresenceChangeFrame,
+} from "../chat/frames.ts";
+import { PresenceBatch, type Schedule } from "../chat/presence_batch.ts";
+
+/** A batch on a hand-driven clock: `fire()` ends the window. */
+function batchWithClock() {
+  const sent: (PresenceChangeFrame | PresenceBatchFrame)[] = [];
+  let pending: (() => void) | undefined;
+  let scheduled = 0;
+  const schedule: Schedule = (task) => {
+    scheduled += 1;
+    pending = task;
+    return () => (pending = undefined);
+  };
+  const batch = new PresenceBatch({
+    windowMs: 150,
+    deliver: (frame) => sent.push(frame),
+    schedule,
+  });
+  return {
+    batch,
+    sent,
+    scheduled: () => scheduled,
+    fire() {
+      const task = pending;
+      pending = undefined;
+      task?.();
+    },
+    pending: () => pending !== undefined,
+  };
+}
+
+const join = (user: string): PresenceChangeFrame => ({ type: "join", user });
+const leave = (user: string): PresenceChangeFrame => ({ type: "leave", user });
+
+Deno.test("presence batches", async (t) => {
+  await t.step(
+    "a lone change goes out at the end of its window, as join or leave",
+    () => {
+      const clock = batchWithClock();
+      clock.batch.add(join("ana"));
+      assert.deepEqual(clock.sent, [], "nothing before the window ends");
+      clock.fire();
+      assert.deepEqual(clock.sent, [{ type: "join", user: "ana" }]);
+      clock.batch.add(leave("ana"));
+      clock.fire();
+      assert.deepEqual(clock.sent.at(-1), { type: "leave", user: "ana" });
+    },
+  );
+
+  await t.step("many changes in one window are one frame, one timer", () => {
+    const clock = batchWithClock();
+    for (let i = 0; i < 50; i++) clock.batch.add(join(`u${i}`));
+    clock.batch.add(leave("old"));
+    assert.equal(clock.scheduled(), 1);
+    clock.fire();
+    assert.equal(clock.sent.length, 1);
+    assert.deepEqual(clock.sent[0], {
+      type: "presence_change",
+      joined: Array.from({ length: 50 }, (_, i) => `u${i}`),
+      left: ["old"],
+    });
+  });
+
+  await t.step("changes that undo each other are not sent", () => {
+    const clock = batchWithClock();
+    clock.batch.add(join("quick")); // came and went
+    clock.batch.add(leave("quick"));
+    clock.batch.add(leave("back")); // a reconnect
+    clock.batch.add(join("back"));
+    clock.fire();
+    assert.deepEqual(clock.sent, []);
+    clock.batch.add(join("flip"));
+    clock.batch.add(leave("flip"));
+    clock.batch.add(join("flip"));
+    clock.fire();
+    assert.deepEqual(clock.sent, [{ type: "join", user: "flip" }]);
+  });
+
+  await t.step("close drops what is pending and stops the timer", () => {
+    const clock = batchWithClock();
+    clock.batch.add(join("late"));
+    assert.ok(clock.pending());
+    clock.batch.close();
+    assert.ok(!clock.pending());
+    clock.batch.flush();
+    assert.deepEqual(clock.sent, []);
+  });
+});
