@@ -23,6 +23,7 @@ import {
 } from "./listen.ts";
 import { type Config, ConfigError, parseCommandLine } from "./settings.ts";
 import { helpText, VERSION } from "./settings_docs.ts";
+import { machineFacts } from "./machine.ts";
 import { WorkerSupervisor } from "./workers.ts";
 
 /** Exit statuses. */
@@ -192,6 +193,7 @@ function announce(
     url: urlOf(address),
     mode,
     workers: config.workers,
+    maxConnections: config.maxConnections,
     data: describeData(config.db),
     version: VERSION,
   });
@@ -203,7 +205,7 @@ export async function runCommandLine(
 ): Promise<number> {
   let command;
   try {
-    command = parseCommandLine(context.args, context.env);
+    command = parseCommandLine(context.args, context.env, machineFacts());
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(`Cannot start: ${error.message}`);

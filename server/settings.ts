@@ -401,17 +401,23 @@ export const SETTINGS = {
       "Open sockets per client address, per process (per isolate under deno serve --parallel).",
     whenExceeded: "upgrade refused with `429`",
   }),
-  maxConnections: integer({
+  maxConnections: {
     flag: "max-connections",
     env: "CHAT_MAX_CONNECTIONS",
     section: "limits",
-    default: 10_000,
-    min: 1,
-    max: 10_000_000,
     help:
-      "Open sockets in total, per process (per isolate under deno serve --parallel).",
+      "Open sockets in total, per process (per isolate under deno serve --parallel); auto: 4/5 of the open-file limit after a reserve of 256, at most 10000.",
     whenExceeded: "upgrade refused with `503`",
-  }),
+    default: "auto",
+    shownDefault: "auto",
+    allowed: "a whole number from 1 to 10000000, or auto",
+    type: "string",
+    parse(text): Parsed<number | "auto"> {
+      return text.trim().toLowerCase() === "auto"
+        ? ok("auto")
+        : parseWholeNumber(text, 1, 10_000_000);
+    },
+  } satisfies Setting<number | "auto">,
   maxBufferedBytes: integer({
     flag: "max-buffered-bytes",
     env: "CHAT_MAX_BUFFERED_BYTES",
@@ -543,6 +549,7 @@ export interface Config extends
   Omit<
     RawValues,
     | "workers"
+    | "maxConnections"
     | "presenceTtlMs"
     | "logLevel"
     | "allowedOrigins"
@@ -554,6 +561,8 @@ export interface Config extends
   readonly allowedHosts: readonly string[];
   /** Isolates serving the port; `auto` resolved to the CPU count. */
   readonly workers: number;
+  /** Sockets per process; `auto` resolved from the open-file limit. */
+  readonly maxConnections: number;
   /** Presence TTL; its default resolved from the heartbeat. */
   readonly presenceTtlMs: number;
   readonly logLevel: LogLevel;
@@ -573,6 +582,23 @@ export type Command =
 export interface MachineFacts {
   /** CPUs, for `--workers auto`. */
   readonly cpus: number;
+  /**
+   * The process's open-file limit, for `--max-connections auto`; unknown
+   * where it cannot be read.
+   */
+  readonly openFileLimit?: number;
+}
+
+/** Descriptors kept for everything but sockets: files, pipes, the store. */
+const FILE_RESERVE = 256;
+/** The most sockets `auto` allows, whatever the open-file limit. */
+const AUTO_MAX_CONNECTIONS = 10_000;
+
+/** The connection limit `auto` stands for, given the open-file limit. */
+export function autoMaxConnections(openFileLimit: number | undefined): number {
+  if (openFileLimit === undefined) return AUTO_MAX_CONNECTIONS;
+  const usable = Math.floor((openFileLimit - FILE_RESERVE) * 0.8);
+  return Math.max(16, Math.min(AUTO_MAX_CONNECTIONS, usable));
 }
 
 const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[]; // the declared keys
@@ -716,6 +742,7 @@ function finish(raw: Record<string, unknown>, machine: MachineFacts): Config {
       ? [...new Set([host, "localhost", "127.0.0.1", "::1"])]
       : [host];
   }
+  const maxConnectionsSetting = get("maxConnections");
   const logLevel = get("logLevel");
   if (!isLogLevel(logLevel)) throw new ConfigError(`bad log level ${logLevel}`);
   return {
@@ -738,7 +765,9 @@ function finish(raw: Record<string, unknown>, machine: MachineFacts): Config {
     connectRate: get("connectRate"),
     connectBurst: get("connectBurst"),
     maxConnectionsPerIp: get("maxConnectionsPerIp"),
-    maxConnections: get("maxConnections"),
+    maxConnections: maxConnectionsSetting === "auto"
+      ? autoMaxConnections(machine.openFileLimit)
+      : maxConnectionsSetting,
     maxBufferedBytes: get("maxBufferedBytes"),
     idleTimeoutS: get("idleTimeoutS"),
     allowedOrigins: get("allowedOrigins"),

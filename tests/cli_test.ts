@@ -519,11 +519,19 @@ Deno.test("the start line and the server.start event appear once", async (t) => 
           event.event === "server.start"
         );
         assert.equal(starts.length, 1, output);
+        // The connection limit follows this machine's open-file limit.
+        const maxConnections = starts[0]?.maxConnections;
+        assert.ok(
+          Number.isInteger(maxConnections) && Number(maxConnections) >= 16 &&
+            Number(maxConnections) <= 10_000,
+          String(maxConnections),
+        );
         assert.deepEqual(
-          { ...starts[0], time: undefined, level: undefined },
+          { ...starts[0], time: undefined, level: undefined, maxConnections },
           {
             time: undefined,
             level: undefined,
+            maxConnections,
             event: "server.start",
             url,
             mode,

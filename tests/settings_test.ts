@@ -151,11 +151,13 @@ Deno.test("settings", async (t) => {
   await t.step("every setting defaults to its declaration's default", () => {
     const config = defaultConfig();
     for (const { key, setting } of settingList()) {
-      // Two defaults are derived from other settings.
+      // Three defaults are derived: from other settings or the machine.
       const expected = key === "presenceTtlMs"
         ? 3 * SETTINGS.presenceHeartbeatMs.default
         : key === "allowedHosts"
         ? ["127.0.0.1", "localhost", "::1"] // the default host, loopback
+        : key === "maxConnections"
+        ? 10_000 // auto, with the open-file limit unknown
         : setting.default;
       assert.deepEqual(config[key], expected, key);
     }
@@ -378,6 +380,26 @@ Deno.test("settings", async (t) => {
       256,
     );
     assert.equal(loadConfig(["--workers", "5"], noEnv, { cpus: 2 }).workers, 5);
+  });
+
+  await t.step("auto connections follow the open-file limit", () => {
+    const auto = (openFileLimit?: number) =>
+      loadConfig([], noEnv, {
+        cpus: 2,
+        ...(openFileLimit === undefined ? {} : { openFileLimit }),
+      }).maxConnections;
+    assert.equal(auto(), 10_000, "unknown limit: the ceiling");
+    assert.equal(auto(20_000), 10_000, "a big limit: the ceiling");
+    assert.equal(auto(1024), 614, "4/5 of what is left after 256");
+    assert.equal(auto(256), 16, "never below 16");
+    assert.equal(
+      loadConfig(["--max-connections", "50"], noEnv, {
+        cpus: 2,
+        openFileLimit: 1024,
+      }).maxConnections,
+      50,
+      "a number given wins",
+    );
   });
 
   await t.step("workers need a database file they can share", () => {
