@@ -15,7 +15,10 @@ import { createBroadcastChannelBus } from "./chat/broadcast_channel_bus.ts";
 import type { Bus } from "./chat/bus.ts";
 import { ChatHub } from "./chat/hub.ts";
 import { instrumentStore } from "./chat/instrumented_store.ts";
-import { openSqliteStore } from "./chat/sqlite_store.ts";
+import {
+  openSqliteStore,
+  type SqliteStoreOptions,
+} from "./chat/sqlite_store.ts";
 import type { Store } from "./chat/store.ts";
 import type { Config } from "./server/settings.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -105,6 +108,18 @@ const contentSecurityPolicy = {
   frameAncestors: ["'none'"],
 };
 
+/** The SQLite store's options, as the configuration sets them. */
+export function sqliteStoreOptions(config: Config): SqliteStoreOptions {
+  return {
+    path: config.db,
+    historyMax: config.historyMax,
+    dedupeWindow: config.recoveryLimit,
+    maxRooms: config.maxRooms,
+    maxBytes: config.maxDbBytes,
+    presenceTtlMs: config.presenceTtlMs,
+  };
+}
+
 /** Builds the whole server from its configuration. */
 export function createChatServer(options: ChatServerOptions): ChatServer {
   const { config } = options;
@@ -113,14 +128,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   const prometheus = createPrometheusMetrics({ processMetrics: !peers });
   const metrics = prometheus.metrics;
   const store = instrumentStore(
-    options.store ?? openSqliteStore({
-      path: config.db,
-      historyMax: config.historyMax,
-      dedupeWindow: config.recoveryLimit,
-      maxRooms: config.maxRooms,
-      maxBytes: config.maxDbBytes,
-      presenceTtlMs: config.presenceTtlMs,
-    }),
+    options.store ?? openSqliteStore(sqliteStoreOptions(config)),
     metrics,
   );
   const hub = new ChatHub({

@@ -8,7 +8,11 @@
  * @module
  */
 
-import { type ChatServer, createChatServer } from "../app.ts";
+import {
+  type ChatServer,
+  createChatServer,
+  sqliteStoreOptions,
+} from "../app.ts";
 import { openSqliteStore, StoreOpenError } from "../chat/sqlite_store.ts";
 import { StoreError } from "../chat/store.ts";
 import { createLogger, type Logger } from "../log.ts";
@@ -148,14 +152,7 @@ async function serveWithWorkers(
   // Open the database once here: a path that cannot be used is reported
   // once, and the schema is migrated before the workers share it.
   try {
-    openSqliteStore({
-      path: config.db,
-      historyMax: config.historyMax,
-      dedupeWindow: config.recoveryLimit,
-      maxRooms: config.maxRooms,
-      maxBytes: config.maxDbBytes,
-      presenceTtlMs: config.presenceTtlMs,
-    }).close();
+    openSqliteStore(sqliteStoreOptions(config)).close();
   } catch (error) {
     if (error instanceof StoreError) throw storeStartupError(error);
     throw error;

@@ -4,14 +4,10 @@ import {
   storedMessages,
   TestClient,
   uniqueRoom,
+  UPGRADE_HEADERS,
 } from "./helpers/server.ts";
 
-const UPGRADE = {
-  Upgrade: "websocket",
-  Connection: "Upgrade",
-  "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
-  "Sec-WebSocket-Version": "13",
-};
+const UPGRADE = UPGRADE_HEADERS;
 
 Deno.test("limits follow the client address, not the socket", async (t) => {
   await t.step(

@@ -6,14 +6,10 @@ import {
   TestClient,
   type TestServer,
   uniqueRoom,
+  UPGRADE_HEADERS,
 } from "./helpers/server.ts";
 
-const UPGRADE = {
-  Upgrade: "websocket",
-  Connection: "Upgrade",
-  "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
-  "Sec-WebSocket-Version": "13",
-};
+const UPGRADE = UPGRADE_HEADERS;
 
 async function stored(server: TestServer, room: string): Promise<string[]> {
   return (await storedMessages(server, room)).map(({ message }) => message);

@@ -75,6 +75,14 @@ export async function storedMessages(
   return body.messages.map(({ id, message }) => ({ id, message }));
 }
 
+/** The headers of a WebSocket upgrade, for raw `fetch` requests. */
+export const UPGRADE_HEADERS = {
+  Upgrade: "websocket",
+  Connection: "Upgrade",
+  "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+  "Sec-WebSocket-Version": "13",
+} as const;
+
 /** A parsed server frame. */
 export type Frame = Record<string, unknown> & { type: string };
 
