@@ -52,7 +52,11 @@ async function allResumed(
 }
 
 /** Polls /healthz until it answers 200, for at most `timeoutMs`. */
-async function healthyWithin(origin: string, timeoutMs: number) {
+async function healthyWithin(
+  origin: string,
+  timeoutMs: number,
+  output: () => string,
+) {
   const deadline = Date.now() + timeoutMs;
   while (true) {
     try {
@@ -63,7 +67,9 @@ async function healthyWithin(origin: string, timeoutMs: number) {
       if (!(error instanceof TypeError)) throw error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`/healthz did not answer within ${timeoutMs} ms`);
+      throw new Error(
+        `/healthz did not answer within ${timeoutMs} ms:\n${output()}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -108,7 +114,7 @@ for (const mode of [[], ["--workers", "2"]]) {
             assert.equal(
               before.socket.readyState,
               WebSocket.OPEN,
-              "a chat that was open is not dropped",
+              `a chat that was open is not dropped:\n${server.output()}`,
             );
           } finally {
             for (const conn of flood) conn.close();
@@ -119,7 +125,7 @@ for (const mode of [[], ["--workers", "2"]]) {
       await t.step("it listens again and serves new users", async () => {
         await server.waitForOutput(/"event":"server\.accept_resumed"/);
         await allResumed(() => server.output(), 10_000);
-        await healthyWithin(server.origin, 10_000);
+        await healthyWithin(server.origin, 10_000, () => server.output());
         await using after = await TestClient.join(
           server.wsUrl(`/ws/chat/${room}/?name=after`),
         );
