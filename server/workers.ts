@@ -330,12 +330,21 @@ export class WorkerSupervisor {
   }
 
   /** Starts a new worker in `slot`, at once unless it just failed. */
-  #replaceLater(dead: Slot): void {
+  #replaceLater(dead: Pick<Slot, "index" | "startedAt">): void {
     const wait = Math.max(0, dead.startedAt + RESTART_SPACING_MS - Date.now());
     const timer = setTimeout(() => {
       this.#replacements.delete(timer);
       if (this.#stopping) return;
-      const slot = this.#spawn(dead.index, this.#port);
+      let slot: Slot;
+      try {
+        slot = this.#spawn(dead.index, this.#port);
+      } catch (error) {
+        // Starting a thread can fail too (out of file descriptors in a
+        // flood); the main thread must not, so it tries again later.
+        this.#log.error("worker.spawn_failed", { worker: dead.index, error });
+        this.#replaceLater({ index: dead.index, startedAt: Date.now() });
+        return;
+      }
       // Its failures are logged and retried by the message handlers.
       slot.started.promise.then(
         () => this.#log.info("worker.replaced", { worker: slot.index }),
