@@ -31,6 +31,7 @@ import { apiRoutes } from "./routes/api.ts";
 import { chatSocketRoutes, CloseCode } from "./routes/chat_ws.ts";
 import {
   type ConnectionLimiter,
+  type ConnectionLimits,
   ConnectionTracker,
   CountingLimiter,
 } from "./routes/connections.ts";
@@ -108,6 +109,15 @@ const contentSecurityPolicy = {
   frameAncestors: ["'none'"],
 };
 
+/** The connection limits, as the configuration sets them. */
+export function connectionLimits(config: Config): ConnectionLimits {
+  return {
+    maxPerIp: config.maxConnectionsPerIp,
+    maxTotal: config.maxConnections,
+    connectRate: { rate: config.connectRate, burst: config.connectBurst },
+  };
+}
+
 /** The SQLite store's options, as the configuration sets them. */
 export function sqliteStoreOptions(config: Config): SqliteStoreOptions {
   return {
@@ -145,10 +155,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     ...(options.now ? { now: options.now } : {}),
   });
   const connections = new ConnectionTracker(
-    peers?.limiter ?? new CountingLimiter({
-      maxPerIp: config.maxConnectionsPerIp,
-      maxTotal: config.maxConnections,
-    }),
+    peers?.limiter ?? new CountingLimiter(connectionLimits(config)),
   );
   prometheus.watch({
     rooms: () => hub.stats().rooms,
@@ -182,7 +189,6 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
       maxFrameBytes: config.maxFrameBytes,
       reservedNames: config.reservedNames,
       rate: { rate: config.rateLimit, burst: config.rateBurst },
-      connectRate: { rate: config.connectRate, burst: config.connectBurst },
       maxBufferedBytes: config.maxBufferedBytes,
       idleTimeoutS: config.idleTimeoutS,
     }),

@@ -81,8 +81,6 @@ export interface ChatSocketOptions {
   readonly maxFrameBytes: number;
   /** Messages per second (0: off) and burst. */
   readonly rate: { readonly rate: number; readonly burst: number };
-  /** New connections per second per client address (0: off) and burst. */
-  readonly connectRate: { readonly rate: number; readonly burst: number };
   /** Unsent bytes after which a client is cut off. */
   readonly maxBufferedBytes: number;
   /** Seconds without a pong before Deno closes the socket. */
@@ -364,7 +362,6 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
   const pace = createTurnPacer(MESSAGES_PER_TURN);
   // Per client address, over every socket of this isolate.
   const messageTokens = new KeyedBuckets(options.rate);
-  const connectTokens = new KeyedBuckets(options.connectRate);
   const app = new Hono();
   const upgrade = async (c: Context) => {
     const admission = await admissionOf(c, options.reservedNames);
@@ -391,18 +388,6 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
         room: admission.room,
       });
       return c.json({ error: `Origin not allowed: ${origin.reason}` }, 403);
-    }
-    if (!connectTokens.take(ip)) {
-      metrics.connectionRefused("connect_rate");
-      log.warn("upgrade.refused", {
-        reason: "connect_rate",
-        ip,
-        room: admission.room,
-      });
-      return c.json({
-        error:
-          `Too many new connections from your address: at most ${options.connectRate.rate} per second (bursts of ${options.connectRate.burst}); try again in a moment`,
-      }, 429);
     }
     const reservation = await options.connections.reserve(ip);
     if (!reservation.ok) {

@@ -10,11 +10,17 @@
  */
 
 import type { RefuseReason } from "../chat/metrics.ts";
+import { KeyedBuckets } from "../chat/rate_limit.ts";
 
 /** Limits on open sockets. */
 export interface ConnectionLimits {
   readonly maxPerIp: number;
   readonly maxTotal: number;
+  /**
+   * New sockets per second per address (0: no limit) and the burst before
+   * the rate applies. @default no limit
+   */
+  readonly connectRate?: { readonly rate: number; readonly burst: number };
 }
 
 /** Why a connection was refused, as the client is told. */
@@ -32,14 +38,22 @@ export interface ConnectionLimiter {
   release(ip: string): void;
 }
 
-/** The limiter of one owner: plain counts, emptied as places are given back. */
+/**
+ * The limiter of one owner (an isolate, or the main thread for all its
+ * workers): plain counts, emptied as places are given back, and the
+ * connect rate per address.
+ */
 export class CountingLimiter implements ConnectionLimiter {
   readonly #limits: ConnectionLimits;
   readonly #perIp = new Map<string, number>();
+  readonly #connects: KeyedBuckets;
   #total = 0;
 
   constructor(limits: ConnectionLimits) {
     this.#limits = limits;
+    this.#connects = new KeyedBuckets(
+      limits.connectRate ?? { rate: 0, burst: 1 },
+    );
   }
 
   /** Places taken. */
@@ -64,6 +78,17 @@ export class CountingLimiter implements ConnectionLimiter {
         status: 429,
         message:
           `Too many connections from your address (limit ${this.#limits.maxPerIp})`,
+      };
+    }
+    // Each socket is a join and a leave for its room: opening them in a
+    // loop is held to the connect rate.
+    if (!this.#connects.take(ip)) {
+      const { rate = 0, burst = 0 } = this.#limits.connectRate ?? {};
+      return {
+        reason: "connect_rate",
+        status: 429,
+        message:
+          `Too many new connections from your address: at most ${rate} per second (bursts of ${burst}); try again in a moment`,
       };
     }
     this.#perIp.set(ip, fromIp + 1);

@@ -71,7 +71,8 @@ const isText = (value: unknown): value is string => typeof value === "string";
 
 function isRefusal(value: unknown): value is Refusal {
   return isRecord(value) &&
-    (value.reason === "per_ip" || value.reason === "total") &&
+    (value.reason === "per_ip" || value.reason === "total" ||
+      value.reason === "connect_rate") &&
     (value.status === 429 || value.status === 503) && isText(value.message);
 }
 

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { connectionLimits } from "../app.ts";
 import type { Logger } from "../log.ts";
 import {
   createProcessMetrics,
@@ -81,10 +82,7 @@ export class WorkerSupervisor {
   constructor(options: SupervisorOptions) {
     this.#options = options;
     this.#log = options.log;
-    this.#limiter = new CountingLimiter({
-      maxPerIp: options.config.maxConnectionsPerIp,
-      maxTotal: options.config.maxConnections,
-    });
+    this.#limiter = new CountingLimiter(connectionLimits(options.config));
   }
 
   /** Workers serving now. */

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { SERVER, startServerProcess } from "./helpers/process.ts";
 import {
   startServer,
   storedMessages,
@@ -104,4 +105,42 @@ Deno.test("limits follow the client address, not the socket", async (t) => {
       );
     },
   );
+});
+
+Deno.test("under --workers 2 the connect rate counts for the whole process", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chat-connect-rate-" });
+  try {
+    await using server = await startServerProcess({
+      args: SERVER.run("--workers", "2"),
+      env: {
+        CHAT_DB: `${dir}/chat.db`,
+        CHAT_CONNECT_RATE: "1",
+        CHAT_CONNECT_BURST: "4",
+        LOG_LEVEL: "info",
+      },
+    });
+    await server.waitForOutput(/"event":"server\.start"/);
+    const room = uniqueRoom("workers");
+    const statuses: number[] = [];
+    // Each a new TCP connection: the kernel spreads them over both workers.
+    for (let i = 0; i < 8; i++) {
+      const response = await fetch(`${server.origin}/ws/chat/${room}/`, {
+        headers: UPGRADE,
+      });
+      statuses.push(response.status);
+      await response.body?.cancel();
+    }
+    assert.deepEqual(statuses, [101, 101, 101, 101, 429, 429, 429, 429]);
+    const refusedBy = new Set(
+      server.output().split("\n")
+        .filter((line) =>
+          line.includes('"event":"upgrade.refused"') &&
+          line.includes("Too many new connections")
+        )
+        .map((line) => JSON.parse(line).worker),
+    );
+    assert.ok(refusedBy.size >= 1, "refusals were logged by the workers");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -46,6 +46,29 @@ Deno.test("connection tracker", async (t) => {
     assert.equal(refused.status, 503);
   });
 
+  await t.step(
+    "the connect rate refuses a burst of new sockets per address",
+    () => {
+      const limiter = new CountingLimiter({
+        maxPerIp: 100,
+        maxTotal: 100,
+        connectRate: { rate: 1, burst: 2 },
+      });
+      assert.equal(limiter.tryAcquire("a"), undefined);
+      assert.equal(limiter.tryAcquire("a"), undefined);
+      const refused = limiter.tryAcquire("a");
+      assert.equal(refused?.reason, "connect_rate");
+      assert.equal(refused?.status, 429);
+      assert.equal(limiter.tryAcquire("b"), undefined, "another address");
+      limiter.release("a");
+      assert.equal(
+        limiter.tryAcquire("a")?.reason,
+        "connect_rate",
+        "closing a socket gives back no connect token",
+      );
+    },
+  );
+
   await t.step("one limiter counts for several trackers", async () => {
     const shared = new CountingLimiter({ maxPerIp: 1, maxTotal: 10 });
     const one = new ConnectionTracker(shared);
