@@ -8,6 +8,7 @@
  * @module
  */
 
+import { upgradeRequest } from "./helpers/raw_socket.ts";
 import assert from "node:assert/strict";
 import { listenersOn } from "./helpers/listeners.ts";
 import {
@@ -283,22 +284,9 @@ function sample(text: string, series: string): number {
  * half-closed upgrade is dropped without one).
  */
 async function upgradeStatus(port: number, path: string): Promise<number> {
-  const key = btoa(
-    String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))),
-  );
-  const request = [
-    `GET ${path} HTTP/1.1`,
-    `Host: 127.0.0.1:${port}`,
-    "Upgrade: websocket",
-    "Connection: Upgrade",
-    `Sec-WebSocket-Key: ${key}`,
-    "Sec-WebSocket-Version: 13",
-    "",
-    "",
-  ].join("\r\n");
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   try {
-    await conn.write(new TextEncoder().encode(request));
+    await conn.write(upgradeRequest(port, path));
     const decoder = new TextDecoder();
     const chunk = new Uint8Array(4096);
     let head = "";

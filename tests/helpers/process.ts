@@ -51,7 +51,10 @@ export interface ServerProcess extends AsyncDisposable {
    * Waits until the output matches `pattern` and returns it. The port can
    * answer before a line printed earlier has come through the pipe.
    */
-  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  waitForOutput(
+    pattern: RegExp | ((output: string) => boolean),
+    timeoutMs?: number,
+  ): Promise<string>;
   /** Sends `signal` and waits for exit; SIGKILL after `graceMs`. */
   stop(signal?: Deno.Signal, graceMs?: number): Promise<Deno.CommandStatus>;
 }
@@ -159,7 +162,9 @@ export async function startServerProcess(
     output: () => printed.join(""),
     async waitForOutput(pattern, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
-      while (!pattern.test(printed.join(""))) {
+      const matches = (output: string) =>
+        pattern instanceof RegExp ? pattern.test(output) : pattern(output);
+      while (!matches(printed.join(""))) {
         const left = deadline - Date.now();
         if (left <= 0 || outputComplete) {
           throw new Error(

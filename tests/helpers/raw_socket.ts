@@ -12,26 +12,32 @@ export interface SilentSocket extends AsyncDisposable {
   readonly conn: Deno.TcpConn;
 }
 
+/** The bytes of a WebSocket upgrade request for `path` on 127.0.0.1:`port`. */
+export function upgradeRequest(port: number, path: string): Uint8Array {
+  const key = btoa(
+    String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))),
+  );
+  return new TextEncoder().encode(
+    [
+      `GET ${path} HTTP/1.1`,
+      `Host: 127.0.0.1:${port}`,
+      "Upgrade: websocket",
+      "Connection: Upgrade",
+      `Sec-WebSocket-Key: ${key}`,
+      "Sec-WebSocket-Version: 13",
+      "",
+      "",
+    ].join("\r\n"),
+  );
+}
+
 /** Opens `path` on 127.0.0.1:`port` as a WebSocket, then stops reading. */
 export async function openSilentSocket(
   port: number,
   path: string,
 ): Promise<SilentSocket> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  const key = btoa(
-    String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))),
-  );
-  const request = [
-    `GET ${path} HTTP/1.1`,
-    `Host: 127.0.0.1:${port}`,
-    "Upgrade: websocket",
-    "Connection: Upgrade",
-    `Sec-WebSocket-Key: ${key}`,
-    "Sec-WebSocket-Version: 13",
-    "",
-    "",
-  ].join("\r\n");
-  await conn.write(new TextEncoder().encode(request));
+  await conn.write(upgradeRequest(port, path));
   // Read only the response head (the server sends nothing else until the
   // client is admitted, and the head fits in one small read).
   const head = new Uint8Array(1024);
