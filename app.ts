@@ -1,8 +1,10 @@
 /**
  * The composition root: builds the store, the fan-out bus, the hub, the
- * metrics and the Hono app from a {@linkcode Config}. Entry points
- * (`main.ts`, tests, benchmarks) call {@linkcode createChatServer} and
- * decide how to listen.
+ * metrics and the Hono app from a {@linkcode Config}. It chooses the
+ * adapters: SQLite and BroadcastChannel by default, Redis for both when
+ * `REDIS_URL` is set. Entry points (`main.ts`, `serve.ts`, the workers,
+ * tests, benchmarks) call {@linkcode createChatServer} and decide how to
+ * listen.
  *
  * @module
  */
@@ -15,6 +17,7 @@ import { createBroadcastChannelBus } from "./chat/broadcast_channel_bus.ts";
 import type { Bus } from "./chat/bus.ts";
 import { ChatHub } from "./chat/hub.ts";
 import { instrumentStore } from "./chat/instrumented_store.ts";
+import { redactRedisUrl } from "./chat/redis_url.ts";
 import {
   openSqliteStore,
   type SqliteStoreOptions,
@@ -45,9 +48,9 @@ import { messagesFor } from "./templates/messages.ts";
 /** Replaceable parts, for tests and for other deployments. */
 export interface ChatServerOptions {
   readonly config: Config;
-  /** @default a BroadcastChannel bus */
+  /** @default Redis pub/sub with `config.redisUrl`, else a BroadcastChannel bus */
   readonly bus?: Bus;
-  /** @default the SQLite store at `config.db` */
+  /** @default the Redis store with `config.redisUrl`, else SQLite at `config.db` */
   readonly store?: Store;
   /** @default a JSON-lines logger at `config.logLevel` */
   readonly log?: Logger;
@@ -75,6 +78,7 @@ export interface ChatServer {
   readonly app: Hono;
   readonly hub: ChatHub;
   readonly store: Store;
+  readonly bus: Bus;
   readonly log: Logger;
   /** This server's metrics as data, for the main thread to merge. */
   metricsSnapshot(): Promise<MetricsSnapshot>;
@@ -130,19 +134,67 @@ export function sqliteStoreOptions(config: Config): SqliteStoreOptions {
   };
 }
 
-/** Builds the whole server from its configuration. */
-export function createChatServer(options: ChatServerOptions): ChatServer {
+/** Where the configured store keeps the data, in words. */
+export function describeData(config: Pick<Config, "db" | "redisUrl">): string {
+  if (config.redisUrl) return `in Redis at ${redactRedisUrl(config.redisUrl)}`;
+  return config.db === ":memory:"
+    ? "in memory (lost when the server stops)"
+    : `in ${config.db}`;
+}
+
+/**
+ * Opens the store the configuration names: Redis when `redisUrl` is set,
+ * else the SQLite file. Rejects with a StoreError saying why it cannot.
+ */
+export async function openStore(
+  config: Config,
+  log: Logger,
+): Promise<Store> {
+  if (config.redisUrl === undefined) {
+    return openSqliteStore(sqliteStoreOptions(config));
+  }
+  // Loaded only when used: a server without Redis never carries the client.
+  const { openRedisStore } = await import("./chat/redis_store.ts");
+  return await openRedisStore({
+    url: config.redisUrl,
+    historyMax: config.historyMax,
+    dedupeWindow: config.recoveryLimit,
+    maxRooms: config.maxRooms,
+    presenceTtlMs: config.presenceTtlMs,
+    log,
+  });
+}
+
+/** Opens the bus the configuration names: Redis pub/sub or BroadcastChannel. */
+export async function openBus(config: Config, log: Logger): Promise<Bus> {
+  if (config.redisUrl === undefined) return createBroadcastChannelBus();
+  const { openRedisBus } = await import("./chat/redis_bus.ts");
+  return await openRedisBus({ url: config.redisUrl, log });
+}
+
+/**
+ * Builds the whole server from its configuration. Rejects with a
+ * StoreError when the store or the bus cannot be opened.
+ */
+export async function createChatServer(
+  options: ChatServerOptions,
+): Promise<ChatServer> {
   const { config } = options;
   const log = options.log ?? createLogger({ level: config.logLevel });
   const { peers } = options;
+  const rawStore = options.store ?? await openStore(config, log);
+  let bus: Bus;
+  try {
+    bus = options.bus ?? await openBus(config, log);
+  } catch (error) {
+    await rawStore.close();
+    throw error;
+  }
   const prometheus = createPrometheusMetrics({ processMetrics: !peers });
   const metrics = prometheus.metrics;
-  const store = instrumentStore(
-    options.store ?? openSqliteStore(sqliteStoreOptions(config)),
-    metrics,
-  );
+  const store = instrumentStore(rawStore, metrics);
   const hub = new ChatHub({
-    bus: options.bus ?? createBroadcastChannelBus(),
+    bus,
     store,
     log,
     metrics,
@@ -197,6 +249,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     "/",
     opsRoutes({
       store,
+      bus,
       log,
       metrics: peers
         ? { render: peers.renderMetrics, contentType: METRICS_CONTENT_TYPE }
@@ -262,7 +315,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
         // entries then expire with their TTL.
         log.error("server.close_failed", { error });
       } finally {
-        store.close();
+        await Promise.all([bus.close(), store.close()]);
       }
       // Live peers answer the close within milliseconds; one that vanished
       // without a word never will, and must not hold the exit.
@@ -282,6 +335,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     app,
     hub,
     store,
+    bus,
     log,
     metricsSnapshot: () => prometheus.snapshot(),
     fetch: (request, info) => app.fetch(request, info),

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { createChatServer } from "./app.ts";
+import { createChatServer, describeData } from "./app.ts";
 import { StoreError } from "./chat/store.ts";
 import { createLogger } from "./log.ts";
 import { SHUTDOWN_GRACE_MS } from "./server/cli.ts";
@@ -76,14 +76,14 @@ if (!Deno.env.has("DENO_SERVE_ADDRESS")) {
   console.log(startLine({
     address: { hostname: config.host, port: config.port },
     mode: "deno serve",
-    db: config.db,
+    data: describeData(config),
   }));
 }
 
 const log = createLogger({ level: config.logLevel });
 let server;
 try {
-  server = createChatServer({ config, log });
+  server = await createChatServer({ config, log });
 } catch (error) {
   if (!(error instanceof StoreError)) throw error;
   fail(error.message, 1);

@@ -1,6 +1,6 @@
 /**
  * The {@linkcode Bus} over `BroadcastChannel`: one channel per room, shared by
- * every isolate of the process (`deno serve --parallel`).
+ * every isolate of the process (`deno serve --parallel`, `--workers`).
  *
  * @module
  */
@@ -15,21 +15,61 @@ export function roomChannelName(room: RoomName): string {
 
 /** Creates a bus whose subscriptions are BroadcastChannels. */
 export function createBroadcastChannelBus(): Bus {
+  /** Each room's channel, opened by its first subscription. */
+  const channels = new Map<RoomName, {
+    channel: BroadcastChannel;
+    receivers: Set<(data: unknown) => void>;
+  }>();
+  let closed = false;
+
   return {
-    subscribe(room, receive): BusSubscription {
+    publish(room, data) {
+      if (closed) return Promise.resolve();
+      const open = channels.get(room);
+      if (open) {
+        open.channel.postMessage(data);
+        return Promise.resolve();
+      }
+      // Nobody here listens to the room (its last member just left): the
+      // other isolates still need to hear it, through a short-lived channel.
       const channel = new BroadcastChannel(roomChannelName(room));
-      channel.onmessage = (event: MessageEvent<unknown>) => receive(event.data);
-      let open = true;
+      channel.postMessage(data);
+      channel.close();
+      return Promise.resolve();
+    },
+    subscribe(room, receive): BusSubscription {
+      let open = channels.get(room);
+      if (!open) {
+        const channel = new BroadcastChannel(roomChannelName(room));
+        const receivers = new Set<(data: unknown) => void>();
+        channel.onmessage = (event: MessageEvent<unknown>) => {
+          for (const each of receivers) each(event.data);
+        };
+        open = { channel, receivers };
+        channels.set(room, open);
+      }
+      const entry = open;
+      entry.receivers.add(receive);
+      let subscribed = true;
       return {
-        publish(data) {
-          if (open) channel.postMessage(data);
-        },
+        // A BroadcastChannel receives from the moment it exists.
+        live: Promise.resolve(),
         close() {
-          if (!open) return;
-          open = false;
-          channel.close();
+          if (!subscribed) return;
+          subscribed = false;
+          entry.receivers.delete(receive);
+          if (entry.receivers.size > 0) return;
+          entry.channel.close();
+          if (channels.get(room) === entry) channels.delete(room);
         },
       };
+    },
+    ping: () => Promise.resolve(),
+    close() {
+      closed = true;
+      for (const { channel } of channels.values()) channel.close();
+      channels.clear();
+      return Promise.resolve();
     },
   };
 }

@@ -1,8 +1,9 @@
 /**
  * The room registry of one isolate: which rooms have local connections,
- * their bus subscriptions, admission (history, then presence), presence,
- * and the hand-off to the store and the fan-out bus for everyone else. No
- * HTTP and no WebSocket here; a connection is anything that can take text.
+ * their bus subscriptions, admission (name, history, then presence), and
+ * the hand-off to the store and the fan-out bus for everyone else. Presence
+ * bookkeeping is `presence.ts`'s. No HTTP and no WebSocket here; a
+ * connection is anything that can take text.
  *
  * Delivery is driven by message ids and lives in `room.ts`: each room
  * delivers in id order and repairs gaps from the store. A periodic check
@@ -21,9 +22,10 @@ import {
   type PresenceFrame,
 } from "./frames.ts";
 import { type ChatMetrics, noMetrics } from "./metrics.ts";
+import { NodePresence } from "./presence.ts";
 import { type Connection, type Member, Room, sendTo } from "./room.ts";
 import type { RoomName } from "./room_name.ts";
-import type { AppendResult, PresenceEntry, Store } from "./store.ts";
+import type { AppendResult, Store } from "./store.ts";
 import { type Logger, silentLogger } from "../log.ts";
 
 export type { Member } from "./room.ts";
@@ -96,7 +98,7 @@ export class ChatHub {
   readonly #log: Logger;
   readonly #metrics: ChatMetrics;
   readonly #limits: HistoryLimits;
-  readonly #node: string;
+  readonly #presence: NodePresence;
   readonly #presenceListMax: number;
   readonly #rooms = new Map<RoomName, OpenRoom>();
   readonly #timers: ReturnType<typeof setInterval>[] = [];
@@ -111,10 +113,15 @@ export class ChatHub {
       historyLimit: options.historyLimit,
       recoveryLimit: options.recoveryLimit,
     };
-    this.#node = options.node ?? crypto.randomUUID();
+    this.#presence = new NodePresence({
+      store: this.#store.presence,
+      heartbeatMs: options.presenceHeartbeatMs,
+      announce: (room, frame) => this.#announce(room, frame),
+      log: this.#log,
+      ...(options.node === undefined ? {} : { node: options.node }),
+    });
     this.#presenceListMax = options.presenceListMax;
     this.#every(options.repairIntervalMs, () => this.repair());
-    this.#every(options.presenceHeartbeatMs, () => this.refreshPresence());
     const maxAgeMs = options.historyMaxAgeMs ?? 0;
     if (maxAgeMs > 0) {
       // Often enough that nothing outlives its age by more than a tenth.
@@ -181,32 +188,34 @@ export class ChatHub {
     return result;
   }
 
-  /** Delivers whatever the store holds beyond what each room delivered. */
+  /**
+   * Delivers whatever the store holds beyond what each room delivered: one
+   * store call for every open room, then reads only for rooms behind.
+   */
   async repair(): Promise<void> {
-    await Promise.all(
-      [...this.#rooms.values()].map(({ room }) =>
-        room.run(async () => {
-          const { last } = await this.#store.messages.bounds(room.name);
-          if (last > room.lastDelivered) await room.catchUp(last);
-        })
-      ),
+    const rooms = [...this.#rooms.values()].map(({ room }) => room);
+    if (rooms.length === 0) return;
+    const lastIds = await this.#store.messages.lastIds(
+      rooms.map((room) => room.name),
     );
+    await Promise.all(rooms.map((room, index) => {
+      const last = lastIds[index] ?? 0;
+      if (last <= room.lastDelivered) return;
+      return room.run(() => room.catchUp(last));
+    }));
   }
 
   /**
    * Refreshes this node's presence entries, drops stale ones of nodes that
    * stopped, and announces the users who left with them.
    */
-  async refreshPresence(): Promise<void> {
-    await this.#store.presence.heartbeat(this.#node, this.#presenceEntries());
-    for (const { room, user } of await this.#store.presence.sweep()) {
-      this.#announce(room, { type: "leave", user });
-    }
+  refreshPresence(): Promise<void> {
+    return this.#presence.refresh();
   }
 
   /** This isolate's id in the presence table. */
   get node(): string {
-    return this.#node;
+    return this.#presence.node;
   }
 
   /**
@@ -214,11 +223,8 @@ export class ChatHub {
    * leaving) and announces the users who left with it, instead of waiting
    * for its entries to expire.
    */
-  async forgetNode(node: string): Promise<void> {
-    const departures = await this.#store.presence.removeNode(node);
-    for (const { room, user } of departures) {
-      this.#announce(room, { type: "leave", user });
-    }
+  forgetNode(node: string): Promise<void> {
+    return this.#presence.forget(node);
   }
 
   /** Deletes the messages older than `maxAgeMs`. */
@@ -239,7 +245,8 @@ export class ChatHub {
 
   /**
    * Stops the timers, closes every bus subscription, and removes this node
-   * from presence, announcing who left with it.
+   * from presence, announcing who left with it. The bus and the store stay
+   * open: they belong to whoever built the hub.
    */
   async close(): Promise<void> {
     for (const timer of this.#timers.splice(0)) clearInterval(timer);
@@ -249,7 +256,7 @@ export class ChatHub {
       room.close();
     }
     this.#rooms.clear();
-    await this.forgetNode(this.#node);
+    await this.#presence.close();
   }
 
   #every(ms: number, task: () => Promise<void>): void {
@@ -264,21 +271,27 @@ export class ChatHub {
   }
 
   #openRoom(name: RoomName): OpenRoom {
+    // The room reads where it starts once the bus carries what follows;
+    // without the bus it starts anyway and repairs from the store.
+    const live = Promise.withResolvers<void>();
     const room = new Room({
       name,
       messages: this.#store.messages,
       log: this.#log,
       metrics: this.#metrics,
+      live: live.promise,
     });
-    const entry: OpenRoom = {
-      room,
-      subscription: this.#bus.subscribe(
-        name,
-        (data) => this.#receive(room, data),
-      ),
-    };
+    const subscription = this.#bus.subscribe(
+      name,
+      (data) => this.#receive(room, data),
+    );
+    subscription.live.then(live.resolve, (error) => {
+      this.#log.warn("bus.subscribe_failed", { room: name, error });
+      live.resolve();
+    });
+    const entry: OpenRoom = { room, subscription };
     this.#rooms.set(name, entry);
-    this.#log.debug("room.open", { room: name, node: this.#node });
+    this.#log.debug("room.open", { room: name, node: this.node });
     return entry;
   }
 
@@ -290,10 +303,9 @@ export class ChatHub {
     const { room } = entry;
     if (connection.left) return;
     // Claim the name first: someone else's name gets nothing of the room.
-    const claim = await this.#store.presence.join(
+    const claim = await this.#presence.join(
       room.name,
       connection.user,
-      this.#node,
       connection.owner,
     );
     if (claim.taken) {
@@ -318,18 +330,16 @@ export class ChatHub {
     sendTo(connection, frame);
     connection.lastId = lastId;
     connection.live = true;
+    const snapshot = await this.#presence.snapshot(
+      room.name,
+      this.#presenceListMax,
+    );
     const presence: PresenceFrame = {
       type: "presence",
-      users: await this.#store.presence.list(room.name, {
-        limit: this.#presenceListMax,
-      }),
-      count: await this.#store.presence.count(room.name),
+      ...snapshot,
       you: connection.user,
     };
     sendTo(connection, presence);
-    if (claim.first) {
-      this.#announce(room.name, { type: "join", user: connection.user });
-    }
   }
 
   #receive(room: Room, data: unknown): void {
@@ -360,16 +370,11 @@ export class ChatHub {
   }
 
   #publish(room: RoomName, text: string): void {
-    const entry = this.#rooms.get(room);
-    if (entry) {
-      entry.subscription.publish(text);
-      return;
-    }
-    // No local member (the last one just left): the other isolates still
-    // need to hear it, through a short-lived subscription.
-    const subscription = this.#bus.subscribe(room, () => {});
-    subscription.publish(text);
-    subscription.close();
+    // A message that did not make it is repaired by the others from the
+    // store; a presence change is corrected by their next presence frame.
+    this.#bus.publish(room, text).catch((error) =>
+      this.#log.warn("bus.publish_failed", { room, error })
+    );
   }
 
   #leave(entry: OpenRoom, connection: Connection): void {
@@ -382,7 +387,7 @@ export class ChatHub {
       subscription.close();
       room.close();
       this.#rooms.delete(room.name);
-      this.#log.debug("room.close", { room: room.name, node: this.#node });
+      this.#log.debug("room.close", { room: room.name, node: this.node });
     }
     if (connection.present) {
       this.#unpresence(room.name, connection).catch((error) =>
@@ -391,34 +396,8 @@ export class ChatHub {
     }
   }
 
-  async #unpresence(room: RoomName, connection: Connection): Promise<void> {
+  #unpresence(room: RoomName, connection: Connection): Promise<void> {
     connection.present = false;
-    const { last } = await this.#store.presence.leave(
-      room,
-      connection.user,
-      this.#node,
-    );
-    if (last) this.#announce(room, { type: "leave", user: connection.user });
-  }
-
-  #presenceEntries(): PresenceEntry[] {
-    const entries: PresenceEntry[] = [];
-    for (const { room } of this.#rooms.values()) {
-      const counts = new Map<string, PresenceEntry>();
-      for (const connection of room.connections) {
-        if (!connection.present) continue;
-        const { user, owner } = connection;
-        const key = JSON.stringify([user, owner]);
-        const counted = counts.get(key)?.connections ?? 0;
-        counts.set(key, {
-          room: room.name,
-          user,
-          owner,
-          connections: counted + 1,
-        });
-      }
-      entries.push(...counts.values());
-    }
-    return entries;
+    return this.#presence.leave(room, connection.user, connection.owner);
   }
 }

@@ -63,6 +63,12 @@ export interface RoomOptions {
   readonly metrics: ChatMetrics;
   /** Timers for the presence window. @default real, unref'd timers */
   readonly schedule?: Schedule;
+  /**
+   * Settles once the bus delivers this room's messages; the room reads
+   * where it starts only then, so nothing falls between the two.
+   * @default already settled
+   */
+  readonly live?: Promise<void>;
 }
 
 /**
@@ -109,7 +115,9 @@ export class Room {
       deliver: (frame) => this.deliverLive(frame),
       ...(options.schedule ? { schedule: options.schedule } : {}),
     });
+    const live = options.live ?? Promise.resolve();
     void this.run(async () => {
+      await live;
       this.#lastDelivered = (await this.#messages.bounds(this.name)).last;
     });
   }

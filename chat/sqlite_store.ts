@@ -483,6 +483,12 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         return Number(changes);
       }));
     },
+    lastIds(rooms) {
+      return Promise.resolve(rooms.map((room) => {
+        const row = selectLast.get(room);
+        return row ? intField(row, "last_id") : 0;
+      }));
+    },
     bounds(room): Promise<RoomBounds> {
       const lastRow = selectLast.get(room);
       return Promise.resolve({
@@ -640,9 +646,11 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       });
     },
     close() {
-      if (!open) return;
-      open = false;
-      db.close();
+      if (open) {
+        open = false;
+        db.close();
+      }
+      return Promise.resolve();
     },
   };
 }

@@ -69,6 +69,11 @@ export interface MessageStore {
   /** The first retained and the last assigned id of `room`. */
   bounds(room: RoomName): Promise<RoomBounds>;
   /**
+   * The last assigned id of each of `rooms` (0 for a room with none), in
+   * one round trip: the periodic gap check of every open room.
+   */
+  lastIds(rooms: readonly RoomName[]): Promise<number[]>;
+  /**
    * Deletes every message accepted before `before` (ISO-8601), and forgets
    * rooms left with no message and nobody online; returns how many
    * messages went.
@@ -166,15 +171,16 @@ export interface Store {
    */
   ping(): Promise<void>;
   /** Closes the connection. Idempotent. */
-  close(): void;
+  close(): Promise<void>;
 }
 
 /**
  * What kind of failure a store call met, for health, logs and metrics:
  * `full` (no space left, or the size limit reached), `limit` (a configured
  * bound such as the number of rooms), `read_only` (cannot write), `busy`
- * (locked too long), `io` (the device failed), `corrupt` (data it should
- * not hold), `other`.
+ * (locked too long), `io` (the device failed), `unreachable` (a network
+ * store such as Redis cannot be reached), `corrupt` (data it should not
+ * hold), `other`.
  */
 export type StoreErrorKind =
   | "full"
@@ -182,6 +188,7 @@ export type StoreErrorKind =
   | "read_only"
   | "busy"
   | "io"
+  | "unreachable"
   | "corrupt"
   | "other";
 

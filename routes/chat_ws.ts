@@ -47,6 +47,7 @@ const STORE_TROUBLE: Record<StoreErrorKind, string> = {
   read_only: "the server's storage is read-only",
   busy: "the server's storage is busy",
   io: "the server's storage failed",
+  unreachable: "the server cannot reach its storage",
   corrupt: "the server's storage holds bad data",
   other: "the server's storage failed",
 };

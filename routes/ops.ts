@@ -6,12 +6,15 @@
  */
 
 import { Hono } from "hono";
+import type { Bus } from "../chat/bus.ts";
 import { type Store, StoreError } from "../chat/store.ts";
 import type { Logger } from "../log.ts";
 
 /** What the operations routes read. */
 export interface OpsOptions {
   readonly store: Store;
+  /** The fan-out bus, checked too when it is a network one. */
+  readonly bus: Bus;
   readonly log: Logger;
   /** Live counts for the health answer: rooms with people online, sockets. */
   readonly stats: () => Promise<{ rooms: number; connections: number }>;
@@ -45,21 +48,25 @@ export function opsRoutes(options: OpsOptions): Hono {
   app.get("/healthz", async (c) => {
     c.header("Cache-Control", "no-store");
     let stats;
+    let part = "store";
     try {
       const timeoutMs = options.healthTimeoutMs ?? 2000;
       await within(options.store.ping(), timeoutMs, "store");
       stats = await within(options.stats(), timeoutMs, "store");
+      part = "bus";
+      await within(options.bus.ping(), timeoutMs, "bus");
     } catch (error) {
-      const reason = `store: ${
+      const reason = `${part}: ${
         error instanceof Error ? error.message : String(error)
       }`;
-      const store = error instanceof StoreError ? error.kind : "other";
-      options.log.warn("health.failed", { reason, store });
-      return c.json({ status: "unavailable", store, reason }, 503);
+      const kind = error instanceof StoreError ? error.kind : "other";
+      options.log.warn("health.failed", { reason, [part]: kind });
+      return c.json({ status: "unavailable", [part]: kind, reason }, 503);
     }
     return c.json({
       status: "ok",
       store: "ok",
+      bus: "ok",
       uptimeSeconds: Math.round((Date.now() - started) / 1000),
       ...stats,
     });

@@ -11,14 +11,14 @@
 import {
   type ChatServer,
   createChatServer,
-  sqliteStoreOptions,
+  describeData,
+  openStore,
 } from "../app.ts";
-import { openSqliteStore, StoreOpenError } from "../chat/sqlite_store.ts";
+import { StoreOpenError } from "../chat/sqlite_store.ts";
 import { StoreError } from "../chat/store.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { watchLaunchers } from "./launcher_watch.ts";
 import {
-  describeData,
   listenerEvents,
   serveResiliently,
   startLine,
@@ -113,7 +113,7 @@ async function serveAlone(
 ): Promise<number> {
   let chat: ChatServer;
   try {
-    chat = createChatServer({ config, log });
+    chat = await createChatServer({ config, log });
   } catch (error) {
     if (error instanceof StoreError) throw storeStartupError(error);
     throw error;
@@ -149,10 +149,10 @@ async function serveWithWorkers(
   stop: Promise<string>,
   context: CommandLineContext,
 ): Promise<number> {
-  // Open the database once here: a path that cannot be used is reported
-  // once, and the schema is migrated before the workers share it.
+  // Open the store once here: a path or a Redis that cannot be used is
+  // reported once, and the schema is migrated before the workers share it.
   try {
-    openSqliteStore(sqliteStoreOptions(config)).close();
+    await (await openStore(config, log)).close();
   } catch (error) {
     if (error instanceof StoreError) throw storeStartupError(error);
     throw error;
@@ -185,13 +185,13 @@ function announce(
   mode: string,
   log: Logger,
 ): void {
-  console.log(startLine({ address, mode, db: config.db }));
+  console.log(startLine({ address, mode, data: describeData(config) }));
   log.info("server.start", {
     url: urlOf(address),
     mode,
     workers: config.workers,
     maxConnections: config.maxConnections,
-    data: describeData(config.db),
+    data: describeData(config),
     version: VERSION,
   });
 }

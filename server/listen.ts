@@ -199,26 +199,19 @@ export interface StartFacts {
   readonly address: Pick<Deno.NetAddr, "hostname" | "port">;
   /** How the port is served, e.g. `1 isolate` or `2 workers`. */
   readonly mode: string;
-  /** The database as configured. */
-  readonly db: string;
-}
-
-/** Where the data lives, in words. */
-export function describeData(db: string): string {
-  return db === ":memory:"
-    ? "in memory (lost when the server stops)"
-    : `in ${db}`;
+  /** Where the data lives, in words (`describeData` in app.ts). */
+  readonly data: string;
 }
 
 /** The one line printed when the server is ready. */
-export function startLine({ address, mode, db }: StartFacts): string {
+export function startLine({ address, mode, data }: StartFacts): string {
   const everywhere = address.hostname === "0.0.0.0" ||
       address.hostname === "::"
     ? ", on every interface"
     : "";
-  return `Chat server ready at ${urlOf(address)} (${mode}${everywhere}); data ${
-    describeData(db)
-  }`;
+  return `Chat server ready at ${
+    urlOf(address)
+  } (${mode}${everywhere}); data ${data}`;
 }
 
 /** The `DENO_SERVE_ADDRESS` that makes `deno serve` listen where `config` says. */

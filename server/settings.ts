@@ -11,6 +11,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { parseRedisUrl } from "../chat/redis_url.ts";
 import { parseUserName } from "../chat/user_name.ts";
 import { isLogLevel, type LogLevel } from "../log.ts";
 
@@ -46,6 +47,8 @@ export interface Setting<T> {
   readonly allowed: string;
   /** A switch (`--require-origin`, `--no-require-origin`) or a value. */
   readonly type: "boolean" | "string";
+  /** Holds credentials: a bad value is never repeated in an error. */
+  readonly secret?: boolean;
   /** Turns the text of a flag or variable into a value. */
   parse(text: string): Parsed<T>;
 }
@@ -256,6 +259,22 @@ export const SETTINGS = {
     type: "string",
     parse: (text) => text.trim() === "" ? bad : ok(text.trim()),
   } satisfies Setting<string>,
+  redisUrl: {
+    flag: "redis",
+    env: "REDIS_URL",
+    section: "storage",
+    help:
+      "Redis shared by several server processes: rooms, ids, history and presence live there instead of SQLite.",
+    default: undefined,
+    shownDefault: "(none: SQLite)",
+    allowed: "a redis:// or rediss:// URL, e.g. redis://:password@host:6379/0",
+    type: "string",
+    secret: true,
+    parse(text): Parsed<URL | undefined> {
+      const url = parseRedisUrl(text);
+      return url === undefined ? bad : ok(url);
+    },
+  } satisfies Setting<URL | undefined>,
   logLevel: choice({
     flag: "log-level",
     env: "LOG_LEVEL",
@@ -616,9 +635,10 @@ function describeFailure(
   setting: Setting<unknown>,
   text: string,
 ): ConfigError {
-  return new ConfigError(
-    `${source} must be ${setting.allowed}, got ${JSON.stringify(text)}`,
-  );
+  const got = setting.secret === true
+    ? "got something else (not shown: it may hold a password)"
+    : `got ${JSON.stringify(text)}`;
+  return new ConfigError(`${source} must be ${setting.allowed}, ${got}`);
 }
 
 /**
@@ -723,7 +743,8 @@ function finish(raw: Record<string, unknown>, machine: MachineFacts): Config {
     ? Math.max(1, Math.min(256, machine.cpus))
     : workersSetting;
   const db = get("db");
-  if (workers > 1 && db === ":memory:") {
+  const redisUrl = get("redisUrl");
+  if (workers > 1 && db === ":memory:" && redisUrl === undefined) {
     throw new ConfigError(
       `--workers ${workers} needs a database file the workers share; :memory: would give each worker its own (give --db a file)`,
     );
@@ -751,6 +772,7 @@ function finish(raw: Record<string, unknown>, machine: MachineFacts): Config {
     allowedHosts,
     workers,
     db,
+    redisUrl,
     logLevel,
     historyLimit: get("historyLimit"),
     historyMax: get("historyMax"),

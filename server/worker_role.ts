@@ -8,7 +8,7 @@
  * @module
  */
 
-import { createChatServer, type WorkerPeers } from "../app.ts";
+import { type ChatServer, createChatServer, type WorkerPeers } from "../app.ts";
 import { StoreError } from "../chat/store.ts";
 import { createLogger, type Logger } from "../log.ts";
 import type { Refusal } from "../routes/connections.ts";
@@ -74,7 +74,7 @@ export function runWorker(scope: WorkerScope): void {
   const counted = new PendingAnswers<number>();
   const rendered = new PendingAnswers<string>();
   let running:
-    | { chat: ReturnType<typeof createChatServer>; listener: ResilientListener }
+    | { chat: ChatServer; listener: ResilientListener }
     | undefined;
   let log: Logger = createLogger();
   let testHooks = false;
@@ -90,7 +90,8 @@ export function runWorker(scope: WorkerScope): void {
     renderMetrics: () => rendered.ask((id) => post({ type: "render", id })),
   };
 
-  const start = (message: Extract<ToWorker, { type: "start" }>) => {
+  let stopping = false;
+  const start = async (message: Extract<ToWorker, { type: "start" }>) => {
     testHooks = message.testHooks;
     try {
       const config = {
@@ -101,7 +102,12 @@ export function runWorker(scope: WorkerScope): void {
         level: config.logLevel,
         fields: { worker: message.index },
       });
-      const chat = createChatServer({ config, log, peers });
+      const chat = await createChatServer({ config, log, peers });
+      if (stopping) {
+        // Told to stop while the store was still opening.
+        await chat.close();
+        return;
+      }
       let listener: ResilientListener;
       try {
         listener = serveResiliently(
@@ -133,6 +139,7 @@ export function runWorker(scope: WorkerScope): void {
   };
 
   const stop = async () => {
+    stopping = true;
     if (running) {
       const { chat, listener } = running;
       await Promise.all([listener.shutdown(), chat.close()]);

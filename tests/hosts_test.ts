@@ -81,7 +81,7 @@ Deno.test("allowed hosts", async (t) => {
   await t.step(
     "a page under another Host is 400, naming the host",
     async () => {
-      const { app, close } = createChatServer({
+      const { app, close } = await createChatServer({
         config: testConfig(),
         log: silentLogger,
       });

@@ -69,7 +69,7 @@ Deno.test("listening", async (t) => {
       startLine({
         address: { hostname: "::1", port: 8000 },
         mode: "2 workers",
-        db: ":memory:",
+        data: "in memory (lost when the server stops)",
       }),
       "Chat server ready at http://[::1]:8000/chat/ (2 workers); data in memory (lost when the server stops)",
     );
@@ -77,7 +77,7 @@ Deno.test("listening", async (t) => {
       startLine({
         address: { hostname: "0.0.0.0", port: 80 },
         mode: "1 isolate",
-        db: "./data/chat.db",
+        data: "in ./data/chat.db",
       }),
       /\(1 isolate, on every interface\); data in \.\/data\/chat\.db$/,
     );

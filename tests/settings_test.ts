@@ -51,6 +51,10 @@ const SAMPLES: Record<SettingKey, { text: string; value: unknown }> = {
   host: { text: "[::1]", value: "::1" },
   workers: { text: "3", value: 3 },
   db: { text: "/tmp/elsewhere/chat.db", value: "/tmp/elsewhere/chat.db" },
+  redisUrl: {
+    text: "rediss://chat:s3cret@cache.example:6380/2",
+    value: new URL("rediss://chat:s3cret@cache.example:6380/2"),
+  },
   logLevel: { text: "DEBUG", value: "debug" },
   historyLimit: { text: "7", value: 7 },
   historyMax: { text: "123", value: 123 },
@@ -90,6 +94,7 @@ const REFUSED: Record<SettingKey, string> = {
   host: "http://x",
   workers: "0",
   db: " ",
+  redisUrl: "http://cache.example:6379",
   logLevel: "loud",
   historyLimit: "-1",
   historyMax: "0",
@@ -268,7 +273,9 @@ Deno.test("settings", async (t) => {
     () => {
       for (const { key, setting } of settingList()) {
         const text = REFUSED[key];
-        const quoted = JSON.stringify(text);
+        const quoted = setting.secret
+          ? "something else (not shown: it may hold a password)"
+          : JSON.stringify(text);
         if (setting.type === "string") {
           assertRefused(
             // `--flag=value`: a value that starts with "-" cannot follow a space.
@@ -281,6 +288,23 @@ Deno.test("settings", async (t) => {
             () => loadConfig([], envOf({ [setting.env]: text })),
             `${setting.env} must be ${setting.allowed}, got ${quoted}`,
           );
+        }
+      }
+    },
+  );
+
+  await t.step(
+    "a bad Redis URL is never repeated: it may hold a password",
+    () => {
+      for (const args of [["--redis=redis//:hunter2@cache:6379"], []]) {
+        const env = envOf({ REDIS_URL: "http://:hunter2@cache:6379" });
+        try {
+          loadConfig(args, env);
+          assert.fail("a bad Redis URL was accepted");
+        } catch (error) {
+          assert.ok(error instanceof ConfigError);
+          assert.ok(!error.message.includes("hunter2"), error.message);
+          assert.match(error.message, /^(--redis|REDIS_URL) must be/);
         }
       }
     },

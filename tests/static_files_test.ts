@@ -3,7 +3,10 @@ import { createChatServer } from "../app.ts";
 import { silentLogger } from "../log.ts";
 import { testConfig } from "./helpers/server.ts";
 
-const { app } = createChatServer({ config: testConfig(), log: silentLogger });
+const { app } = await createChatServer({
+  config: testConfig(),
+  log: silentLogger,
+});
 
 Deno.test("static files", async (t) => {
   await t.step("are served with a content type and an ETag", async () => {

@@ -28,7 +28,7 @@ export async function startServer(
   env: Record<string, string> = {},
   options: { port?: number; log?: Logger } = {},
 ): Promise<TestServer> {
-  const chat = createChatServer({
+  const chat = await createChatServer({
     config: testConfig(env),
     log: options.log ?? silentLogger,
   });
