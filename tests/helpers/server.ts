@@ -62,7 +62,7 @@ export interface StoredMessage {
 
 /** The newest 200 stored messages of `room`, through the HTTP API. */
 export async function storedMessages(
-  server: TestServer,
+  server: Pick<TestServer, "origin">,
   room: string,
 ): Promise<StoredMessage[]> {
   const response = await fetch(

@@ -1,0 +1,292 @@
+/**
+ * Several server processes sharing rooms through a real redis-server: every
+ * message reaches every member once and in id order whichever process holds
+ * its socket, `since=` recovers across processes, presence spans them and
+ * forgets a killed one, and a Redis outage is reported, survived and
+ * repaired.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { CHAT_PROTOCOL } from "../chat/frames.ts";
+import {
+  SERVER,
+  type ServerProcess,
+  startServerProcess,
+} from "./helpers/process.ts";
+import { ignoreWithoutRedis, startRedis } from "./helpers/redis.ts";
+import {
+  delay,
+  type Frame,
+  storedMessages,
+  TestClient,
+  uniqueRoom,
+} from "./helpers/server.ts";
+
+/** Settings for every process of these tests: limits off, quick presence. */
+function sharedEnv(redisUrl: string): Record<string, string> {
+  return {
+    REDIS_URL: redisUrl,
+    CHAT_RATE_LIMIT: "0",
+    CHAT_CONNECT_RATE: "0",
+    CHAT_MAX_CONNECTIONS_PER_IP: "1000",
+    CHAT_PRESENCE_HEARTBEAT_MS: "200",
+    CHAT_PRESENCE_TTL_MS: "1000",
+    LOG_LEVEL: "warn",
+  };
+}
+
+function startProcess(redisUrl: string): Promise<ServerProcess> {
+  return startServerProcess({ args: SERVER.run(), env: sharedEnv(redisUrl) });
+}
+
+/**
+ * A socket that only counts message ids: a burst of thousands of frames
+ * into dozens of sockets is checked without keeping every frame.
+ */
+class IdCollector {
+  readonly socket: WebSocket;
+  readonly ids: number[] = [];
+  readonly opened: Promise<void>;
+  #wanted = 0;
+  #reached = Promise.withResolvers<void>();
+
+  constructor(url: string) {
+    this.socket = new WebSocket(url, [CHAT_PROTOCOL]);
+    const opened = Promise.withResolvers<void>();
+    this.opened = opened.promise;
+    this.socket.onmessage = (event: MessageEvent<unknown>) => {
+      if (typeof event.data !== "string") return;
+      const frame: unknown = JSON.parse(event.data);
+      if (
+        typeof frame !== "object" || frame === null || !("type" in frame)
+      ) return;
+      if (frame.type === "presence") opened.resolve();
+      if (
+        frame.type === "message" && "id" in frame &&
+        typeof frame.id === "number"
+      ) {
+        this.ids.push(frame.id);
+        if (this.#wanted > 0 && this.ids.length >= this.#wanted) {
+          this.#reached.resolve();
+        }
+      }
+    };
+    this.socket.onerror = () => opened.reject(new Error(`cannot open ${url}`));
+  }
+
+  /** Waits until `count` messages arrived, or fails after `timeoutMs`. */
+  async waitFor(count: number, timeoutMs: number): Promise<void> {
+    this.#wanted = count;
+    if (this.ids.length >= count) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await Promise.race([
+        this.#reached.promise,
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new Error(`got ${this.ids.length} of ${count} messages`),
+              ),
+            timeoutMs,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.socket.readyState === WebSocket.CLOSED) return;
+    const closed = new Promise((resolve) => (this.socket.onclose = resolve));
+    this.socket.close();
+    await closed;
+  }
+}
+
+/** Polls `/healthz` until its status is `status`; returns the body. */
+async function healthBecomes(
+  server: ServerProcess,
+  status: number,
+  timeoutMs = 10_000,
+): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    const response = await fetch(`${server.origin}/healthz`);
+    const body: Record<string, unknown> = await response.json();
+    if (response.status === status) return body;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `/healthz stayed ${response.status}: ${JSON.stringify(body)}`,
+      );
+    }
+    await delay(100);
+  }
+}
+
+Deno.test({
+  name: "rooms shared by server processes through Redis",
+  ignore: ignoreWithoutRedis,
+  async fn(t) {
+    await using redis = await startRedis({ persistent: true });
+    await using a = await startProcess(redis.url);
+    await using b = await startProcess(redis.url);
+
+    await t.step(
+      "a burst from both processes reaches every member once, in id order; other rooms get nothing",
+      async () => {
+        const room = uniqueRoom("burst");
+        const quiet = uniqueRoom("quiet");
+        const members = Array.from(
+          { length: 40 },
+          (_, index) =>
+            new IdCollector(
+              (index % 2 ? a : b).wsUrl(`/ws/chat/${room}/?name=m${index}`),
+            ),
+        );
+        const bystanders = [a, b].map((server, index) =>
+          new IdCollector(server.wsUrl(`/ws/chat/${quiet}/?name=q${index}`))
+        );
+        try {
+          await Promise.all([...members, ...bystanders].map((m) => m.opened));
+          const senders = members.slice(0, 4); // two on each process
+          const perSender = 1000;
+          for (let index = 0; index < perSender; index++) {
+            for (const [number, sender] of senders.entries()) {
+              sender.socket.send(
+                JSON.stringify({ message: `s${number} #${index}` }),
+              );
+            }
+          }
+          const total = senders.length * perSender;
+          await Promise.all(members.map((m) => m.waitFor(total, 60_000)));
+          const expected = Array.from({ length: total }, (_, i) => i + 1);
+          for (const [index, member] of members.entries()) {
+            assert.deepEqual(member.ids, expected, `member m${index}`);
+          }
+          // A marker into the quiet room, sent after the burst: once each
+          // bystander has it, anything leaked would have come before it.
+          bystanders[0]?.socket.send(JSON.stringify({ message: "marker" }));
+          await Promise.all(bystanders.map((m) => m.waitFor(1, 10_000)));
+          for (const bystander of bystanders) {
+            assert.deepEqual(bystander.ids, [1]);
+          }
+        } finally {
+          await Promise.all(
+            [...members, ...bystanders].map((m) => m.close()),
+          );
+        }
+      },
+    );
+
+    await t.step(
+      "a client that left process A gets exactly what it missed from process B",
+      async () => {
+        const room = uniqueRoom("since");
+        await using speaker = await TestClient.join(
+          b.wsUrl(`/ws/chat/${room}/?name=speaker`),
+        );
+        const leaver = await TestClient.join(
+          a.wsUrl(`/ws/chat/${room}/?name=leaver`),
+        );
+        speaker.send({ message: "seen" });
+        const [seen] = await leaver.waitForType("message", 1);
+        await leaver.close();
+        for (const text of ["missed 1", "missed 2", "missed 3"]) {
+          speaker.send({ message: text });
+        }
+        await speaker.waitForType("message", 4);
+        await using back = await TestClient.connect(
+          b.wsUrl(`/ws/chat/${room}/?name=leaver&since=${seen?.id}`),
+        );
+        const [history] = await back.waitForType("history", 1);
+        assert.equal(history?.recovered, true);
+        assert.deepEqual(
+          (history?.messages as Frame[] | undefined)?.map((m) => m.message),
+          ["missed 1", "missed 2", "missed 3"],
+        );
+      },
+    );
+
+    await t.step(
+      "presence spans processes, and a killed process's users leave within the TTL",
+      async () => {
+        const room = uniqueRoom("presence");
+        await using c = await startProcess(redis.url);
+        await using watcher = await TestClient.join(
+          a.wsUrl(`/ws/chat/${room}/?name=watcher`),
+        );
+        const onB = await TestClient.join(
+          b.wsUrl(`/ws/chat/${room}/?name=on-b`),
+        );
+        const victim = await TestClient.join(
+          c.wsUrl(`/ws/chat/${room}/?name=victim`),
+        );
+        const [presence] = await victim.waitForType("presence", 1);
+        assert.deepEqual(
+          (presence?.users as Frame[] | undefined)?.map((u) => u.name),
+          ["on-b", "victim", "watcher"],
+        );
+        await watcher.waitForMatching(
+          (f) => f.type === "join" && f.user === "victim",
+          1,
+        );
+        await c.stop("SIGKILL");
+        await watcher.waitForMatching(
+          (f) => f.type === "leave" && f.user === "victim",
+          1,
+          10_000,
+        );
+        await onB.waitForMatching(
+          (f) => f.type === "leave" && f.user === "victim",
+          1,
+          10_000,
+        );
+        const response = await fetch(
+          `${a.origin}/api/rooms/${room}/presence`,
+        );
+        const body: { users: { name: string }[] } = await response.json();
+        assert.deepEqual(body.users.map((u) => u.name), ["on-b", "watcher"]);
+        await onB.close();
+        await victim.closed;
+      },
+    );
+
+    await t.step(
+      "while Redis is down sends get `unavailable` and /healthz 503 naming Redis; after it, traffic resumes with history intact",
+      async () => {
+        const room = uniqueRoom("outage");
+        await using onA = await TestClient.join(
+          a.wsUrl(`/ws/chat/${room}/?name=ann`),
+        );
+        await using onB = await TestClient.join(
+          b.wsUrl(`/ws/chat/${room}/?name=bob`),
+        );
+        onA.send({ message: "before" });
+        await onB.waitForType("message", 1);
+
+        await redis.stop();
+        onA.send({ message: "during", cid: "during-1" });
+        const [refused] = await onA.waitForType("error", 1);
+        assert.equal(refused?.code, "unavailable");
+        assert.equal(refused?.cid, "during-1");
+        const health = await healthBecomes(a, 503);
+        assert.match(String(health.reason), /Redis at redis:\/\/127\.0\.0\.1/);
+
+        await redis.start();
+        await healthBecomes(a, 200);
+        await healthBecomes(b, 200);
+        onA.send({ message: "after", cid: "during-1" });
+        const delivered = await onB.waitForType("message", 2, 10_000);
+        assert.deepEqual(delivered.map((m) => m.message), ["before", "after"]);
+        assert.deepEqual(
+          (await storedMessages(b, room)).map((m) => m.message),
+          ["before", "after"],
+        );
+      },
+    );
+  },
+});
