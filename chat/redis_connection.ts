@@ -81,7 +81,8 @@ export class RedisConnection {
     });
     this.client.on("error", (error: unknown) => {
       this.#lastError = messageOf(error);
-      if (this.#down) return;
+      // At start the failure is reported once, by open().
+      if (this.#down || !this.#opened) return;
       this.#down = true;
       this.#log.warn("redis.down", {
         role: this.#role,

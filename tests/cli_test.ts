@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { settingList } from "../server/settings.ts";
 import { VERSION } from "../server/settings_docs.ts";
 import { listenersOn } from "./helpers/listeners.ts";
-import { SERVER, startServerProcess } from "./helpers/process.ts";
+import { freePort, SERVER, startServerProcess } from "./helpers/process.ts";
 
 const ROOT = new URL("..", import.meta.url);
 const decoder = new TextDecoder();
@@ -372,6 +372,27 @@ Deno.test("a port or address that cannot be bound is one line and exit 1", async
       "--host or HOST",
     );
   });
+
+  for (const mode of [[], ["--workers", "2"]]) {
+    await t.step(
+      `an unreachable Redis is named, without its password${
+        mode.length ? " (--workers 2)" : ""
+      }`,
+      async () => {
+        const port = freePort();
+        const run = await runToExit(
+          SERVER.run("--port", "0", ...mode),
+          { REDIS_URL: `redis://:hunter2@127.0.0.1:${port}/4` },
+        );
+        assertOneLine(
+          run,
+          1,
+          `Redis at redis://127.0.0.1:${port}/4 is unreachable`,
+        );
+        assert.ok(!run.stderr.includes("hunter2"));
+      },
+    );
+  }
 
   await t.step("a host name that does not resolve is named", async () => {
     const run = await runToExit(

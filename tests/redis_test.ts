@@ -131,7 +131,8 @@ Deno.test({
   name: "rooms shared by server processes through Redis",
   ignore: ignoreWithoutRedis,
   async fn(t) {
-    await using redis = await startRedis({ persistent: true });
+    const password = "pw-never-shown";
+    await using redis = await startRedis({ persistent: true, password });
     await using a = await startProcess(redis.url);
     await using b = await startProcess(redis.url);
 
@@ -275,6 +276,11 @@ Deno.test({
         assert.equal(refused?.cid, "during-1");
         const health = await healthBecomes(a, 503);
         assert.match(String(health.reason), /Redis at redis:\/\/127\.0\.0\.1/);
+        assert.ok(!JSON.stringify(health).includes(password));
+        const late = await TestClient.connect(
+          b.wsUrl(`/ws/chat/${room}/?name=late`),
+        );
+        assert.equal((await late.closed).code, 1011);
 
         await redis.start();
         await healthBecomes(a, 200);
@@ -288,5 +294,12 @@ Deno.test({
         );
       },
     );
+
+    await t.step("the Redis password appears in no log line", async () => {
+      const logs = a.output() + b.output();
+      assert.match(logs, /"event":"redis\.down"/);
+      assert.match(logs, /redis:\/\/127\.0\.0\.1:\d+\/0/);
+      assert.ok(!logs.includes(password));
+    });
   },
 });
