@@ -4,6 +4,7 @@ import {
   startServerProcess,
   taskFlags,
 } from "./helpers/process.ts";
+import { ignoreWithoutRedis, startRedis } from "./helpers/redis.ts";
 import { type Frame, TestClient, uniqueRoom } from "./helpers/server.ts";
 
 const ROOT = new URL("..", import.meta.url);
@@ -52,6 +53,21 @@ function texts(frames: Frame[]): string[] {
   return frames.map((frame) => String(frame.message));
 }
 
+/** Bundles main.ts into the one file `bundle`. */
+async function buildBundle(bundle: string): Promise<void> {
+  const built = await new Deno.Command(Deno.execPath(), {
+    args: ["bundle", "--quiet", "-o", bundle, "main.ts"],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(
+    built.code,
+    0,
+    `deno bundle failed: ${new TextDecoder().decode(built.stderr)}`,
+  );
+}
+
 // `deno compile` cannot download its base runtime on this machine, so this
 // proves the same property with `deno bundle`: one file, run with no config
 // from an empty folder, allowed to read only itself and its data. A worker
@@ -64,17 +80,7 @@ Deno.test("the bundled server runs from an empty folder with 2 workers", async (
     const bundle = `${dir}/server.js`;
     const data = `${dir}/data`;
     await Deno.mkdir(data);
-    const built = await new Deno.Command(Deno.execPath(), {
-      args: ["bundle", "--quiet", "-o", bundle, "main.ts"],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(
-      built.code,
-      0,
-      `deno bundle failed: ${new TextDecoder().decode(built.stderr)}`,
-    );
+    await buildBundle(bundle);
 
     await using server = await startServerProcess({
       // `env --chdir`: the helper starts everything in the project folder.
@@ -226,4 +232,55 @@ Deno.test("the bundled server runs from an empty folder with 2 workers", async (
     await Deno.remove(dir, { recursive: true });
     await Deno.remove(emptyCwd, { recursive: true });
   }
+});
+
+// The Redis client is loaded only when REDIS_URL is set: the bundle must
+// carry it too, and it must live within the binary's permissions (npm:ioredis
+// could not: its `debug` dependency reads the whole environment).
+Deno.test({
+  name:
+    "the bundled server shares rooms through Redis with only its permissions",
+  ignore: ignoreWithoutRedis,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "chat-bundle-redis-" });
+    const emptyCwd = await Deno.makeTempDir({ prefix: "chat-bundle-cwd-" });
+    try {
+      const bundle = `${dir}/server.js`;
+      await buildBundle(bundle);
+      await using redis = await startRedis({ password: "bundle-secret" });
+      await using server = await startServerProcess({
+        command: "env",
+        args: [
+          `--chdir=${emptyCwd}`,
+          Deno.execPath(),
+          "run",
+          "--no-config",
+          "--unstable-net",
+          "--allow-net=127.0.0.1",
+          compileAllowEnv(),
+          `--allow-read=${bundle}`,
+          bundle,
+        ],
+        env: { REDIS_URL: redis.url },
+      });
+      const output = await server.waitForOutput(/^Chat server ready.*$/m);
+      assert.match(
+        output,
+        new RegExp(
+          `data in Redis at redis://127\\.0\\.0\\.1:${redis.port}/0`,
+        ),
+      );
+      assert.ok(!output.includes("bundle-secret"));
+      await using client = await TestClient.join(
+        server.wsUrl(`/ws/chat/${uniqueRoom()}/`),
+      );
+      client.send({ message: "through redis" });
+      await client.waitForType("message", 1);
+      assert.deepEqual(client.messageTexts(), ["through redis"]);
+      assert.deepEqual([...Deno.readDirSync(emptyCwd)], []);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+      await Deno.remove(emptyCwd, { recursive: true });
+    }
+  },
 });
