@@ -27,8 +27,22 @@ const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export type ClientFrame = SendMessageFrame;
 
 /** A chat message as every member of the room receives it. */
-export interface MessageFrame extends ChatMessage {
+export interface MessageFrame extends Omit<ChatMessage, "author"> {
   readonly type: "message";
+  /**
+   * The sender's name is vouched for: a signed identity, or the site's own
+   * backend. False for a guest, whose name anyone could have chosen.
+   */
+  readonly verified: boolean;
+  /** Sent by the site's backend through the server API. */
+  readonly server?: true;
+}
+
+/** A message was deleted through the server API: remove it from the log. */
+export interface DeleteFrame {
+  readonly type: "delete";
+  readonly room: RoomName;
+  readonly id: number;
 }
 
 /** The room's recent past, sent first on every connection. */
@@ -89,6 +103,7 @@ export type ServerFrame =
   | PresenceFrame
   | PresenceChangeFrame
   | PresenceBatchFrame
+  | DeleteFrame
   | ErrorFrame;
 
 /**
@@ -148,21 +163,24 @@ export function serialiseFor(format: WireFormat, frame: ServerFrame): string[] {
     case "join":
     case "leave":
     case "presence_change":
+    case "delete":
       return [];
   }
 }
 
 /** The frame of a stored message. */
 export function messageFrame(message: ChatMessage): MessageFrame {
-  const frame: MessageFrame = {
+  return {
     type: "message",
     id: message.id,
     room: message.room,
     user: message.user,
     message: message.message,
     ts: message.ts,
+    ...(message.cid === undefined ? {} : { cid: message.cid }),
+    verified: message.author !== undefined,
+    ...(message.author === "server" ? { server: true } : {}),
   };
-  return message.cid === undefined ? frame : { ...frame, cid: message.cid };
 }
 
 /** Result of {@linkcode parseClientFrame}. */
@@ -277,10 +295,21 @@ export function parseClientFrame(
   return { ok: true, frame: { type: "message", message, cid } };
 }
 
+/**
+ * Tells every isolate holding sockets of `user` in the room to close them
+ * (the server API's disconnect). Travels on the bus only.
+ */
+export interface DisconnectEvent {
+  readonly type: "disconnect";
+  readonly user: string;
+}
+
 /** What may travel over the fan-out bus for one room. */
 export type BusEvent =
   | { readonly kind: "message"; readonly frame: MessageFrame }
-  | { readonly kind: "presence"; readonly frame: PresenceChangeFrame };
+  | { readonly kind: "presence"; readonly frame: PresenceChangeFrame }
+  | { readonly kind: "delete"; readonly frame: DeleteFrame }
+  | { readonly kind: "disconnect"; readonly event: DisconnectEvent };
 
 function isMessageFrameFor(
   value: Record<string, unknown>,
@@ -290,6 +319,8 @@ function isMessageFrameFor(
     typeof value.id === "number" && Number.isSafeInteger(value.id) &&
     value.id > 0 && typeof value.user === "string" &&
     typeof value.message === "string" && typeof value.ts === "string" &&
+    typeof value.verified === "boolean" &&
+    (value.server === undefined || value.server === true) &&
     (value.cid === undefined ||
       (typeof value.cid === "string" && CLIENT_ID.test(value.cid)));
 }
@@ -315,7 +346,25 @@ export function parseBusEvent(
         message: String(value.message),
         ts: String(value.ts),
         ...(typeof value.cid === "string" ? { cid: value.cid } : {}),
+        ...(value.server === true
+          ? { author: "server" }
+          : value.verified === true
+          ? { author: "signed" }
+          : {}),
       }),
+    };
+  }
+  if (
+    value.type === "delete" && value.room === room &&
+    typeof value.id === "number" && Number.isSafeInteger(value.id) &&
+    value.id > 0
+  ) {
+    return { kind: "delete", frame: { type: "delete", room, id: value.id } };
+  }
+  if (value.type === "disconnect" && typeof value.user === "string") {
+    return {
+      kind: "disconnect",
+      event: { type: "disconnect", user: value.user },
     };
   }
   if (

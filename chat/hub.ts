@@ -16,6 +16,8 @@
 import type { Bus, BusSubscription } from "./bus.ts";
 import { type HistoryLimits, loadHistory } from "./history.ts";
 import {
+  type DeleteFrame,
+  type DisconnectEvent,
   messageFrame,
   parseBusEvent,
   type PresenceChangeFrame,
@@ -25,7 +27,7 @@ import { type ChatMetrics, noMetrics } from "./metrics.ts";
 import { NodePresence } from "./presence.ts";
 import { type Connection, type Member, Room, sendTo } from "./room.ts";
 import type { RoomName } from "./room_name.ts";
-import type { AppendResult, Store } from "./store.ts";
+import type { AppendResult, MessageAuthor, Store } from "./store.ts";
 import { type Logger, silentLogger } from "../log.ts";
 
 export type { Member } from "./room.ts";
@@ -35,6 +37,12 @@ export type { Member } from "./room.ts";
  * (an application code, in the 4000–4999 range; see docs/protocol.md).
  */
 export const NAME_TAKEN = 4009;
+
+/**
+ * The close code for a socket whose user the site's backend removed from
+ * the room (`POST /api/rooms/<room>/disconnect`; see docs/protocol.md).
+ */
+export const REMOVED_BY_SITE = 4010;
 
 /** A connection's place in a room. */
 export interface Membership {
@@ -171,12 +179,14 @@ export class ChatHub {
     user: string,
     message: string,
     cid?: string,
+    author?: MessageAuthor,
   ): Promise<AppendResult> {
     const result = await this.#store.messages.append(room, {
       user,
       message,
       ts: this.#now().toISOString(),
       ...(cid === undefined ? {} : { cid }),
+      ...(author === undefined ? {} : { author }),
     });
     // A resend of a message the room already has: nobody hears it twice.
     if (result.duplicate) return result;
@@ -186,6 +196,28 @@ export class ChatHub {
     const local = this.#rooms.get(room)?.room;
     await local?.run(() => local.catchUp(stored.id, { id: stored.id, text }));
     return result;
+  }
+
+  /**
+   * Deletes a message from the store and tells every member, here and
+   * everywhere, to remove it. Resolves false when there was no such message.
+   */
+  async deleteMessage(room: RoomName, id: number): Promise<boolean> {
+    if (!await this.#store.messages.remove(room, id)) return false;
+    const frame: DeleteFrame = { type: "delete", room, id };
+    this.#rooms.get(room)?.room.deliverLive(frame);
+    this.#publish(room, JSON.stringify(frame));
+    return true;
+  }
+
+  /**
+   * Closes every socket of `user` in `room`, here and on every other
+   * isolate and process, with {@linkcode REMOVED_BY_SITE}.
+   */
+  disconnect(room: RoomName, user: string): void {
+    this.#closeLocal(room, user);
+    const event: DisconnectEvent = { type: "disconnect", user };
+    this.#publish(room, JSON.stringify(event));
   }
 
   /**
@@ -357,6 +389,14 @@ export class ChatHub {
       room.announce(event.frame);
       return;
     }
+    if (event.kind === "delete") {
+      room.deliverLive(event.frame);
+      return;
+    }
+    if (event.kind === "disconnect") {
+      this.#closeLocal(room.name, event.event.user);
+      return;
+    }
     const { id } = event.frame;
     if (id <= room.lastDelivered) return;
     const text = JSON.stringify(event.frame);
@@ -375,6 +415,19 @@ export class ChatHub {
     this.#bus.publish(room, text).catch((error) =>
       this.#log.warn("bus.publish_failed", { room, error })
     );
+  }
+
+  #closeLocal(room: RoomName, user: string): void {
+    const entry = this.#rooms.get(room);
+    if (!entry) return;
+    for (const connection of [...entry.room.connections]) {
+      if (connection.user !== user) continue;
+      connection.member.close(
+        REMOVED_BY_SITE,
+        "Removed from this room by the site",
+      );
+      this.#leave(entry, connection);
+    }
   }
 
   #leave(entry: OpenRoom, connection: Connection): void {

@@ -52,6 +52,7 @@ export function instrumentStore(store: Store, metrics: ChatMetrics): Store {
     before: timed("before", (...a) => m.before(...a), metrics),
     bounds: timed("bounds", (...a) => m.bounds(...a), metrics),
     lastIds: timed("last_ids", (...a) => m.lastIds(...a), metrics),
+    remove: timed("remove", (...a) => m.remove(...a), metrics),
     expire: timed("expire", (...a) => m.expire(...a), metrics),
   };
   const presence: AsyncMethods<PresenceStore> = {

@@ -57,7 +57,8 @@ const keys = {
 
 /**
  * Appends a message: KEYS seq, stream, cids, rooms; ARGV room, user,
- * message, ts, cid ('' for none), dedupe window, history max, max rooms.
+ * message, ts, cid ('' for none), dedupe window, history max, max rooms,
+ * author ('' for a guest).
  * Returns {1, id, fields} for a repeated cid, {0, id} for a new message.
  */
 const APPEND = new RedisScript(`
@@ -78,14 +79,17 @@ if redis.call('SISMEMBER', KEYS[4], ARGV[1]) == 0 then
   redis.call('SADD', KEYS[4], ARGV[1])
 end
 local id = redis.call('INCR', KEYS[1])
+local fields = {'user', ARGV[2], 'message', ARGV[3], 'ts', ARGV[4]}
 if cid ~= '' then
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], id .. '-0',
-    'user', ARGV[2], 'message', ARGV[3], 'ts', ARGV[4], 'cid', cid)
+  table.insert(fields, 'cid')
+  table.insert(fields, cid)
   redis.call('ZADD', KEYS[3], id, cid)
-else
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], id .. '-0',
-    'user', ARGV[2], 'message', ARGV[3], 'ts', ARGV[4])
 end
+if ARGV[9] ~= '' then
+  table.insert(fields, 'author')
+  table.insert(fields, ARGV[9])
+end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], id .. '-0', unpack(fields))
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', id - window)
 return {0, id}
 `);
@@ -165,7 +169,19 @@ function messageFromFields(
     throw new StoreError(`Redis entry ${id} of room ${room} lacks a field`);
   }
   const cid = values.get("cid");
-  return { id, room, user, message, ts, ...(cid === undefined ? {} : { cid }) };
+  const author = values.get("author");
+  if (author !== undefined && author !== "signed" && author !== "server") {
+    throw new StoreError(`Redis entry ${id} of room ${room} has a bad author`);
+  }
+  return {
+    id,
+    room,
+    user,
+    message,
+    ts,
+    ...(cid === undefined ? {} : { cid }),
+    ...(author === undefined ? {} : { author }),
+  };
 }
 
 function toMessages(room: RoomName, entries: unknown): ChatMessage[] {
@@ -213,6 +229,7 @@ export async function openRedisStore(
           options.dedupeWindow,
           options.historyMax,
           options.maxRooms,
+          message.author ?? "",
         ],
       );
       if (!Array.isArray(reply) || typeof reply[1] !== "number") {
@@ -270,6 +287,10 @@ export async function openRedisStore(
       ]);
       const first = toMessages(room, firstEntries)[0]?.id ?? 0;
       return { first, last: toCount(last, "last id") };
+    },
+    async remove(room, id) {
+      const removed = await redis.run(["XDEL", keys.stream(room), `${id}-0`]);
+      return removed === 1;
     },
     async lastIds(rooms) {
       if (rooms.length === 0) return [];

@@ -9,6 +9,7 @@
  */
 
 import {
+  type DeleteFrame,
   messageFrame,
   type PresenceBatchFrame,
   type PresenceChangeFrame,
@@ -194,7 +195,9 @@ export class Room {
   }
 
   /** Sends `frame` to every live connection, serialised once per format. */
-  deliverLive(frame: PresenceChangeFrame | PresenceBatchFrame): void {
+  deliverLive(
+    frame: PresenceChangeFrame | PresenceBatchFrame | DeleteFrame,
+  ): void {
     const texts = new Map<WireFormat, string[]>();
     for (const connection of this.connections) {
       if (!connection.live) continue;

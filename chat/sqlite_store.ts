@@ -16,6 +16,7 @@ import {
   type ChatMessage,
   type Departure,
   type JoinResult,
+  type MessageAuthor,
   type MessageStore,
   type NewMessage,
   type OnlineRoom,
@@ -83,6 +84,8 @@ const MIGRATIONS: readonly string[] = [
      id INTEGER PRIMARY KEY CHECK (id = 1),
      checked_at INTEGER NOT NULL
    );`,
+  // Who vouches for the sender: 'signed', 'server', or NULL for a guest.
+  `ALTER TABLE messages ADD COLUMN author TEXT;`,
 ];
 
 /** The schema version this code writes. */
@@ -119,17 +122,26 @@ function roomField(row: Row, key: string): RoomName {
   throw new StoreError(`Column ${key} holds an invalid room: ${parsed.error}`);
 }
 
+function authorField(row: Row): MessageAuthor | undefined {
+  const value = row.author;
+  if (value === null || value === undefined) return undefined;
+  if (value === "signed" || value === "server") return value;
+  throw new StoreError(`Column author holds ${String(value).slice(0, 20)}`);
+}
+
 function toMessage(row: Row): ChatMessage {
-  const message = {
+  const author = authorField(row);
+  return {
     id: intField(row, "id"),
     room: roomField(row, "room"),
     user: textField(row, "user"),
     message: utf8Field(row, "message"),
     ts: textField(row, "ts"),
+    ...(row.cid === null || row.cid === undefined
+      ? {}
+      : { cid: textField(row, "cid") }),
+    ...(author === undefined ? {} : { author }),
   };
-  return row.cid === null || row.cid === undefined
-    ? message
-    : { ...message, cid: textField(row, "cid") };
 }
 
 /** The database file could not be opened, created or written at start. */
@@ -384,25 +396,25 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
      RETURNING last_id`,
   );
   const insertMessage = db.prepare(
-    "INSERT INTO messages (room, id, user, message, ts, cid) VALUES (?, ?, ?, ?, ?, ?)",
+    "INSERT INTO messages (room, id, user, message, ts, cid, author) VALUES (?, ?, ?, ?, ?, ?, ?)",
   );
   const selectByCid = db.prepare(
-    `SELECT room, id, user, message, ts, cid FROM messages
+    `SELECT room, id, user, message, ts, cid, author FROM messages
      WHERE room = ? AND cid = ? AND id > ? ORDER BY id DESC LIMIT 1`,
   );
   const pruneMessages = db.prepare(
     "DELETE FROM messages WHERE room = ? AND id <= ?",
   );
   const selectLatest = db.prepare(
-    `SELECT * FROM (SELECT room, id, user, message, ts, cid FROM messages
+    `SELECT * FROM (SELECT room, id, user, message, ts, cid, author FROM messages
        WHERE room = ? ORDER BY id DESC LIMIT ?) ORDER BY id`,
   );
   const selectAfter = db.prepare(
-    `SELECT room, id, user, message, ts, cid FROM messages
+    `SELECT room, id, user, message, ts, cid, author FROM messages
      WHERE room = ? AND id > ? ORDER BY id LIMIT ?`,
   );
   const selectBefore = db.prepare(
-    `SELECT * FROM (SELECT room, id, user, message, ts, cid FROM messages
+    `SELECT * FROM (SELECT room, id, user, message, ts, cid, author FROM messages
        WHERE room = ? AND id < ? ORDER BY id DESC LIMIT ?) ORDER BY id`,
   );
   const selectFirst = db.prepare(
@@ -418,6 +430,9 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     return row.first === null ? 0 : intField(row, "first");
   };
   const deleteBefore = db.prepare("DELETE FROM messages WHERE ts < ?");
+  const deleteOne = db.prepare(
+    "DELETE FROM messages WHERE room = ? AND id = ?",
+  );
   // A room's ids start again at 1 only once it has no message and nobody
   // in it: a client that comes back with an old since= is told that its
   // history could not be recovered.
@@ -458,6 +473,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
           encoder.encode(message.message),
           message.ts,
           message.cid ?? null,
+          message.author ?? null,
         );
         if (id > historyMax) pruneMessages.run(room, id - historyMax);
         return { message: { id, room, ...message }, duplicate: false };
@@ -482,6 +498,11 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         forgetEmptyRooms.run();
         return Number(changes);
       }));
+    },
+    remove(room, id) {
+      return Promise.resolve(
+        transaction(() => Number(deleteOne.run(room, id).changes) > 0),
+      );
     },
     lastIds(rooms) {
       return Promise.resolve(rooms.map((room) => {

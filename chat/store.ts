@@ -8,6 +8,13 @@
 
 import type { RoomName } from "./room_name.ts";
 
+/**
+ * Who vouches for a message's sender: `signed` for a user with a valid
+ * token (docs/integration.md), `server` for the site's backend through the
+ * server API. A guest's message has none.
+ */
+export type MessageAuthor = "signed" | "server";
+
 /** A stored chat message. `id` is strictly increasing within its room. */
 export interface ChatMessage {
   readonly id: number;
@@ -18,6 +25,8 @@ export interface ChatMessage {
   readonly ts: string;
   /** The sender's own id for it, when it gave one (see docs/protocol.md). */
   readonly cid?: string;
+  /** Who vouches for the sender; absent for a guest. */
+  readonly author?: MessageAuthor;
 }
 
 /** A message before the store has given it an id. */
@@ -26,6 +35,7 @@ export interface NewMessage {
   readonly message: string;
   readonly ts: string;
   readonly cid?: string;
+  readonly author?: MessageAuthor;
 }
 
 /** What an append did. */
@@ -66,6 +76,12 @@ export interface MessageStore {
     beforeId: number,
     limit: number,
   ): Promise<ChatMessage[]>;
+  /**
+   * Deletes one message (the server API's delete): history, `since=` and
+   * repair no longer return it. Resolves false when the room held no such
+   * message.
+   */
+  remove(room: RoomName, id: number): Promise<boolean>;
   /** The first retained and the last assigned id of `room`. */
   bounds(room: RoomName): Promise<RoomBounds>;
   /**

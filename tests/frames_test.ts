@@ -80,6 +80,7 @@ Deno.test("bus frames are validated like any input", () => {
     user: "alice",
     message: "hi",
     ts: "2026-01-01T00:00:00.000Z",
+    verified: false,
   };
   const good = JSON.stringify(frame);
   assert.deepEqual(parseBusEvent(good, lobby), { kind: "message", frame });
@@ -94,6 +95,11 @@ Deno.test("bus frames are validated like any input", () => {
     JSON.stringify({ ...frame, id: 1.5 }),
     JSON.stringify({ ...frame, id: "7" }),
     JSON.stringify({ ...frame, user: 3 }),
+    JSON.stringify({ ...frame, verified: "yes" }),
+    JSON.stringify({ ...frame, server: false }),
+    JSON.stringify({ type: "delete", room: "other", id: 3 }),
+    JSON.stringify({ type: "delete", room: "lobby", id: -1 }),
+    JSON.stringify({ type: "disconnect", user: 5 }),
     '{"type":"join"}',
     '{"type":"history","messages":[]}',
   ];
@@ -103,6 +109,20 @@ Deno.test("bus frames are validated like any input", () => {
   // Extra fields are dropped, so only known fields reach clients.
   const extra = parseBusEvent(JSON.stringify({ ...frame, evil: "<x>" }), lobby);
   assert.deepEqual(extra, { kind: "message", frame });
+  // Who vouches for the sender survives the bus.
+  const fromSite = { ...frame, verified: true, server: true };
+  assert.deepEqual(
+    parseBusEvent(JSON.stringify(fromSite), lobby),
+    { kind: "message", frame: fromSite },
+  );
+  assert.deepEqual(
+    parseBusEvent('{"type":"delete","room":"lobby","id":3}', lobby),
+    { kind: "delete", frame: { type: "delete", room: "lobby", id: 3 } },
+  );
+  assert.deepEqual(
+    parseBusEvent('{"type":"disconnect","user":"bob"}', lobby),
+    { kind: "disconnect", event: { type: "disconnect", user: "bob" } },
+  );
 });
 
 Deno.test("wire formats", async (t) => {
@@ -122,6 +142,7 @@ Deno.test("wire formats", async (t) => {
     user: "alice",
     message: "one",
     ts: "2026-01-01T00:00:00.000Z",
+    verified: false,
   };
   const second: MessageFrame = { ...first, id: 2, message: "two" };
 

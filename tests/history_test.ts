@@ -222,6 +222,7 @@ Deno.test("GET /api/rooms/:room/messages pages through older messages", async (t
       "user",
       "message",
       "ts",
+      "verified",
     ]);
   });
 

@@ -101,7 +101,10 @@ Deno.test("hub", async (t) => {
       });
       const textA = a.texts.find((text) => text.includes('"message","id"'));
       const textB = b.texts.find((text) => text.includes('"message","id"'));
-      assert.equal(textA, JSON.stringify({ type: "message", ...stored }));
+      assert.equal(
+        textA,
+        JSON.stringify({ type: "message", ...stored, verified: false }),
+      );
       assert.equal(textA, textB);
     },
   );
