@@ -243,6 +243,7 @@ export async function createChatServer(
       rate: { rate: config.rateLimit, burst: config.rateBurst },
       maxBufferedBytes: config.maxBufferedBytes,
       idleTimeoutS: config.idleTimeoutS,
+      trustedProxies: config.trustedProxies,
     }),
   );
   app.route(

@@ -1,7 +1,8 @@
 /**
  * `/ws/chat/:room` (with or without the trailing slash). Before the upgrade:
  * room, `name` and `since` are validated (400), the Origin is checked (403)
- * and the connection limits applied (429, 503); the subprotocol decides the
+ * and the connection limits applied (429, 503) to the client's address (the
+ * forwarded one behind a trusted proxy); the subprotocol decides the
  * wire format (typed with `chat.v1`, the tutorial's otherwise). After it,
  * every text frame is size-checked, rate-limited and parsed at this edge
  * into a typed frame or answered with an error frame; slow readers are cut
@@ -35,6 +36,7 @@ import {
   parseUserName,
 } from "../chat/user_name.ts";
 import type { Logger } from "../log.ts";
+import { clientAddress, trustedProxies } from "./client_address.ts";
 import type { ConnectionTracker } from "./connections.ts";
 import { checkOrigin, type OriginPolicy } from "./origin.ts";
 import { integerParam, roomParam } from "./params.ts";
@@ -86,6 +88,11 @@ export interface ChatSocketOptions {
   readonly maxBufferedBytes: number;
   /** Seconds without a pong before Deno closes the socket. */
   readonly idleTimeoutS: number;
+  /**
+   * Reverse proxies (canonical ranges, as `CHAT_TRUSTED_PROXIES` parses
+   * them) whose forwarding headers name the client. @default none
+   */
+  readonly trustedProxies?: readonly string[];
 }
 
 /** Who connects where, and how it speaks, parsed from the upgrade request. */
@@ -128,8 +135,12 @@ function connectionId(): string {
   return crypto.randomUUID().slice(0, 8);
 }
 
-/** The client's address as `Deno.serve` reported it, if it did. */
-function clientIp(c: Context): string {
+/**
+ * The address of the peer as `Deno.serve` reported it, if it did: the
+ * client, or the proxy in front of it. Read while the request is open
+ * (Deno cannot tell it afterwards).
+ */
+function peerAddress(c: Context): string {
   const info: unknown = c.env;
   if (
     typeof info === "object" && info !== null && "remoteAddr" in info &&
@@ -363,6 +374,7 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
   const pace = createTurnPacer(MESSAGES_PER_TURN);
   // Per client address, over every socket of this isolate.
   const messageTokens = new KeyedBuckets(options.rate);
+  const proxies = trustedProxies(options.trustedProxies ?? []);
   const app = new Hono();
   const upgrade = async (c: Context) => {
     const admission = await admissionOf(c, options.reservedNames);
@@ -375,7 +387,11 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
         { Upgrade: "websocket" },
       );
     }
-    const ip = clientIp(c);
+    const peer = peerAddress(c);
+    // Every limit, bucket and log line keys on the client, not on the
+    // proxy in front of it.
+    const ip = clientAddress(peer, c.req.raw.headers, proxies);
+    const via = ip === peer ? {} : { peer };
     const origin = checkOrigin(
       c.req.header("origin"),
       new URL(c.req.url).origin,
@@ -386,6 +402,7 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
       log.warn("upgrade.refused", {
         reason: origin.reason,
         ip,
+        ...via,
         room: admission.room,
       });
       return c.json({ error: `Origin not allowed: ${origin.reason}` }, 403);
@@ -396,6 +413,7 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
       log.warn("upgrade.refused", {
         reason: reservation.message,
         ip,
+        ...via,
         room: admission.room,
       });
       return c.json({ error: reservation.message }, reservation.status);

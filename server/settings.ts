@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { parseRedisUrl } from "../chat/redis_url.ts";
 import { parseUserName } from "../chat/user_name.ts";
 import { isLogLevel, type LogLevel } from "../log.ts";
+import { parseTrustedProxies } from "../routes/client_address.ts";
 
 /** A flag or variable had a value the server cannot use. */
 export class ConfigError extends Error {
@@ -505,6 +506,22 @@ export const SETTINGS = {
     type: "string",
     parse: parseOrigins,
   } satisfies Setting<readonly string[]>,
+  trustedProxies: {
+    flag: "trusted-proxies",
+    env: "CHAT_TRUSTED_PROXIES",
+    section: "server",
+    help:
+      "Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For (or Forwarded) names the client; from others those headers are ignored.",
+    default: [],
+    shownDefault: "(none)",
+    allowed:
+      "comma-separated IPv4 or IPv6 addresses or CIDR ranges, like 127.0.0.1, 10.0.0.0/8, ::1",
+    type: "string",
+    parse(text): Parsed<readonly string[]> {
+      const ranges = parseTrustedProxies(text);
+      return ranges === undefined ? bad : ok(ranges);
+    },
+  } satisfies Setting<readonly string[]>,
   requireOrigin: flag({
     flag: "require-origin",
     env: "CHAT_REQUIRE_ORIGIN",
@@ -793,6 +810,7 @@ function finish(raw: Record<string, unknown>, machine: MachineFacts): Config {
     maxBufferedBytes: get("maxBufferedBytes"),
     idleTimeoutS: get("idleTimeoutS"),
     allowedOrigins: get("allowedOrigins"),
+    trustedProxies: get("trustedProxies"),
     reservedNames: get("reservedNames"),
     requireOrigin: get("requireOrigin"),
     repairIntervalMs: get("repairIntervalMs"),

@@ -76,6 +76,16 @@ const SAMPLES: Record<SettingKey, { text: string; value: unknown }> = {
     text: "https://chat.example, http://localhost:3000",
     value: ["https://chat.example", "http://localhost:3000"],
   },
+  trustedProxies: {
+    text: "127.0.0.1, 10.1.2.3/8, [::1], 2001:DB8::/32, ::ffff:192.0.2.0/120",
+    value: [
+      "127.0.0.1/32",
+      "10.0.0.0/8",
+      "::1/128",
+      "2001:db8::/32",
+      "192.0.2.0/24",
+    ],
+  },
   requireOrigin: { text: "1", value: true },
   allowedHosts: {
     text: "Chat.Example, .example.org",
@@ -113,6 +123,7 @@ const REFUSED: Record<SettingKey, string> = {
   maxBufferedBytes: "1023",
   idleTimeoutS: "86401",
   allowedOrigins: "https://chat.example/path",
+  trustedProxies: "proxy.example", // a proxy is known by its address
   requireOrigin: "maybe",
   allowedHosts: "http://chat.example",
   reservedNames: "ok,bad\u200Bname",
@@ -258,7 +269,11 @@ Deno.test("settings", async (t) => {
         const args = setting.type === "boolean"
           ? [value ? `--${setting.flag}` : `--no-${setting.flag}`]
           : [`--${setting.flag}`, text];
-        assert.deepEqual(loadConfig(args, noEnv, ONE_CPU)[key], value, args[0]);
+        assert.deepEqual(
+          loadConfig(args, noEnv, ONE_CPU)[key],
+          value,
+          args.join(" "),
+        );
         assert.deepEqual(
           loadConfig([], envOf({ [setting.env]: text }), ONE_CPU)[key],
           value,

@@ -1,0 +1,353 @@
+/**
+ * Two server processes sharing rooms through a real redis-server, behind a
+ * real nginx with no sticky sessions: clients from many addresses all get
+ * in and hear every message once, in order, whichever process holds their
+ * socket; the per-address limit counts each client by the address nginx
+ * forwards (`CHAT_TRUSTED_PROXIES`), and `X-Forwarded-For` from anyone
+ * else changes nothing.
+ *
+ * Clients are npm:ws sockets bound to their own loopback source address
+ * (127.0.0.0/8 is all loopback on Linux); Deno's WebSocket cannot choose
+ * one.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+// @ts-types="@types/ws"
+import WebSocket from "ws";
+import { CHAT_PROTOCOL } from "../chat/frames.ts";
+import { ignoreWithoutNginx, startNginx } from "./helpers/nginx.ts";
+import {
+  freePort,
+  SERVER,
+  type ServerProcess,
+  startServerProcess,
+} from "./helpers/process.ts";
+import { ignoreWithoutRedis, startRedis } from "./helpers/redis.ts";
+import { uniqueRoom } from "./helpers/server.ts";
+
+/** Open sockets each process allows one client address. */
+const PER_ADDRESS = 3;
+
+/** How long a socket may take to be admitted or refused. */
+const OPEN_TIMEOUT_MS = 10_000;
+
+/** The answer to an upgrade: in (with its presence frame), or a status. */
+type Outcome = { readonly admitted: true } | {
+  readonly admitted: false;
+  readonly status: number;
+};
+
+/** What a test client is opened with. */
+interface ClientOptions {
+  /** The loopback address the TCP connection comes from. */
+  readonly from: string;
+  /** The page's origin, sent as `Origin`. */
+  readonly origin: string;
+  /** Extra request headers, e.g. a forged `X-Forwarded-For`. */
+  readonly headers?: Record<string, string>;
+}
+
+/**
+ * A typed-protocol socket from a chosen source address that records the
+ * ids of the messages it receives.
+ */
+class SourcedClient {
+  readonly socket: WebSocket;
+  readonly ids: number[] = [];
+  /** Settles with the presence frame, or with the refusal's status. */
+  readonly outcome: Promise<Outcome>;
+  readonly #closed = Promise.withResolvers<void>();
+  #wanted = 0;
+  #reached = Promise.withResolvers<void>();
+
+  constructor(url: string, options: ClientOptions) {
+    const outcome = Promise.withResolvers<Outcome>();
+    this.outcome = outcome.promise;
+    this.socket = new WebSocket(url, [CHAT_PROTOCOL], {
+      localAddress: options.from,
+      origin: options.origin,
+      ...(options.headers ? { headers: options.headers } : {}),
+    });
+    this.socket.on("unexpected-response", (_request, response) => {
+      outcome.resolve({ admitted: false, status: response.statusCode ?? 0 });
+      response.resume();
+      // With this listener ws leaves the refused handshake to us: abort
+      // it, which closes the socket (and reports an error, ignored).
+      this.socket.terminate();
+    });
+    this.socket.on("message", (data, isBinary) => {
+      if (isBinary) return;
+      const frame: unknown = JSON.parse(data.toString());
+      if (typeof frame !== "object" || frame === null || !("type" in frame)) {
+        return;
+      }
+      if (frame.type === "presence") outcome.resolve({ admitted: true });
+      if (
+        frame.type === "message" && "id" in frame &&
+        typeof frame.id === "number"
+      ) {
+        this.ids.push(frame.id);
+        if (this.#wanted > 0 && this.ids.length >= this.#wanted) {
+          this.#reached.resolve();
+        }
+      }
+    });
+    this.socket.on("error", (error) => outcome.reject(error));
+    this.socket.on("close", () => {
+      outcome.reject(new Error(`${url} closed before its presence frame`));
+      this.#reached.resolve();
+      this.#closed.resolve();
+    });
+    outcome.promise.catch(() => {});
+  }
+
+  /** The outcome, or a failure after {@linkcode OPEN_TIMEOUT_MS}. */
+  async settled(): Promise<Outcome> {
+    return await within(this.outcome, OPEN_TIMEOUT_MS, "admission");
+  }
+
+  send(message: string): void {
+    this.socket.send(JSON.stringify({ message }));
+  }
+
+  /** Waits until `count` messages arrived; fails after `timeoutMs`. */
+  async waitForMessages(count: number, timeoutMs: number): Promise<void> {
+    this.#wanted = count;
+    if (this.ids.length < count) {
+      await within(this.#reached.promise, timeoutMs, `${count} messages`);
+    }
+    if (this.ids.length < count) {
+      throw new Error(`closed after ${this.ids.length} of ${count} messages`);
+    }
+  }
+
+  /** Closes the socket, refused or open, and waits until it is closed. */
+  async close(): Promise<void> {
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.close();
+    await this.#closed.promise;
+  }
+}
+
+/** `work`, or a rejection naming `what` after `timeoutMs`. */
+async function within<T>(
+  work: Promise<T>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no ${what} within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Opens `clients` one after another, each settled before the next. */
+async function openInTurn(
+  make: (index: number) => SourcedClient,
+  count: number,
+  into: SourcedClient[],
+): Promise<Outcome[]> {
+  const outcomes: Outcome[] = [];
+  for (let index = 0; index < count; index++) {
+    const client = make(index);
+    into.push(client);
+    outcomes.push(await client.settled());
+  }
+  return outcomes;
+}
+
+/** Open connections a server process reports on `/healthz`. */
+async function openConnections(server: ServerProcess): Promise<number> {
+  const response = await fetch(`${server.origin}/healthz`);
+  const body: unknown = await response.json();
+  assert.ok(
+    typeof body === "object" && body !== null && "connections" in body &&
+      typeof body.connections === "number",
+    `/healthz said ${JSON.stringify(body)}`,
+  );
+  return body.connections;
+}
+
+/** Whether a process logged a refused upgrade for client `ip`. */
+function loggedRefusal(ip: string, peer?: string) {
+  return (output: string) =>
+    output.split("\n").some((line) => {
+      if (!line.startsWith("{")) return false;
+      const event: unknown = JSON.parse(line);
+      return typeof event === "object" && event !== null &&
+        "event" in event && event.event === "upgrade.refused" &&
+        "ip" in event && event.ip === ip &&
+        (peer === undefined || ("peer" in event && event.peer === peer));
+    });
+}
+
+Deno.test({
+  name: "behind nginx, clients are told apart by their forwarded address",
+  ignore: ignoreWithoutNginx || ignoreWithoutRedis,
+  async fn(t) {
+    await using redis = await startRedis();
+    // Known before the processes start: their allowed origins and hosts
+    // are nginx's.
+    const proxyPort = freePort();
+    const env = {
+      REDIS_URL: redis.url,
+      CHAT_TRUSTED_PROXIES: "127.0.0.1",
+      CHAT_MAX_CONNECTIONS_PER_IP: String(PER_ADDRESS),
+      CHAT_CONNECT_RATE: "0",
+      CHAT_ALLOWED_HOSTS: "127.0.0.1,localhost",
+      LOG_LEVEL: "warn",
+    };
+    await using a = await startServerProcess({ args: SERVER.run(), env });
+    await using b = await startServerProcess({ args: SERVER.run(), env });
+    await using nginx = await startNginx({
+      port: proxyPort,
+      backends: [a.origin, b.origin].map((origin) => new URL(origin).host),
+    });
+    const throughNginx = (room: string, name: string) =>
+      nginx.wsUrl(`/ws/chat/${room}/?name=${name}`);
+
+    await t.step(
+      "60 clients from 60 addresses all get in, and each hears every message once, in id order",
+      async () => {
+        const room = uniqueRoom("crowd");
+        const clients = Array.from(
+          { length: 60 },
+          (_, index) =>
+            new SourcedClient(throughNginx(room, `c${index}`), {
+              from: `127.0.0.${10 + index}`,
+              origin: nginx.origin,
+            }),
+        );
+        try {
+          const outcomes = await Promise.all(clients.map((c) => c.settled()));
+          assert.deepEqual(
+            outcomes.filter((outcome) => !outcome.admitted),
+            [],
+            "nobody refused",
+          );
+          // Round robin: both processes hold members of the room, so each
+          // message crosses Redis to reach half of them.
+          const [onA, onB] = await Promise.all([a, b].map(openConnections));
+          assert.equal((onA ?? 0) + (onB ?? 0), 60);
+          assert.ok(onA && onB, `A holds ${onA}, B holds ${onB}`);
+
+          const senders = clients.slice(0, 6);
+          const perSender = 5;
+          for (let round = 0; round < perSender; round++) {
+            for (const [number, sender] of senders.entries()) {
+              sender.send(`s${number} #${round}`);
+            }
+          }
+          const total = senders.length * perSender;
+          await Promise.all(
+            clients.map((c) => c.waitForMessages(total, 20_000)),
+          );
+          const expected = Array.from({ length: total }, (_, i) => i + 1);
+          for (const [index, client] of clients.entries()) {
+            assert.deepEqual(client.ids, expected, `client c${index}`);
+          }
+        } finally {
+          await Promise.all(clients.map((c) => c.close()));
+        }
+      },
+    );
+
+    await t.step(
+      `10 clients from one address get ${PER_ADDRESS} sockets on each process, the rest 429`,
+      async () => {
+        const room = uniqueRoom("one_address");
+        const clients: SourcedClient[] = [];
+        try {
+          const outcomes = await openInTurn(
+            (index) =>
+              new SourcedClient(throughNginx(room, `same${index}`), {
+                from: "127.0.0.100",
+                origin: nginx.origin,
+              }),
+            10,
+            clients,
+          );
+          const admitted = outcomes.filter((outcome) => outcome.admitted);
+          assert.equal(admitted.length, 2 * PER_ADDRESS, "admitted");
+          assert.deepEqual(
+            outcomes.filter((outcome) => !outcome.admitted),
+            Array(10 - 2 * PER_ADDRESS).fill({ admitted: false, status: 429 }),
+          );
+          // The refusals are logged under the client's address, with the
+          // proxy beside it.
+          for (const server of [a, b]) {
+            await server.waitForOutput(
+              loggedRefusal("127.0.0.100", "127.0.0.1"),
+            );
+          }
+        } finally {
+          await Promise.all(clients.map((c) => c.close()));
+        }
+      },
+    );
+
+    await t.step(
+      "X-Forwarded-For a client writes itself, through nginx, is not believed",
+      async () => {
+        const room = uniqueRoom("forged_via_proxy");
+        const clients: SourcedClient[] = [];
+        try {
+          const outcomes = await openInTurn(
+            (index) =>
+              new SourcedClient(throughNginx(room, `forger${index}`), {
+                from: "127.0.0.150",
+                origin: nginx.origin,
+                headers: { "X-Forwarded-For": `10.1.2.${index}` },
+              }),
+            8,
+            clients,
+          );
+          assert.equal(
+            outcomes.filter((outcome) => outcome.admitted).length,
+            2 * PER_ADDRESS,
+          );
+        } finally {
+          await Promise.all(clients.map((c) => c.close()));
+        }
+      },
+    );
+
+    await t.step(
+      "straight to a process from an untrusted address, X-Forwarded-For changes nothing",
+      async () => {
+        const room = uniqueRoom("forged_direct");
+        const clients: SourcedClient[] = [];
+        try {
+          const outcomes = await openInTurn(
+            (index) =>
+              new SourcedClient(a.wsUrl(`/ws/chat/${room}/?name=d${index}`), {
+                from: "127.0.0.200",
+                origin: a.origin,
+                headers: { "X-Forwarded-For": `10.1.2.${index}` },
+              }),
+            PER_ADDRESS + 1,
+            clients,
+          );
+          assert.deepEqual(outcomes, [
+            ...Array(PER_ADDRESS).fill({ admitted: true }),
+            { admitted: false, status: 429 },
+          ]);
+          await a.waitForOutput(loggedRefusal("127.0.0.200"));
+        } finally {
+          await Promise.all(clients.map((c) => c.close()));
+        }
+      },
+    );
+  },
+});
