@@ -295,7 +295,7 @@ Deno.test({
       },
     );
 
-    await t.step("the Redis password appears in no log line", async () => {
+    await t.step("the Redis password appears in no log line", () => {
       const logs = a.output() + b.output();
       assert.match(logs, /"event":"redis\.down"/);
       assert.match(logs, /redis:\/\/127\.0\.0\.1:\d+\/0/);
