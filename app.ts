@@ -23,6 +23,11 @@ import {
   type SqliteStoreOptions,
 } from "./chat/sqlite_store.ts";
 import type { Store } from "./chat/store.ts";
+import {
+  createTokenVerifier,
+  TokenKeyError,
+  type TokenVerifier,
+} from "./chat/tokens.ts";
 import type { Config } from "./server/settings.ts";
 import { createLogger, type Logger } from "./log.ts";
 import {
@@ -40,6 +45,7 @@ import {
 } from "./routes/connections.ts";
 import { hostGuard } from "./routes/hosts.ts";
 import { opsRoutes } from "./routes/ops.ts";
+import { serverApiRoutes } from "./routes/server_api.ts";
 import { detectLanguage, pageRoutes, requestLang } from "./routes/pages.ts";
 import { staticRoutes } from "./routes/static_files.ts";
 import { errorPage } from "./templates/error_page.ts";
@@ -165,6 +171,36 @@ export async function openStore(
   });
 }
 
+/**
+ * The token verifier for `config` (`CHAT_AUTH` on): the HS256 secret, or
+ * the public key file read now. Throws {@linkcode TokenKeyError} saying why
+ * a key cannot be used.
+ */
+export async function openTokenVerifier(
+  config: Config,
+): Promise<TokenVerifier> {
+  let publicKey: string | undefined;
+  if (config.authPublicKey !== undefined) {
+    try {
+      publicKey = await Deno.readTextFile(config.authPublicKey);
+    } catch (error) {
+      throw new TokenKeyError(
+        `cannot read CHAT_AUTH_PUBLIC_KEY ${config.authPublicKey}: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+      );
+    }
+  }
+  return await createTokenVerifier({
+    ...(config.authSecret === undefined ? {} : { secret: config.authSecret }),
+    ...(publicKey === undefined ? {} : { publicKey }),
+    ...(config.authIssuer === undefined ? {} : { issuer: config.authIssuer }),
+    ...(config.authAudience === undefined
+      ? {}
+      : { audience: config.authAudience }),
+  });
+}
+
 /** Opens the bus the configuration names: Redis pub/sub or BroadcastChannel. */
 export async function openBus(config: Config, log: Logger): Promise<Bus> {
   if (config.redisUrl === undefined) return createBroadcastChannelBus();
@@ -182,6 +218,11 @@ export async function createChatServer(
   const { config } = options;
   const log = options.log ?? createLogger({ level: config.logLevel });
   const { peers } = options;
+  // Keys first: a key that cannot be used stops the start before any store
+  // is opened.
+  const verifier = config.auth === "off"
+    ? undefined
+    : await openTokenVerifier(config);
   const rawStore = options.store ?? await openStore(config, log);
   let bus: Bus;
   try {
@@ -244,6 +285,10 @@ export async function createChatServer(
       maxBufferedBytes: config.maxBufferedBytes,
       idleTimeoutS: config.idleTimeoutS,
       trustedProxies: config.trustedProxies,
+      identity: {
+        mode: config.auth,
+        ...(verifier ? { verifier } : {}),
+      },
     }),
   );
   app.route(
@@ -259,6 +304,16 @@ export async function createChatServer(
         rooms: (await store.presence.rooms()).length,
         connections: peers ? await peers.connectionCount() : connections.size,
       }),
+    }),
+  );
+  app.route(
+    "/",
+    serverApiRoutes({
+      hub,
+      log,
+      apiKey: config.apiKey,
+      maxMessageChars: config.maxMessageChars,
+      maxBodyBytes: config.maxFrameBytes,
     }),
   );
   app.route("/", apiRoutes(store));

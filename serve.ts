@@ -16,6 +16,7 @@
 
 import { createChatServer, describeData } from "./app.ts";
 import { StoreError } from "./chat/store.ts";
+import { TokenKeyError } from "./chat/tokens.ts";
 import { createLogger } from "./log.ts";
 import { SHUTDOWN_GRACE_MS } from "./server/cli.ts";
 import { denoServeAddress, startLine } from "./server/listen.ts";
@@ -85,7 +86,9 @@ let server;
 try {
   server = await createChatServer({ config, log });
 } catch (error) {
-  if (!(error instanceof StoreError)) throw error;
+  if (!(error instanceof StoreError || error instanceof TokenKeyError)) {
+    throw error;
+  }
   fail(error.message, 1);
 }
 const chat = server;

@@ -22,6 +22,8 @@ export type RejectReason =
 /** Why an upgrade was refused before it happened. */
 export type RefuseReason =
   | "origin"
+  | "token"
+  | "room_not_allowed"
   | "per_ip"
   | "total"
   | "connect_rate"

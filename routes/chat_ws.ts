@@ -35,6 +35,7 @@ import {
   nameOwner,
   parseUserName,
 } from "../chat/user_name.ts";
+import type { Identity, TokenVerifier } from "../chat/tokens.ts";
 import type { Logger } from "../log.ts";
 import { clientAddress, trustedProxies } from "./client_address.ts";
 import type { ConnectionTracker } from "./connections.ts";
@@ -93,7 +94,22 @@ export interface ChatSocketOptions {
    * them) whose forwarding headers name the client. @default none
    */
   readonly trustedProxies?: readonly string[];
+  /**
+   * Signed identities: `off` ignores `?token=`; `optional` admits guests
+   * and checks tokens that are given; `required` refuses sockets without a
+   * valid token (401). @default off
+   */
+  readonly identity?: {
+    readonly mode: "off" | "optional" | "required";
+    readonly verifier?: TokenVerifier;
+  };
 }
+
+/**
+ * The close code for a socket whose token expired: the page gets a fresh
+ * token and reconnects with `since=` (see docs/protocol.md).
+ */
+export const TOKEN_EXPIRED = 4001;
 
 /** Who connects where, and how it speaks, parsed from the upgrade request. */
 interface Admission {
@@ -103,6 +119,8 @@ interface Admission {
   readonly owner: string;
   readonly since: number | undefined;
   readonly format: WireFormat;
+  /** The signed identity, when the socket has one. */
+  readonly identity?: Identity;
 }
 
 /**
@@ -156,7 +174,7 @@ function peerAddress(c: Context): string {
 /** Wires one upgraded socket to the hub. */
 function attach(
   socket: WebSocket,
-  { room, user, owner, since, format }: Admission,
+  { room, user, owner, since, format, identity }: Admission,
   release: () => void,
   pace: TurnPacer,
   takeMessageToken: () => boolean,
@@ -292,6 +310,7 @@ function attach(
           user,
           message,
           cid,
+          identity ? "signed" : undefined,
         );
         if (duplicate) {
           // Stored before (the client resent it after a reconnect): its
@@ -329,7 +348,21 @@ function attach(
     membership?.leave();
     release();
   };
+  // A token is good until its exp: the socket ends then, and the page
+  // comes back with a fresh one.
+  const expiry = identity
+    ? setTimeout(() => {
+      log.info("socket.token_expired", { connection: id, room, user });
+      membership?.leave();
+      closeSoon(
+        socket,
+        TOKEN_EXPIRED,
+        "Token expired; reconnect with a new one",
+      );
+    }, Math.max(0, identity.expiresAt - Date.now()))
+    : undefined;
   socket.onclose = (event) => {
+    clearTimeout(expiry);
     membership?.leave();
     release();
     log.info("socket.close", { connection: id, room, code: event.code });
@@ -343,9 +376,11 @@ function attach(
 async function admissionOf(
   c: Context,
   reservedNames: readonly string[],
+  nameFromToken: boolean,
 ): Promise<Admission> {
   const room = roomParam(c.req.param("room"), "Cannot join room");
-  const rawName = c.req.query("name");
+  // A signed user's name comes from the token: ?name= is not even read.
+  const rawName = nameFromToken ? undefined : c.req.query("name");
   let user = guestName();
   if (rawName !== undefined && rawName.trim() !== "") {
     const parsed = parseUserName(rawName, reservedNames);
@@ -368,6 +403,60 @@ async function admissionOf(
   return { room, user, owner: await nameOwner(key), since, format };
 }
 
+/** The outcome of checking the upgrade's `?token=`. */
+type Identified =
+  | { readonly ok: true; readonly identity?: Identity }
+  | {
+    readonly ok: false;
+    readonly status: 401 | 403;
+    readonly reason: "token" | "room_not_allowed";
+    readonly message: string;
+  };
+
+/**
+ * Checks `?token=` as the mode says. The token itself goes nowhere: not in
+ * a log line, not in an answer.
+ */
+async function identify(
+  c: Context,
+  room: RoomName,
+  mode: "off" | "optional" | "required",
+  options: ChatSocketOptions,
+): Promise<Identified> {
+  const verifier = options.identity?.verifier;
+  if (mode === "off" || verifier === undefined) return { ok: true };
+  const token = c.req.query("token");
+  if (token === undefined || token === "") {
+    return mode === "required"
+      ? {
+        ok: false,
+        status: 401,
+        reason: "token",
+        message: "This server needs a signed token (?token=) to join a room",
+      }
+      : { ok: true };
+  }
+  const check = await verifier.verify(token);
+  if (!check.ok) {
+    return {
+      ok: false,
+      status: 401,
+      reason: "token",
+      message: `Token refused: ${check.reason}`,
+    };
+  }
+  const { rooms } = check.identity;
+  if (rooms !== undefined && !rooms.has(room)) {
+    return {
+      ok: false,
+      status: 403,
+      reason: "room_not_allowed",
+      message: `Your token does not allow the room ${room}`,
+    };
+  }
+  return { ok: true, identity: check.identity };
+}
+
 /** Builds the WebSocket routes. */
 export function chatSocketRoutes(options: ChatSocketOptions): Hono {
   const { log, metrics } = options;
@@ -376,8 +465,13 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
   const messageTokens = new KeyedBuckets(options.rate);
   const proxies = trustedProxies(options.trustedProxies ?? []);
   const app = new Hono();
+  const identityMode = options.identity?.mode ?? "off";
   const upgrade = async (c: Context) => {
-    const admission = await admissionOf(c, options.reservedNames);
+    let admission = await admissionOf(
+      c,
+      options.reservedNames,
+      identityMode !== "off" && (c.req.query("token") ?? "") !== "",
+    );
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       return c.json(
         {
@@ -406,6 +500,26 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
         room: admission.room,
       });
       return c.json({ error: `Origin not allowed: ${origin.reason}` }, 403);
+    }
+    const checked = await identify(c, admission.room, identityMode, options);
+    if (!checked.ok) {
+      metrics.connectionRefused(checked.reason);
+      log.warn("upgrade.refused", {
+        reason: checked.message,
+        ip,
+        ...via,
+        room: admission.room,
+      });
+      return c.json({ error: checked.message }, checked.status);
+    }
+    if (checked.identity) {
+      // A signed user's name is the token's; ?name= is ignored for them.
+      admission = {
+        ...admission,
+        user: checked.identity.name,
+        owner: `signed:${checked.identity.sub}`,
+        identity: checked.identity,
+      };
     }
     const reservation = await options.connections.reserve(ip);
     if (!reservation.ok) {

@@ -16,6 +16,7 @@ import {
 } from "../app.ts";
 import { StoreOpenError } from "../chat/sqlite_store.ts";
 import { StoreError } from "../chat/store.ts";
+import { TokenKeyError } from "../chat/tokens.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { watchLaunchers } from "./launcher_watch.ts";
 import {
@@ -116,6 +117,7 @@ async function serveAlone(
     chat = await createChatServer({ config, log });
   } catch (error) {
     if (error instanceof StoreError) throw storeStartupError(error);
+    if (error instanceof TokenKeyError) throw new StartupError(error.message);
     throw error;
   }
   let listener;

@@ -12,6 +12,7 @@
 
 import { parseArgs } from "node:util";
 import { parseRedisUrl } from "../chat/redis_url.ts";
+import { MIN_SECRET_BYTES } from "../chat/tokens.ts";
 import { parseUserName } from "../chat/user_name.ts";
 import { isLogLevel, type LogLevel } from "../log.ts";
 import { parseTrustedProxies } from "../routes/client_address.ts";
@@ -112,6 +113,39 @@ function flag(options: Common & { default: boolean }): Setting<boolean> {
       if (["0", "false", "no", "off"].includes(value)) return ok(false);
       return bad;
     },
+  };
+}
+
+/** Optional free text, such as a file path or a claim value. */
+function optionalText(
+  options: Omit<Common, "section"> & { allowed: string },
+): Setting<string | undefined> {
+  return {
+    ...options,
+    section: "server",
+    default: undefined,
+    shownDefault: "(none)",
+    type: "string",
+    parse: (text) => text.trim() === "" ? bad : ok(text.trim()),
+  };
+}
+
+/**
+ * A secret: never echoed in an error; the lower bound, when given, is
+ * checked here so that a short one is refused at start.
+ */
+function secretText(
+  options: Omit<Common, "section"> & { allowed: string; minLength?: number },
+): Setting<string | undefined> {
+  const { minLength = 1, ...rest } = options;
+  return {
+    ...rest,
+    section: "server",
+    default: undefined,
+    shownDefault: "(none)",
+    type: "string",
+    secret: true,
+    parse: (text) => text.length < minLength ? bad : ok(text),
   };
 }
 
@@ -522,6 +556,48 @@ export const SETTINGS = {
       return ranges === undefined ? bad : ok(ranges);
     },
   } satisfies Setting<readonly string[]>,
+  auth: choice({
+    flag: "auth",
+    env: "CHAT_AUTH",
+    section: "server",
+    default: "off",
+    values: ["off", "optional", "required"],
+    help:
+      "Signed identities (JWT in ?token=): off, optional (guests too, signed users marked) or required (401 without a valid token).",
+  }),
+  authSecret: secretText({
+    flag: "auth-secret",
+    env: "CHAT_AUTH_SECRET",
+    help: "HS256 secret the site signs tokens with (at least 32 bytes).",
+    allowed: "text of at least 32 bytes",
+  }),
+  authPublicKey: optionalText({
+    flag: "auth-public-key",
+    env: "CHAT_AUTH_PUBLIC_KEY",
+    help:
+      "File with the site's public key: PEM (RS256, ES256, EdDSA) or a JWKS document.",
+    allowed: "a file path",
+  }),
+  authIssuer: optionalText({
+    flag: "auth-issuer",
+    env: "CHAT_AUTH_ISSUER",
+    help: "Required iss claim of tokens, when set.",
+    allowed: "text",
+  }),
+  authAudience: optionalText({
+    flag: "auth-audience",
+    env: "CHAT_AUTH_AUDIENCE",
+    help: "Required aud claim of tokens, when set.",
+    allowed: "text",
+  }),
+  apiKey: secretText({
+    flag: "api-key",
+    env: "CHAT_API_KEY",
+    help:
+      "Key of the server API (Authorization: Bearer); unset: the API is off (404).",
+    allowed: "text of at least 24 characters",
+    minLength: 24,
+  }),
   requireOrigin: flag({
     flag: "require-origin",
     env: "CHAT_REQUIRE_ORIGIN",
@@ -780,6 +856,29 @@ function finish(raw: Record<string, unknown>, machine: MachineFacts): Config {
       ? [...new Set([host, "localhost", "127.0.0.1", "::1"])]
       : [host];
   }
+  const auth = get("auth");
+  const authSecret = get("authSecret");
+  const authPublicKey = get("authPublicKey");
+  if (authSecret !== undefined && authPublicKey !== undefined) {
+    throw new ConfigError(
+      "give CHAT_AUTH_SECRET or CHAT_AUTH_PUBLIC_KEY, not both",
+    );
+  }
+  if (
+    authSecret !== undefined &&
+    new TextEncoder().encode(authSecret).byteLength < MIN_SECRET_BYTES
+  ) {
+    throw new ConfigError(
+      `CHAT_AUTH_SECRET must be at least ${MIN_SECRET_BYTES} bytes (HS256); generate one with: openssl rand -hex 32`,
+    );
+  }
+  if (
+    auth !== "off" && authSecret === undefined && authPublicKey === undefined
+  ) {
+    throw new ConfigError(
+      `CHAT_AUTH=${auth} needs CHAT_AUTH_SECRET or CHAT_AUTH_PUBLIC_KEY to check tokens with`,
+    );
+  }
   const maxConnectionsSetting = get("maxConnections");
   const logLevel = get("logLevel");
   if (!isLogLevel(logLevel)) throw new ConfigError(`bad log level ${logLevel}`);
@@ -813,6 +912,12 @@ function finish(raw: Record<string, unknown>, machine: MachineFacts): Config {
     trustedProxies: get("trustedProxies"),
     reservedNames: get("reservedNames"),
     requireOrigin: get("requireOrigin"),
+    auth,
+    authSecret,
+    authPublicKey,
+    authIssuer: get("authIssuer"),
+    authAudience: get("authAudience"),
+    apiKey: get("apiKey"),
     repairIntervalMs: get("repairIntervalMs"),
     presenceListMax: get("presenceListMax"),
     presenceHeartbeatMs: heartbeat,

@@ -10,6 +10,7 @@
 
 import { type ChatServer, createChatServer, type WorkerPeers } from "../app.ts";
 import { StoreError } from "../chat/store.ts";
+import { TokenKeyError } from "../chat/tokens.ts";
 import { createLogger, type Logger } from "../log.ts";
 import type { Refusal } from "../routes/connections.ts";
 import {
@@ -131,7 +132,10 @@ export function runWorker(scope: WorkerScope): void {
         node: chat.hub.node,
       });
     } catch (error) {
-      if (!(error instanceof StartupError || error instanceof StoreError)) {
+      if (
+        !(error instanceof StartupError || error instanceof StoreError ||
+          error instanceof TokenKeyError)
+      ) {
         throw error;
       }
       post({ type: "start_failed", message: error.message });

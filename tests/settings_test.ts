@@ -87,6 +87,12 @@ const SAMPLES: Record<SettingKey, { text: string; value: unknown }> = {
     ],
   },
   requireOrigin: { text: "1", value: true },
+  auth: { text: "Optional", value: "optional" },
+  authSecret: { text: "a".repeat(40), value: "a".repeat(40) },
+  authPublicKey: { text: "/etc/chat/site.pem", value: "/etc/chat/site.pem" },
+  authIssuer: { text: "https://site.example", value: "https://site.example" },
+  authAudience: { text: "chat", value: "chat" },
+  apiKey: { text: "k".repeat(32), value: "k".repeat(32) },
   allowedHosts: {
     text: "Chat.Example, .example.org",
     value: ["chat.example", ".example.org"],
@@ -96,6 +102,11 @@ const SAMPLES: Record<SettingKey, { text: string; value: unknown }> = {
   presenceHeartbeatMs: { text: "1000", value: 1000 },
   presenceListMax: { text: "25", value: 25 },
   presenceTtlMs: { text: "20000", value: 20000 },
+};
+
+/** Other variables a sample needs to be valid (checked across settings). */
+const COMPANIONS: Partial<Record<SettingKey, Record<string, string>>> = {
+  auth: { CHAT_AUTH_SECRET: "s".repeat(32) },
 };
 
 /** A value every setting refuses, by flag (when it takes one) and variable. */
@@ -125,6 +136,12 @@ const REFUSED: Record<SettingKey, string> = {
   allowedOrigins: "https://chat.example/path",
   trustedProxies: "proxy.example", // a proxy is known by its address
   requireOrigin: "maybe",
+  auth: "sometimes",
+  authSecret: "",
+  authPublicKey: " ",
+  authIssuer: " ",
+  authAudience: " ",
+  apiKey: "too-short",
   allowedHosts: "http://chat.example",
   reservedNames: "ok,bad\u200Bname",
   repairIntervalMs: "9",
@@ -269,13 +286,18 @@ Deno.test("settings", async (t) => {
         const args = setting.type === "boolean"
           ? [value ? `--${setting.flag}` : `--no-${setting.flag}`]
           : [`--${setting.flag}`, text];
+        const companions = COMPANIONS[key] ?? {};
         assert.deepEqual(
-          loadConfig(args, noEnv, ONE_CPU)[key],
+          loadConfig(args, envOf(companions), ONE_CPU)[key],
           value,
           args.join(" "),
         );
         assert.deepEqual(
-          loadConfig([], envOf({ [setting.env]: text }), ONE_CPU)[key],
+          loadConfig(
+            [],
+            envOf({ ...companions, [setting.env]: text }),
+            ONE_CPU,
+          )[key],
           value,
           setting.env,
         );
@@ -324,6 +346,34 @@ Deno.test("settings", async (t) => {
       }
     },
   );
+
+  await t.step("signed identities need exactly one usable key", () => {
+    assertRefused(
+      () => loadConfig(["--auth", "required"], noEnv),
+      "CHAT_AUTH=required needs CHAT_AUTH_SECRET or CHAT_AUTH_PUBLIC_KEY",
+    );
+    assertRefused(
+      () => loadConfig([], envOf({ CHAT_AUTH_SECRET: "short-secret" })),
+      "CHAT_AUTH_SECRET must be at least 32 bytes",
+    );
+    assertRefused(
+      () =>
+        loadConfig(
+          [],
+          envOf({
+            CHAT_AUTH_SECRET: "s".repeat(32),
+            CHAT_AUTH_PUBLIC_KEY: "/k.pem",
+          }),
+        ),
+      "not both",
+    );
+    try {
+      loadConfig([], envOf({ CHAT_AUTH_SECRET: "short-secret" }));
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      assert.ok(!error.message.includes("short-secret"));
+    }
+  });
 
   await t.step("a switch refuses a value after =", () => {
     assertRefused(

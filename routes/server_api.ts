@@ -1,0 +1,160 @@
+/**
+ * The server API, for the backend of the site the chat belongs to: post a
+ * message as the site, delete a message, and remove a user from a room, on
+ * every isolate and process (through the same store and bus as messages).
+ * Authenticated with `Authorization: Bearer <CHAT_API_KEY>`, compared in
+ * constant time; without a key configured these routes do not exist (404).
+ *
+ * @module
+ */
+
+import { timingSafeEqual } from "node:crypto";
+import { type Context, Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { messageFrame, parseClientFrame } from "../chat/frames.ts";
+import type { ChatHub } from "../chat/hub.ts";
+import { StoreError } from "../chat/store.ts";
+import { parseUserName } from "../chat/user_name.ts";
+import type { Logger } from "../log.ts";
+import { integerParam, roomParam } from "./params.ts";
+
+/** What the server API needs. */
+export interface ServerApiOptions {
+  readonly hub: ChatHub;
+  readonly log: Logger;
+  /** The key callers must present; undefined turns the API off. */
+  readonly apiKey: string | undefined;
+  /** The longest message, as for sockets. */
+  readonly maxMessageChars: number;
+  /** The largest request body, in bytes, as for a socket frame. */
+  readonly maxBodyBytes: number;
+}
+
+/** SHA-256, so that keys of any length compare in constant time. */
+async function digest(text: string): Promise<Uint8Array> {
+  return new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
+  );
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Reads a bounded JSON object body, or answers 400/413 saying why. */
+async function jsonBody(
+  c: Context,
+  maxBytes: number,
+): Promise<Record<string, unknown>> {
+  const text = await c.req.text();
+  if (new TextEncoder().encode(text).byteLength > maxBytes) {
+    throw new HTTPException(413, {
+      message: `Body is larger than ${maxBytes} bytes`,
+    });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    throw new HTTPException(400, { message: "Body is not JSON" });
+  }
+  if (!isRecord(value)) {
+    throw new HTTPException(400, { message: "Body must be a JSON object" });
+  }
+  return value;
+}
+
+function userField(body: Record<string, unknown>): string {
+  if (typeof body.user !== "string") {
+    throw new HTTPException(400, { message: 'Body needs a string "user"' });
+  }
+  // The site may use any name, reserved ones included: it is the site.
+  const user = parseUserName(body.user, []);
+  if (!user.ok) {
+    throw new HTTPException(400, { message: `user: ${user.error}` });
+  }
+  return user.name;
+}
+
+/** Builds the server API routes; none when `apiKey` is undefined. */
+export function serverApiRoutes(options: ServerApiOptions): Hono {
+  const app = new Hono();
+  const { apiKey, hub, log } = options;
+  if (apiKey === undefined) return app;
+  const expected = digest(apiKey);
+
+  const authorised = async (c: Context): Promise<void> => {
+    const header = c.req.header("Authorization") ?? "";
+    const given = /^Bearer (.+)$/.exec(header)?.[1] ?? "";
+    const ok = timingSafeEqual(await digest(given), await expected);
+    if (!ok) {
+      log.warn("api.unauthorised", {
+        method: c.req.method,
+        path: c.req.path,
+        given: header === "" ? "none" : "wrong key",
+      });
+      throw new HTTPException(401, {
+        message: "A valid Authorization: Bearer <CHAT_API_KEY> is required",
+      });
+    }
+  };
+
+  app.post("/api/rooms/:room/messages", async (c) => {
+    await authorised(c);
+    const room = roomParam(c.req.param("room"), "Cannot post");
+    const body = await jsonBody(c, options.maxBodyBytes);
+    const user = userField(body);
+    // The text goes through the same checks as a socket's message.
+    const parsed = parseClientFrame(
+      JSON.stringify({ type: "message", message: body.message, cid: body.cid }),
+      { maxMessageChars: options.maxMessageChars },
+    );
+    if (!parsed.ok) {
+      return c.json(
+        { error: parsed.error.error, code: parsed.error.code },
+        400,
+      );
+    }
+    try {
+      const { message, duplicate } = await hub.send(
+        room,
+        user,
+        parsed.frame.message,
+        parsed.frame.cid,
+        "server",
+      );
+      log.info("api.message_posted", { room, user, id: message.id });
+      return c.json(messageFrame(message), duplicate ? 200 : 201);
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error;
+      log.error("api.post_failed", { room, error });
+      return c.json(
+        { error: `The message was not stored: ${error.message}` },
+        503,
+      );
+    }
+  });
+
+  app.delete("/api/rooms/:room/messages/:id", async (c) => {
+    await authorised(c);
+    const room = roomParam(c.req.param("room"), "Cannot delete");
+    const id = integerParam("id", c.req.param("id"), 1);
+    if (id === undefined || !await hub.deleteMessage(room, id)) {
+      return c.json({ error: `Room ${room} holds no message ${id}` }, 404);
+    }
+    log.info("api.message_deleted", { room, id });
+    return c.body(null, 204);
+  });
+
+  app.post("/api/rooms/:room/disconnect", async (c) => {
+    await authorised(c);
+    const room = roomParam(c.req.param("room"), "Cannot disconnect");
+    const user = userField(await jsonBody(c, options.maxBodyBytes));
+    hub.disconnect(room, user);
+    log.info("api.user_disconnected", { room, user });
+    return c.body(null, 204);
+  });
+
+  return app;
+}

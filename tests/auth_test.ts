@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import { type JWTPayload, SignJWT } from "jose";
+import { TOKEN_EXPIRED } from "../routes/chat_ws.ts";
+import { UPGRADE_HEADERS } from "./helpers/server.ts";
+import {
+  recordingLogger,
+  startServer,
+  TestClient,
+  uniqueRoom,
+} from "./helpers/server.ts";
+
+const SECRET = "site-and-chat-share-this-32-byte-secret";
+
+function token(claims: JWTPayload): Promise<string> {
+  return new SignJWT({ exp: Math.floor(Date.now() / 1000) + 3600, ...claims })
+    .setProtectedHeader({ alg: "HS256" })
+    .sign(new TextEncoder().encode(SECRET));
+}
+
+/** The status of an upgrade request to `path`, refused before the upgrade. */
+async function upgradeStatus(origin: string, path: string) {
+  const response = await fetch(`${origin}${path}`, {
+    headers: { ...UPGRADE_HEADERS, Origin: origin },
+  });
+  const body = await response.json();
+  return { status: response.status, error: String(body.error) };
+}
+
+Deno.test("signed identities, required", async (t) => {
+  const log = recordingLogger();
+  await using server = await startServer(
+    { CHAT_AUTH: "required", CHAT_AUTH_SECRET: SECRET },
+    { log },
+  );
+  const room = uniqueRoom("private");
+
+  await t.step(
+    "no token, or a bad one, is 401 before the upgrade",
+    async () => {
+      const none = await upgradeStatus(server.origin, `/ws/chat/${room}/`);
+      assert.equal(none.status, 401);
+      assert.match(none.error, /needs a signed token/);
+      const forged = await new SignJWT({ sub: "x", exp: 9_999_999_999 })
+        .setProtectedHeader({ alg: "HS256" })
+        .sign(new TextEncoder().encode("not-the-secret-but-32-bytes-long!!"));
+      const bad = await upgradeStatus(
+        server.origin,
+        `/ws/chat/${room}/?token=${forged}`,
+      );
+      assert.equal(bad.status, 401);
+      assert.match(bad.error, /signature/);
+      const lines = JSON.stringify(log.events);
+      assert.match(lines, /Token refused/);
+      assert.ok(!lines.includes(forged), "a token reached the log");
+    },
+  );
+
+  await t.step("a token for other rooms is 403", async () => {
+    const other = await token({ sub: "u1", rooms: ["elsewhere"] });
+    const refused = await upgradeStatus(
+      server.origin,
+      `/ws/chat/${room}/?token=${other}`,
+    );
+    assert.equal(refused.status, 403);
+    assert.match(refused.error, /does not allow the room/);
+  });
+
+  await t.step(
+    "the name is the token's, ?name= is ignored, and frames say verified",
+    async () => {
+      const signed = await token({ sub: "u-42", name: "Alice", rooms: [room] });
+      await using alice = await TestClient.join(
+        server.wsUrl(`/ws/chat/${room}/?token=${signed}&name=admin`),
+      );
+      const [presence] = alice.ofType("presence");
+      assert.equal(presence?.you, "Alice");
+      alice.send({ message: "signed hello" });
+      const [message] = await alice.waitForType("message", 1);
+      assert.equal(message?.user, "Alice");
+      assert.equal(message?.verified, true);
+    },
+  );
+
+  await t.step("a socket is closed at its token's exp", async () => {
+    const soon = await token({
+      sub: "u-7",
+      exp: Math.floor(Date.now() / 1000) + 1,
+    });
+    await using brief = await TestClient.join(
+      server.wsUrl(`/ws/chat/${room}/?token=${soon}`),
+    );
+    const closed = await brief.closed;
+    assert.equal(closed.code, TOKEN_EXPIRED);
+  });
+});
+
+Deno.test("signed identities, optional", async (t) => {
+  await using server = await startServer({
+    CHAT_AUTH: "optional",
+    CHAT_AUTH_SECRET: SECRET,
+  });
+  const room = uniqueRoom("mixed");
+
+  await t.step("guests are admitted and marked unverified", async () => {
+    await using guest = await TestClient.join(
+      server.wsUrl(`/ws/chat/${room}/?name=visitor`),
+    );
+    guest.send({ message: "guest hello" });
+    const [message] = await guest.waitForType("message", 1);
+    assert.equal(message?.verified, false);
+  });
+
+  await t.step("a guest cannot take a signed user's name", async () => {
+    const signed = await token({ sub: "u-1", name: "carol" });
+    await using carol = await TestClient.join(
+      server.wsUrl(`/ws/chat/${room}/?token=${signed}`),
+    );
+    const impostor = await TestClient.connect(
+      server.wsUrl(`/ws/chat/${room}/?name=carol`),
+    );
+    const closed = await impostor.closed;
+    assert.equal(closed.code, 4009);
+    assert.equal(carol.socket.readyState, WebSocket.OPEN);
+  });
+});
+
+Deno.test("with CHAT_AUTH off a token is ignored", async () => {
+  await using server = await startServer();
+  await using client = await TestClient.join(
+    server.wsUrl(`/ws/chat/${uniqueRoom()}/?token=garbage&name=dave`),
+  );
+  assert.equal(client.ofType("presence")[0]?.you, "dave");
+});

@@ -1,0 +1,215 @@
+import assert from "node:assert/strict";
+import { REMOVED_BY_SITE } from "../chat/hub.ts";
+import {
+  recordingLogger,
+  startServer,
+  storedMessages,
+  TestClient,
+  uniqueRoom,
+} from "./helpers/server.ts";
+
+const KEY = "test-api-key-0123456789abcdef";
+const auth = { Authorization: `Bearer ${KEY}` };
+
+async function call(
+  origin: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = auth,
+): Promise<Response> {
+  return await fetch(`${origin}${path}`, {
+    method,
+    headers: { "Content-Type": "application/json", ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
+Deno.test("server API", async (t) => {
+  // Two servers on one database file: two isolates' worth of members, the
+  // bus between them a BroadcastChannel, as under --workers.
+  const dir = await Deno.makeTempDir({ prefix: "chat-api-" });
+  const log = recordingLogger();
+  const env = { CHAT_DB: `${dir}/chat.db`, CHAT_API_KEY: KEY };
+  try {
+    await using a = await startServer(env, { log });
+    await using b = await startServer(env);
+
+    await t.step(
+      "a posted message is stored, delivered everywhere and marked as the site's",
+      async () => {
+        const room = uniqueRoom("api");
+        await using onA = await TestClient.join(
+          a.wsUrl(`/ws/chat/${room}/?name=ann`),
+        );
+        await using onB = await TestClient.join(
+          b.wsUrl(`/ws/chat/${room}/?name=bob`),
+        );
+        const response = await call(
+          a.origin,
+          "POST",
+          `/api/rooms/${room}/messages`,
+          { user: "Moderator", message: "Welcome!" },
+        );
+        assert.equal(response.status, 201);
+        const frame = await response.json();
+        assert.equal(frame.id, 1);
+        assert.equal(frame.server, true);
+        assert.equal(frame.verified, true);
+        for (const client of [onA, onB]) {
+          const [message] = await client.waitForType("message", 1);
+          assert.equal(message?.message, "Welcome!");
+          assert.equal(message?.user, "Moderator");
+          assert.equal(message?.server, true);
+        }
+        onA.send({ message: "thanks" });
+        const [, reply] = await onB.waitForType("message", 2);
+        assert.equal(reply?.id, 2);
+        assert.equal(reply?.verified, false);
+        assert.equal(reply?.server, undefined);
+      },
+    );
+
+    await t.step(
+      "a deleted message leaves every member's log, history and since=",
+      async () => {
+        const room = uniqueRoom("delete");
+        await using onA = await TestClient.join(
+          a.wsUrl(`/ws/chat/${room}/?name=ann`),
+        );
+        await using onB = await TestClient.join(
+          b.wsUrl(`/ws/chat/${room}/?name=bob`),
+        );
+        for (const text of ["one", "spam", "three"]) {
+          onA.send({ message: text });
+        }
+        await onB.waitForType("message", 3);
+        const response = await call(
+          b.origin,
+          "DELETE",
+          `/api/rooms/${room}/messages/2`,
+        );
+        assert.equal(response.status, 204);
+        for (const client of [onA, onB]) {
+          const [deleted] = await client.waitForType("delete", 1);
+          assert.deepEqual(deleted, { type: "delete", room, id: 2 });
+        }
+        assert.deepEqual(
+          (await storedMessages(a, room)).map((m) => m.message),
+          ["one", "three"],
+        );
+        await using back = await TestClient.connect(
+          a.wsUrl(`/ws/chat/${room}/?name=carl&since=1`),
+        );
+        const [history] = await back.waitForType("history", 1);
+        assert.deepEqual(
+          Array.isArray(history?.messages)
+            ? history.messages.map((m: { message: string }) => m.message)
+            : [],
+          ["three"],
+        );
+        const again = await call(
+          a.origin,
+          "DELETE",
+          `/api/rooms/${room}/messages/2`,
+        );
+        assert.equal(again.status, 404);
+        await again.body?.cancel();
+      },
+    );
+
+    await t.step(
+      "a disconnected user's sockets close on every server; others stay",
+      async () => {
+        const room = uniqueRoom("kick");
+        const targetA = await TestClient.join(
+          a.wsUrl(`/ws/chat/${room}/?name=troll&key=troll-browser-key-000`),
+        );
+        const targetB = await TestClient.join(
+          b.wsUrl(`/ws/chat/${room}/?name=troll&key=troll-browser-key-000`),
+        );
+        await using stays = await TestClient.join(
+          b.wsUrl(`/ws/chat/${room}/?name=nice`),
+        );
+        const response = await call(
+          a.origin,
+          "POST",
+          `/api/rooms/${room}/disconnect`,
+          { user: "troll" },
+        );
+        assert.equal(response.status, 204);
+        for (const target of [targetA, targetB]) {
+          const closed = await target.closed;
+          assert.equal(closed.code, REMOVED_BY_SITE);
+        }
+        await stays.waitForMatching(
+          (f) => f.type === "leave" && f.user === "troll",
+          1,
+        );
+        assert.equal(stays.socket.readyState, WebSocket.OPEN);
+      },
+    );
+
+    await t.step(
+      "a missing or wrong key is 401 and logged without the key",
+      async () => {
+        const room = uniqueRoom("denied");
+        for (
+          const headers of [{}, { Authorization: "Bearer wrong" }, {
+            Authorization: KEY,
+          }]
+        ) {
+          const response = await call(
+            a.origin,
+            "POST",
+            `/api/rooms/${room}/messages`,
+            { user: "x", message: "y" },
+            headers,
+          );
+          assert.equal(response.status, 401);
+          await response.body?.cancel();
+        }
+        assert.deepEqual(await storedMessages(a, room), []);
+        const lines = JSON.stringify(log.events);
+        assert.match(lines, /api\.unauthorised/);
+        assert.ok(!lines.includes(KEY));
+      },
+    );
+
+    await t.step("bad input is a 400 that says what was wrong", async () => {
+      const room = uniqueRoom("bad");
+      const cases: [unknown, RegExp][] = [
+        [{ message: "no user" }, /"user"/],
+        [{ user: "x", message: "   " }, /empty/i],
+        [{ user: "x", message: "y".repeat(5000) }, /longer than/],
+        [{ user: "\u202Eevil", message: "y" }, /user:/],
+        [["not", "an", "object"], /JSON object/],
+      ];
+      for (const [body, says] of cases) {
+        const response = await call(
+          a.origin,
+          "POST",
+          `/api/rooms/${room}/messages`,
+          body,
+        );
+        assert.equal(response.status, 400, JSON.stringify(body));
+        assert.match((await response.json()).error, says);
+      }
+      assert.deepEqual(await storedMessages(a, room), []);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("without CHAT_API_KEY the server API does not exist", async () => {
+  await using server = await startServer();
+  const response = await call(
+    server.origin,
+    "POST",
+    `/api/rooms/${uniqueRoom()}/messages`,
+    { user: "x", message: "y" },
+  );
+  assert.equal(response.status, 404);
+  await response.body?.cancel();
+});
