@@ -2,6 +2,8 @@
  * Room page: connects to the room's WebSocket (wss: under https), renders
  * history, live messages, presence and "load older", and reconnects by
  * itself with backoff and jitter, asking for what it missed with since=.
+ * A site that signs its users in hands the page a token in the address's
+ * fragment (`#token=`); the page keeps it for this tab and joins with it.
  * User text only ever reaches the page through textContent.
  *
  * @module
@@ -9,8 +11,20 @@
 
 const NAME_KEY = "chat.name";
 const BROWSER_KEY = "chat.key";
-/** The close code for a name another browser holds (docs/protocol.md). */
+/**
+ * The site's token for this tab. sessionStorage, not localStorage: the
+ * token is the site's to renew, and it should not outlive the tab.
+ */
+const TOKEN_KEY = "chat.token";
+/** Close codes from docs/protocol.md. */
+const TOKEN_EXPIRED = 4001;
 const NAME_TAKEN = 4009;
+const REMOVED_BY_SITE = 4010;
+/**
+ * Sockets refused in a row, by a server that answers HTTP, before the page
+ * gives up: a refused token is refused again, however often it knocks.
+ */
+const MAX_REFUSALS = 3;
 const PAGE_SIZE = 50;
 
 const room = document.getElementById("room");
@@ -31,6 +45,11 @@ const roomPath = encodeURIComponent(roomName);
 
 let socket;
 let retries = 0;
+let reconnectTimer;
+/** Sockets refused in a row while the server was reachable. */
+let refusals = 0;
+/** The token when storage is disabled; it then lasts for this page. */
+let pageToken = "";
 let lastId = 0;
 let oldestId = 0;
 let me = "";
@@ -60,6 +79,40 @@ function rememberName(name) {
   } catch {
     // Storage can be disabled; the name then lasts for this page only.
   }
+}
+
+function storedToken() {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY) ?? "";
+  } catch {
+    return pageToken;
+  }
+}
+
+function rememberToken(token) {
+  pageToken = token;
+  try {
+    sessionStorage.setItem(TOKEN_KEY, token);
+  } catch {
+    // Storage can be disabled; the token then lasts for this page only.
+  }
+}
+
+/**
+ * Takes a `#token=` the site put in the address. Browsers never send the
+ * fragment to a server; dropping it from the address bar at once keeps the
+ * token out of bookmarks, copied links and the back button. Returns whether
+ * there was one.
+ */
+function takeTokenFromAddress() {
+  const fragment = new URLSearchParams(globalThis.location.hash.slice(1));
+  const token = fragment.get("token");
+  if (token === null) return false;
+  const { pathname, search } = globalThis.location;
+  history.replaceState(history.state, "", pathname + search);
+  if (token === "") return false;
+  rememberToken(token);
+  return true;
 }
 
 /**
@@ -107,8 +160,23 @@ function messageItem(frame) {
   const body = document.createElement("bdi");
   body.className = "text";
   body.textContent = frame.message;
-  item.append(time, " ", user, " ", body);
+  item.append(time, " ", user);
+  // Only a name the server vouches for (the site's, or a signed user's)
+  // gets the mark; a guest can pick any name.
+  if (frame.verified === true) item.append(verifiedMark());
+  if (frame.server === true) item.classList.add("from-site");
+  item.append(" ", body);
   return item;
+}
+
+function verifiedMark() {
+  const mark = document.createElement("span");
+  mark.className = "verified";
+  mark.textContent = "\u2713";
+  mark.setAttribute("role", "img");
+  mark.setAttribute("aria-label", text.textVerified);
+  mark.title = text.textVerified;
+  return mark;
 }
 
 function noticeItem(message, className) {
@@ -236,6 +304,12 @@ function handle(frame) {
       appendMessage(frame);
       scrollToEnd();
       break;
+    case "delete":
+      // The selector is built from a whole number only, never from text.
+      if (Number.isInteger(frame.id)) {
+        log.querySelector(`li.message[data-id="${frame.id}"]`)?.remove();
+      }
+      break;
     case "error":
       if (typeof frame.cid === "string" && pending.has(frame.cid)) {
         // Refused: the text goes back to the composer, not lost.
@@ -251,26 +325,33 @@ function handle(frame) {
   }
 }
 
-function socketUrl() {
+function socketUrl(token) {
   const query = new URLSearchParams();
   const name = storedName();
   if (name) query.set("name", name);
   query.set("key", browserKey());
   if (lastId > 0) query.set("since", String(lastId));
+  if (token) query.set("token", token);
   const search = query.size ? `?${query}` : "";
   return `${scheme}//${globalThis.location.host}/ws/chat/${roomPath}/${search}`;
 }
 
 function connect() {
+  clearTimeout(reconnectTimer);
   showStatus(text.textConnecting);
+  const token = storedToken();
   // Offering the subprotocol asks for the typed frames (history, presence).
-  const current = new WebSocket(socketUrl(), text.protocol);
+  const current = new WebSocket(socketUrl(token), text.protocol);
   socket = current;
+  let opened = false;
   current.addEventListener("open", () => {
+    opened = true;
     retries = 0;
+    refusals = 0;
     showStatus("");
   });
   current.addEventListener("message", (event) => {
+    if (socket !== current) return; // replaced; its successor catches up
     let frame;
     try {
       frame = JSON.parse(event.data);
@@ -287,18 +368,60 @@ function connect() {
       nameInput.focus();
       return;
     }
+    if (event.code === REMOVED_BY_SITE) {
+      // The site decides whether this user may come back, not the page.
+      showStatus(text.textRemoved);
+      return;
+    }
+    if (event.code === TOKEN_EXPIRED) {
+      // Only the site can renew a token; the same one is refused again.
+      if (storedToken() === token) showStatus(text.textExpired);
+      else connect();
+      return;
+    }
     showStatus(text.textDisconnected);
-    // Exponential backoff with full jitter, capped at 30 s.
-    const delay = Math.random() * Math.min(30_000, 500 * 2 ** retries);
-    retries += 1;
-    setTimeout(connect, delay);
+    if (opened) scheduleReconnect();
+    else retryUnlessRefused(current, token);
   });
 }
 
+/** Exponential backoff with full jitter, capped at 30 s. */
+function scheduleReconnect() {
+  const delay = Math.random() * Math.min(30_000, 500 * 2 ** retries);
+  retries += 1;
+  reconnectTimer = setTimeout(connect, delay);
+}
+
+/**
+ * A socket that never opened was refused before the upgrade (401 or 403
+ * for a token, a limit) or never reached the server. Browsers hide the
+ * status from scripts, so the page asks whether the server answers at all:
+ * one that is down is waited for as long as it takes, one that answers yet
+ * keeps refusing is taken at its word after a few tries.
+ */
+async function retryUnlessRefused(current, token) {
+  let reachable = true;
+  try {
+    await fetch(globalThis.location.pathname, {
+      method: "HEAD",
+      cache: "no-store",
+    });
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    reachable = false; // fetch rejects with a TypeError on network errors
+  }
+  if (socket !== current) return; // replaced meanwhile (name, new token)
+  refusals = reachable ? refusals + 1 : 0;
+  if (refusals < MAX_REFUSALS) scheduleReconnect();
+  else showStatus(token ? text.textSignInRefused : text.textRefused);
+}
+
 function reconnectNow() {
+  clearTimeout(reconnectTimer);
   const old = socket;
   socket = undefined;
   old?.close(1000, "Reconnecting");
+  refusals = 0;
   connect();
 }
 
@@ -372,4 +495,9 @@ input.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && !event.isComposing) send();
 });
 submit.addEventListener("click", send);
+// The site renews a token by setting a new #token= on this page.
+globalThis.addEventListener("hashchange", () => {
+  if (takeTokenFromAddress()) reconnectNow();
+});
+takeTokenFromAddress();
 connect();

@@ -44,6 +44,16 @@ export interface Messages {
   readonly moreOnline: string;
   /** The name is held by another browser in this room (close 4009). */
   readonly nameTaken: string;
+  /** The site's token ran out and no new one came (close 4001). */
+  readonly tokenExpired: string;
+  /** The site removed this user from the room (close 4010). */
+  readonly removedBySite: string;
+  /** The server kept refusing the page's token before the upgrade. */
+  readonly signInRefused: string;
+  /** The server kept refusing a page that has no token. */
+  readonly connectionRefused: string;
+  /** Label of the mark beside a name the server vouches for. */
+  readonly verified: string;
   readonly notFoundTitle: string;
   readonly errorTitle: string;
 }
@@ -73,6 +83,14 @@ const en: Messages = {
   moreOnline: "and {count} more",
   nameTaken:
     "Someone else is using that name in this room. Choose another name to join.",
+  tokenExpired:
+    "Your session has expired; reopen the chat from the site to continue.",
+  removedBySite: "The site has removed you from this room.",
+  signInRefused:
+    "Your sign-in was refused; reopen the chat from the site to sign in again.",
+  connectionRefused:
+    "The server refused the connection. If this chat needs a sign-in, open it from the site; otherwise reload the page to try again.",
+  verified: "Verified by the site",
   notFoundTitle: "Not found",
   errorTitle: "Something went wrong",
 };
@@ -103,6 +121,14 @@ const ko: Messages = {
   moreOnline: "외 {count}명",
   nameTaken:
     "이 채팅방에서 다른 사람이 이미 쓰는 이름입니다. 다른 이름을 골라 주세요.",
+  tokenExpired:
+    "로그인 세션이 만료되었습니다. 계속하려면 사이트에서 채팅을 다시 열어 주세요.",
+  removedBySite: "사이트에서 회원님을 이 채팅방에서 내보냈습니다.",
+  signInRefused:
+    "로그인이 거부되었습니다. 사이트에서 채팅을 다시 열어 로그인해 주세요.",
+  connectionRefused:
+    "서버가 연결을 거부했습니다. 로그인이 필요한 채팅이라면 사이트에서 열어 주시고, 아니라면 페이지를 새로 고쳐 다시 시도해 주세요.",
+  verified: "사이트에서 확인한 사용자",
   notFoundTitle: "찾을 수 없습니다",
   errorTitle: "문제가 발생했습니다",
 };

@@ -28,6 +28,11 @@ export function roomPage(room: RoomName, lang: Lang, t: Messages) {
   data-text-left="${t.left}"
   data-text-missed="${t.missed}"
   data-text-name-taken="${t.nameTaken}"
+  data-text-expired="${t.tokenExpired}"
+  data-text-removed="${t.removedBySite}"
+  data-text-sign-in-refused="${t.signInRefused}"
+  data-text-refused="${t.connectionRefused}"
+  data-text-verified="${t.verified}"
   data-text-more-online="${t.moreOnline}">
 <p><a href="/chat/">${t.otherRooms}</a></p>
 <h1 id="room-title">${t.roomTitle(room)}</h1>
