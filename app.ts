@@ -316,7 +316,14 @@ export async function createChatServer(
       maxBodyBytes: config.maxFrameBytes,
     }),
   );
-  app.route("/", apiRoutes(store));
+  app.route(
+    "/",
+    apiRoutes(store, {
+      mode: config.auth,
+      ...(verifier ? { verifier } : {}),
+      ...(config.apiKey === undefined ? {} : { apiKey: config.apiKey }),
+    }),
+  );
   app.use(
     secureHeaders({
       contentSecurityPolicy,

@@ -167,7 +167,7 @@ return gone
 
 /**
  * ARGV 3..5: room, after ('' for the start), limit. Returns
- * {user, connections, …} in name order.
+ * {user, connections, verified ('1' or '0'), …} in name order.
  */
 const LIST = new RedisScript(`${COMMON}
 local room, after, limit = ARGV[3], ARGV[4], tonumber(ARGV[5])
@@ -177,6 +177,8 @@ local out = {}
 for _, user in ipairs(names) do
   table.insert(out, user)
   table.insert(out, redis.call('HGET', P .. 'online:' .. room, user) or '0')
+  local owner = redis.call('HGET', P .. 'owner:' .. room, user) or ''
+  table.insert(out, string.sub(owner, 1, 7) == 'signed:' and '1' or '0')
 end
 return out
 `);
@@ -249,10 +251,22 @@ export function openRedisPresence(
         after,
         limit,
       ]);
-      return pairs(reply, "presence list").map(([name, connections]) => ({
-        name,
-        connections: Number(connections),
-      }));
+      if (!Array.isArray(reply) || reply.length % 3 !== 0) {
+        throw new StoreError("Redis returned a malformed presence list");
+      }
+      const users: PresentUser[] = [];
+      for (let index = 0; index < reply.length; index += 3) {
+        const [name, connections, verified] = reply.slice(index, index + 3);
+        if (typeof name !== "string" || typeof connections !== "string") {
+          throw new StoreError("Redis returned a malformed presence list");
+        }
+        users.push({
+          name,
+          connections: Number(connections),
+          verified: verified === "1",
+        });
+      }
+      return users;
     },
     async count(room) {
       const count = await redis.run(["ZCARD", `${prefix}names:${room}`]);

@@ -542,7 +542,8 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     "DELETE FROM presence WHERE room = ? AND user = ? AND node = ? AND connections <= 0",
   );
   const listUsers = db.prepare(
-    `SELECT user, SUM(connections) AS connections FROM presence
+    `SELECT user, SUM(connections) AS connections,
+       MAX(owner LIKE 'signed:%') AS verified FROM presence
      WHERE room = ? AND seen_at > ? AND user > ?
      GROUP BY user ORDER BY user LIMIT ?`,
   );
@@ -604,6 +605,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         listUsers.all(room, now() - ttl, after, limit).map((row) => ({
           name: textField(row, "user"),
           connections: intField(row, "connections"),
+          verified: intField(row, "verified") === 1,
         })),
       );
     },

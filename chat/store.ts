@@ -102,6 +102,8 @@ export interface PresentUser {
   readonly name: string;
   /** Open connections under this name, over all isolates and processes. */
   readonly connections: number;
+  /** The name is held by a signed identity (see chat/tokens.ts). */
+  readonly verified: boolean;
 }
 
 /** One node's count of connections under one name in one room. */

@@ -119,5 +119,15 @@ export async function nameOwner(key: string | undefined): Promise<string> {
   return `key:${hex.join("").slice(0, 32)}`;
 }
 
+/** The owner of a name held by a signed identity (see chat/tokens.ts). */
+export function signedOwner(sub: string): string {
+  return `signed:${sub}`;
+}
+
+/** Whether `owner` is a signed identity's, so its name is vouched for. */
+export function isSignedOwner(owner: string): boolean {
+  return owner.startsWith("signed:");
+}
+
 /** What a browser key may look like: 16 to 128 URL-safe characters. */
 export const BROWSER_KEY = /^[A-Za-z0-9_-]{16,128}$/;

@@ -1,29 +1,94 @@
 /**
  * The JSON API: rooms with someone online, who is online in a room (paged
- * by name), and older messages of a room for "load older".
+ * by name), and older messages of a room for "load older". With
+ * `CHAT_AUTH=required` every room is private: a caller shows a signed token
+ * (`Authorization: Bearer <token>` or `?token=`) and sees only the rooms it
+ * allows, or the server API key and sees every room.
  *
  * @module
  */
 
-import { Hono } from "hono";
+import { timingSafeEqual } from "node:crypto";
+import { type Context, Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { messageFrame } from "../chat/frames.ts";
+import type { RoomName } from "../chat/room_name.ts";
 import type { Store } from "../chat/store.ts";
+import type { TokenVerifier } from "../chat/tokens.ts";
 import { integerParam, roomParam } from "./params.ts";
 
 /** The most messages one page of `/messages` returns. */
 export const MAX_PAGE = 200;
 
+/** Who may read which rooms. */
+export interface ApiAccess {
+  /** `required`: rooms are private to the callers their tokens allow. */
+  readonly mode: "off" | "optional" | "required";
+  readonly verifier?: TokenVerifier;
+  /** The server API key, which may read every room. */
+  readonly apiKey?: string;
+}
+
+/** Which rooms a caller may read: all, or a set. */
+type Readable = "all" | ReadonlySet<RoomName>;
+
+async function sha256(text: string): Promise<Uint8Array> {
+  return new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
+  );
+}
+
+/** Answers 401 unless the caller may read rooms; says which ones. */
+async function readableRooms(c: Context, access: ApiAccess): Promise<Readable> {
+  if (access.mode !== "required" || access.verifier === undefined) {
+    return "all";
+  }
+  const bearer = /^Bearer (.+)$/.exec(c.req.header("Authorization") ?? "")
+    ?.[1];
+  if (
+    bearer !== undefined && access.apiKey !== undefined &&
+    timingSafeEqual(await sha256(bearer), await sha256(access.apiKey))
+  ) return "all";
+  const token = bearer ?? c.req.query("token");
+  if (token === undefined || token === "") {
+    throw new HTTPException(401, {
+      message: "Rooms are private here: send a signed token",
+    });
+  }
+  const check = await access.verifier.verify(token);
+  if (!check.ok) {
+    throw new HTTPException(401, { message: `Token refused: ${check.reason}` });
+  }
+  return check.identity.rooms ?? "all";
+}
+
+/** A room the caller may not read is refused with 403. */
+function assertReadable(readable: Readable, room: RoomName): void {
+  if (readable !== "all" && !readable.has(room)) {
+    throw new HTTPException(403, {
+      message: `Your token does not allow the room ${room}`,
+    });
+  }
+}
+
 /** Builds the `/api` routes over `store`. */
-export function apiRoutes(store: Store): Hono {
+export function apiRoutes(
+  store: Store,
+  access: ApiAccess = { mode: "off" },
+): Hono {
   const app = new Hono();
 
   app.get("/api/rooms", async (c) => {
-    const rooms = await store.presence.rooms();
+    const readable = await readableRooms(c, access);
+    const rooms = (await store.presence.rooms()).filter(({ name }) =>
+      readable === "all" || readable.has(name)
+    );
     return c.json({ rooms });
   });
 
   app.get("/api/rooms/:room/presence", async (c) => {
     const room = roomParam(c.req.param("room"), "Cannot read room");
+    assertReadable(await readableRooms(c, access), room);
     const limit = Math.min(
       integerParam("limit", c.req.query("limit"), 1) ?? MAX_PAGE,
       MAX_PAGE,
@@ -38,6 +103,7 @@ export function apiRoutes(store: Store): Hono {
 
   app.get("/api/rooms/:room/messages", async (c) => {
     const room = roomParam(c.req.param("room"), "Cannot read room");
+    assertReadable(await readableRooms(c, access), room);
     const before = integerParam("before", c.req.query("before"), 1);
     const limit = Math.min(
       integerParam("limit", c.req.query("limit"), 1) ?? 50,

@@ -34,6 +34,7 @@ import {
   guestName,
   nameOwner,
   parseUserName,
+  signedOwner,
 } from "../chat/user_name.ts";
 import type { Identity, TokenVerifier } from "../chat/tokens.ts";
 import type { Logger } from "../log.ts";
@@ -517,7 +518,7 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
       admission = {
         ...admission,
         user: checked.identity.name,
-        owner: `signed:${checked.identity.sub}`,
+        owner: signedOwner(checked.identity.sub),
         identity: checked.identity,
       };
     }

@@ -429,8 +429,11 @@ async function loadOlderMessages() {
   if (!oldestId) return;
   loadOlder.disabled = true;
   try {
+    const token = storedToken();
+    // Rooms are private where tokens are required: the API wants one too.
     const response = await fetch(
       `/api/rooms/${roomPath}/messages?before=${oldestId}&limit=${PAGE_SIZE}`,
+      token ? { headers: { Authorization: `Bearer ${token}` } } : {},
     );
     if (!response.ok) return;
     const { messages } = await response.json();

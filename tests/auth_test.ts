@@ -10,6 +10,7 @@ import {
 } from "./helpers/server.ts";
 
 const SECRET = "site-and-chat-share-this-32-byte-secret";
+const API_KEY = "backend-key-0123456789abcdef0123";
 
 function token(claims: JWTPayload): Promise<string> {
   return new SignJWT({ exp: Math.floor(Date.now() / 1000) + 3600, ...claims })
@@ -29,7 +30,7 @@ async function upgradeStatus(origin: string, path: string) {
 Deno.test("signed identities, required", async (t) => {
   const log = recordingLogger();
   await using server = await startServer(
-    { CHAT_AUTH: "required", CHAT_AUTH_SECRET: SECRET },
+    { CHAT_AUTH: "required", CHAT_AUTH_SECRET: SECRET, CHAT_API_KEY: API_KEY },
     { log },
   );
   const room = uniqueRoom("private");
@@ -74,10 +75,57 @@ Deno.test("signed identities, required", async (t) => {
       );
       const [presence] = alice.ofType("presence");
       assert.equal(presence?.you, "Alice");
+      assert.deepEqual(presence?.users, [
+        { name: "Alice", connections: 1, verified: true },
+      ]);
       alice.send({ message: "signed hello" });
       const [message] = await alice.waitForType("message", 1);
       assert.equal(message?.user, "Alice");
       assert.equal(message?.verified, true);
+    },
+  );
+
+  await t.step(
+    "the API shows a private room only to callers allowed in it",
+    async () => {
+      const hidden = uniqueRoom("hidden");
+      const inRoom = await token({ sub: "u-9", rooms: [room] });
+      await using member = await TestClient.join(
+        server.wsUrl(`/ws/chat/${room}/?token=${inRoom}`),
+      );
+      const other = await token({ sub: "u-8", rooms: [hidden] });
+      await using elsewhere = await TestClient.join(
+        server.wsUrl(`/ws/chat/${hidden}/?token=${other}`),
+      );
+      const get = async (path: string, headers: Record<string, string>) => {
+        const response = await fetch(`${server.origin}${path}`, { headers });
+        return { status: response.status, body: await response.json() };
+      };
+      const bearer = (value: string) => ({ Authorization: `Bearer ${value}` });
+      assert.equal((await get("/api/rooms", {})).status, 401);
+      const names = (body: { rooms: { name: string }[] }) =>
+        body.rooms.map(({ name }) => name).sort();
+      assert.deepEqual(names((await get("/api/rooms", bearer(inRoom))).body), [
+        room,
+      ]);
+      assert.deepEqual(
+        names((await get("/api/rooms", bearer(API_KEY))).body),
+        [hidden, room].sort(),
+      );
+      assert.equal(
+        (await get(`/api/rooms/${hidden}/messages`, bearer(inRoom))).status,
+        403,
+      );
+      assert.equal(
+        (await get(`/api/rooms/${room}/messages?token=${inRoom}`, {})).status,
+        200,
+      );
+      assert.equal(
+        (await get(`/api/rooms/${hidden}/presence`, bearer(API_KEY))).status,
+        200,
+      );
+      assert.equal(member.socket.readyState, WebSocket.OPEN);
+      assert.equal(elsewhere.socket.readyState, WebSocket.OPEN);
     },
   );
 

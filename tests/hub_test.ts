@@ -133,7 +133,7 @@ Deno.test("hub", async (t) => {
       );
       assert.deepEqual(member.frames("presence")[0], {
         type: "presence",
-        users: [{ name: "carol", connections: 1 }],
+        users: [{ name: "carol", connections: 1, verified: false }],
         count: 1,
         you: "carol",
       });

@@ -93,12 +93,12 @@ Deno.test("deno serve --parallel with 2 isolates", async (t) => {
         assert.deepEqual(
           last.ofType("presence")[0]?.users,
           [
-            { name: "twin", connections: 6 },
+            { name: "twin", connections: 6, verified: false },
             ...Array.from(
               { length: 8 },
-              (_, i) => ({ name: `user${i}`, connections: 1 }),
+              (_, i) => ({ name: `user${i}`, connections: 1, verified: false }),
             ),
-            { name: "watcher", connections: 1 },
+            { name: "watcher", connections: 1, verified: false },
           ],
         );
         await Promise.all(named.map((client) => client.close()));

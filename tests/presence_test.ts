@@ -42,14 +42,14 @@ Deno.test("presence and names", async (t) => {
     await using alice = await TestClient.join(url(room, "alice"));
     assert.deepEqual(alice.ofType("presence")[0], {
       type: "presence",
-      users: [{ name: "alice", connections: 1 }],
+      users: [{ name: "alice", connections: 1, verified: false }],
       count: 1,
       you: "alice",
     });
     const bob = await TestClient.join(url(room, "bob"));
     assert.deepEqual(bob.ofType("presence")[0]?.users, [
-      { name: "alice", connections: 1 },
-      { name: "bob", connections: 1 },
+      { name: "alice", connections: 1, verified: false },
+      { name: "bob", connections: 1, verified: false },
     ]);
     await alice.waitForType("join", 2);
     assert.deepEqual(changes(alice), ["join alice", "join bob"]);
@@ -78,8 +78,8 @@ Deno.test("presence and names", async (t) => {
       }
       await using observer = await TestClient.join(url(room, "observer"));
       assert.deepEqual(observer.ofType("presence")[0]?.users, [
-        { name: "alice", connections: 1 },
-        { name: "observer", connections: 1 },
+        { name: "alice", connections: 1, verified: false },
+        { name: "observer", connections: 1, verified: false },
       ]);
       // Presence comes in order: once the observer's join is in, any
       // impostor's would be too.
@@ -135,8 +135,8 @@ Deno.test("presence and names", async (t) => {
       const tab1 = await TestClient.join(url(room, "dana"));
       const tab2 = await TestClient.join(url(room, "dana"));
       assert.deepEqual(tab2.ofType("presence")[0]?.users, [
-        { name: "dana", connections: 2 },
-        { name: "watcher", connections: 1 },
+        { name: "dana", connections: 2, verified: false },
+        { name: "watcher", connections: 1, verified: false },
       ]);
       await tab1.close();
       // A later join as the marker: presence comes in order, so a leave
@@ -147,9 +147,9 @@ Deno.test("presence and names", async (t) => {
         1,
       );
       assert.deepEqual(marker.ofType("presence")[0]?.users, [
-        { name: "dana", connections: 1 },
-        { name: "marker", connections: 1 },
-        { name: "watcher", connections: 1 },
+        { name: "dana", connections: 1, verified: false },
+        { name: "marker", connections: 1, verified: false },
+        { name: "watcher", connections: 1, verified: false },
       ]);
       assert.deepEqual(changes(watcher), [
         "join watcher",
@@ -248,8 +248,8 @@ Deno.test("presence forgets the users of a process that was killed", async () =>
       survivor.wsUrl(`/ws/chat/${room}/?name=late`),
     );
     assert.deepEqual(late.ofType("presence")[0]?.users, [
-      { name: "late", connections: 1 },
-      { name: "watcher", connections: 1 },
+      { name: "late", connections: 1, verified: false },
+      { name: "watcher", connections: 1, verified: false },
     ]);
   } finally {
     await Deno.remove(dir, { recursive: true });

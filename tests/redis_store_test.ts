@@ -312,7 +312,7 @@ Deno.test({
             taken: true,
           });
           assert.deepEqual(await a.presence.list(r, { limit: 10 }), [
-            { name: "ann", connections: 2 },
+            { name: "ann", connections: 2, verified: false },
           ]);
           assert.deepEqual(await a.presence.leave(r, "ann", "n1"), {
             last: false,
@@ -321,6 +321,11 @@ Deno.test({
             last: true,
           });
           assert.equal(await a.presence.count(r), 0);
+          await a.presence.join(r, "signed-one", "n1", "signed:abc");
+          assert.deepEqual(await b.presence.list(r, { limit: 10 }), [
+            { name: "signed-one", connections: 1, verified: true },
+          ]);
+          await a.presence.leave(r, "signed-one", "n1");
         });
       },
     );
@@ -368,7 +373,7 @@ Deno.test({
           }
           assert.deepEqual(departures, [{ room: r, user: "gone" }]);
           assert.deepEqual(await store.presence.list(r, { limit: 10 }), [
-            { name: "stays", connections: 1 },
+            { name: "stays", connections: 1, verified: false },
           ]);
         }, { presenceTtlMs: 200 });
       },
@@ -387,7 +392,7 @@ Deno.test({
             { room: r, user: "slow", owner: "o-slow", connections: 2 },
           ]);
           assert.deepEqual(await store.presence.list(r, { limit: 10 }), [
-            { name: "slow", connections: 2 },
+            { name: "slow", connections: 2, verified: false },
           ]);
           assert.deepEqual(await store.presence.join(r, "slow", "x", "other"), {
             taken: true,

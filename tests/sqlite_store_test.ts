@@ -270,8 +270,8 @@ Deno.test("sqlite store: presence", async (t) => {
       first: true,
     });
     assert.deepEqual(await presence.list(lobby, { limit: 100 }), [
-      { name: "alice", connections: 2 },
-      { name: "bob", connections: 1 },
+      { name: "alice", connections: 2, verified: false },
+      { name: "bob", connections: 1, verified: false },
     ]);
     assert.deepEqual(await presence.rooms(), [{ name: lobby, online: 2 }]);
     assert.deepEqual(await presence.leave(lobby, "alice", "n1"), {
@@ -283,6 +283,7 @@ Deno.test("sqlite store: presence", async (t) => {
     assert.deepEqual(await presence.list(lobby, { limit: 100 }), [{
       name: "bob",
       connections: 1,
+      verified: false,
     }]);
   });
 
@@ -301,8 +302,8 @@ Deno.test("sqlite store: presence", async (t) => {
         first: false,
       });
       assert.deepEqual(await presence.list(lobby, { limit: 100 }), [
-        { name: "bob", connections: 1 },
-        { name: "zoe", connections: 2 },
+        { name: "bob", connections: 1, verified: false },
+        { name: "zoe", connections: 2, verified: false },
       ]);
       await presence.leave(lobby, "zoe", "n1");
       await presence.leave(lobby, "zoe", "n2");
@@ -336,6 +337,7 @@ Deno.test("sqlite store: presence", async (t) => {
       assert.deepEqual(await presence.list(other, { limit: 100 }), [{
         name: "dave",
         connections: 1,
+        verified: false,
       }]);
       assert.deepEqual(await presence.sweep(), [{
         room: other,
@@ -360,6 +362,7 @@ Deno.test("sqlite store: presence", async (t) => {
       assert.deepEqual(await presence.list(other, { limit: 100 }), [{
         name: "dave",
         connections: 2,
+        verified: false,
       }]);
     },
   );
@@ -372,6 +375,7 @@ Deno.test("sqlite store: presence", async (t) => {
     assert.deepEqual(await presence.list(other, { limit: 100 }), [{
       name: "dave",
       connections: 2,
+      verified: false,
     }]);
   });
 
