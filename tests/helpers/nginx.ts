@@ -8,28 +8,18 @@
  * @module
  */
 
-import { freePort } from "./process.ts";
+import { freePort, ignoreWithout } from "./process.ts";
 import { delay } from "./server.ts";
 
 /** Where Debian installs it. */
 export const NGINX = "/usr/sbin/nginx";
-
-function installed(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
 
 /**
  * nginx tests run wherever nginx is installed, and always in CI (which
  * installs it, so that a missing one fails there); elsewhere they are
  * reported as ignored, not passed.
  */
-export const ignoreWithoutNginx = !installed(NGINX) &&
-  Deno.env.get("CI") !== "true";
+export const ignoreWithoutNginx = ignoreWithout(NGINX);
 
 /** Options for {@linkcode startNginx}. */
 export interface NginxOptions {

@@ -32,6 +32,21 @@ export const SERVER = {
     () => ["serve", "--parallel", ...taskFlags("start:parallel"), "serve.ts"],
 } as const;
 
+/**
+ * Whether a test needing the system program at `path` (Chromium,
+ * redis-server, nginx) is ignored: where the program is missing, except in
+ * CI, which installs it so that a missing one fails there instead of
+ * passing unnoticed.
+ */
+export function ignoreWithout(path: string): boolean {
+  try {
+    if (Deno.statSync(path).isFile) return false;
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return Deno.env.get("CI") !== "true";
+}
+
 /** A free TCP port on 127.0.0.1, found by binding port 0 and letting go. */
 export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

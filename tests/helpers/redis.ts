@@ -7,27 +7,17 @@
  * @module
  */
 
-import { freePort } from "./process.ts";
+import { freePort, ignoreWithout } from "./process.ts";
 
 /** Where Debian installs it. */
 export const REDIS_SERVER = "/usr/bin/redis-server";
-
-function installed(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
 
 /**
  * Redis tests run wherever redis-server is installed, and always in CI
  * (which installs it, so that a missing one fails there); elsewhere they
  * are reported as ignored, not passed.
  */
-export const ignoreWithoutRedis = !installed(REDIS_SERVER) &&
-  Deno.env.get("CI") !== "true";
+export const ignoreWithoutRedis = ignoreWithout(REDIS_SERVER);
 
 /** Options for {@linkcode startRedis}. */
 export interface RedisOptions {
