@@ -15,7 +15,7 @@ import {
   type ServerProcess,
   startServerProcess,
 } from "./helpers/process.ts";
-import { ignoreWithoutRedis, startRedis } from "./helpers/redis.ts";
+import { ignoreWithoutRedis, startRedis, TEST_CA } from "./helpers/redis.ts";
 import {
   delay,
   type Frame,
@@ -301,5 +301,34 @@ Deno.test({
       assert.match(logs, /redis:\/\/127\.0\.0\.1:\d+\/0/);
       assert.ok(!logs.includes(password));
     });
+  },
+});
+
+Deno.test({
+  name: "a rediss:// URL carries everything over TLS",
+  ignore: ignoreWithoutRedis,
+  async fn() {
+    await using redis = await startRedis({ tls: true, password: "tls-pass" });
+    // Deno trusts the test CA through DENO_CERT, as an operator would add a
+    // private CA.
+    await using server = await startServerProcess({
+      args: SERVER.run(),
+      env: { ...sharedEnv(redis.url), DENO_CERT: TEST_CA },
+    });
+    const room = uniqueRoom("tls");
+    await using client = await TestClient.join(
+      server.wsUrl(`/ws/chat/${room}/?name=secure`),
+    );
+    client.send({ message: "over tls" });
+    await client.waitForType("message", 1);
+    assert.deepEqual(
+      (await storedMessages(server, room)).map((m) => m.message),
+      ["over tls"],
+    );
+    assert.match(
+      server.output(),
+      new RegExp(`data in Redis at rediss://127\\.0\\.0\\.1:${redis.port}/0`),
+    );
+    assert.ok(!server.output().includes("tls-pass"));
   },
 });

@@ -25,7 +25,16 @@ export interface RedisOptions {
   readonly persistent?: boolean;
   /** Require this password (`requirepass`). */
   readonly password?: string;
+  /**
+   * Speak TLS only, with the certificate for 127.0.0.1 in
+   * tests/fixtures/tls (trust `TEST_CA` to connect); the URL is `rediss://`.
+   */
+  readonly tls?: boolean;
 }
+
+/** The CA that signed the fixtures' certificate for 127.0.0.1. */
+export const TEST_CA = new URL("../fixtures/tls/ca.pem", import.meta.url)
+  .pathname;
 
 /** A running redis-server; dispose it to stop it and remove its files. */
 export interface RedisProcess extends AsyncDisposable {
@@ -46,9 +55,25 @@ export async function startRedis(
 ): Promise<RedisProcess> {
   const dir = await Deno.makeTempDir({ prefix: "chat-redis-" });
   const port = freePort();
+  const fixture = (name: string) =>
+    new URL(`../fixtures/tls/${name}`, import.meta.url).pathname;
   const args = [
-    "--port",
-    String(port),
+    ...(options.tls
+      ? [
+        "--port",
+        "0",
+        "--tls-port",
+        String(port),
+        "--tls-cert-file",
+        fixture("server.pem"),
+        "--tls-key-file",
+        fixture("server.key"),
+        "--tls-ca-cert-file",
+        fixture("ca.pem"),
+        "--tls-auth-clients",
+        "no",
+      ]
+      : ["--port", String(port)]),
     "--bind",
     "127.0.0.1",
     "--dir",
@@ -110,7 +135,7 @@ export async function startRedis(
   await start();
   const auth = options.password ? `:${options.password}@` : "";
   return {
-    url: `redis://${auth}127.0.0.1:${port}/0`,
+    url: `${options.tls ? "rediss" : "redis"}://${auth}127.0.0.1:${port}/0`,
     port,
     stop,
     start,
