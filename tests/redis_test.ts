@@ -10,6 +10,7 @@
 
 import assert from "node:assert/strict";
 import { CHAT_PROTOCOL } from "../chat/frames.ts";
+import { REMOVED_BY_SITE } from "../chat/hub.ts";
 import {
   SERVER,
   type ServerProcess,
@@ -34,8 +35,11 @@ function sharedEnv(redisUrl: string): Record<string, string> {
     CHAT_PRESENCE_HEARTBEAT_MS: "200",
     CHAT_PRESENCE_TTL_MS: "1000",
     LOG_LEVEL: "warn",
+    CHAT_API_KEY: API_KEY,
   };
 }
+
+const API_KEY = "backend-key-for-processes-0123456789";
 
 function startProcess(redisUrl: string): Promise<ServerProcess> {
   return startServerProcess({ args: SERVER.run(), env: sharedEnv(redisUrl) });
@@ -180,6 +184,45 @@ Deno.test({
             [...members, ...bystanders].map((m) => m.close()),
           );
         }
+      },
+    );
+
+    await t.step(
+      "the server API deletes and disconnects on every process",
+      async () => {
+        const room = uniqueRoom("api");
+        await using onA = await TestClient.join(
+          a.wsUrl(`/ws/chat/${room}/?name=ann`),
+        );
+        const troll = await TestClient.join(
+          a.wsUrl(`/ws/chat/${room}/?name=troll`),
+        );
+        await using onB = await TestClient.join(
+          b.wsUrl(`/ws/chat/${room}/?name=bob`),
+        );
+        troll.send({ message: "spam" });
+        await onB.waitForType("message", 1);
+        const auth = { Authorization: `Bearer ${API_KEY}` };
+        const deleted = await fetch(
+          `${b.origin}/api/rooms/${room}/messages/1`,
+          { method: "DELETE", headers: auth },
+        );
+        assert.equal(deleted.status, 204);
+        for (const client of [onA, onB]) {
+          const [frame] = await client.waitForType("delete", 1);
+          assert.equal(frame?.id, 1);
+        }
+        const removed = await fetch(
+          `${b.origin}/api/rooms/${room}/disconnect`,
+          {
+            method: "POST",
+            headers: { ...auth, "Content-Type": "application/json" },
+            body: JSON.stringify({ user: "troll" }),
+          },
+        );
+        assert.equal(removed.status, 204);
+        assert.equal((await troll.closed).code, REMOVED_BY_SITE);
+        assert.deepEqual(await storedMessages(a, room), []);
       },
     );
 
