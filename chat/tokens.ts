@@ -28,7 +28,7 @@ export interface Identity {
   readonly sub: string;
   /** The display name: the `name` claim, or `sub` without one. */
   readonly name: string;
-  /** The rooms the token may join; undefined: any room. */
+  /** The rooms the token may join; undefined: every room. */
   readonly rooms?: ReadonlySet<RoomName>;
   /** When the token expires, in ms since the epoch. */
   readonly expiresAt: number;
