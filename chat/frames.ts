@@ -20,11 +20,21 @@ export interface SendMessageFrame {
   readonly cid?: string;
 }
 
+/**
+ * A client takes another name in the room. Everyone sees one `rename`, not
+ * a leave and a join. The name is checked as `?name=` is (chat/user_name.ts);
+ * a signed user's name is the token's and cannot be changed.
+ */
+export interface RenameRequestFrame {
+  readonly type: "rename";
+  readonly name: string;
+}
+
 /** What a client message id may look like. */
 const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Every frame a client may send (a discriminated union on `type`). */
-export type ClientFrame = SendMessageFrame;
+export type ClientFrame = SendMessageFrame | RenameRequestFrame;
 
 /** A chat message as every member of the room receives it. */
 export interface MessageFrame extends Omit<ChatMessage, "author"> {
@@ -65,17 +75,46 @@ export interface PresenceFrame {
   readonly you: string;
 }
 
-/** A name's first connection to the room opened, or its last one closed. */
-export interface PresenceChangeFrame {
-  readonly type: "join" | "leave";
+/** A name's first connection to the room opened. */
+export interface JoinFrame {
+  readonly type: "join";
+  readonly user: string;
+  /** The name is held by a signed identity, as in the presence list. */
+  readonly verified: boolean;
+}
+
+/** A name's last connection to the room closed. */
+export interface LeaveFrame {
+  readonly type: "leave";
   readonly user: string;
 }
 
-/** Several joins and leaves of one short window, in one frame. */
+/** Someone online took another name (a guest's `rename` frame). */
+export interface RenameFrame {
+  readonly type: "rename";
+  readonly from: string;
+  readonly to: string;
+  readonly verified: boolean;
+}
+
+/** One change to a room's presence list. */
+export type PresenceChangeFrame = JoinFrame | LeaveFrame | RenameFrame;
+
+/** A rename as listed in a {@linkcode PresenceBatchFrame}. */
+export interface Renamed {
+  readonly from: string;
+  readonly to: string;
+}
+
+/** Several presence changes of one short window, in one frame. */
 export interface PresenceBatchFrame {
   readonly type: "presence_change";
   readonly joined: readonly string[];
   readonly left: readonly string[];
+  /** The names in `joined` held by signed identities. */
+  readonly verified: readonly string[];
+  /** Names that changed, neither in `joined` nor in `left`. */
+  readonly renamed: readonly Renamed[];
 }
 
 /** Why the server refused a client frame; see docs/protocol.md. */
@@ -85,7 +124,10 @@ export type FrameErrorCode =
   | "empty"
   | "too_long"
   | "rate_limited"
-  | "unavailable";
+  | "unavailable"
+  | "bad_name"
+  | "name_taken"
+  | "name_fixed";
 
 /** Tells a client that one of its frames was refused. */
 export interface ErrorFrame {
@@ -162,6 +204,7 @@ export function serialiseFor(format: WireFormat, frame: ServerFrame): string[] {
     case "presence":
     case "join":
     case "leave":
+    case "rename":
     case "presence_change":
     case "delete":
       return [];
@@ -188,6 +231,11 @@ export type ClientFrameResult =
   | { readonly ok: true; readonly frame: ClientFrame }
   | { readonly ok: false; readonly error: ErrorFrame };
 
+/** Result of {@linkcode parseSendMessage}. */
+export type SendMessageResult =
+  | { readonly ok: true; readonly frame: SendMessageFrame }
+  | { readonly ok: false; readonly error: ErrorFrame };
+
 /** Limits applied while parsing client frames. */
 export interface FrameLimits {
   /** Longest message, in Unicode code points. */
@@ -202,7 +250,7 @@ function refuse(
   code: FrameErrorCode,
   error: string,
   cid?: string,
-): ClientFrameResult {
+): { readonly ok: false; readonly error: ErrorFrame } {
   const frame: ErrorFrame = { type: "error", code, error };
   return { ok: false, error: cid === undefined ? frame : { ...frame, cid } };
 }
@@ -228,6 +276,18 @@ function parseJson(text: string): { ok: true; value: unknown } | {
 }
 
 /**
+ * A rename's shape only; whether the name is acceptable is for
+ * `parseUserName`, which knows the reserved names.
+ */
+function parseRename(value: Record<string, unknown>): ClientFrameResult {
+  const name = value.name;
+  if (typeof name !== "string" || !name.isWellFormed()) {
+    return refuse("bad_frame", 'A rename needs a string "name" field');
+  }
+  return { ok: true, frame: { type: "rename", name } };
+}
+
+/**
  * Parses one text frame from a client.
  *
  * Accepts the tutorial's `{"message": "hi"}` and the typed
@@ -249,13 +309,28 @@ export function parseClientFrame(
   const knownCid = validClientId(value);
   // Only a missing `type` means the tutorial's format; `null` is not missing.
   const type = "type" in value ? value.type : "message";
+  if (type === "rename") return parseRename(value);
   if (type !== "message") {
     return refuse(
       "bad_frame",
-      `Unknown frame type ${JSON.stringify(type)}; expected "message"`,
+      `Unknown frame type ${
+        JSON.stringify(type)
+      }; expected "message" or "rename"`,
       knownCid,
     );
   }
+  return parseSendMessage(value, limits);
+}
+
+/**
+ * Checks the fields of a message to send (`message`, optional `cid`) as
+ * every sender gets them checked, whether socket or server API.
+ */
+export function parseSendMessage(
+  value: Record<string, unknown>,
+  limits: FrameLimits,
+): SendMessageResult {
+  const knownCid = validClientId(value);
   const message = value.message;
   if (typeof message !== "string") {
     return refuse(
@@ -367,11 +442,32 @@ export function parseBusEvent(
       event: { type: "disconnect", user: value.user },
     };
   }
+  if (value.type === "join" && typeof value.user === "string") {
+    return {
+      kind: "presence",
+      frame: {
+        type: "join",
+        user: value.user,
+        verified: value.verified === true,
+      },
+    };
+  }
+  if (value.type === "leave" && typeof value.user === "string") {
+    return { kind: "presence", frame: { type: "leave", user: value.user } };
+  }
   if (
-    (value.type === "join" || value.type === "leave") &&
-    typeof value.user === "string"
+    value.type === "rename" && typeof value.from === "string" &&
+    typeof value.to === "string"
   ) {
-    return { kind: "presence", frame: { type: value.type, user: value.user } };
+    return {
+      kind: "presence",
+      frame: {
+        type: "rename",
+        from: value.from,
+        to: value.to,
+        verified: value.verified === true,
+      },
+    };
   }
   return undefined;
 }

@@ -44,12 +44,22 @@ export const NAME_TAKEN = 4009;
  */
 export const REMOVED_BY_SITE = 4010;
 
+/** The answer to a rename: done, or the name is another owner's. */
+export type RenameResult = "renamed" | "taken" | "gone";
+
 /** A connection's place in a room. */
 export interface Membership {
   readonly room: RoomName;
+  /** The name the connection goes by now. */
   readonly user: string;
   /** Resolves once history and presence were sent and delivery is live. */
   readonly ready: Promise<void>;
+  /**
+   * Takes the name `to` (already checked by `parseUserName`): one rename
+   * for the room, and a fresh presence frame for this connection. `taken`
+   * when another owner holds it online here, `gone` after leaving.
+   */
+  rename(to: string): Promise<RenameResult>;
   /** Leaves the room; idempotent, allowed before `ready`. */
   leave(): void;
 }
@@ -164,8 +174,11 @@ export class ChatHub {
     const ready = entry.room.run(() => this.#admit(entry, connection, since));
     return {
       room,
-      user,
+      get user() {
+        return connection.user;
+      },
       ready,
+      rename: (to) => this.#rename(entry, connection, ready, to),
       leave: () => this.#leave(entry, connection),
     };
   }
@@ -372,6 +385,48 @@ export class ChatHub {
       you: connection.user,
     };
     sendTo(connection, presence);
+  }
+
+  async #rename(
+    entry: OpenRoom,
+    connection: Connection,
+    ready: Promise<void>,
+    to: string,
+  ): Promise<RenameResult> {
+    await ready;
+    // In the room's queue, so that no admission or other rename of this
+    // room runs between the claim and the presence frame.
+    return await entry.room.run(async () => {
+      if (connection.left || !connection.present) return "gone";
+      const from = connection.user;
+      if (from === to) return "renamed";
+      // The rename holds the connection's presence until it is done, so
+      // that a close meanwhile does not release a name twice.
+      connection.present = false;
+      let taken: boolean;
+      try {
+        ({ taken } = await this.#presence.rename(
+          entry.room.name,
+          from,
+          to,
+          connection.owner,
+        ));
+      } finally {
+        connection.present = true;
+      }
+      if (!taken) connection.user = to;
+      if (connection.left) {
+        await this.#unpresence(entry.room.name, connection);
+        return "gone";
+      }
+      if (taken) return "taken";
+      const snapshot = await this.#presence.snapshot(
+        entry.room.name,
+        this.#presenceListMax,
+      );
+      sendTo(connection, { type: "presence", ...snapshot, you: to });
+      return "renamed";
+    });
   }
 
   #receive(room: Room, data: unknown): void {

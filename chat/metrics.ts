@@ -17,7 +17,10 @@ export type RejectReason =
   | "too_big"
   | "binary"
   | "unavailable"
-  | "duplicate";
+  | "duplicate"
+  | "bad_name"
+  | "name_taken"
+  | "name_fixed";
 
 /** Why an upgrade was refused before it happened. */
 export type RefuseReason =

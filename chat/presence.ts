@@ -17,6 +17,7 @@ import type {
   PresenceStore,
   PresentUser,
 } from "./store.ts";
+import { isSignedOwner } from "./user_name.ts";
 import { type Logger, silentLogger } from "../log.ts";
 
 /** Options for {@linkcode NodePresence}. */
@@ -70,26 +71,47 @@ export class NodePresence {
    * the name online in the room; announces the name when it is new there.
    */
   async join(room: RoomName, user: string, owner: string): Promise<JoinResult> {
-    const result = await this.#store.join(room, user, this.node, owner);
-    if (result.taken) return result;
-    const key = JSON.stringify([room, user, owner]);
-    const connections = (this.#counts.get(key)?.connections ?? 0) + 1;
-    this.#counts.set(key, { room, user, owner, connections });
-    if (result.first) this.#announce(room, { type: "join", user });
+    const result = await this.#claim(room, user, owner);
+    if (!result.taken && result.first) {
+      this.#announce(room, {
+        type: "join",
+        user,
+        verified: isSignedOwner(owner),
+      });
+    }
     return result;
   }
 
   /** Uncounts a connection; announces the name when it was the last one. */
   async leave(room: RoomName, user: string, owner: string): Promise<void> {
-    const key = JSON.stringify([room, user, owner]);
-    const entry = this.#counts.get(key);
-    if (entry && entry.connections > 1) {
-      this.#counts.set(key, { ...entry, connections: entry.connections - 1 });
-    } else {
-      this.#counts.delete(key);
-    }
-    const { last } = await this.#store.leave(room, user, this.node);
+    const { last } = await this.#release(room, user, owner);
     if (last) this.#announce(room, { type: "leave", user });
+  }
+
+  /**
+   * Moves one connection of `owner` from the name `from` to `to`, unless
+   * another owner holds `to` online. When `from` goes and `to` comes with
+   * it, the room hears one rename; otherwise (another tab still holds
+   * `from`, or already holds `to`) whatever did change.
+   */
+  async rename(
+    room: RoomName,
+    from: string,
+    to: string,
+    owner: string,
+  ): Promise<JoinResult> {
+    const result = await this.#claim(room, to, owner);
+    if (result.taken) return result;
+    const { last } = await this.#release(room, from, owner);
+    const verified = isSignedOwner(owner);
+    if (result.first && last) {
+      this.#announce(room, { type: "rename", from, to, verified });
+    } else if (result.first) {
+      this.#announce(room, { type: "join", user: to, verified });
+    } else if (last) {
+      this.#announce(room, { type: "leave", user: from });
+    }
+    return result;
   }
 
   /** The first `limit` names online in `room`, and how many there are. */
@@ -121,6 +143,34 @@ export class NodePresence {
     for (const { room, user } of await this.#store.removeNode(node)) {
       this.#announce(room, { type: "leave", user });
     }
+  }
+
+  async #claim(
+    room: RoomName,
+    user: string,
+    owner: string,
+  ): Promise<JoinResult> {
+    const result = await this.#store.join(room, user, this.node, owner);
+    if (result.taken) return result;
+    const key = JSON.stringify([room, user, owner]);
+    const connections = (this.#counts.get(key)?.connections ?? 0) + 1;
+    this.#counts.set(key, { room, user, owner, connections });
+    return result;
+  }
+
+  #release(
+    room: RoomName,
+    user: string,
+    owner: string,
+  ): Promise<{ last: boolean }> {
+    const key = JSON.stringify([room, user, owner]);
+    const entry = this.#counts.get(key);
+    if (entry && entry.connections > 1) {
+      this.#counts.set(key, { ...entry, connections: entry.connections - 1 });
+    } else {
+      this.#counts.delete(key);
+    }
+    return this.#store.leave(room, user, this.node);
   }
 
   /** Stops the heartbeat and removes this node, announcing who left. */

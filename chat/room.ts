@@ -38,7 +38,8 @@ export interface Member {
 /** A member's state in one room. */
 export interface Connection {
   readonly member: Member;
-  readonly user: string;
+  /** The name it goes by; a rename changes it. */
+  user: string;
   /** Who holds the name; see `nameOwner`. */
   readonly owner: string;
   /** The last message id this connection has (history or live). */

@@ -182,6 +182,7 @@ function attach(
   options: ChatSocketOptions,
 ): void {
   const { hub, log, limits, metrics } = options;
+  const admittedAs = user;
   const id = connectionId();
   // The budget is the address's, shared by all its sockets: reconnecting
   // starts no fresh one.
@@ -247,6 +248,43 @@ function attach(
     closeSoon(socket, code, reason);
   };
 
+  const rename = async (raw: string) => {
+    if (identity) {
+      refuse({
+        type: "error",
+        code: "name_fixed",
+        error: "Your name comes from your sign-in and cannot be changed here",
+      });
+      return;
+    }
+    const checked = parseUserName(raw, options.reservedNames);
+    if (!checked.ok) {
+      refuse({
+        type: "error",
+        code: "bad_name",
+        error: `Cannot rename: ${checked.error}`,
+      });
+      return;
+    }
+    const from = membership?.user;
+    const result = await membership?.rename(checked.name);
+    if (result === "taken") {
+      refuse({
+        type: "error",
+        code: "name_taken",
+        error:
+          `The name ${checked.name} is in use in this room; choose another`,
+      });
+    } else if (result === "renamed") {
+      log.info("socket.renamed", {
+        connection: id,
+        room,
+        from,
+        user: checked.name,
+      });
+    }
+  };
+
   socket.onopen = () => {
     membership = hub.connect(room, user, member, since, owner);
     log.info("socket.open", { connection: id, room, user, since, format });
@@ -278,7 +316,11 @@ function attach(
     // Read before the rate check, so that a refusal can name the message
     // (its cid); every frame counts against the limit, garbage included.
     const parsed = parseClientFrame(event.data, limits);
-    const cid = parsed.ok ? parsed.frame.cid : parsed.error.cid;
+    const cid = !parsed.ok
+      ? parsed.error.cid
+      : parsed.frame.type === "message"
+      ? parsed.frame.cid
+      : undefined;
     const decision = guard.check();
     if (decision === "disconnect") {
       closeFor(
@@ -302,7 +344,16 @@ function attach(
       refuse(parsed.error);
       return;
     }
+    if (parsed.frame.type === "rename") {
+      // In the chain: the messages sent after a rename carry the new name.
+      const { name } = parsed.frame;
+      storing = storing.then(() => rename(name)).catch((error) =>
+        log.error("socket.rename_failed", { connection: id, room, error })
+      );
+      return;
+    }
     const { message } = parsed.frame;
+    const user = membership?.user ?? admittedAs;
     storing = storing.then(async () => {
       await pace();
       try {

@@ -11,7 +11,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { messageFrame, parseClientFrame } from "../chat/frames.ts";
+import { messageFrame, parseSendMessage } from "../chat/frames.ts";
 import type { ChatHub } from "../chat/hub.ts";
 import { StoreError } from "../chat/store.ts";
 import { parseUserName } from "../chat/user_name.ts";
@@ -106,8 +106,8 @@ export function serverApiRoutes(options: ServerApiOptions): Hono {
     const body = await jsonBody(c, options.maxBodyBytes);
     const user = userField(body);
     // The text goes through the same checks as a socket's message.
-    const parsed = parseClientFrame(
-      JSON.stringify({ type: "message", message: body.message, cid: body.cid }),
+    const parsed = parseSendMessage(
+      { message: body.message, cid: body.cid },
       { maxMessageChars: options.maxMessageChars },
     );
     if (!parsed.ok) {

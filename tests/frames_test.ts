@@ -32,7 +32,23 @@ Deno.test("client frames", async (t) => {
       FRAME_LIMITS,
     );
     assert.ok(parsed.ok);
-    assert.equal(parsed.frame.message, text);
+    assert.deepEqual(parsed.frame, { type: "message", message: text });
+  });
+
+  await t.step("accepts a rename and leaves judging the name to later", () => {
+    const parsed = parseClientFrame(
+      JSON.stringify({ type: "rename", name: " ａｌｉｃｅ " }),
+      FRAME_LIMITS,
+    );
+    assert.deepEqual(parsed, {
+      ok: true,
+      frame: { type: "rename", name: " ａｌｉｃｅ " },
+    });
+    for (const bad of [{ type: "rename" }, { type: "rename", name: 7 }]) {
+      const refused = parseClientFrame(JSON.stringify(bad), FRAME_LIMITS);
+      assert.ok(!refused.ok);
+      assert.equal(refused.error.code, "bad_frame");
+    }
   });
 
   await t.step("answers each kind of bad input with its code", () => {
@@ -155,9 +171,10 @@ Deno.test("wire formats", async (t) => {
     assert.deepEqual(serialiseFor("typed", history), [
       JSON.stringify(history),
     ]);
-    assert.deepEqual(serialiseFor("typed", { type: "join", user: "bob" }), [
-      '{"type":"join","user":"bob"}',
-    ]);
+    assert.deepEqual(
+      serialiseFor("typed", { type: "join", user: "bob", verified: false }),
+      ['{"type":"join","user":"bob","verified":false}'],
+    );
   });
 
   await t.step("a tutorial client gets only frames with a message", () => {
@@ -171,9 +188,16 @@ Deno.test("wire formats", async (t) => {
     for (
       const frame of [
         { type: "presence", users: [], count: 0, you: "bob" },
-        { type: "join", user: "bob" },
+        { type: "join", user: "bob", verified: false },
         { type: "leave", user: "bob" },
-        { type: "presence_change", joined: ["a", "b"], left: ["c"] },
+        { type: "rename", from: "bob", to: "rob", verified: false },
+        {
+          type: "presence_change",
+          joined: ["a", "b"],
+          left: ["c"],
+          verified: [],
+          renamed: [],
+        },
       ] as const
     ) {
       assert.deepEqual(serialiseFor("tutorial", frame), [], frame.type);

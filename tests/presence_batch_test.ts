@@ -33,7 +33,17 @@ function batchWithClock() {
   };
 }
 
-const join = (user: string): PresenceChangeFrame => ({ type: "join", user });
+const join = (user: string, verified = false): PresenceChangeFrame => ({
+  type: "join",
+  user,
+  verified,
+});
+const rename = (from: string, to: string): PresenceChangeFrame => ({
+  type: "rename",
+  from,
+  to,
+  verified: false,
+});
 const leave = (user: string): PresenceChangeFrame => ({ type: "leave", user });
 
 Deno.test("presence batches", async (t) => {
@@ -44,7 +54,11 @@ Deno.test("presence batches", async (t) => {
       clock.batch.add(join("ana"));
       assert.deepEqual(clock.sent, [], "nothing before the window ends");
       clock.fire();
-      assert.deepEqual(clock.sent, [{ type: "join", user: "ana" }]);
+      assert.deepEqual(clock.sent, [{
+        type: "join",
+        user: "ana",
+        verified: false,
+      }]);
       clock.batch.add(leave("ana"));
       clock.fire();
       assert.deepEqual(clock.sent.at(-1), { type: "leave", user: "ana" });
@@ -62,6 +76,8 @@ Deno.test("presence batches", async (t) => {
       type: "presence_change",
       joined: Array.from({ length: 50 }, (_, i) => `u${i}`),
       left: ["old"],
+      verified: [],
+      renamed: [],
     });
   });
 
@@ -77,7 +93,70 @@ Deno.test("presence batches", async (t) => {
     clock.batch.add(leave("flip"));
     clock.batch.add(join("flip"));
     clock.fire();
-    assert.deepEqual(clock.sent, [{ type: "join", user: "flip" }]);
+    assert.deepEqual(clock.sent, [{
+      type: "join",
+      user: "flip",
+      verified: false,
+    }]);
+  });
+
+  await t.step("a join keeps whether the name is signed", () => {
+    const clock = batchWithClock();
+    clock.batch.add(join("ana", true));
+    clock.fire();
+    assert.deepEqual(clock.sent, [{
+      type: "join",
+      user: "ana",
+      verified: true,
+    }]);
+    clock.batch.add(join("bo", true));
+    clock.batch.add(join("guest"));
+    clock.fire();
+    assert.deepEqual(clock.sent.at(-1), {
+      type: "presence_change",
+      joined: ["bo", "guest"],
+      left: [],
+      verified: ["bo"],
+      renamed: [],
+    });
+  });
+
+  await t.step("a rename is one rename, not a leave and a join", () => {
+    const clock = batchWithClock();
+    clock.batch.add(rename("ana", "anna"));
+    clock.fire();
+    assert.deepEqual(clock.sent, [
+      { type: "rename", from: "ana", to: "anna", verified: false },
+    ]);
+  });
+
+  await t.step("renames in a row are one; back to the start is none", () => {
+    const clock = batchWithClock();
+    clock.batch.add(rename("a", "b"));
+    clock.batch.add(rename("b", "c"));
+    clock.fire();
+    assert.deepEqual(clock.sent, [
+      { type: "rename", from: "a", to: "c", verified: false },
+    ]);
+    clock.batch.add(rename("c", "d"));
+    clock.batch.add(rename("d", "c"));
+    clock.fire();
+    assert.equal(clock.sent.length, 1, "a rename undone is not sent");
+  });
+
+  await t.step("a rename among other changes is listed apart", () => {
+    const clock = batchWithClock();
+    clock.batch.add(join("new"));
+    clock.batch.add(rename("old", "older"));
+    clock.batch.add(leave("gone"));
+    clock.fire();
+    assert.deepEqual(clock.sent, [{
+      type: "presence_change",
+      joined: ["new"],
+      left: ["gone"],
+      verified: [],
+      renamed: [{ from: "old", to: "older" }],
+    }]);
   });
 
   await t.step("close drops what is pending and stops the timer", () => {
