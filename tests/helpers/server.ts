@@ -16,6 +16,24 @@ export function testConfig(env: Record<string, string> = {}): Config {
   return loadConfig([], (name) => merged[name]);
 }
 
+/** A built server; dispose it to close it. */
+export type DisposableChatServer = ChatServer & AsyncDisposable;
+
+/**
+ * Builds the real app without listening, for route tests that call
+ * `app.request`. Build it inside the test and dispose it there: it owns a
+ * store and timers, which Deno's sanitizers rightly count.
+ */
+export async function buildServer(
+  env: Record<string, string> = {},
+): Promise<DisposableChatServer> {
+  const chat = await createChatServer({
+    config: testConfig(env),
+    log: silentLogger,
+  });
+  return { ...chat, [Symbol.asyncDispose]: () => chat.close() };
+}
+
 /** A running server; dispose it to close it. */
 export interface TestServer extends AsyncDisposable {
   readonly chat: ChatServer;
@@ -259,16 +277,113 @@ export class TestClient implements AsyncDisposable {
   }
 }
 
-/** A logger that keeps its JSON lines, parsed, for assertions. */
-export function recordingLogger(): Logger & {
-  events: Record<string, unknown>[];
-} {
-  const events: Record<string, unknown>[] = [];
+/** A logged event, parsed from its JSON line. */
+export type LogEvent = Record<string, unknown>;
+
+/** A logger that keeps its events, for assertions and for waiting on. */
+export interface RecordingLogger extends Logger {
+  /** Every event logged so far, in order. */
+  readonly events: LogEvent[];
+  /**
+   * Waits until `count` logged events satisfy `accept`, those logged
+   * before the call included; returns them.
+   */
+  waitFor(
+    accept: (event: LogEvent) => boolean,
+    count?: number,
+    timeoutMs?: number,
+    what?: string,
+  ): Promise<LogEvent[]>;
+}
+
+/** A logger at level debug that keeps its JSON lines, parsed. */
+export function recordingLogger(): RecordingLogger {
+  const events: LogEvent[] = [];
+  let logged = Promise.withResolvers<void>();
   const logger = createLogger({
     level: "debug",
-    write: (line) => events.push(JSON.parse(line)),
+    write: (line) => {
+      events.push(JSON.parse(line));
+      logged.resolve();
+      logged = Promise.withResolvers<void>();
+    },
   });
-  return Object.assign(logger, { events });
+  const waitFor = async (
+    accept: (event: LogEvent) => boolean,
+    count = 1,
+    timeoutMs = 10_000,
+    what = "matching log events",
+  ): Promise<LogEvent[]> => {
+    const deadline = Date.now() + timeoutMs;
+    while (events.filter(accept).length < count) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Error(
+          `Expected ${count} ${what} within ${timeoutMs} ms, got ${
+            events.filter(accept).length
+          }`,
+        );
+      }
+      try {
+        await within(logged.promise, left);
+      } catch (error) {
+        if (!(error instanceof DeadlineError)) throw error;
+      }
+    }
+    return events.filter(accept);
+  };
+  return Object.assign(logger, { events, waitFor });
+}
+
+/** What {@linkcode within} throws when the time is up. */
+export class DeadlineError extends Error {
+  override name = "DeadlineError";
+}
+
+/**
+ * Resolves as `promise` does, or rejects with {@linkcode DeadlineError}
+ * after `ms`, saying that `what` did not come.
+ */
+export async function within<T>(
+  promise: Promise<T>,
+  ms: number,
+  what = "the awaited event",
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(new DeadlineError(`${what} did not come within ${ms} ms`)),
+          ms,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Waits until `check` holds, asking again every few milliseconds, for
+ * state that announces no change (an HTTP answer, a count); fails after
+ * `timeoutMs` saying what never happened. Prefer waiting on a frame or a
+ * log event where there is one.
+ */
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) {
+      throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    }
+    await delay(10);
+  }
 }
 
 /** Resolves after `ms` milliseconds. */
