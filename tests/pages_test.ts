@@ -1,18 +1,14 @@
 import assert from "node:assert/strict";
-import { createChatServer } from "../app.ts";
-import { silentLogger } from "../log.ts";
-import { testConfig } from "./helpers/server.ts";
-
-const { app } = await createChatServer({
-  config: testConfig(),
-  log: silentLogger,
-});
+import { buildServer } from "./helpers/server.ts";
 
 function hasId(html: string, id: string): boolean {
   return html.includes(`id="${id}"`);
 }
 
 Deno.test("pages", async (t) => {
+  await using server = await buildServer();
+  const { app } = server;
+
   await t.step("/ redirects to /chat/", async () => {
     const response = await app.request("/");
     assert.equal(response.status, 302);

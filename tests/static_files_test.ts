@@ -1,14 +1,10 @@
 import assert from "node:assert/strict";
-import { createChatServer } from "../app.ts";
-import { silentLogger } from "../log.ts";
-import { testConfig } from "./helpers/server.ts";
-
-const { app } = await createChatServer({
-  config: testConfig(),
-  log: silentLogger,
-});
+import { buildServer } from "./helpers/server.ts";
 
 Deno.test("static files", async (t) => {
+  await using server = await buildServer();
+  const { app } = server;
+
   await t.step("are served with a content type and an ETag", async () => {
     for (
       const [file, type] of [["room.js", /javascript/], [
