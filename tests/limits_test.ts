@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  type Frame,
   recordingLogger,
   startServer,
   storedMessages,
@@ -7,6 +8,8 @@ import {
   type TestServer,
   uniqueRoom,
   UPGRADE_HEADERS,
+  waitUntil,
+  within,
 } from "./helpers/server.ts";
 
 const UPGRADE = UPGRADE_HEADERS;
@@ -231,37 +234,56 @@ Deno.test("origin check before the upgrade", async (t) => {
 });
 
 Deno.test("rate limit", async (t) => {
+  // The bucket starts with the burst and gains `rate` tokens a second while
+  // the test runs, however long that is; no step counts on it gaining none.
+  const rate = 1;
+  const burst = 10;
+  const limits = {
+    CHAT_RATE_LIMIT: String(rate),
+    CHAT_RATE_BURST: String(burst),
+  };
+  const isAnswer = (frame: Frame) =>
+    frame.type === "message" || frame.type === "error";
+  /** The most messages the bucket can let through in `elapsedMs`. */
+  const mostAccepted = (elapsedMs: number) =>
+    burst + Math.floor((elapsedMs / 1000) * rate);
+
   await t.step(
     "excess messages get rate_limited and are not stored",
     async () => {
-      await using server = await startServer({
-        CHAT_RATE_LIMIT: "1",
-        CHAT_RATE_BURST: "10",
-      });
+      await using server = await startServer(limits);
       const room = uniqueRoom();
       await using client = await TestClient.join(
         server.wsUrl(`/ws/chat/${room}/`),
       );
-      for (let i = 0; i < 15; i++) client.send({ message: `m${i}` });
-      // Every frame gets one answer: its message back, or an error.
-      await client.waitForMatching(
-        (f) => f.type === "message" || f.type === "error",
-        15,
-      );
-      const errors = client.ofType("error");
-      const accepted = client.messageTexts();
-      assert.ok(errors.length > 0 && errors.length <= 5, "the excess refused");
-      assert.ok(errors.every((e) => e.code === "rate_limited"));
+      // One at a time, each answered before the next, until one is
+      // refused: that happens once the burst is spent, unless a round trip
+      // takes as long as a refill (1 s), which the cap turns into a failure.
+      const started = performance.now();
+      let refusal: Frame | undefined;
+      for (let sent = 1; !refusal; sent++) {
+        assert.ok(sent <= burst + 50, `no refusal in ${burst + 50} messages`);
+        client.send({ message: `m${sent - 1}` });
+        const answer = (await client.waitForMatching(isAnswer, sent)).at(-1);
+        if (answer?.type === "error") refusal = answer;
+      }
+      const elapsedMs = performance.now() - started;
+      assert.equal(refusal.code, "rate_limited");
       assert.match(
-        String(errors[0]?.error),
+        String(refusal.error),
         /at most 1 per second from your address \(bursts of 10\)/,
       );
-      // The burst, plus any token that refilled meanwhile; in order.
+      const accepted = client.messageTexts();
+      assert.ok(accepted.length >= burst, "the whole burst went through");
+      assert.ok(
+        accepted.length <= mostAccepted(elapsedMs),
+        `${accepted.length} accepted in ${elapsedMs} ms`,
+      );
       assert.deepEqual(
         accepted,
         Array.from({ length: accepted.length }, (_, i) => `m${i}`),
       );
-      assert.deepEqual(await stored(server, room), accepted);
+      assert.deepEqual(await stored(server, room), accepted, "not stored");
       assert.equal(
         client.socket.readyState,
         WebSocket.OPEN,
@@ -273,19 +295,46 @@ Deno.test("rate limit", async (t) => {
   await t.step(
     "a connection that keeps flooding is closed with 1008",
     async () => {
-      await using server = await startServer({
-        CHAT_RATE_LIMIT: "5",
-        CHAT_RATE_BURST: "10",
-      });
-      const client = await TestClient.join(
-        server.wsUrl(`/ws/chat/${uniqueRoom()}/`),
-      );
-      for (let i = 0; i < 40; i++) client.send({ message: `m${i}` });
-      const event = await client.closed;
+      await using server = await startServer(limits);
+      const room = uniqueRoom();
+      const client = await TestClient.join(server.wsUrl(`/ws/chat/${room}/`));
+      // Far more than the burst plus what can refill before the deadline.
+      // Each names itself (cid), and so does its refusal; the echoes of
+      // accepted ones still being stored when the socket closes are lost.
+      const sent = 500;
+      const started = performance.now();
+      for (let i = 0; i < sent; i++) {
+        client.send({ message: `m${i}`, cid: String(i) });
+      }
+      const event = await within(client.closed, 30_000, "the close");
+      const elapsedMs = performance.now() - started;
       assert.equal(event.code, 1008);
       assert.match(event.reason, /Flooding/);
-      assert.equal(client.ofType("message").length, 10);
-      assert.equal(client.ofType("error").length, 10);
+
+      const errors = client.ofType("error");
+      assert.ok(errors.every((frame) => frame.code === "rate_limited"));
+      const refused = errors.map((frame) => Number(frame.cid));
+      const last = refused.at(-1) ?? -1;
+      assert.deepEqual(
+        refused.slice(-burst),
+        Array.from({ length: burst }, (_, i) => last - burst + 1 + i),
+        "cut off at the refusal after `burst` refusals in a row",
+      );
+      assert.ok(refused.every((i) => i >= burst), "the burst goes through");
+      // Frames 0 … last were answered, the one after closed the socket, the
+      // rest were dropped; the answered ones not refused were accepted.
+      const accepted = Array.from({ length: last + 1 }, (_, i) => i)
+        .filter((i) => !refused.includes(i))
+        .map((i) => `m${i}`);
+      assert.ok(
+        accepted.length <= mostAccepted(elapsedMs),
+        `${accepted.length} accepted in ${elapsedMs} ms`,
+      );
+      await waitUntil(
+        async () => (await stored(server, room)).length >= accepted.length,
+        "storing the accepted messages",
+      );
+      assert.deepEqual(await stored(server, room), accepted);
     },
   );
 
@@ -304,9 +353,10 @@ Deno.test("connection limits", async (t) => {
   await t.step(
     "over CHAT_MAX_CONNECTIONS_PER_IP is refused with 429 before the upgrade",
     async () => {
+      const log = recordingLogger();
       await using server = await startServer({
         CHAT_MAX_CONNECTIONS_PER_IP: "3",
-      });
+      }, { log });
       const url = server.wsUrl(`/ws/chat/${uniqueRoom()}/`);
       const clients = [
         await TestClient.join(url),
@@ -320,13 +370,9 @@ Deno.test("connection limits", async (t) => {
         /Too many connections from your address \(limit 3\)/,
       );
       await clients[0]?.close();
-      // The server frees the place when it sees the close.
-      let status = 0;
-      for (let i = 0; i < 50 && status !== 101; i++) {
-        status = (await upgradeStatus(server, "/ws/chat/x/")).status;
-        if (status !== 101) await new Promise((r) => setTimeout(r, 10));
-      }
-      assert.equal(status, 101);
+      // The server frees the place when it sees the close, and logs it.
+      await log.waitFor((event) => event.event === "socket.close", 1);
+      assert.equal((await upgradeStatus(server, "/ws/chat/x/")).status, 101);
       await Promise.all(clients.map((c) => c.close()));
     },
   );
