@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import {
-  delay,
+  recordingLogger,
   startServer,
   TestClient,
   uniqueRoom,
@@ -9,10 +9,11 @@ import {
 Deno.test("chat over WebSocket", async (t) => {
   // The protocol, not the address limits (limits_test.ts): every step's
   // sockets come from 127.0.0.1 and would share one budget.
+  const log = recordingLogger();
   await using server = await startServer({
     CHAT_RATE_LIMIT: "0",
     CHAT_CONNECT_RATE: "0",
-  });
+  }, { log });
   const url = (room: string, query = "") =>
     server.wsUrl(`/ws/chat/${room}/${query}`);
 
@@ -182,6 +183,14 @@ Deno.test("chat over WebSocket", async (t) => {
   await t.step(
     "rooms are forgotten when their last member leaves",
     async () => {
+      // Counted once the server has seen every earlier step's sockets
+      // close, as the client saw them.
+      const isEvent = (name: string) => (event: Record<string, unknown>) =>
+        event.event === name;
+      await log.waitFor(
+        isEvent("socket.close"),
+        log.events.filter(isEvent("socket.open")).length,
+      );
       const before = server.chat.hub.stats();
       const room = uniqueRoom();
       const a = await TestClient.join(url(room));
@@ -190,13 +199,12 @@ Deno.test("chat over WebSocket", async (t) => {
       assert.equal(server.chat.hub.stats().members, before.members + 2);
       await a.close();
       await b.close();
-      // The server sees the close a moment after the client does.
-      const deadline = Date.now() + 5000;
-      while (
-        server.chat.hub.stats().rooms > before.rooms && Date.now() < deadline
-      ) {
-        await delay(10);
-      }
+      // The server sees each close a moment after the client does; it
+      // logs it once the socket has left its room.
+      await log.waitFor(
+        (event) => isEvent("socket.close")(event) && event.room === room,
+        2,
+      );
       assert.deepEqual(server.chat.hub.stats(), before);
     },
   );
