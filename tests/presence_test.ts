@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { SERVER, startServerProcess } from "./helpers/process.ts";
 import {
-  delay,
+  recordingLogger,
   startServer,
   TestClient,
   uniqueRoom,
+  waitUntil,
 } from "./helpers/server.ts";
 
 function changes(client: TestClient): string[] {
@@ -26,7 +27,14 @@ function browserKey(name: string): string {
 }
 
 Deno.test("presence and names", async (t) => {
-  await using server = await startServer();
+  const log = recordingLogger();
+  await using server = await startServer({}, { log });
+  /** Waits until the server has logged `count` closes of sockets of `room`. */
+  const closedOnServer = (room: string, count: number) =>
+    log.waitFor(
+      (event) => event.event === "socket.close" && event.room === room,
+      count,
+    );
   // Each name comes from its own browser (key), unless a test says so.
   const url = (room: string, name?: string, key = browserKey(name ?? "")) =>
     server.wsUrl(
@@ -139,8 +147,10 @@ Deno.test("presence and names", async (t) => {
         { name: "watcher", connections: 1, verified: false },
       ]);
       await tab1.close();
-      // A later join as the marker: presence comes in order, so a leave
-      // of dana would be in by the time the marker's join is.
+      // Once the server has seen the close, a later join as the marker:
+      // presence comes in order, so a leave of dana would be in by the
+      // time the marker's join is.
+      await closedOnServer(room, 1);
       await using marker = await TestClient.join(url(room, "marker"));
       await watcher.waitForMatching(
         (f) => f.type === "join" && f.user === "marker",
@@ -200,11 +210,13 @@ Deno.test("presence and names", async (t) => {
       { name: room, online: 2 },
     );
     await Promise.all([a.close(), b1.close(), b2.close()]);
-    for (let i = 0; i < 50; i++) {
-      if (!(await list()).some((r: { name: string }) => r.name === room)) break;
-      await delay(10);
-    }
-    assert.ok(!(await list()).some((r: { name: string }) => r.name === room));
+    // The list answers from the presence store, which the leaves reach a
+    // moment after the closes; nothing tells when, so ask until then.
+    await waitUntil(
+      async () =>
+        !(await list()).some((r: { name: string }) => r.name === room),
+      `${room} leaving the list`,
+    );
   });
 });
 
@@ -241,7 +253,7 @@ Deno.test("presence forgets the users of a process that was killed", async () =>
 
     // The survivor's sweep finds the dead node's entries stale and
     // announces the departure.
-    await watcher.waitForType("leave", 1, 5000);
+    await watcher.waitForType("leave", 1, 10_000);
     assert.deepEqual(changes(watcher), ["join watcher", "leave ghost"]);
     assert.deepEqual(await online(), { name: room, online: 1 });
     await using late = await TestClient.join(
