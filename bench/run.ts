@@ -1,0 +1,540 @@
+/**
+ * `deno task bench`: every scenario of the benchmark, run against the
+ * featureless baseline (bench/baseline_server.ts) and against the chat
+ * server in the same run, on servers started fresh for each scenario
+ * (loads: both warmed up, then measured in turn, three rounds, medians
+ * kept); prints a markdown table with the ratios, which survive a noisy
+ * machine better than the numbers do, and a table of what each scenario
+ * checked (losses, duplicates, cross-room leaks, failed sockets). Exits 1
+ * when any check failed.
+ *
+ *     deno run -A bench/run.ts [--quick] [--only burst,small,...] [--no-extras]
+ *
+ * Scenarios, in order (names for `--only`): `burst`, `small` (burst,
+ * small), `paced`, `idle` (5 000 idle connections and the idle process),
+ * `workers` (burst under `--workers 2`), `idle-max` (15 000 idle
+ * connections), `storm` (reconnect storm, this server only).
+ *
+ * `--quick` runs a small version of every scenario, in under a minute.
+ * Without it, bench/slow_client_memory.ts and bench/scale_out.ts follow
+ * (`--no-extras` skips them; scale_out needs `redis-server`).
+ *
+ * @module
+ */
+
+import { holdIdleClients } from "./idle_clients.ts";
+import {
+  describeLoad,
+  type LoadOptions,
+  type LoadResult,
+  runLoad,
+} from "./load.ts";
+import {
+  describeStorm,
+  runStorm,
+  type StormOptions,
+} from "./reconnect_storm.ts";
+import {
+  type BenchServer,
+  killAllServers,
+  residentBytes,
+  startBaselineServer,
+  startChatServer,
+} from "./servers.ts";
+import { sleep } from "./client.ts";
+
+/** A load's shape, without where it goes. */
+type LoadShape = Omit<LoadOptions, "origin" | "roomPrefix">;
+
+/** The sizes of every scenario, full or quick. */
+interface Plan {
+  /** Measurements of each load, alternating the servers. */
+  readonly rounds: number;
+  readonly burst: LoadShape;
+  readonly burstSmall: LoadShape;
+  readonly paced: LoadShape;
+  readonly idle: number;
+  readonly idleMax: number;
+  readonly storm: Omit<StormOptions, "origin" | "roomPrefix">;
+}
+
+const FULL: Plan = {
+  rounds: 3,
+  burst: {
+    rooms: 20,
+    clientsPerRoom: 50,
+    sendersPerRoom: 2,
+    messagesPerSender: 100,
+  },
+  burstSmall: {
+    rooms: 10,
+    clientsPerRoom: 10,
+    sendersPerRoom: 1,
+    messagesPerSender: 200,
+  },
+  paced: {
+    rooms: 10,
+    clientsPerRoom: 10,
+    sendersPerRoom: 1,
+    messagesPerSender: 200,
+    ratePerSender: 50,
+  },
+  idle: 5000,
+  idleMax: 15_000,
+  storm: { rooms: 20, clientsPerRoom: 100, ratePerSender: 10 },
+};
+
+const QUICK: Plan = {
+  rounds: 1,
+  burst: {
+    rooms: 5,
+    clientsPerRoom: 20,
+    sendersPerRoom: 2,
+    messagesPerSender: 50,
+  },
+  burstSmall: {
+    rooms: 5,
+    clientsPerRoom: 10,
+    sendersPerRoom: 1,
+    messagesPerSender: 100,
+  },
+  paced: {
+    rooms: 5,
+    clientsPerRoom: 10,
+    sendersPerRoom: 1,
+    messagesPerSender: 50,
+    ratePerSender: 50,
+  },
+  idle: 500,
+  idleMax: 1500,
+  storm: {
+    rooms: 5,
+    clientsPerRoom: 40,
+    ratePerSender: 10,
+    warmupMs: 500,
+    afterMs: 500,
+  },
+};
+
+/** One line of the result table. */
+interface Row {
+  readonly scenario: string;
+  readonly baseline: string;
+  readonly chat: string;
+  readonly ratio: string;
+}
+
+/** One line of the checks table: what went wrong, per scenario and server. */
+interface Check {
+  /** The scenario's short name. */
+  readonly scenario: string;
+  readonly server: string;
+  readonly lost: number;
+  readonly duplicates: number;
+  readonly leaks: number;
+  readonly failures: number;
+  readonly notes: string;
+}
+
+const rows: Row[] = [];
+const checks: Check[] = [];
+const runId = crypto.randomUUID().slice(0, 8);
+let roomCounter = 0;
+const roomPrefix = (name: string) => `${name}-${runId}-${roomCounter++}`;
+
+function progress(text: string): void {
+  console.error(`  ${text}`);
+}
+
+const rate = (value: number) =>
+  `${Math.round(value).toLocaleString("en-US")} msg/s`;
+const ratio = (value: number) => `${value.toFixed(2)}×`;
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+
+function checkLoad(scenario: string, server: string, result: LoadResult) {
+  checks.push({
+    scenario,
+    server,
+    lost: result.lost,
+    duplicates: result.duplicates,
+    leaks: result.leaks,
+    failures: result.connectFailures + result.closedEarly,
+    notes: result.errors.join("; "),
+  });
+}
+
+/**
+ * A short load run before each measured one, in rooms of its own: the
+ * servers are fresh, and a cold one (code not yet optimised by the JIT,
+ * SQLite's file and caches still growing) would be measured at its
+ * slowest.
+ */
+const WARM_UP: LoadShape = {
+  rooms: 4,
+  clientsPerRoom: 10,
+  sendersPerRoom: 1,
+  messagesPerSender: 200,
+};
+
+/** The median of some numbers (NaN for none). */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const middle = Math.floor(sorted.length / 2);
+  if (sorted.length === 0) return NaN;
+  return sorted.length % 2
+    ? sorted[middle] ?? NaN
+    : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2;
+}
+
+/** The medians of the rounds of one server. */
+interface Medians {
+  readonly deliveriesPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+function medians(results: readonly LoadResult[]): Medians {
+  return {
+    deliveriesPerSecond: median(
+      results.map((result) => result.deliveriesPerSecond),
+    ),
+    p50Ms: median(results.map((result) => result.p50Ms)),
+    p99Ms: median(results.map((result) => result.p99Ms)),
+  };
+}
+
+/**
+ * Starts the baseline and the chat server (`flags`), warms both up, then
+ * runs `load` against one and the other in turn, `rounds` times, each
+ * time in fresh rooms: alternating spreads the machine's noise over both.
+ * Returns each server's medians.
+ */
+async function loadPair(
+  name: string,
+  load: LoadShape,
+  rounds: number,
+  flags: string[] = [],
+): Promise<{ base: Medians; ours: Medians }> {
+  await using baseline = await startBaselineServer();
+  await using chat = await startChatServer(
+    flags.length ? `this server (${flags.join(" ")})` : "this server",
+    { flags },
+  );
+  const servers = [baseline, chat];
+  for (const server of servers) {
+    const warmUp = await runLoad({
+      ...WARM_UP,
+      origin: server.wsOrigin,
+      roomPrefix: roomPrefix("warm"),
+    });
+    if (warmUp.lost + warmUp.errors.length > 0) {
+      progress(`${server.label} warm-up: ${describeLoad(warmUp)}`);
+    }
+  }
+  const results = new Map<BenchServer, LoadResult[]>(
+    servers.map((server) => [server, []]),
+  );
+  for (let round = 0; round < rounds; round++) {
+    for (const server of servers) {
+      const result = await runLoad({
+        ...load,
+        origin: server.wsOrigin,
+        roomPrefix: roomPrefix("load"),
+      });
+      progress(`${server.label}: ${describeLoad(result)}`);
+      checkLoad(name, server.label, result);
+      results.get(server)?.push(result);
+    }
+  }
+  return {
+    base: medians(results.get(baseline) ?? []),
+    ours: medians(results.get(chat) ?? []),
+  };
+}
+
+const chat = () => startChatServer("this server");
+
+async function burst(
+  name: string,
+  scenario: string,
+  load: LoadShape,
+  rounds: number,
+  flags: string[] = [],
+) {
+  console.error(scenario);
+  const { base, ours } = await loadPair(name, load, rounds, flags);
+  rows.push({
+    scenario,
+    baseline: rate(base.deliveriesPerSecond),
+    chat: rate(ours.deliveriesPerSecond),
+    ratio: ratio(ours.deliveriesPerSecond / base.deliveriesPerSecond),
+  });
+}
+
+async function paced(scenario: string, load: LoadShape, rounds: number) {
+  console.error(scenario);
+  const { base, ours } = await loadPair("paced", load, rounds);
+  const ms = (result: Medians) =>
+    `${result.p50Ms.toFixed(2)} / ${result.p99Ms.toFixed(2)} ms`;
+  rows.push({
+    scenario,
+    baseline: ms(base),
+    chat: ms(ours),
+    ratio: `p99 ${ratio(ours.p99Ms / base.p99Ms)}`,
+  });
+}
+
+/** What idle connections cost one server. */
+interface IdleResult {
+  /** Resident memory of the started server before any connection. */
+  readonly idleRss: number;
+  readonly perConnection: number;
+  readonly held: number;
+}
+
+async function idleOn(
+  scenario: string,
+  start: () => Promise<BenchServer>,
+  count: number,
+): Promise<IdleResult> {
+  await using server = await start();
+  await sleep(1000); // start-up garbage settles
+  const idleRss = await residentBytes(server.pid);
+  await using clients = await holdIdleClients({
+    origin: server.wsOrigin,
+    count,
+    rooms: Math.max(1, Math.round(count / 50)),
+    roomPrefix: roomPrefix("idle"),
+  });
+  await sleep(2000); // joins announced, buffers drained
+  const rss = await residentBytes(server.pid);
+  const closedEarly = await clients.release();
+  const held = clients.admitted - closedEarly;
+  const perConnection = (rss - idleRss) / count;
+  progress(
+    `${server.label}: ${clients.admitted}/${count} admitted in ${
+      clients.seconds.toFixed(1)
+    } s, ${held} held; RSS ${mib(idleRss)} → ${mib(rss)}, ${
+      kib(perConnection)
+    } per connection`,
+  );
+  checks.push({
+    scenario,
+    server: server.label,
+    lost: 0,
+    duplicates: 0,
+    leaks: 0,
+    failures: clients.failed + closedEarly,
+    notes: clients.errors.join("; "),
+  });
+  return { idleRss, perConnection, held };
+}
+
+async function idle(count: number, withProcessRow: boolean) {
+  const scenario = `${
+    count.toLocaleString("en-US")
+  } idle connections, memory per connection`;
+  console.error(scenario);
+  const name = `${count} idle`;
+  const base = await idleOn(name, () => startBaselineServer(), count);
+  const ours = await idleOn(name, chat, count);
+  const held = (result: IdleResult) =>
+    result.held === count ? "" : ` (${result.held} held)`;
+  rows.push({
+    scenario,
+    baseline: `${kib(base.perConnection)}${held(base)}`,
+    chat: `${kib(ours.perConnection)}${held(ours)}`,
+    ratio: `+${kib(ours.perConnection - base.perConnection)}`,
+  });
+  if (withProcessRow) {
+    rows.push({
+      scenario: "idle process, resident memory",
+      baseline: mib(base.idleRss),
+      chat: mib(ours.idleRss),
+      ratio: ratio(ours.idleRss / base.idleRss),
+    });
+  }
+}
+
+async function storm(plan: Plan["storm"]) {
+  const clients = plan.rooms * plan.clientsPerRoom;
+  const scenario = `reconnect storm: ${
+    clients.toLocaleString("en-US")
+  } clients in ${plan.rooms} rooms drop and come back with since=, ${plan.ratePerSender} msg/s per room go on`;
+  console.error(scenario);
+  await using server = await chat();
+  const result = await runStorm({
+    ...plan,
+    origin: server.wsOrigin,
+    roomPrefix: roomPrefix("storm"),
+  });
+  progress(`${server.label}: ${describeStorm(result)}`);
+  checks.push({
+    scenario: "reconnect storm",
+    server: server.label,
+    lost: result.lost,
+    duplicates: result.duplicates,
+    leaks: 0,
+    failures: result.notRecovered,
+    notes: result.errors.join("; "),
+  });
+  rows.push({
+    scenario,
+    baseline: "n/a (no since=)",
+    chat: `all recovered in ${result.recoverySeconds.toFixed(2)} s (median ${
+      result.medianRecoverySeconds.toFixed(2)
+    } s), ${result.lost} lost`,
+    ratio: "",
+  });
+}
+
+function loadLabel(load: LoadShape): string {
+  const senders = load.sendersPerRoom === 1
+    ? "1 sender"
+    : `${load.sendersPerRoom} senders`;
+  return `${load.rooms} rooms × ${load.clientsPerRoom} clients, ${senders} per room, ${load.messagesPerSender} messages each`;
+}
+
+function table(): string {
+  const lines = [
+    "| scenario | featureless Deno | this server | ratio |",
+    "|---|---|---|---|",
+    ...rows.map((row) =>
+      `| ${row.scenario} | ${row.baseline} | ${row.chat} | ${row.ratio} |`
+    ),
+    "",
+    "| scenario | server | lost | duplicates | cross-room | failed sockets | notes |",
+    "|---|---|---|---|---|---|---|",
+    ...checks.map((check) =>
+      `| ${check.scenario} | ${check.server} | ${check.lost} | ${check.duplicates} | ${check.leaks} | ${check.failures} | ${check.notes} |`
+    ),
+  ];
+  return lines.join("\n");
+}
+
+/** The benchmarks that were here before, as they are. */
+async function extras(): Promise<void> {
+  for (
+    const [script, args] of [
+      ["slow_client_memory.ts", []],
+      ["scale_out.ts", []],
+    ] as const
+  ) {
+    console.log(`\n## bench/${script}\n`);
+    const { code } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-all",
+        new URL(`./${script}`, import.meta.url).pathname,
+        ...args,
+      ],
+      stdin: "null",
+    }).output();
+    if (code !== 0) console.log(`bench/${script} exited with ${code}`);
+  }
+}
+
+async function main(args: string[]): Promise<number> {
+  const quick = args.includes("--quick");
+  const onlyIndex = args.indexOf("--only");
+  const only = onlyIndex >= 0 ? (args[onlyIndex + 1] ?? "").split(",") : [];
+  const wanted = (name: string) => only.length === 0 || only.includes(name);
+  const plan = quick ? QUICK : FULL;
+  const started = performance.now();
+  console.error(
+    `Benchmark ${
+      quick ? "(quick) " : ""
+    }on ${navigator.hardwareConcurrency} CPUs, ${Deno.build.target}; rate limit off; progress below, tables at the end\n`,
+  );
+
+  const scenarios: [string, () => Promise<void>][] = [
+    [
+      "burst",
+      () =>
+        burst(
+          "burst",
+          `burst: ${loadLabel(plan.burst)}`,
+          plan.burst,
+          plan.rounds,
+        ),
+    ],
+    ["small", () =>
+      burst(
+        "burst small",
+        `burst, small: ${loadLabel(plan.burstSmall)}`,
+        plan.burstSmall,
+        plan.rounds,
+      )],
+    ["paced", () =>
+      paced(
+        `paced: ${
+          loadLabel(plan.paced)
+        } at ${plan.paced.ratePerSender} msg/s per sender, p50 / p99 latency`,
+        plan.paced,
+        plan.rounds,
+      )],
+    ["idle", () => idle(plan.idle, true)],
+    ["workers", () =>
+      burst(
+        "burst --workers 2",
+        `burst under --workers 2 (baseline: one isolate): ${
+          loadLabel(plan.burst)
+        }`,
+        plan.burst,
+        plan.rounds,
+        ["--workers", "2"],
+      )],
+    ["idle-max", () => idle(plan.idleMax, false)],
+    ["storm", () => storm(plan.storm)],
+  ];
+  for (const [name, run] of scenarios) {
+    if (!wanted(name)) continue;
+    try {
+      await run();
+    } catch (error) {
+      // One scenario failing (a server that would not start, clients that
+      // could not connect) is reported, and the others still run.
+      console.error(`  ${name} failed: ${error}`);
+      checks.push({
+        scenario: name,
+        server: "",
+        lost: 0,
+        duplicates: 0,
+        leaks: 0,
+        failures: 1,
+        notes: `failed: ${String(error).split("\n")[0]}`,
+      });
+    }
+  }
+
+  console.log(table());
+  console.log(
+    `\n${quick ? "Quick run" : "Run"} took ${
+      ((performance.now() - started) / 1000).toFixed(0)
+    } s.`,
+  );
+  if (!quick && !args.includes("--no-extras") && only.length === 0) {
+    await extras();
+  }
+  const failed = checks.some((check) =>
+    check.lost + check.duplicates + check.leaks + check.failures > 0
+  );
+  return failed ? 1 : 0;
+}
+
+if (import.meta.main) {
+  const interrupted = () => {
+    killAllServers();
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", interrupted);
+  Deno.addSignalListener("SIGTERM", interrupted);
+  let code = 1;
+  try {
+    code = await main(Deno.args);
+  } finally {
+    killAllServers();
+  }
+  Deno.exit(code);
+}
