@@ -49,7 +49,8 @@ import { serverApiRoutes } from "./routes/server_api.ts";
 import { detectLanguage, pageRoutes, requestLang } from "./routes/pages.ts";
 import { staticRoutes } from "./routes/static_files.ts";
 import { errorPage } from "./templates/error_page.ts";
-import { messagesFor } from "./templates/messages.ts";
+import { messagesFor, type PageProblem } from "./templates/messages.ts";
+import { PageError } from "./routes/page_error.ts";
 
 /** Replaceable parts, for tests and for other deployments. */
 export interface ChatServerOptions {
@@ -338,21 +339,30 @@ export async function createChatServer(
     c: Context,
     status: ContentfulStatusCode,
     detail: string,
+    problem?: PageProblem,
   ) => {
     const path = c.req.path;
     if (path.startsWith("/ws/") || path.startsWith("/api/")) {
       return c.json({ error: detail }, status);
     }
     const lang = requestLang(c);
-    return c.html(errorPage(status, detail, lang, messagesFor(lang)), status);
+    const t = messagesFor(lang);
+    const shown = problem ? t.problem(problem) : detail;
+    return c.html(errorPage(status, shown, lang, t), status);
   };
 
   app.notFound(async (c) => {
     await detectLanguage(c, () => Promise.resolve());
-    return respondWithError(c, 404, `Nothing here: ${c.req.path}`);
+    return respondWithError(c, 404, `Nothing here: ${c.req.path}`, {
+      kind: "not_found",
+      path: c.req.path,
+    });
   });
   app.onError(async (error, c) => {
     await detectLanguage(c, () => Promise.resolve());
+    if (error instanceof PageError) {
+      return respondWithError(c, error.status, error.message, error.problem);
+    }
     if (error instanceof HTTPException && error.status < 500) {
       return respondWithError(c, error.status, error.message);
     }

@@ -18,26 +18,44 @@ export const ROOM_NAME_PATTERN_SOURCE = "^[\\p{L}\\p{M}\\p{N}_.\\-]+$";
 /** A room name that passed {@linkcode parseRoomName}. */
 export type RoomName = string & { readonly __brand: "RoomName" };
 
+/** What is wrong with a room name, for pages that say it in their language. */
+export type RoomNameProblem = "empty" | "too_long" | "invalid" | "dots";
+
 /** Result of {@linkcode parseRoomName}. */
 export type RoomNameResult =
   | { readonly ok: true; readonly name: RoomName }
-  | { readonly ok: false; readonly error: string };
+  | {
+    readonly ok: false;
+    readonly error: string;
+    readonly problem: RoomNameProblem;
+  };
 
 const ROOM_NAME_PATTERN = new RegExp(ROOM_NAME_PATTERN_SOURCE, "u");
 const ONLY_DOTS = /^\.+$/;
 
 /** Says what is wrong with an NFC-normalised name, or `undefined`. */
-function roomNameProblem(name: string): string | undefined {
+function roomNameProblem(
+  name: string,
+): { problem: RoomNameProblem; error: string } | undefined {
   const length = [...name].length;
-  if (length === 0) return "Room name is empty";
+  if (length === 0) return { problem: "empty", error: "Room name is empty" };
   if (length > MAX_ROOM_NAME_CHARS) {
-    return `Room name is longer than ${MAX_ROOM_NAME_CHARS} characters (${length})`;
+    return {
+      problem: "too_long",
+      error:
+        `Room name is longer than ${MAX_ROOM_NAME_CHARS} characters (${length})`,
+    };
   }
   if (!ROOM_NAME_PATTERN.test(name)) {
-    return "Room name may only contain letters, digits, '_', '-' and '.'";
+    return {
+      problem: "invalid",
+      error: "Room name may only contain letters, digits, '_', '-' and '.'",
+    };
   }
   // "." and ".." are path segments a browser would resolve away.
-  if (ONLY_DOTS.test(name)) return "Room name cannot be only dots";
+  if (ONLY_DOTS.test(name)) {
+    return { problem: "dots", error: "Room name cannot be only dots" };
+  }
   return undefined;
 }
 
@@ -55,8 +73,7 @@ function isRoomName(name: string): name is RoomName {
 export function parseRoomName(raw: string): RoomNameResult {
   const name = raw.normalize("NFC");
   if (isRoomName(name)) return { ok: true, name };
-  return {
-    ok: false,
-    error: roomNameProblem(name) ?? "Room name is invalid",
-  };
+  const found = roomNameProblem(name) ??
+    { problem: "invalid", error: "Room name is invalid" };
+  return { ok: false, ...found };
 }

@@ -11,7 +11,7 @@
  */
 
 import type { MiddlewareHandler } from "hono";
-import { HTTPException } from "hono/http-exception";
+import { PageError } from "./page_error.ts";
 
 /** Host names, addresses, `.suffix` for a domain and its subdomains, or `*`. */
 export type AllowedHosts = readonly string[];
@@ -35,11 +35,13 @@ export function hostGuard(allowed: AllowedHosts): MiddlewareHandler {
       // Deno.serve builds the URL from the Host header.
       const hostname = new URL(c.req.url).hostname.replace(/^\[|\]$/g, "");
       if (!isAllowedHost(hostname, allowed)) {
-        throw new HTTPException(400, {
-          message: `Host not allowed: ${hostname}; the server answers to ${
+        throw new PageError(
+          400,
+          `Host not allowed: ${hostname}; the server answers to ${
             allowed.join(", ")
           } (CHAT_ALLOWED_HOSTS)`,
-        });
+          { kind: "bad_host", host: hostname },
+        );
       }
     }
     await next();

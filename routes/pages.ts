@@ -7,7 +7,6 @@
 
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { HTTPException } from "hono/http-exception";
 import { languageDetector } from "hono/language";
 import { parseRoomName, type RoomName } from "../chat/room_name.ts";
 import { indexPage } from "../templates/index_page.ts";
@@ -18,6 +17,7 @@ import {
   messagesFor,
 } from "../templates/messages.ts";
 import { roomPage } from "../templates/room_page.ts";
+import { PageError } from "./page_error.ts";
 
 /** Hono variables the page routes rely on. */
 export interface PageEnv {
@@ -44,8 +44,10 @@ function roomParam(c: Context): RoomName {
   const parsed = parseRoomName(raw);
   if (!parsed.ok) {
     const shown = [...raw].slice(0, 110).join("");
-    throw new HTTPException(404, {
-      message: `No such room "${shown}": ${parsed.error}`,
+    throw new PageError(404, `No such room "${shown}": ${parsed.error}`, {
+      kind: "room_name",
+      room: shown,
+      problem: parsed.problem,
     });
   }
   return parsed.name;

@@ -11,6 +11,7 @@ import { etag } from "hono/etag";
 import { HTTPException } from "hono/http-exception";
 import indexScript from "../static/index.js" with { type: "text" };
 import roomScript from "../static/room.js" with { type: "text" };
+import roomLogScript from "../static/room_log.js" with { type: "text" };
 import styleSheet from "../static/style.css" with { type: "text" };
 
 interface Asset {
@@ -23,6 +24,7 @@ const JS = "text/javascript; charset=utf-8";
 const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["index.js", { body: indexScript, contentType: JS }],
   ["room.js", { body: roomScript, contentType: JS }],
+  ["room_log.js", { body: roomLogScript, contentType: JS }],
   ["style.css", { body: styleSheet, contentType: "text/css; charset=utf-8" }],
 ]);
 

@@ -1,25 +1,35 @@
 /**
  * Index page: checks the room name with the server's own rule (read from the
- * page's data attributes) and goes to /chat/<room>/.
+ * page's data attributes) and goes to /chat/<room>/; lists the rooms with
+ * people in them from GET /api/rooms, refreshed while the page is visible.
+ * Room names only ever reach the page through textContent.
  *
  * @module
  */
+
+/** How often the list of rooms is refreshed while the page is visible. */
+const REFRESH_MS = 5_000;
 
 const picker = document.getElementById("room-picker");
 const input = document.getElementById("room-name-input");
 const submit = document.getElementById("room-name-submit");
 const errorBox = document.getElementById("room-name-error");
+const roomList = document.getElementById("room-list");
+const roomListEmpty = document.getElementById("room-list-empty");
 
+const text = JSON.parse(picker.dataset.text);
 const pattern = new RegExp(picker.dataset.pattern, "u");
 const maxLength = Number(picker.dataset.maxLength);
+const lang = document.documentElement.lang || undefined;
+let refreshTimer;
 
 /** Returns the message to show for `name`, or "" when it is valid. */
 function problemWith(name) {
   const length = [...name].length;
-  if (length === 0) return picker.dataset.errorEmpty;
-  if (length > maxLength) return picker.dataset.errorTooLong;
-  if (!pattern.test(name)) return picker.dataset.errorInvalid;
-  if (/^\.+$/.test(name)) return picker.dataset.errorDots;
+  if (length === 0) return text.roomNameEmpty;
+  if (length > maxLength) return text.roomNameTooLong;
+  if (!pattern.test(name)) return text.roomNameInvalid;
+  if (/^\.+$/.test(name)) return text.roomNameDots;
   return "";
 }
 
@@ -36,6 +46,58 @@ function enter() {
   globalThis.location.pathname = `/chat/${encodeURIComponent(name)}/`;
 }
 
+function roomItem(room) {
+  const item = document.createElement("li");
+  const link = document.createElement("a");
+  link.href = `/chat/${encodeURIComponent(room.name)}/`;
+  const name = document.createElement("bdi");
+  name.className = "room-name";
+  name.textContent = room.name;
+  const count = document.createElement("span");
+  count.className = "room-count";
+  count.textContent = text.peopleOnline.split("{count}").join(
+    room.online.toLocaleString(lang),
+  );
+  link.append(name, count);
+  item.append(link);
+  return item;
+}
+
+function isRoom(value) {
+  return value && typeof value.name === "string" &&
+    Number.isInteger(value.online) && value.online > 0;
+}
+
+/** Busiest first, then by name. */
+function byActivity(a, b) {
+  return b.online - a.online || a.name.localeCompare(b.name, lang);
+}
+
+async function refreshRooms() {
+  clearTimeout(refreshTimer);
+  try {
+    const response = await fetch("/api/rooms", { cache: "no-store" });
+    // Private rooms (sign-in required) are not listed to a visitor.
+    if (!response.ok) {
+      roomList.replaceChildren();
+      roomListEmpty.hidden = false;
+      return;
+    }
+    const body = await response.json();
+    const rooms = (Array.isArray(body.rooms) ? body.rooms : [])
+      .filter(isRoom).sort(byActivity);
+    roomList.replaceChildren(...rooms.map(roomItem));
+    roomListEmpty.hidden = rooms.length > 0;
+  } catch (error) {
+    // A network error leaves the last list up; the next refresh retries.
+    if (!(error instanceof TypeError)) throw error;
+  } finally {
+    if (document.visibilityState === "visible") {
+      refreshTimer = setTimeout(refreshRooms, REFRESH_MS);
+    }
+  }
+}
+
 input.focus();
 input.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && !event.isComposing) enter();
@@ -45,3 +107,8 @@ input.addEventListener("input", () => {
   input.removeAttribute("aria-invalid");
 });
 submit.addEventListener("click", enter);
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible") refreshRooms();
+  else clearTimeout(refreshTimer);
+});
+refreshRooms();

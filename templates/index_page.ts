@@ -1,6 +1,7 @@
 /**
  * The index page of the tutorial: type a room name, press Enter or the
- * button, land in `/chat/<room>/`. The ids are the tutorial's.
+ * button, land in `/chat/<room>/`. The ids are the tutorial's. Below it, the
+ * rooms with people in them, filled in and kept fresh by the script.
  *
  * @module
  */
@@ -19,19 +20,30 @@ export function indexPage(lang: Lang, t: Messages) {
     lang,
     title: t.indexTitle,
     script: "index.js",
-    body: html`<main id="room-picker"
-  data-pattern="${ROOM_NAME_PATTERN_SOURCE}"
-  data-max-length="${MAX_ROOM_NAME_CHARS}"
-  data-error-empty="${t.roomNameEmpty}"
-  data-error-too-long="${t.roomNameTooLong}"
-  data-error-invalid="${t.roomNameInvalid}"
-  data-error-dots="${t.roomNameDots}">
-<h1>${t.indexTitle}</h1>
-<label for="room-name-input">${t.indexPrompt}</label><br>
-<input id="room-name-input" type="text" size="100" autofocus autocomplete="off"
-  aria-describedby="room-name-error"><br>
-<input id="room-name-submit" type="button" value="${t.enterRoom}">
-<p id="room-name-error" role="alert" hidden></p>
-</main>`,
+    bodyClass: "index-page",
+    body: html`
+      <main id="room-picker" class="picker"
+        data-pattern="${ROOM_NAME_PATTERN_SOURCE}"
+        data-max-length="${MAX_ROOM_NAME_CHARS}"
+        data-text="${JSON.stringify(t.index)}">
+        <h1>${t.indexTitle}</h1>
+        <div class="picker-form">
+          <label for="room-name-input">${t.indexPrompt}</label>
+          <div class="row">
+            <input id="room-name-input" type="text" size="100" autofocus
+              autocomplete="off"
+              enterkeyhint="go" aria-describedby="room-name-error">
+            <input id="room-name-submit" class="primary" type="button"
+              value="${t.enterRoom}">
+          </div>
+          <p id="room-name-error" class="form-error" role="alert" hidden></p>
+        </div>
+        <section class="picker-rooms" aria-labelledby="room-list-title">
+          <h2 id="room-list-title">${t.activeRooms}</h2>
+          <ul id="room-list"></ul>
+          <p id="room-list-empty" class="muted" hidden>${t.noActiveRooms}</p>
+        </section>
+      </main>
+    `,
   });
 }

@@ -15,6 +15,8 @@ export interface LayoutProps {
   readonly title: string;
   /** File name under /static/ of the page's script, if any. */
   readonly script?: string;
+  /** A class on `<body>` for page-wide layout, if any. */
+  readonly bodyClass?: string;
   readonly body: HtmlEscapedString | Promise<HtmlEscapedString>;
 }
 
@@ -25,14 +27,19 @@ export function layout(props: LayoutProps) {
     <html lang="${props.lang}">
       <head>
     <meta charset="utf-8">
-    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
+    <meta name="color-scheme" content="light dark">
     <title>${props.title}</title>
     <link rel="stylesheet" href="/static/style.css">
     ${props.script
       ? html`<script type="module" src="/static/${props.script}"></script>`
       : ""}
       </head>
-      <body>
+      <body${props.bodyClass
+        ? html`
+          class="${props.bodyClass}"
+        `
+        : ""}>
     ${props.body}
       </body>
     </html>

@@ -1,9 +1,14 @@
 /**
  * The user interface text in every language we ship, chosen per request from
- * Accept-Language (English when nothing matches).
+ * Accept-Language (English when nothing matches). The text the browser code
+ * needs travels to it as one JSON data attribute ({@linkcode RoomText},
+ * {@linkcode IndexText}).
  *
  * @module
  */
+
+import type { FrameErrorCode } from "../chat/frames.ts";
+import type { RoomNameProblem } from "../chat/room_name.ts";
 
 /** Languages with a full set of UI text. */
 export const LANGUAGES = ["en", "ko"] as const;
@@ -16,29 +21,19 @@ export function isLang(value: unknown): value is Lang {
   return LANGUAGES.some((lang) => lang === value);
 }
 
-/** Every string a page shows. */
-export interface Messages {
-  readonly indexTitle: string;
-  readonly indexPrompt: string;
-  readonly enterRoom: string;
-  readonly roomNameEmpty: string;
-  readonly roomNameTooLong: string;
-  readonly roomNameInvalid: string;
-  readonly roomNameDots: string;
-  readonly roomTitle: (room: string) => string;
-  readonly messageLabel: string;
-  readonly send: string;
-  readonly otherRooms: string;
+/**
+ * The room page's text for its script. `{user}`, `{from}`, `{to}` and
+ * `{count}` are filled in by the script, as text, never as HTML.
+ */
+export interface RoomText {
   readonly connecting: string;
   readonly disconnected: string;
-  readonly yourName: string;
-  readonly saveName: string;
-  readonly online: string;
-  readonly loadOlder: string;
   /** `{user}` stands for the name. */
   readonly joined: string;
   /** `{user}` stands for the name. */
   readonly left: string;
+  /** `{from}` and `{to}` stand for the old and the new name. */
+  readonly renamed: string;
   readonly missed: string;
   /** `{count}` stands for the people online beyond those listed. */
   readonly moreOnline: string;
@@ -54,83 +49,245 @@ export interface Messages {
   readonly connectionRefused: string;
   /** Label of the mark beside a name the server vouches for. */
   readonly verified: string;
+  /** Label of the own-name button; `{user}` stands for the name. */
+  readonly changeNameOf: string;
+  /** A message typed while disconnected, waiting for the connection. */
+  readonly pending: string;
+  /** A message the server refused; the reason follows. */
+  readonly notSent: string;
+  readonly sendAgain: string;
+  /** What to tell the writer for each refusal `code` (protocol.md). */
+  readonly errors: Readonly<Record<FrameErrorCode, string>>;
+}
+
+/** The index page's text for its script. */
+export interface IndexText {
+  readonly roomNameEmpty: string;
+  readonly roomNameTooLong: string;
+  readonly roomNameInvalid: string;
+  readonly roomNameDots: string;
+  /** `{count}` stands for the number of people. */
+  readonly peopleOnline: string;
+}
+
+/** Why a page could not be shown, for an error page in the reader's language. */
+export type PageProblem =
+  | { readonly kind: "not_found"; readonly path: string }
+  | {
+    readonly kind: "room_name";
+    readonly room: string;
+    readonly problem: RoomNameProblem;
+  }
+  | { readonly kind: "bad_host"; readonly host: string };
+
+/** Every string a page shows. */
+export interface Messages {
+  readonly indexTitle: string;
+  readonly indexPrompt: string;
+  readonly enterRoom: string;
+  readonly activeRooms: string;
+  readonly noActiveRooms: string;
+  readonly roomTitle: (room: string) => string;
+  readonly rooms: string;
+  readonly online: string;
+  readonly showOnline: string;
+  readonly yourName: string;
+  readonly saveName: string;
+  readonly cancel: string;
+  readonly messageLabel: string;
+  readonly messagePlaceholder: string;
+  readonly send: string;
+  readonly retryNow: string;
+  readonly loadOlder: string;
+  readonly newMessages: string;
+  readonly otherRooms: string;
   readonly notFoundTitle: string;
   readonly errorTitle: string;
+  /** The detail of an error page. */
+  readonly problem: (problem: PageProblem) => string;
+  readonly room: RoomText;
+  readonly index: IndexText;
+}
+
+const enIndex: IndexText = {
+  roomNameEmpty: "Please type a room name.",
+  roomNameTooLong: "A room name can be at most 100 characters long.",
+  roomNameInvalid:
+    "A room name may only contain letters, digits, '_', '-' and '.'.",
+  roomNameDots: "A room name cannot be only dots.",
+  peopleOnline: "{count} online",
+};
+
+const koIndex: IndexText = {
+  roomNameEmpty: "채팅방 이름을 입력해주세요.",
+  roomNameTooLong: "채팅방 이름은 100자 이하여야 합니다.",
+  roomNameInvalid:
+    "채팅방 이름에는 글자, 숫자, '_', '-', '.'만 쓸 수 있습니다.",
+  roomNameDots: "채팅방 이름은 점으로만 이루어질 수 없습니다.",
+  peopleOnline: "{count}명 접속 중",
+};
+
+/** The index page's sentence for each room name problem. */
+function roomNameReason(index: IndexText, problem: RoomNameProblem): string {
+  switch (problem) {
+    case "empty":
+      return index.roomNameEmpty;
+    case "too_long":
+      return index.roomNameTooLong;
+    case "invalid":
+      return index.roomNameInvalid;
+    case "dots":
+      return index.roomNameDots;
+  }
 }
 
 const en: Messages = {
   indexTitle: "Chat Rooms",
   indexPrompt: "What chat room would you like to enter?",
   enterRoom: "Enter",
-  roomNameEmpty: "Please type a room name.",
-  roomNameTooLong: "A room name can be at most 100 characters long.",
-  roomNameInvalid:
-    "A room name may only contain letters, digits, '_', '-' and '.'.",
-  roomNameDots: "A room name cannot be only dots.",
+  activeRooms: "Rooms with people in them",
+  noActiveRooms: "Nobody is chatting right now. Open a room above.",
   roomTitle: (room) => `Chat room: ${room}`,
-  messageLabel: "Message",
-  send: "Send",
-  otherRooms: "Other rooms",
-  connecting: "Connecting…",
-  disconnected: "Disconnected. Reconnecting…",
+  rooms: "Rooms",
+  online: "Online",
+  showOnline: "Show who is online",
   yourName: "Your name",
   saveName: "Save",
-  online: "Online",
+  cancel: "Cancel",
+  messageLabel: "Message",
+  messagePlaceholder: "Write a message…",
+  send: "Send",
+  retryNow: "Retry now",
   loadOlder: "Load older messages",
-  joined: "{user} joined",
-  left: "{user} left",
-  missed: "Some messages were missed while you were away; showing the latest.",
-  moreOnline: "and {count} more",
-  nameTaken:
-    "Someone else is using that name in this room. Choose another name to join.",
-  tokenExpired:
-    "Your session has expired; reopen the chat from the site to continue.",
-  removedBySite: "The site has removed you from this room.",
-  signInRefused:
-    "Your sign-in was refused; reopen the chat from the site to sign in again.",
-  connectionRefused:
-    "The server refused the connection. If this chat needs a sign-in, open it from the site; otherwise reload the page to try again.",
-  verified: "Verified by the site",
+  newMessages: "New messages",
+  otherRooms: "Other rooms",
   notFoundTitle: "Not found",
   errorTitle: "Something went wrong",
+  problem: (problem) => {
+    switch (problem.kind) {
+      case "not_found":
+        return `There is no page at ${problem.path}.`;
+      case "room_name":
+        return `There is no room called “${problem.room}”. ${
+          roomNameReason(enIndex, problem.problem)
+        }`;
+      case "bad_host":
+        return `This server does not answer to the name ${problem.host}.`;
+    }
+  },
+  room: {
+    connecting: "Connecting…",
+    disconnected: "Connection lost. Reconnecting…",
+    joined: "{user} joined",
+    left: "{user} left",
+    renamed: "{from} is now {to}",
+    missed:
+      "Some messages were missed while you were away; showing the latest.",
+    moreOnline: "and {count} more",
+    nameTaken:
+      "Someone else is using that name in this room. Choose another name to join.",
+    tokenExpired:
+      "Your session has expired; reopen the chat from the site to continue.",
+    removedBySite: "The site has removed you from this room.",
+    signInRefused:
+      "Your sign-in was refused; reopen the chat from the site to sign in again.",
+    connectionRefused:
+      "The server refused the connection. If this chat needs a sign-in, open it from the site; otherwise reload the page to try again.",
+    verified: "Verified by the site",
+    changeNameOf: "Your name is {user}. Change it",
+    pending: "Waiting for the connection…",
+    notSent: "Not sent:",
+    sendAgain: "Send again",
+    errors: {
+      invalid_json: "The server could not read this message.",
+      bad_frame: "The server could not read this message.",
+      empty: "The message is empty.",
+      too_long: "The message is too long.",
+      rate_limited:
+        "You are sending messages too fast. Wait a moment, then send it again.",
+      unavailable:
+        "The server could not save the message. Send it again in a moment.",
+      bad_name: "That name cannot be used here.",
+      name_taken: "Someone else in this room is using that name.",
+      name_fixed: "Your name comes from your sign-in and cannot be changed.",
+    },
+  },
+  index: enIndex,
 };
 
 const ko: Messages = {
   indexTitle: "채팅방",
   indexPrompt: "입장하실 채팅방 이름을 입력해주세요.",
   enterRoom: "입장하기",
-  roomNameEmpty: "채팅방 이름을 입력해주세요.",
-  roomNameTooLong: "채팅방 이름은 100자 이하여야 합니다.",
-  roomNameInvalid:
-    "채팅방 이름에는 글자, 숫자, '_', '-', '.'만 쓸 수 있습니다.",
-  roomNameDots: "채팅방 이름은 점으로만 이루어질 수 없습니다.",
+  activeRooms: "사람들이 있는 채팅방",
+  noActiveRooms:
+    "지금은 대화 중인 채팅방이 없습니다. 위에서 채팅방을 열어 보세요.",
   roomTitle: (room) => `채팅방: ${room}`,
-  messageLabel: "메시지",
-  send: "보내기",
-  otherRooms: "다른 채팅방",
-  connecting: "연결하는 중…",
-  disconnected: "연결이 끊겼습니다. 다시 연결하는 중…",
+  rooms: "채팅방 목록",
+  online: "접속 중",
+  showOnline: "접속 중인 사람 보기",
   yourName: "내 이름",
   saveName: "저장",
-  online: "접속 중",
+  cancel: "취소",
+  messageLabel: "메시지",
+  messagePlaceholder: "메시지를 입력하세요…",
+  send: "보내기",
+  retryNow: "지금 다시 연결",
   loadOlder: "이전 메시지 불러오기",
-  joined: "{user} 님이 들어왔습니다",
-  left: "{user} 님이 나갔습니다",
-  missed:
-    "연결이 끊긴 동안의 메시지 일부를 놓쳤습니다. 최근 메시지를 보여드립니다.",
-  moreOnline: "외 {count}명",
-  nameTaken:
-    "이 채팅방에서 다른 사람이 이미 쓰는 이름입니다. 다른 이름을 골라 주세요.",
-  tokenExpired:
-    "로그인 세션이 만료되었습니다. 계속하려면 사이트에서 채팅을 다시 열어 주세요.",
-  removedBySite: "사이트에서 회원님을 이 채팅방에서 내보냈습니다.",
-  signInRefused:
-    "로그인이 거부되었습니다. 사이트에서 채팅을 다시 열어 로그인해 주세요.",
-  connectionRefused:
-    "서버가 연결을 거부했습니다. 로그인이 필요한 채팅이라면 사이트에서 열어 주시고, 아니라면 페이지를 새로 고쳐 다시 시도해 주세요.",
-  verified: "사이트에서 확인한 사용자",
+  newMessages: "새 메시지",
+  otherRooms: "다른 채팅방",
   notFoundTitle: "찾을 수 없습니다",
   errorTitle: "문제가 발생했습니다",
+  problem: (problem) => {
+    switch (problem.kind) {
+      case "not_found":
+        return `${problem.path} 주소에는 페이지가 없습니다.`;
+      case "room_name":
+        return `“${problem.room}” 채팅방은 없습니다. ${
+          roomNameReason(koIndex, problem.problem)
+        }`;
+      case "bad_host":
+        return `이 서버는 ${problem.host} 이름으로 접속할 수 없습니다.`;
+    }
+  },
+  room: {
+    connecting: "연결하는 중…",
+    disconnected: "연결이 끊겼습니다. 다시 연결하는 중…",
+    joined: "{user} 님이 들어왔습니다",
+    left: "{user} 님이 나갔습니다",
+    renamed: "{from} 님이 이름을 {to}(으)로 바꿨습니다",
+    missed:
+      "연결이 끊긴 동안의 메시지 일부를 놓쳤습니다. 최근 메시지를 보여드립니다.",
+    moreOnline: "외 {count}명",
+    nameTaken:
+      "이 채팅방에서 다른 사람이 이미 쓰는 이름입니다. 다른 이름을 골라 주세요.",
+    tokenExpired:
+      "로그인 세션이 만료되었습니다. 계속하려면 사이트에서 채팅을 다시 열어 주세요.",
+    removedBySite: "사이트에서 회원님을 이 채팅방에서 내보냈습니다.",
+    signInRefused:
+      "로그인이 거부되었습니다. 사이트에서 채팅을 다시 열어 로그인해 주세요.",
+    connectionRefused:
+      "서버가 연결을 거부했습니다. 로그인이 필요한 채팅이라면 사이트에서 열어 주시고, 아니라면 페이지를 새로 고쳐 다시 시도해 주세요.",
+    verified: "사이트에서 확인한 사용자",
+    changeNameOf: "내 이름은 {user}입니다. 이름 바꾸기",
+    pending: "연결을 기다리는 중…",
+    notSent: "보내지 못함:",
+    sendAgain: "다시 보내기",
+    errors: {
+      invalid_json: "서버가 이 메시지를 읽을 수 없습니다.",
+      bad_frame: "서버가 이 메시지를 읽을 수 없습니다.",
+      empty: "빈 메시지는 보낼 수 없습니다.",
+      too_long: "메시지가 너무 깁니다.",
+      rate_limited:
+        "메시지를 너무 빨리 보내고 있습니다. 잠시 기다린 뒤 다시 보내 주세요.",
+      unavailable:
+        "서버가 메시지를 저장하지 못했습니다. 잠시 후 다시 보내 주세요.",
+      bad_name: "이 이름은 여기서 쓸 수 없습니다.",
+      name_taken: "이 채팅방에서 다른 사람이 쓰고 있는 이름입니다.",
+      name_fixed: "로그인한 이름은 여기서 바꿀 수 없습니다.",
+    },
+  },
+  index: koIndex,
 };
 
 /** The UI text for `lang`. */

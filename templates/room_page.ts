@@ -1,8 +1,9 @@
 /**
- * The room page of the tutorial: the chat log fed over the WebSocket and the
- * message box, plus the name, the online list and "load older". The
- * tutorial's ids are kept; the room name and UI text reach the script
- * through escaped data attributes.
+ * The room page: a full-height chat. A header with the room name, who is
+ * online and the reader's own name; the log filling the space; a composer
+ * at the bottom. The tutorial's ids are kept (`#chat-log`,
+ * `#chat-message-input`, `#chat-message-submit`); the room name and the UI
+ * text reach the script through escaped data attributes.
  *
  * @module
  */
@@ -20,41 +21,71 @@ export function roomPage(room: RoomName, lang: Lang, t: Messages) {
     lang,
     title: t.roomTitle(room),
     script: "room.js",
-    body: html`<main id="room" data-room="${room}"
-  data-protocol="${CHAT_PROTOCOL}"
-  data-text-connecting="${t.connecting}"
-  data-text-disconnected="${t.disconnected}"
-  data-text-joined="${t.joined}"
-  data-text-left="${t.left}"
-  data-text-missed="${t.missed}"
-  data-text-name-taken="${t.nameTaken}"
-  data-text-expired="${t.tokenExpired}"
-  data-text-removed="${t.removedBySite}"
-  data-text-sign-in-refused="${t.signInRefused}"
-  data-text-refused="${t.connectionRefused}"
-  data-text-verified="${t.verified}"
-  data-text-more-online="${t.moreOnline}">
-<p><a href="/chat/">${t.otherRooms}</a></p>
-<h1 id="room-title">${t.roomTitle(room)}</h1>
-<p id="chat-status" role="status">${t.connecting}</p>
-<form id="chat-name-form">
-  <label for="chat-name-input">${t.yourName}</label>
-  <input id="chat-name-input" type="text" maxlength="${MAX_USER_NAME_CHARS}" autocomplete="nickname">
-  <button id="chat-name-save" type="submit">${t.saveName}</button>
-</form>
-<div class="room-body">
-  <section class="room-log">
-    <button id="chat-load-older" type="button" hidden>${t.loadOlder}</button>
-    <ol id="chat-log" aria-live="polite"></ol>
-  </section>
-  <aside class="room-users">
-    <h2>${t.online}</h2>
-    <ul id="chat-users"></ul>
-  </aside>
-</div>
-<label for="chat-message-input">${t.messageLabel}</label><br>
-<input id="chat-message-input" type="text" size="100" autofocus autocomplete="off"><br>
-<input id="chat-message-submit" type="button" value="${t.send}">
-</main>`,
+    bodyClass: "room-page",
+    body: html`
+      <main id="room" class="room" data-room="${room}"
+        data-protocol="${CHAT_PROTOCOL}" data-text="${JSON.stringify(t.room)}">
+        <header class="room-header">
+          <a class="room-back" href="/chat/"
+            title="${t
+              .otherRooms}"><span aria-hidden="true">‹</span><span class="label">${t
+              .rooms}</span></a>
+          <h1 id="room-title" title="${room}"><bdi>${room}</bdi></h1>
+          <button id="chat-online-toggle" class="room-online-toggle" type="button"
+            aria-controls="chat-users-panel" aria-expanded="false"
+            title="${t
+              .showOnline}"><span class="dot" aria-hidden="true"></span><span
+          class="visually-hidden">${t.online}: </span><span
+          id="chat-online-count">0</span></button>
+          <div class="room-me">
+            <button id="chat-my-name" class="room-my-name" type="button"><bdi
+            id="chat-my-name-text"></bdi><span aria-hidden="true"> ✎</span></button>
+            <form id="chat-name-form" class="room-name-form" hidden>
+              <label for="chat-name-input">${t.yourName}</label>
+              <input id="chat-name-input" type="text" maxlength="${MAX_USER_NAME_CHARS}"
+                autocomplete="nickname" aria-describedby="chat-name-error">
+              <div class="row">
+                <button id="chat-name-cancel" type="button">${t.cancel}</button>
+                <button id="chat-name-save" class="primary"
+                  type="submit">${t.saveName}</button>
+              </div>
+              <p id="chat-name-error" class="form-error" role="alert" hidden></p>
+            </form>
+          </div>
+        </header>
+        <div class="room-body">
+          <section class="room-log" aria-label="${t.roomTitle(room)}">
+            <div id="chat-status" class="room-banner" role="status"><span
+            id="chat-status-text">${t.room.connecting}</span>
+            <button id="chat-retry" type="button" hidden>${t
+              .retryNow}</button></div>
+            <div id="chat-scroller" class="room-scroller">
+              <button id="chat-load-older" class="room-load-older" type="button"
+                hidden>${t.loadOlder}</button>
+              <ol id="chat-log" aria-live="polite" aria-relevant="additions"
+                tabindex="0"
+                aria-label="${t.roomTitle(room)}"></ol>
+            </div>
+            <button id="chat-new-messages" class="room-new-messages" type="button"
+              hidden>${t.newMessages} <span aria-hidden="true">↓</span></button>
+          </section>
+          <aside id="chat-users-panel" class="room-users"
+            aria-labelledby="chat-users-title">
+            <h2 id="chat-users-title">${t.online}</h2>
+            <ul id="chat-users"></ul>
+          </aside>
+        </div>
+        <form id="chat-composer" class="room-composer">
+          <label for="chat-message-input" class="visually-hidden">${t
+            .messageLabel}</label>
+          <textarea id="chat-message-input" rows="1" autofocus autocomplete="off"
+            placeholder="${t.messagePlaceholder}"
+            aria-describedby="chat-composer-error"></textarea>
+          <button id="chat-message-submit" class="primary"
+            type="submit">${t.send}</button>
+          <p id="chat-composer-error" class="form-error" role="alert" hidden></p>
+        </form>
+      </main>
+    `,
   });
 }
