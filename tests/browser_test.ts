@@ -65,17 +65,19 @@ Deno.test({
         "asks for a name and remembers it across reloads",
         async () => {
           await page.goto(roomUrl);
-          await page.locator('#chat-name-input[placeholder^="guest-"]').waitFor(
-            {
-              state: "attached",
-            },
-          );
+          // The header shows the guest name the server gave, as a button
+          // that opens the name form.
+          await page.locator("#chat-my-name-text", { hasText: /^guest-/ })
+            .waitFor();
+          await page.click("#chat-my-name");
           await page.fill("#chat-name-input", "민지");
           await page.click("#chat-name-save");
           await waitForUser(page, "민지", "#chat-users .me");
+          await page.locator("#chat-name-form").waitFor({ state: "hidden" });
+          assert.equal(await page.textContent("#chat-my-name-text"), "민지");
           await page.reload();
-          assert.equal(await page.inputValue("#chat-name-input"), "민지");
           await waitForUser(page, "민지", "#chat-users .me");
+          assert.equal(await page.textContent("#chat-my-name-text"), "민지");
           assert.deepEqual(await online(), ["민지"]);
         },
       );
@@ -148,7 +150,7 @@ Deno.test({
           await page.waitForSelector("#chat-status:not([hidden])");
           assert.match(
             await page.textContent("#chat-status") ?? "",
-            /Disconnected/,
+            /Connection lost/,
           );
 
           // Typed while disconnected: shown as pending, not lost.
@@ -245,13 +247,19 @@ Deno.test({
           try {
             const second = await other.newPage();
             await second.goto(roomUrl);
-            await second.locator('#chat-name-input[placeholder^="guest-"]')
-              .waitFor({ state: "attached" });
+            await second.locator("#chat-my-name-text", { hasText: /^guest-/ })
+              .waitFor();
+            await second.click("#chat-my-name");
             await second.fill("#chat-name-input", "민지");
             await second.click("#chat-name-save");
-            await second.locator("#chat-status", {
-              hasText: "Someone else is using that name in this room",
+            await second.locator("#chat-name-error", {
+              hasText: "Someone else in this room is using that name.",
             }).waitFor();
+            assert.match(
+              await second.textContent("#chat-my-name-text") ?? "",
+              /^guest-/,
+              "the refused page keeps its own name",
+            );
             assert.deepEqual(
               (await online()).filter((user) => user === "민지"),
               ["민지"],
@@ -320,10 +328,8 @@ Deno.test({
           await minji.fill("#room-name-input", room);
           await minji.press("#room-name-input", "Enter");
           await minji.waitForURL(`${server.origin}${roomPath}`);
-          assert.equal(
-            await minji.textContent("#room-title"),
-            `채팅방: ${room}`,
-          );
+          assert.equal(await minji.textContent("#room-title"), room);
+          assert.equal(await minji.title(), `채팅방: ${room}`);
           await minji.locator("#chat-message-input:focus").waitFor();
         },
       );

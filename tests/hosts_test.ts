@@ -88,7 +88,16 @@ Deno.test("allowed hosts", async (t) => {
       try {
         const refused = await app.request("http://evil.example/chat/");
         assert.equal(refused.status, 400);
-        assert.match(await refused.text(), /Host not allowed: evil\.example/);
+        assert.match(
+          await refused.text(),
+          /This server does not answer to the name evil\.example\./,
+        );
+        const json = await app.request("http://evil.example/api/rooms");
+        assert.equal(json.status, 400);
+        assert.match(
+          (await json.json()).error,
+          /Host not allowed: evil\.example/,
+        );
         const served = await app.request("http://localhost/chat/");
         assert.equal(served.status, 200);
         await served.body?.cancel();

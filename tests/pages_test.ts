@@ -67,9 +67,16 @@ Deno.test("pages", async (t) => {
       const response = await app.request(path);
       assert.equal(response.status, 404, path);
       const html = await response.text();
-      assert.match(html, /No such room &quot;.*&quot;: Room name/, path);
+      assert.match(html, /There is no room called “.*”\. A room name/, path);
     }
     assert.equal((await app.request("/chat/a%20b")).status, 404);
+    const korean = await app.request("/chat/a%20b/", {
+      headers: { "Accept-Language": "ko-KR,ko;q=0.9" },
+    });
+    assert.match(
+      await korean.text(),
+      /“a b” 채팅방은 없습니다\. 채팅방 이름에는 글자, 숫자/,
+    );
   });
 
   await t.step("a room name containing <script> is escaped", async () => {
@@ -136,9 +143,20 @@ Deno.test("pages", async (t) => {
     },
   );
 
-  await t.step("an unknown path is a 404 page", async () => {
-    const response = await app.request("/nope");
-    assert.equal(response.status, 404);
-    assert.match(await response.text(), /Nothing here/);
-  });
+  await t.step(
+    "an unknown path is a 404 page in the reader's language",
+    async () => {
+      const response = await app.request("/nope");
+      assert.equal(response.status, 404);
+      assert.match(await response.text(), /There is no page at \/nope\./);
+      const korean = await app.request("/nope", {
+        headers: { "Accept-Language": "ko" },
+      });
+      assert.equal(korean.status, 404);
+      const html = await korean.text();
+      assert.match(html, /<html lang="ko">/);
+      assert.match(html, /\/nope 주소에는 페이지가 없습니다\./);
+      assert.match(html, /찾을 수 없습니다/);
+    },
+  );
 });

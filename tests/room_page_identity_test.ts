@@ -75,10 +75,17 @@ Deno.test({
         "a #token= signs the page in, leaves the address bar and stays in the tab",
         async () => {
           await alice.goto(`${roomUrl}#token=${aliceToken}`);
-          await alice.locator("#chat-users li.me", {
+          await alice.locator("#chat-users li.me bdi", {
             hasText: exactly("Alice"),
-          })
-            .waitFor();
+          }).waitFor();
+          // The Online list marks the signed name, and the page offers no
+          // name change: the token's name is the name.
+          assert.equal(
+            await alice.locator("#chat-users li.me .verified").count(),
+            1,
+          );
+          assert.equal(await alice.textContent("#chat-my-name-text"), "Alice");
+          assert.ok(await alice.isDisabled("#chat-my-name"));
           assert.equal(alice.url(), roomUrl);
           assert.equal(
             await alice.evaluate('sessionStorage.getItem("chat.token")'),
@@ -105,7 +112,7 @@ Deno.test({
             await mark.getAttribute("aria-label"),
             "Verified by the site",
           );
-          assert.equal(await line.getAttribute("class"), "message");
+          assert.equal(await line.getAttribute("class"), "message mine");
         },
       );
 
@@ -184,7 +191,9 @@ Deno.test({
             exp: Math.floor(Date.now() / 1000) + 2,
           });
           await bob.goto(`${roomUrl}#token=${shortLived}`);
-          await bob.locator("#chat-users li.me", { hasText: exactly("Bob") })
+          await bob.locator("#chat-users li.me bdi", {
+            hasText: exactly("Bob"),
+          })
             .waitFor();
           await bob.locator("#chat-status", {
             hasText: "Your session has expired",
@@ -234,7 +243,9 @@ Deno.test({
         const page = await newPage(browser);
         const signed = await token({ sub: "u-carol", name: "Carol" });
         await page.goto(`${server.origin}/chat/${room}/#token=${signed}`);
-        await page.locator("#chat-users li.me", { hasText: exactly("Carol") })
+        await page.locator("#chat-users li.me bdi", {
+          hasText: exactly("Carol"),
+        })
           .waitFor();
         {
           await using guest = await TestClient.join(
@@ -242,6 +253,11 @@ Deno.test({
           );
           guest.send({ message: "from a guest" });
           await guest.waitForType("message", 1);
+          // In the Online list too: Carol is marked, the guest is not.
+          const listed = page.locator("#chat-users li", { hasText: "carol2" });
+          await listed.waitFor();
+          assert.equal(await listed.locator(".verified").count(), 0);
+          assert.equal(await page.locator("#chat-users .verified").count(), 1);
         }
         const line = page.locator("#chat-log li.message", {
           hasText: "from a guest",
