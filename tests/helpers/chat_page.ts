@@ -1,0 +1,176 @@
+/**
+ * Opening the chat pages in Chromium as a given person would see them: a
+ * viewport (desktop or phone), a language and a colour scheme, with the
+ * page's script errors collected for a final check. Only locators and
+ * string expressions reach into the page: the tests are type-checked
+ * without the DOM library.
+ *
+ * @module
+ */
+
+import type { Browser, BrowserContext, Page } from "playwright-core";
+
+/** A viewport size in CSS pixels. */
+export interface Viewport {
+  readonly width: number;
+  readonly height: number;
+}
+
+/** A desktop browser window. */
+export const DESKTOP: Viewport = { width: 1280, height: 800 };
+/** A small phone, held upright. */
+export const PHONE: Viewport = { width: 375, height: 740 };
+
+/** The languages the pages speak. */
+export type Locale = "en-US" | "ko-KR";
+/** `prefers-color-scheme`. */
+export type ColorScheme = "light" | "dark";
+
+/** How a person sees the pages. */
+export interface Visitor {
+  /** @default "en-US" */
+  readonly locale?: Locale;
+  /** @default DESKTOP */
+  readonly viewport?: Viewport;
+  /** @default "light" */
+  readonly colorScheme?: ColorScheme;
+  /** A name remembered from an earlier visit (localStorage "chat.name"). */
+  readonly name?: string;
+}
+
+/** A page in its own browser context, and what went wrong in it. */
+export interface ChatPage extends AsyncDisposable {
+  readonly page: Page;
+  readonly context: BrowserContext;
+  /**
+   * Console errors and uncaught exceptions, except failed WebSocket
+   * connections (expected while a server is down).
+   */
+  readonly problems: string[];
+}
+
+/**
+ * A new browser context and page for `visitor`: its viewport (a phone
+ * viewport is a touch screen that honours `<meta name="viewport">`), its
+ * language (`locale` and `Accept-Language`) and its colour scheme.
+ */
+export async function openChatPage(
+  browser: Browser,
+  visitor: Visitor = {},
+): Promise<ChatPage> {
+  const locale = visitor.locale ?? "en-US";
+  const viewport = visitor.viewport ?? DESKTOP;
+  const phone = viewport.width < 600;
+  const context = await browser.newContext({
+    locale,
+    extraHTTPHeaders: { "Accept-Language": `${locale},${locale.slice(0, 2)}` },
+    viewport: { ...viewport },
+    colorScheme: visitor.colorScheme ?? "light",
+    isMobile: phone,
+    hasTouch: phone,
+    deviceScaleFactor: phone ? 2 : 1,
+  });
+  if (visitor.name !== undefined) {
+    // Evaluated through the DevTools protocol, so not an inline script.
+    await context.addInitScript(
+      `localStorage.setItem("chat.name", ${JSON.stringify(visitor.name)});`,
+    );
+  }
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() !== "error") return;
+    const text = message.text();
+    if (/WebSocket connection .* failed|ERR_CONNECTION_REFUSED/.test(text)) {
+      return;
+    }
+    problems.push(text);
+  });
+  page.on("pageerror", (error) => problems.push(error.message));
+  return {
+    page,
+    context,
+    problems,
+    async [Symbol.asyncDispose]() {
+      await context.close();
+    },
+  };
+}
+
+/** A regular expression matching exactly `text`. */
+export function exactly(text: string): RegExp {
+  return new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+}
+
+/** The room page's URL path for `room`. */
+export function roomPath(room: string): string {
+  return `/chat/${encodeURIComponent(room)}/`;
+}
+
+/** Waits until the log shows a message whose text is exactly `text`. */
+export async function waitForMessage(page: Page, text: string): Promise<void> {
+  await page.locator("#chat-log li.message:not(.pending) .text", {
+    hasText: exactly(text),
+  }).first().waitFor();
+}
+
+/** How many log lines show a message whose text is exactly `text`. */
+export async function countMessages(page: Page, text: string): Promise<number> {
+  return await page.locator("#chat-log li.message .text", {
+    hasText: exactly(text),
+  }).count();
+}
+
+/** Waits until the page is connected and knows who it is. */
+export async function waitUntilConnected(page: Page): Promise<void> {
+  await page.locator("#chat-users li.me").waitFor({ state: "attached" });
+  await page.locator("#chat-status").waitFor({ state: "hidden" });
+}
+
+/** The page's own name, as its header shows it (`#chat-my-name`). */
+export async function myName(page: Page): Promise<string> {
+  return await page.locator("#chat-my-name bdi").textContent() ?? "";
+}
+
+/** The names in the Online list, sorted. */
+export async function onlineNames(page: Page): Promise<string[]> {
+  const names = await page.locator("#chat-users li bdi").allTextContents();
+  return names.sort();
+}
+
+/** Types `text` into the composer and presses Enter. */
+export async function send(page: Page, text: string): Promise<void> {
+  await page.fill("#chat-message-input", text);
+  await page.press("#chat-message-input", "Enter");
+}
+
+/** The `id` of the focused element, or "" for none. */
+export async function focusedId(page: Page): Promise<string> {
+  return String(await page.evaluate("document.activeElement?.id ?? ''"));
+}
+
+/** `document.documentElement.scrollWidth`: wider than the viewport scrolls. */
+export async function documentWidth(page: Page): Promise<number> {
+  return Number(await page.evaluate("document.documentElement.scrollWidth"));
+}
+
+/**
+ * Whether the string expression `condition` comes to hold in the page
+ * within `timeoutMs`, checked once per rendered frame. (Playwright's
+ * `waitForFunction` with a string needs `eval`, which the pages' policy
+ * forbids; `evaluate` goes through DevTools instead.)
+ */
+export async function holdsWithin(
+  page: Page,
+  condition: string,
+  timeoutMs = 5000,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  const nextFrame = `new Promise((resolve) =>
+    requestAnimationFrame(() => resolve(Boolean(${condition})))
+  )`;
+  while (true) {
+    if (await page.evaluate(nextFrame) === true) return true;
+    if (Date.now() > deadline) return false;
+  }
+}
