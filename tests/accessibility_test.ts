@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import type { Page } from "playwright-core";
+import { auditAccessibility, describeViolations } from "./helpers/axe.ts";
+import { ignoreWithoutChromium, launchChromium } from "./helpers/browser.ts";
+import {
+  type ColorScheme,
+  DESKTOP,
+  type Locale,
+  PHONE,
+} from "./helpers/chat_page.ts";
+import { openChatScene } from "./helpers/chat_scene.ts";
+
+const SCHEMES: readonly ColorScheme[] = ["light", "dark"];
+const DEVICES = [["desktop", DESKTOP], ["phone", PHONE]] as const;
+const LOCALES: readonly Locale[] = ["en-US", "ko-KR"];
+
+/** Audits `page` in light and in dark; fails listing every violation. */
+async function assertAccessible(page: Page, what: string): Promise<void> {
+  const reports: string[] = [];
+  for (const colorScheme of SCHEMES) {
+    await page.emulateMedia({ colorScheme });
+    const violations = await auditAccessibility(page);
+    if (violations.length > 0) {
+      reports.push(
+        `axe on ${what}, ${colorScheme}: ${violations.length} rules broken\n${
+          describeViolations(violations)
+        }`,
+      );
+    }
+  }
+  assert.deepEqual(reports, [], reports.join("\n"));
+}
+
+Deno.test({
+  name: "axe finds nothing on either page, light and dark, desktop and phone",
+  ignore: ignoreWithoutChromium,
+  // playwright-core keeps pipes and timers to Chromium open between steps;
+  // the browser is closed in `finally`.
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    const browser = await launchChromium();
+    try {
+      for (const locale of LOCALES) {
+        for (const [device, viewport] of DEVICES) {
+          await t.step(`${locale} on a ${device}`, async (t) => {
+            await using scene = await openChatScene(browser, {
+              locale,
+              viewport,
+            });
+            const { page } = scene.visitor;
+            const where = `${locale} ${device}`;
+
+            await t.step("the room page", async () => {
+              await assertAccessible(page, `the room page (${where})`);
+            });
+
+            await t.step("the room page with its panels open", async () => {
+              if (device === "phone") {
+                await page.click("#chat-online-toggle");
+                await page.locator("#chat-users-panel").waitFor({
+                  state: "visible",
+                });
+                await assertAccessible(page, `the open Online list (${where})`);
+                await page.click("#chat-online-toggle");
+                await page.locator("#chat-users-panel").waitFor({
+                  state: "hidden",
+                });
+              }
+              await page.click("#chat-my-name");
+              await page.locator("#chat-name-form").waitFor({
+                state: "visible",
+              });
+              await assertAccessible(page, `the open name form (${where})`);
+              await page.keyboard.press("Escape");
+              await page.locator("#chat-name-form").waitFor({
+                state: "hidden",
+              });
+            });
+
+            await t.step("the index page", async () => {
+              await page.goto(`${scene.server.origin}/chat/`);
+              await page.locator("#room-list li a").first().waitFor();
+              await assertAccessible(page, `the index page (${where})`);
+              await page.goBack();
+              await page.locator("#chat-users li.me").waitFor({
+                state: "attached",
+              });
+            });
+
+            await t.step("the room page while disconnected", async () => {
+              await scene.stopServer();
+              await page.locator("#chat-status").waitFor({ state: "visible" });
+              await assertAccessible(
+                page,
+                `the room page while disconnected (${where})`,
+              );
+            });
+            assert.deepEqual(scene.visitor.problems, []);
+          });
+        }
+      }
+    } finally {
+      await browser.close();
+    }
+  },
+});
