@@ -268,7 +268,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "the room page on a desktop: Online list beside the log, composer below",
+    "the room page on a desktop: Online list beside the log, composer below, Shift+Enter breaks a line",
   ...BROWSER_TEST,
   async fn() {
     await using server = await startServer();
@@ -284,6 +284,23 @@ Deno.test({
       await assertNoSidewaysScroll(page, DESKTOP, "on a desktop");
       await page.locator("#chat-message-input:focus").waitFor();
       await assertAtTheBottom(page, DESKTOP);
+
+      // The composer is a text area: Shift+Enter breaks the line, Enter sends.
+      await page.keyboard.type("line one");
+      await page.keyboard.press("Shift+Enter");
+      await page.keyboard.type("line two");
+      assert.equal(
+        await page.inputValue("#chat-message-input"),
+        "line one\nline two",
+      );
+      await page.keyboard.press("Enter");
+      await waitForMessage(page, "line one\nline two");
+      assert.equal(await page.inputValue("#chat-message-input"), "");
+      assert.equal(
+        await page.locator("#chat-log li.message.mine").count(),
+        1,
+        "the page's own message is marked as its own",
+      );
       assert.deepEqual(visitor.problems, []);
     } finally {
       await browser.close();
