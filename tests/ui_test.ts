@@ -474,6 +474,31 @@ Deno.test({
         );
       });
 
+      await t.step(
+        "the browser coming back online reconnects at once",
+        async () => {
+          await server.stop();
+          await minji.page.locator("#chat-status").waitFor({
+            state: "visible",
+          });
+          const before = attempts.get(minji) ?? 0;
+          while ((attempts.get(minji) ?? 0) < before + 4) {
+            await minji.page.waitForEvent("websocket", { timeout: 30_000 });
+          }
+          await server.start();
+          await minji.context.setOffline(true);
+          const back = whenBack(minji.page, 30_000);
+          await minji.context.setOffline(false);
+          const online = Date.now();
+          const at = await back;
+          assert.ok(!(at instanceof Error), `not back: ${at}`);
+          assert.ok(
+            at - online <= 1500,
+            `#chat-status hid ${at - online} ms after the online event`,
+          );
+        },
+      );
+
       assert.deepEqual(ana.problems, []);
       assert.deepEqual(minji.problems, []);
     } finally {
