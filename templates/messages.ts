@@ -194,7 +194,7 @@ const en: Messages = {
     connectionRefused:
       "The server refused the connection. If this chat needs a sign-in, open it from the site; otherwise reload the page to try again.",
     verified: "Verified by the site",
-    changeNameOf: "Your name is {user}. Change it",
+    changeNameOf: "Your name: {user}. Change it",
     pending: "Waiting for the connection…",
     notSent: "Not sent:",
     sendAgain: "Send again",
@@ -269,7 +269,7 @@ const ko: Messages = {
     connectionRefused:
       "서버가 연결을 거부했습니다. 로그인이 필요한 채팅이라면 사이트에서 열어 주시고, 아니라면 페이지를 새로 고쳐 다시 시도해 주세요.",
     verified: "사이트에서 확인한 사용자",
-    changeNameOf: "내 이름은 {user}입니다. 이름 바꾸기",
+    changeNameOf: "내 이름: {user}. 이름 바꾸기",
     pending: "연결을 기다리는 중…",
     notSent: "보내지 못함:",
     sendAgain: "다시 보내기",
