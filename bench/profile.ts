@@ -6,14 +6,14 @@
  * profile, and over the burst alone (the busiest stretch as long as the
  * burst took). Given `.cpuprofile` files instead, it only summarises them.
  *
- *     deno run -A bench/profile.ts [--quick] [--top 30] [--keep DIR]
+ *     deno run -A bench/profile.ts [--quick] [--top 30] [--keep DIR] [--at REV]
  *     deno run -A bench/profile.ts path/to/CPU.….cpuprofile …
  *
  * @module
  */
 
 import { describeLoad, runLoad } from "./load.ts";
-import { killAllServers, startChatServer } from "./servers.ts";
+import { exportRevision, killAllServers, startChatServer } from "./servers.ts";
 
 /** The parts of a V8 `.cpuprofile` that the summary reads. */
 interface CpuProfile {
@@ -258,9 +258,11 @@ async function readProfile(path: string): Promise<CpuProfile> {
 async function profileBurst(
   quick: boolean,
   dir: string,
+  root: string | undefined,
 ): Promise<{ files: string[]; seconds: number }> {
   await using server = await startChatServer("this server, profiled", {
     denoFlags: ["--cpu-prof", `--cpu-prof-dir=${dir}`],
+    ...(root ? { root } : {}),
   });
   const result = await runLoad({
     origin: server.wsOrigin,
@@ -294,7 +296,14 @@ async function main(args: string[]): Promise<void> {
   if (given.length === 0) {
     dir = keep ?? await Deno.makeTempDir({ prefix: "chat-profile-" });
     if (keep) await Deno.mkdir(keep, { recursive: true });
-    ({ files, seconds } = await profileBurst(args.includes("--quick"), dir));
+    const atIndex = args.indexOf("--at");
+    const rev = atIndex >= 0 ? args[atIndex + 1] : undefined;
+    await using source = rev ? await exportRevision(rev) : undefined;
+    ({ files, seconds } = await profileBurst(
+      args.includes("--quick"),
+      dir,
+      source?.root,
+    ));
   }
   try {
     for (const file of files) {

@@ -8,7 +8,7 @@
  * checked (losses, duplicates, cross-room leaks, failed sockets). Exits 1
  * when any check failed.
  *
- *     deno run -A bench/run.ts [--quick] [--only burst,small,...] [--no-extras]
+ *     deno run -A bench/run.ts [--quick] [--only burst,small,...] [--at REV] [--no-extras]
  *
  * Scenarios, in order (names for `--only`): `burst`, `small` (burst,
  * small), `paced`, `idle` (5 000 idle connections and the idle process),
@@ -16,6 +16,9 @@
  * connections), `storm` (reconnect storm, this server only).
  *
  * `--quick` runs a small version of every scenario, in under a minute.
+ * `--at REV` runs the chat server of a commit (`git archive REV` into a
+ * temporary folder) instead of the work tree, e.g. to measure `HEAD`
+ * while files are being edited.
  * Without it, bench/slow_client_memory.ts and bench/scale_out.ts follow
  * (`--no-extras` skips them; scale_out needs `redis-server`).
  *
@@ -36,6 +39,7 @@ import {
 } from "./reconnect_storm.ts";
 import {
   type BenchServer,
+  exportRevision,
   killAllServers,
   residentBytes,
   startBaselineServer,
@@ -136,6 +140,9 @@ interface Check {
   readonly notes: string;
 }
 
+/** The checkout the chat server runs from (`--at`); this one by default. */
+let chatRoot: string | undefined;
+
 const rows: Row[] = [];
 const checks: Check[] = [];
 const runId = crypto.randomUUID().slice(0, 8);
@@ -159,7 +166,9 @@ function checkLoad(scenario: string, server: string, result: LoadResult) {
     lost: result.lost,
     duplicates: result.duplicates,
     leaks: result.leaks,
-    failures: result.connectFailures + result.closedEarly,
+    // A deadline or stall counts too, besides the sockets that failed.
+    failures: result.connectFailures + result.closedEarly +
+      (result.errors.length > 0 ? 1 : 0),
     notes: result.errors.join("; "),
   });
 }
@@ -219,7 +228,7 @@ async function loadPair(
   await using baseline = await startBaselineServer();
   await using chat = await startChatServer(
     flags.length ? `this server (${flags.join(" ")})` : "this server",
-    { flags },
+    { flags, ...(chatRoot ? { root: chatRoot } : {}) },
   );
   const servers = [baseline, chat];
   for (const server of servers) {
@@ -230,6 +239,7 @@ async function loadPair(
     });
     if (warmUp.lost + warmUp.errors.length > 0) {
       progress(`${server.label} warm-up: ${describeLoad(warmUp)}`);
+      showOutput(server);
     }
   }
   const results = new Map<BenchServer, LoadResult[]>(
@@ -243,6 +253,9 @@ async function loadPair(
         roomPrefix: roomPrefix("load"),
       });
       progress(`${server.label}: ${describeLoad(result)}`);
+      if (
+        result.connectFailures + result.closedEarly + result.errors.length > 0
+      ) showOutput(server);
       checkLoad(name, server.label, result);
       results.get(server)?.push(result);
     }
@@ -253,7 +266,14 @@ async function loadPair(
   };
 }
 
-const chat = () => startChatServer("this server");
+const chat = () =>
+  startChatServer("this server", chatRoot ? { root: chatRoot } : {});
+
+/** The end of what a server printed, when something went wrong. */
+function showOutput(server: BenchServer): void {
+  const lines = server.output().trimEnd().split("\n").slice(-20);
+  progress(`${server.label} printed, last lines:\n    ${lines.join("\n    ")}`);
+}
 
 async function burst(
   name: string,
@@ -310,6 +330,7 @@ async function idleOn(
   await sleep(2000); // joins announced, buffers drained
   const rss = await residentBytes(server.pid);
   const closedEarly = await clients.release();
+  if (clients.failed + closedEarly > 0) showOutput(server);
   const held = clients.admitted - closedEarly;
   const perConnection = (rss - idleRss) / count;
   progress(
@@ -370,13 +391,14 @@ async function storm(plan: Plan["storm"]) {
     roomPrefix: roomPrefix("storm"),
   });
   progress(`${server.label}: ${describeStorm(result)}`);
+  if (result.notRecovered + result.errors.length > 0) showOutput(server);
   checks.push({
     scenario: "reconnect storm",
     server: server.label,
     lost: result.lost,
     duplicates: result.duplicates,
     leaks: 0,
-    failures: result.notRecovered,
+    failures: result.notRecovered + (result.errors.length > 0 ? 1 : 0),
     notes: result.errors.join("; "),
   });
   rows.push({
@@ -396,6 +418,40 @@ function loadLabel(load: LoadShape): string {
   return `${load.rooms} rooms × ${load.clientsPerRoom} clients, ${senders} per room, ${load.messagesPerSender} messages each`;
 }
 
+/** The checks summed per scenario and server, over the rounds. */
+function summedChecks(): Check[] {
+  const sums = new Map<string, Check>();
+  for (const check of checks) {
+    const key = `${check.scenario}\n${check.server}`;
+    const sum = sums.get(key);
+    sums.set(
+      key,
+      sum
+        ? {
+          ...sum,
+          lost: sum.lost + check.lost,
+          duplicates: sum.duplicates + check.duplicates,
+          leaks: sum.leaks + check.leaks,
+          failures: sum.failures + check.failures,
+          notes: [sum.notes, check.notes].filter(Boolean).join("; "),
+        }
+        : check,
+    );
+  }
+  return [...sums.values()];
+}
+
+/** The load average, to tell a quiet machine from a busy one. */
+function loadAverage(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3)
+      .join(" ");
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return "unknown";
+    throw error;
+  }
+}
+
 function table(): string {
   const lines = [
     "| scenario | featureless Deno | this server | ratio |",
@@ -404,9 +460,9 @@ function table(): string {
       `| ${row.scenario} | ${row.baseline} | ${row.chat} | ${row.ratio} |`
     ),
     "",
-    "| scenario | server | lost | duplicates | cross-room | failed sockets | notes |",
+    "| scenario | server | lost | duplicates | cross-room | failures | notes |",
     "|---|---|---|---|---|---|---|",
-    ...checks.map((check) =>
+    ...summedChecks().map((check) =>
       `| ${check.scenario} | ${check.server} | ${check.lost} | ${check.duplicates} | ${check.leaks} | ${check.failures} | ${check.notes} |`
     ),
   ];
@@ -430,7 +486,9 @@ async function extras(): Promise<void> {
         ...args,
       ],
       stdin: "null",
-    }).output();
+      stdout: "inherit",
+      stderr: "inherit",
+    }).spawn().status;
     if (code !== 0) console.log(`bench/${script} exited with ${code}`);
   }
 }
@@ -441,11 +499,18 @@ async function main(args: string[]): Promise<number> {
   const only = onlyIndex >= 0 ? (args[onlyIndex + 1] ?? "").split(",") : [];
   const wanted = (name: string) => only.length === 0 || only.includes(name);
   const plan = quick ? QUICK : FULL;
+  const atIndex = args.indexOf("--at");
+  const rev = atIndex >= 0 ? args[atIndex + 1] : undefined;
+  await using source = rev ? await exportRevision(rev) : undefined;
+  chatRoot = source?.root;
   const started = performance.now();
+  const startLoad = loadAverage();
   console.error(
     `Benchmark ${
       quick ? "(quick) " : ""
-    }on ${navigator.hardwareConcurrency} CPUs, ${Deno.build.target}; rate limit off; progress below, tables at the end\n`,
+    }on ${navigator.hardwareConcurrency} CPUs${
+      rev ? `, chat server at ${rev}` : ""
+    }, ${Deno.build.target}; load average ${startLoad}; rate limit off; progress below, tables at the end\n`,
   );
 
   const scenarios: [string, () => Promise<void>][] = [
@@ -512,7 +577,7 @@ async function main(args: string[]): Promise<number> {
   console.log(
     `\n${quick ? "Quick run" : "Run"} took ${
       ((performance.now() - started) / 1000).toFixed(0)
-    } s.`,
+    } s on ${navigator.hardwareConcurrency} CPUs; load average ${startLoad} at the start, ${loadAverage()} at the end.`,
   );
   if (!quick && !args.includes("--no-extras") && only.length === 0) {
     await extras();

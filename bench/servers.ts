@@ -37,10 +37,18 @@ export interface BenchServer extends AsyncDisposable {
 
 /** Servers started and not yet stopped, for {@linkcode killAllServers}. */
 const running = new Set<ServerProcess>();
+/** Temporary folders not yet removed, likewise. */
+const folders = new Set<string>();
+
+async function removeFolder(path: string): Promise<void> {
+  folders.delete(path);
+  await Deno.remove(path, { recursive: true });
+}
 
 /**
- * Kills every server still running (SIGKILL): for a benchmark that is
- * interrupted. Servers also stop by themselves when this process is gone.
+ * Kills every server still running (SIGKILL) and removes their folders:
+ * for a benchmark that is interrupted. Servers also stop by themselves
+ * when this process is gone.
  */
 export function killAllServers(): void {
   for (const server of running) {
@@ -51,6 +59,14 @@ export function killAllServers(): void {
     }
   }
   running.clear();
+  for (const path of folders) {
+    try {
+      Deno.removeSync(path, { recursive: true });
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
+  folders.clear();
 }
 
 async function track(
@@ -92,6 +108,51 @@ export interface ChatServerOptions {
   readonly denoFlags?: readonly string[];
   /** More environment, over {@linkcode BENCH_ENV}. */
   readonly env?: Record<string, string>;
+  /**
+   * A folder holding another checkout of the project (see
+   * {@linkcode exportRevision}) to run instead of this one. @default this
+   */
+  readonly root?: string;
+}
+
+/** The folder this project is in. */
+const PROJECT = new URL("..", import.meta.url).pathname;
+
+/**
+ * Exports revision `rev` of this repository (`git archive`) into a new
+ * temporary folder, so that a benchmark runs committed code while the work
+ * tree is being edited; dispose the result to remove the folder.
+ */
+export async function exportRevision(
+  rev: string,
+): Promise<AsyncDisposable & { readonly root: string }> {
+  const root = await Deno.makeTempDir({ prefix: "chat-bench-src-" });
+  folders.add(root);
+  const remove = () => removeFolder(root);
+  try {
+    const archive = new Deno.Command("git", {
+      args: ["-C", PROJECT, "archive", "--format=tar", rev],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const untar = new Deno.Command("tar", {
+      args: ["-x", "-C", root],
+      stdin: "piped",
+    }).spawn();
+    const [, message, archived, untarred] = await Promise.all([
+      archive.stdout.pipeTo(untar.stdin),
+      new Response(archive.stderr).text(),
+      archive.status,
+      untar.status,
+    ]);
+    if (!archived.success || !untarred.success) {
+      throw new Error(`Cannot export ${rev}: ${message.trim()}`);
+    }
+  } catch (error) {
+    await remove();
+    throw error;
+  }
+  return { root, [Symbol.asyncDispose]: remove };
 }
 
 /** Starts the chat server with a fresh database in a temporary folder. */
@@ -100,6 +161,7 @@ export async function startChatServer(
   options: ChatServerOptions = {},
 ): Promise<BenchServer> {
   const dir = await Deno.makeTempDir({ prefix: "chat-bench-" });
+  folders.add(dir);
   return await track(
     label,
     () =>
@@ -108,12 +170,14 @@ export async function startChatServer(
           "run",
           ...taskFlags("start"),
           ...(options.denoFlags ?? []),
-          "main.ts",
+          ...(options.root
+            ? [`--config=${options.root}/deno.json`, `${options.root}/main.ts`]
+            : ["main.ts"]),
           ...(options.flags ?? []),
         ],
         env: { ...BENCH_ENV, CHAT_DB: `${dir}/chat.db`, ...options.env },
       }),
-    () => Deno.remove(dir, { recursive: true }),
+    () => removeFolder(dir),
   );
 }
 
