@@ -55,6 +55,13 @@ export interface LoadOptions {
   readonly stallMs?: number;
   /** Sockets opened at once while connecting. @default 64 */
   readonly connectConcurrency?: number;
+  /**
+   * Awaited when the clients are connected and the first message is about
+   * to go (`"sending"`), and when the last delivery is in, before the
+   * clients close (`"done"`): to measure the server over the messages
+   * alone. @default none
+   */
+  readonly onPhase?: (phase: "sending" | "done") => Promise<void> | void;
 }
 
 /** What a load measured. */
@@ -221,6 +228,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     // Join announcements (gathered per 150 ms by the chat server) settle
     // before the clock starts.
     await sleep(400);
+    await options.onPhase?.("sending");
     measuring = true;
     done = Promise.withResolvers<void>();
     const senderClients = clients.filter((client) => client.index < senders);
@@ -254,6 +262,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       }
     }
     measuring = false;
+    await options.onPhase?.("done");
     const seconds = (lastDeliveryAt - started) / 1000;
     const ms = (value: number) => value / 1000;
     return {

@@ -60,7 +60,8 @@ function shortUrl(url: string): string {
   if (registry >= 0) return `npm:${url.slice(registry + 19)}`;
   const root = new URL("..", import.meta.url).href;
   if (url.startsWith(root)) return url.slice(root.length);
-  return url.replace(/^ext:/, "ext:");
+  // A revision exported by --at (see exportRevision in servers.ts).
+  return url.replace(/^file:\/\/.*\/chat-bench-src-[^/]+\//, "");
 }
 
 /** Each sample's time, in microseconds from the first. */

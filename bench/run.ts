@@ -39,6 +39,7 @@ import {
 } from "./reconnect_storm.ts";
 import {
   type BenchServer,
+  cpuSeconds,
   exportRevision,
   killAllServers,
   residentBytes,
@@ -199,15 +200,25 @@ function median(values: readonly number[]): number {
 /** The medians of the rounds of one server. */
 interface Medians {
   readonly deliveriesPerSecond: number;
+  /** Server CPU time (all threads) per delivery, in microseconds. */
+  readonly cpuMicros: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
 }
 
-function medians(results: readonly LoadResult[]): Medians {
+/** A load's result and the server's CPU time per delivery. */
+interface Measured {
+  readonly result: LoadResult;
+  readonly cpuMicros: number;
+}
+
+function medians(measured: readonly Measured[]): Medians {
+  const results = measured.map(({ result }) => result);
   return {
     deliveriesPerSecond: median(
       results.map((result) => result.deliveriesPerSecond),
     ),
+    cpuMicros: median(measured.map(({ cpuMicros }) => cpuMicros)),
     p50Ms: median(results.map((result) => result.p50Ms)),
     p99Ms: median(results.map((result) => result.p99Ms)),
   };
@@ -242,22 +253,33 @@ async function loadPair(
       showOutput(server);
     }
   }
-  const results = new Map<BenchServer, LoadResult[]>(
+  const results = new Map<BenchServer, Measured[]>(
     servers.map((server) => [server, []]),
   );
   for (let round = 0; round < rounds; round++) {
     for (const server of servers) {
+      const cpu = { sending: 0, done: 0 };
       const result = await runLoad({
         ...load,
         origin: server.wsOrigin,
         roomPrefix: roomPrefix("load"),
+        onPhase: async (phase) => {
+          cpu[phase] = await cpuSeconds(server.pid);
+        },
       });
-      progress(`${server.label}: ${describeLoad(result)}`);
+      // From the first message sent to the last delivered.
+      const cpuMicros = (cpu.done - cpu.sending) * 1e6 /
+        Math.max(1, result.delivered);
+      progress(
+        `${server.label}: ${describeLoad(result)}; server CPU ${
+          cpuMicros.toFixed(1)
+        } µs per delivery`,
+      );
       if (
         result.connectFailures + result.closedEarly + result.errors.length > 0
       ) showOutput(server);
       checkLoad(name, server.label, result);
-      results.get(server)?.push(result);
+      results.get(server)?.push({ result, cpuMicros });
     }
   }
   return {
@@ -284,11 +306,17 @@ async function burst(
 ) {
   console.error(scenario);
   const { base, ours } = await loadPair(name, load, rounds, flags);
+  const cpu = (medians: Medians) =>
+    `${rate(medians.deliveriesPerSecond)} (CPU ${
+      medians.cpuMicros.toFixed(1)
+    } µs/delivery)`;
   rows.push({
     scenario,
-    baseline: rate(base.deliveriesPerSecond),
-    chat: rate(ours.deliveriesPerSecond),
-    ratio: ratio(ours.deliveriesPerSecond / base.deliveriesPerSecond),
+    baseline: cpu(base),
+    chat: cpu(ours),
+    ratio: `${
+      ratio(ours.deliveriesPerSecond / base.deliveriesPerSecond)
+    } (CPU ${ratio(ours.cpuMicros / base.cpuMicros)})`,
   });
 }
 

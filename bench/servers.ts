@@ -207,3 +207,18 @@ export async function residentBytes(pid: number): Promise<number> {
   if (!match?.[1]) throw new Error(`no VmRSS in /proc/${pid}/status`);
   return Number(match[1]) * 1024;
 }
+
+/** Clock ticks per second of /proc's times (USER_HZ: 100 on Linux). */
+const USER_HZ = 100;
+
+/**
+ * CPU time process `pid` has used so far, all threads, user and system,
+ * in seconds (10 ms resolution), from /proc/<pid>/stat.
+ */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  // Fields after the command name, which is in parentheses: state is the
+  // first, utime the 12th and stime the 13th.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+}
