@@ -42,6 +42,8 @@ import {
   cpuSeconds,
   exportRevision,
   killAllServers,
+  type Resident,
+  resident,
   residentBytes,
   startBaselineServer,
   startChatServer,
@@ -336,7 +338,7 @@ async function paced(scenario: string, load: LoadShape, rounds: number) {
 /** What idle connections cost one server. */
 interface IdleResult {
   /** Resident memory of the started server before any connection. */
-  readonly idleRss: number;
+  readonly idle: Resident;
   readonly perConnection: number;
   readonly held: number;
 }
@@ -348,7 +350,8 @@ async function idleOn(
 ): Promise<IdleResult> {
   await using server = await start();
   await sleep(1000); // start-up garbage settles
-  const idleRss = await residentBytes(server.pid);
+  const idle = await resident(server.pid);
+  const idleRss = idle.total;
   await using clients = await holdIdleClients({
     origin: server.wsOrigin,
     count,
@@ -377,7 +380,7 @@ async function idleOn(
     failures: clients.failed + closedEarly,
     notes: clients.errors.join("; "),
   });
-  return { idleRss, perConnection, held };
+  return { idle, perConnection, held };
 }
 
 async function idle(count: number, withProcessRow: boolean) {
@@ -397,11 +400,15 @@ async function idle(count: number, withProcessRow: boolean) {
     ratio: `+${kib(ours.perConnection - base.perConnection)}`,
   });
   if (withProcessRow) {
+    const memory = ({ idle }: IdleResult) =>
+      `${mib(idle.total)} (${mib(idle.anonymous)} anonymous, ${
+        mib(idle.file)
+      } file)`;
     rows.push({
       scenario: "idle process, resident memory",
-      baseline: mib(base.idleRss),
-      chat: mib(ours.idleRss),
-      ratio: ratio(ours.idleRss / base.idleRss),
+      baseline: memory(base),
+      chat: memory(ours),
+      ratio: ratio(ours.idle.total / base.idle.total),
     });
   }
 }

@@ -200,12 +200,34 @@ export async function startBaselineServer(
   );
 }
 
+/** Resident memory of a process, in bytes, as /proc/<pid>/status has it. */
+export interface Resident {
+  /** VmRSS: everything resident. */
+  readonly total: number;
+  /** RssAnon: heaps and stacks, what the program allocated. */
+  readonly anonymous: number;
+  /** RssFile: mapped files, mostly the `deno` executable's own pages. */
+  readonly file: number;
+}
+
+/** Resident memory of process `pid`, from /proc/<pid>/status. */
+export async function resident(pid: number): Promise<Resident> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  const field = (name: string) => {
+    const match = new RegExp(`^${name}:\\s+(\\d+) kB$`, "m").exec(status);
+    if (!match?.[1]) throw new Error(`no ${name} in /proc/${pid}/status`);
+    return Number(match[1]) * 1024;
+  };
+  return {
+    total: field("VmRSS"),
+    anonymous: field("RssAnon"),
+    file: field("RssFile"),
+  };
+}
+
 /** Resident memory of process `pid` in bytes (VmRSS), from /proc. */
 export async function residentBytes(pid: number): Promise<number> {
-  const status = await Deno.readTextFile(`/proc/${pid}/status`);
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
-  if (!match?.[1]) throw new Error(`no VmRSS in /proc/${pid}/status`);
-  return Number(match[1]) * 1024;
+  return (await resident(pid)).total;
 }
 
 /** Clock ticks per second of /proc's times (USER_HZ: 100 on Linux). */
