@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { openSilentSocket } from "./helpers/raw_socket.ts";
 import {
-  delay,
+  recordingLogger,
   startServer,
   TestClient,
   uniqueRoom,
@@ -15,13 +15,14 @@ async function metric(origin: string, name: string): Promise<number> {
 
 Deno.test("a client that never reads does not slow the room", async (t) => {
   const maxBuffered = 1024 * 1024;
+  const log = recordingLogger();
   await using server = await startServer({
     CHAT_RATE_LIMIT: "0",
     CHAT_MAX_BUFFERED_BYTES: String(maxBuffered),
-  });
+  }, { log });
   const port = Number(new URL(server.origin).port);
   const room = uniqueRoom("slow");
-  await using _stuck = await openSilentSocket(
+  await using stuck = await openSilentSocket(
     port,
     `/ws/chat/${room}/?name=stuck`,
   );
@@ -79,9 +80,29 @@ Deno.test("a client that never reads does not slow the room", async (t) => {
       await late.waitForType("message", 1);
       assert.deepEqual(late.messageTexts(), ["after"]);
     });
+
+    await t.step(
+      "the stuck client, reading again, finds the close after what was queued",
+      async () => {
+        // Until it reads, the close frame waits behind the queue, and so
+        // does the server's close of the socket.
+        const { code, reason } = await stuck.readUntilClose();
+        assert.equal(code, 1013);
+        assert.match(reason, /^Too slow/);
+      },
+    );
   } finally {
     await Promise.all(readers.map((reader) => reader.close()));
-    await delay(10);
+    await stuck[Symbol.asyncDispose]();
+    // The server's side of each close ends a moment after the client's:
+    // wait for every one before closing the server, or their socket ops
+    // outlive the test.
+    const isEvent = (name: string) => (event: Record<string, unknown>) =>
+      event.event === name;
+    await log.waitFor(
+      isEvent("socket.close"),
+      log.events.filter(isEvent("socket.open")).length,
+    );
   }
 });
 

@@ -10,6 +10,12 @@
 /** An upgraded TCP connection that nobody reads from. */
 export interface SilentSocket extends AsyncDisposable {
   readonly conn: Deno.TcpConn;
+  /**
+   * Reads again: drops every frame the server queued, up to its close
+   * frame, and returns that. Fails if the connection ends first, or after
+   * `timeoutMs` (closing it). @default timeoutMs 10000
+   */
+  readUntilClose(timeoutMs?: number): Promise<CloseFrame>;
 }
 
 /** The bytes of a WebSocket upgrade request for `path` on 127.0.0.1:`port`. */
@@ -48,16 +54,112 @@ export async function openSilentSocket(
     throw new Error(`Upgrade refused: ${text.split("\r\n")[0]}`);
   }
   let closed = false;
+  const close = () => {
+    if (!closed) {
+      closed = true;
+      conn.close();
+    }
+  };
   return {
     conn,
+    readUntilClose: (timeoutMs = 10_000) =>
+      readUntilClose(conn, close, timeoutMs),
     [Symbol.asyncDispose]() {
-      if (!closed) {
-        closed = true;
-        conn.close();
-      }
+      close();
       return Promise.resolve();
     },
   };
+}
+
+/** A server's close frame: its code and reason. */
+export interface CloseFrame {
+  readonly code: number;
+  readonly reason: string;
+}
+
+/** A WebSocket frame header from the server (unmasked), if complete. */
+function frameHeader(
+  bytes: Uint8Array,
+): { opcode: number; headerLength: number; payloadLength: number } | undefined {
+  if (bytes.length < 2) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const opcode = view.getUint8(0) & 0x0f;
+  const length = view.getUint8(1) & 0x7f;
+  if (length < 126) return { opcode, headerLength: 2, payloadLength: length };
+  if (length === 126) {
+    if (bytes.length < 4) return undefined;
+    return { opcode, headerLength: 4, payloadLength: view.getUint16(2) };
+  }
+  if (bytes.length < 10) return undefined;
+  return {
+    opcode,
+    headerLength: 10,
+    payloadLength: Number(view.getBigUint64(2)),
+  };
+}
+
+/** {@linkcode SilentSocket.readUntilClose}, with `close` to give up. */
+async function readUntilClose(
+  conn: Deno.Conn,
+  close: () => void,
+  timeoutMs: number,
+): Promise<CloseFrame> {
+  const chunk = new Uint8Array(64 * 1024);
+  // Bytes of a frame not complete yet, and how much of a frame being
+  // dropped is still to come.
+  let pending = new Uint8Array(0);
+  let skip = 0;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    close();
+  }, timeoutMs);
+  try {
+    while (true) {
+      const read = await conn.read(chunk);
+      if (read === null) {
+        throw new Error(
+          "The server ended the connection without a close frame",
+        );
+      }
+      let data = chunk.subarray(0, read);
+      const skipped = Math.min(skip, data.length);
+      skip -= skipped;
+      data = data.subarray(skipped);
+      const joined = new Uint8Array(pending.length + data.length);
+      joined.set(pending);
+      joined.set(data, pending.length);
+      pending = joined;
+      let header = frameHeader(pending);
+      while (header) {
+        const end = header.headerLength + header.payloadLength;
+        if (header.opcode === 0x8) {
+          if (pending.length < end) break;
+          const payload = pending.subarray(header.headerLength, end);
+          return {
+            code: ((payload[0] ?? 0) << 8) | (payload[1] ?? 0),
+            reason: new TextDecoder().decode(payload.subarray(2)),
+          };
+        }
+        if (pending.length < end) {
+          skip = end - pending.length;
+          pending = new Uint8Array(0);
+          break;
+        }
+        pending = pending.slice(end);
+        header = frameHeader(pending);
+      }
+    }
+  } catch (error) {
+    if (timedOut) {
+      throw new Error(`No close frame within ${timeoutMs} ms`, {
+        cause: error,
+      });
+    }
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
