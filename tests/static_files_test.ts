@@ -7,10 +7,12 @@ Deno.test("static files", async (t) => {
 
   await t.step("are served with a content type and an ETag", async () => {
     for (
-      const [file, type] of [["room.js", /javascript/], [
-        "index.js",
-        /javascript/,
-      ], ["style.css", /text\/css/]] as const
+      const [file, type] of [
+        ["room.js", /javascript/],
+        ["room_log.js", /javascript/],
+        ["index.js", /javascript/],
+        ["style.css", /text\/css/],
+      ] as const
     ) {
       const response = await app.request(`/static/${file}`);
       assert.equal(response.status, 200, file);
@@ -31,7 +33,7 @@ Deno.test("static files", async (t) => {
   });
 
   await t.step("never write user text into HTML", async () => {
-    for (const file of ["room.js", "index.js"]) {
+    for (const file of ["room.js", "room_log.js", "index.js"]) {
       const source = await (await app.request(`/static/${file}`)).text();
       assert.doesNotMatch(
         source,
