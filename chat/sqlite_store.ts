@@ -9,6 +9,7 @@
 
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { setImmediate } from "node:timers";
 import { DatabaseSync } from "node:sqlite";
 import { parseRoomName, type RoomName } from "./room_name.ts";
 import {
@@ -283,6 +284,14 @@ function retryWhileBusy<T>(work: () => T, budgetMs = 5000): T {
   }
 }
 
+/** An append waiting for its turn's transaction. */
+interface PendingAppend {
+  readonly room: RoomName;
+  readonly message: NewMessage;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 /** Opens (creating and migrating as needed) a SQLite store. */
 export function openSqliteStore(options: SqliteStoreOptions): Store {
   const historyMax = options.historyMax;
@@ -446,38 +455,87 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
      ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`,
   );
 
+  /** Stores one message; call it inside a transaction. */
+  function appendOne(room: RoomName, message: NewMessage): AppendResult {
+    if (message.cid !== undefined) {
+      const lastRow = selectLast.get(room);
+      const last = lastRow ? intField(lastRow, "last_id") : 0;
+      const earlier = selectByCid.get(
+        room,
+        message.cid,
+        last - options.dedupeWindow,
+      );
+      if (earlier) return { message: toMessage(earlier), duplicate: true };
+    }
+    if (firstOf(room) === 0 && roomsWithMessages() >= options.maxRooms) {
+      throw new StoreError(
+        `the server keeps messages of at most ${options.maxRooms} rooms (CHAT_MAX_ROOMS)`,
+        { kind: "limit" },
+      );
+    }
+    const id = intField(nextId.get(room) ?? {}, "last_id");
+    insertMessage.run(
+      room,
+      id,
+      message.user,
+      encoder.encode(message.message),
+      message.ts,
+      message.cid ?? null,
+      message.author ?? null,
+    );
+    if (id > historyMax) pruneMessages.run(room, id - historyMax);
+    return { message: { id, room, ...message }, duplicate: false };
+  }
+
+  /**
+   * Appends of this turn, waiting to be stored together: one transaction
+   * (one BEGIN and COMMIT, the larger part of a message's cost) for all the
+   * messages that arrive in one turn of the event loop.
+   */
+  let waiting: PendingAppend[] = [];
+
+  function storeWaiting(): void {
+    const batch = waiting;
+    waiting = [];
+    let results: (AppendResult | StoreError)[];
+    try {
+      results = transaction(() =>
+        batch.map(({ room, message }) => {
+          try {
+            return appendOne(room, message);
+          } catch (error) {
+            // A bound that refuses one message (it wrote nothing) leaves
+            // the others of the batch to be stored.
+            if (error instanceof StoreError && error.kind === "limit") {
+              return error;
+            }
+            throw error;
+          }
+        })
+      );
+    } catch (error) {
+      for (const { reject } of batch) reject(error);
+      return;
+    }
+    results.forEach((result, index) => {
+      const pending = batch[index];
+      if (result instanceof StoreError) pending?.reject(result);
+      else pending?.resolve(result);
+    });
+  }
+
   const messages: MessageStore = {
     append(room: RoomName, message: NewMessage): Promise<AppendResult> {
-      return Promise.resolve(transaction(() => {
-        if (message.cid !== undefined) {
-          const lastRow = selectLast.get(room);
-          const last = lastRow ? intField(lastRow, "last_id") : 0;
-          const earlier = selectByCid.get(
-            room,
-            message.cid,
-            last - options.dedupeWindow,
-          );
-          if (earlier) return { message: toMessage(earlier), duplicate: true };
-        }
-        if (firstOf(room) === 0 && roomsWithMessages() >= options.maxRooms) {
-          throw new StoreError(
-            `the server keeps messages of at most ${options.maxRooms} rooms (CHAT_MAX_ROOMS)`,
-            { kind: "limit" },
-          );
-        }
-        const id = intField(nextId.get(room) ?? {}, "last_id");
-        insertMessage.run(
-          room,
-          id,
-          message.user,
-          encoder.encode(message.message),
-          message.ts,
-          message.cid ?? null,
-          message.author ?? null,
-        );
-        if (id > historyMax) pruneMessages.run(room, id - historyMax);
-        return { message: { id, room, ...message }, duplicate: false };
-      }));
+      const { promise, resolve, reject } = Promise.withResolvers<
+        AppendResult
+      >();
+      // The first append of a turn schedules the write for the end of the
+      // turn, after every frame that arrived with it had its say
+      // (setImmediate: not clamped like a timer, so well under a millisecond).
+      if (waiting.push({ room, message, resolve, reject }) === 1) {
+        setImmediate(storeWaiting);
+      }
+      return promise;
     },
     latest(room, limit) {
       return Promise.resolve(selectLatest.all(room, limit).map(toMessage));

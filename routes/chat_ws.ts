@@ -353,17 +353,19 @@ function attach(
       return;
     }
     const { message } = parsed.frame;
-    const user = membership?.user ?? admittedAs;
     storing = storing.then(async () => {
       await pace();
-      try {
-        const { message: stored, duplicate } = await hub.send(
-          room,
-          user,
-          message,
-          cid,
-          identity ? "signed" : undefined,
-        );
+      // Handed to the store at once, not after the previous message was
+      // stored: the store keeps the order, and the messages of one turn
+      // (from this socket and others) share one write.
+      const sending = hub.send(
+        room,
+        membership?.user ?? admittedAs,
+        message,
+        cid,
+        identity ? "signed" : undefined,
+      );
+      sending.then(({ message: stored, duplicate }) => {
         if (duplicate) {
           // Stored before (the client resent it after a reconnect): its
           // copy, to this sender only, is the acknowledgement.
@@ -373,7 +375,7 @@ function attach(
         } else {
           metrics.messageAccepted();
         }
-      } catch (error) {
+      }, (error: unknown) => {
         log.error("message.store_failed", { connection: id, room, error });
         refuse({
           type: "error",
@@ -383,7 +385,9 @@ function attach(
             error instanceof StoreError ? ` (${STORE_TROUBLE[error.kind]})` : ""
           }; it was not sent, send it again later`,
         });
-      }
+      }).catch((error) =>
+        log.error("message.handling_failed", { connection: id, room, error })
+      );
     }).catch((error) =>
       // Keeps the chain alive for the messages after this one.
       log.error("message.handling_failed", { connection: id, room, error })

@@ -78,6 +78,39 @@ Deno.test("sqlite store: messages", async (t) => {
   });
 
   await t.step(
+    "appends of one turn are stored together, in order; a refused one leaves the rest",
+    async () => {
+      const store = openSqliteStore(
+        sqliteOptions(":memory:", { maxRooms: 2 }),
+      );
+      const rooms = [lobby, other, room("third"), lobby, other, lobby];
+      // All in one turn: one transaction, ids in the order of the calls.
+      const results = await Promise.allSettled(
+        rooms.map((target, index) =>
+          store.messages.append(target, {
+            user: "u",
+            message: `m${index}`,
+            ts: "t",
+          })
+        ),
+      );
+      const ids = results.map((result) =>
+        result.status === "fulfilled" ? result.value.message.id : "refused"
+      );
+      assert.deepEqual(ids, [1, 1, "refused", 2, 2, 3]);
+      const refused = results[2];
+      assert.ok(refused?.status === "rejected");
+      assert.ok(refused.reason instanceof StoreError);
+      assert.equal(refused.reason.kind, "limit");
+      assert.deepEqual(
+        (await store.messages.latest(lobby, 10)).map((m) => m.message),
+        ["m0", "m3", "m5"],
+      );
+      await store.close();
+    },
+  );
+
+  await t.step(
     "retention keeps the newest historyMax and ids keep counting",
     async () => {
       const store = openSqliteStore(
