@@ -23,11 +23,7 @@ import {
   type SqliteStoreOptions,
 } from "./chat/sqlite_store.ts";
 import type { Store } from "./chat/store.ts";
-import {
-  createTokenVerifier,
-  TokenKeyError,
-  type TokenVerifier,
-} from "./chat/tokens.ts";
+import { TokenKeyError, type TokenVerifier } from "./chat/identity.ts";
 import type { Config } from "./server/settings.ts";
 import { createLogger, type Logger } from "./log.ts";
 import {
@@ -192,6 +188,8 @@ export async function openTokenVerifier(
       );
     }
   }
+  // Loaded only with sign-in on: the JWT library is not free in memory.
+  const { createTokenVerifier } = await import("./chat/tokens.ts");
   return await createTokenVerifier({
     ...(config.authSecret === undefined ? {} : { secret: config.authSecret }),
     ...(publicKey === undefined ? {} : { publicKey }),

@@ -16,7 +16,7 @@
 
 import { createChatServer, describeData } from "./app.ts";
 import { StoreError } from "./chat/store.ts";
-import { TokenKeyError } from "./chat/tokens.ts";
+import { TokenKeyError } from "./chat/identity.ts";
 import { createLogger } from "./log.ts";
 import { SHUTDOWN_GRACE_MS } from "./server/cli.ts";
 import { denoServeAddress, startLine } from "./server/listen.ts";

@@ -5,7 +5,8 @@
  * it may join (`rooms`). Only the configured algorithms are accepted: HS256
  * with a shared secret, or the algorithm of a public key (RS256, ES256,
  * EdDSA) from a PEM or JWKS file; `alg: none` and algorithm confusion are
- * refused by construction. Nothing here logs or returns the token.
+ * refused by construction. Nothing here logs or returns the token. It is
+ * loaded only when sign-in is on (see chat/identity.ts for the types).
  *
  * @module
  */
@@ -19,50 +20,16 @@ import {
   jwtVerify,
   type JWTVerifyGetKey,
 } from "jose";
+import {
+  type Identity,
+  MIN_SECRET_BYTES,
+  type TokenCheck,
+  TokenKeyError,
+  type TokenKeyOptions,
+  type TokenVerifier,
+} from "./identity.ts";
 import { parseRoomName, type RoomName } from "./room_name.ts";
 import { parseUserName } from "./user_name.ts";
-
-/** Who a valid token says the user is. */
-export interface Identity {
-  /** The user's stable id at the host site. */
-  readonly sub: string;
-  /** The display name: the `name` claim, or `sub` without one. */
-  readonly name: string;
-  /** The rooms the token may join; undefined: every room. */
-  readonly rooms?: ReadonlySet<RoomName>;
-  /** When the token expires, in ms since the epoch. */
-  readonly expiresAt: number;
-}
-
-/** The outcome of checking a token: an identity, or why not (for people). */
-export type TokenCheck =
-  | { readonly ok: true; readonly identity: Identity }
-  | { readonly ok: false; readonly reason: string };
-
-/** How tokens are checked. */
-export interface TokenVerifier {
-  verify(token: string): Promise<TokenCheck>;
-}
-
-/** The keys and claims a verifier checks against. */
-export interface TokenKeyOptions {
-  /** HS256 shared secret, at least 32 bytes. */
-  readonly secret?: string;
-  /** The text of a PEM public key (SPKI) or of a JWKS document. */
-  readonly publicKey?: string;
-  /** Required `iss`, when set. */
-  readonly issuer?: string;
-  /** Required `aud`, when set. */
-  readonly audience?: string;
-}
-
-/** A key that cannot be used; the message says why, without the key. */
-export class TokenKeyError extends Error {
-  override name = "TokenKeyError";
-}
-
-/** The shortest HS256 secret accepted, in bytes. */
-export const MIN_SECRET_BYTES = 32;
 
 /** The JWS algorithm of a PEM public key, from its key type and curve. */
 function algorithmOf(pem: string): string {

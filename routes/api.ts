@@ -14,7 +14,7 @@ import { HTTPException } from "hono/http-exception";
 import { messageFrame } from "../chat/frames.ts";
 import type { RoomName } from "../chat/room_name.ts";
 import type { Store } from "../chat/store.ts";
-import type { TokenVerifier } from "../chat/tokens.ts";
+import type { TokenVerifier } from "../chat/identity.ts";
 import { integerParam, roomParam } from "./params.ts";
 
 /** The most messages one page of `/messages` returns. */

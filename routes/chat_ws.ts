@@ -36,7 +36,7 @@ import {
   parseUserName,
   signedOwner,
 } from "../chat/user_name.ts";
-import type { Identity, TokenVerifier } from "../chat/tokens.ts";
+import type { Identity, TokenVerifier } from "../chat/identity.ts";
 import type { Logger } from "../log.ts";
 import { clientAddress, trustedProxies } from "./client_address.ts";
 import type { ConnectionTracker } from "./connections.ts";

@@ -16,7 +16,7 @@ import {
 } from "../app.ts";
 import { StoreOpenError } from "../chat/sqlite_store.ts";
 import { StoreError } from "../chat/store.ts";
-import { TokenKeyError } from "../chat/tokens.ts";
+import { TokenKeyError } from "../chat/identity.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { watchLaunchers } from "./launcher_watch.ts";
 import {

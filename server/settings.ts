@@ -12,7 +12,7 @@
 
 import { parseArgs } from "node:util";
 import { parseRedisUrl } from "../chat/redis_url.ts";
-import { MIN_SECRET_BYTES } from "../chat/tokens.ts";
+import { MIN_SECRET_BYTES } from "../chat/identity.ts";
 import { parseUserName } from "../chat/user_name.ts";
 import { isLogLevel, type LogLevel } from "../log.ts";
 import { parseTrustedProxies } from "../routes/client_address.ts";

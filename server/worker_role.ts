@@ -10,7 +10,7 @@
 
 import { type ChatServer, createChatServer, type WorkerPeers } from "../app.ts";
 import { StoreError } from "../chat/store.ts";
-import { TokenKeyError } from "../chat/tokens.ts";
+import { TokenKeyError } from "../chat/identity.ts";
 import { createLogger, type Logger } from "../log.ts";
 import type { Refusal } from "../routes/connections.ts";
 import {

@@ -6,11 +6,8 @@ import {
   type JWTPayload,
   SignJWT,
 } from "jose";
-import {
-  createTokenVerifier,
-  TokenKeyError,
-  type TokenVerifier,
-} from "../chat/tokens.ts";
+import { TokenKeyError, type TokenVerifier } from "../chat/identity.ts";
+import { createTokenVerifier } from "../chat/tokens.ts";
 
 const SECRET = "a-shared-secret-of-at-least-32-bytes!";
 const hmacKey = new TextEncoder().encode(SECRET);
