@@ -22,6 +22,7 @@ import {
   openSqliteStore,
   type SqliteStoreOptions,
 } from "./chat/sqlite_store.ts";
+import type { SharedBucketTable } from "./chat/shared_buckets.ts";
 import type { Store } from "./chat/store.ts";
 import { TokenKeyError, type TokenVerifier } from "./chat/identity.ts";
 import type { Config } from "./server/settings.ts";
@@ -74,6 +75,8 @@ export interface WorkerPeers {
   connectionCount(): Promise<number>;
   /** The `/metrics` text of the whole process. */
   renderMetrics(): Promise<string>;
+  /** The message budgets per client address, in memory all workers share. */
+  readonly rateTable: SharedBucketTable;
 }
 
 /** A built server: the request handler and what it owns. */
@@ -281,6 +284,7 @@ export async function createChatServer(
       maxFrameBytes: config.maxFrameBytes,
       reservedNames: config.reservedNames,
       rate: { rate: config.rateLimit, burst: config.rateBurst },
+      ...(peers ? { rateTable: peers.rateTable } : {}),
       maxBufferedBytes: config.maxBufferedBytes,
       idleTimeoutS: config.idleTimeoutS,
       trustedProxies: config.trustedProxies,

@@ -27,6 +27,10 @@ import {
 import type { ChatHub, Member, Membership } from "../chat/hub.ts";
 import type { ChatMetrics } from "../chat/metrics.ts";
 import { FloodGuard, KeyedBuckets } from "../chat/rate_limit.ts";
+import {
+  type SharedBucketTable,
+  SharedKeyedBuckets,
+} from "../chat/shared_buckets.ts";
 import type { RoomName } from "../chat/room_name.ts";
 import { StoreError, type StoreErrorKind } from "../chat/store.ts";
 import {
@@ -86,6 +90,11 @@ export interface ChatSocketOptions {
   readonly maxFrameBytes: number;
   /** Messages per second (0: off) and burst. */
   readonly rate: { readonly rate: number; readonly burst: number };
+  /**
+   * Shared memory for the budgets, under `--workers`; without it each
+   * isolate keeps its own. @default undefined
+   */
+  readonly rateTable?: SharedBucketTable;
   /** Unsent bytes after which a client is cut off. */
   readonly maxBufferedBytes: number;
   /** Seconds without a pong before Deno closes the socket. */
@@ -518,7 +527,11 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
   const { log, metrics } = options;
   const pace = createTurnPacer(MESSAGES_PER_TURN);
   // Per client address, over every socket of this isolate.
-  const messageTokens = new KeyedBuckets(options.rate);
+  // Under --workers the budget of an address is shared by every worker,
+  // wherever the kernel put its sockets.
+  const messageTokens = options.rateTable
+    ? new SharedKeyedBuckets({ ...options.rate, table: options.rateTable })
+    : new KeyedBuckets(options.rate);
   const proxies = trustedProxies(options.trustedProxies ?? []);
   const app = new Hono();
   const identityMode = options.identity?.mode ?? "off";

@@ -8,6 +8,10 @@
 
 import type { MetricsSnapshot } from "../metrics.ts";
 import type { Refusal } from "../routes/connections.ts";
+import {
+  isSharedBucketTable,
+  type SharedBucketTable,
+} from "../chat/shared_buckets.ts";
 
 /** From the main thread to a worker. */
 export type ToWorker =
@@ -18,6 +22,8 @@ export type ToWorker =
     readonly args: readonly string[];
     readonly port: number;
     readonly testHooks: boolean;
+    /** The message budgets per address that every worker shares. */
+    readonly rateTable: SharedBucketTable;
   }
   /** The answer to `acquire`: a refusal, or null for a place. */
   | {
@@ -95,13 +101,15 @@ export function parseToWorker(data: unknown): ToWorker | undefined {
     case "start":
       return isInt(data.index) && Array.isArray(data.args) &&
           data.args.every(isText) && isInt(data.port) &&
-          typeof data.testHooks === "boolean"
+          typeof data.testHooks === "boolean" &&
+          isSharedBucketTable(data.rateTable)
         ? {
           type: "start",
           index: data.index,
           args: data.args,
           port: data.port,
           testHooks: data.testHooks,
+          rateTable: data.rateTable,
         }
         : undefined;
     case "acquired":

@@ -80,7 +80,7 @@ export function runWorker(scope: WorkerScope): void {
   let log: Logger = createLogger();
   let testHooks = false;
 
-  const peers: WorkerPeers = {
+  const peers: Omit<WorkerPeers, "rateTable"> = {
     limiter: {
       acquire: async (ip) =>
         await acquired.ask((id) => post({ type: "acquire", id, ip })) ??
@@ -103,7 +103,11 @@ export function runWorker(scope: WorkerScope): void {
         level: config.logLevel,
         fields: { worker: message.index },
       });
-      const chat = await createChatServer({ config, log, peers });
+      const chat = await createChatServer({
+        config,
+        log,
+        peers: { ...peers, rateTable: message.rateTable },
+      });
       if (stopping) {
         // Told to stop while the store was still opening.
         await chat.close();

@@ -16,6 +16,7 @@ import {
   type MetricsSnapshot,
 } from "../metrics.ts";
 import { CountingLimiter } from "../routes/connections.ts";
+import { createSharedBucketTable } from "../chat/shared_buckets.ts";
 import { StartupError } from "./listen.ts";
 import type { Config } from "./settings.ts";
 import {
@@ -71,6 +72,11 @@ export class WorkerSupervisor {
   readonly #collections = new Map<number, Collection>();
   readonly #processMetrics = createProcessMetrics();
   readonly #closed = new Set<number>();
+  /**
+   * Every worker's message budgets per address, in memory they share; made
+   * once, so that a replaced worker finds the budgets where they were.
+   */
+  readonly #rateTable = createSharedBucketTable();
   #allClosed = Promise.withResolvers<void>();
   #nextCollection = 1;
   #port = 0;
@@ -178,6 +184,7 @@ export class WorkerSupervisor {
       args: this.#options.args,
       port,
       testHooks: this.#options.testHooks ?? false,
+      rateTable: this.#rateTable,
     });
     return slot;
   }

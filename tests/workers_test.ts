@@ -778,3 +778,76 @@ Deno.test("--workers 2 replaces a worker that dies and keeps serving", async (t)
     },
   );
 });
+
+Deno.test("--workers 2 holds one address to one message rate, whichever worker has its sockets", async (t) => {
+  // A slow rate and a burst of 4: the budget of one address for the test.
+  const rate = 1;
+  const burst = 4;
+  await withWorkers(
+    "chat-workers-rate-",
+    {
+      CHAT_MAX_CONNECTIONS_PER_IP: "1000",
+      CHAT_RATE_LIMIT: String(rate),
+      CHAT_RATE_BURST: String(burst),
+    },
+    async (server) => {
+      const room = uniqueRoom("rate");
+      const open: Placed[] = [];
+      try {
+        for (
+          let i = 0;
+          i < 40 && new Set(open.map((p) => p.worker)).size < 2;
+          i++
+        ) {
+          open.push(await joinPlaced(server, room, `s${i}`));
+        }
+        const first = open.find((p) => p.worker === 0);
+        const second = open.find((p) => p.worker === 1);
+        assert.ok(first && second, "sockets on both workers");
+
+        await t.step(
+          "a burst sent through both workers is held to the one budget",
+          async () => {
+            const started = performance.now();
+            const sent = 2 * burst;
+            for (let i = 0; i < burst; i++) {
+              first.client.send({ message: `a${i}`, cid: `a${i}` });
+              second.client.send({ message: `b${i}`, cid: `b${i}` });
+            }
+            // Every frame gets an answer on its own socket: its echo, or a
+            // refusal naming it by its cid.
+            const answersTo = (client: TestClient, prefix: string) =>
+              client.waitForMatching(
+                (f) =>
+                  (f.type === "message" || f.type === "error") &&
+                  typeof f.cid === "string" && f.cid.startsWith(prefix),
+                burst,
+                10_000,
+              );
+            const answers = [
+              ...await answersTo(first.client, "a"),
+              ...await answersTo(second.client, "b"),
+            ];
+            const elapsedS = (performance.now() - started) / 1000;
+            const accepted = answers.filter((f) => f.type === "message");
+            const refused = answers.filter((f) =>
+              f.type === "error" && f.code === "rate_limited"
+            );
+            assert.equal(accepted.length + refused.length, sent);
+            // Whatever the timing: at most the burst plus what refilled.
+            const ceiling = burst + Math.ceil(elapsedS * rate);
+            assert.ok(
+              accepted.length <= ceiling,
+              `${accepted.length} accepted of ${sent} in ${
+                elapsedS.toFixed(2)
+              } s; at most ${ceiling} may be`,
+            );
+            assert.ok(refused.length > 0, "some were refused");
+          },
+        );
+      } finally {
+        await closeAll(open);
+      }
+    },
+  );
+});

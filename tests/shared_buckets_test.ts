@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import {
+  createSharedBucketTable,
+  isSharedBucketTable,
+  SharedKeyedBuckets,
+} from "../chat/shared_buckets.ts";
+
+/** A clock the test moves by hand, in ms. */
+function handClock(start = 1_000_000) {
+  let now = start;
+  return { now: () => now, advance: (ms: number) => (now += ms) };
+}
+
+Deno.test("shared token buckets", async (t) => {
+  await t.step(
+    "two workers' views of one table draw on one budget per key",
+    () => {
+      const clock = handClock();
+      const table = createSharedBucketTable(clock.now());
+      const options = { rate: 2, burst: 5, now: clock.now, table };
+      // Two instances over one buffer: what two workers hold.
+      const first = new SharedKeyedBuckets(options);
+      const second = new SharedKeyedBuckets(options);
+      const taken = Array.from(
+        { length: 12 },
+        (_, i) => (i % 2 ? first : second).take("203.0.113.7"),
+      );
+      assert.equal(taken.filter(Boolean).length, 5, "the burst, once");
+      assert.deepEqual(taken.slice(0, 5), [true, true, true, true, true]);
+      clock.advance(1_000); // two tokens refill, for both views
+      assert.ok(second.take("203.0.113.7"));
+      assert.ok(first.take("203.0.113.7"));
+      assert.equal(second.take("203.0.113.7"), false);
+    },
+  );
+
+  await t.step("other keys have budgets of their own", () => {
+    const clock = handClock();
+    const buckets = new SharedKeyedBuckets({
+      rate: 1,
+      burst: 1,
+      now: clock.now,
+      table: createSharedBucketTable(clock.now()),
+    });
+    assert.ok(buckets.take("10.0.0.1"));
+    assert.equal(buckets.take("10.0.0.1"), false);
+    for (let i = 2; i < 1_000; i++) {
+      assert.ok(buckets.take(`10.0.${i >> 8}.${i & 255}`), `key ${i}`);
+    }
+  });
+
+  await t.step(
+    "a crowded table never refuses a new key its first burst",
+    () => {
+      const clock = handClock();
+      const buckets = new SharedKeyedBuckets({
+        rate: 1,
+        burst: 1,
+        now: clock.now,
+        table: createSharedBucketTable(clock.now()),
+      });
+      // More keys than slots, none refilled: the last ones overflow into
+      // the worker's own buckets and still get their token.
+      for (let i = 0; i < 80_000; i++) {
+        assert.ok(buckets.take(`key-${i}`), `key-${i}`);
+      }
+      // Once refilled, slots are taken over by newcomers.
+      clock.advance(2_000);
+      assert.ok(buckets.take("newcomer"));
+      assert.equal(buckets.take("newcomer"), false);
+    },
+  );
+
+  await t.step("a rate of 0 is no limit", () => {
+    const buckets = new SharedKeyedBuckets({
+      rate: 0,
+      burst: 1,
+      table: createSharedBucketTable(),
+    });
+    for (let i = 0; i < 100; i++) assert.ok(buckets.take("x"));
+  });
+
+  await t.step("a table crossing postMessage is recognised, others not", () => {
+    const table = createSharedBucketTable();
+    assert.ok(isSharedBucketTable(structuredClone(table)));
+    assert.equal(isSharedBucketTable({ buffer: new ArrayBuffer(8) }), false);
+    assert.equal(
+      isSharedBucketTable({ buffer: new SharedArrayBuffer(8), epoch: 1 }),
+      false,
+    );
+  });
+});
