@@ -21,21 +21,34 @@ export function createBroadcastChannelBus(): Bus {
     receivers: Set<(data: unknown) => void>;
   }>();
   let closed = false;
+  /**
+   * Open for the life of the bus, so that this isolate always has a
+   * channel. Deno shares one subscription among an isolate's channels and
+   * drops it when the last one closes; a channel opened while it is being
+   * dropped posts on a subscription that is gone ("expected i32", the
+   * message lost). Without listeners it keeps nothing alive.
+   */
+  const anchor = new BroadcastChannel("chat-bus:anchor");
 
   return {
     publish(room, data) {
       if (closed) return Promise.resolve();
-      const open = channels.get(room);
-      if (open) {
-        open.channel.postMessage(data);
+      try {
+        const open = channels.get(room);
+        if (open) {
+          open.channel.postMessage(data);
+          return Promise.resolve();
+        }
+        // Nobody here listens to the room (its last member just left): the
+        // other isolates still need to hear it, through a short-lived one.
+        const channel = new BroadcastChannel(roomChannelName(room));
+        channel.postMessage(data);
+        channel.close();
         return Promise.resolve();
+      } catch (error) {
+        // A failure to post is the caller's to log, not a thrown send.
+        return Promise.reject(error);
       }
-      // Nobody here listens to the room (its last member just left): the
-      // other isolates still need to hear it, through a short-lived channel.
-      const channel = new BroadcastChannel(roomChannelName(room));
-      channel.postMessage(data);
-      channel.close();
-      return Promise.resolve();
     },
     subscribe(room, receive): BusSubscription {
       let open = channels.get(room);
@@ -66,9 +79,11 @@ export function createBroadcastChannelBus(): Bus {
     },
     ping: () => Promise.resolve(),
     close() {
+      if (closed) return Promise.resolve();
       closed = true;
       for (const { channel } of channels.values()) channel.close();
       channels.clear();
+      anchor.close();
       return Promise.resolve();
     },
   };

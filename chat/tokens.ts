@@ -21,9 +21,7 @@ import {
   type JWTVerifyGetKey,
 } from "jose";
 import {
-  type Identity,
   MIN_SECRET_BYTES,
-  type TokenCheck,
   TokenKeyError,
   type TokenKeyOptions,
   type TokenVerifier,
