@@ -163,8 +163,11 @@ export async function holdIdleClients(
   }
 }
 
-/** Reads a child's output one JSON line at a time. */
-class LineReader {
+/**
+ * Reads a stream one JSON line at a time: a child's output here, and in
+ * bench/cycling_clients.ts also a child's input.
+ */
+export class LineReader {
   readonly #reader: ReadableStreamDefaultReader<string>;
   #buffered = "";
 
