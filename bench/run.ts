@@ -13,7 +13,9 @@
  * Scenarios, in order (names for `--only`): `burst`, `small` (burst,
  * small), `paced`, `idle` (5 000 idle connections and the idle process),
  * `workers` (burst under `--workers 2`), `idle-max` (15 000 idle
- * connections), `storm` (reconnect storm, this server only).
+ * connections), `storm` (reconnect storm, this server only), `churn`
+ * (another room's latency while members of a 2 000-member room leave and
+ * come back, this server only: quiet against churning).
  *
  * `--quick` runs a small version of every scenario, in under a minute.
  * `--at REV` runs the chat server of a commit (`git archive REV` into a
@@ -25,6 +27,12 @@
  * @module
  */
 
+import {
+  type ChurnOptions,
+  type ChurnPhase,
+  describeChurnPhase,
+  runChurn,
+} from "./churn.ts";
 import { holdIdleClients } from "./idle_clients.ts";
 import {
   describeLoad,
@@ -63,6 +71,7 @@ interface Plan {
   readonly idle: number;
   readonly idleMax: number;
   readonly storm: Omit<StormOptions, "origin" | "roomPrefix">;
+  readonly churn: Omit<ChurnOptions, "origin" | "roomPrefix" | "pid">;
 }
 
 const FULL: Plan = {
@@ -89,6 +98,18 @@ const FULL: Plan = {
   idle: 5000,
   idleMax: 15_000,
   storm: { rooms: 20, clientsPerRoom: 100, ratePerSender: 10 },
+  churn: {
+    members: 2000,
+    cyclers: 50,
+    reconnectsPerSecond: 100,
+    otherRoom: {
+      clientsPerRoom: 10,
+      sendersPerRoom: 1,
+      messagesPerSender: 1000,
+      ratePerSender: 50,
+    },
+    rounds: 2,
+  },
 };
 
 const QUICK: Plan = {
@@ -120,6 +141,19 @@ const QUICK: Plan = {
     ratePerSender: 10,
     warmupMs: 500,
     afterMs: 500,
+  },
+  churn: {
+    members: 300,
+    cyclers: 20,
+    reconnectsPerSecond: 40,
+    otherRoom: {
+      clientsPerRoom: 10,
+      sendersPerRoom: 1,
+      messagesPerSender: 200,
+      ratePerSender: 50,
+    },
+    rounds: 1,
+    settleMs: 1000,
   },
 };
 
@@ -446,6 +480,79 @@ async function storm(plan: Plan["storm"]) {
   });
 }
 
+async function churn(plan: Plan["churn"]) {
+  const other = plan.otherRoom;
+  const scenario = `presence churn: a room of ${
+    plan.members.toLocaleString("en-US")
+  }, ${plan.cyclers} of them reconnecting under new names, ${plan.reconnectsPerSecond}/s in all; another room of ${other.clientsPerRoom} clients, ${
+    other.sendersPerRoom === 1 ? "1 sender" : `${other.sendersPerRoom} senders`
+  } at ${other.ratePerSender} msg/s, p50 / p99 / max latency; presence frames per member per second`;
+  console.error(scenario);
+  await using server = await chat();
+  const result = await runChurn({
+    ...plan,
+    origin: server.wsOrigin,
+    roomPrefix: roomPrefix("churn"),
+    pid: server.pid,
+  });
+  for (const [round, phase] of result.quiet.entries()) {
+    progress(`${server.label}, quiet: ${describeChurnPhase(phase)}`);
+    const churning = result.churning[round];
+    if (churning) {
+      progress(`${server.label}, churning: ${describeChurnPhase(churning)}`);
+    }
+  }
+  const phases = [...result.quiet, ...result.churning];
+  if (
+    result.failures + result.errors.length +
+        phases.reduce(
+          (sum, { load }) =>
+            sum + load.connectFailures + load.closedEarly + load.errors.length,
+          0,
+        ) >
+      0
+  ) showOutput(server);
+  for (const { load } of phases) checkLoad("churn", server.label, load);
+  checks.push({
+    scenario: "churn",
+    server: `${server.label} (the big room)`,
+    lost: 0,
+    duplicates: 0,
+    leaks: 0,
+    failures: result.failures,
+    notes: result.errors.join("; "),
+  });
+  const of = (
+    phases: readonly ChurnPhase[],
+    value: (phase: ChurnPhase) => number,
+  ) => median(phases.map(value));
+  const latency = (phases: readonly ChurnPhase[]) =>
+    `${of(phases, ({ load }) => load.p50Ms).toFixed(2)} / ${
+      of(phases, ({ load }) => load.p99Ms).toFixed(2)
+    } / ${of(phases, ({ load }) => load.maxMs).toFixed(1)} ms`;
+  const reconnects = of(
+    result.churning,
+    ({ cycling }) => cycling ? cycling.cycles / cycling.seconds : NaN,
+  );
+  rows.push({
+    scenario,
+    baseline: `n/a (no presence); this server, room quiet: ${
+      latency(result.quiet)
+    }`,
+    chat: `${latency(result.churning)}; ${
+      of(result.churning, (phase) => phase.framesPerMemberSecond).toFixed(1)
+    } frames (${
+      kib(of(result.churning, (phase) => phase.bytesPerMemberSecond))
+    }) per member per s at ${reconnects.toFixed(0)} reconnects/s`,
+    ratio: `p99 ${
+      ratio(
+        of(result.churning, ({ load }) => load.p99Ms) /
+          of(result.quiet, ({ load }) => load.p99Ms),
+      )
+    } (churning / quiet)`,
+  });
+}
+
 function loadLabel(load: LoadShape): string {
   const senders = load.sendersPerRoom === 1
     ? "1 sender"
@@ -587,6 +694,7 @@ async function main(args: string[]): Promise<number> {
       )],
     ["idle-max", () => idle(plan.idleMax, false)],
     ["storm", () => storm(plan.storm)],
+    ["churn", () => churn(plan.churn)],
   ];
   for (const [name, run] of scenarios) {
     if (!wanted(name)) continue;
