@@ -50,9 +50,10 @@ async function isolates(
     { length: count },
     () => openSqliteStore(sqliteOptions(`${dir}/chat.db`)),
   );
-  const hubs = stores.map((store) =>
+  const buses = stores.map(() => createBroadcastChannelBus());
+  const hubs = stores.map((store, index) =>
     new ChatHub({
-      bus: createBroadcastChannelBus(),
+      bus: buses[index] ?? createBroadcastChannelBus(),
       store,
       now: fixedClock,
       ...HUB_DEFAULTS,
@@ -65,6 +66,8 @@ async function isolates(
     stores,
     async [Symbol.asyncDispose]() {
       for (const hub of hubs) await hub.close();
+      // The hub leaves its bus and store to whoever built it.
+      for (const bus of buses) await bus.close();
       for (const store of stores) store.close();
       await Deno.remove(dir, { recursive: true });
     },
