@@ -14,7 +14,8 @@ import { delay } from "./server.ts";
  */
 export function taskFlags(task: "start" | "start:parallel" | "compile") {
   return denoJson.tasks[task].split(" ").filter((word) =>
-    word.startsWith("--allow-") || word.startsWith("--unstable-")
+    word.startsWith("--allow-") || word.startsWith("--unstable-") ||
+    word.startsWith("--v8-flags=")
   );
 }
 
