@@ -59,6 +59,42 @@ function collectProcessMetrics(registry: client.Registry): void {
     register: registry,
     eventLoopMonitoringPrecision: 100,
   });
+  if (!canReadProc()) residentMemoryFromDeno(registry);
+}
+
+/**
+ * Whether this process may read `/proc/self` (Deno allows it only with
+ * every permission, which a compiled binary does not have).
+ */
+function canReadProc(): boolean {
+  try {
+    Deno.readTextFileSync("/proc/self/status");
+    return true;
+  } catch (error) {
+    if (
+      error instanceof Deno.errors.PermissionDenied ||
+      error instanceof Deno.errors.NotCapable ||
+      error instanceof Deno.errors.NotFound
+    ) return false;
+    throw error;
+  }
+}
+
+/**
+ * prom-client reads resident memory from `/proc/self/status` and reports 0
+ * where it cannot; Deno knows it without any permission.
+ */
+function residentMemoryFromDeno(registry: client.Registry): void {
+  const name = "process_resident_memory_bytes";
+  registry.removeSingleMetric(name);
+  new client.Gauge({
+    name,
+    help: "Resident memory size in bytes.",
+    registers: [registry],
+    collect() {
+      this.set(Deno.memoryUsage().rss);
+    },
+  });
 }
 
 /** Merges snapshots of several registries into one exposition text. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { SERVER, startServerProcess } from "./helpers/process.ts";
+import { SERVER, startServerProcess, taskFlags } from "./helpers/process.ts";
 import { TestClient, uniqueRoom } from "./helpers/server.ts";
 
 /** Every sample of `series` (no labels) in an exposition text. */
@@ -45,4 +45,15 @@ Deno.test("the process series of /metrics are real and move with connections", a
       await Promise.all(clients.map((client) => client.close()));
     }
   });
+});
+
+Deno.test("with the binary's permissions, resident memory is still reported", async () => {
+  // A compiled binary gets the compile task's permissions, which do not
+  // open /proc; its resident memory then comes from Deno itself.
+  await using server = await startServerProcess({
+    args: ["run", ...taskFlags("compile"), "main.ts"],
+    env: { CHAT_DB: ":memory:", LOG_LEVEL: "warn" },
+  });
+  const text = await (await fetch(`${server.origin}/metrics`)).text();
+  assert.ok(sample(text, "process_resident_memory_bytes") > 10_000_000);
 });
