@@ -16,7 +16,12 @@ import {
   type ServerProcess,
   startServerProcess,
 } from "./helpers/process.ts";
-import { type Frame, TestClient, uniqueRoom } from "./helpers/server.ts";
+import {
+  type Frame,
+  TestClient,
+  uniqueRoom,
+  within,
+} from "./helpers/server.ts";
 
 /** One parsed JSON log line of the server. */
 type LogRecord = Record<string, unknown>;
@@ -291,7 +296,11 @@ async function upgradeStatus(port: number, path: string): Promise<number> {
     const chunk = new Uint8Array(4096);
     let head = "";
     while (!head.includes("\r\n")) {
-      const read = await settled(conn.read(chunk), "no answer to the upgrade");
+      const read = await within(
+        conn.read(chunk),
+        10_000,
+        "an answer to the upgrade",
+      );
       if (read === null) break;
       head += decoder.decode(chunk.subarray(0, read), { stream: true });
     }
@@ -300,28 +309,6 @@ async function upgradeStatus(port: number, path: string): Promise<number> {
     return Number(status);
   } finally {
     conn.close();
-  }
-}
-
-/** Resolves with `promise`, or fails after `ms` saying `what` never came. */
-async function settled<T>(
-  promise: Promise<T>,
-  what: string,
-  ms = 10_000,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`${what} within ${ms} ms`)),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -684,9 +671,10 @@ Deno.test("--workers 2 replaces a worker that dies and keeps serving", async (t)
         const health = probeHealth(server, firstListeners);
         try {
           await t.step("the dead worker's socket closes", async () => {
-            await settled(
+            await within(
               ghost.client.closed,
-              "the ghost's socket did not close",
+              10_000,
+              "the close of the ghost's socket",
             );
           });
 
@@ -700,9 +688,10 @@ Deno.test("--workers 2 replaces a worker that dies and keeps serving", async (t)
           await t.step(
             "the dead worker's listening socket closes",
             async () => {
-              await settled(
+              await within(
                 health.deadListenerClosed,
-                "the dead worker's listening socket stayed open",
+                10_000,
+                "the close of the dead worker's listening socket",
               );
             },
           );
