@@ -30,7 +30,7 @@ import {
   type LoadResult,
   runLoad,
 } from "./load.ts";
-import { cpuSeconds } from "./servers.ts";
+import { cpuSeconds, machineCpuSeconds } from "./servers.ts";
 
 /** The other room's load: one room, paced. */
 export type OtherRoomLoad =
@@ -70,6 +70,11 @@ export interface ChurnPhase {
   readonly bytesPerMemberSecond: number;
   /** Server CPU time over wall time, 1 = one CPU; NaN when not measured. */
   readonly serverCpu: number;
+  /**
+   * Share of the machine's CPU time that was busy, 0 to 1, everything on
+   * it included: the generator's processes, the server, other work.
+   */
+  readonly machineBusy: number;
   /** What the cycling did (churning phases only). */
   readonly cycling?: CycleReport;
 }
@@ -181,6 +186,8 @@ export async function runChurn(options: ChurnOptions): Promise<ChurnResult> {
       let seconds = NaN;
       let cpuAtStart = NaN;
       let serverCpu = NaN;
+      let machineAtStart = { busy: 0, total: 0 };
+      let machineBusy = NaN;
       const load = await runLoad({
         ...options.otherRoom,
         rooms: 1,
@@ -192,10 +199,14 @@ export async function runChurn(options: ChurnOptions): Promise<ChurnResult> {
             first = counted();
             startedAt = performance.now();
             cpuAtStart = await cpu();
+            machineAtStart = await machineCpuSeconds();
           } else {
             last = counted();
             seconds = (performance.now() - startedAt) / 1000;
             serverCpu = (await cpu() - cpuAtStart) / seconds;
+            const machine = await machineCpuSeconds();
+            machineBusy = (machine.busy - machineAtStart.busy) /
+              (machine.total - machineAtStart.total);
           }
         },
       });
@@ -211,6 +222,7 @@ export async function runChurn(options: ChurnOptions): Promise<ChurnResult> {
         framesPerMemberSecond: Math.max(0, ...rates.map(([frames]) => frames)),
         bytesPerMemberSecond: Math.max(0, ...rates.map(([, bytes]) => bytes)),
         serverCpu,
+        machineBusy,
       };
     };
     const cycled = (report: CycleReport) => {
@@ -269,11 +281,12 @@ export function describeChurnPhase(phase: ChurnPhase): string {
   const cpu = Number.isNaN(phase.serverCpu)
     ? ""
     : `; server CPU ${(100 * phase.serverCpu).toFixed(0)}%`;
+  const machine = `, machine ${(100 * phase.machineBusy).toFixed(0)}% busy`;
   return `${describeLoad(phase.load)}; sampled member ${
     phase.framesPerMemberSecond.toFixed(1)
   } frames/s, ${
     (phase.bytesPerMemberSecond / 1024).toFixed(1)
-  } KiB/s${cycles}${cpu}`;
+  } KiB/s${cycles}${cpu}${machine}`;
 }
 
 if (import.meta.main) {

@@ -244,3 +244,25 @@ export async function cpuSeconds(pid: number): Promise<number> {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
 }
+
+/** CPU time of the whole machine, over all its CPUs, in seconds. */
+export interface MachineCpu {
+  /** Time not idle (user, system, interrupts, stolen). */
+  readonly busy: number;
+  readonly total: number;
+}
+
+/**
+ * CPU time the whole machine has spent so far, from /proc/stat: on a
+ * shared machine, whether the server under test had CPUs to spare.
+ */
+export async function machineCpuSeconds(): Promise<MachineCpu> {
+  const stat = await Deno.readTextFile("/proc/stat");
+  // "cpu  user nice system idle iowait irq softirq steal guest guest_nice";
+  // guest time is already counted in user.
+  const fields = (stat.split("\n")[0] ?? "").split(/\s+/).slice(1, 9)
+    .map(Number);
+  const total = fields.reduce((sum, value) => sum + value, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  return { busy: (total - idle) / USER_HZ, total: total / USER_HZ };
+}
