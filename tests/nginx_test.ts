@@ -17,7 +17,11 @@ import assert from "node:assert/strict";
 // @ts-types="@types/ws"
 import WebSocket from "ws";
 import { CHAT_PROTOCOL } from "../chat/frames.ts";
-import { ignoreWithoutNginx, startNginx } from "./helpers/nginx.ts";
+import {
+  HEADER_TIMEOUT_S,
+  ignoreWithoutNginx,
+  startNginx,
+} from "./helpers/nginx.ts";
 import {
   freePort,
   SERVER,
@@ -25,7 +29,7 @@ import {
   startServerProcess,
 } from "./helpers/process.ts";
 import { ignoreWithoutRedis, startRedis } from "./helpers/redis.ts";
-import { uniqueRoom } from "./helpers/server.ts";
+import { uniqueRoom, within } from "./helpers/server.ts";
 
 /** Open sockets each process allows one client address. */
 const PER_ADDRESS = 3;
@@ -127,28 +131,6 @@ class SourcedClient {
   async close(): Promise<void> {
     if (this.socket.readyState === WebSocket.OPEN) this.socket.close();
     await this.#closed.promise;
-  }
-}
-
-/** `work`, or a rejection naming `what` after `timeoutMs`. */
-async function within<T>(
-  work: Promise<T>,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      work,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`no ${what} within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -319,6 +301,40 @@ Deno.test({
           );
         } finally {
           await Promise.all(clients.map((c) => c.close()));
+        }
+      },
+    );
+
+    await t.step(
+      "nginx drops a connection whose headers never complete (slowloris), which Deno.serve cannot",
+      async () => {
+        const port = Number(new URL(nginx.origin).port);
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+        try {
+          const started = performance.now();
+          await conn.write(
+            new TextEncoder().encode(
+              "GET /chat/ HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+            ),
+          );
+          // The rest of the headers never comes: nginx closes the socket
+          // (a 408 or nothing), long before the test's own deadline.
+          const chunk = new Uint8Array(1024);
+          let read: number | null = 0;
+          while (read !== null) {
+            read = await within(
+              conn.read(chunk),
+              (HEADER_TIMEOUT_S + 10) * 1000,
+              "nginx closing a connection with incomplete headers",
+            );
+          }
+          const waitedS = (performance.now() - started) / 1000;
+          assert.ok(
+            waitedS >= HEADER_TIMEOUT_S - 0.5,
+            `closed after ${waitedS.toFixed(1)} s, before the timeout`,
+          );
+        } finally {
+          conn.close();
         }
       },
     );

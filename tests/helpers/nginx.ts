@@ -42,6 +42,12 @@ export interface NginxProcess extends AsyncDisposable {
 }
 
 /**
+ * Seconds nginx waits for a request's headers; short here so that a test
+ * sees it act (docs/scaling.md suggests 10).
+ */
+export const HEADER_TIMEOUT_S = 2;
+
+/**
  * The proxy configuration for WebSockets: what a deployment in front of
  * several server processes needs, with every path in `dir`.
  */
@@ -68,6 +74,13 @@ http {
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
 
+  # What Deno.serve cannot do yet (docs/security.md): drop a request whose
+  # headers do not come (slowloris), drop idle keep-alive connections, and
+  # count each address's connections before any request.
+  client_header_timeout ${HEADER_TIMEOUT_S}s;
+  keepalive_timeout 30s;
+  limit_conn_zone $binary_remote_addr zone=per_address:10m;
+
   # Connection: upgrade for a WebSocket handshake, close otherwise.
   map $http_upgrade $connection_upgrade {
     default upgrade;
@@ -80,6 +93,7 @@ ${backends.map((backend) => `    server ${backend};`).join("\n")}
 
   server {
     listen 127.0.0.1:${port};
+    limit_conn per_address 200;
 
     location / {
       proxy_pass http://chat;
