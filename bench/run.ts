@@ -17,7 +17,7 @@
  * (another room's latency while members of a 2 000-member room leave and
  * come back, this server only: quiet against churning).
  *
- * `--quick` runs a small version of every scenario, in under a minute.
+ * `--quick` runs a small version of every scenario, in about a minute.
  * `--at REV` runs the chat server of a commit (`git archive REV` into a
  * temporary folder) instead of the work tree, e.g. to measure `HEAD`
  * while files are being edited.
@@ -486,9 +486,9 @@ async function churn(plan: Plan["churn"]) {
   const other = plan.otherRoom;
   const scenario = `presence churn: a room of ${
     plan.members.toLocaleString("en-US")
-  }, ${plan.cyclers} of them reconnecting under new names, ${plan.reconnectsPerSecond}/s in all; another room of ${other.clientsPerRoom} clients, ${
+  }, ${plan.cyclers} reconnecting under new names (${plan.reconnectsPerSecond}/s); another room: ${other.clientsPerRoom} clients, ${
     other.sendersPerRoom === 1 ? "1 sender" : `${other.sendersPerRoom} senders`
-  } at ${other.ratePerSender} msg/s, p50 / p99 / max latency; presence frames per member per second`;
+  } at ${other.ratePerSender} msg/s, p50 / p99 / max`;
   console.error(scenario);
   await using server = await chat();
   const result = await runChurn({
@@ -538,9 +538,7 @@ async function churn(plan: Plan["churn"]) {
   );
   rows.push({
     scenario,
-    baseline: `n/a (no presence); this server, room quiet: ${
-      latency(result.quiet)
-    }`,
+    baseline: `n/a (no presence); room quiet: ${latency(result.quiet)}`,
     chat: `${latency(result.churning)}; ${
       of(result.churning, (phase) => phase.framesPerMemberSecond).toFixed(1)
     } frames (${
@@ -551,7 +549,7 @@ async function churn(plan: Plan["churn"]) {
         of(result.churning, ({ load }) => load.p99Ms) /
           of(result.quiet, ({ load }) => load.p99Ms),
       )
-    } (churning / quiet)`,
+    } (vs quiet)`,
   });
 }
 
