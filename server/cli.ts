@@ -14,7 +14,7 @@ import {
   describeData,
   openStore,
 } from "../app.ts";
-import { StoreOpenError } from "../chat/sqlite_store.ts";
+import { StoreOpenError } from "../chat/sqlite_database.ts";
 import { StoreError } from "../chat/store.ts";
 import { TokenKeyError } from "../chat/identity.ts";
 import { createLogger, type Logger } from "../log.ts";

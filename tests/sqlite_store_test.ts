@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { parseRoomName, type RoomName } from "../chat/room_name.ts";
-import { openSqliteStore, SCHEMA_VERSION } from "../chat/sqlite_store.ts";
+import { SCHEMA_VERSION } from "../chat/sqlite_database.ts";
+import { openSqliteStore } from "../chat/sqlite_store.ts";
 import { type Store, StoreError } from "../chat/store.ts";
 import { sqliteOptions } from "./helpers/defaults.ts";
 

@@ -1,0 +1,394 @@
+/**
+ * The SQLite file under the embedded store: opened through Deno's built-in
+ * `node:sqlite` in WAL mode, so that every isolate of `deno serve --parallel`
+ * (each with its own connection) can share it; migrated to
+ * {@linkcode SCHEMA_VERSION}; bounded in size; and written only in
+ * {@linkcode SqliteDatabase.transaction}, which turns SQLite's errors into
+ * {@linkcode StoreError}s and remembers the last write that failed for
+ * {@linkcode SqliteDatabase.probe}. Every way the file cannot be used at
+ * start is one {@linkcode StoreOpenError} that names the file.
+ *
+ * @module
+ */
+
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { parseRoomName, type RoomName } from "./room_name.ts";
+import { StoreError, type StoreErrorKind } from "./store.ts";
+
+/** What {@linkcode SqliteDatabase.open} needs. */
+export interface SqliteDatabaseOptions {
+  /** File path, or `:memory:`. Missing folders are created. */
+  readonly path: string;
+  /** Largest database file in bytes; writes past it fail as `full`. */
+  readonly maxBytes: number;
+}
+
+/**
+ * The schema, one step per version; `PRAGMA user_version` records how many
+ * have run. Append new steps; never edit a released one.
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE rooms (
+     name TEXT PRIMARY KEY,
+     last_id INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE messages (
+     room TEXT NOT NULL,
+     id INTEGER NOT NULL,
+     user TEXT NOT NULL,
+     message BLOB NOT NULL,
+     ts TEXT NOT NULL,
+     PRIMARY KEY (room, id)
+   ) WITHOUT ROWID;
+   CREATE TABLE presence (
+     room TEXT NOT NULL,
+     user TEXT NOT NULL,
+     node TEXT NOT NULL,
+     connections INTEGER NOT NULL,
+     seen_at INTEGER NOT NULL,
+     PRIMARY KEY (room, user, node)
+   ) WITHOUT ROWID;
+   CREATE INDEX presence_by_node ON presence (node);`,
+  // Who holds each name: one owner (a browser, or one anonymous socket).
+  `ALTER TABLE presence ADD COLUMN owner TEXT NOT NULL DEFAULT '';`,
+  // The sender's own message id, so that a resend is stored once.
+  `ALTER TABLE messages ADD COLUMN cid TEXT;
+   CREATE INDEX messages_by_cid ON messages (room, cid) WHERE cid IS NOT NULL;`,
+  // Retention by age deletes by time.
+  `CREATE INDEX messages_by_ts ON messages (ts);`,
+  // One row that /healthz rewrites to prove the file takes writes.
+  `CREATE TABLE health (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     checked_at INTEGER NOT NULL
+   );`,
+  // Who vouches for the sender: 'signed', 'server', or NULL for a guest.
+  `ALTER TABLE messages ADD COLUMN author TEXT;`,
+];
+
+/** The schema version this code writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** A row as `node:sqlite` returns it: checked field by field below. */
+export type Row = Record<string, unknown>;
+
+/** The integer in column `key`, or a {@linkcode StoreError}. */
+export function intField(row: Row, key: string): number {
+  const value = row[key];
+  if (typeof value === "number" && Number.isSafeInteger(value)) return value;
+  throw new StoreError(`Column ${key} holds ${typeof value}, not an integer`);
+}
+
+/** The text in column `key`, or a {@linkcode StoreError}. */
+export function textField(row: Row, key: string): string {
+  const value = row[key];
+  if (typeof value === "string") return value;
+  throw new StoreError(`Column ${key} holds ${typeof value}, not text`);
+}
+
+/** The valid room name in column `key`, or a {@linkcode StoreError}. */
+export function roomField(row: Row, key: string): RoomName {
+  const parsed = parseRoomName(textField(row, key));
+  if (parsed.ok) return parsed.name;
+  throw new StoreError(`Column ${key} holds an invalid room: ${parsed.error}`);
+}
+
+/** The database file could not be opened, created or written at start. */
+export class StoreOpenError extends StoreError {
+  override name = "StoreOpenError";
+}
+
+/**
+ * Runs `work` on the database at `path`, turning what SQLite and Deno say
+ * when a file cannot be used into one sentence about that file.
+ */
+function explainOpenFailure<T>(path: string, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof StoreOpenError) throw error;
+    if (error instanceof Deno.errors.NotCapable) {
+      // Deno's own advice here is to grant --allow-all; never the answer.
+      throw new StoreOpenError(
+        `Cannot open the database ${path}: Deno's permissions refuse that path`,
+      );
+    }
+    if (!(error instanceof Error)) throw error;
+    const why = error.message;
+    if (/file is not a database|file is encrypted/i.test(why)) {
+      throw new StoreOpenError(`${path} is not a SQLite database`);
+    }
+    if (/readonly|read-only|permission denied|access permission/i.test(why)) {
+      throw new StoreOpenError(
+        `The database ${path} is not writable (${why})`,
+      );
+    }
+    if (/unable to open database file/i.test(why)) {
+      throw new StoreOpenError(
+        `The database ${path} cannot be opened or created (${why})`,
+      );
+    }
+    throw new StoreOpenError(`Cannot open the database ${path}: ${why}`);
+  }
+}
+
+/** Opens the file (creating its folder), in WAL mode. */
+function openDatabase(path: string): DatabaseSync {
+  if (path !== ":memory:") {
+    let exists = false;
+    try {
+      if (Deno.statSync(path).isDirectory) {
+        throw new StoreOpenError(`${path} is a folder, not a database file`);
+      }
+      exists = true;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) {
+        explainOpenFailure(path, () => {
+          throw error;
+        });
+      }
+    }
+    if (exists) {
+      // SQLite opens a file it cannot write read-only and fails later with
+      // a vaguer message; ask the file system first.
+      try {
+        Deno.openSync(path, { read: true, write: true }).close();
+      } catch (error) {
+        if (!(error instanceof Error)) throw error;
+        throw new StoreOpenError(
+          `The database ${path} is not writable (${error.message})`,
+        );
+      }
+    }
+    const folder = dirname(path);
+    try {
+      mkdirSync(folder, { recursive: true });
+    } catch (error) {
+      if (!(error instanceof Error)) throw error;
+      throw new StoreOpenError(
+        `Cannot create the folder ${folder} for the database ${path}: ${error.message}`,
+      );
+    }
+  }
+  return explainOpenFailure(path, () => {
+    const db = new DatabaseSync(path);
+    db.exec("PRAGMA busy_timeout = 5000");
+    retryWhileBusy(() => db.exec("PRAGMA journal_mode = WAL"));
+    db.exec("PRAGMA synchronous = NORMAL");
+    return db;
+  });
+}
+
+/**
+ * Turns what SQLite threw into a {@linkcode StoreError} of the right kind,
+ * keeping its message (which names the real cause, e.g. "database or disk
+ * is full") and the original as `cause`.
+ */
+export function classifySqliteError(error: unknown): unknown {
+  if (error instanceof StoreError || !(error instanceof Error)) return error;
+  const why = error.message;
+  const kind: StoreErrorKind =
+    /disk is full|SQLITE_FULL|no space|quota/i.test(why)
+      ? "full"
+      : /readonly|read-only|SQLITE_READONLY/i.test(why)
+      ? "read_only"
+      : /database is locked|SQLITE_BUSY/i.test(why)
+      ? "busy"
+      : /disk I\/O error|SQLITE_IOERR/i.test(why)
+      ? "io"
+      : /malformed|not a database|SQLITE_CORRUPT/i.test(why)
+      ? "corrupt"
+      : "other";
+  return new StoreError(why, { kind, cause: error });
+}
+
+/** How long a failed write keeps the store unhealthy without a success. */
+const WRITE_FAILURE_MEMORY_MS = 5000;
+
+/** Blocks the thread for `ms`; only used while opening the database. */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function isBusy(error: unknown): boolean {
+  return error instanceof Error &&
+    /database is locked|SQLITE_BUSY/i.test(error.message);
+}
+
+/**
+ * Runs `work`, retrying for up to `budgetMs` while the database is locked.
+ * Switching a new file to WAL needs an exclusive lock and does not wait on
+ * `busy_timeout`, so isolates starting together would otherwise fail.
+ */
+function retryWhileBusy<T>(work: () => T, budgetMs = 5000): T {
+  const deadline = Date.now() + budgetMs;
+  for (let wait = 5;; wait = Math.min(wait * 2, 200)) {
+    try {
+      return work();
+    } catch (error) {
+      if (!isBusy(error) || Date.now() + wait > deadline) throw error;
+      sleepSync(wait);
+    }
+  }
+}
+
+/**
+ * One open, migrated database file: statements are prepared on it, and
+ * every write goes through {@linkcode SqliteDatabase.transaction}.
+ */
+export class SqliteDatabase {
+  readonly #db: DatabaseSync;
+  readonly #path: string;
+  readonly #maxBytes: number;
+  readonly #maxPages: number;
+  readonly #pageCount: StatementSync;
+  /**
+   * The last write that failed for lack of space, permission or a device
+   * error, until a later write succeeds: a health probe's small write can
+   * still fit where a message no longer does.
+   */
+  #writeFailure: { error: StoreError; at: number } | undefined;
+
+  private constructor(db: DatabaseSync, options: SqliteDatabaseOptions) {
+    this.#db = db;
+    this.#path = options.path;
+    this.#maxBytes = options.maxBytes;
+    // A per-connection bound: every isolate sets it for its own connection.
+    const pageSize = intField(
+      db.prepare("PRAGMA page_size").get() ?? {},
+      "page_size",
+    );
+    this.#maxPages = Math.max(1, Math.floor(options.maxBytes / pageSize));
+    db.exec(`PRAGMA max_page_count = ${this.#maxPages}`);
+    this.#pageCount = db.prepare("PRAGMA page_count");
+  }
+
+  /**
+   * Opens the file at `options.path` (creating and migrating it as needed).
+   *
+   * @throws {StoreOpenError} when the file cannot be opened, created,
+   * written or migrated.
+   */
+  static open(options: SqliteDatabaseOptions): SqliteDatabase {
+    const database = new SqliteDatabase(openDatabase(options.path), options);
+    database.#migrate();
+    return database;
+  }
+
+  /** Prepares `sql`; call it after {@linkcode SqliteDatabase.open}. */
+  prepare(sql: string): StatementSync {
+    return this.#db.prepare(sql);
+  }
+
+  /**
+   * Runs `work` in one write transaction and returns what it returns; a
+   * failure is a {@linkcode StoreError}, and one for lack of space,
+   * permission or a device error is remembered until a write succeeds.
+   */
+  transaction<T>(work: () => T): T {
+    try {
+      const result = this.#attempt(work);
+      this.#writeFailure = undefined;
+      return result;
+    } catch (error) {
+      if (
+        error instanceof StoreError &&
+        (error.kind === "full" || error.kind === "read_only" ||
+          error.kind === "io")
+      ) {
+        this.#writeFailure = { error, at: Date.now() };
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Runs the health write `work` in a transaction of its own, which neither
+   * clears nor sets the remembered failure, then throws that failure if it
+   * is recent: the probe's write may succeed where a message's does not.
+   */
+  probe(work: () => void): void {
+    const failure = this.#writeFailure;
+    this.#attempt(work);
+    if (failure && Date.now() - failure.at < WRITE_FAILURE_MEMORY_MS) {
+      throw failure.error;
+    }
+  }
+
+  /** Closes the connection. */
+  close(): void {
+    this.#db.close();
+  }
+
+  #attempt<T>(work: () => T): T {
+    try {
+      this.#db.exec("BEGIN IMMEDIATE");
+      try {
+        const result = work();
+        this.#db.exec("COMMIT");
+        return result;
+      } catch (error) {
+        // SQLite rolls back by itself after some failures (a full disk
+        // among them); a ROLLBACK then would throw and hide the real error.
+        if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+        throw error;
+      }
+    } catch (error) {
+      throw this.#explain(error);
+    }
+  }
+
+  /**
+   * SQLite's error as a StoreError, naming the size limit when it was that.
+   * SQLite says "database or disk is full" either way, and has rolled the
+   * write back by now, so the file is "at the limit" when the write that
+   * failed could have filled the rest: within 64 pages (a large message)
+   * or a tenth of the limit. An in-memory database has no disk to fill.
+   */
+  #explain(error: unknown): unknown {
+    const classified = classifySqliteError(error);
+    const headroom = this.#maxPages -
+      intField(this.#pageCount.get() ?? {}, "page_count");
+    if (
+      classified instanceof StoreError && classified.kind === "full" &&
+      (this.#path === ":memory:" ||
+        headroom <= Math.max(64, this.#maxPages / 10))
+    ) {
+      return new StoreError(
+        `the database reached its size limit of ${this.#maxBytes} bytes (CHAT_MAX_DB_BYTES)`,
+        { kind: "full", cause: error },
+      );
+    }
+    return classified;
+  }
+
+  // Migrate inside a write transaction, so two isolates starting together
+  // cannot both run a step. It is also the first write: a file that cannot
+  // be written fails here, at start.
+  #migrate(): void {
+    const path = this.#path;
+    explainOpenFailure(
+      path,
+      () =>
+        retryWhileBusy(() =>
+          this.transaction(() => {
+            const version = intField(
+              this.#db.prepare("PRAGMA user_version").get() ?? {},
+              "user_version",
+            );
+            if (version > MIGRATIONS.length) {
+              throw new StoreOpenError(
+                `${path} has schema version ${version}, newer than this server's ${MIGRATIONS.length}`,
+              );
+            }
+            for (const [index, step] of MIGRATIONS.entries()) {
+              if (index < version) continue;
+              this.#db.exec(step);
+              this.#db.exec(`PRAGMA user_version = ${index + 1}`);
+            }
+          })
+        ),
+    );
+  }
+}
