@@ -41,21 +41,11 @@ import {
   WebSocket,
   within,
 } from "./client.ts";
-import { LineReader } from "./idle_clients.ts";
-
-/** What the process reports once its sockets are open. */
-interface OpenedReport {
-  readonly admitted: number;
-  readonly failed: number;
-  readonly errors: readonly string[];
-}
-
-function isOpenedReport(value: unknown): value is OpenedReport {
-  return typeof value === "object" && value !== null &&
-    "admitted" in value && typeof value.admitted === "number" &&
-    "failed" in value && typeof value.failed === "number" &&
-    "errors" in value && Array.isArray(value.errors);
-}
+import {
+  isOpenedReport,
+  LineReader,
+  type OpenedReport,
+} from "./idle_clients.ts";
 
 /** What one period of cycling did, from `"start"` to `"stop"`. */
 export interface CycleReport {

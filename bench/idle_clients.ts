@@ -22,14 +22,15 @@ import {
   within,
 } from "./client.ts";
 
-/** What one process of idle clients reports once all are open. */
-interface IdleReport {
+/** What a process of clients reports once all its sockets are open. */
+export interface OpenedReport {
   readonly admitted: number;
   readonly failed: number;
   readonly errors: readonly string[];
 }
 
-function isIdleReport(value: unknown): value is IdleReport {
+/** Checks a line a client process printed. */
+export function isOpenedReport(value: unknown): value is OpenedReport {
   return typeof value === "object" && value !== null &&
     "admitted" in value && typeof value.admitted === "number" &&
     "failed" in value && typeof value.failed === "number" &&
@@ -139,7 +140,7 @@ export async function holdIdleClients(
     const reports = await within(
       Promise.all(holders.map(async ({ output }) => {
         const report = await output.next();
-        if (!isIdleReport(report)) {
+        if (!isOpenedReport(report)) {
           throw new Error(`idle clients reported ${JSON.stringify(report)}`);
         }
         return report;
@@ -216,7 +217,7 @@ async function main(args: string[]): Promise<void> {
       },
     );
   });
-  const opened: IdleReport = {
+  const opened: OpenedReport = {
     admitted: count - result.failures,
     failed: result.failures,
     errors: result.errors,
