@@ -229,9 +229,15 @@ Deno.test({
                 await send(page, text);
                 await waitForMessage(page, text);
                 await assertNoSidewaysScroll(page, PHONE, `with ${what} text`);
-                const line = page.locator("#chat-log li.message", {
-                  has: page.locator(".text", { hasText: exactly(text) }),
-                }).last();
+                const line = page.locator(
+                  "#chat-log li.message:not(.pending)",
+                  {
+                    has: page.locator(".text", { hasText: exactly(text) }),
+                  },
+                ).last();
+                // boundingBox() does not wait: the line is looked up again
+                // until it is on screen.
+                await line.waitFor({ state: "visible" });
                 const box = await line.boundingBox();
                 assert.ok(box, "the message is displayed");
                 assert.ok(
