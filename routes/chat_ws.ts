@@ -608,12 +608,17 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
         ...(admission.format === "typed" ? { protocol: CHAT_PROTOCOL } : {}),
       });
       slot.attach(socket);
+      // A signed user's budget follows the user, whatever address each of
+      // their sockets comes from; a guest's follows the address.
+      const budget = admission.identity
+        ? `signed:${admission.identity.sub}`
+        : ip;
       attach(
         socket,
         admission,
         slot.release,
         pace,
-        () => messageTokens.take(ip),
+        () => messageTokens.take(budget),
         options,
       );
       return response;

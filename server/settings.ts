@@ -408,7 +408,7 @@ export const SETTINGS = {
     min: 0,
     max: 1_000_000,
     help:
-      "Messages per second per client address, over all its sockets; 0 turns the limit off.",
+      "Messages per second per client address (per user when signed in), over all its sockets; 0 turns the limit off.",
     whenExceeded: "`error` frame `rate_limited`; not stored",
   }),
   rateBurst: integer({
