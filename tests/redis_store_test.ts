@@ -6,7 +6,7 @@ import { type Store, StoreError } from "../chat/store.ts";
 import { DEFAULTS } from "./helpers/defaults.ts";
 import { ignoreWithoutRedis, startRedis } from "./helpers/redis.ts";
 import { freePort } from "./helpers/process.ts";
-import { delay, recordingLogger } from "./helpers/server.ts";
+import { recordingLogger, waitUntil } from "./helpers/server.ts";
 
 function room(name: string): RoomName {
   const parsed = parseRoomName(name);
@@ -212,18 +212,16 @@ Deno.test({
           await assert.rejects(store.ping(), StoreError);
           // Back again: the same store writes without being reopened.
           await gone.start();
-          const deadline = Date.now() + 10_000;
-          while (true) {
+          // Redis says nothing when it is back: ask until a ping passes.
+          await waitUntil(async () => {
             try {
               await store.ping();
-              break;
+              return true;
             } catch (error) {
-              if (!(error instanceof StoreError) || Date.now() > deadline) {
-                throw error;
-              }
-              await delay(50);
+              if (!(error instanceof StoreError)) throw error;
+              return false;
             }
-          }
+          }, "a ping once Redis is back");
           const after = await store.messages.append(
             room("down"),
             message("back"),

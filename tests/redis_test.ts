@@ -18,11 +18,11 @@ import {
 } from "./helpers/process.ts";
 import { ignoreWithoutRedis, startRedis, TEST_CA } from "./helpers/redis.ts";
 import {
-  delay,
   type Frame,
   storedMessages,
   TestClient,
   uniqueRoom,
+  waitUntil,
 } from "./helpers/server.ts";
 
 /** Settings for every process of these tests: limits off, quick presence. */
@@ -111,24 +111,27 @@ class IdCollector {
   }
 }
 
-/** Polls `/healthz` until its status is `status`; returns the body. */
+/** Waits until `/healthz` answers `status`; returns that answer's body. */
 async function healthBecomes(
   server: ServerProcess,
   status: number,
   timeoutMs = 10_000,
 ): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + timeoutMs;
-  while (true) {
-    const response = await fetch(`${server.origin}/healthz`);
-    const body: Record<string, unknown> = await response.json();
-    if (response.status === status) return body;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `/healthz stayed ${response.status}: ${JSON.stringify(body)}`,
-      );
-    }
-    await delay(100);
+  let last: { status: number; body: Record<string, unknown> } | undefined;
+  try {
+    await waitUntil(
+      async () => {
+        const response = await fetch(`${server.origin}/healthz`);
+        last = { status: response.status, body: await response.json() };
+        return last.status === status;
+      },
+      `/healthz answering ${status}`,
+      timeoutMs,
+    );
+  } catch (error) {
+    throw new Error(`${error}; it last said ${JSON.stringify(last)}`);
   }
+  return last?.body ?? {};
 }
 
 Deno.test({
