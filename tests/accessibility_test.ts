@@ -2,22 +2,13 @@ import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { auditAccessibility, describeViolations } from "./helpers/axe.ts";
 import { ignoreWithoutChromium, launchChromium } from "./helpers/browser.ts";
-import {
-  type ColorScheme,
-  DESKTOP,
-  type Locale,
-  PHONE,
-} from "./helpers/chat_page.ts";
+import { COLOR_SCHEMES, DEVICES, LOCALES } from "./helpers/chat_page.ts";
 import { openChatScene } from "./helpers/chat_scene.ts";
-
-const SCHEMES: readonly ColorScheme[] = ["light", "dark"];
-const DEVICES = [["desktop", DESKTOP], ["phone", PHONE]] as const;
-const LOCALES: readonly Locale[] = ["en-US", "ko-KR"];
 
 /** Audits `page` in light and in dark; fails listing every violation. */
 async function assertAccessible(page: Page, what: string): Promise<void> {
   const reports: string[] = [];
-  for (const colorScheme of SCHEMES) {
+  for (const colorScheme of COLOR_SCHEMES) {
     await page.emulateMedia({ colorScheme });
     const violations = await auditAccessibility(page);
     if (violations.length > 0) {

@@ -2,22 +2,17 @@ import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { ignoreWithoutChromium, launchChromium } from "./helpers/browser.ts";
 import {
-  type ColorScheme,
-  DESKTOP,
+  COLOR_SCHEMES,
+  DEVICES,
   documentWidth,
-  type Locale,
-  PHONE,
+  LOCALES,
 } from "./helpers/chat_page.ts";
 import { openChatScene } from "./helpers/chat_scene.ts";
 import { saveScreenshot } from "./helpers/screenshots.ts";
 
-const SCHEMES: readonly ColorScheme[] = ["light", "dark"];
-const DEVICES = [["desktop", DESKTOP], ["phone", PHONE]] as const;
-const LOCALES: readonly Locale[] = ["en-US", "ko-KR"];
-
 /** Saves `page` as `<name>-light.png` and `<name>-dark.png`. */
 async function shoot(page: Page, name: string): Promise<void> {
-  for (const colorScheme of SCHEMES) {
+  for (const colorScheme of COLOR_SCHEMES) {
     await page.emulateMedia({ colorScheme });
     const path = await saveScreenshot(page, `${name}-${colorScheme}`);
     const { size } = await Deno.stat(path);

@@ -26,6 +26,11 @@ export type Locale = "en-US" | "ko-KR";
 /** `prefers-color-scheme`. */
 export type ColorScheme = "light" | "dark";
 
+/** Every way the pages are audited and photographed: scheme, device, language. */
+export const COLOR_SCHEMES: readonly ColorScheme[] = ["light", "dark"];
+export const DEVICES = [["desktop", DESKTOP], ["phone", PHONE]] as const;
+export const LOCALES: readonly Locale[] = ["en-US", "ko-KR"];
+
 /** How a person sees the pages. */
 export interface Visitor {
   /** @default "en-US" */
