@@ -12,6 +12,9 @@ import { HTTPException } from "hono/http-exception";
 import indexScript from "../static/index.js" with { type: "text" };
 import roomScript from "../static/room.js" with { type: "text" };
 import roomLogScript from "../static/room_log.js" with { type: "text" };
+import roomStorageScript from "../static/room_storage.js" with {
+  type: "text",
+};
 import styleSheet from "../static/style.css" with { type: "text" };
 
 interface Asset {
@@ -25,6 +28,7 @@ const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["index.js", { body: indexScript, contentType: JS }],
   ["room.js", { body: roomScript, contentType: JS }],
   ["room_log.js", { body: roomLogScript, contentType: JS }],
+  ["room_storage.js", { body: roomStorageScript, contentType: JS }],
   ["style.css", { body: styleSheet, contentType: "text/css; charset=utf-8" }],
 ]);
 

@@ -13,14 +13,14 @@
  */
 
 import { ChatLog, fillTemplate, verifiedMark } from "./room_log.js";
+import {
+  browserKey,
+  rememberName,
+  storedName,
+  storedToken,
+  takeTokenFromAddress,
+} from "./room_storage.js";
 
-const NAME_KEY = "chat.name";
-const BROWSER_KEY = "chat.key";
-/**
- * The site's token for this tab. sessionStorage, not localStorage: the
- * token is the site's to renew, and it should not outlive the tab.
- */
-const TOKEN_KEY = "chat.token";
 /** Close codes from docs/protocol.md. */
 const TOKEN_EXPIRED = 4001;
 const NAME_TAKEN = 4009;
@@ -80,8 +80,6 @@ let retries = 0;
 let reconnectTimer;
 /** Sockets refused in a row while the server was reachable. */
 let refusals = 0;
-/** The token when storage is disabled; it then lasts for this page. */
-let pageToken = "";
 let lastId = 0;
 let oldestId = 0;
 let me = "";
@@ -90,7 +88,6 @@ let signedIn = false;
 /** A rename was sent; the next presence frame says what it became. */
 let renaming = false;
 let loadingOlder = false;
-let pageKey;
 /** Names online, each with whether a signed identity holds it. */
 const online = new Map();
 /** People online in all; the presence frame lists the first ones only. */
@@ -101,76 +98,6 @@ let onlineCount = 0;
  * the composer when refused.
  */
 const pending = new Map();
-
-function storedName() {
-  try {
-    return localStorage.getItem(NAME_KEY) ?? "";
-  } catch {
-    return "";
-  }
-}
-
-function rememberName(name) {
-  try {
-    if (name) localStorage.setItem(NAME_KEY, name);
-    else localStorage.removeItem(NAME_KEY);
-  } catch {
-    // Storage can be disabled; the name then lasts for this page only.
-  }
-}
-
-function storedToken() {
-  try {
-    return sessionStorage.getItem(TOKEN_KEY) ?? "";
-  } catch {
-    return pageToken;
-  }
-}
-
-function rememberToken(token) {
-  pageToken = token;
-  try {
-    sessionStorage.setItem(TOKEN_KEY, token);
-  } catch {
-    // Storage can be disabled; the token then lasts for this page only.
-  }
-}
-
-/**
- * Takes a `#token=` the site put in the address. Browsers never send the
- * fragment to a server; dropping it from the address bar at once keeps the
- * token out of bookmarks, copied links and the back button. Returns whether
- * there was one.
- */
-function takeTokenFromAddress() {
-  const fragment = new URLSearchParams(globalThis.location.hash.slice(1));
-  const token = fragment.get("token");
-  if (token === null) return false;
-  const { pathname, search } = globalThis.location;
-  history.replaceState(history.state, "", pathname + search);
-  if (token === "") return false;
-  rememberToken(token);
-  return true;
-}
-
-/**
- * This browser's key: it proves to the server that two tabs are one user,
- * so that nobody else can take the name while it is online.
- */
-function browserKey() {
-  try {
-    let key = localStorage.getItem(BROWSER_KEY);
-    if (!key) {
-      key = crypto.randomUUID();
-      localStorage.setItem(BROWSER_KEY, key);
-    }
-    return key;
-  } catch {
-    // Without storage the key lasts for this page only.
-    pageKey ??= crypto.randomUUID();
-    return pageKey;
-  }
-}
 
 /** The reader's words for a refusal `code`; the server's as a fallback. */
 function reasonFor(frame) {

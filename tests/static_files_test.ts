@@ -10,6 +10,7 @@ Deno.test("static files", async (t) => {
       const [file, type] of [
         ["room.js", /javascript/],
         ["room_log.js", /javascript/],
+        ["room_storage.js", /javascript/],
         ["index.js", /javascript/],
         ["style.css", /text\/css/],
       ] as const
@@ -33,7 +34,9 @@ Deno.test("static files", async (t) => {
   });
 
   await t.step("never write user text into HTML", async () => {
-    for (const file of ["room.js", "room_log.js", "index.js"]) {
+    for (
+      const file of ["room.js", "room_log.js", "room_storage.js", "index.js"]
+    ) {
       const source = await (await app.request(`/static/${file}`)).text();
       assert.doesNotMatch(
         source,
