@@ -157,7 +157,7 @@ export async function openStore(
   log: Logger,
 ): Promise<Store> {
   if (config.redisUrl === undefined) {
-    return openSqliteStore(sqliteStoreOptions(config));
+    return openSqliteStore({ ...sqliteStoreOptions(config), log });
   }
   // Loaded only when used: a server without Redis never carries the client.
   const { openRedisStore } = await import("./chat/redis_store.ts");

@@ -15,6 +15,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { parseRoomName, type RoomName } from "./room_name.ts";
+import { Checkpointer } from "./sqlite_checkpointer.ts";
 import { StoreError, type StoreErrorKind } from "./store.ts";
 
 /** What {@linkcode SqliteDatabase.open} needs. */
@@ -23,6 +24,12 @@ export interface SqliteDatabaseOptions {
   readonly path: string;
   /** Largest database file in bytes; writes past it fail as `full`. */
   readonly maxBytes: number;
+  /**
+   * Checkpoints in the background began to fail (with the reason) or work
+   * again (undefined); see {@linkcode Checkpointer}.
+   * @default nothing is told
+   */
+  readonly onCheckpointTrouble?: (reason: string | undefined) => void;
 }
 
 /**
@@ -243,6 +250,9 @@ export class SqliteDatabase {
   readonly #maxBytes: number;
   readonly #maxPages: number;
   readonly #pageCount: StatementSync;
+  readonly #pageSize: number;
+  /** Copies the log into a file (not into memory) off the event loop. */
+  readonly #checkpointer: Checkpointer | undefined;
   /**
    * The last write that failed for lack of space, permission or a device
    * error, until a later write succeeds: a health probe's small write can
@@ -259,9 +269,16 @@ export class SqliteDatabase {
       db.prepare("PRAGMA page_size").get() ?? {},
       "page_size",
     );
+    this.#pageSize = pageSize;
     this.#maxPages = Math.max(1, Math.floor(options.maxBytes / pageSize));
     db.exec(`PRAGMA max_page_count = ${this.#maxPages}`);
     this.#pageCount = db.prepare("PRAGMA page_count");
+    this.#checkpointer = options.path === ":memory:"
+      ? undefined
+      : new Checkpointer({
+        path: options.path,
+        onTrouble: options.onCheckpointTrouble ?? (() => {}),
+      });
   }
 
   /**
@@ -285,8 +302,16 @@ export class SqliteDatabase {
    * Runs `work` in one write transaction and returns what it returns; a
    * failure is a {@linkcode StoreError}, and one for lack of space,
    * permission or a device error is remembered until a write succeeds.
+   * `bytes` is about how much it writes beyond a page, for the checkpoint
+   * thread to copy the log sooner after large writes.
    */
-  transaction<T>(work: () => T): T {
+  transaction<T>(work: () => T, bytes = 0): T {
+    const result = this.#transaction(work);
+    this.#checkpointer?.wrote(this.#pageSize + bytes);
+    return result;
+  }
+
+  #transaction<T>(work: () => T): T {
     try {
       const result = this.#attempt(work);
       this.#writeFailure = undefined;
@@ -316,8 +341,12 @@ export class SqliteDatabase {
     }
   }
 
-  /** Closes the connection. */
+  /**
+   * Closes the connection, after the checkpoint thread's: the last one to
+   * close copies what is left of the log into the file.
+   */
   close(): void {
+    this.#checkpointer?.close();
     this.#db.close();
   }
 
@@ -365,14 +394,15 @@ export class SqliteDatabase {
 
   // Migrate inside a write transaction, so two isolates starting together
   // cannot both run a step. It is also the first write: a file that cannot
-  // be written fails here, at start.
+  // be written fails here, at start. It writes nothing once migrated, so it
+  // does not start the checkpoint thread.
   #migrate(): void {
     const path = this.#path;
     explainOpenFailure(
       path,
       () =>
         retryWhileBusy(() =>
-          this.transaction(() => {
+          this.#transaction(() => {
             const version = intField(
               this.#db.prepare("PRAGMA user_version").get() ?? {},
               "user_version",

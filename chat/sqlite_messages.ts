@@ -181,6 +181,8 @@ export function openSqliteMessages(
     const batch = waiting;
     waiting = [];
     let results: (AppendResult | StoreError)[];
+    let bytes = 0;
+    for (const { message } of batch) bytes += message.message.length;
     try {
       results = database.transaction(() =>
         batch.map(({ room, message }) => {
@@ -194,8 +196,7 @@ export function openSqliteMessages(
             }
             throw error;
           }
-        })
-      );
+        }), bytes);
     } catch (error) {
       for (const { reject } of batch) reject(error);
       return;

@@ -15,6 +15,7 @@ import { SqliteDatabase } from "./sqlite_database.ts";
 import { openSqliteMessages } from "./sqlite_messages.ts";
 import { openSqlitePresence } from "./sqlite_presence.ts";
 import type { Store } from "./store.ts";
+import { type Logger, silentLogger } from "../log.ts";
 
 /** Options for {@linkcode openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -32,6 +33,8 @@ export interface SqliteStoreOptions {
   readonly presenceTtlMs: number;
   /** Clock for presence. @default Date.now */
   readonly now?: () => number;
+  /** @default silentLogger */
+  readonly log?: Logger;
 }
 
 /**
@@ -42,9 +45,21 @@ export interface SqliteStoreOptions {
  */
 export function openSqliteStore(options: SqliteStoreOptions): Store {
   const now = options.now ?? Date.now;
+  const log = options.log ?? silentLogger;
   const database = SqliteDatabase.open({
     path: options.path,
     maxBytes: options.maxBytes,
+    onCheckpointTrouble: (reason) => {
+      if (reason === undefined) {
+        log.info("store.checkpoints_resumed", { path: options.path });
+      } else {
+        log.warn("store.checkpoints_failing", {
+          path: options.path,
+          reason,
+          action: "retried each second; SQLite checkpoints in its commits",
+        });
+      }
+    },
   });
   const messages = openSqliteMessages(database, {
     historyMax: options.historyMax,

@@ -1,0 +1,203 @@
+/**
+ * The checkpoint thread: when it copies the log into the file, that it
+ * stops when idle and comes back, and how it tells of failures.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { Checkpointer } from "../chat/sqlite_checkpointer.ts";
+import type { Schedule } from "../chat/presence_batch.ts";
+import { waitUntil, within } from "./helpers/server.ts";
+
+/** Timers the test fires by hand. */
+function manualSchedule() {
+  const tasks = new Set<() => void>();
+  const schedule: Schedule = (task) => {
+    const entry = () => {
+      tasks.delete(entry);
+      task();
+    };
+    tasks.add(entry);
+    return () => tasks.delete(entry);
+  };
+  return {
+    schedule,
+    get pending() {
+      return tasks.size;
+    },
+    runAll() {
+      for (const task of [...tasks]) task();
+    },
+  };
+}
+
+/**
+ * A database file in WAL mode whose own connection never checkpoints, with
+ * `rows` rows of 1 KiB written to its log.
+ */
+async function logOnlyDatabase(rows: number) {
+  const dir = await Deno.makeTempDir({ prefix: "chat-checkpoint-" });
+  const path = `${dir}/chat.db`;
+  const db = new DatabaseSync(path);
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA wal_autocheckpoint = 0");
+  db.exec("CREATE TABLE t (x TEXT)");
+  const insert = db.prepare("INSERT INTO t (x) VALUES (?)");
+  for (let i = 0; i < rows; i++) insert.run("x".repeat(1024));
+  return {
+    path,
+    fileSize: () => Deno.statSync(path).size,
+    async [Symbol.asyncDispose]() {
+      db.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+Deno.test("the checkpoint thread", async (t) => {
+  await t.step(
+    "a small write is copied into the file when its delay is up, not before",
+    async () => {
+      await using database = await logOnlyDatabase(50);
+      const timers = manualSchedule();
+      const checkpointer = new Checkpointer({
+        path: database.path,
+        onTrouble: () => {},
+        schedule: timers.schedule,
+      });
+      try {
+        const before = database.fileSize();
+        checkpointer.wrote(1024);
+        assert.equal(checkpointer.running, false, "nothing started yet");
+        assert.equal(timers.pending, 1, "the checkpoint is due later");
+        timers.runAll();
+        assert.equal(checkpointer.running, true);
+        await waitUntil(
+          () => database.fileSize() > before + 40 * 1024,
+          "the log copied into the file",
+        );
+      } finally {
+        checkpointer.close();
+      }
+    },
+  );
+
+  await t.step(
+    "a large write is copied at once, without waiting for the delay",
+    async () => {
+      await using database = await logOnlyDatabase(50);
+      const timers = manualSchedule();
+      const checkpointer = new Checkpointer({
+        path: database.path,
+        onTrouble: () => {},
+        schedule: timers.schedule,
+        eagerBytes: 32 * 1024,
+      });
+      try {
+        const before = database.fileSize();
+        checkpointer.wrote(50 * 1024);
+        assert.equal(checkpointer.running, true);
+        await waitUntil(
+          () => database.fileSize() > before + 40 * 1024,
+          "the log copied into the file",
+        );
+      } finally {
+        checkpointer.close();
+      }
+    },
+  );
+
+  await t.step(
+    "the thread stops when idle and the next write starts it again",
+    async () => {
+      await using database = await logOnlyDatabase(1);
+      const timers = manualSchedule();
+      const checkpointer = new Checkpointer({
+        path: database.path,
+        onTrouble: () => {},
+        schedule: timers.schedule,
+        eagerBytes: 1,
+      });
+      try {
+        checkpointer.wrote(1);
+        assert.equal(checkpointer.running, true);
+        await waitUntil(
+          () => timers.pending === 1,
+          "the idle stop scheduled after the checkpoint",
+        );
+        timers.runAll();
+        assert.equal(checkpointer.running, false, "stopped while idle");
+        checkpointer.wrote(1);
+        assert.equal(checkpointer.running, true, "started by a write");
+      } finally {
+        checkpointer.close();
+      }
+      assert.equal(checkpointer.running, false);
+      assert.equal(timers.pending, 0, "close leaves no timer");
+    },
+  );
+
+  await t.step(
+    "a failing checkpoint is told once, retried, and its recovery told",
+    async () => {
+      const dir = await Deno.makeTempDir({ prefix: "chat-checkpoint-" });
+      const path = `${dir}/chat.db`;
+      await Deno.writeTextFile(path, "this is no database, but a text file");
+      const timers = manualSchedule();
+      const told: (string | undefined)[] = [];
+      const checkpointer = new Checkpointer({
+        path,
+        onTrouble: (reason) => told.push(reason),
+        schedule: timers.schedule,
+      });
+      try {
+        for (let attempt = 0; attempt < 2; attempt++) {
+          checkpointer.wrote(1);
+          timers.runAll();
+          await waitUntil(
+            () => timers.pending === 1,
+            "the retry scheduled after the failure",
+          );
+        }
+        assert.equal(told.length, 1, JSON.stringify(told));
+        assert.match(String(told[0]), /SQLite checkpoint failed: .*database/);
+
+        await Deno.remove(path);
+        const db = new DatabaseSync(path);
+        db.exec("PRAGMA journal_mode = WAL");
+        db.close();
+        timers.runAll();
+        await waitUntil(() => told.length === 2, "the recovery told");
+        assert.equal(told[1], undefined);
+      } finally {
+        checkpointer.close();
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  );
+
+  await t.step(
+    "closing fails a checkpoint in flight and ignores later writes",
+    async () => {
+      await using database = await logOnlyDatabase(1);
+      const timers = manualSchedule();
+      const checkpointer = new Checkpointer({
+        path: database.path,
+        onTrouble: () => {},
+        schedule: timers.schedule,
+      });
+      const inFlight = checkpointer.checkpoint();
+      checkpointer.close();
+      await within(
+        assert.rejects(inFlight, /closed/),
+        5000,
+        "the checkpoint in flight to fail",
+      );
+      checkpointer.wrote(1_000_000);
+      assert.equal(checkpointer.running, false);
+      assert.equal(timers.pending, 0);
+    },
+  );
+});
