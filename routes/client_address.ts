@@ -8,23 +8,48 @@
  * @module
  */
 
-import ipaddr from "ipaddr.js";
+import * as ipBigint from "ip-bigint";
 
-/** A parsed IPv4 or IPv6 address. */
-type IpAddress = ipaddr.IPv4 | ipaddr.IPv6;
+/** A parsed address: its family, and its bits as one number. */
+interface IpAddress {
+  readonly version: 4 | 6;
+  readonly number: bigint;
+}
 
-/** A network: an address and how many of its leading bits are fixed. */
-type IpRange = readonly [IpAddress, number];
+/** How many bits an address of each family has. */
+const WIDTH = { 4: 32, 6: 128 } as const;
+
+/** A network: its address with the host bits cleared, and the prefix length. */
+interface IpRange {
+  readonly network: IpAddress;
+  readonly bits: number;
+}
 
 /**
  * Parses an address as written in a setting or a header: IPv4 in four
- * decimal parts only (`127.1` and `0x7f.0.0.1` are refused: nobody means
- * them), or IPv6 without a zone, as it is written.
+ * decimal parts only (`127.1`, `0x7f.0.0.1` and `010.0.0.1` are refused:
+ * nobody means them), or IPv6 without a zone, as it is written.
  */
 function parseWrittenIp(text: string): IpAddress | undefined {
-  if (ipaddr.IPv4.isValidFourPartDecimal(text)) return ipaddr.IPv4.parse(text);
-  if (text.includes("%") || !ipaddr.IPv6.isValid(text)) return undefined;
-  return ipaddr.IPv6.parse(text);
+  // ipVersion() takes IPv4 in strict dotted decimal only, inside IPv6 too
+  // (`::ffff:010.0.0.1` is refused), but it takes zones (`fe80::1%eth0`),
+  // which name an interface on the writer's host: refused here.
+  if (text.includes("%") || ipBigint.ipVersion(text) === 0) return undefined;
+  // Checked just above; parseIp() would run the same check again.
+  const { version, number } = ipBigint.parseIp(text, { validate: false });
+  return { version, number };
+}
+
+/**
+ * The IPv4 address an IPv4-mapped IPv6 address (`::ffff:0:0/96`, in any
+ * spelling) stands for, or `undefined` for any other address. The
+ * deprecated IPv4-compatible form is not mapped: `::10.0.0.1` is the IPv6
+ * address `::a00:1` (RFC 4291, 2.5.5.1).
+ */
+function mappedIpv4(address: IpAddress): IpAddress | undefined {
+  return address.version === 6 && address.number >> 32n === 0xffffn
+    ? { version: 4, number: address.number & ipBigint.max4 }
+    : undefined;
 }
 
 /**
@@ -34,9 +59,19 @@ function parseWrittenIp(text: string): IpAddress | undefined {
  */
 function parseIp(text: string): IpAddress | undefined {
   const address = parseWrittenIp(text);
-  return address instanceof ipaddr.IPv6 && address.isIPv4MappedAddress()
-    ? address.toIPv4Address()
-    : address;
+  return address && (mappedIpv4(address) ?? address);
+}
+
+/** `address`'s first `bits` bits, the rest cleared: its network's number. */
+function networkNumber(address: IpAddress, bits: number): bigint {
+  const hostBits = BigInt(WIDTH[address.version] - bits);
+  return address.number >> hostBits << hostBits;
+}
+
+/** The range of `bits` leading bits around `address`. */
+function rangeOf(address: IpAddress, bits: number): IpRange {
+  const number = networkNumber(address, bits);
+  return { network: { version: address.version, number }, bits };
 }
 
 /** Parses `address/bits`; a mapped IPv6 range as the IPv4 range it maps. */
@@ -46,20 +81,18 @@ function parseRange(text: string): IpRange | undefined {
   const bitsText = text.slice(slash + 1);
   if (address === undefined || !/^\d{1,3}$/.test(bitsText)) return undefined;
   const bits = Number(bitsText);
-  if (bits > (address instanceof ipaddr.IPv4 ? 32 : 128)) return undefined;
-  if (address instanceof ipaddr.IPv6 && address.isIPv4MappedAddress()) {
+  if (bits > WIDTH[address.version]) return undefined;
+  const ipv4 = mappedIpv4(address);
+  if (ipv4 !== undefined) {
     // Narrower than ::ffff:0:0/96 it is an IPv4 range; wider, it is not.
-    return bits >= 96 ? [address.toIPv4Address(), bits - 96] : undefined;
+    return bits >= 96 ? rangeOf(ipv4, bits - 96) : undefined;
   }
-  return [address, bits];
+  return rangeOf(address, bits);
 }
 
-/** `network/bits` with the host bits cleared: `10.1.2.3/8` → `10.0.0.0/8`. */
-function describeRange([address, bits]: IpRange): string {
-  const network = address instanceof ipaddr.IPv4
-    ? ipaddr.IPv4.networkAddressFromCIDR(`${address.toString()}/${bits}`)
-    : ipaddr.IPv6.networkAddressFromCIDR(`${address.toString()}/${bits}`);
-  return `${network.toString()}/${bits}`;
+/** `network/bits`: `10.0.0.0/8`, `2001:db8::/32`. */
+function describeRange({ network, bits }: IpRange): string {
+  return `${canonical(network)}/${bits}`;
 }
 
 /**
@@ -81,7 +114,7 @@ export function parseTrustedProxies(
       range = parseRange(item);
     } else {
       const address = parseIp(item);
-      range = address && [address, address instanceof ipaddr.IPv4 ? 32 : 128];
+      range = address && rangeOf(address, WIDTH[address.version]);
     }
     if (range === undefined) return undefined;
     ranges.push(describeRange(range));
@@ -112,20 +145,19 @@ export function trustedProxies(ranges: readonly string[]): TrustedProxies {
   });
   return {
     includes: (address) =>
-      parsed.some(([network, bits]) =>
-        // match() throws when the families differ.
-        network.kind() === address.kind() && address.match([network, bits])
+      parsed.some(({ network, bits }) =>
+        network.version === address.version &&
+        networkNumber(address, bits) === network.number
       ),
   };
 }
 
-/** The address as every log line and limit spells it. */
+/**
+ * The address as every log line and limit spells it: IPv4 in dotted
+ * decimal, IPv6 compressed in lower case (RFC 5952).
+ */
 function canonical(address: IpAddress): string {
-  // Built again from its parts to drop a zone (`%eth0`), which says
-  // nothing about who the client is.
-  return address instanceof ipaddr.IPv4
-    ? address.toString()
-    : new ipaddr.IPv6(address.parts).toString();
+  return ipBigint.stringifyIp(address);
 }
 
 /**
