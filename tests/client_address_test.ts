@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import {
   clientAddress,
   parseTrustedProxies,
@@ -36,6 +37,64 @@ Deno.test("trusted proxies setting", async (t) => {
     );
   });
 
+  await t.step(
+    "reads IPv4-mapped entries in hex as IPv4 ones too",
+    () => {
+      assert.deepEqual(
+        parseTrustedProxies("::ffff:7f00:1, ::FFFF:a00:0/104"),
+        ["127.0.0.1/32", "10.0.0.0/8"],
+      );
+    },
+  );
+
+  await t.step(
+    "a mapped range is an IPv4 range from /96 on, and refused wider",
+    () => {
+      assert.deepEqual(parseTrustedProxies("::ffff:0:0/96"), ["0.0.0.0/0"]);
+      assert.deepEqual(parseTrustedProxies("::ffff:10.1.2.3/128"), [
+        "10.1.2.3/32",
+      ]);
+      assert.equal(parseTrustedProxies("::ffff:0:0/95"), undefined);
+      // Not a mapped address, so an IPv6 range like any other.
+      assert.deepEqual(parseTrustedProxies("::/95"), ["::/95"]);
+    },
+  );
+
+  await t.step(
+    "an IPv4-compatible address (::a.b.c.d, deprecated) stays IPv6",
+    () => {
+      // RFC 4291 2.5.5.1: `::10.0.0.1` is `::a00:1`, not 10.0.0.1.
+      assert.deepEqual(parseTrustedProxies("::10.0.0.1"), ["::a00:1/128"]);
+    },
+  );
+
+  await t.step("clears host bits and spells prefixes in one way", () => {
+    assert.deepEqual(
+      parseTrustedProxies(
+        "10.1.2.3/0, 10.1.2.3/008, 10.1.2.3/31, 2001:db8:aa:bb::1/48, ::1/0",
+      ),
+      ["0.0.0.0/0", "10.0.0.0/8", "10.1.2.2/31", "2001:db8:aa::/48", "::/0"],
+    );
+  });
+
+  await t.step("writes IPv6 as RFC 5952 says", () => {
+    assert.deepEqual(
+      parseTrustedProxies(
+        "2001:0DB8:0000:0000:0001:0000:0000:0001, 2001:db8:0:1:1:1:1:1, " +
+          "2001:db8::1:0:0:0:1, 1:2:3:4:5:6:7::",
+      ),
+      [
+        // The first of two equally long runs of zeros is the one left out,
+        "2001:db8::1:0:0:1/128",
+        // a single zero group is written,
+        "2001:db8:0:1:1:1:1:1/128",
+        // and the longest run wins wherever it is.
+        "2001:db8:0:1::1/128",
+        "1:2:3:4:5:6:7:0/128",
+      ],
+    );
+  });
+
   await t.step("an empty list trusts nobody", () => {
     assert.deepEqual(parseTrustedProxies(""), []);
     assert.deepEqual(parseTrustedProxies(" , "), []);
@@ -54,8 +113,26 @@ Deno.test("trusted proxies setting", async (t) => {
         "10.0.0.0/",
         "10.0.0.0/-1",
         "fe80::1%eth0",
+        "fe80::1%eth0/64",
         "127.0.0.1, nope",
         "1::2::3",
+        "1:2:3:4:5:6:7",
+        "1:2:3:4:5:6:7:8:9",
+        "1:2:3:4:5:6:7:8::",
+        "12345::1",
+        "g::1",
+        "::ffff:010.0.0.1",
+        "::ffff:0x7f.0.0.1",
+        "::ffff:127.1",
+        "::ffff:256.0.0.1",
+        "1.2.3.4.5",
+        "256.0.0.1",
+        " 127.0.0.1/ 8",
+        "10.0.0.0/8/8",
+        "10.0.0.0/0x8",
+        "10.0.0.0/+8",
+        "10.0.0.0/1000",
+        "[10.0.0.1",
       ]
     ) {
       assert.equal(parseTrustedProxies(text), undefined, text);
@@ -234,6 +311,8 @@ Deno.test("client address", async (t) => {
         { Forwarded: "for=192.0.2.60;for=192.0.2.61" },
         { Forwarded: "for=2001:db8::1:80x" },
         { Forwarded: 'for="[2001:db8::1]:99999999"' },
+        { "X-Forwarded-For": "::ffff:0203.0.113.7" },
+        { "X-Forwarded-For": "[fe80::1%eth0]:80" },
         // A quote the client left open swallows what the proxy appended.
         { Forwarded: 'for="6.6.6.6, for=203.0.113.7' },
       ];
@@ -326,6 +405,10 @@ Deno.test("client address", async (t) => {
       addressOf("127.0.0.1", { "X-Forwarded-For": "::ffff:203.0.113.7" }),
       "203.0.113.7",
     );
+    assert.equal(
+      addressOf("::ffff:7f00:1", { "X-Forwarded-For": "::FFFF:CB00:7107" }),
+      "203.0.113.7",
+    );
     // A mapped hop inside a trusted range is walked past like any other.
     assert.equal(
       addressOf("127.0.0.1", {
@@ -342,6 +425,95 @@ Deno.test("client address", async (t) => {
     assert.equal(
       addressOf("unknown", { "X-Forwarded-For": "1.2.3.4" }),
       "unknown",
+    );
+  });
+});
+
+/** `bits` ("0" and "1") as an IPv4 or IPv6 address, written out in full. */
+function addressFromBits(bits: string): string {
+  const size = bits.length === 32 ? 8 : 16;
+  const parts = bits.match(new RegExp(`.{${size}}`, "g")) ?? [];
+  return bits.length === 32
+    ? parts.map((part) => parseInt(part, 2)).join(".")
+    : parts.map((part) => parseInt(part, 2).toString(16)).join(":");
+}
+
+/** Whether 128 `bits` are in `::ffff:0:0/96`: an IPv4 address, mapped. */
+function isMapped(bits: string): boolean {
+  return bits.startsWith("0".repeat(80) + "1".repeat(16));
+}
+
+/** `bits` with the bit at `index` flipped. */
+function flipBit(bits: string, index: number): string {
+  return bits.slice(0, index) + (bits[index] === "0" ? "1" : "0") +
+    bits.slice(index + 1);
+}
+
+/**
+ * An address's bits and a prefix length, the range they make, and the bits
+ * of a peer: any address, or one a single bit away, where mistakes show.
+ */
+const rangeAndPeer = fc.constantFrom(32, 128).chain((width) =>
+  fc.tuple(
+    fc.stringMatching(new RegExp(`^[01]{${width}}$`)),
+    fc.integer({ min: 0, max: width }),
+  ).chain(([networkBits, prefix]) =>
+    fc.tuple(
+      fc.constant(networkBits),
+      fc.constant(prefix),
+      fc.oneof(
+        fc.stringMatching(new RegExp(`^[01]{${width}}$`)),
+        fc.integer({ min: 0, max: width - 1 }).map((index) =>
+          flipBit(networkBits, index)
+        ),
+      ),
+    )
+  )
+);
+
+Deno.test("trusted ranges, for any address and prefix", async (t) => {
+  await t.step(
+    "a peer is trusted exactly when its leading bits are the range's",
+    () => {
+      fc.assert(
+        fc.property(rangeAndPeer, ([networkBits, prefix, peerBits]) => {
+          fc.pre(!isMapped(networkBits) && !isMapped(peerBits));
+          const peer = addressFromBits(peerBits);
+          // A hop of the other family, so that it is never the peer too.
+          const hop = peerBits.length === 32 ? "2001:db8::7" : "203.0.113.7";
+          const answer = addressOf(
+            peer,
+            { "X-Forwarded-For": hop },
+            `${addressFromBits(networkBits)}/${prefix}`,
+          );
+          const trusted =
+            peerBits.slice(0, prefix) === networkBits.slice(0, prefix);
+          assert.equal(answer === hop, trusted, `${peer} in /${prefix}`);
+        }),
+        { numRuns: 2000 },
+      );
+    },
+  );
+
+  await t.step("a range is kept as its network, host bits cleared", () => {
+    fc.assert(
+      fc.property(rangeAndPeer, ([networkBits, prefix]) => {
+        fc.pre(!isMapped(networkBits));
+        const width = networkBits.length;
+        const network = addressFromBits(
+          networkBits.slice(0, prefix) + "0".repeat(width - prefix),
+        );
+        const [range] = parseTrustedProxies(
+          `${addressFromBits(networkBits)}/${prefix}`,
+        ) ?? [];
+        assert.deepEqual(parseTrustedProxies(`${network}/${prefix}`), [
+          range,
+        ]);
+        assert.equal(range?.split("/")[1], String(prefix));
+        // Canonical already: read again, it is written the same way.
+        assert.deepEqual(parseTrustedProxies(range ?? ""), [range]);
+      }),
+      { numRuns: 2000 },
     );
   });
 });
