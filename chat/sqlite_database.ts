@@ -302,19 +302,19 @@ export class SqliteDatabase {
    * Runs `work` in one write transaction and returns what it returns; a
    * failure is a {@linkcode StoreError}, and one for lack of space,
    * permission or a device error is remembered until a write succeeds.
-   * `bytes` is about how much it writes beyond a page, for the checkpoint
-   * thread to copy the log sooner after large writes.
+   *
+   * A write that says about how many `bytes` it adds (a message does) is
+   * copied into the file by the checkpoint thread; others (presence, a
+   * page each) leave the log to SQLite's own checkpoints, so that people
+   * coming and going do not start a second isolate.
    */
-  transaction<T>(work: () => T, bytes = 0): T {
-    const result = this.#transaction(work);
-    this.#checkpointer?.wrote(this.#pageSize + bytes);
-    return result;
-  }
-
-  #transaction<T>(work: () => T): T {
+  transaction<T>(work: () => T, bytes?: number): T {
     try {
       const result = this.#attempt(work);
       this.#writeFailure = undefined;
+      if (bytes !== undefined) {
+        this.#checkpointer?.wrote(this.#pageSize + bytes);
+      }
       return result;
     } catch (error) {
       if (
@@ -394,15 +394,14 @@ export class SqliteDatabase {
 
   // Migrate inside a write transaction, so two isolates starting together
   // cannot both run a step. It is also the first write: a file that cannot
-  // be written fails here, at start. It writes nothing once migrated, so it
-  // does not start the checkpoint thread.
+  // be written fails here, at start.
   #migrate(): void {
     const path = this.#path;
     explainOpenFailure(
       path,
       () =>
         retryWhileBusy(() =>
-          this.#transaction(() => {
+          this.transaction(() => {
             const version = intField(
               this.#db.prepare("PRAGMA user_version").get() ?? {},
               "user_version",
