@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { MetricsSnapshot } from "../metrics.ts";
+import { isMetricsSnapshot, type MetricsSnapshot } from "../metrics.ts";
 import type { Refusal } from "../routes/connections.ts";
 import {
   isSharedBucketTable,
@@ -80,18 +80,6 @@ function isRefusal(value: unknown): value is Refusal {
     (value.reason === "per_ip" || value.reason === "total" ||
       value.reason === "connect_rate") &&
     (value.status === 429 || value.status === 503) && isText(value.message);
-}
-
-/**
- * A metrics snapshot is prom-client's own JSON, produced by our own code in
- * another isolate; only its outer shape is checked here, and prom-client's
- * aggregation reads the rest.
- */
-function isSnapshot(value: unknown): value is MetricsSnapshot {
-  return Array.isArray(value) &&
-    value.every((metric) =>
-      isRecord(metric) && isText(metric.name) && Array.isArray(metric.values)
-    );
 }
 
 /** Parses what a worker receives; undefined for anything else. */
@@ -168,7 +156,7 @@ export function parseFromWorker(data: unknown): FromWorker | undefined {
     case "render":
       return isInt(data.id) ? { type: "render", id: data.id } : undefined;
     case "snapshot":
-      return isInt(data.id) && isSnapshot(data.metrics)
+      return isInt(data.id) && isMetricsSnapshot(data.metrics)
         ? { type: "snapshot", id: data.id, metrics: data.metrics }
         : undefined;
     case "closed":

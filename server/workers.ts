@@ -11,10 +11,11 @@
 import { connectionLimits } from "../app.ts";
 import type { Logger } from "../log.ts";
 import {
-  createProcessMetrics,
+  expositionText,
   mergeSnapshots,
   type MetricsSnapshot,
 } from "../metrics.ts";
+import { createProcessMetrics } from "../process_metrics.ts";
 import { CountingLimiter } from "../routes/connections.ts";
 import { createSharedBucketTable } from "../chat/shared_buckets.ts";
 import { StartupError } from "./listen.ts";
@@ -284,7 +285,7 @@ export class WorkerSupervisor {
     const serving = this.#slots.filter((slot) => slot.state === "serving");
     const collection: Collection = {
       waiting: new Set(serving.map((slot) => slot.index)),
-      snapshots: [await this.#processMetrics.snapshot()],
+      snapshots: [],
       done: Promise.withResolvers(),
     };
     this.#collections.set(id, collection);
@@ -303,7 +304,9 @@ export class WorkerSupervisor {
         workers: [...collection.waiting],
       });
     }
-    return await mergeSnapshots(collection.snapshots);
+    // The process series come from here alone, after the workers' series.
+    const own = await this.#processMetrics.snapshot();
+    return expositionText(mergeSnapshots([...collection.snapshots, own]));
   }
 
   /** A worker threw an uncaught error: give back its places, replace it. */
