@@ -11,8 +11,6 @@
  * @module
  */
 
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { parseRoomName, type RoomName } from "./room_name.ts";
 import { Checkpointer } from "./sqlite_checkpointer.ts";
@@ -140,6 +138,18 @@ function explainOpenFailure<T>(path: string, work: () => T): T {
   }
 }
 
+/**
+ * The folder a file path is in: `data/chat.db` → `data`, `/chat.db` → `/`,
+ * `chat.db` → `.`. (Not node:path, whose import alone starts Deno's Node
+ * compatibility layer and costs the process about 8 MiB.)
+ */
+export function folderOf(path: string): string {
+  const trimmed = path.replace(/\/+$/, "");
+  const slash = trimmed.lastIndexOf("/");
+  if (slash < 0) return ".";
+  return slash === 0 ? "/" : trimmed.slice(0, slash).replace(/\/+$/, "") || "/";
+}
+
 /** Opens the file (creating its folder), in WAL mode. */
 function openDatabase(path: string): DatabaseSync {
   if (path !== ":memory:") {
@@ -168,9 +178,9 @@ function openDatabase(path: string): DatabaseSync {
         );
       }
     }
-    const folder = dirname(path);
+    const folder = folderOf(path);
     try {
-      mkdirSync(folder, { recursive: true });
+      Deno.mkdirSync(folder, { recursive: true });
     } catch (error) {
       if (!(error instanceof Error)) throw error;
       throw new StoreOpenError(

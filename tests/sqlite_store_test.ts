@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { parseRoomName, type RoomName } from "../chat/room_name.ts";
-import { SCHEMA_VERSION } from "../chat/sqlite_database.ts";
+import { folderOf, SCHEMA_VERSION } from "../chat/sqlite_database.ts";
 import { openSqliteStore } from "../chat/sqlite_store.ts";
 import { type Store, StoreError } from "../chat/store.ts";
 import { sqliteOptions } from "./helpers/defaults.ts";
@@ -247,6 +247,15 @@ Deno.test("sqlite store: messages", async (t) => {
       });
     },
   );
+});
+
+Deno.test("the folder of a database path is the one created for it", () => {
+  assert.equal(folderOf("data/chat.db"), "data");
+  assert.equal(folderOf("/var/lib/chat/chat.db"), "/var/lib/chat");
+  assert.equal(folderOf("a//b.db"), "a");
+  assert.equal(folderOf("/chat.db"), "/");
+  assert.equal(folderOf("chat.db"), ".");
+  assert.equal(folderOf("./chat.db"), ".");
 });
 
 Deno.test("sqlite store: schema migrations", async (t) => {
