@@ -33,7 +33,8 @@ import {
   type MetricsSnapshot,
 } from "./metrics.ts";
 import { apiRoutes } from "./routes/api.ts";
-import { chatSocketRoutes, CloseCode } from "./routes/chat_ws.ts";
+import { chatSocketRoutes } from "./routes/chat_ws.ts";
+import { CloseCode } from "./routes/socket_session.ts";
 import {
   type ConnectionLimiter,
   type ConnectionLimits,

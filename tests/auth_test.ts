@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type JWTPayload, SignJWT } from "jose";
-import { TOKEN_EXPIRED } from "../routes/chat_ws.ts";
+import { TOKEN_EXPIRED } from "../routes/socket_session.ts";
 import { UPGRADE_HEADERS } from "./helpers/server.ts";
 import {
   recordingLogger,

@@ -1,0 +1,457 @@
+/**
+ * One upgraded chat socket, wired to the hub: every text frame is
+ * size-checked, rate-limited and parsed at this edge into a typed frame or
+ * answered with an error frame; messages are handed to the hub in the order
+ * they came; slow readers are cut off; a signed socket ends when its token
+ * expires. The upgrade itself (validation, Origin, limits) is
+ * `chat_ws.ts`.
+ *
+ * A session is one object that is its socket's event listener and the
+ * hub's member, rather than a closure per event: thousands of idle
+ * connections each cost a few hundred bytes less.
+ *
+ * @module
+ */
+
+import {
+  type ErrorFrame,
+  type FrameLimits,
+  messageFrame,
+  parseClientFrame,
+  serialiseFor,
+  type WireFormat,
+} from "../chat/frames.ts";
+import type { ChatHub, Membership } from "../chat/hub.ts";
+import type { ChatMetrics } from "../chat/metrics.ts";
+import { FloodGuard } from "../chat/rate_limit.ts";
+import type { Member } from "../chat/room.ts";
+import type { RoomName } from "../chat/room_name.ts";
+import { StoreError, type StoreErrorKind } from "../chat/store.ts";
+import { parseUserName } from "../chat/user_name.ts";
+import type { Identity } from "../chat/identity.ts";
+import type { Logger } from "../log.ts";
+import type { TurnPacer } from "./turn_pacer.ts";
+
+/** What a sender is told about each kind of store failure. */
+const STORE_TROUBLE: Record<StoreErrorKind, string> = {
+  full: "the server's storage is full",
+  limit: "the server keeps no more rooms",
+  read_only: "the server's storage is read-only",
+  busy: "the server's storage is busy",
+  io: "the server's storage failed",
+  unreachable: "the server cannot reach its storage",
+  corrupt: "the server's storage holds bad data",
+  other: "the server's storage failed",
+};
+
+/** Close codes the server uses; see docs/protocol.md. */
+export const CloseCode = {
+  /** The server is going away (shutdown). */
+  GoingAway: 1001,
+  /** A binary frame arrived; the protocol is JSON text. */
+  UnsupportedData: 1003,
+  /** The client kept sending past its rate limit. */
+  PolicyViolation: 1008,
+  /** A frame was larger than the limit. */
+  MessageTooBig: 1009,
+  /** The room could not be loaded. */
+  InternalError: 1011,
+  /** The client stopped reading; too much data was waiting for it. */
+  TryAgainLater: 1013,
+} as const;
+
+/**
+ * The close code for a socket whose token expired: the page gets a fresh
+ * token and reconnects with `since=` (see docs/protocol.md).
+ */
+export const TOKEN_EXPIRED = 4001;
+
+/** What a session needs from the server. */
+export interface SocketSessionOptions {
+  readonly hub: ChatHub;
+  readonly log: Logger;
+  readonly metrics: ChatMetrics;
+  readonly limits: FrameLimits;
+  /** Names nobody may take (compared case-insensitively). */
+  readonly reservedNames: readonly string[];
+  /** Largest frame in UTF-8 bytes. */
+  readonly maxFrameBytes: number;
+  /** Messages per second (0: off) and burst. */
+  readonly rate: { readonly rate: number; readonly burst: number };
+  /** Unsent bytes after which a client is cut off. */
+  readonly maxBufferedBytes: number;
+}
+
+/** Who connects where, and how it speaks, parsed from the upgrade request. */
+export interface Admission {
+  readonly room: RoomName;
+  readonly user: string;
+  /** Who holds the name; see `nameOwner`. */
+  readonly owner: string;
+  readonly since: number | undefined;
+  readonly format: WireFormat;
+  /** The signed identity, when the socket has one. */
+  readonly identity?: Identity;
+}
+
+/** What wires a session to the rest of its upgrade. */
+export interface SessionWiring {
+  /** Frees the connection's slot in the limits; idempotent. */
+  readonly release: () => void;
+  /** Waits for the message's turn of the event loop. */
+  readonly pace: TurnPacer;
+  /** Takes one message from the sender's budget; false when empty. */
+  readonly takeMessageToken: () => boolean;
+}
+
+const encoder = new TextEncoder();
+
+/** Whether `text` is over `max` UTF-8 bytes, encoding only when it must. */
+function isOverBytes(text: string, max: number): boolean {
+  if (text.length > max) return true; // every UTF-16 unit is ≥ 1 byte
+  if (text.length * 3 <= max) return false; // every unit is ≤ 3 bytes
+  return encoder.encode(text).length > max;
+}
+
+/**
+ * Closes `socket` on the next macrotask. Deno loses its own close frame when
+ * `close()` runs inside a `message` callback while the peer keeps sending
+ * (both ends then see an abnormal close, see denoland/deno#21642); closing
+ * one task later delivers the code and reason intact.
+ */
+function closeSoon(socket: WebSocket, code: number, reason: string): void {
+  setTimeout(() => socket.close(code, reason), 0);
+}
+
+/** A short random id that ties a connection's log lines together. */
+function connectionId(): string {
+  return crypto.randomUUID().slice(0, 8);
+}
+
+/** One upgraded socket: its listener, and its member in the hub. */
+export class SocketSession implements Member, EventListenerObject {
+  readonly id: string = connectionId();
+  readonly format: WireFormat;
+  readonly #socket: WebSocket;
+  readonly #admission: Admission;
+  readonly #wiring: SessionWiring;
+  readonly #options: SocketSessionOptions;
+  // The budget is the address's (or the signed user's), shared by all its
+  // sockets: reconnecting starts no fresh one.
+  readonly #guard: FloodGuard;
+  #membership: Membership | undefined;
+  #cutOff = false;
+  // This socket's accepted messages, handled one after another in the
+  // order they arrived.
+  #handling: Promise<void> = Promise.resolve();
+  #expiry: ReturnType<typeof setTimeout> | undefined;
+
+  /** Wires `socket` (just upgraded) to the hub. */
+  static attach(
+    socket: WebSocket,
+    admission: Admission,
+    wiring: SessionWiring,
+    options: SocketSessionOptions,
+  ): SocketSession {
+    const session = new SocketSession(socket, admission, wiring, options);
+    for (const type of ["open", "message", "error", "close"]) {
+      socket.addEventListener(type, session);
+    }
+    return session;
+  }
+
+  private constructor(
+    socket: WebSocket,
+    admission: Admission,
+    wiring: SessionWiring,
+    options: SocketSessionOptions,
+  ) {
+    this.#socket = socket;
+    this.#admission = admission;
+    this.#wiring = wiring;
+    this.#options = options;
+    this.format = admission.format;
+    this.#guard = new FloodGuard({
+      take: wiring.takeMessageToken,
+      tolerance: options.rate.burst,
+    });
+    // A token is good until its exp: the socket ends then, and the page
+    // comes back with a fresh one.
+    if (admission.identity) {
+      this.#expiry = setTimeout(
+        () => this.#expire(),
+        Math.max(0, admission.identity.expiresAt - Date.now()),
+      );
+    }
+  }
+
+  /** The socket's events; see {@linkcode SocketSession.attach}. */
+  handleEvent(event: Event): void {
+    if (event.type === "open") this.#open();
+    else if (event.type === "message" && event instanceof MessageEvent) {
+      this.#receive(event.data);
+    } else if (event.type === "error") this.#error(event);
+    else if (event.type === "close" && event instanceof CloseEvent) {
+      this.#closed(event.code);
+    }
+  }
+
+  /** Sends one frame, unless the client has stopped reading. */
+  deliver(text: string): void {
+    const socket = this.#socket;
+    if (this.#cutOff || socket.readyState !== WebSocket.OPEN) return;
+    if (socket.bufferedAmount > this.#options.maxBufferedBytes) {
+      // Deno cannot drop a socket whose peer stopped reading (close waits
+      // for the queue), so stop adding to it: memory stays bounded by the
+      // threshold plus one frame.
+      this.#cutOff = true;
+      this.#options.metrics.slowClientClosed();
+      this.#options.log.warn("socket.slow_client", {
+        connection: this.id,
+        room: this.#admission.room,
+        user: this.#admission.user,
+        bufferedAmount: socket.bufferedAmount,
+      });
+      this.#membership?.leave();
+      closeSoon(
+        socket,
+        CloseCode.TryAgainLater,
+        "Too slow: too much data waiting to be read",
+      );
+      return;
+    }
+    socket.send(text);
+  }
+
+  /** Ends the connection with a close code from docs/protocol.md. */
+  close(code: number, reason: string): void {
+    this.#options.log.info("socket.closed_by_server", {
+      connection: this.id,
+      room: this.#admission.room,
+      code,
+      reason,
+    });
+    closeSoon(this.#socket, code, reason);
+  }
+
+  #open(): void {
+    const { hub, log } = this.#options;
+    const { room, user, since, format, owner } = this.#admission;
+    const membership = hub.connect(room, user, this, since, owner);
+    this.#membership = membership;
+    log.info("socket.open", { connection: this.id, room, user, since, format });
+    membership.ready.catch((error) => {
+      log.error("socket.admit_failed", { connection: this.id, room, error });
+      this.#socket.close(
+        CloseCode.InternalError,
+        "Cannot load the room; try again",
+      );
+    });
+  }
+
+  #receive(data: unknown): void {
+    const { limits, maxFrameBytes, rate } = this.#options;
+    // Frames already in flight when the server closed the socket are not
+    // processed (and must not close it a second time).
+    if (this.#socket.readyState !== WebSocket.OPEN) return;
+    if (typeof data !== "string") {
+      this.#closeFor(
+        CloseCode.UnsupportedData,
+        "Binary frames are not supported; send JSON text",
+        "binary",
+      );
+      return;
+    }
+    if (isOverBytes(data, maxFrameBytes)) {
+      this.#closeFor(
+        CloseCode.MessageTooBig,
+        `Frame is larger than ${maxFrameBytes} bytes`,
+        "too_big",
+      );
+      return;
+    }
+    // Read before the rate check, so that a refusal can name the message
+    // (its cid); every frame counts against the limit, garbage included.
+    const parsed = parseClientFrame(data, limits);
+    const cid = !parsed.ok
+      ? parsed.error.cid
+      : parsed.frame.type === "message"
+      ? parsed.frame.cid
+      : undefined;
+    const decision = this.#guard.check();
+    if (decision === "disconnect") {
+      this.#closeFor(
+        CloseCode.PolicyViolation,
+        "Flooding: too many messages over the rate limit",
+        "rate_limited",
+      );
+      return;
+    }
+    if (decision === "refuse") {
+      this.#refuse({
+        type: "error",
+        code: "rate_limited",
+        error:
+          `Too many messages: at most ${rate.rate} per second from your address (bursts of ${rate.burst}); this one was not sent`,
+        ...(cid === undefined ? {} : { cid }),
+      });
+      return;
+    }
+    if (!parsed.ok) {
+      this.#refuse(parsed.error);
+      return;
+    }
+    const frame = parsed.frame;
+    // In the chain: the messages sent after a rename carry the new name.
+    this.#handling = this.#handling.then(() =>
+      frame.type === "rename"
+        ? this.#rename(frame.name)
+        : this.#send(frame.message, cid)
+    ).catch((error) =>
+      // Keeps the chain alive for the frames after this one.
+      this.#options.log.error(
+        frame.type === "rename"
+          ? "socket.rename_failed"
+          : "message.handling_failed",
+        { connection: this.id, room: this.#admission.room, error },
+      )
+    );
+  }
+
+  async #send(message: string, cid: string | undefined): Promise<void> {
+    const { hub, log, metrics } = this.#options;
+    const { room, user, identity } = this.#admission;
+    await this.#wiring.pace();
+    // Handed to the store at once, not after the previous message was
+    // stored: the store keeps the order, and the messages of one turn (from
+    // this socket and others) share one write.
+    hub.send(
+      room,
+      this.#membership?.user ?? user,
+      message,
+      cid,
+      identity ? "signed" : undefined,
+    ).then(({ message: stored, duplicate }) => {
+      if (duplicate) {
+        // Stored before (the client resent it after a reconnect): its copy,
+        // to this sender only, is the acknowledgement.
+        metrics.messageRejected("duplicate");
+        log.info("message.duplicate", { connection: this.id, room, cid });
+        this.deliver(JSON.stringify(messageFrame(stored)));
+      } else {
+        metrics.messageAccepted();
+      }
+    }, (error: unknown) => {
+      log.error("message.store_failed", { connection: this.id, room, error });
+      this.#refuse({
+        type: "error",
+        code: "unavailable",
+        ...(cid === undefined ? {} : { cid }),
+        error: `The message could not be stored${
+          error instanceof StoreError ? ` (${STORE_TROUBLE[error.kind]})` : ""
+        }; it was not sent, send it again later`,
+      });
+    }).catch((error) =>
+      log.error("message.handling_failed", { connection: this.id, room, error })
+    );
+  }
+
+  async #rename(raw: string): Promise<void> {
+    if (this.#admission.identity) {
+      this.#refuse({
+        type: "error",
+        code: "name_fixed",
+        error: "Your name comes from your sign-in and cannot be changed here",
+      });
+      return;
+    }
+    const checked = parseUserName(raw, this.#options.reservedNames);
+    if (!checked.ok) {
+      this.#refuse({
+        type: "error",
+        code: "bad_name",
+        error: `Cannot rename: ${checked.error}`,
+      });
+      return;
+    }
+    const from = this.#membership?.user;
+    const result = await this.#membership?.rename(checked.name);
+    if (result === "taken") {
+      this.#refuse({
+        type: "error",
+        code: "name_taken",
+        error:
+          `The name ${checked.name} is in use in this room; choose another`,
+      });
+    } else if (result === "renamed") {
+      this.#options.log.info("socket.renamed", {
+        connection: this.id,
+        room: this.#admission.room,
+        from,
+        user: checked.name,
+      });
+    }
+  }
+
+  #refuse(error: ErrorFrame): void {
+    this.#options.metrics.messageRejected(error.code);
+    this.#options.log.info("frame.rejected", {
+      connection: this.id,
+      room: this.#admission.room,
+      code: error.code,
+    });
+    for (const text of serialiseFor(this.format, error)) this.deliver(text);
+  }
+
+  #closeFor(
+    code: number,
+    reason: string,
+    rejected: "binary" | "too_big" | "rate_limited",
+  ): void {
+    this.#options.metrics.messageRejected(rejected);
+    this.#options.log.info("socket.closed_by_server", {
+      connection: this.id,
+      room: this.#admission.room,
+      code,
+      reason,
+    });
+    closeSoon(this.#socket, code, reason);
+  }
+
+  #expire(): void {
+    this.#options.log.info("socket.token_expired", {
+      connection: this.id,
+      room: this.#admission.room,
+      user: this.#admission.user,
+    });
+    this.#membership?.leave();
+    closeSoon(
+      this.#socket,
+      TOKEN_EXPIRED,
+      "Token expired; reconnect with a new one",
+    );
+  }
+
+  // Deno may report both error and close; leave() and release() are
+  // idempotent.
+  #error(event: Event): void {
+    this.#options.log.info("socket.error", {
+      connection: this.id,
+      room: this.#admission.room,
+      error: event instanceof ErrorEvent ? event.message : "unknown",
+    });
+    this.#membership?.leave();
+    this.#wiring.release();
+  }
+
+  #closed(code: number): void {
+    clearTimeout(this.#expiry);
+    this.#membership?.leave();
+    this.#wiring.release();
+    this.#options.log.info("socket.close", {
+      connection: this.id,
+      room: this.#admission.room,
+      code,
+    });
+  }
+}
