@@ -419,6 +419,11 @@ async function idleOn(
   return { idle, perConnection, held };
 }
 
+/** A difference in KiB with its sign: `+1.2 KiB`, `−0.4 KiB`. */
+function signedKib(bytes: number): string {
+  return `${bytes < 0 ? "−" : "+"}${kib(Math.abs(bytes))}`;
+}
+
 async function idle(count: number, withProcessRow: boolean) {
   const scenario = `${
     count.toLocaleString("en-US")
@@ -433,7 +438,7 @@ async function idle(count: number, withProcessRow: boolean) {
     scenario,
     baseline: `${kib(base.perConnection)}${held(base)}`,
     chat: `${kib(ours.perConnection)}${held(ours)}`,
-    ratio: `+${kib(ours.perConnection - base.perConnection)}`,
+    ratio: signedKib(ours.perConnection - base.perConnection),
   });
   if (withProcessRow) {
     const memory = ({ idle }: IdleResult) =>

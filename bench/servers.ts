@@ -148,6 +148,18 @@ export async function exportRevision(
     if (!archived.success || !untarred.success) {
       throw new Error(`Cannot export ${rev}: ${message.trim()}`);
     }
+    // Transpiled now, once: a server whose first start does it in its own
+    // process measures about 7 MiB more than the work tree's.
+    const cached = await new Deno.Command(Deno.execPath(), {
+      args: ["cache", `--config=${root}/deno.json`, `${root}/main.ts`],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!cached.success) {
+      throw new Error(
+        `Cannot prepare ${rev}: ${new TextDecoder().decode(cached.stderr)}`,
+      );
+    }
   } catch (error) {
     await remove();
     throw error;
