@@ -14,6 +14,7 @@ import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { createBroadcastChannelBus } from "./chat/broadcast_channel_bus.ts";
+import { createLocalBus } from "./chat/local_bus.ts";
 import type { Bus } from "./chat/bus.ts";
 import { ChatHub } from "./chat/hub.ts";
 import { instrumentStore } from "./chat/instrumented_store.ts";
@@ -66,6 +67,12 @@ export interface ChatServerOptions {
    * share through the main thread. @default this isolate counts for itself
    */
   readonly peers?: WorkerPeers;
+  /**
+   * The only isolate of its process (`deno run main.ts` without
+   * `--workers`): without Redis its messages are published nowhere.
+   * @default false, other isolates may share its rooms
+   */
+  readonly alone?: boolean;
 }
 
 /** What the workers of one process share through its main thread. */
@@ -204,9 +211,18 @@ export async function openTokenVerifier(
   });
 }
 
-/** Opens the bus the configuration names: Redis pub/sub or BroadcastChannel. */
-export async function openBus(config: Config, log: Logger): Promise<Bus> {
-  if (config.redisUrl === undefined) return createBroadcastChannelBus();
+/**
+ * Opens the bus the configuration names: Redis pub/sub, a BroadcastChannel
+ * between the isolates of the process, or none for a server `alone` in it.
+ */
+export async function openBus(
+  config: Config,
+  log: Logger,
+  alone = false,
+): Promise<Bus> {
+  if (config.redisUrl === undefined) {
+    return alone ? createLocalBus() : createBroadcastChannelBus();
+  }
   const { openRedisBus } = await import("./chat/redis_bus.ts");
   return await openRedisBus({ url: config.redisUrl, log });
 }
@@ -229,7 +245,7 @@ export async function createChatServer(
   const rawStore = options.store ?? await openStore(config, log);
   let bus: Bus;
   try {
-    bus = options.bus ?? await openBus(config, log);
+    bus = options.bus ?? await openBus(config, log, options.alone);
   } catch (error) {
     await rawStore.close();
     throw error;

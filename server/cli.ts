@@ -114,7 +114,7 @@ async function serveAlone(
 ): Promise<number> {
   let chat: ChatServer;
   try {
-    chat = await createChatServer({ config, log });
+    chat = await createChatServer({ config, log, alone: true });
   } catch (error) {
     if (error instanceof StoreError) throw storeStartupError(error);
     if (error instanceof TokenKeyError) throw new StartupError(error.message);
