@@ -125,7 +125,16 @@ export function openSqliteMessages(
     const row = selectFirst.get(room) ?? {};
     return row.first === null ? 0 : intField(row, "first");
   };
-  const deleteBefore = database.prepare("DELETE FROM messages WHERE ts < ?");
+  const roomNames = database.prepare("SELECT name FROM rooms");
+  // A room's ids follow the clock of whoever sent them, so its messages
+  // before the first one at or after the cut-off are the old ones. Found
+  // walking the room by id: as many rows as are expired, plus one. (Clocks
+  // of two isolates a few ms apart can leave one message a sweep longer.)
+  const deleteBefore = database.prepare(
+    `DELETE FROM messages WHERE room = ?1 AND id < COALESCE(
+       (SELECT id FROM messages WHERE room = ?1 AND ts >= ?2 ORDER BY id LIMIT 1),
+       9223372036854775807)`,
+  );
   const deleteOne = database.prepare(
     "DELETE FROM messages WHERE room = ? AND id = ?",
   );
@@ -236,9 +245,13 @@ export function openSqliteMessages(
     },
     expire(before) {
       return Promise.resolve(database.transaction(() => {
-        const { changes } = deleteBefore.run(before);
+        let deleted = 0;
+        for (const row of roomNames.all()) {
+          const room = textField(row, "name");
+          deleted += Number(deleteBefore.run(room, before).changes);
+        }
         forgetEmptyRooms.run();
-        return Number(changes);
+        return deleted;
       }));
     },
     remove(room, id) {

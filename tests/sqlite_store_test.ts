@@ -112,6 +112,51 @@ Deno.test("sqlite store: messages", async (t) => {
   );
 
   await t.step(
+    "expiry deletes each room's messages from before the cut-off, and no others",
+    async () => {
+      const store = openSqliteStore(sqliteOptions(":memory:"));
+      const at = (minute: number) =>
+        `2026-11-24T10:${String(minute).padStart(2, "0")}:00.000Z`;
+      for (
+        const [target, minutes] of [[lobby, [1, 2, 5, 6]], [other, [
+          3,
+          4,
+        ]]] as const
+      ) {
+        for (const minute of minutes) {
+          await store.messages.append(target, {
+            user: "u",
+            message: `at ${minute}`,
+            ts: at(minute),
+          });
+        }
+      }
+      const quiet = room("quiet");
+      await store.messages.append(quiet, {
+        user: "u",
+        message: "x",
+        ts: at(7),
+      });
+
+      assert.equal(await store.messages.expire(at(5)), 4);
+      assert.deepEqual(
+        (await store.messages.latest(lobby, 10)).map((m) => m.message),
+        ["at 5", "at 6"],
+      );
+      assert.deepEqual(await store.messages.latest(other, 10), []);
+      assert.equal((await store.messages.latest(quiet, 10)).length, 1);
+      // A room left with no message and nobody online is forgotten: its
+      // ids start again.
+      assert.deepEqual(await store.messages.bounds(other), {
+        first: 0,
+        last: 0,
+      });
+      assert.equal(await store.messages.expire(at(5)), 0, "nothing twice");
+      await store.close();
+    },
+  );
+
+  await t.step(
     "retention keeps the newest historyMax and ids keep counting",
     async () => {
       const store = openSqliteStore(
