@@ -8,7 +8,6 @@
  * @module
  */
 
-import { setImmediate } from "node:timers";
 import {
   intField,
   roomField,
@@ -17,6 +16,7 @@ import {
   textField,
 } from "./sqlite_database.ts";
 import type { RoomName } from "./room_name.ts";
+import { atTurnEnd } from "./turn_end.ts";
 import {
   type AppendResult,
   type ChatMessage,
@@ -223,10 +223,9 @@ export function openSqliteMessages(
         AppendResult
       >();
       // The first append of a turn schedules the write for the end of the
-      // turn, after every frame that arrived with it had its say
-      // (setImmediate: not clamped like a timer, so well under a millisecond).
+      // turn, after every frame that arrived with it had its say.
       if (waiting.push({ room, message, resolve, reject }) === 1) {
-        setImmediate(storeWaiting);
+        atTurnEnd(storeWaiting);
       }
       return promise;
     },

@@ -9,15 +9,14 @@
  * @module
  */
 
-import { setImmediate } from "node:timers";
+import { atTurnEnd, nextTurn } from "../chat/turn_end.ts";
 
 /** Waits for its turn before handling one message. */
 export type TurnPacer = () => Promise<void>;
 
 /**
  * Creates a pacer for one isolate: the first `perTurn` messages of a turn
- * go at once; later ones wait for a following turn (`setImmediate`, which
- * runs after pending I/O and is not clamped like nested timers).
+ * go at once; later ones wait for a following turn (see `turn_end.ts`).
  */
 export function createTurnPacer(perTurn: number): TurnPacer {
   let handled = 0;
@@ -26,7 +25,7 @@ export function createTurnPacer(perTurn: number): TurnPacer {
     for (;;) {
       if (!resetQueued) {
         resetQueued = true;
-        setImmediate(() => {
+        atTurnEnd(() => {
           handled = 0;
           resetQueued = false;
         });
@@ -35,7 +34,7 @@ export function createTurnPacer(perTurn: number): TurnPacer {
         handled += 1;
         return;
       }
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextTurn();
     }
   };
 }
