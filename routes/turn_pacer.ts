@@ -9,14 +9,15 @@
  * @module
  */
 
-import { atTurnEnd, nextTurn } from "../chat/turn_end.ts";
+import { setImmediate } from "node:timers";
 
 /** Waits for its turn before handling one message. */
 export type TurnPacer = () => Promise<void>;
 
 /**
  * Creates a pacer for one isolate: the first `perTurn` messages of a turn
- * go at once; later ones wait for a following turn (see `turn_end.ts`).
+ * go at once; later ones wait for a following turn (`setImmediate`, which
+ * runs after pending I/O and is not clamped like nested timers).
  */
 export function createTurnPacer(perTurn: number): TurnPacer {
   let handled = 0;
@@ -25,7 +26,7 @@ export function createTurnPacer(perTurn: number): TurnPacer {
     for (;;) {
       if (!resetQueued) {
         resetQueued = true;
-        atTurnEnd(() => {
+        setImmediate(() => {
           handled = 0;
           resetQueued = false;
         });
@@ -34,7 +35,7 @@ export function createTurnPacer(perTurn: number): TurnPacer {
         handled += 1;
         return;
       }
-      await nextTurn();
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   };
 }
