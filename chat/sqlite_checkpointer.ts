@@ -109,7 +109,7 @@ interface Thread {
  * it of every write ({@linkcode Checkpointer.wrote}) and closes it before
  * the database's last connection.
  */
-export class Checkpointer {
+export class Checkpointer implements Disposable {
   readonly #options: CheckpointerOptions;
   readonly #delayMs: number;
   readonly #eagerBytes: number;
@@ -176,6 +176,11 @@ export class Checkpointer {
     this.#clearDue();
     this.#clearIdleStop();
     this.#stop(new Error("The checkpointer was closed"));
+  }
+
+  /** Same as {@linkcode Checkpointer.close}. */
+  [Symbol.dispose](): void {
+    this.close();
   }
 
   #startPeriodic(): void {

@@ -409,13 +409,7 @@ export class SocketSession implements Member, EventListenerObject {
     rejected: "binary" | "too_big" | "rate_limited",
   ): void {
     this.#options.metrics.messageRejected(rejected);
-    this.#options.log.info("socket.closed_by_server", {
-      connection: this.id,
-      room: this.#admission.room,
-      code,
-      reason,
-    });
-    closeSoon(this.#socket, code, reason);
+    this.close(code, reason);
   }
 
   #expire(): void {

@@ -7,7 +7,10 @@
 
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { Checkpointer } from "../chat/sqlite_checkpointer.ts";
+import {
+  Checkpointer,
+  type CheckpointerOptions,
+} from "../chat/sqlite_checkpointer.ts";
 import type { Schedule } from "../chat/presence_batch.ts";
 import { waitUntil, within } from "./helpers/server.ts";
 
@@ -49,11 +52,31 @@ async function logOnlyDatabase(rows: number) {
   return {
     path,
     fileSize: () => Deno.statSync(path).size,
+    /** Resolves once the file grew by most of the log since `size`. */
+    copied: (size: number) =>
+      waitUntil(
+        () => Deno.statSync(path).size > size + 40 * 1024,
+        "the log copied into the file",
+      ),
     async [Symbol.asyncDispose]() {
       db.close();
       await Deno.remove(dir, { recursive: true });
     },
   };
+}
+
+/** A checkpointer of `path` on the test's timers, quiet about trouble. */
+function checkpointerOf(
+  path: string,
+  timers: ReturnType<typeof manualSchedule>,
+  options: Partial<CheckpointerOptions> = {},
+): Checkpointer {
+  return new Checkpointer({
+    path,
+    onTrouble: () => {},
+    schedule: timers.schedule,
+    ...options,
+  });
 }
 
 Deno.test("the checkpoint thread", async (t) => {
@@ -62,25 +85,14 @@ Deno.test("the checkpoint thread", async (t) => {
     async () => {
       await using database = await logOnlyDatabase(50);
       const timers = manualSchedule();
-      const checkpointer = new Checkpointer({
-        path: database.path,
-        onTrouble: () => {},
-        schedule: timers.schedule,
-      });
-      try {
-        const before = database.fileSize();
-        checkpointer.wrote(1024);
-        assert.equal(checkpointer.running, false, "nothing started yet");
-        assert.equal(timers.pending, 1, "the checkpoint is due later");
-        timers.runAll();
-        assert.equal(checkpointer.running, true);
-        await waitUntil(
-          () => database.fileSize() > before + 40 * 1024,
-          "the log copied into the file",
-        );
-      } finally {
-        checkpointer.close();
-      }
+      using checkpointer = checkpointerOf(database.path, timers);
+      const before = database.fileSize();
+      checkpointer.wrote(1024);
+      assert.equal(checkpointer.running, false, "nothing started yet");
+      assert.equal(timers.pending, 1, "the checkpoint is due later");
+      timers.runAll();
+      assert.equal(checkpointer.running, true);
+      await database.copied(before);
     },
   );
 
@@ -89,23 +101,13 @@ Deno.test("the checkpoint thread", async (t) => {
     async () => {
       await using database = await logOnlyDatabase(50);
       const timers = manualSchedule();
-      const checkpointer = new Checkpointer({
-        path: database.path,
-        onTrouble: () => {},
-        schedule: timers.schedule,
+      using checkpointer = checkpointerOf(database.path, timers, {
         eagerBytes: 32 * 1024,
       });
-      try {
-        const before = database.fileSize();
-        checkpointer.wrote(50 * 1024);
-        assert.equal(checkpointer.running, true);
-        await waitUntil(
-          () => database.fileSize() > before + 40 * 1024,
-          "the log copied into the file",
-        );
-      } finally {
-        checkpointer.close();
-      }
+      const before = database.fileSize();
+      checkpointer.wrote(50 * 1024);
+      assert.equal(checkpointer.running, true);
+      await database.copied(before);
     },
   );
 
@@ -114,10 +116,7 @@ Deno.test("the checkpoint thread", async (t) => {
     async () => {
       await using database = await logOnlyDatabase(1);
       const timers = manualSchedule();
-      const checkpointer = new Checkpointer({
-        path: database.path,
-        onTrouble: () => {},
-        schedule: timers.schedule,
+      const checkpointer = checkpointerOf(database.path, timers, {
         eagerBytes: 1,
       });
       try {
@@ -183,11 +182,7 @@ Deno.test("the checkpoint thread", async (t) => {
     async () => {
       await using database = await logOnlyDatabase(1);
       const timers = manualSchedule();
-      const checkpointer = new Checkpointer({
-        path: database.path,
-        onTrouble: () => {},
-        schedule: timers.schedule,
-      });
+      const checkpointer = checkpointerOf(database.path, timers);
       const inFlight = checkpointer.checkpoint();
       checkpointer.close();
       await within(
