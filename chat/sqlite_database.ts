@@ -226,6 +226,14 @@ export function classifySqliteError(error: unknown): unknown {
 /** How long a failed write keeps the store unhealthy without a success. */
 const WRITE_FAILURE_MEMORY_MS = 5000;
 
+/**
+ * The health write runs at most this often (ms); a probe in between says
+ * what the last write and the remembered failure say. Each write adds a
+ * page to the log: a `/healthz` polled a hundred times a second filled the
+ * space a freed disk gave back before any message could use it.
+ */
+const PROBE_WRITE_INTERVAL_MS = 1000;
+
 /** Blocks the thread for `ms`; only used while opening the database. */
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -272,6 +280,8 @@ export class SqliteDatabase {
    * still fit where a message no longer does.
    */
   #writeFailure: { error: StoreError; at: number } | undefined;
+  /** When the health write last succeeded (ms since the epoch). */
+  #lastProbeWrite = 0;
 
   private constructor(db: DatabaseSync, options: SqliteDatabaseOptions) {
     this.#db = db;
@@ -342,14 +352,19 @@ export class SqliteDatabase {
   }
 
   /**
-   * Runs the health write `work` in a transaction of its own, which neither
+   * Runs the health write `work` in a transaction of its own (unless one
+   * succeeded within {@linkcode PROBE_WRITE_INTERVAL_MS}), which neither
    * clears nor sets the remembered failure, then throws that failure if it
    * is recent: the probe's write may succeed where a message's does not.
    */
   probe(work: () => void): void {
     const failure = this.#writeFailure;
-    this.#attempt(work);
-    if (failure && Date.now() - failure.at < WRITE_FAILURE_MEMORY_MS) {
+    const now = Date.now();
+    if (now - this.#lastProbeWrite >= PROBE_WRITE_INTERVAL_MS) {
+      this.#attempt(work);
+      this.#lastProbeWrite = now;
+    }
+    if (failure && now - failure.at < WRITE_FAILURE_MEMORY_MS) {
       throw failure.error;
     }
   }

@@ -4,7 +4,7 @@ import {
   type ServerProcess,
   startServerProcess,
 } from "./helpers/process.ts";
-import { delay, TestClient, uniqueRoom } from "./helpers/server.ts";
+import { TestClient, uniqueRoom, waitUntil } from "./helpers/server.ts";
 import { mayskipWithoutRoot, mountTmpfs } from "./helpers/tmpfs.ts";
 
 /** Each message is this many characters, so that 2 MB fill in a few dozen. */
@@ -26,19 +26,14 @@ async function healthUntil(
   accept: (answer: Health) => boolean,
   timeoutMs: number,
 ): Promise<Health> {
-  const deadline = Date.now() + timeoutMs;
   let answer = await health(server);
-  while (!accept(answer)) {
-    if (Date.now() > deadline) {
-      throw new Error(
-        `/healthz did not change within ${timeoutMs} ms: ${
-          JSON.stringify(answer)
-        }`,
-      );
-    }
-    await delay(50);
-    answer = await health(server);
-  }
+  await waitUntil(
+    async () => accept(answer = await health(server)),
+    "/healthz changing",
+    timeoutMs,
+  ).catch((error) => {
+    throw new Error(`${error}; it last said ${JSON.stringify(answer)}`);
+  });
   return answer;
 }
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { SERVER, startServerProcess } from "./helpers/process.ts";
-import { TestClient, uniqueRoom } from "./helpers/server.ts";
+import { TestClient, uniqueRoom, waitUntil } from "./helpers/server.ts";
 
 /** The server's open-file limit in these tests: small, so a flood is too. */
 const FILE_LIMIT = 256;
@@ -43,21 +43,21 @@ async function healthyWithin(
   timeoutMs: number,
   output: () => string,
 ) {
-  const deadline = Date.now() + timeoutMs;
-  while (true) {
+  const healthy = async () => {
     try {
       const response = await fetch(`${origin}/healthz`);
       await response.body?.cancel();
-      if (response.status === 200) return;
+      return response.status === 200;
     } catch (error) {
+      // Refused or reset while the listener is away: not yet.
       if (!(error instanceof TypeError)) throw error;
+      return false;
     }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `/healthz did not answer within ${timeoutMs} ms:\n${output()}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  };
+  try {
+    await waitUntil(healthy, "/healthz answering 200", timeoutMs);
+  } catch (error) {
+    throw new Error(`${error}; the server printed:\n${output()}`);
   }
 }
 

@@ -303,6 +303,35 @@ Deno.test("the folder of a database path is the one created for it", () => {
   assert.equal(folderOf("./chat.db"), ".");
 });
 
+Deno.test(
+  "a health probe writes at most once a second, however often it is asked",
+  async () => {
+    await withDir(async (dir) => {
+      let clock = 1_000;
+      const store = openSqliteStore(
+        sqliteOptions(`${dir}/chat.db`, { now: () => clock++ }),
+      );
+      const reader = new DatabaseSync(`${dir}/chat.db`);
+      const checkedAt = () =>
+        reader.prepare("SELECT checked_at FROM health").get()?.checked_at;
+      try {
+        await store.ping();
+        const first = checkedAt();
+        assert.equal(typeof first, "number", "the first probe wrote");
+        for (let i = 0; i < 20; i++) await store.ping();
+        assert.equal(
+          checkedAt(),
+          first,
+          "no probe wrote again within a second",
+        );
+      } finally {
+        reader.close();
+        await store.close();
+      }
+    });
+  },
+);
+
 Deno.test("sqlite store: schema migrations", async (t) => {
   await t.step(
     "records the schema version and reopens without re-running",
