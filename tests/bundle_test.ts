@@ -5,7 +5,12 @@ import {
   taskFlags,
 } from "./helpers/process.ts";
 import { ignoreWithoutRedis, startRedis } from "./helpers/redis.ts";
-import { type Frame, TestClient, uniqueRoom } from "./helpers/server.ts";
+import {
+  type Frame,
+  TestClient,
+  uniqueRoom,
+  waitUntil,
+} from "./helpers/server.ts";
 
 const ROOT = new URL("..", import.meta.url);
 
@@ -101,7 +106,8 @@ Deno.test("the bundled server runs from an empty folder with 2 workers", async (
         "--db",
         `${data}/chat.db`,
       ],
-      env: { LOG_LEVEL: "info" },
+      // No rate limit: one step writes a few hundred KiB at once.
+      env: { LOG_LEVEL: "info", CHAT_RATE_LIMIT: "0" },
     });
 
     await t.step(
@@ -157,6 +163,29 @@ Deno.test("the bundled server runs from an empty folder with 2 workers", async (
       await client.waitForType("message", 1);
       assert.deepEqual(client.messageTexts(), ["bundled"]);
     });
+
+    await t.step(
+      "its checkpoint thread starts from the bundle and copies the log into the file",
+      async () => {
+        await using client = await TestClient.join(
+          server.wsUrl(`/ws/chat/${uniqueRoom()}/`),
+        );
+        const before = (await Deno.stat(`${data}/chat.db`)).size;
+        // 200 messages of 2 000 characters: past the 256 KiB after which
+        // the thread copies at once, and far below the 1 000 pages after
+        // which SQLite would do it in a commit itself.
+        for (let i = 0; i < 200; i++) {
+          client.send({ message: `${i} `.padEnd(2000, "x") });
+        }
+        await client.waitForType("message", 200, 10_000);
+        await waitUntil(
+          async () =>
+            (await Deno.stat(`${data}/chat.db`)).size > before + 300 * 1024,
+          "the log copied into chat.db",
+        );
+        assert.doesNotMatch(server.output(), /checkpoints_failing/);
+      },
+    );
 
     const room = uniqueRoom("bundle");
     const clients: TestClient[] = [];
