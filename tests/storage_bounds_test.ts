@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import {
-  delay,
   startServer,
   storedMessages,
   TestClient,
   type TestServer,
   uniqueRoom,
+  waitUntil,
 } from "./helpers/server.ts";
 
 /** Sends one message and returns its stored frame or its refusal. */
@@ -69,11 +69,11 @@ Deno.test("storage has bounds", async (t) => {
       const first = await sendOne(client, "soon gone");
       assert.equal(first.id, 1);
       // The sweep runs every 100 ms; wait until the message has aged out.
-      const deadline = Date.now() + 5000;
-      while ((await storedMessages(server, room)).length > 0) {
-        assert.ok(Date.now() < deadline, "the message outlived its age");
-        await delay(100);
-      }
+      await waitUntil(
+        async () => (await storedMessages(server, room)).length === 0,
+        "the message aging out",
+        5000,
+      );
       const next = await sendOne(client, "fresh");
       assert.equal(next.id, 2, "ids go on while someone is in the room");
       assert.deepEqual(
