@@ -73,6 +73,12 @@ const MIGRATIONS: readonly string[] = [
   // Retention by age walks each room by id instead (ids follow time): the
   // index cost every message a page in its commit, and every prune another.
   `DROP INDEX messages_by_ts;`,
+  // A room's next id follows its newest message, and rooms.last_id is only
+  // the floor that deletes leave (see sqlite_messages.ts): every last_id is
+  // already at or above its room's newest id, so no row changes. The version
+  // moves so that an older server, which counts on last_id alone and would
+  // hand out ids already taken, refuses the file.
+  `SELECT 1;`,
 ];
 
 /** The schema version this code writes. */

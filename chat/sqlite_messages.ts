@@ -1,9 +1,16 @@
 /**
  * The {@linkcode MessageStore} in SQLite: each room's messages in the
- * `messages` table, ids handed out from `rooms.last_id` in write
- * transactions (so writers on the same file never collide), a resend
+ * `messages` table, each id one more than the room's newest (in write
+ * transactions, so writers on the same file never collide), a resend
  * recognised by its `cid`, history and the number of rooms bounded, and the
  * appends of one turn of the event loop stored in one transaction.
+ *
+ * A message writes one page of the file: its room's newest page of
+ * `messages`. The room's last id is not kept beside it (that was a second
+ * page in every commit, and twice the log to write and copy); it is the
+ * newest message's id, or `rooms.last_id` when deletes took the newest away:
+ * a floor that every delete of a room's newest message raises first, so that
+ * no id is ever handed out twice.
  *
  * @module
  */
@@ -84,10 +91,18 @@ export function openSqliteMessages(
   options: SqliteMessagesOptions,
 ): MessageStore {
   const historyMax = options.historyMax;
-  const nextId = database.prepare(
-    `INSERT INTO rooms (name, last_id) VALUES (?, 1)
-     ON CONFLICT (name) DO UPDATE SET last_id = last_id + 1
-     RETURNING last_id`,
+  // Both halves of a room's last id: its newest message, and the floor.
+  const selectLast = database.prepare(
+    `SELECT (SELECT MAX(id) FROM messages WHERE room = ?1) AS newest,
+            (SELECT last_id FROM rooms WHERE name = ?1) AS floor`,
+  );
+  // Raises the floor to the newest id, before a delete that may take it.
+  // (The WHERE is also what SQLite needs to parse an upsert from a SELECT.)
+  const keepLast = database.prepare(
+    `INSERT INTO rooms (name, last_id)
+       SELECT ?1, newest FROM (SELECT MAX(id) AS newest FROM messages WHERE room = ?1)
+       WHERE newest IS NOT NULL AND ?2
+     ON CONFLICT (name) DO UPDATE SET last_id = MAX(last_id, excluded.last_id)`,
   );
   const insertMessage = database.prepare(
     "INSERT INTO messages (room, id, user, message, ts, cid, author) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -114,18 +129,32 @@ export function openSqliteMessages(
   const selectFirst = database.prepare(
     "SELECT MIN(id) AS first FROM messages WHERE room = ?",
   );
-  const selectLast = database.prepare(
-    "SELECT last_id FROM rooms WHERE name = ?",
-  );
+  // The rooms with messages, found by jumping from one room's messages to
+  // the next one's: as many index lookups as rooms, not a read of every
+  // message.
+  const roomsWithMessages = `WITH RECURSIVE held (room) AS (
+       SELECT MIN(room) FROM messages
+       UNION ALL
+       SELECT (SELECT MIN(room) FROM messages WHERE room > held.room)
+       FROM held WHERE held.room IS NOT NULL
+     )
+     SELECT room FROM held WHERE room IS NOT NULL`;
   const countRooms = database.prepare(
-    "SELECT COUNT(*) AS n FROM (SELECT DISTINCT room FROM messages)",
+    `SELECT COUNT(*) AS n FROM (${roomsWithMessages})`,
   );
-  const roomsWithMessages = () => intField(countRooms.get() ?? {}, "n");
+  const roomNames = database.prepare(roomsWithMessages);
   const firstOf = (room: RoomName) => {
     const row = selectFirst.get(room) ?? {};
     return row.first === null ? 0 : intField(row, "first");
   };
-  const roomNames = database.prepare("SELECT name FROM rooms");
+  const optionalInt = (row: Row, key: string) =>
+    row[key] === null ? 0 : intField(row, key);
+  /** The room's newest id (0 for none), and its last handed-out one. */
+  const lastOf = (room: RoomName) => {
+    const row = selectLast.get(room) ?? {};
+    const newest = optionalInt(row, "newest");
+    return { newest, last: Math.max(newest, optionalInt(row, "floor")) };
+  };
   // A room's ids follow the clock of whoever sent them, so its messages
   // before the first one at or after the cut-off are the old ones. Found
   // walking the room by id: as many rows as are expired, plus one. (Clocks
@@ -134,6 +163,12 @@ export function openSqliteMessages(
     `DELETE FROM messages WHERE room = ?1 AND id < COALESCE(
        (SELECT id FROM messages WHERE room = ?1 AND ts >= ?2 ORDER BY id LIMIT 1),
        9223372036854775807)`,
+  );
+  // Whether a room has no message at or after the cut-off: expiry then
+  // deletes all of them.
+  const expiresWhole = database.prepare(
+    `SELECT 1 FROM messages WHERE room = ?1 AND ts < ?2
+       AND id = (SELECT MAX(id) FROM messages WHERE room = ?1)`,
   );
   const deleteOne = database.prepare(
     "DELETE FROM messages WHERE room = ? AND id = ?",
@@ -149,9 +184,8 @@ export function openSqliteMessages(
 
   /** Stores one message; call it inside a transaction. */
   function appendOne(room: RoomName, message: NewMessage): AppendResult {
+    const { newest, last } = lastOf(room);
     if (message.cid !== undefined) {
-      const lastRow = selectLast.get(room);
-      const last = lastRow ? intField(lastRow, "last_id") : 0;
       const earlier = selectByCid.get(
         room,
         message.cid,
@@ -159,13 +193,16 @@ export function openSqliteMessages(
       );
       if (earlier) return { message: toMessage(earlier), duplicate: true };
     }
-    if (firstOf(room) === 0 && roomsWithMessages() >= options.maxRooms) {
+    if (
+      newest === 0 &&
+      intField(countRooms.get() ?? {}, "n") >= options.maxRooms
+    ) {
       throw new StoreError(
         `the server keeps messages of at most ${options.maxRooms} rooms (CHAT_MAX_ROOMS)`,
         { kind: "limit" },
       );
     }
-    const id = intField(nextId.get(room) ?? {}, "last_id");
+    const id = last + 1;
     insertMessage.run(
       room,
       id,
@@ -247,7 +284,9 @@ export function openSqliteMessages(
       return Promise.resolve(database.transaction(() => {
         let deleted = 0;
         for (const row of roomNames.all()) {
-          const room = textField(row, "name");
+          const room = roomField(row, "room");
+          // Its newest message goes too when nothing is newer than the cut.
+          keepLast.run(room, expiresWhole.get(room, before) ? 1 : 0);
           deleted += Number(deleteBefore.run(room, before).changes);
         }
         forgetEmptyRooms.run();
@@ -256,21 +295,17 @@ export function openSqliteMessages(
     },
     remove(room, id) {
       return Promise.resolve(
-        database.transaction(() => Number(deleteOne.run(room, id).changes) > 0),
+        database.transaction(() => {
+          keepLast.run(room, 1);
+          return Number(deleteOne.run(room, id).changes) > 0;
+        }),
       );
     },
     lastIds(rooms) {
-      return Promise.resolve(rooms.map((room) => {
-        const row = selectLast.get(room);
-        return row ? intField(row, "last_id") : 0;
-      }));
+      return Promise.resolve(rooms.map((room) => lastOf(room).last));
     },
     bounds(room): Promise<RoomBounds> {
-      const lastRow = selectLast.get(room);
-      return Promise.resolve({
-        first: firstOf(room),
-        last: lastRow ? intField(lastRow, "last_id") : 0,
-      });
+      return Promise.resolve({ first: firstOf(room), last: lastOf(room).last });
     },
   };
 }

@@ -180,6 +180,76 @@ Deno.test("sqlite store: messages", async (t) => {
   );
 
   await t.step(
+    "no id is handed out twice, even after the newest messages were deleted",
+    async () => {
+      const store = openSqliteStore(sqliteOptions(":memory:"));
+      await fill(store, lobby, 3);
+      assert.equal(await store.messages.remove(lobby, 3), true);
+      assert.deepEqual(await store.messages.bounds(lobby), {
+        first: 1,
+        last: 3,
+      });
+      const next = await store.messages.append(lobby, {
+        user: "u",
+        message: "after a delete",
+        ts: "t",
+      });
+      assert.equal(next.message.id, 4);
+      for (const id of [1, 2, 4]) await store.messages.remove(lobby, id);
+      assert.deepEqual(await store.messages.lastIds([lobby]), [4]);
+      const again = await store.messages.append(lobby, {
+        user: "u",
+        message: "in an emptied room",
+        ts: "t",
+      });
+      assert.equal(again.message.id, 5);
+      store.close();
+    },
+  );
+
+  await t.step(
+    "a room that expiry empties while someone is in it keeps counting",
+    async () => {
+      const store = openSqliteStore(sqliteOptions(":memory:"));
+      await store.presence.join(lobby, "ann", "node-a", "owner-a");
+      for (
+        const ts of ["2026-11-24T10:00:00.000Z", "2026-11-24T10:01:00.000Z"]
+      ) {
+        await store.messages.append(lobby, { user: "ann", message: "x", ts });
+      }
+      assert.equal(await store.messages.expire("2026-11-24T11:00:00.000Z"), 2);
+      assert.deepEqual(await store.messages.bounds(lobby), {
+        first: 0,
+        last: 2,
+      });
+      const next = await store.messages.append(lobby, {
+        user: "ann",
+        message: "y",
+        ts: "2026-11-24T11:30:00.000Z",
+      });
+      assert.equal(next.message.id, 3);
+      store.close();
+    },
+  );
+
+  await t.step("a message adds one page to the log, not two", async () => {
+    await withDir(async (dir) => {
+      const path = `${dir}/pages.db`;
+      const store = openSqliteStore(sqliteOptions(path));
+      await fill(store, lobby, 2);
+      // Another connection empties the log, then counts what one more
+      // message wrote to it.
+      const reader = new DatabaseSync(path);
+      reader.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      await fill(store, lobby, 1);
+      const row = reader.prepare("PRAGMA wal_checkpoint(PASSIVE)").get();
+      reader.close();
+      store.close();
+      assert.equal(row?.log, 1);
+    });
+  });
+
+  await t.step(
     "latest, after and before return oldest first within limits",
     async () => {
       const store = openSqliteStore(sqliteOptions(":memory:"));
@@ -345,6 +415,42 @@ Deno.test("sqlite store: schema migrations", async (t) => {
           user_version: SCHEMA_VERSION,
         });
         db.close();
+      });
+    },
+  );
+
+  await t.step(
+    "a file of the previous version goes on from the last ids it handed out",
+    async () => {
+      await withDir((dir) => {
+        const path = `${dir}/chat.db`;
+        openSqliteStore(sqliteOptions(path)).close();
+        // As the previous version left it: ids 1-5 kept, 6 and 7 handed
+        // out and deleted since.
+        const db = new DatabaseSync(path);
+        db.exec(`PRAGMA user_version = ${SCHEMA_VERSION - 1}`);
+        db.exec("INSERT INTO rooms (name, last_id) VALUES ('lobby', 7)");
+        const insert = db.prepare(
+          "INSERT INTO messages (room, id, user, message, ts) VALUES ('lobby', ?, 'u', ?, 't')",
+        );
+        for (let id = 1; id <= 5; id++) {
+          insert.run(id, new TextEncoder().encode(`m${id}`));
+        }
+        db.close();
+        return (async () => {
+          const store = openSqliteStore(sqliteOptions(path));
+          assert.deepEqual(await store.messages.bounds(lobby), {
+            first: 1,
+            last: 7,
+          });
+          const next = await store.messages.append(lobby, {
+            user: "u",
+            message: "after the upgrade",
+            ts: "t",
+          });
+          assert.equal(next.message.id, 8);
+          store.close();
+        })();
       });
     },
   );
