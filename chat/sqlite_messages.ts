@@ -77,6 +77,13 @@ function toMessage(row: Row): ChatMessage {
   };
 }
 
+/**
+ * A room keeps at most this fraction more than `historyMax` messages
+ * (1/64): they are pruned in batches of `historyMax / 64`, one message
+ * each below that.
+ */
+export const PRUNE_BATCHES = 64;
+
 /** An append waiting for its turn's transaction. */
 interface PendingAppend {
   readonly room: RoomName;
@@ -91,6 +98,10 @@ export function openSqliteMessages(
   options: SqliteMessagesOptions,
 ): MessageStore {
   const historyMax = options.historyMax;
+  // A room at its bound loses its oldest messages a batch at a time: a
+  // delete per message would write the room's oldest page in every commit
+  // as well as its newest.
+  const pruneEvery = Math.ceil(historyMax / PRUNE_BATCHES);
   // Both halves of a room's last id: its newest message, and the floor.
   const selectLast = database.prepare(
     `SELECT (SELECT MAX(id) FROM messages WHERE room = ?1) AS newest,
@@ -212,7 +223,9 @@ export function openSqliteMessages(
       message.cid ?? null,
       message.author ?? null,
     );
-    if (id > historyMax) pruneMessages.run(room, id - historyMax);
+    if (id > historyMax && (id - historyMax) % pruneEvery === 0) {
+      pruneMessages.run(room, id - historyMax);
+    }
     return { message: { id, room, ...message }, duplicate: false };
   }
 

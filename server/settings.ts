@@ -334,7 +334,8 @@ export const SETTINGS = {
     default: 10_000,
     min: 1,
     max: 100_000_000,
-    help: "Messages kept per room; older ones are pruned.",
+    help:
+      "Messages kept per room; older ones are pruned, a 64th of it at a time in SQLite.",
   }),
   historyMaxAgeMs: {
     flag: "history-max-age",

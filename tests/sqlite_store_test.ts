@@ -250,6 +250,47 @@ Deno.test("sqlite store: messages", async (t) => {
   });
 
   await t.step(
+    "a full room is pruned a 64th at a time, never more than that over",
+    async () => {
+      const store = openSqliteStore(
+        sqliteOptions(":memory:", { historyMax: 128 }),
+      );
+      await fill(store, lobby, 129);
+      assert.deepEqual(await store.messages.bounds(lobby), {
+        first: 1,
+        last: 129,
+      });
+      await fill(store, lobby, 1);
+      assert.deepEqual(await store.messages.bounds(lobby), {
+        first: 3,
+        last: 130,
+      });
+      assert.equal((await store.messages.latest(lobby, 1000)).length, 128);
+      store.close();
+    },
+  );
+
+  await t.step(
+    "a message in a full room also adds one page to the log",
+    async () => {
+      await withDir(async (dir) => {
+        const path = `${dir}/full.db`;
+        const store = openSqliteStore(
+          sqliteOptions(path, { historyMax: 640 }),
+        );
+        await fill(store, lobby, 650);
+        const reader = new DatabaseSync(path);
+        reader.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+        await fill(store, lobby, 1);
+        const row = reader.prepare("PRAGMA wal_checkpoint(PASSIVE)").get();
+        reader.close();
+        store.close();
+        assert.equal(row?.log, 1);
+      });
+    },
+  );
+
+  await t.step(
     "latest, after and before return oldest first within limits",
     async () => {
       const store = openSqliteStore(sqliteOptions(":memory:"));
