@@ -277,6 +277,10 @@ export class SqliteDatabase {
   readonly #maxBytes: number;
   readonly #maxPages: number;
   readonly #pageCount: StatementSync;
+  // Prepared once: \`exec\` would parse them again for every message, and
+  // the parser's code is cold when a quiet server wakes for one.
+  readonly #begin: StatementSync;
+  readonly #commit: StatementSync;
   readonly #pageSize: number;
   /** Copies the log into a file (not into memory) off the event loop. */
   readonly #checkpointer: Checkpointer | undefined;
@@ -302,6 +306,8 @@ export class SqliteDatabase {
     this.#maxPages = Math.max(1, Math.floor(options.maxBytes / pageSize));
     db.exec(`PRAGMA max_page_count = ${this.#maxPages}`);
     this.#pageCount = db.prepare("PRAGMA page_count");
+    this.#begin = db.prepare("BEGIN IMMEDIATE");
+    this.#commit = db.prepare("COMMIT");
     this.#checkpointer = options.path === ":memory:"
       ? undefined
       : new Checkpointer({
@@ -386,10 +392,10 @@ export class SqliteDatabase {
 
   #attempt<T>(work: () => T): T {
     try {
-      this.#db.exec("BEGIN IMMEDIATE");
+      this.#begin.run();
       try {
         const result = work();
-        this.#db.exec("COMMIT");
+        this.#commit.run();
         return result;
       } catch (error) {
         // SQLite rolls back by itself after some failures (a full disk
