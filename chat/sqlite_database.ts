@@ -277,7 +277,7 @@ export class SqliteDatabase {
   readonly #maxBytes: number;
   readonly #maxPages: number;
   readonly #pageCount: StatementSync;
-  // Prepared once: \`exec\` would parse them again for every message, and
+  // Prepared once: `exec` would parse them again for every message, and
   // the parser's code is cold when a quiet server wakes for one.
   readonly #begin: StatementSync;
   readonly #commit: StatementSync;

@@ -78,11 +78,11 @@ function toMessage(row: Row): ChatMessage {
 }
 
 /**
- * A room keeps at most this fraction more than `historyMax` messages
- * (1/64): they are pruned in batches of `historyMax / 64`, one message
- * each below that.
+ * A full room is pruned in batches of `historyMax / PRUNE_BATCHES` messages
+ * (one each when that is under one), so it holds at most a 64th more than
+ * `historyMax`.
  */
-export const PRUNE_BATCHES = 64;
+const PRUNE_BATCHES = 64;
 
 /** An append waiting for its turn's transaction. */
 interface PendingAppend {
@@ -112,7 +112,7 @@ export function openSqliteMessages(
   const keepLast = database.prepare(
     `INSERT INTO rooms (name, last_id)
        SELECT ?1, newest FROM (SELECT MAX(id) AS newest FROM messages WHERE room = ?1)
-       WHERE newest IS NOT NULL AND ?2
+       WHERE newest IS NOT NULL
      ON CONFLICT (name) DO UPDATE SET last_id = MAX(last_id, excluded.last_id)`,
   );
   const insertMessage = database.prepare(
@@ -154,12 +154,10 @@ export function openSqliteMessages(
     `SELECT COUNT(*) AS n FROM (${roomsWithMessages})`,
   );
   const roomNames = database.prepare(roomsWithMessages);
-  const firstOf = (room: RoomName) => {
-    const row = selectFirst.get(room) ?? {};
-    return row.first === null ? 0 : intField(row, "first");
-  };
   const optionalInt = (row: Row, key: string) =>
     row[key] === null ? 0 : intField(row, key);
+  const firstOf = (room: RoomName) =>
+    optionalInt(selectFirst.get(room) ?? {}, "first");
   /** The room's newest id (0 for none), and its last handed-out one. */
   const lastOf = (room: RoomName) => {
     const row = selectLast.get(room) ?? {};
@@ -299,7 +297,7 @@ export function openSqliteMessages(
         for (const row of roomNames.all()) {
           const room = roomField(row, "room");
           // Its newest message goes too when nothing is newer than the cut.
-          keepLast.run(room, expiresWhole.get(room, before) ? 1 : 0);
+          if (expiresWhole.get(room, before)) keepLast.run(room);
           deleted += Number(deleteBefore.run(room, before).changes);
         }
         forgetEmptyRooms.run();
@@ -309,7 +307,7 @@ export function openSqliteMessages(
     remove(room, id) {
       return Promise.resolve(
         database.transaction(() => {
-          keepLast.run(room, 1);
+          keepLast.run(room);
           return Number(deleteOne.run(room, id).changes) > 0;
         }),
       );

@@ -26,6 +26,20 @@ async function fill(store: Store, target: RoomName, count: number) {
   }
 }
 
+/** Appends one message to `target`; resolves with the id it was given. */
+async function appendOne(
+  store: Store,
+  target: RoomName,
+  ts = "t",
+): Promise<number> {
+  const { message } = await store.messages.append(target, {
+    user: "u",
+    message: "m",
+    ts,
+  });
+  return message.id;
+}
+
 /**
  * How many frames (pages) `write` adds to the write-ahead log of `path`,
  * read through a second connection. The store's checkpoint thread may be
@@ -221,20 +235,10 @@ Deno.test("sqlite store: messages", async (t) => {
         first: 1,
         last: 3,
       });
-      const next = await store.messages.append(lobby, {
-        user: "u",
-        message: "after a delete",
-        ts: "t",
-      });
-      assert.equal(next.message.id, 4);
+      assert.equal(await appendOne(store, lobby), 4);
       for (const id of [1, 2, 4]) await store.messages.remove(lobby, id);
       assert.deepEqual(await store.messages.lastIds([lobby]), [4]);
-      const again = await store.messages.append(lobby, {
-        user: "u",
-        message: "in an emptied room",
-        ts: "t",
-      });
-      assert.equal(again.message.id, 5);
+      assert.equal(await appendOne(store, lobby), 5);
       store.close();
     },
   );
@@ -244,22 +248,17 @@ Deno.test("sqlite store: messages", async (t) => {
     async () => {
       const store = openSqliteStore(sqliteOptions(":memory:"));
       await store.presence.join(lobby, "ann", "node-a", "owner-a");
-      for (
-        const ts of ["2026-11-24T10:00:00.000Z", "2026-11-24T10:01:00.000Z"]
-      ) {
-        await store.messages.append(lobby, { user: "ann", message: "x", ts });
-      }
+      await appendOne(store, lobby, "2026-11-24T10:00:00.000Z");
+      await appendOne(store, lobby, "2026-11-24T10:01:00.000Z");
       assert.equal(await store.messages.expire("2026-11-24T11:00:00.000Z"), 2);
       assert.deepEqual(await store.messages.bounds(lobby), {
         first: 0,
         last: 2,
       });
-      const next = await store.messages.append(lobby, {
-        user: "ann",
-        message: "y",
-        ts: "2026-11-24T11:30:00.000Z",
-      });
-      assert.equal(next.message.id, 3);
+      assert.equal(
+        await appendOne(store, lobby, "2026-11-24T11:30:00.000Z"),
+        3,
+      );
       store.close();
     },
   );
@@ -485,7 +484,7 @@ Deno.test("sqlite store: schema migrations", async (t) => {
   await t.step(
     "a file of the previous version goes on from the last ids it handed out",
     async () => {
-      await withDir((dir) => {
+      await withDir(async (dir) => {
         const path = `${dir}/chat.db`;
         openSqliteStore(sqliteOptions(path)).close();
         // As the previous version left it: ids 1-5 kept, 6 and 7 handed
@@ -500,20 +499,13 @@ Deno.test("sqlite store: schema migrations", async (t) => {
           insert.run(id, new TextEncoder().encode(`m${id}`));
         }
         db.close();
-        return (async () => {
-          const store = openSqliteStore(sqliteOptions(path));
-          assert.deepEqual(await store.messages.bounds(lobby), {
-            first: 1,
-            last: 7,
-          });
-          const next = await store.messages.append(lobby, {
-            user: "u",
-            message: "after the upgrade",
-            ts: "t",
-          });
-          assert.equal(next.message.id, 8);
-          store.close();
-        })();
+        const store = openSqliteStore(sqliteOptions(path));
+        assert.deepEqual(await store.messages.bounds(lobby), {
+          first: 1,
+          last: 7,
+        });
+        assert.equal(await appendOne(store, lobby), 8);
+        store.close();
       });
     },
   );
