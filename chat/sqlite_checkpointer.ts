@@ -6,7 +6,9 @@
  * traffic (the paced benchmark's p99 went from 1 ms to 60 ms). Here a Worker
  * with a connection of its own copies the log a second after a write, or at
  * once when much was written, so that the log never reaches SQLite's mark
- * and a commit never waits for a disk. SQLite's own checkpoint stays on as
+ * and a commit never waits for a disk (nor does the commit that starts the
+ * copied log over: {@linkcode CheckpointerOptions.onLogCopied} lets the
+ * owner do that between messages). SQLite's own checkpoint stays on as
  * the safety net: should the thread fail or fall behind, commits checkpoint
  * as before. Commits stay as durable as before (WAL, `synchronous = NORMAL`).
  *
@@ -50,6 +52,14 @@ export interface CheckpointerOptions {
    * tried again after {@linkcode CheckpointerOptions.delayMs}.
    */
   readonly onTrouble: (reason: string | undefined) => void;
+  /**
+   * A checkpoint copied the whole log and nothing was written since it
+   * began: the owner starts the log over now, between messages, rather
+   * than in the next message's commit (sqlite_database.ts says why). What
+   * it throws counts as the checkpoint's failure: told through `onTrouble`
+   * and tried again.
+   */
+  readonly onLogCopied?: () => void;
   /** @default CHECKPOINT_DELAY_MS */
   readonly delayMs?: number;
   /** @default EAGER_BYTES */
@@ -188,7 +198,12 @@ export class Checkpointer implements Disposable {
     const covered = this.#unwritten;
     this.#unwritten = 0;
     this.#dirty = false;
-    this.#running = this.checkpoint().then(
+    this.#running = this.checkpoint().then((result) => {
+      if (
+        !this.#closed && !this.#dirty && result.log > 0 &&
+        result.checkpointed === result.log
+      ) this.#options.onLogCopied?.();
+    }).then(
       () => this.#trouble(undefined),
       (error: unknown) => {
         // Not copied: it is still to do.

@@ -292,6 +292,8 @@ export class SqliteDatabase {
   #writeFailure: { error: StoreError; at: number } | undefined;
   /** When the health write last succeeded (ms since the epoch). */
   #lastProbeWrite = 0;
+  /** Rewrites the health row; prepared once the schema has the table. */
+  #touchHealth: StatementSync | undefined;
 
   private constructor(db: DatabaseSync, options: SqliteDatabaseOptions) {
     this.#db = db;
@@ -313,6 +315,7 @@ export class SqliteDatabase {
       : new Checkpointer({
         path: options.path,
         onTrouble: options.onCheckpointTrouble ?? (() => {}),
+        onLogCopied: () => this.#startLogOver(),
       });
   }
 
@@ -364,16 +367,16 @@ export class SqliteDatabase {
   }
 
   /**
-   * Runs the health write `work` in a transaction of its own (unless one
+   * Rewrites the health row in a transaction of its own (unless that
    * succeeded within {@linkcode PROBE_WRITE_INTERVAL_MS}), which neither
    * clears nor sets the remembered failure, then throws that failure if it
    * is recent: the probe's write may succeed where a message's does not.
    */
-  probe(work: () => void): void {
+  probe(): void {
     const failure = this.#writeFailure;
     const now = Date.now();
     if (now - this.#lastProbeWrite >= PROBE_WRITE_INTERVAL_MS) {
-      this.#attempt(work);
+      this.#attempt(() => this.#writeHealthRow(now));
       this.#lastProbeWrite = now;
     }
     if (failure && now - failure.at < WRITE_FAILURE_MEMORY_MS) {
@@ -388,6 +391,29 @@ export class SqliteDatabase {
   close(): void {
     this.#checkpointer?.close();
     this.#db.close();
+  }
+
+  #writeHealthRow(now: number): void {
+    this.#touchHealth ??= this.#db.prepare(
+      `INSERT INTO health (id, checked_at) VALUES (1, ?)
+       ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`,
+    );
+    this.#touchHealth.run(now);
+  }
+
+  /**
+   * Starts the log over, once the checkpoint thread copied all of it: the
+   * first commit after that writes the log from its beginning again, and
+   * first syncs the log's new header to disk (SQLite's guard against a
+   * reordered write after a power loss). That sync, a disk flush, used to
+   * fall in the commit of every sixtieth message or so, with the event loop
+   * and the message waiting; the health write takes it now, between
+   * messages. A failure is the checkpoint's (see {@linkcode Checkpointer}).
+   */
+  #startLogOver(): void {
+    const now = Date.now();
+    this.transaction(() => this.#writeHealthRow(now));
+    this.#lastProbeWrite = now;
   }
 
   #attempt<T>(work: () => T): T {

@@ -70,19 +70,13 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     ttlMs: options.presenceTtlMs,
     now,
   });
-  const touchHealth = database.prepare(
-    `INSERT INTO health (id, checked_at) VALUES (1, ?)
-     ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`,
-  );
 
   let open = true;
   return {
     messages,
     presence,
     ping() {
-      return Promise.resolve().then(() =>
-        database.probe(() => touchHealth.run(now()))
-      );
+      return Promise.resolve().then(() => database.probe());
     },
     close() {
       if (open) {

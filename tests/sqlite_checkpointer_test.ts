@@ -112,6 +112,26 @@ Deno.test("the checkpoint thread", async (t) => {
   );
 
   await t.step(
+    "once the whole log is copied, and nothing was written since, the owner is told",
+    async () => {
+      await using database = await logOnlyDatabase(50);
+      const timers = manualSchedule();
+      let told = 0;
+      using checkpointer = checkpointerOf(database.path, timers, {
+        onLogCopied: () => told++,
+      });
+      checkpointer.wrote(1024);
+      timers.runAll();
+      checkpointer.wrote(1024); // while the checkpoint runs
+      // Answered after the one in flight, by the same thread.
+      await checkpointer.checkpoint();
+      assert.equal(told, 0, "not with a write still to copy");
+      timers.runAll();
+      await waitUntil(() => told === 1, "the owner told");
+    },
+  );
+
+  await t.step(
     "the thread stops when idle and the next write starts it again",
     async () => {
       await using database = await logOnlyDatabase(1);

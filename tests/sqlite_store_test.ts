@@ -41,33 +41,68 @@ async function appendOne(
 }
 
 /**
- * How many frames (pages) `write` adds to the write-ahead log of `path`,
- * read through a second connection. The store's checkpoint thread may be
- * copying the log at that moment, and SQLite refuses a second checkpoint
- * meanwhile (busy), so each is tried again until it ran.
+ * Runs `work` while a second connection to `path` holds a read transaction
+ * (on a snapshot from before `work`): meanwhile nothing copies the log
+ * into the file or starts it over, neither the store's checkpoint thread
+ * nor the store itself.
+ */
+async function withLogHeld<T>(
+  path: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  const reader = new DatabaseSync(path);
+  try {
+    reader.exec("BEGIN");
+    reader.prepare("SELECT COUNT(*) FROM health").get();
+    try {
+      return await work();
+    } finally {
+      reader.exec("COMMIT");
+    }
+  } finally {
+    reader.close();
+  }
+}
+
+/**
+ * How many frames (pages) `write` adds to the write-ahead log of `path`:
+ * the log is emptied first (through a second connection; the store's
+ * checkpoint thread may be copying it at that moment, and SQLite refuses a
+ * second checkpoint meanwhile, so it is tried until it ran), then measured
+ * by its size while it is held.
  */
 async function framesWritten(
   path: string,
   write: () => Promise<void>,
 ): Promise<number> {
   const reader = new DatabaseSync(path);
+  let pageSize: number;
   try {
-    const checkpoint = (mode: "TRUNCATE" | "PASSIVE") =>
-      reader.prepare(`PRAGMA wal_checkpoint(${mode})`).get() ?? {};
+    pageSize = Number(reader.prepare("PRAGMA page_size").get()?.page_size);
     await waitUntil(
-      () => checkpoint("TRUNCATE").busy === 0,
+      () => reader.prepare("PRAGMA wal_checkpoint(TRUNCATE)").get()?.busy === 0,
       "the log was emptied",
     );
-    await write();
-    let frames = -1;
-    await waitUntil(() => {
-      const row = checkpoint("PASSIVE");
-      frames = Number(row.log);
-      return row.busy === 0;
-    }, "the log was counted");
-    return frames;
   } finally {
     reader.close();
+  }
+  return await withLogHeld(path, async () => {
+    await write();
+    const header = 32;
+    const frame = 24 + pageSize;
+    return (Deno.statSync(`${path}-wal`).size - header) / frame;
+  });
+}
+
+/** The log's checkpoint sequence number and salt: new each time it starts over. */
+function logGeneration(path: string): string {
+  const file = Deno.openSync(`${path}-wal`);
+  try {
+    const header = new Uint8Array(20);
+    file.readSync(header);
+    return header.subarray(12, 20).join(",");
+  } finally {
+    file.close();
   }
 }
 
@@ -273,6 +308,32 @@ Deno.test("sqlite store: messages", async (t) => {
       assert.equal(frames, 1);
     });
   });
+
+  await t.step(
+    "the log starts over once it is copied, not in the next message's commit",
+    async () => {
+      await withDir(async (dir) => {
+        const path = `${dir}/restart.db`;
+        const store = openSqliteStore(sqliteOptions(path));
+        try {
+          await fill(store, lobby, 1);
+          const first = logGeneration(path);
+          // The checkpoint thread copies the log a second after a write.
+          await waitUntil(
+            () => logGeneration(path) !== first,
+            "the log started over without another message",
+          );
+          const second = logGeneration(path);
+          await withLogHeld(path, () => fill(store, lobby, 1));
+          // Started over, it would sync a new header: a disk flush.
+          assert.equal(logGeneration(path), second, "the message appended");
+          assert.equal((await store.messages.latest(lobby, 10)).length, 2);
+        } finally {
+          store.close();
+        }
+      });
+    },
+  );
 
   await t.step(
     "a full room is pruned a 64th at a time, never more than that over",
