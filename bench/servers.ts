@@ -257,6 +257,34 @@ export async function cpuSeconds(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
 }
 
+/**
+ * Resolves once process `pid` has used at most one clock tick of CPU in
+ * the last `quietMs`, or after `limitMs` regardless: the work a load
+ * leaves behind (people leaving, the checkpoint a second after the last
+ * write) is then done, and does not land in the next load measured, on
+ * this server or another.
+ */
+export async function settled(
+  pid: number,
+  quietMs = 1200,
+  limitMs = 10_000,
+): Promise<void> {
+  const started = performance.now();
+  const samples: { at: number; cpu: number }[] = [];
+  for (;;) {
+    const at = performance.now();
+    const cpu = await cpuSeconds(pid);
+    samples.push({ at, cpu });
+    while ((samples[1]?.at ?? Infinity) <= at - quietMs) samples.shift();
+    const first = samples[0];
+    if (
+      first && at - first.at >= quietMs && cpu - first.cpu <= 1 / USER_HZ
+    ) return;
+    if (at - started >= limitMs) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** CPU time of the whole machine, over all its CPUs, in seconds. */
 export interface MachineCpu {
   /** Time not idle (user, system, interrupts, stolen). */
