@@ -169,6 +169,7 @@ export class ChatHub {
       live: false,
       present: false,
       left: false,
+      listedAt: undefined,
     };
     entry.room.connections.add(connection);
     const ready = entry.room.run(() => this.#admit(entry, connection, since));
@@ -375,6 +376,7 @@ export class ChatHub {
     sendTo(connection, frame);
     connection.lastId = lastId;
     connection.live = true;
+    room.markListed(connection);
     const snapshot = await this.#presence.snapshot(
       room.name,
       this.#presenceListMax,
@@ -420,6 +422,7 @@ export class ChatHub {
         return "gone";
       }
       if (taken) return "taken";
+      entry.room.markListed(connection);
       const snapshot = await this.#presence.snapshot(
         entry.room.name,
         this.#presenceListMax,

@@ -4,7 +4,9 @@
  * big room send every member a frame per join and per leave (597 frames a
  * second per member, measured). Changes that undo each other within a
  * window (a reconnect: leave, then join) are not sent at all, and a rename
- * stays one rename.
+ * stays one rename. That is right for whoever was there when the window
+ * began; someone whose list was read within the window also gets what
+ * changed after the read (see {@linkcode PresenceBatch.mark}).
  *
  * @module
  */
@@ -25,15 +27,39 @@ export const realSchedule: Schedule = (task, ms) => {
   return () => clearTimeout(timer);
 };
 
+/** What a batch sends: one change, or several in one frame. */
+export type PresenceUpdate = PresenceChangeFrame | PresenceBatchFrame;
+
+/** A place in a window's changes; see {@linkcode PresenceBatch.mark}. */
+export interface PresenceMark {
+  readonly window: number;
+  readonly position: number;
+}
+
+/** A window that just ended. */
+export interface EndedWindow {
+  readonly window: number;
+  /**
+   * For whoever's list was read at `position` of this window: what changed
+   * over the window, and also whatever changed after `position` that the
+   * window as a whole undid (undefined: nothing).
+   */
+  since(position: number): PresenceUpdate | undefined;
+}
+
 /** Options for {@linkcode PresenceBatch}. */
 export interface PresenceBatchOptions {
   /** How long changes are gathered before they go out. */
   readonly windowMs: number;
   /**
-   * Receives each batch: a single change as the classic `join`/`leave`
-   * frame, more than one as a `presence_change` frame.
+   * Receives each window once it ends: what changed over the whole window
+   * (undefined when it all cancelled out), a single change as the classic
+   * `join`/`leave` frame, more than one as a `presence_change` frame.
    */
-  readonly deliver: (frame: PresenceChangeFrame | PresenceBatchFrame) => void;
+  readonly deliver: (
+    update: PresenceUpdate | undefined,
+    ended: EndedWindow,
+  ) => void;
   /** @default realSchedule */
   readonly schedule?: Schedule;
 }
@@ -52,6 +78,10 @@ export class PresenceBatch {
   readonly #pending = new Map<string, PendingUser>();
   /** Renames of this window, from the first name to the latest. */
   readonly #renames = new Map<string, string>();
+  /** This window's changes, in order: who went online or offline. */
+  #changes: { readonly user: string; readonly online: boolean }[] = [];
+  /** The current window's number (or the last one's, between windows). */
+  #window = 0;
   #cancel: (() => void) | undefined;
 
   constructor(options: PresenceBatchOptions) {
@@ -83,64 +113,50 @@ export class PresenceBatch {
         break;
       }
     }
-    this.#cancel ??= this.#schedule(() => this.flush(), this.#options.windowMs);
+    if (!this.#cancel) {
+      this.#window += 1;
+      this.#cancel = this.#schedule(() => this.flush(), this.#options.windowMs);
+    }
   }
 
-  /** Sends what changed since the window began, if anything did. */
+  /**
+   * Where the open window stands (undefined: none is open). A connection
+   * whose list of who is online is read from here on may miss the changes
+   * after this mark: when the window ends it needs them even where the
+   * window as a whole undid them (a leave before the mark, the join after).
+   */
+  mark(): PresenceMark | undefined {
+    if (!this.#cancel) return undefined;
+    return { window: this.#window, position: this.#changes.length };
+  }
+
+  /** Sends what changed since the window began, if a window is open. */
   flush(): void {
-    this.#cancel?.();
+    if (!this.#cancel) return;
+    this.#cancel();
     this.#cancel = undefined;
-    const changed = (user: string, now: boolean) => {
-      const pending = this.#pending.get(user);
-      return pending !== undefined && pending.before !== pending.now &&
-        pending.now === now;
-    };
-    const renamed: Renamed[] = [];
-    const inRename = new Set<string>();
-    for (const [from, to] of this.#renames) {
-      if (changed(from, false) && changed(to, true)) {
-        renamed.push({ from, to });
-        inRename.add(from).add(to);
-      }
-    }
-    const joined: string[] = [];
-    const left: string[] = [];
-    const verified: string[] = [];
-    for (const [user, { before, now, verified: signed }] of this.#pending) {
-      if (before === now || inRename.has(user)) continue;
-      (now ? joined : left).push(user);
-      if (now && signed) verified.push(user);
-    }
-    const [onlyJoined] = joined;
-    const [onlyLeft] = left;
-    const [onlyRenamed] = renamed;
-    const renamedVerified = onlyRenamed !== undefined &&
-      this.#pending.get(onlyRenamed.to)?.verified === true;
+    const pending = new Map(this.#pending);
+    const renames = new Map(this.#renames);
+    const changes = this.#changes;
+    const window = this.#window;
     this.#pending.clear();
     this.#renames.clear();
-    if (joined.length + left.length + renamed.length > 1) {
-      this.#options.deliver({
-        type: "presence_change",
-        joined,
-        left,
-        verified,
-        renamed,
-      });
-    } else if (onlyJoined !== undefined) {
-      this.#options.deliver({
-        type: "join",
-        user: onlyJoined,
-        verified: verified.includes(onlyJoined),
-      });
-    } else if (onlyLeft !== undefined) {
-      this.#options.deliver({ type: "leave", user: onlyLeft });
-    } else if (onlyRenamed !== undefined) {
-      this.#options.deliver({
-        type: "rename",
-        ...onlyRenamed,
-        verified: renamedVerified,
-      });
-    }
+    this.#changes = [];
+    const whole = updateOf(pending, renames, () => false);
+    this.#options.deliver(whole, {
+      window,
+      since(position) {
+        // Online at the mark: the window's start, then its changes so far.
+        const atMark = new Map<string, boolean>();
+        for (const { user, online } of changes.slice(0, position)) {
+          atMark.set(user, online);
+        }
+        return updateOf(pending, renames, (user, { now }) => {
+          const marked = atMark.get(user);
+          return marked !== undefined && marked !== now;
+        });
+      },
+    });
   }
 
   /** Drops what is pending (nobody is left to tell) and stops the timer. */
@@ -149,9 +165,11 @@ export class PresenceBatch {
     this.#cancel = undefined;
     this.#pending.clear();
     this.#renames.clear();
+    this.#changes = [];
   }
 
   #mark(user: string, online: boolean, verified: boolean): void {
+    this.#changes.push({ user, online });
     const known = this.#pending.get(user);
     if (known) {
       known.now = online;
@@ -160,4 +178,60 @@ export class PresenceBatch {
       this.#pending.set(user, { before: !online, now: online, verified });
     }
   }
+}
+
+/**
+ * The frame for a window's changes (undefined when there are none): every
+ * user whose state at its end differs from that at its start, or for whom
+ * `alsoChanged` says so.
+ */
+function updateOf(
+  pending: ReadonlyMap<string, PendingUser>,
+  renames: ReadonlyMap<string, string>,
+  alsoChanged: (user: string, pending: PendingUser) => boolean,
+): PresenceUpdate | undefined {
+  const changed = (user: string, now?: boolean) => {
+    const entry = pending.get(user);
+    return entry !== undefined &&
+      (entry.before !== entry.now || alsoChanged(user, entry)) &&
+      (now === undefined || entry.now === now);
+  };
+  const renamed: Renamed[] = [];
+  const inRename = new Set<string>();
+  for (const [from, to] of renames) {
+    if (changed(from, false) && changed(to, true)) {
+      renamed.push({ from, to });
+      inRename.add(from).add(to);
+    }
+  }
+  const joined: string[] = [];
+  const left: string[] = [];
+  const verified: string[] = [];
+  for (const [user, { now, verified: signed }] of pending) {
+    if (!changed(user) || inRename.has(user)) continue;
+    (now ? joined : left).push(user);
+    if (now && signed) verified.push(user);
+  }
+  const [onlyJoined] = joined;
+  const [onlyLeft] = left;
+  const [onlyRenamed] = renamed;
+  if (joined.length + left.length + renamed.length > 1) {
+    return { type: "presence_change", joined, left, verified, renamed };
+  }
+  if (onlyJoined !== undefined) {
+    return {
+      type: "join",
+      user: onlyJoined,
+      verified: verified.includes(onlyJoined),
+    };
+  }
+  if (onlyLeft !== undefined) return { type: "leave", user: onlyLeft };
+  if (onlyRenamed !== undefined) {
+    return {
+      type: "rename",
+      ...onlyRenamed,
+      verified: pending.get(onlyRenamed.to)?.verified === true,
+    };
+  }
+  return undefined;
 }

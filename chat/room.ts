@@ -19,7 +19,13 @@ import {
 } from "./frames.ts";
 import type { ChatMetrics } from "./metrics.ts";
 import type { RoomName } from "./room_name.ts";
-import { PresenceBatch, type Schedule } from "./presence_batch.ts";
+import {
+  type EndedWindow,
+  PresenceBatch,
+  type PresenceMark,
+  type PresenceUpdate,
+  type Schedule,
+} from "./presence_batch.ts";
 import type { MessageStore } from "./store.ts";
 import type { Logger } from "../log.ts";
 
@@ -49,6 +55,12 @@ export interface Connection {
   /** Counted in the presence store. */
   present: boolean;
   left: boolean;
+  /**
+   * Where the room's presence window stood when this connection's list of
+   * who is online was last read, if one was open: what changed after it is
+   * what the connection needs when that window ends.
+   */
+  listedAt: PresenceMark | undefined;
 }
 
 /** A message already serialised, so that it is not serialised again. */
@@ -114,7 +126,7 @@ export class Room {
     this.#metrics = options.metrics;
     this.#presence = new PresenceBatch({
       windowMs: PRESENCE_WINDOW_MS,
-      deliver: (frame) => this.deliverLive(frame),
+      deliver: (update, ended) => this.#deliverPresence(update, ended),
       ...(options.schedule ? { schedule: options.schedule } : {}),
     });
     const live = options.live ?? Promise.resolve();
@@ -190,6 +202,14 @@ export class Room {
     this.#presence.add(change);
   }
 
+  /**
+   * Notes where the presence window stands for `connection`, whose list of
+   * who is online is about to be read: call it before the read.
+   */
+  markListed(connection: Connection): void {
+    connection.listedAt = this.#presence.mark();
+  }
+
   /** Drops pending announcements; the room has no connection left. */
   close(): void {
     this.#presence.close();
@@ -207,6 +227,40 @@ export class Room {
       if (!shaped) {
         shaped = serialiseFor(format, frame);
         texts.set(format, shaped);
+      }
+      for (const text of shaped) connection.member.deliver(text);
+    }
+  }
+
+  /**
+   * Sends an ended window's changes: the whole window's to everyone, and to
+   * anyone listed within it also what changed after its list was read.
+   */
+  #deliverPresence(
+    update: PresenceUpdate | undefined,
+    ended: EndedWindow,
+  ): void {
+    const since = new Map<number, PresenceUpdate | undefined>();
+    const texts = new Map<PresenceUpdate, Map<WireFormat, string[]>>();
+    for (const connection of this.connections) {
+      if (!connection.live) continue;
+      let frame = update;
+      const listedAt = connection.listedAt;
+      if (listedAt?.window === ended.window) {
+        connection.listedAt = undefined;
+        if (!since.has(listedAt.position)) {
+          since.set(listedAt.position, ended.since(listedAt.position));
+        }
+        frame = since.get(listedAt.position);
+      }
+      if (!frame) continue;
+      const byFormat = texts.get(frame) ?? new Map<WireFormat, string[]>();
+      texts.set(frame, byFormat);
+      const { format } = connection.member;
+      let shaped = byFormat.get(format);
+      if (!shaped) {
+        shaped = serialiseFor(format, frame);
+        byFormat.set(format, shaped);
       }
       for (const text of shaped) connection.member.deliver(text);
     }

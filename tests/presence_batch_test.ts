@@ -3,11 +3,16 @@ import type {
   PresenceBatchFrame,
   PresenceChangeFrame,
 } from "../chat/frames.ts";
-import { PresenceBatch, type Schedule } from "../chat/presence_batch.ts";
+import {
+  type EndedWindow,
+  PresenceBatch,
+  type Schedule,
+} from "../chat/presence_batch.ts";
 
 /** A batch on a hand-driven clock: `fire()` ends the window. */
 function batchWithClock() {
   const sent: (PresenceChangeFrame | PresenceBatchFrame)[] = [];
+  const ended: EndedWindow[] = [];
   let pending: (() => void) | undefined;
   let scheduled = 0;
   const schedule: Schedule = (task) => {
@@ -17,12 +22,16 @@ function batchWithClock() {
   };
   const batch = new PresenceBatch({
     windowMs: 150,
-    deliver: (frame) => sent.push(frame),
+    deliver: (frame, window) => {
+      if (frame) sent.push(frame);
+      ended.push(window);
+    },
     schedule,
   });
   return {
     batch,
     sent,
+    ended,
     scheduled: () => scheduled,
     fire() {
       const task = pending;
@@ -99,6 +108,38 @@ Deno.test("presence batches", async (t) => {
       verified: false,
     }]);
   });
+
+  await t.step(
+    "whoever was listed within a window gets what changed after, even what cancels out",
+    () => {
+      const clock = batchWithClock();
+      assert.equal(clock.batch.mark(), undefined, "no window open");
+      clock.batch.add(leave("dana")); // her old connection closed
+      const listed = clock.batch.mark(); // ana's list, read now, lacks dana
+      clock.batch.add(join("dana")); // dana back
+      clock.batch.add(join("eve", true));
+      clock.fire();
+      assert.deepEqual(clock.sent, [{
+        type: "join",
+        user: "eve",
+        verified: true,
+      }], "for everyone else, dana never left");
+      const [window] = clock.ended;
+      assert.ok(listed && window);
+      assert.equal(listed.window, window.window);
+      assert.deepEqual(window.since(listed.position), {
+        type: "presence_change",
+        joined: ["dana", "eve"],
+        left: [],
+        verified: ["eve"],
+        renamed: [],
+      });
+      assert.deepEqual(window.since(0), clock.sent[0], "from the start");
+      assert.deepEqual(window.since(3), clock.sent[0], "after the last change");
+      clock.batch.add(leave("eve"));
+      assert.equal(clock.batch.mark()?.window, window.window + 1);
+    },
+  );
 
   await t.step("a join keeps whether the name is signed", () => {
     const clock = batchWithClock();
