@@ -221,14 +221,7 @@ export class Room {
   ): void {
     const texts = new Map<WireFormat, string[]>();
     for (const connection of this.connections) {
-      if (!connection.live) continue;
-      const { format } = connection.member;
-      let shaped = texts.get(format);
-      if (!shaped) {
-        shaped = serialiseFor(format, frame);
-        texts.set(format, shaped);
-      }
-      for (const text of shaped) connection.member.deliver(text);
+      if (connection.live) sendShaped(connection, frame, texts);
     }
   }
 
@@ -256,13 +249,7 @@ export class Room {
       if (!frame) continue;
       const byFormat = texts.get(frame) ?? new Map<WireFormat, string[]>();
       texts.set(frame, byFormat);
-      const { format } = connection.member;
-      let shaped = byFormat.get(format);
-      if (!shaped) {
-        shaped = serialiseFor(format, frame);
-        byFormat.set(format, shaped);
-      }
-      for (const text of shaped) connection.member.deliver(text);
+      sendShaped(connection, frame, byFormat);
     }
   }
 
@@ -278,4 +265,22 @@ export class Room {
     }
     this.#metrics.messagesDelivered(delivered);
   }
+}
+
+/**
+ * Sends `frame` to `connection` in its wire format, serialised once per
+ * format across the calls that share `texts`.
+ */
+function sendShaped(
+  connection: Connection,
+  frame: PresenceChangeFrame | PresenceBatchFrame | DeleteFrame,
+  texts: Map<WireFormat, string[]>,
+): void {
+  const { format } = connection.member;
+  let shaped = texts.get(format);
+  if (!shaped) {
+    shaped = serialiseFor(format, frame);
+    texts.set(format, shaped);
+  }
+  for (const text of shaped) connection.member.deliver(text);
 }
