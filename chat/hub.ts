@@ -170,6 +170,7 @@ export class ChatHub {
       present: false,
       left: false,
       listedAt: undefined,
+      held: undefined,
     };
     entry.room.connections.add(connection);
     const ready = entry.room.run(() => this.#admit(entry, connection, since));
@@ -377,16 +378,20 @@ export class ChatHub {
     connection.lastId = lastId;
     connection.live = true;
     room.markListed(connection);
-    const snapshot = await this.#presence.snapshot(
-      room.name,
-      this.#presenceListMax,
-    );
-    const presence: PresenceFrame = {
-      type: "presence",
-      ...snapshot,
-      you: connection.user,
-    };
-    sendTo(connection, presence);
+    try {
+      const snapshot = await this.#presence.snapshot(
+        room.name,
+        this.#presenceListMax,
+      );
+      const presence: PresenceFrame = {
+        type: "presence",
+        ...snapshot,
+        you: connection.user,
+      };
+      sendTo(connection, presence);
+    } finally {
+      room.listed(connection);
+    }
   }
 
   async #rename(
@@ -423,11 +428,15 @@ export class ChatHub {
       }
       if (taken) return "taken";
       entry.room.markListed(connection);
-      const snapshot = await this.#presence.snapshot(
-        entry.room.name,
-        this.#presenceListMax,
-      );
-      sendTo(connection, { type: "presence", ...snapshot, you: to });
+      try {
+        const snapshot = await this.#presence.snapshot(
+          entry.room.name,
+          this.#presenceListMax,
+        );
+        sendTo(connection, { type: "presence", ...snapshot, you: to });
+      } finally {
+        entry.room.listed(connection);
+      }
       return "renamed";
     });
   }

@@ -40,9 +40,10 @@ export interface PresenceMark {
 export interface EndedWindow {
   readonly window: number;
   /**
-   * For whoever's list was read at `position` of this window: what changed
-   * over the window, and also whatever changed after `position` that the
-   * window as a whole undid (undefined: nothing).
+   * For whoever's list was read from `position` of this window on: what
+   * changed over the window, and also where everyone touched after
+   * `position` ended up, even where the window as a whole undid it
+   * (undefined: nothing to send).
    */
   since(position: number): PresenceUpdate | undefined;
 }
@@ -146,15 +147,12 @@ export class PresenceBatch {
     this.#options.deliver(whole, {
       window,
       since(position) {
-        // Online at the mark: the window's start, then its changes so far.
-        const atMark = new Map<string, boolean>();
-        for (const { user, online } of changes.slice(0, position)) {
-          atMark.set(user, online);
-        }
-        return updateOf(pending, renames, (user, { now }) => {
-          const marked = atMark.get(user);
-          return marked !== undefined && marked !== now;
-        });
+        // The list may have been read at any moment after the mark, so
+        // where each of them ended up is news, whatever it was before.
+        const touched = new Set(
+          changes.slice(position).map(({ user }) => user),
+        );
+        return updateOf(pending, renames, (user) => touched.has(user));
       },
     });
   }

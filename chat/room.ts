@@ -61,6 +61,12 @@ export interface Connection {
    * what the connection needs when that window ends.
    */
   listedAt: PresenceMark | undefined;
+  /**
+   * Presence frames held back while this connection's list is being read
+   * (a store may answer asynchronously): sent right after the list, so that
+   * no change reaches the connection before the list it changes.
+   */
+  held: PresenceUpdate[] | undefined;
 }
 
 /** A message already serialised, so that it is not serialised again. */
@@ -204,10 +210,19 @@ export class Room {
 
   /**
    * Notes where the presence window stands for `connection`, whose list of
-   * who is online is about to be read: call it before the read.
+   * who is online is about to be read, and holds its presence frames until
+   * {@linkcode Room.listed}: call it before the read.
    */
   markListed(connection: Connection): void {
     connection.listedAt = this.#presence.mark();
+    connection.held = [];
+  }
+
+  /** Sends what was held for `connection`; its list has been sent. */
+  listed(connection: Connection): void {
+    const held = connection.held ?? [];
+    connection.held = undefined;
+    for (const frame of held) sendShaped(connection, frame, new Map());
   }
 
   /** Drops pending announcements; the room has no connection left. */
@@ -227,7 +242,8 @@ export class Room {
 
   /**
    * Sends an ended window's changes: the whole window's to everyone, and to
-   * anyone listed within it also what changed after its list was read.
+   * anyone listed within it, or still being listed, also every change after
+   * its list began to be read.
    */
   #deliverPresence(
     update: PresenceUpdate | undefined,
@@ -239,14 +255,22 @@ export class Room {
       if (!connection.live) continue;
       let frame = update;
       const listedAt = connection.listedAt;
-      if (listedAt?.window === ended.window) {
-        connection.listedAt = undefined;
-        if (!since.has(listedAt.position)) {
-          since.set(listedAt.position, ended.since(listedAt.position));
-        }
-        frame = since.get(listedAt.position);
+      // A list still being read may have seen any moment of this window.
+      const from = listedAt?.window === ended.window
+        ? listedAt.position
+        : connection.held
+        ? 0
+        : undefined;
+      if (listedAt?.window === ended.window) connection.listedAt = undefined;
+      if (from !== undefined) {
+        if (!since.has(from)) since.set(from, ended.since(from));
+        frame = since.get(from);
       }
       if (!frame) continue;
+      if (connection.held) {
+        connection.held.push(frame);
+        continue;
+      }
       const byFormat = texts.get(frame) ?? new Map<WireFormat, string[]>();
       texts.set(frame, byFormat);
       sendShaped(connection, frame, byFormat);

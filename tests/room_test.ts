@@ -31,6 +31,7 @@ function listener(user: string): Connection & { readonly frames: unknown[] } {
     present: true,
     left: false,
     listedAt: undefined,
+    held: undefined,
     frames,
   };
 }
@@ -60,6 +61,7 @@ Deno.test(
       const ana = listener("ana"); // her list is read now: no dana
       room.connections.add(ana);
       room.markListed(ana);
+      room.listed(ana); // read at once, as from SQLite
       room.announce({ type: "join", user: "dana", verified: false });
       endWindow?.();
       assert.deepEqual(watcher.frames, [], "dana never left, for the watcher");
@@ -74,6 +76,33 @@ Deno.test(
       endWindow?.();
       assert.deepEqual(watcher.frames, [{ type: "leave", user: "dana" }]);
       assert.deepEqual(ana.frames.at(-1), { type: "leave", user: "dana" });
+
+      // A list read slowly (as from Redis) may see any moment of the
+      // windows that end meanwhile: what they changed waits for the list,
+      // then comes whole.
+      const bo = listener("bo");
+      room.connections.add(bo);
+      room.announce({ type: "join", user: "eve", verified: false });
+      room.markListed(bo);
+      room.announce({ type: "leave", user: "eve" });
+      room.announce({ type: "join", user: "eve", verified: false });
+      endWindow?.();
+      room.announce({ type: "leave", user: "fay" });
+      room.announce({ type: "join", user: "fay", verified: false });
+      endWindow?.();
+      assert.deepEqual(bo.frames, [], "nothing before its list");
+      assert.deepEqual(watcher.frames.slice(1), [{
+        type: "join",
+        user: "eve",
+        verified: false,
+      }], "the others: eve came; fay never left");
+      bo.member.deliver(JSON.stringify({ type: "presence" })); // the hub's list
+      room.listed(bo);
+      assert.deepEqual(bo.frames, [{ type: "presence" }, {
+        type: "join",
+        user: "eve",
+        verified: false,
+      }, { type: "join", user: "fay", verified: false }]);
     } finally {
       room.close();
       await room.run(() => Promise.resolve());
