@@ -377,6 +377,14 @@ export class ChatHub {
     sendTo(connection, frame);
     connection.lastId = lastId;
     connection.live = true;
+    await this.#sendList(room, connection);
+  }
+
+  /**
+   * Sends `connection` the room's list of who is online (after a join or a
+   * rename); the room holds its presence changes until the list is out.
+   */
+  async #sendList(room: Room, connection: Connection): Promise<void> {
     room.markListed(connection);
     try {
       const snapshot = await this.#presence.snapshot(
@@ -427,16 +435,7 @@ export class ChatHub {
         return "gone";
       }
       if (taken) return "taken";
-      entry.room.markListed(connection);
-      try {
-        const snapshot = await this.#presence.snapshot(
-          entry.room.name,
-          this.#presenceListMax,
-        );
-        sendTo(connection, { type: "presence", ...snapshot, you: to });
-      } finally {
-        entry.room.listed(connection);
-      }
+      await this.#sendList(entry.room, connection);
       return "renamed";
     });
   }

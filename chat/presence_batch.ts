@@ -186,12 +186,12 @@ export class PresenceBatch {
 function updateOf(
   pending: ReadonlyMap<string, PendingUser>,
   renames: ReadonlyMap<string, string>,
-  alsoChanged: (user: string, pending: PendingUser) => boolean,
+  alsoChanged: (user: string) => boolean,
 ): PresenceUpdate | undefined {
   const changed = (user: string, now?: boolean) => {
     const entry = pending.get(user);
     return entry !== undefined &&
-      (entry.before !== entry.now || alsoChanged(user, entry)) &&
+      (entry.before !== entry.now || alsoChanged(user)) &&
       (now === undefined || entry.now === now);
   };
   const renamed: Renamed[] = [];
