@@ -349,6 +349,11 @@ function showOutput(server: BenchServer): void {
   progress(`${server.label} printed, last lines:\n    ${lines.join("\n    ")}`);
 }
 
+/** A server's CPU time per delivery, as the table shows it. */
+function cpuPerDelivery(medians: Medians): string {
+  return `CPU ${medians.cpuMicros.toFixed(1)} µs/delivery`;
+}
+
 async function burst(
   name: string,
   scenario: string,
@@ -359,9 +364,7 @@ async function burst(
   console.error(scenario);
   const { base, ours } = await loadPair(name, load, rounds, flags);
   const cpu = (medians: Medians) =>
-    `${rate(medians.deliveriesPerSecond)} (CPU ${
-      medians.cpuMicros.toFixed(1)
-    } µs/delivery)`;
+    `${rate(medians.deliveriesPerSecond)} (${cpuPerDelivery(medians)})`;
   rows.push({
     scenario,
     baseline: cpu(base),
@@ -379,9 +382,9 @@ async function paced(scenario: string, load: LoadShape, rounds: number) {
   // what a server spends per message shows in the p99 wherever in the
   // message's way it is spent (docs/benchmarks.md, "Paced latency").
   const ms = (result: Medians) =>
-    `${result.p50Ms.toFixed(2)} / ${result.p99Ms.toFixed(2)} ms (CPU ${
-      result.cpuMicros.toFixed(1)
-    } µs/delivery)`;
+    `${result.p50Ms.toFixed(2)} / ${result.p99Ms.toFixed(2)} ms (${
+      cpuPerDelivery(result)
+    })`;
   rows.push({
     scenario,
     baseline: ms(base),
