@@ -2,8 +2,8 @@
  * `deno task bench`: every scenario of the benchmark, run against the
  * featureless baseline (bench/baseline_server.ts) and against the chat
  * server in the same run, on servers started fresh for each scenario
- * (loads: both warmed up, then measured in turn, three rounds, medians
- * kept); prints a markdown table with the ratios, which survive a noisy
+ * (loads: both warmed up, then measured in turn, seven rounds of each
+ * burst, medians kept); prints a markdown table with the ratios, which survive a noisy
  * machine better than the numbers do, and a table of what each scenario
  * checked (losses, duplicates, cross-room leaks, failed sockets). Exits 1
  * when any check failed.
@@ -64,7 +64,11 @@ type LoadShape = Omit<LoadOptions, "origin" | "roomPrefix">;
 
 /** The sizes of every scenario, full or quick. */
 interface Plan {
-  /** Measurements of each load, alternating the servers. */
+  /**
+   * Measurements of each burst, alternating the servers. A burst lasts a
+   * second or two, and with three rounds one slow round of ours meeting a
+   * fast one of the baseline's moved `--workers 2` from 1.37× to 1.04×.
+   */
   readonly rounds: number;
   /**
    * Rounds of the paced load: its p99 moves from round to round far more
@@ -81,7 +85,7 @@ interface Plan {
 }
 
 const FULL: Plan = {
-  rounds: 3,
+  rounds: 7,
   pacedRounds: 15,
   burst: {
     rooms: 20,
