@@ -3,10 +3,10 @@
  * featureless baseline (bench/baseline_server.ts) and against the chat
  * server in the same run, on servers started fresh for each scenario
  * (loads: both warmed up, then measured in turn, seven rounds of each
- * burst, medians kept); prints a markdown table with the ratios, which survive a noisy
- * machine better than the numbers do, and a table of what each scenario
- * checked (losses, duplicates, cross-room leaks, failed sockets). Exits 1
- * when any check failed.
+ * burst and 15 of the paced load, medians kept); prints a markdown table
+ * with the ratios, which survive a noisy machine better than the numbers
+ * do, and a table of what each scenario checked (losses, duplicates,
+ * cross-room leaks, failed sockets). Exits 1 when any check failed.
  *
  *     deno run -A bench/run.ts [--quick] [--only burst,small,...] [--at REV] [--no-extras]
  *
