@@ -110,3 +110,60 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "a stored message goes out at once when it is the next one, and after the missing ones when it is not",
+  async () => {
+    const store = openSqliteStore(sqliteOptions(":memory:"));
+    const parsed = parseRoomName("lobby");
+    assert.ok(parsed.ok);
+    const name = parsed.name;
+    const append = async (message: string) => {
+      const { message: stored } = await store.messages.append(name, {
+        user: "ana",
+        message,
+        ts: new Date(0).toISOString(),
+      });
+      return { id: stored.id, text: JSON.stringify({ id: stored.id }) };
+    };
+    await append("before the room opened");
+    const room = new Room({
+      name,
+      messages: store.messages,
+      log: silentLogger,
+      metrics: noMetrics,
+    });
+    try {
+      const watcher = listener("watcher");
+      room.connections.add(watcher);
+      // The room's first task: where it starts.
+      await room.run(() => Promise.resolve());
+      assert.equal(room.lastDelivered, 1);
+
+      const second = await append("second");
+      assert.equal(room.deliverStored(second.id, second.text), undefined);
+      assert.deepEqual(watcher.frames, [{ id: 2 }], "sent before returning");
+
+      await append("third, whose delivery got lost");
+      const fourth = await append("fourth");
+      const repaired = room.deliverStored(fourth.id, fourth.text);
+      assert.ok(repaired, "a gap is a task");
+      await repaired;
+      assert.deepEqual(
+        watcher.frames.map((frame) =>
+          typeof frame === "object" && frame !== null && "id" in frame
+            ? frame.id
+            : frame
+        ),
+        [2, 3, 4],
+        "the third read from the store, in order",
+      );
+      assert.equal(room.deliverStored(3, "late"), undefined);
+      assert.equal(watcher.frames.length, 3, "nothing twice");
+    } finally {
+      room.close();
+      await room.run(() => Promise.resolve());
+      store.close();
+    }
+  },
+);
