@@ -193,9 +193,6 @@ function labelKey<L extends string>(
   return JSON.stringify(labelNames.map((name) => labels[name]));
 }
 
-/** The key of a series without labels. */
-const UNLABELLED = labelKey<never>([], {});
-
 /** A counter, with or without labels; one without starts at 0. */
 class Counter<L extends string = never> {
   readonly #values = new Map<string, { labels: Labels; value: number }>();
@@ -206,34 +203,20 @@ class Counter<L extends string = never> {
     readonly labelNames: readonly L[] = [],
   ) {
     if (labelNames.length === 0) {
-      this.#values.set(UNLABELLED, { labels: {}, value: 0 });
+      this.#values.set(labelKey<never>([], {}), { labels: {}, value: 0 });
     }
   }
 
   inc(labels: Readonly<Record<L, string>>, by = 1): void {
-    this.#check(by);
-    const key = labelKey(this.labelNames, labels);
-    const entry = this.#values.get(key);
-    if (entry) entry.value += by;
-    else this.#values.set(key, { labels: { ...labels }, value: by });
-  }
-
-  /**
-   * Adds `by` to a counter without labels: what every message counts, so
-   * it builds no key.
-   */
-  add(this: Counter<never>, by = 1): void {
-    this.#check(by);
-    const entry = this.#values.get(UNLABELLED);
-    if (entry) entry.value += by;
-  }
-
-  #check(by: number): void {
     if (!(by >= 0)) {
       throw new RangeError(
         `Cannot increase counter ${this.name}: ${by} is not a count`,
       );
     }
+    const key = labelKey(this.labelNames, labels);
+    const entry = this.#values.get(key);
+    if (entry) entry.value += by;
+    else this.#values.set(key, { labels: { ...labels }, value: by });
   }
 
   collect(): Series {
@@ -265,11 +248,7 @@ class Histogram<L extends string> {
     readonly buckets: readonly number[],
   ) {}
 
-  /**
-   * The observer of one set of labels: keep it, and an observation builds
-   * no key (the store's latency is observed for every message).
-   */
-  observer(labels: Readonly<Record<L, string>>): (value: number) => void {
+  observe(labels: Readonly<Record<L, string>>, value: number): void {
     const key = labelKey(this.labelNames, labels);
     let cell = this.#cells.get(key);
     if (cell === undefined) {
@@ -281,19 +260,10 @@ class Histogram<L extends string> {
       };
       this.#cells.set(key, cell);
     }
-    const { counts } = cell;
-    const { buckets } = this;
-    const observed = cell;
-    return (value) => {
-      for (let bucket = 0; bucket < buckets.length; bucket++) {
-        if (value <= (buckets[bucket] ?? Infinity)) {
-          counts[bucket] = (counts[bucket] ?? 0) + 1;
-          break;
-        }
-      }
-      observed.sum += value;
-      observed.count++;
-    };
+    const bucket = this.buckets.findIndex((bound) => value <= bound);
+    if (bucket >= 0) cell.counts[bucket] = (cell.counts[bucket] ?? 0) + 1;
+    cell.sum += value;
+    cell.count++;
   }
 
   collect(): Series {
@@ -402,11 +372,6 @@ export function createPrometheusMetrics(
     "Store calls that failed, by operation and kind (full, read_only, busy, io, corrupt, other).",
     ["operation", "kind"],
   );
-  // The observers of each operation, made on its first call.
-  const storeObservers = new Map<
-    string,
-    { ok: (seconds: number) => void; error: (seconds: number) => void }
-  >();
   const processMetrics = (options.processMetrics ?? true)
     ? createProcessMetrics()
     : undefined;
@@ -439,23 +404,17 @@ export function createPrometheusMetrics(
   ];
 
   const metrics: ChatMetrics = {
-    messageAccepted: () => accepted.add(),
+    messageAccepted: () => accepted.inc({}),
     messageRejected: (reason) => rejected.inc({ reason }),
-    messagesDelivered: (count) => delivered.add(count),
-    messagesRepaired: (count) => repaired.add(count),
-    slowClientClosed: () => slow.add(),
+    messagesDelivered: (count) => delivered.inc({}, count),
+    messagesRepaired: (count) => repaired.inc({}, count),
+    slowClientClosed: () => slow.inc({}),
     connectionRefused: (reason) => refused.inc({ reason }),
-    storeCall: (operation, seconds, ok) => {
-      let observers = storeObservers.get(operation);
-      if (observers === undefined) {
-        observers = {
-          ok: storeSeconds.observer({ operation, outcome: "ok" }),
-          error: storeSeconds.observer({ operation, outcome: "error" }),
-        };
-        storeObservers.set(operation, observers);
-      }
-      (ok ? observers.ok : observers.error)(seconds);
-    },
+    storeCall: (operation, seconds, ok) =>
+      storeSeconds.observe(
+        { operation, outcome: ok ? "ok" : "error" },
+        seconds,
+      ),
     storeFailed: (operation, kind) => storeErrors.inc({ operation, kind }),
   };
   return {

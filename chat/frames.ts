@@ -349,17 +349,13 @@ export function parseSendMessage(
   if (message.trim() === "") {
     return refuse("empty", "Message is empty", knownCid);
   }
-  // Characters are code points, never more than the UTF-16 units: they
-  // are counted only when the units are over the limit.
-  if (message.length > limits.maxMessageChars) {
-    const length = [...message].length;
-    if (length > limits.maxMessageChars) {
-      return refuse(
-        "too_long",
-        `Message is longer than ${limits.maxMessageChars} characters (${length})`,
-        knownCid,
-      );
-    }
+  const length = [...message].length;
+  if (length > limits.maxMessageChars) {
+    return refuse(
+      "too_long",
+      `Message is longer than ${limits.maxMessageChars} characters (${length})`,
+      knownCid,
+    );
   }
   const cid = value.cid;
   if (cid === undefined) {

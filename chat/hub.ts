@@ -27,12 +27,7 @@ import { type ChatMetrics, noMetrics } from "./metrics.ts";
 import { NodePresence } from "./presence.ts";
 import { type Connection, type Member, Room, sendTo } from "./room.ts";
 import type { RoomName } from "./room_name.ts";
-import type {
-  AppendResult,
-  MessageAuthor,
-  NewMessage,
-  Store,
-} from "./store.ts";
+import type { AppendResult, MessageAuthor, Store } from "./store.ts";
 import { type Logger, silentLogger } from "../log.ts";
 
 export type { Member } from "./room.ts";
@@ -95,24 +90,6 @@ export interface ChatHubOptions {
   readonly presenceListMax: number;
   /** This isolate's presence id. @default a random UUID */
   readonly node?: string;
-}
-
-/** A message to store, with only the optional fields it has. */
-function newMessage(
-  user: string,
-  message: string,
-  ts: string,
-  cid: string | undefined,
-  author: MessageAuthor | undefined,
-): NewMessage {
-  if (cid === undefined && author === undefined) return { user, message, ts };
-  return {
-    user,
-    message,
-    ts,
-    ...(cid === undefined ? {} : { cid }),
-    ...(author === undefined ? {} : { author }),
-  };
 }
 
 /** A room of this isolate and its subscription to the bus. */
@@ -210,37 +187,30 @@ export class ChatHub {
 
   /**
    * Stores a message (which gives it its id), publishes it to the bus once,
-   * and delivers it to the local members in id order. Resolves once the
-   * local members have it; never throws, it rejects.
-   *
-   * The path of every message: no more promises or closures than it needs.
+   * and delivers it to the local members in id order.
    */
-  send(
+  async send(
     room: RoomName,
     user: string,
     message: string,
     cid?: string,
     author?: MessageAuthor,
   ): Promise<AppendResult> {
-    let stored: Promise<AppendResult>;
-    try {
-      const ts = this.#now().toISOString();
-      stored = this.#store.messages.append(
-        room,
-        newMessage(user, message, ts, cid, author),
-      );
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return stored.then((result) => {
-      // A resend of a message the room already has: nobody hears it twice.
-      if (result.duplicate) return result;
-      const { id } = result.message;
-      const text = JSON.stringify(messageFrame(result.message));
-      this.#publish(room, text);
-      const delivered = this.#rooms.get(room)?.room.deliverStored(id, text);
-      return delivered ? delivered.then(() => result) : result;
+    const result = await this.#store.messages.append(room, {
+      user,
+      message,
+      ts: this.#now().toISOString(),
+      ...(cid === undefined ? {} : { cid }),
+      ...(author === undefined ? {} : { author }),
     });
+    // A resend of a message the room already has: nobody hears it twice.
+    if (result.duplicate) return result;
+    const stored = result.message;
+    const text = JSON.stringify(messageFrame(stored));
+    this.#publish(room, text);
+    const local = this.#rooms.get(room)?.room;
+    await local?.run(() => local.catchUp(stored.id, { id: stored.id, text }));
+    return result;
   }
 
   /**
@@ -495,7 +465,8 @@ export class ChatHub {
     }
     const { id } = event.frame;
     if (id <= room.lastDelivered) return;
-    void room.deliverStored(id, JSON.stringify(event.frame));
+    const text = JSON.stringify(event.frame);
+    void room.run(() => room.catchUp(id, { id, text }));
   }
 
   /** Tells the room, here and everywhere, that a user joined or left. */

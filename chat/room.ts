@@ -122,8 +122,6 @@ export class Room {
   #lastDelivered = 0;
   /** Tail of the task chain. */
   #queue: Promise<void> = Promise.resolve();
-  /** Tasks of the chain not finished yet. */
-  #tasks = 0;
   /** Joins and leaves waiting for the end of their window. */
   readonly #presence: PresenceBatch;
 
@@ -151,35 +149,13 @@ export class Room {
 
   /** Runs `task` after every earlier task of the room has finished. */
   run<T>(task: () => Promise<T>): Promise<T> {
-    this.#tasks += 1;
     const result = this.#queue.then(task);
     this.#queue = result.then(
-      () => {
-        this.#tasks -= 1;
-      },
-      (error) => {
-        this.#tasks -= 1;
-        this.#log.error("room.task_failed", { room: this.name, error });
-      },
+      () => {},
+      (error) =>
+        this.#log.error("room.task_failed", { room: this.name, error }),
     );
     return result;
-  }
-
-  /**
-   * Delivers stored message `id`, serialised as `text`, after whatever
-   * this room has not delivered before it. Most messages are simply the
-   * next one, with no task under way: those go out at once, and nothing is
-   * returned; the others are a task, whose promise is returned.
-   */
-  deliverStored(id: number, text: string): Promise<void> | undefined {
-    if (this.#tasks === 0) {
-      if (id <= this.#lastDelivered) return undefined;
-      if (id === this.#lastDelivered + 1) {
-        this.#fanOut(id, text);
-        return undefined;
-      }
-    }
-    return this.run(() => this.catchUp(id, { id, text }));
   }
 
   /**

@@ -14,7 +14,6 @@
  */
 
 import {
-  type ClientFrame,
   type ErrorFrame,
   type FrameLimits,
   messageFrame,
@@ -27,11 +26,7 @@ import type { ChatMetrics } from "../chat/metrics.ts";
 import { FloodGuard } from "../chat/rate_limit.ts";
 import type { Member } from "../chat/room.ts";
 import type { RoomName } from "../chat/room_name.ts";
-import {
-  type AppendResult,
-  StoreError,
-  type StoreErrorKind,
-} from "../chat/store.ts";
+import { StoreError, type StoreErrorKind } from "../chat/store.ts";
 import { parseUserName } from "../chat/user_name.ts";
 import type { Identity } from "../chat/identity.ts";
 import type { Logger } from "../log.ts";
@@ -109,12 +104,6 @@ export interface SessionWiring {
   readonly takeMessageToken: () => boolean;
 }
 
-/** A frame that passed every check, with the message's id if it had one. */
-interface AcceptedFrame {
-  readonly frame: ClientFrame;
-  readonly cid: string | undefined;
-}
-
 const encoder = new TextEncoder();
 
 /** Whether `text` is over `max` UTF-8 bytes, encoding only when it must. */
@@ -152,9 +141,9 @@ export class SocketSession implements Member, EventListenerObject {
   readonly #guard: FloodGuard;
   #membership: Membership | undefined;
   #cutOff = false;
-  // Frames that came while a rename was under way, in the order they
-  // came: the messages after a rename carry the new name.
-  #afterRename: AcceptedFrame[] | undefined;
+  // This socket's accepted messages, handled one after another in the
+  // order they arrived.
+  #handling: Promise<void> = Promise.resolve();
   #expiry: ReturnType<typeof setTimeout> | undefined;
 
   /** Wires `socket` (just upgraded) to the hub. */
@@ -312,97 +301,59 @@ export class SocketSession implements Member, EventListenerObject {
       this.#refuse(parsed.error);
       return;
     }
-    this.#accept(parsed.frame, cid);
-  }
-
-  /** Handles an accepted frame now, or after the rename under way. */
-  #accept(frame: ClientFrame, cid: string | undefined): void {
-    if (this.#afterRename) {
-      this.#afterRename.push({ frame, cid });
-      return;
-    }
-    if (frame.type === "rename") {
-      this.#afterRename = [];
-      this.#wiring.pace(() => this.#startRename(frame.name));
-      return;
-    }
-    // The name it goes by now: a rename that comes later does not change
-    // a message that came before it.
-    const user = this.#membership?.user ?? this.#admission.user;
-    this.#wiring.pace(() => this.#send(frame.message, cid, user));
-  }
-
-  /**
-   * Hands one message to the hub. Handed over at once, not after the
-   * previous message was stored: the store keeps the order, and the
-   * messages of one turn (from this socket and others) share one write.
-   */
-  #send(message: string, cid: string | undefined, user: string): void {
-    const { room, identity } = this.#admission;
-    this.#options.hub.send(
-      room,
-      user,
-      message,
-      cid,
-      identity ? "signed" : undefined,
-    ).then(
-      (result) => this.#stored(result, cid),
-      (error: unknown) => this.#notStored(error, cid),
+    const frame = parsed.frame;
+    // In the chain: the messages sent after a rename carry the new name.
+    this.#handling = this.#handling.then(() =>
+      frame.type === "rename"
+        ? this.#rename(frame.name)
+        : this.#send(frame.message, cid)
     ).catch((error) =>
-      this.#options.log.error("message.handling_failed", {
-        connection: this.id,
-        room,
-        error,
-      })
+      // Keeps the chain alive for the frames after this one.
+      this.#options.log.error(
+        frame.type === "rename"
+          ? "socket.rename_failed"
+          : "message.handling_failed",
+        { connection: this.id, room: this.#admission.room, error },
+      )
     );
   }
 
-  #stored(result: AppendResult, cid: string | undefined): void {
-    const { log, metrics } = this.#options;
-    if (!result.duplicate) {
-      metrics.messageAccepted();
-      return;
-    }
-    // Stored before (the client resent it after a reconnect): its copy,
-    // to this sender only, is the acknowledgement.
-    metrics.messageRejected("duplicate");
-    log.info("message.duplicate", {
-      connection: this.id,
-      room: this.#admission.room,
+  async #send(message: string, cid: string | undefined): Promise<void> {
+    const { hub, log, metrics } = this.#options;
+    const { room, user, identity } = this.#admission;
+    await this.#wiring.pace();
+    // Handed to the store at once, not after the previous message was
+    // stored: the store keeps the order, and the messages of one turn (from
+    // this socket and others) share one write.
+    hub.send(
+      room,
+      this.#membership?.user ?? user,
+      message,
       cid,
-    });
-    this.deliver(JSON.stringify(messageFrame(result.message)));
-  }
-
-  #notStored(error: unknown, cid: string | undefined): void {
-    this.#options.log.error("message.store_failed", {
-      connection: this.id,
-      room: this.#admission.room,
-      error,
-    });
-    this.#refuse({
-      type: "error",
-      code: "unavailable",
-      ...(cid === undefined ? {} : { cid }),
-      error: `The message could not be stored${
-        error instanceof StoreError ? ` (${STORE_TROUBLE[error.kind]})` : ""
-      }; it was not sent, send it again later`,
-    });
-  }
-
-  /** Renames, then handles the frames that came meanwhile, in order. */
-  #startRename(name: string): void {
-    this.#rename(name).catch((error) =>
-      this.#options.log.error("socket.rename_failed", {
-        connection: this.id,
-        room: this.#admission.room,
-        error,
-      })
-    ).finally(() => {
-      const waiting = this.#afterRename ?? [];
-      this.#afterRename = undefined;
-      for (const { frame, cid } of waiting) this.#accept(frame, cid);
-    });
+      identity ? "signed" : undefined,
+    ).then(({ message: stored, duplicate }) => {
+      if (duplicate) {
+        // Stored before (the client resent it after a reconnect): its copy,
+        // to this sender only, is the acknowledgement.
+        metrics.messageRejected("duplicate");
+        log.info("message.duplicate", { connection: this.id, room, cid });
+        this.deliver(JSON.stringify(messageFrame(stored)));
+      } else {
+        metrics.messageAccepted();
+      }
+    }, (error: unknown) => {
+      log.error("message.store_failed", { connection: this.id, room, error });
+      this.#refuse({
+        type: "error",
+        code: "unavailable",
+        ...(cid === undefined ? {} : { cid }),
+        error: `The message could not be stored${
+          error instanceof StoreError ? ` (${STORE_TROUBLE[error.kind]})` : ""
+        }; it was not sent, send it again later`,
+      });
+    }).catch((error) =>
+      log.error("message.handling_failed", { connection: this.id, room, error })
+    );
   }
 
   async #rename(raw: string): Promise<void> {
