@@ -2,8 +2,9 @@
  * `deno task bench`: every scenario of the benchmark, run against the
  * featureless baseline (bench/baseline_server.ts) and against the chat
  * server in the same run, on servers started fresh for each scenario
- * (loads: both warmed up, then measured in turn, seven rounds of each
- * burst and 15 of the paced load, medians kept); prints a markdown table
+ * (loads: both warmed up by a round of the load, then measured in turn,
+ * seven rounds of each burst and 15 of the paced load, medians kept, and
+ * the ratio the median of the rounds' ratios); prints a markdown table
  * with the ratios, which survive a noisy machine better than the numbers
  * do, and a table of what each scenario checked (losses, duplicates,
  * cross-room leaks, failed sockets). Exits 1 when any check failed.
@@ -224,19 +225,6 @@ function checkLoad(scenario: string, server: string, result: LoadResult) {
   });
 }
 
-/**
- * A short load run before each measured one, in rooms of its own: the
- * servers are fresh, and a cold one (code not yet optimised by the JIT,
- * SQLite's file and caches still growing) would be measured at its
- * slowest.
- */
-const WARM_UP: LoadShape = {
-  rooms: 4,
-  clientsPerRoom: 10,
-  sendersPerRoom: 1,
-  messagesPerSender: 200,
-};
-
 /** The median of some numbers (NaN for none). */
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((x, y) => x - y);
@@ -247,7 +235,7 @@ function median(values: readonly number[]): number {
     : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2;
 }
 
-/** The medians of the rounds of one server. */
+/** The medians of the rounds of one server, or of their ratios. */
 interface Medians {
   readonly deliveriesPerSecond: number;
   /** Server CPU time (all threads) per delivery, in microseconds. */
@@ -262,39 +250,76 @@ interface Measured {
   readonly cpuMicros: number;
 }
 
-function medians(measured: readonly Measured[]): Medians {
-  const results = measured.map(({ result }) => result);
+/** The numbers of one round that the table shows. */
+function shown({ result, cpuMicros }: Measured): Medians {
   return {
-    deliveriesPerSecond: median(
-      results.map((result) => result.deliveriesPerSecond),
-    ),
-    cpuMicros: median(measured.map(({ cpuMicros }) => cpuMicros)),
-    p50Ms: median(results.map((result) => result.p50Ms)),
-    p99Ms: median(results.map((result) => result.p99Ms)),
+    deliveriesPerSecond: result.deliveriesPerSecond,
+    cpuMicros,
+    p50Ms: result.p50Ms,
+    p99Ms: result.p99Ms,
   };
+}
+
+function medians(rounds: readonly Medians[]): Medians {
+  return {
+    deliveriesPerSecond: median(rounds.map((r) => r.deliveriesPerSecond)),
+    cpuMicros: median(rounds.map((r) => r.cpuMicros)),
+    p50Ms: median(rounds.map((r) => r.p50Ms)),
+    p99Ms: median(rounds.map((r) => r.p99Ms)),
+  };
+}
+
+/** Each of `ours`'s numbers divided by `base`'s. */
+function divided(ours: Medians, base: Medians): Medians {
+  return {
+    deliveriesPerSecond: ours.deliveriesPerSecond / base.deliveriesPerSecond,
+    cpuMicros: ours.cpuMicros / base.cpuMicros,
+    p50Ms: ours.p50Ms / base.p50Ms,
+    p99Ms: ours.p99Ms / base.p99Ms,
+  };
+}
+
+/** Each server's medians, and the median of the rounds' ratios. */
+interface Pair {
+  readonly base: Medians;
+  readonly ours: Medians;
+  /**
+   * The median over the rounds of this server's number divided by the
+   * baseline's in the same round, a few seconds apart: the machine's slow
+   * spells, which last longer than a round, mostly fall on both numbers
+   * of a round and cancel out, where a ratio of the two servers' medians
+   * keeps whichever of them caught more slow rounds (a run of the
+   * `--workers 2` burst: 1.01× as a ratio of medians, 1.22× as the
+   * median of its rounds' ratios; docs/benchmarks.md).
+   */
+  readonly ratio: Medians;
 }
 
 /**
  * Starts the baseline and the chat server (`flags`), warms both up, then
  * runs `load` against one and the other in turn, `rounds` times, each
  * time in fresh rooms: alternating spreads the machine's noise over both.
- * Returns each server's medians.
+ * Returns each server's medians and the median of the rounds' ratios.
  */
 async function loadPair(
   name: string,
   load: LoadShape,
   rounds: number,
   flags: string[] = [],
-): Promise<{ base: Medians; ours: Medians }> {
+): Promise<Pair> {
   await using baseline = await startBaselineServer();
   await using chat = await startChatServer(
     flags.length ? `this server (${flags.join(" ")})` : "this server",
     { flags, ...(chatRoot ? { root: chatRoot } : {}) },
   );
   const servers = [baseline, chat];
+  // One round of the load itself, not measured, in rooms of its own: a
+  // fresh server's code is not yet optimised by the JIT (nor, under
+  // `--workers 2`, each worker's), and a round of a smaller load left this
+  // server's first measured rounds 10-30% dearer in CPU than its later ones.
   for (const server of servers) {
     const warmUp = await runLoad({
-      ...WARM_UP,
+      ...load,
       origin: server.wsOrigin,
       roomPrefix: roomPrefix("warm"),
     });
@@ -338,10 +363,13 @@ async function loadPair(
       results.get(server)?.push({ result, cpuMicros });
     }
   }
-  return {
-    base: medians(results.get(baseline) ?? []),
-    ours: medians(results.get(chat) ?? []),
-  };
+  const base = (results.get(baseline) ?? []).map(shown);
+  const ours = (results.get(chat) ?? []).map(shown);
+  const ratios = ours.flatMap((round, index) => {
+    const other = base[index];
+    return other ? [divided(round, other)] : [];
+  });
+  return { base: medians(base), ours: medians(ours), ratio: medians(ratios) };
 }
 
 const chat = () =>
@@ -366,22 +394,27 @@ async function burst(
   flags: string[] = [],
 ) {
   console.error(scenario);
-  const { base, ours } = await loadPair(name, load, rounds, flags);
+  const { base, ours, ratio: paired } = await loadPair(
+    name,
+    load,
+    rounds,
+    flags,
+  );
   const cpu = (medians: Medians) =>
     `${rate(medians.deliveriesPerSecond)} (${cpuPerDelivery(medians)})`;
   rows.push({
     scenario,
     baseline: cpu(base),
     chat: cpu(ours),
-    ratio: `${
-      ratio(ours.deliveriesPerSecond / base.deliveriesPerSecond)
-    } (CPU ${ratio(ours.cpuMicros / base.cpuMicros)})`,
+    ratio: `${ratio(paired.deliveriesPerSecond)} (CPU ${
+      ratio(paired.cpuMicros)
+    })`,
   });
 }
 
 async function paced(scenario: string, load: LoadShape, rounds: number) {
   console.error(scenario);
-  const { base, ours } = await loadPair("paced", load, rounds);
+  const { base, ours, ratio: paired } = await loadPair("paced", load, rounds);
   // The CPU beside the latency: with the generator on the same two CPUs,
   // what a server spends per message shows in the p99 wherever in the
   // message's way it is spent (docs/benchmarks.md, "Paced latency").
@@ -393,9 +426,7 @@ async function paced(scenario: string, load: LoadShape, rounds: number) {
     scenario,
     baseline: ms(base),
     chat: ms(ours),
-    ratio: `p99 ${ratio(ours.p99Ms / base.p99Ms)} (CPU ${
-      ratio(ours.cpuMicros / base.cpuMicros)
-    })`,
+    ratio: `p99 ${ratio(paired.p99Ms)} (CPU ${ratio(paired.cpuMicros)})`,
   });
 }
 
