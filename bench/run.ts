@@ -18,7 +18,7 @@
  * (another room's latency while members of a 2 000-member room leave and
  * come back, this server only: quiet against churning).
  *
- * `--quick` runs a small version of every scenario, in about a minute.
+ * `--quick` runs a small version of every scenario, in under a minute.
  * `--at REV` runs the chat server of a commit (`git archive REV` into a
  * temporary folder) instead of the work tree, e.g. to measure `HEAD`
  * while files are being edited.
@@ -81,6 +81,13 @@ interface Plan {
   readonly paced: LoadShape;
   readonly idle: number;
   readonly idleMax: number;
+  /**
+   * How long an idle server is left alone (ms) after it started, for its
+   * start-up garbage to settle, and after its last idle socket was
+   * admitted, for the joins to be announced and the buffers drained,
+   * before its memory is read.
+   */
+  readonly idleWaitMs: { readonly started: number; readonly admitted: number };
   readonly storm: Omit<StormOptions, "origin" | "roomPrefix">;
   readonly churn: Omit<ChurnOptions, "origin" | "roomPrefix" | "pid">;
 }
@@ -109,6 +116,7 @@ const FULL: Plan = {
   },
   idle: 5000,
   idleMax: 15_000,
+  idleWaitMs: { started: 1000, admitted: 2000 },
   storm: { rooms: 20, clientsPerRoom: 100, ratePerSender: 10 },
   churn: {
     members: 2000,
@@ -150,6 +158,9 @@ const QUICK: Plan = {
   },
   idle: 500,
   idleMax: 1500,
+  // A tenth of the sockets: the memory is read sooner, so that the whole
+  // quick run stays under a minute.
+  idleWaitMs: { started: 500, admitted: 1000 },
   storm: {
     rooms: 5,
     clientsPerRoom: 40,
@@ -164,7 +175,7 @@ const QUICK: Plan = {
     otherRoom: {
       clientsPerRoom: 10,
       sendersPerRoom: 1,
-      messagesPerSender: 200,
+      messagesPerSender: 100,
       ratePerSender: 50,
     },
     rounds: 1,
@@ -442,9 +453,10 @@ async function idleOn(
   scenario: string,
   start: () => Promise<BenchServer>,
   count: number,
+  waitMs: Plan["idleWaitMs"],
 ): Promise<IdleResult> {
   await using server = await start();
-  await sleep(1000); // start-up garbage settles
+  await sleep(waitMs.started); // start-up garbage settles
   const idle = await resident(server.pid);
   const idleRss = idle.total;
   await using clients = await holdIdleClients({
@@ -453,7 +465,7 @@ async function idleOn(
     rooms: Math.max(1, Math.round(count / 50)),
     roomPrefix: roomPrefix("idle"),
   });
-  await sleep(2000); // joins announced, buffers drained
+  await sleep(waitMs.admitted); // joins announced, buffers drained
   const rss = await residentBytes(server.pid);
   const closedEarly = await clients.release();
   if (clients.failed + closedEarly > 0) showOutput(server);
@@ -483,14 +495,18 @@ function signedKib(bytes: number): string {
   return `${bytes < 0 ? "−" : "+"}${kib(Math.abs(bytes))}`;
 }
 
-async function idle(count: number, withProcessRow: boolean) {
+async function idle(
+  count: number,
+  waitMs: Plan["idleWaitMs"],
+  withProcessRow: boolean,
+) {
   const scenario = `${
     count.toLocaleString("en-US")
   } idle connections, memory per connection`;
   console.error(scenario);
   const name = `${count} idle`;
-  const base = await idleOn(name, () => startBaselineServer(), count);
-  const ours = await idleOn(name, chat, count);
+  const base = await idleOn(name, () => startBaselineServer(), count, waitMs);
+  const ours = await idleOn(name, chat, count, waitMs);
   const held = (result: IdleResult) =>
     result.held === count ? "" : ` (${result.held} held)`;
   rows.push({
@@ -745,7 +761,7 @@ async function main(args: string[]): Promise<number> {
         plan.paced,
         plan.pacedRounds,
       )],
-    ["idle", () => idle(plan.idle, true)],
+    ["idle", () => idle(plan.idle, plan.idleWaitMs, true)],
     ["workers", () =>
       burst(
         "burst --workers 2",
@@ -756,7 +772,7 @@ async function main(args: string[]): Promise<number> {
         plan.rounds,
         ["--workers", "2"],
       )],
-    ["idle-max", () => idle(plan.idleMax, false)],
+    ["idle-max", () => idle(plan.idleMax, plan.idleWaitMs, false)],
     ["storm", () => storm(plan.storm)],
     ["churn", () => churn(plan.churn)],
   ];
