@@ -48,9 +48,11 @@ import {
 } from "./reconnect_storm.ts";
 import {
   type BenchServer,
-  cpuSeconds,
+  type CpuReading,
+  cpuSecondsBetween,
   exportRevision,
   killAllServers,
+  readCpu,
   type Resident,
   resident,
   residentBytes,
@@ -350,18 +352,22 @@ async function loadPair(
       // baseline first every round and 1.62-1.68× with the order reversed
       // every other round; with it, 1.47× both ways.
       await Promise.all(servers.map(({ pid }) => settled(pid)));
-      const cpu = { sending: 0, done: 0 };
+      const cpu = new Map<"sending" | "done", CpuReading>();
       const result = await runLoad({
         ...load,
         origin: server.wsOrigin,
         roomPrefix: roomPrefix("load"),
         onPhase: async (phase) => {
-          cpu[phase] = await cpuSeconds(server.pid);
+          cpu.set(phase, await readCpu(server.pid));
         },
       });
       // From the first message sent to the last delivered.
-      const cpuMicros = (cpu.done - cpu.sending) * 1e6 /
-        Math.max(1, result.delivered);
+      const sending = cpu.get("sending");
+      const done = cpu.get("done");
+      const cpuMicros = sending && done
+        ? cpuSecondsBetween(sending, done) * 1e6 /
+          Math.max(1, result.delivered)
+        : NaN;
       progress(
         `${server.label}: ${describeLoad(result)}; server CPU ${
           cpuMicros.toFixed(1)
