@@ -61,6 +61,12 @@ import {
   startChatServer,
 } from "./servers.ts";
 import { sleep } from "./client.ts";
+import {
+  type LoadNumbers,
+  median,
+  medianRatio,
+  medians,
+} from "./round_stats.ts";
 
 /** A load's shape, without where it goes. */
 type LoadShape = Omit<LoadOptions, "origin" | "roomPrefix">;
@@ -238,25 +244,6 @@ function checkLoad(scenario: string, server: string, result: LoadResult) {
   });
 }
 
-/** The median of some numbers (NaN for none). */
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const middle = Math.floor(sorted.length / 2);
-  if (sorted.length === 0) return NaN;
-  return sorted.length % 2
-    ? sorted[middle] ?? NaN
-    : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2;
-}
-
-/** The medians of the rounds of one server, or of their ratios. */
-interface Medians {
-  readonly deliveriesPerSecond: number;
-  /** Server CPU time (all threads) per delivery, in microseconds. */
-  readonly cpuMicros: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-}
-
 /** A load's result and the server's CPU time per delivery. */
 interface Measured {
   readonly result: LoadResult;
@@ -264,7 +251,7 @@ interface Measured {
 }
 
 /** The numbers of one round that the table shows. */
-function shown({ result, cpuMicros }: Measured): Medians {
+function shown({ result, cpuMicros }: Measured): LoadNumbers {
   return {
     deliveriesPerSecond: result.deliveriesPerSecond,
     cpuMicros,
@@ -273,29 +260,10 @@ function shown({ result, cpuMicros }: Measured): Medians {
   };
 }
 
-function medians(rounds: readonly Medians[]): Medians {
-  return {
-    deliveriesPerSecond: median(rounds.map((r) => r.deliveriesPerSecond)),
-    cpuMicros: median(rounds.map((r) => r.cpuMicros)),
-    p50Ms: median(rounds.map((r) => r.p50Ms)),
-    p99Ms: median(rounds.map((r) => r.p99Ms)),
-  };
-}
-
-/** Each of `ours`'s numbers divided by `base`'s. */
-function divided(ours: Medians, base: Medians): Medians {
-  return {
-    deliveriesPerSecond: ours.deliveriesPerSecond / base.deliveriesPerSecond,
-    cpuMicros: ours.cpuMicros / base.cpuMicros,
-    p50Ms: ours.p50Ms / base.p50Ms,
-    p99Ms: ours.p99Ms / base.p99Ms,
-  };
-}
-
 /** Each server's medians, and the median of the rounds' ratios. */
 interface Pair {
-  readonly base: Medians;
-  readonly ours: Medians;
+  readonly base: LoadNumbers;
+  readonly ours: LoadNumbers;
   /**
    * The median over the rounds of this server's number divided by the
    * baseline's in the same round, a few seconds apart: the machine's slow
@@ -305,7 +273,7 @@ interface Pair {
    * `--workers 2` burst: 1.01× as a ratio of medians, 1.22× as the
    * median of its rounds' ratios; docs/benchmarks.md).
    */
-  readonly ratio: Medians;
+  readonly ratio: LoadNumbers;
 }
 
 /**
@@ -382,11 +350,11 @@ async function loadPair(
   }
   const base = (results.get(baseline) ?? []).map(shown);
   const ours = (results.get(chat) ?? []).map(shown);
-  const ratios = ours.flatMap((round, index) => {
-    const other = base[index];
-    return other ? [divided(round, other)] : [];
-  });
-  return { base: medians(base), ours: medians(ours), ratio: medians(ratios) };
+  return {
+    base: medians(base),
+    ours: medians(ours),
+    ratio: medianRatio(ours, base),
+  };
 }
 
 const chat = () =>
@@ -399,8 +367,8 @@ function showOutput(server: BenchServer): void {
 }
 
 /** A server's CPU time per delivery, as the table shows it. */
-function cpuPerDelivery(medians: Medians): string {
-  return `CPU ${medians.cpuMicros.toFixed(1)} µs/delivery`;
+function cpuPerDelivery(numbers: LoadNumbers): string {
+  return `CPU ${numbers.cpuMicros.toFixed(1)} µs/delivery`;
 }
 
 async function burst(
@@ -417,8 +385,8 @@ async function burst(
     rounds,
     flags,
   );
-  const cpu = (medians: Medians) =>
-    `${rate(medians.deliveriesPerSecond)} (${cpuPerDelivery(medians)})`;
+  const cpu = (numbers: LoadNumbers) =>
+    `${rate(numbers.deliveriesPerSecond)} (${cpuPerDelivery(numbers)})`;
   rows.push({
     scenario,
     baseline: cpu(base),
@@ -435,7 +403,7 @@ async function paced(scenario: string, load: LoadShape, rounds: number) {
   // The CPU beside the latency: with the generator on the same two CPUs,
   // what a server spends per message shows in the p99 wherever in the
   // message's way it is spent (docs/benchmarks.md, "Paced latency").
-  const ms = (result: Medians) =>
+  const ms = (result: LoadNumbers) =>
     `${result.p50Ms.toFixed(2)} / ${result.p99Ms.toFixed(2)} ms (${
       cpuPerDelivery(result)
     })`;
