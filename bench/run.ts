@@ -22,30 +22,33 @@
  * `--at REV` runs the chat server of a commit (`git archive REV` into a
  * temporary folder) instead of the work tree, e.g. to measure `HEAD`
  * while files are being edited.
- * Without it, bench/slow_client_memory.ts and bench/scale_out.ts follow
- * (`--no-extras` skips them; scale_out needs `redis-server`).
+ * Without `--quick` or `--only`, bench/slow_client_memory.ts and bench/scale_out.ts follow
+ * (`--no-extras` skips them; scale_out needs `redis-server`). An unknown
+ * flag or scenario is an error (exit 2), not a run of something else.
+ *
+ * The scenarios' sizes and the command line are read in bench/plan.ts; the
+ * tables are built in bench/report.ts.
  *
  * @module
  */
 
-import {
-  type ChurnOptions,
-  type ChurnPhase,
-  describeChurnPhase,
-  runChurn,
-} from "./churn.ts";
+import { type ChurnPhase, describeChurnPhase, runChurn } from "./churn.ts";
 import { holdIdleClients } from "./idle_clients.ts";
+import { describeLoad, type LoadResult, runLoad } from "./load.ts";
 import {
-  describeLoad,
-  type LoadOptions,
-  type LoadResult,
-  runLoad,
-} from "./load.ts";
-import {
-  describeStorm,
-  runStorm,
-  type StormOptions,
-} from "./reconnect_storm.ts";
+  BENCH_USAGE,
+  type BenchArgs,
+  BenchUsageError,
+  FULL_PLAN,
+  loadLabel,
+  type LoadShape,
+  parseBenchArgs,
+  type Plan,
+  QUICK_PLAN,
+  type ScenarioName,
+} from "./plan.ts";
+import { describeStorm, runStorm } from "./reconnect_storm.ts";
+import { kib, mib, rate, ratio, Report, signedKib } from "./report.ts";
 import {
   type BenchServer,
   type CpuReading,
@@ -68,180 +71,16 @@ import {
   medians,
 } from "./round_stats.ts";
 
-/** A load's shape, without where it goes. */
-type LoadShape = Omit<LoadOptions, "origin" | "roomPrefix">;
-
-/** The sizes of every scenario, full or quick. */
-interface Plan {
-  /**
-   * Measurements of each burst, alternating the servers. A burst lasts a
-   * second or two, and with three rounds one slow round of ours meeting a
-   * fast one of the baseline's moved `--workers 2` from 1.37× to 1.04×.
-   */
-  readonly rounds: number;
-  /**
-   * Rounds of the paced load: its p99 moves from round to round far more
-   * than the bursts' rates do, and a median of more rounds moves less.
-   */
-  readonly pacedRounds: number;
-  readonly burst: LoadShape;
-  readonly burstSmall: LoadShape;
-  readonly paced: LoadShape;
-  readonly idle: number;
-  readonly idleMax: number;
-  /**
-   * How long an idle server is left alone (ms) after it started, for its
-   * start-up garbage to settle, and after its last idle socket was
-   * admitted, for the joins to be announced and the buffers drained,
-   * before its memory is read.
-   */
-  readonly idleWaitMs: { readonly started: number; readonly admitted: number };
-  readonly storm: Omit<StormOptions, "origin" | "roomPrefix">;
-  readonly churn: Omit<ChurnOptions, "origin" | "roomPrefix" | "pid">;
-}
-
-const FULL: Plan = {
-  rounds: 7,
-  pacedRounds: 15,
-  burst: {
-    rooms: 20,
-    clientsPerRoom: 50,
-    sendersPerRoom: 2,
-    messagesPerSender: 100,
-  },
-  burstSmall: {
-    rooms: 10,
-    clientsPerRoom: 10,
-    sendersPerRoom: 1,
-    messagesPerSender: 200,
-  },
-  paced: {
-    rooms: 10,
-    clientsPerRoom: 10,
-    sendersPerRoom: 1,
-    messagesPerSender: 200,
-    ratePerSender: 50,
-  },
-  idle: 5000,
-  idleMax: 15_000,
-  idleWaitMs: { started: 1000, admitted: 2000 },
-  storm: { rooms: 20, clientsPerRoom: 100, ratePerSender: 10 },
-  churn: {
-    members: 2000,
-    cyclers: 50,
-    reconnectsPerSecond: 100,
-    otherRoom: {
-      clientsPerRoom: 10,
-      sendersPerRoom: 1,
-      messagesPerSender: 1000,
-      ratePerSender: 50,
-    },
-    // Its p99 swings between rounds more than any other number here: a
-    // median of three.
-    rounds: 3,
-  },
-};
-
-const QUICK: Plan = {
-  rounds: 1,
-  pacedRounds: 1,
-  burst: {
-    rooms: 5,
-    clientsPerRoom: 20,
-    sendersPerRoom: 2,
-    messagesPerSender: 50,
-  },
-  burstSmall: {
-    rooms: 5,
-    clientsPerRoom: 10,
-    sendersPerRoom: 1,
-    messagesPerSender: 100,
-  },
-  paced: {
-    rooms: 5,
-    clientsPerRoom: 10,
-    sendersPerRoom: 1,
-    messagesPerSender: 50,
-    ratePerSender: 50,
-  },
-  idle: 500,
-  idleMax: 1500,
-  // A tenth of the sockets: the memory is read sooner, so that the whole
-  // quick run stays under a minute.
-  idleWaitMs: { started: 500, admitted: 1000 },
-  storm: {
-    rooms: 5,
-    clientsPerRoom: 40,
-    ratePerSender: 10,
-    warmupMs: 500,
-    afterMs: 500,
-  },
-  churn: {
-    members: 300,
-    cyclers: 20,
-    reconnectsPerSecond: 40,
-    otherRoom: {
-      clientsPerRoom: 10,
-      sendersPerRoom: 1,
-      messagesPerSender: 100,
-      ratePerSender: 50,
-    },
-    rounds: 1,
-    settleMs: 1000,
-  },
-};
-
-/** One line of the result table. */
-interface Row {
-  readonly scenario: string;
-  readonly baseline: string;
-  readonly chat: string;
-  readonly ratio: string;
-}
-
-/** One line of the checks table: what went wrong, per scenario and server. */
-interface Check {
-  /** The scenario's short name. */
-  readonly scenario: string;
-  readonly server: string;
-  readonly lost: number;
-  readonly duplicates: number;
-  readonly leaks: number;
-  readonly failures: number;
-  readonly notes: string;
-}
-
 /** The checkout the chat server runs from (`--at`); this one by default. */
 let chatRoot: string | undefined;
 
-const rows: Row[] = [];
-const checks: Check[] = [];
+const report = new Report();
 const runId = crypto.randomUUID().slice(0, 8);
 let roomCounter = 0;
 const roomPrefix = (name: string) => `${name}-${runId}-${roomCounter++}`;
 
 function progress(text: string): void {
   console.error(`  ${text}`);
-}
-
-const rate = (value: number) =>
-  `${Math.round(value).toLocaleString("en-US")} msg/s`;
-const ratio = (value: number) => `${value.toFixed(2)}×`;
-const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
-const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-
-function checkLoad(scenario: string, server: string, result: LoadResult) {
-  checks.push({
-    scenario,
-    server,
-    lost: result.lost,
-    duplicates: result.duplicates,
-    leaks: result.leaks,
-    // A deadline or stall counts too, besides the sockets that failed.
-    failures: result.connectFailures + result.closedEarly +
-      (result.errors.length > 0 ? 1 : 0),
-    notes: result.errors.join("; "),
-  });
 }
 
 /** A load's result and the server's CPU time per delivery. */
@@ -344,7 +183,7 @@ async function loadPair(
       if (
         result.connectFailures + result.closedEarly + result.errors.length > 0
       ) showOutput(server);
-      checkLoad(name, server.label, result);
+      report.checkLoad(name, server.label, result);
       results.get(server)?.push({ result, cpuMicros });
     }
   }
@@ -387,7 +226,7 @@ async function burst(
   );
   const cpu = (numbers: LoadNumbers) =>
     `${rate(numbers.deliveriesPerSecond)} (${cpuPerDelivery(numbers)})`;
-  rows.push({
+  report.addRow({
     scenario,
     baseline: cpu(base),
     chat: cpu(ours),
@@ -407,7 +246,7 @@ async function paced(scenario: string, load: LoadShape, rounds: number) {
     `${result.p50Ms.toFixed(2)} / ${result.p99Ms.toFixed(2)} ms (${
       cpuPerDelivery(result)
     })`;
-  rows.push({
+  report.addRow({
     scenario,
     baseline: ms(base),
     chat: ms(ours),
@@ -452,7 +291,7 @@ async function idleOn(
       kib(perConnection)
     } per connection`,
   );
-  checks.push({
+  report.addCheck({
     scenario,
     server: server.label,
     lost: 0,
@@ -462,11 +301,6 @@ async function idleOn(
     notes: clients.errors.join("; "),
   });
   return { idle, perConnection, held };
-}
-
-/** A difference in KiB with its sign: `+1.2 KiB`, `−0.4 KiB`. */
-function signedKib(bytes: number): string {
-  return `${bytes < 0 ? "−" : "+"}${kib(Math.abs(bytes))}`;
 }
 
 async function idle(
@@ -483,7 +317,7 @@ async function idle(
   const ours = await idleOn(name, chat, count, waitMs);
   const held = (result: IdleResult) =>
     result.held === count ? "" : ` (${result.held} held)`;
-  rows.push({
+  report.addRow({
     scenario,
     baseline: `${kib(base.perConnection)}${held(base)}`,
     chat: `${kib(ours.perConnection)}${held(ours)}`,
@@ -494,7 +328,7 @@ async function idle(
       `${mib(idle.total)} (${mib(idle.anonymous)} anonymous, ${
         mib(idle.file)
       } file)`;
-    rows.push({
+    report.addRow({
       scenario: "idle process, resident memory",
       baseline: memory(base),
       chat: memory(ours),
@@ -517,7 +351,7 @@ async function storm(plan: Plan["storm"]) {
   });
   progress(`${server.label}: ${describeStorm(result)}`);
   if (result.notRecovered + result.errors.length > 0) showOutput(server);
-  checks.push({
+  report.addCheck({
     scenario: "reconnect storm",
     server: server.label,
     lost: result.lost,
@@ -526,7 +360,7 @@ async function storm(plan: Plan["storm"]) {
     failures: result.notRecovered + (result.errors.length > 0 ? 1 : 0),
     notes: result.errors.join("; "),
   });
-  rows.push({
+  report.addRow({
     scenario,
     baseline: "n/a (no since=)",
     chat: `all recovered in ${result.recoverySeconds.toFixed(2)} s (median ${
@@ -568,8 +402,8 @@ async function churn(plan: Plan["churn"]) {
         ) >
       0
   ) showOutput(server);
-  for (const { load } of phases) checkLoad("churn", server.label, load);
-  checks.push({
+  for (const { load } of phases) report.checkLoad("churn", server.label, load);
+  report.addCheck({
     scenario: "churn",
     server: `${server.label} (the big room)`,
     lost: 0,
@@ -590,7 +424,7 @@ async function churn(plan: Plan["churn"]) {
     result.churning,
     ({ cycling }) => cycling ? cycling.cycles / cycling.seconds : NaN,
   );
-  rows.push({
+  report.addRow({
     scenario,
     baseline: `n/a (no presence); room quiet: ${latency(result.quiet)}`,
     chat: `${latency(result.churning)}; ${
@@ -607,36 +441,6 @@ async function churn(plan: Plan["churn"]) {
   });
 }
 
-function loadLabel(load: LoadShape): string {
-  const senders = load.sendersPerRoom === 1
-    ? "1 sender"
-    : `${load.sendersPerRoom} senders`;
-  return `${load.rooms} rooms × ${load.clientsPerRoom} clients, ${senders} per room, ${load.messagesPerSender} messages each`;
-}
-
-/** The checks summed per scenario and server, over the rounds. */
-function summedChecks(): Check[] {
-  const sums = new Map<string, Check>();
-  for (const check of checks) {
-    const key = `${check.scenario}\n${check.server}`;
-    const sum = sums.get(key);
-    sums.set(
-      key,
-      sum
-        ? {
-          ...sum,
-          lost: sum.lost + check.lost,
-          duplicates: sum.duplicates + check.duplicates,
-          leaks: sum.leaks + check.leaks,
-          failures: sum.failures + check.failures,
-          notes: [sum.notes, check.notes].filter(Boolean).join("; "),
-        }
-        : check,
-    );
-  }
-  return [...sums.values()];
-}
-
 /** The load average, to tell a quiet machine from a busy one. */
 function loadAverage(): string {
   try {
@@ -646,23 +450,6 @@ function loadAverage(): string {
     if (error instanceof Deno.errors.NotFound) return "unknown";
     throw error;
   }
-}
-
-function table(): string {
-  const lines = [
-    "| scenario | featureless Deno | this server | ratio |",
-    "|---|---|---|---|",
-    ...rows.map((row) =>
-      `| ${row.scenario} | ${row.baseline} | ${row.chat} | ${row.ratio} |`
-    ),
-    "",
-    "| scenario | server | lost | duplicates | cross-room | failures | notes |",
-    "|---|---|---|---|---|---|---|",
-    ...summedChecks().map((check) =>
-      `| ${check.scenario} | ${check.server} | ${check.lost} | ${check.duplicates} | ${check.leaks} | ${check.failures} | ${check.notes} |`
-    ),
-  ];
-  return lines.join("\n");
 }
 
 /** The benchmarks that were here before, as they are. */
@@ -690,13 +477,18 @@ async function extras(): Promise<void> {
 }
 
 async function main(args: string[]): Promise<number> {
-  const quick = args.includes("--quick");
-  const onlyIndex = args.indexOf("--only");
-  const only = onlyIndex >= 0 ? (args[onlyIndex + 1] ?? "").split(",") : [];
-  const wanted = (name: string) => only.length === 0 || only.includes(name);
-  const plan = quick ? QUICK : FULL;
-  const atIndex = args.indexOf("--at");
-  const rev = atIndex >= 0 ? args[atIndex + 1] : undefined;
+  let parsed: BenchArgs;
+  try {
+    parsed = parseBenchArgs(args);
+  } catch (error) {
+    if (!(error instanceof BenchUsageError)) throw error;
+    console.error(`${error.message}\nUsage: ${BENCH_USAGE}`);
+    return 2;
+  }
+  const { quick, only, at: rev } = parsed;
+  const wanted = (name: ScenarioName) =>
+    only.length === 0 || only.includes(name);
+  const plan = quick ? QUICK_PLAN : FULL_PLAN;
   await using source = rev ? await exportRevision(rev) : undefined;
   chatRoot = source?.root;
   const started = performance.now();
@@ -709,7 +501,7 @@ async function main(args: string[]): Promise<number> {
     }, ${Deno.build.target}; load average ${startLoad}; rate limit off; progress below, tables at the end\n`,
   );
 
-  const scenarios: [string, () => Promise<void>][] = [
+  const scenarios: [ScenarioName, () => Promise<void>][] = [
     [
       "burst",
       () =>
@@ -758,7 +550,7 @@ async function main(args: string[]): Promise<number> {
       // One scenario failing (a server that would not start, clients that
       // could not connect) is reported, and the others still run.
       console.error(`  ${name} failed: ${error}`);
-      checks.push({
+      report.addCheck({
         scenario: name,
         server: "",
         lost: 0,
@@ -770,19 +562,16 @@ async function main(args: string[]): Promise<number> {
     }
   }
 
-  console.log(table());
+  console.log(report.table());
   console.log(
     `\n${quick ? "Quick run" : "Run"} took ${
       ((performance.now() - started) / 1000).toFixed(0)
     } s on ${navigator.hardwareConcurrency} CPUs; load average ${startLoad} at the start, ${loadAverage()} at the end.`,
   );
-  if (!quick && !args.includes("--no-extras") && only.length === 0) {
+  if (!quick && parsed.extras && only.length === 0) {
     await extras();
   }
-  const failed = checks.some((check) =>
-    check.lost + check.duplicates + check.leaks + check.failures > 0
-  );
-  return failed ? 1 : 0;
+  return report.failed ? 1 : 0;
 }
 
 if (import.meta.main) {
