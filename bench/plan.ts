@@ -27,6 +27,11 @@ export interface Plan {
    * than the bursts' rates do, and a median of more rounds moves less.
    */
   readonly pacedRounds: number;
+  /**
+   * How long both servers must have been quiet (ms) before each round:
+   * what the last round left to do is done first, not during this one.
+   */
+  readonly settleQuietMs: number;
   readonly burst: LoadShape;
   readonly burstSmall: LoadShape;
   readonly paced: LoadShape;
@@ -46,6 +51,7 @@ export interface Plan {
 export const FULL_PLAN: Plan = {
   rounds: 7,
   pacedRounds: 15,
+  settleQuietMs: 1200,
   burst: {
     rooms: 20,
     clientsPerRoom: 50,
@@ -88,6 +94,9 @@ export const FULL_PLAN: Plan = {
 export const QUICK_PLAN: Plan = {
   rounds: 1,
   pacedRounds: 1,
+  // Half the full plan's: one round of each load, whose numbers show the
+  // way, not the ratio to quote.
+  settleQuietMs: 600,
   burst: {
     rooms: 5,
     clientsPerRoom: 20,

@@ -115,16 +115,23 @@ interface Pair {
   readonly ratio: LoadNumbers;
 }
 
+/** How many rounds of a load, and how long each waits for quiet servers. */
+interface Rounds {
+  readonly count: number;
+  /** See {@linkcode Plan.settleQuietMs}. */
+  readonly quietMs: number;
+}
+
 /**
  * Starts the baseline and the chat server (`flags`), warms both up, then
- * runs `load` against one and the other in turn, `rounds` times, each
- * time in fresh rooms: alternating spreads the machine's noise over both.
- * Returns each server's medians and the median of the rounds' ratios.
+ * runs `load` against one and the other in turn, `rounds.count` times,
+ * each time in fresh rooms: alternating spreads the machine's noise over
+ * both. Returns each server's medians and the median of the rounds' ratios.
  */
 async function loadPair(
   name: string,
   load: LoadShape,
-  rounds: number,
+  rounds: Rounds,
   flags: string[] = [],
 ): Promise<Pair> {
   await using baseline = await startBaselineServer();
@@ -151,14 +158,16 @@ async function loadPair(
   const results = new Map<BenchServer, Measured[]>(
     servers.map((server) => [server, []]),
   );
-  for (let round = 0; round < rounds; round++) {
+  for (let round = 0; round < rounds.count; round++) {
     for (const server of servers) {
       // What the last load left to do (on either server, and in this
       // process) is done first, not during this load. Without the wait the
       // order mattered: the paced p99 ratio was 1.48-1.53× with the
       // baseline first every round and 1.62-1.68× with the order reversed
       // every other round; with it, 1.47× both ways.
-      await Promise.all(servers.map(({ pid }) => settled(pid)));
+      await Promise.all(
+        servers.map(({ pid }) => settled(pid, rounds.quietMs)),
+      );
       const cpu = new Map<"sending" | "done", CpuReading>();
       const result = await runLoad({
         ...load,
@@ -214,7 +223,7 @@ async function burst(
   name: string,
   scenario: string,
   load: LoadShape,
-  rounds: number,
+  rounds: Rounds,
   flags: string[] = [],
 ) {
   console.error(scenario);
@@ -236,7 +245,7 @@ async function burst(
   });
 }
 
-async function paced(scenario: string, load: LoadShape, rounds: number) {
+async function paced(scenario: string, load: LoadShape, rounds: Rounds) {
   console.error(scenario);
   const { base, ours, ratio: paired } = await loadPair("paced", load, rounds);
   // The CPU beside the latency: with the generator on the same two CPUs,
@@ -489,6 +498,8 @@ async function main(args: string[]): Promise<number> {
   const wanted = (name: ScenarioName) =>
     only.length === 0 || only.includes(name);
   const plan = quick ? QUICK_PLAN : FULL_PLAN;
+  const burstRounds = { count: plan.rounds, quietMs: plan.settleQuietMs };
+  const pacedRounds = { count: plan.pacedRounds, quietMs: plan.settleQuietMs };
   await using source = rev ? await exportRevision(rev) : undefined;
   chatRoot = source?.root;
   const started = performance.now();
@@ -509,7 +520,7 @@ async function main(args: string[]): Promise<number> {
           "burst",
           `burst: ${loadLabel(plan.burst)}`,
           plan.burst,
-          plan.rounds,
+          burstRounds,
         ),
     ],
     ["small", () =>
@@ -517,7 +528,7 @@ async function main(args: string[]): Promise<number> {
         "burst small",
         `burst, small: ${loadLabel(plan.burstSmall)}`,
         plan.burstSmall,
-        plan.rounds,
+        burstRounds,
       )],
     ["paced", () =>
       paced(
@@ -525,7 +536,7 @@ async function main(args: string[]): Promise<number> {
           loadLabel(plan.paced)
         } at ${plan.paced.ratePerSender} msg/s per sender, p50 / p99 latency (median of ${plan.pacedRounds} rounds)`,
         plan.paced,
-        plan.pacedRounds,
+        pacedRounds,
       )],
     ["idle", () => idle(plan.idle, plan.idleWaitMs, true)],
     ["workers", () =>
@@ -535,7 +546,7 @@ async function main(args: string[]): Promise<number> {
           loadLabel(plan.burst)
         }`,
         plan.burst,
-        plan.rounds,
+        burstRounds,
         ["--workers", "2"],
       )],
     ["idle-max", () => idle(plan.idleMax, plan.idleWaitMs, false)],
