@@ -22,9 +22,10 @@
  * `--at REV` runs the chat server of a commit (`git archive REV` into a
  * temporary folder) instead of the work tree, e.g. to measure `HEAD`
  * while files are being edited.
- * Without `--quick` or `--only`, bench/slow_client_memory.ts and bench/scale_out.ts follow
- * (`--no-extras` skips them; scale_out needs `redis-server`). An unknown
- * flag or scenario is an error (exit 2), not a run of something else.
+ * Without `--quick` or `--only`, bench/slow_client_memory.ts and
+ * bench/scale_out.ts follow (`--no-extras` skips them; scale_out needs
+ * `redis-server`). An unknown flag or scenario is an error (exit 2), not a
+ * run of something else.
  *
  * The scenarios' sizes and the command line are read in bench/plan.ts; the
  * tables are built in bench/report.ts.
@@ -46,6 +47,7 @@ import {
   type Plan,
   QUICK_PLAN,
   type ScenarioName,
+  SCENARIOS,
 } from "./plan.ts";
 import { describeStorm, runStorm } from "./reconnect_storm.ts";
 import { kib, mib, rate, ratio, Report, signedKib } from "./report.ts";
@@ -512,34 +514,33 @@ async function main(args: string[]): Promise<number> {
     }, ${Deno.build.target}; load average ${startLoad}; rate limit off; progress below, tables at the end\n`,
   );
 
-  const scenarios: [ScenarioName, () => Promise<void>][] = [
-    [
-      "burst",
-      () =>
-        burst(
-          "burst",
-          `burst: ${loadLabel(plan.burst)}`,
-          plan.burst,
-          burstRounds,
-        ),
-    ],
-    ["small", () =>
+  // Keyed by name, so that the compiler holds every scenario of SCENARIOS
+  // (the order they run in, and what --only accepts) to a runner here.
+  const runners: Record<ScenarioName, () => Promise<void>> = {
+    burst: () =>
+      burst(
+        "burst",
+        `burst: ${loadLabel(plan.burst)}`,
+        plan.burst,
+        burstRounds,
+      ),
+    small: () =>
       burst(
         "burst small",
         `burst, small: ${loadLabel(plan.burstSmall)}`,
         plan.burstSmall,
         burstRounds,
-      )],
-    ["paced", () =>
+      ),
+    paced: () =>
       paced(
         `paced: ${
           loadLabel(plan.paced)
         } at ${plan.paced.ratePerSender} msg/s per sender, p50 / p99 latency (median of ${plan.pacedRounds} rounds)`,
         plan.paced,
         pacedRounds,
-      )],
-    ["idle", () => idle(plan.idle, plan.idleWaitMs, true)],
-    ["workers", () =>
+      ),
+    idle: () => idle(plan.idle, plan.idleWaitMs, true),
+    workers: () =>
       burst(
         "burst --workers 2",
         `burst under --workers 2 (baseline: one isolate): ${
@@ -548,15 +549,15 @@ async function main(args: string[]): Promise<number> {
         plan.burst,
         burstRounds,
         ["--workers", "2"],
-      )],
-    ["idle-max", () => idle(plan.idleMax, plan.idleWaitMs, false)],
-    ["storm", () => storm(plan.storm)],
-    ["churn", () => churn(plan.churn)],
-  ];
-  for (const [name, run] of scenarios) {
+      ),
+    "idle-max": () => idle(plan.idleMax, plan.idleWaitMs, false),
+    storm: () => storm(plan.storm),
+    churn: () => churn(plan.churn),
+  };
+  for (const name of SCENARIOS) {
     if (!wanted(name)) continue;
     try {
-      await run();
+      await runners[name]();
     } catch (error) {
       // One scenario failing (a server that would not start, clients that
       // could not connect) is reported, and the others still run.
