@@ -39,6 +39,13 @@ export type { Member } from "./room.ts";
 export const NAME_TAKEN = 4009;
 
 /**
+ * How many names a connection whose name the server picked may try before
+ * it is refused like anyone else: with 65 536 guest names, even a room of
+ * 10 000 guests clashes eight times in a row about once in three million.
+ */
+const GUEST_NAME_PICKS = 8;
+
+/**
  * The close code for a socket whose user the site's backend removed from
  * the room (`POST /api/rooms/<room>/disconnect`; see docs/protocol.md).
  */
@@ -152,6 +159,12 @@ export class ChatHub {
    * Connects `member` to `room` as `user`. It first receives the history
    * (everything after `since` when that can be recovered exactly), then the
    * presence list, then live frames; nothing twice, nothing out of order.
+   *
+   * `pickName` says that the server chose `user` (a guest name), and gives
+   * another: when `user` is someone else's online here, the connection
+   * takes the next one rather than being refused for a name it never
+   * chose. Without it, a name held by another owner closes the connection
+   * with {@linkcode NAME_TAKEN}.
    */
   connect(
     room: RoomName,
@@ -159,6 +172,7 @@ export class ChatHub {
     member: Member,
     since?: number,
     owner: string = `connection:${crypto.randomUUID()}`,
+    pickName?: () => string,
   ): Membership {
     const entry = this.#rooms.get(room) ?? this.#openRoom(room);
     const connection: Connection = {
@@ -173,7 +187,9 @@ export class ChatHub {
       held: undefined,
     };
     entry.room.connections.add(connection);
-    const ready = entry.room.run(() => this.#admit(entry, connection, since));
+    const ready = entry.room.run(() =>
+      this.#admit(entry, connection, since, pickName)
+    );
     return {
       room,
       get user() {
@@ -346,15 +362,28 @@ export class ChatHub {
     entry: OpenRoom,
     connection: Connection,
     since: number | undefined,
+    pickName: (() => string) | undefined,
   ): Promise<void> {
     const { room } = entry;
     if (connection.left) return;
     // Claim the name first: someone else's name gets nothing of the room.
-    const claim = await this.#presence.join(
+    let claim = await this.#presence.join(
       room.name,
       connection.user,
       connection.owner,
     );
+    for (
+      let picks = 1;
+      claim.taken && pickName && picks < GUEST_NAME_PICKS && !connection.left;
+      picks++
+    ) {
+      connection.user = pickName();
+      claim = await this.#presence.join(
+        room.name,
+        connection.user,
+        connection.owner,
+      );
+    }
     if (claim.taken) {
       connection.member.close(
         NAME_TAKEN,

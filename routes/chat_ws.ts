@@ -103,6 +103,7 @@ async function admissionOf(
   // A signed user's name comes from the token: ?name= is not even read.
   const rawName = nameFromToken ? undefined : c.req.query("name");
   let user = guestName();
+  let guest = true;
   if (rawName !== undefined && rawName.trim() !== "") {
     const parsed = parseUserName(rawName, reservedNames);
     if (!parsed.ok) {
@@ -111,6 +112,7 @@ async function admissionOf(
       });
     }
     user = parsed.name;
+    guest = false;
   }
   const key = c.req.query("key");
   if (key !== undefined && !BROWSER_KEY.test(key)) {
@@ -121,7 +123,7 @@ async function admissionOf(
   }
   const since = integerParam("since", c.req.query("since"), 0);
   const format = wireFormatFor(c.req.header("sec-websocket-protocol"));
-  return { room, user, owner: await nameOwner(key), since, format };
+  return { room, user, guest, owner: await nameOwner(key), since, format };
 }
 
 /** The outcome of checking the upgrade's `?token=`. */
@@ -242,6 +244,7 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
       admission = {
         ...admission,
         user: checked.identity.name,
+        guest: false,
         owner: signedOwner(checked.identity.sub),
         identity: checked.identity,
       };

@@ -293,4 +293,65 @@ Deno.test("hub", async (t) => {
       assert.deepEqual(hub.stats(), { rooms: 0, members: 0 });
     },
   );
+
+  await t.step(
+    "a guest whose picked name is online gets another name, not a refusal",
+    async () => {
+      await using world = await isolates(1);
+      const [hub] = world.hubs;
+      assert.ok(hub);
+      const lobby = freshRoom();
+      const first = recorder("first");
+      await hub.connect(lobby, "guest-0001", first, undefined, "browser:a")
+        .ready;
+      // The second guest's server-picked name clashes with the first's,
+      // and so does the next one picked; the third pick is free.
+      const picks = ["guest-0001", "guest-0002"];
+      const second = recorder("second");
+      const membership = hub.connect(
+        lobby,
+        "guest-0001",
+        second,
+        undefined,
+        "browser:b",
+        () => picks.shift() ?? "guest-0003",
+      );
+      await membership.ready;
+      assert.equal(membership.user, "guest-0002");
+      assert.equal(second.frames("presence")[0]?.you, "guest-0002");
+      assert.deepEqual(second.texts.filter((t) => t.includes('"close"')), []);
+      assert.deepEqual(hub.stats(), { rooms: 1, members: 2 });
+    },
+  );
+
+  await t.step(
+    "a chosen name that is online is refused, and so is a guest after eight clashes",
+    async () => {
+      await using world = await isolates(1);
+      const [hub] = world.hubs;
+      assert.ok(hub);
+      const lobby = freshRoom();
+      await hub.connect(lobby, "alice", recorder("a"), undefined, "browser:a")
+        .ready;
+      const chooser = recorder("chooser");
+      await hub.connect(lobby, "alice", chooser, undefined, "browser:b").ready;
+      assert.equal(chooser.frames()[0]?.close, 4009);
+      let picks = 0;
+      const unlucky = recorder("unlucky");
+      await hub.connect(
+        lobby,
+        "alice",
+        unlucky,
+        undefined,
+        "browser:c",
+        () => {
+          picks++;
+          return "alice";
+        },
+      ).ready;
+      assert.equal(picks, 7, "the first name and seven more picks");
+      assert.equal(unlucky.frames()[0]?.close, 4009);
+      assert.deepEqual(hub.stats(), { rooms: 1, members: 1 });
+    },
+  );
 });

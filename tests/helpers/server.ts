@@ -133,6 +133,8 @@ export class TestClient implements AsyncDisposable {
   /** Every frame exactly as received. */
   readonly rawFrames: unknown[] = [];
   readonly closed: Promise<CloseEvent>;
+  /** How the socket closed, once it has: said when a wait gives up. */
+  #closedAs: string | undefined;
   #waiters: (() => void)[] = [];
 
   private constructor(socket: WebSocket) {
@@ -148,6 +150,9 @@ export class TestClient implements AsyncDisposable {
       for (const wake of this.#waiters.splice(0)) wake();
     };
     socket.onclose = (event) => {
+      this.#closedAs = `closed with ${event.code}${
+        event.reason ? ` (${event.reason})` : ""
+      }`;
       closed.resolve(event);
       for (const wake of this.#waiters.splice(0)) wake();
     };
@@ -215,9 +220,9 @@ export class TestClient implements AsyncDisposable {
       const left = deadline - Date.now();
       if (left <= 0 || this.socket.readyState === WebSocket.CLOSED) {
         throw new Error(
-          `Expected ${count} ${what}, got ${matching().length}: ${
-            JSON.stringify(this.frames).slice(0, 500)
-          }`,
+          `Expected ${count} ${what}, got ${matching().length}${
+            this.#closedAs ? `; the socket ${this.#closedAs}` : ""
+          }: ${JSON.stringify(this.frames).slice(0, 500)}`,
         );
       }
       await this.#wake(left);
