@@ -63,6 +63,11 @@ export interface ChatServerOptions {
   /** Clock for message timestamps. @default () => new Date() */
   readonly now?: () => Date;
   /**
+   * Picks the name of a client that gives none; called again when the
+   * pick is already online in the room. @default a random `guest-xxxx`
+   */
+  readonly guestNames?: () => string;
+  /**
    * Set when this server is one of the workers of a process: what they
    * share through the main thread. @default this isolate counts for itself
    */
@@ -305,6 +310,7 @@ export async function createChatServer(
       maxBufferedBytes: config.maxBufferedBytes,
       idleTimeoutS: config.idleTimeoutS,
       trustedProxies: config.trustedProxies,
+      ...(options.guestNames ? { guestNames: options.guestNames } : {}),
       identity: {
         mode: config.auth,
         ...(verifier ? { verifier } : {}),

@@ -56,6 +56,11 @@ export interface ChatSocketOptions extends SocketSessionOptions {
    */
   readonly trustedProxies?: readonly string[];
   /**
+   * Picks the name of a client that gives none (no `?name=`, no token).
+   * @default a random `guest-xxxx` ({@linkcode guestName})
+   */
+  readonly guestNames?: () => string;
+  /**
    * Signed identities: `off` ignores `?token=`; `optional` admits guests
    * and checks tokens that are given; `required` refuses sockets without a
    * valid token (401). @default off
@@ -98,12 +103,15 @@ async function admissionOf(
   c: Context,
   reservedNames: readonly string[],
   nameFromToken: boolean,
+  pickGuestName: () => string,
 ): Promise<Admission> {
   const room = roomParam(c.req.param("room"), "Cannot join room");
   // A signed user's name comes from the token: ?name= is not even read.
   const rawName = nameFromToken ? undefined : c.req.query("name");
-  let user = guestName();
-  let guest = true;
+  let name: Pick<Admission, "user" | "pickGuestName"> = {
+    user: pickGuestName(),
+    pickGuestName,
+  };
   if (rawName !== undefined && rawName.trim() !== "") {
     const parsed = parseUserName(rawName, reservedNames);
     if (!parsed.ok) {
@@ -111,8 +119,7 @@ async function admissionOf(
         message: `Cannot join room: ${parsed.error}`,
       });
     }
-    user = parsed.name;
-    guest = false;
+    name = { user: parsed.name };
   }
   const key = c.req.query("key");
   if (key !== undefined && !BROWSER_KEY.test(key)) {
@@ -123,7 +130,7 @@ async function admissionOf(
   }
   const since = integerParam("since", c.req.query("since"), 0);
   const format = wireFormatFor(c.req.header("sec-websocket-protocol"));
-  return { room, user, guest, owner: await nameOwner(key), since, format };
+  return { room, ...name, owner: await nameOwner(key), since, format };
 }
 
 /** The outcome of checking the upgrade's `?token=`. */
@@ -198,6 +205,7 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
       c,
       options.reservedNames,
       identityMode !== "off" && (c.req.query("token") ?? "") !== "",
+      options.guestNames ?? guestName,
     );
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       return c.json(
@@ -241,10 +249,10 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
     }
     if (checked.identity) {
       // A signed user's name is the token's; ?name= is ignored for them.
+      const { pickGuestName: _picker, ...chosen } = admission;
       admission = {
-        ...admission,
+        ...chosen,
         user: checked.identity.name,
-        guest: false,
         owner: signedOwner(checked.identity.sub),
         identity: checked.identity,
       };

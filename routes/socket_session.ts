@@ -27,7 +27,7 @@ import { FloodGuard } from "../chat/rate_limit.ts";
 import type { Member } from "../chat/room.ts";
 import type { RoomName } from "../chat/room_name.ts";
 import { StoreError, type StoreErrorKind } from "../chat/store.ts";
-import { guestName, parseUserName } from "../chat/user_name.ts";
+import { parseUserName } from "../chat/user_name.ts";
 import type { Identity } from "../chat/identity.ts";
 import type { Logger } from "../log.ts";
 import type { TurnPacer } from "./turn_pacer.ts";
@@ -89,10 +89,10 @@ export interface Admission {
   /** Who holds the name; see `nameOwner`. */
   readonly owner: string;
   /**
-   * The server picked `user` (no `?name=`, no token): on a clash with a
-   * name online, the hub picks another guest name instead of refusing.
+   * Set when the server picked `user` (no `?name=`, no token): on a clash
+   * with a name online, the hub asks it for another instead of refusing.
    */
-  readonly guest?: boolean;
+  readonly pickGuestName?: () => string;
   readonly since: number | undefined;
   readonly format: WireFormat;
   /** The signed identity, when the socket has one. */
@@ -241,14 +241,14 @@ export class SocketSession implements Member, EventListenerObject {
 
   #open(): void {
     const { hub, log } = this.#options;
-    const { room, user, since, format, owner, guest } = this.#admission;
+    const { room, user, since, format, owner, pickGuestName } = this.#admission;
     const membership = hub.connect(
       room,
       user,
       this,
       since,
       owner,
-      guest ? guestName : undefined,
+      pickGuestName,
     );
     this.#membership = membership;
     log.info("socket.open", { connection: this.id, room, user, since, format });

@@ -192,6 +192,33 @@ Deno.test("presence and names", async (t) => {
     },
   );
 
+  await t.step(
+    "a guest whose server-picked name is online is given another, not refused",
+    async () => {
+      // The first two picks collide, as two random ones can.
+      const picks = ["guest-0000", "guest-0000", "guest-0001"];
+      await using clashing = await startServer({}, {
+        guestNames: () => picks.shift() ?? "guest-ffff",
+      });
+      const room = uniqueRoom();
+      const guestUrl = (key: string) =>
+        clashing.wsUrl(`/ws/chat/${encodeURIComponent(room)}/?key=${key}`);
+      await using first = await TestClient.join(guestUrl(browserKey("one")));
+      await using second = await TestClient.join(guestUrl(browserKey("two")));
+      assert.equal(first.ofType("presence")[0]?.you, "guest-0000");
+      assert.equal(second.ofType("presence")[0]?.you, "guest-0001");
+      second.send({ message: "still here" });
+      const [message] = await first.waitForType("message", 1);
+      assert.equal(message?.user, "guest-0001");
+      // A name the client chose is still refused when it is taken.
+      const taken = await TestClient.connect(
+        `${guestUrl(browserKey("three"))}&name=guest-0000`,
+      );
+      const closed = await taken.closed;
+      assert.equal(closed.code, 4009);
+    },
+  );
+
   await t.step("names are trimmed and NFC normalised", async () => {
     const room = uniqueRoom();
     await using zoe = await TestClient.join(url(room, "  Zoe\u0301  "));

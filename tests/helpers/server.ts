@@ -5,7 +5,11 @@
  * @module
  */
 
-import { type ChatServer, createChatServer } from "../../app.ts";
+import {
+  type ChatServer,
+  type ChatServerOptions,
+  createChatServer,
+} from "../../app.ts";
 import { CHAT_PROTOCOL } from "../../chat/frames.ts";
 import { type Config, loadConfig } from "../../server/settings.ts";
 import { createLogger, type Logger, silentLogger } from "../../log.ts";
@@ -44,11 +48,16 @@ export interface TestServer extends AsyncDisposable {
 /** Starts the real app on `Deno.serve`, by default on a free port. */
 export async function startServer(
   env: Record<string, string> = {},
-  options: { port?: number; log?: Logger } = {},
+  options: {
+    port?: number;
+    log?: Logger;
+    guestNames?: ChatServerOptions["guestNames"];
+  } = {},
 ): Promise<TestServer> {
   const chat = await createChatServer({
     config: testConfig(env),
     log: options.log ?? silentLogger,
+    ...(options.guestNames ? { guestNames: options.guestNames } : {}),
   });
   const controller = new AbortController();
   const listening = Promise.withResolvers<number>();
