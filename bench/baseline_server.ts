@@ -9,7 +9,17 @@
  * as `{"type":"message","message":"..."}`. Any other request gets 200, so
  * that a readiness probe of `/chat/` passes.
  *
+ * With `BASELINE_DB=<file>` it is the storing floor instead: the same
+ * server, with each message inserted into that SQLite file (one `INSERT`
+ * into a plain rowid table, no transaction of its own, no ids handed out)
+ * before it is sent. The file has the chat store's settings (write-ahead
+ * log, `synchronous = NORMAL`) and SQLite's own checkpoints. It is the
+ * least a server that stores every message before delivering it can do
+ * with SQLite, so that the chat server's cost can be told apart from the
+ * cost of storing at all (docs/benchmarks.md, "Paced latency").
+ *
  *     PORT=8001 deno run --allow-net --allow-env --allow-read bench/baseline_server.ts
+ *     BASELINE_DB=/tmp/floor.db deno run --allow-net --allow-env --allow-read --allow-write bench/baseline_server.ts
  *
  * Prints `Baseline ready at http://127.0.0.1:<port>/` once listening, and
  * stops on SIGTERM or SIGINT, or when its parent process has gone (so that
@@ -18,8 +28,32 @@
  * @module
  */
 
+import { DatabaseSync } from "node:sqlite";
+
 const PROTOCOL = "chat.v1";
 const ROOM_PATH = /^\/ws\/chat\/([^/]+)\/?$/;
+
+/** Stores a message of a room, when this is the storing floor. */
+type StoreMessage = (room: string, message: string) => void;
+
+/** Opens `path` as the storing floor's database, or stores nothing. */
+function openStore(path: string | undefined): StoreMessage {
+  if (path === undefined || path === "") return () => {};
+  const db = new DatabaseSync(path);
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA synchronous = NORMAL");
+  db.exec(
+    "CREATE TABLE IF NOT EXISTS messages (room TEXT NOT NULL, message TEXT NOT NULL)",
+  );
+  const insert = db.prepare(
+    "INSERT INTO messages (room, message) VALUES (?, ?)",
+  );
+  return (room, message) => {
+    insert.run(room, message);
+  };
+}
+
+const store = openStore(Deno.env.get("BASELINE_DB"));
 
 /** Rooms by name; an empty room is deleted. */
 const rooms = new Map<string, Set<WebSocket>>();
@@ -81,6 +115,7 @@ function handle(request: Request): Response {
   socket.onmessage = (event: MessageEvent<unknown>) => {
     const message = messageOf(event.data);
     if (message === undefined) return;
+    store(name, message);
     const text = JSON.stringify({ type: "message", message });
     for (const member of rooms.get(name) ?? []) {
       if (member.readyState === WebSocket.OPEN) member.send(text);

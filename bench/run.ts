@@ -12,7 +12,9 @@
  *     deno run -A bench/run.ts [--quick] [--only burst,small,...] [--at REV] [--no-extras]
  *
  * Scenarios, in order (names for `--only`): `burst`, `small` (burst,
- * small), `paced`, `idle` (5 000 idle connections and the idle process),
+ * small), `paced` (also run on the storing floor, the baseline with a
+ * SQLite `INSERT` per message, in the same rounds), `idle` (5 000 idle
+ * connections and the idle process),
  * `workers` (burst under `--workers 2`), `idle-max` (15 000 idle
  * connections), `storm` (reconnect storm, this server only), `churn`
  * (another room's latency while members of a 2 000-member room leave and
@@ -64,6 +66,7 @@ import {
   settled,
   startBaselineServer,
   startChatServer,
+  startStoringFloorServer,
 } from "./servers.ts";
 import { sleep } from "./client.ts";
 import {
@@ -115,6 +118,12 @@ interface Pair {
    * median of its rounds' ratios; docs/benchmarks.md).
    */
   readonly ratio: LoadNumbers;
+  /** Against the storing floor, when the load was run on it too. */
+  readonly floor?: {
+    readonly numbers: LoadNumbers;
+    /** This server's number over the floor's, as {@linkcode Pair.ratio}. */
+    readonly ratio: LoadNumbers;
+  };
 }
 
 /** How many rounds of a load, and how long each waits for quiet servers. */
@@ -124,24 +133,40 @@ interface Rounds {
   readonly quietMs: number;
 }
 
+/** Which servers {@linkcode loadPair} runs beside the baseline. */
+interface PairOptions {
+  /** Flags of the chat server, e.g. `["--workers", "2"]`. @default none */
+  readonly flags?: readonly string[];
+  /**
+   * Runs the load on the storing floor too (bench/baseline_server.ts
+   * with a SQLite `INSERT` per message). @default false
+   */
+  readonly storingFloor?: boolean;
+}
+
 /**
- * Starts the baseline and the chat server (`flags`), warms both up, then
- * runs `load` against one and the other in turn, `rounds.count` times,
- * each time in fresh rooms: alternating spreads the machine's noise over
- * both. Returns each server's medians and the median of the rounds' ratios.
+ * Starts the baseline and the chat server (and the storing floor, when
+ * asked), warms them up, then runs `load` against each in turn,
+ * `rounds.count` times, each time in fresh rooms: alternating spreads the
+ * machine's noise over all of them. Returns each server's medians and the
+ * median of the rounds' ratios.
  */
 async function loadPair(
   name: string,
   load: LoadShape,
   rounds: Rounds,
-  flags: string[] = [],
+  options: PairOptions = {},
 ): Promise<Pair> {
+  const flags = options.flags ?? [];
   await using baseline = await startBaselineServer();
   await using chat = await startChatServer(
     flags.length ? `this server (${flags.join(" ")})` : "this server",
     { flags, ...(chatRoot ? { root: chatRoot } : {}) },
   );
-  const servers = [baseline, chat];
+  await using floor = options.storingFloor
+    ? await startStoringFloorServer()
+    : undefined;
+  const servers = floor ? [baseline, chat, floor] : [baseline, chat];
   // One round of the load itself, not measured, in rooms of its own: a
   // fresh server's code is not yet optimised by the JIT (nor, under
   // `--workers 2`, each worker's), and a round of a smaller load left this
@@ -200,10 +225,16 @@ async function loadPair(
   }
   const base = (results.get(baseline) ?? []).map(shown);
   const ours = (results.get(chat) ?? []).map(shown);
+  const stored = floor ? (results.get(floor) ?? []).map(shown) : undefined;
   return {
     base: medians(base),
     ours: medians(ours),
     ratio: medianRatio(ours, base),
+    ...(stored
+      ? {
+        floor: { numbers: medians(stored), ratio: medianRatio(ours, stored) },
+      }
+      : {}),
   };
 }
 
@@ -226,14 +257,14 @@ async function burst(
   scenario: string,
   load: LoadShape,
   rounds: Rounds,
-  flags: string[] = [],
+  flags: readonly string[] = [],
 ) {
   console.error(scenario);
   const { base, ours, ratio: paired } = await loadPair(
     name,
     load,
     rounds,
-    flags,
+    { flags },
   );
   const cpu = (numbers: LoadNumbers) =>
     `${rate(numbers.deliveriesPerSecond)} (${cpuPerDelivery(numbers)})`;
@@ -249,7 +280,12 @@ async function burst(
 
 async function paced(scenario: string, load: LoadShape, rounds: Rounds) {
   console.error(scenario);
-  const { base, ours, ratio: paired } = await loadPair("paced", load, rounds);
+  const { base, ours, ratio: paired, floor } = await loadPair(
+    "paced",
+    load,
+    rounds,
+    { storingFloor: true },
+  );
   // The CPU beside the latency: with the generator on the same two CPUs,
   // what a server spends per message shows in the p99 wherever in the
   // message's way it is spent (docs/benchmarks.md, "Paced latency").
@@ -263,6 +299,20 @@ async function paced(scenario: string, load: LoadShape, rounds: Rounds) {
     chat: ms(ours),
     ratio: `p99 ${ratio(paired.p99Ms)} (CPU ${ratio(paired.cpuMicros)})`,
   });
+  if (floor) {
+    // The same rounds against the least a server that stores each message
+    // before sending it does: what storing costs at all is in the floor,
+    // what this server adds to it is in the ratio.
+    report.addRow({
+      scenario:
+        "paced, the same rounds against a floor that stores (in the baseline column): the featureless server with one SQLite INSERT per message before it sends",
+      baseline: ms(floor.numbers),
+      chat: ms(ours),
+      ratio: `p99 ${ratio(floor.ratio.p99Ms)} (CPU ${
+        ratio(floor.ratio.cpuMicros)
+      })`,
+    });
+  }
 }
 
 /** What idle connections cost one server. */

@@ -193,7 +193,7 @@ export async function startChatServer(
   );
 }
 
-/** Starts bench/baseline_server.ts. */
+/** Starts bench/baseline_server.ts: the featureless floor. */
 export async function startBaselineServer(
   label = "featureless Deno",
 ): Promise<BenchServer> {
@@ -209,6 +209,34 @@ export async function startBaselineServer(
         ],
       }),
     () => Promise.resolve(),
+  );
+}
+
+/**
+ * Starts bench/baseline_server.ts as the storing floor: each message
+ * inserted into a fresh SQLite file in a temporary folder before it is
+ * sent.
+ */
+export async function startStoringFloorServer(
+  label = "featureless Deno + SQLite INSERT",
+): Promise<BenchServer> {
+  const dir = await Deno.makeTempDir({ prefix: "chat-bench-floor-" });
+  folders.add(dir);
+  return await track(
+    label,
+    () =>
+      startServerProcess({
+        args: [
+          "run",
+          "--allow-net",
+          "--allow-env",
+          `--allow-read=${dir}`,
+          `--allow-write=${dir}`,
+          new URL("./baseline_server.ts", import.meta.url).pathname,
+        ],
+        env: { BASELINE_DB: `${dir}/floor.db` },
+      }),
+    () => removeFolder(dir),
   );
 }
 
