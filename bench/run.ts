@@ -66,7 +66,6 @@ import {
   settled,
   startBaselineServer,
   startChatServer,
-  startStoringFloorServer,
 } from "./servers.ts";
 import { sleep } from "./client.ts";
 import {
@@ -164,7 +163,9 @@ async function loadPair(
     { flags, ...(chatRoot ? { root: chatRoot } : {}) },
   );
   await using floor = options.storingFloor
-    ? await startStoringFloorServer()
+    ? await startBaselineServer("featureless Deno + SQLite INSERT", {
+      storing: true,
+    })
     : undefined;
   const servers = floor ? [baseline, chat, floor] : [baseline, chat];
   // One round of the load itself, not measured, in rooms of its own: a

@@ -69,6 +69,13 @@ export function killAllServers(): void {
   folders.clear();
 }
 
+/** A new temporary folder, removed with the servers if nothing else does. */
+async function benchFolder(prefix: string): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix });
+  folders.add(dir);
+  return dir;
+}
+
 async function track(
   label: string,
   start: () => Promise<ServerProcess>,
@@ -126,8 +133,7 @@ const PROJECT = new URL("..", import.meta.url).pathname;
 export async function exportRevision(
   rev: string,
 ): Promise<AsyncDisposable & { readonly root: string }> {
-  const root = await Deno.makeTempDir({ prefix: "chat-bench-src-" });
-  folders.add(root);
+  const root = await benchFolder("chat-bench-src-");
   const remove = () => removeFolder(root);
   try {
     const archive = new Deno.Command("git", {
@@ -172,8 +178,7 @@ export async function startChatServer(
   label: string,
   options: ChatServerOptions = {},
 ): Promise<BenchServer> {
-  const dir = await Deno.makeTempDir({ prefix: "chat-bench-" });
-  folders.add(dir);
+  const dir = await benchFolder("chat-bench-");
   return await track(
     label,
     () =>
@@ -193,35 +198,23 @@ export async function startChatServer(
   );
 }
 
-/** Starts bench/baseline_server.ts: the featureless floor. */
-export async function startBaselineServer(
-  label = "featureless Deno",
-): Promise<BenchServer> {
-  return await track(
-    label,
-    () =>
-      startServerProcess({
-        args: [
-          "run",
-          "--allow-net",
-          "--allow-env",
-          new URL("./baseline_server.ts", import.meta.url).pathname,
-        ],
-      }),
-    () => Promise.resolve(),
-  );
+/** Options for {@linkcode startBaselineServer}. */
+export interface BaselineOptions {
+  /**
+   * The storing floor: each message inserted into a fresh SQLite file in a
+   * temporary folder before it is sent (`BASELINE_DB`). @default false
+   */
+  readonly storing?: boolean;
 }
 
-/**
- * Starts bench/baseline_server.ts as the storing floor: each message
- * inserted into a fresh SQLite file in a temporary folder before it is
- * sent.
- */
-export async function startStoringFloorServer(
-  label = "featureless Deno + SQLite INSERT",
+/** Starts bench/baseline_server.ts: the featureless floor, or the storing one. */
+export async function startBaselineServer(
+  label = "featureless Deno",
+  options: BaselineOptions = {},
 ): Promise<BenchServer> {
-  const dir = await Deno.makeTempDir({ prefix: "chat-bench-floor-" });
-  folders.add(dir);
+  const dir = options.storing
+    ? await benchFolder("chat-bench-floor-")
+    : undefined;
   return await track(
     label,
     () =>
@@ -230,13 +223,12 @@ export async function startStoringFloorServer(
           "run",
           "--allow-net",
           "--allow-env",
-          `--allow-read=${dir}`,
-          `--allow-write=${dir}`,
+          ...(dir ? [`--allow-read=${dir}`, `--allow-write=${dir}`] : []),
           new URL("./baseline_server.ts", import.meta.url).pathname,
         ],
-        env: { BASELINE_DB: `${dir}/floor.db` },
+        ...(dir ? { env: { BASELINE_DB: `${dir}/floor.db` } } : {}),
       }),
-    () => removeFolder(dir),
+    () => dir ? removeFolder(dir) : Promise.resolve(),
   );
 }
 
