@@ -35,6 +35,8 @@ self.onmessage = (event) => {
     }
   } else if (type === "close") {
     db?.close();
+    // The owner waits for this before it closes the last connection.
+    self.postMessage({ type: "closed" });
     self.close();
   } else if (type === "checkpoint" && db) {
     try {

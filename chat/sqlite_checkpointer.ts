@@ -32,6 +32,12 @@ export const CHECKPOINT_DELAY_MS = 1000;
 export const EAGER_BYTES = 256 * 1024;
 /** The thread stops after this long (ms) without a write. */
 export const IDLE_STOP_MS = 30_000;
+/**
+ * How long (ms) closing waits for the thread to close its connection (a
+ * checkpoint in flight ends first, its fsync included) before ending the
+ * thread where it stands.
+ */
+export const CLOSE_WAIT_MS = 5000;
 
 /** What one checkpoint did, in pages of the log. */
 export interface CheckpointResult {
@@ -77,12 +83,14 @@ type FromWorker =
     readonly log: number;
     readonly checkpointed: number;
   }
-  | { readonly type: "failed"; readonly id?: number; readonly message: string };
+  | { readonly type: "failed"; readonly id?: number; readonly message: string }
+  | { readonly type: "closed" };
 
 function parseFromWorker(data: unknown): FromWorker | undefined {
   if (typeof data !== "object" || data === null || !("type" in data)) {
     return undefined;
   }
+  if (data.type === "closed") return { type: "closed" };
   if (
     data.type === "checkpointed" && "id" in data &&
     typeof data.id === "number" && "log" in data &&
@@ -112,14 +120,16 @@ function parseFromWorker(data: unknown): FromWorker | undefined {
 interface Thread {
   readonly worker: Worker;
   readonly waiting: Map<number, PromiseWithResolvers<CheckpointResult>>;
+  /** Resolves once the thread has closed its connection, or died. */
+  readonly ended: PromiseWithResolvers<void>;
 }
 
 /**
  * Checkpoints one database file from a thread of its own. The owner tells
- * it of every write ({@linkcode Checkpointer.wrote}) and closes it before
- * the database's last connection.
+ * it of every write ({@linkcode Checkpointer.wrote}) and closes it, and
+ * waits for that, before it closes the database's last connection.
  */
-export class Checkpointer implements Disposable {
+export class Checkpointer implements AsyncDisposable {
   readonly #options: CheckpointerOptions;
   readonly #delayMs: number;
   readonly #eagerBytes: number;
@@ -180,17 +190,22 @@ export class Checkpointer implements Disposable {
     return pending.promise;
   }
 
-  /** Stops the thread and every timer. Idempotent. */
-  close(): void {
+  /**
+   * Stops every timer and the thread: what waits on it fails at once, and
+   * the promise resolves once the thread has closed its connection to the
+   * file (at most {@linkcode CLOSE_WAIT_MS} later), so that nothing of it
+   * touches the file afterwards. Idempotent.
+   */
+  close(): Promise<void> {
     this.#closed = true;
     this.#clearDue();
     this.#clearIdleStop();
-    this.#stop(new Error("The checkpointer was closed"));
+    return this.#stop(new Error("The checkpointer was closed"));
   }
 
   /** Same as {@linkcode Checkpointer.close}. */
-  [Symbol.dispose](): void {
-    this.close();
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   #startPeriodic(): void {
@@ -236,10 +251,18 @@ export class Checkpointer implements Disposable {
     );
     const worker = new Worker(url, { type: "module" });
     URL.revokeObjectURL(url);
-    const thread: Thread = { worker, waiting: new Map() };
+    const thread: Thread = {
+      worker,
+      waiting: new Map(),
+      ended: Promise.withResolvers(),
+    };
     worker.onmessage = (event: MessageEvent<unknown>) => {
       const message = parseFromWorker(event.data);
       if (!message) return;
+      if (message.type === "closed") {
+        thread.ended.resolve();
+        return;
+      }
       const pending = message.id === undefined
         ? undefined
         : thread.waiting.get(message.id);
@@ -258,6 +281,7 @@ export class Checkpointer implements Disposable {
     };
     worker.onerror = (event) => {
       event.preventDefault();
+      thread.ended.resolve();
       this.#stop(
         new Error(`SQLite checkpoint thread died: ${event.message}`),
         false,
@@ -270,16 +294,33 @@ export class Checkpointer implements Disposable {
 
   /**
    * Ends the thread, failing what waits on it; the next write restarts it.
-   * A thread that works is asked to close its connection and end itself.
+   * A thread that works is asked to close its connection and end itself;
+   * resolves when it has (or after {@linkcode CLOSE_WAIT_MS}, when it is
+   * ended where it stands).
    */
-  #stop(reason: Error, working = true): void {
+  #stop(reason: Error, working = true): Promise<void> {
     const thread = this.#thread;
-    if (!thread) return;
+    if (!thread) return Promise.resolve();
     this.#thread = undefined;
-    if (working) thread.worker.postMessage({ type: "close" });
-    else thread.worker.terminate();
     for (const { reject } of thread.waiting.values()) reject(reason);
     thread.waiting.clear();
+    if (!working) {
+      thread.worker.terminate();
+      return Promise.resolve();
+    }
+    thread.worker.postMessage({ type: "close" });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const overdue = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        thread.worker.terminate();
+        resolve();
+      }, CLOSE_WAIT_MS);
+      // An idle stop must not keep a finished process alive.
+      Deno.unrefTimer(timer);
+    });
+    return Promise.race([thread.ended.promise, overdue]).finally(() =>
+      clearTimeout(timer)
+    );
   }
 
   #trouble(reason: string | undefined): void {

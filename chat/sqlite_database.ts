@@ -385,11 +385,12 @@ export class SqliteDatabase {
   }
 
   /**
-   * Closes the connection, after the checkpoint thread's: the last one to
-   * close copies what is left of the log into the file.
+   * Closes the connection, once the checkpoint thread has closed its own:
+   * the last one to close copies what is left of the log into the file,
+   * and nothing touches the file after this resolves.
    */
-  close(): void {
-    this.#checkpointer?.close();
+  async close(): Promise<void> {
+    await this.#checkpointer?.close();
     this.#db.close();
   }
 

@@ -78,12 +78,11 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     ping() {
       return Promise.resolve().then(() => database.probe());
     },
-    close() {
+    async close() {
       if (open) {
         open = false;
-        database.close();
+        await database.close();
       }
-      return Promise.resolve();
     },
   };
 }

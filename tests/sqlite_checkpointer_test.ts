@@ -48,18 +48,38 @@ async function logOnlyDatabase(rows: number) {
   db.exec("PRAGMA wal_autocheckpoint = 0");
   db.exec("CREATE TABLE t (x TEXT)");
   const insert = db.prepare("INSERT INTO t (x) VALUES (?)");
-  for (let i = 0; i < rows; i++) insert.run("x".repeat(1024));
+  const write = (count: number) => {
+    for (let i = 0; i < count; i++) insert.run("x".repeat(1024));
+  };
+  write(rows);
   return {
     path,
+    /** Writes `count` more rows of 1 KiB to the log. */
+    write,
     fileSize: () => Deno.statSync(path).size,
+    /** Descriptors of this process (any thread's) open on the folder's files. */
+    filesOpen: () =>
+      [...Deno.readDirSync("/proc/self/fd")].filter(({ name }) => {
+        try {
+          return Deno.readLinkSync(`/proc/self/fd/${name}`).startsWith(dir);
+        } catch (error) {
+          // Closed between the listing and the look.
+          if (error instanceof Deno.errors.NotFound) return false;
+          throw error;
+        }
+      }).length,
     /** Resolves once the file grew by most of the log since `size`. */
     copied: (size: number) =>
       waitUntil(
         () => Deno.statSync(path).size > size + 40 * 1024,
         "the log copied into the file",
       ),
+    /** Closes the test's own connection, before the end of the test. */
+    closeConnection: () => {
+      if (db.isOpen) db.close();
+    },
     async [Symbol.asyncDispose]() {
-      db.close();
+      if (db.isOpen) db.close();
       await Deno.remove(dir, { recursive: true });
     },
   };
@@ -85,7 +105,7 @@ Deno.test("the checkpoint thread", async (t) => {
     async () => {
       await using database = await logOnlyDatabase(50);
       const timers = manualSchedule();
-      using checkpointer = checkpointerOf(database.path, timers);
+      await using checkpointer = checkpointerOf(database.path, timers);
       const before = database.fileSize();
       checkpointer.wrote(1024);
       assert.equal(checkpointer.running, false, "nothing started yet");
@@ -101,7 +121,7 @@ Deno.test("the checkpoint thread", async (t) => {
     async () => {
       await using database = await logOnlyDatabase(50);
       const timers = manualSchedule();
-      using checkpointer = checkpointerOf(database.path, timers, {
+      await using checkpointer = checkpointerOf(database.path, timers, {
         eagerBytes: 32 * 1024,
       });
       const before = database.fileSize();
@@ -117,7 +137,7 @@ Deno.test("the checkpoint thread", async (t) => {
       await using database = await logOnlyDatabase(50);
       const timers = manualSchedule();
       let told = 0;
-      using checkpointer = checkpointerOf(database.path, timers, {
+      await using checkpointer = checkpointerOf(database.path, timers, {
         onLogCopied: () => told++,
       });
       checkpointer.wrote(1024);
@@ -151,7 +171,7 @@ Deno.test("the checkpoint thread", async (t) => {
         checkpointer.wrote(1);
         assert.equal(checkpointer.running, true, "started by a write");
       } finally {
-        checkpointer.close();
+        await checkpointer.close();
       }
       assert.equal(checkpointer.running, false);
       assert.equal(timers.pending, 0, "close leaves no timer");
@@ -191,7 +211,7 @@ Deno.test("the checkpoint thread", async (t) => {
         await waitUntil(() => told.length === 2, "the recovery told");
         assert.equal(told[1], undefined);
       } finally {
-        checkpointer.close();
+        await checkpointer.close();
         await Deno.remove(dir, { recursive: true });
       }
     },
@@ -204,15 +224,41 @@ Deno.test("the checkpoint thread", async (t) => {
       const timers = manualSchedule();
       const checkpointer = checkpointerOf(database.path, timers);
       const inFlight = checkpointer.checkpoint();
-      checkpointer.close();
+      const closed = checkpointer.close();
       await within(
         assert.rejects(inFlight, /closed/),
         5000,
         "the checkpoint in flight to fail",
       );
+      await closed;
       checkpointer.wrote(1_000_000);
       assert.equal(checkpointer.running, false);
       assert.equal(timers.pending, 0);
+    },
+  );
+
+  await t.step(
+    "close resolves once the thread has let go of the file",
+    async () => {
+      await using database = await logOnlyDatabase(1);
+      const timers = manualSchedule();
+      const checkpointer = checkpointerOf(database.path, timers);
+      await checkpointer.checkpoint();
+      // A log that takes the next checkpoint a while to copy, so that
+      // closing meets it in flight.
+      database.write(4000);
+      // The thread's connection is now the file's last one. (SQLite keeps
+      // a closed connection's descriptors open while another connection of
+      // the process holds locks on the same file, so the test's own would
+      // otherwise show as the thread's.)
+      database.closeConnection();
+      assert.ok(database.filesOpen() > 0, "the thread has the file open");
+      const inFlight = assert.rejects(checkpointer.checkpoint(), /closed/);
+      await checkpointer.close();
+      await inFlight;
+      // Nothing of it can touch the file, or the folder its owner then
+      // removes, any more.
+      assert.equal(database.filesOpen(), 0);
     },
   );
 });
