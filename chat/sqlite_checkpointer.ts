@@ -35,9 +35,9 @@ export const IDLE_STOP_MS = 30_000;
 /**
  * How long (ms) closing waits for the thread to close its connection (a
  * checkpoint in flight ends first, its fsync included) before ending the
- * thread where it stands.
+ * thread where it stands: well inside the server's shutdown grace.
  */
-export const CLOSE_WAIT_MS = 5000;
+export const CLOSE_WAIT_MS = 2000;
 
 /** What one checkpoint did, in pages of the log. */
 export interface CheckpointResult {
