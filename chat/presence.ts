@@ -150,11 +150,19 @@ export class NodePresence {
     user: string,
     owner: string,
   ): Promise<JoinResult> {
-    const result = await this.#store.join(room, user, this.node, owner);
-    if (result.taken) return result;
-    const key = JSON.stringify([room, user, owner]);
-    const connections = (this.#counts.get(key)?.connections ?? 0) + 1;
-    this.#counts.set(key, { room, user, owner, connections });
+    // Counted before the store answers: a heartbeat sent meanwhile reaches
+    // the store after this join, and writes these counts as the node's
+    // whole truth, so it must not leave the join out. (Should the claim be
+    // refused, the store does not count it under the holder's name.)
+    this.#count(room, user, owner, 1);
+    let result: JoinResult;
+    try {
+      result = await this.#store.join(room, user, this.node, owner);
+    } catch (error) {
+      this.#count(room, user, owner, -1);
+      throw error;
+    }
+    if (result.taken) this.#count(room, user, owner, -1);
     return result;
   }
 
@@ -163,14 +171,19 @@ export class NodePresence {
     user: string,
     owner: string,
   ): Promise<{ last: boolean }> {
+    this.#count(room, user, owner, -1);
+    return this.#store.leave(room, user, this.node);
+  }
+
+  /** Adds `change` to this node's connections of `user` held by `owner`. */
+  #count(room: RoomName, user: string, owner: string, change: 1 | -1): void {
     const key = JSON.stringify([room, user, owner]);
-    const entry = this.#counts.get(key);
-    if (entry && entry.connections > 1) {
-      this.#counts.set(key, { ...entry, connections: entry.connections - 1 });
+    const connections = (this.#counts.get(key)?.connections ?? 0) + change;
+    if (connections > 0) {
+      this.#counts.set(key, { room, user, owner, connections });
     } else {
       this.#counts.delete(key);
     }
-    return this.#store.leave(room, user, this.node);
   }
 
   /** Stops the heartbeat and removes this node, announcing who left. */

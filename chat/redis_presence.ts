@@ -114,7 +114,10 @@ return drop(room, user, 1) and 1 or 0
 
 /**
  * ARGV 3: node, ARGV 4: JSON list of [room, user, owner, connections].
- * Makes the node's counts exactly these and marks it fresh.
+ * Makes the node's counts exactly these and marks it fresh. A name this
+ * node does not count yet and another owner holds is left out: the node
+ * counts a claim before its answer comes (chat/presence.ts), and a refused
+ * claim must not add to the holder's connections.
  */
 const HEARTBEAT = new RedisScript(`${COMMON}
 local node = ARGV[3]
@@ -125,8 +128,11 @@ for i = 1, #stored, 2 do old[stored[i]] = tonumber(stored[i + 1]) end
 local new, owners = {}, {}
 for _, entry in ipairs(cjson.decode(ARGV[4])) do
   local field = cjson.encode({entry[1], entry[2]})
-  new[field] = (new[field] or 0) + entry[4]
-  owners[field] = entry[3]
+  local holder = redis.call('HGET', P .. 'owner:' .. entry[1], entry[2])
+  if old[field] or not holder or holder == entry[3] then
+    new[field] = (new[field] or 0) + entry[4]
+    owners[field] = entry[3]
+  end
 end
 for field, n in pairs(new) do
   local delta = n - (old[field] or 0)

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { openRedisStore, type RedisStoreOptions } from "../chat/redis_store.ts";
 import { openRedisBus } from "../chat/redis_bus.ts";
+import { NodePresence } from "../chat/presence.ts";
 import { parseRoomName, type RoomName } from "../chat/room_name.ts";
 import { type Store, StoreError } from "../chat/store.ts";
 import { DEFAULTS } from "./helpers/defaults.ts";
@@ -396,6 +397,70 @@ Deno.test({
             taken: true,
           });
           await store.presence.removeNode("stalled");
+        });
+      },
+    );
+
+    await t.step(
+      "a heartbeat never counts a connection under a name another owner holds",
+      async () => {
+        await usingStores(redis.url, 1, async ([store]) => {
+          assert.ok(store);
+          const r = room("held");
+          await store.presence.join(r, "ann", "n1", "o1");
+          // What a node whose claim of the name was refused, but which had
+          // already counted it, would send.
+          await store.presence.heartbeat("n2", [
+            { room: r, user: "ann", owner: "o2", connections: 1 },
+          ]);
+          assert.deepEqual(await store.presence.list(r, { limit: 10 }), [
+            { name: "ann", connections: 1, verified: false },
+          ]);
+          assert.deepEqual(await store.presence.leave(r, "ann", "n1"), {
+            last: true,
+          });
+          assert.equal(await store.presence.count(r), 0);
+          await store.presence.removeNode("n2");
+        });
+      },
+    );
+
+    await t.step(
+      "a node's heartbeat sent while one of its joins is in flight keeps the name",
+      async () => {
+        await usingStores(redis.url, 1, async ([store]) => {
+          assert.ok(store);
+          const r = room("in-flight");
+          const presence = new NodePresence({
+            store: store.presence,
+            heartbeatMs: 60_000,
+            announce: () => {},
+          });
+          try {
+            // Both go out on the one connection, the join first: the
+            // heartbeat reaches Redis after it, before its answer is back.
+            const joined = presence.join(r, "ann", "o1");
+            const refreshed = presence.refresh();
+            assert.deepEqual(await joined, { taken: false, first: true });
+            await refreshed;
+            assert.deepEqual(await store.presence.list(r, { limit: 10 }), [
+              { name: "ann", connections: 1, verified: false },
+            ]);
+            // A refused claim in flight is not counted by the heartbeat.
+            await store.presence.join(r, "bo", "another-node", "o-bo");
+            const refused = presence.join(r, "bo", "o2");
+            const again = presence.refresh();
+            assert.deepEqual(await refused, { taken: true });
+            await again;
+            await presence.refresh();
+            assert.deepEqual(await store.presence.list(r, { limit: 10 }), [
+              { name: "ann", connections: 1, verified: false },
+              { name: "bo", connections: 1, verified: false },
+            ]);
+          } finally {
+            await presence.close();
+            await store.presence.removeNode("another-node");
+          }
         });
       },
     );
