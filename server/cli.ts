@@ -75,6 +75,11 @@ function stopRequested(log: Logger): Promise<string> {
     },
     onUnavailable: (reason) =>
       log.debug("server.launcher_watch_off", { reason }),
+    onLookFailed: (error) =>
+      log.warn("server.launcher_watch_failed", {
+        error,
+        action: "looking again in a second",
+      }),
   });
   return promise.finally(() => {
     unwatch();

@@ -68,6 +68,12 @@ export interface LauncherWatchOptions {
   readonly intervalMs?: number;
   /** Called once when there is nothing it can watch, with the reason. */
   readonly onUnavailable?: (reason: string) => void;
+  /**
+   * Called when a look at `/proc` failed (out of file descriptors in a
+   * connection flood, say), once per run of failures; the watch looks
+   * again at the next interval.
+   */
+  readonly onLookFailed?: (error: unknown) => void;
 }
 
 /**
@@ -90,13 +96,24 @@ export function watchLaunchers(options: LauncherWatchOptions): () => void {
     return () => {};
   }
   if (launchers.length === 0) return () => {};
+  let failing = false;
   const timer = setInterval(() => {
-    for (const launcher of launchers) {
-      if (readStat(launcher.pid)?.startTime !== launcher.startTime) {
-        clearInterval(timer);
-        options.onGone(launcher.pid);
-        return;
-      }
+    let gone: ProcessStat | undefined;
+    try {
+      gone = launchers.find((launcher) =>
+        readStat(launcher.pid)?.startTime !== launcher.startTime
+      );
+    } catch (error) {
+      // Not knowing is not a reason to stop, and a throw here would end
+      // the process (as a file-descriptor flood once did): look again.
+      if (!failing) options.onLookFailed?.(error);
+      failing = true;
+      return;
+    }
+    failing = false;
+    if (gone) {
+      clearInterval(timer);
+      options.onGone(gone.pid);
     }
   }, options.intervalMs ?? 1000);
   // Watching must not keep a stopping process alive.
