@@ -128,6 +128,13 @@ function closeSoon(socket: WebSocket, code: number, reason: string): void {
   setTimeout(() => socket.close(code, reason), 0);
 }
 
+/**
+ * The longest a flooding socket's close waits for the messages it had
+ * accepted to be stored and echoed: a store that hangs must not keep a
+ * flooder connected.
+ */
+const FLUSH_BEFORE_CLOSE_MS = 5000;
+
 /** A short random id that ties a connection's log lines together. */
 function connectionId(): string {
   return crypto.randomUUID().slice(0, 8);
@@ -146,9 +153,16 @@ export class SocketSession implements Member, EventListenerObject {
   readonly #guard: FloodGuard;
   #membership: Membership | undefined;
   #cutOff = false;
+  // Set once the server decided to close this socket: frames still coming
+  // in are dropped unanswered, so that what the client heard before the
+  // close frame is exactly what was answered before the decision.
+  #closing = false;
   // This socket's accepted messages, handled one after another in the
   // order they arrived.
   #handling: Promise<void> = Promise.resolve();
+  // Settles once every message handed to the hub so far was stored and
+  // echoed (or refused as unavailable).
+  #sent: Promise<void> = Promise.resolve();
   #expiry: ReturnType<typeof setTimeout> | undefined;
 
   /** Wires `socket` (just upgraded) to the hub. */
@@ -210,6 +224,7 @@ export class SocketSession implements Member, EventListenerObject {
       // for the queue), so stop adding to it: memory stays bounded by the
       // threshold plus one frame.
       this.#cutOff = true;
+      this.#closing = true;
       this.#options.metrics.slowClientClosed();
       this.#options.log.warn("socket.slow_client", {
         connection: this.id,
@@ -263,9 +278,9 @@ export class SocketSession implements Member, EventListenerObject {
 
   #receive(data: unknown): void {
     const { limits, maxFrameBytes, rate } = this.#options;
-    // Frames already in flight when the server closed the socket are not
-    // processed (and must not close it a second time).
-    if (this.#socket.readyState !== WebSocket.OPEN) return;
+    // Frames already in flight when the server closed the socket, or
+    // decided to, are not processed (and must not close it a second time).
+    if (this.#closing || this.#socket.readyState !== WebSocket.OPEN) return;
     if (typeof data !== "string") {
       this.#closeFor(
         CloseCode.UnsupportedData,
@@ -292,11 +307,7 @@ export class SocketSession implements Member, EventListenerObject {
       : undefined;
     const decision = this.#guard.check();
     if (decision === "disconnect") {
-      this.#closeFor(
-        CloseCode.PolicyViolation,
-        "Flooding: too many messages over the rate limit",
-        "rate_limited",
-      );
+      this.#closeAfterAccepted();
       return;
     }
     if (decision === "refuse") {
@@ -337,7 +348,7 @@ export class SocketSession implements Member, EventListenerObject {
     // Handed to the store at once, not after the previous message was
     // stored: the store keeps the order, and the messages of one turn (from
     // this socket and others) share one write.
-    hub.send(
+    const sent = hub.send(
       room,
       this.#membership?.user ?? user,
       message,
@@ -366,6 +377,7 @@ export class SocketSession implements Member, EventListenerObject {
     }).catch((error) =>
       log.error("message.handling_failed", { connection: this.id, room, error })
     );
+    this.#sent = Promise.all([this.#sent, sent]).then(() => {});
   }
 
   async #rename(raw: string): Promise<void> {
@@ -418,13 +430,42 @@ export class SocketSession implements Member, EventListenerObject {
   #closeFor(
     code: number,
     reason: string,
-    rejected: "binary" | "too_big" | "rate_limited",
+    rejected: "binary" | "too_big",
   ): void {
+    this.#closing = true;
     this.#options.metrics.messageRejected(rejected);
     this.close(code, reason);
   }
 
+  /**
+   * Closes a flooding socket with 1008 once the messages it had accepted
+   * were stored and echoed to it (the client learns which ones went
+   * through), or after {@linkcode FLUSH_BEFORE_CLOSE_MS} at the latest.
+   */
+  #closeAfterAccepted(): void {
+    this.#closing = true;
+    this.#options.metrics.messageRejected("rate_limited");
+    const accepted = Promise.all([
+      this.#membership?.ready,
+      this.#handling.then(() => this.#sent),
+    ]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, FLUSH_BEFORE_CLOSE_MS);
+    });
+    // A failed admission closes the socket itself (1011); the close below
+    // then does nothing.
+    Promise.race([accepted.catch(() => {}), bound]).then(() => {
+      clearTimeout(timer);
+      this.close(
+        CloseCode.PolicyViolation,
+        "Flooding: too many messages over the rate limit",
+      );
+    });
+  }
+
   #expire(): void {
+    this.#closing = true;
     this.#options.log.info("socket.token_expired", {
       connection: this.id,
       room: this.#admission.room,

@@ -18,8 +18,15 @@ export interface SilentSocket extends AsyncDisposable {
   readUntilClose(timeoutMs?: number): Promise<CloseFrame>;
 }
 
-/** The bytes of a WebSocket upgrade request for `path` on 127.0.0.1:`port`. */
-export function upgradeRequest(port: number, path: string): Uint8Array {
+/**
+ * The bytes of a WebSocket upgrade request for `path` on 127.0.0.1:`port`,
+ * with `headers` besides the upgrade's own.
+ */
+export function upgradeRequest(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Uint8Array {
   const key = btoa(
     String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))),
   );
@@ -31,6 +38,7 @@ export function upgradeRequest(port: number, path: string): Uint8Array {
       "Connection: Upgrade",
       `Sec-WebSocket-Key: ${key}`,
       "Sec-WebSocket-Version: 13",
+      ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
       "",
       "",
     ].join("\r\n"),
