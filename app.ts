@@ -306,6 +306,10 @@ export async function createChatServer(
       maxFrameBytes: config.maxFrameBytes,
       reservedNames: config.reservedNames,
       rate: { rate: config.rateLimit, burst: config.rateBurst },
+      addressRate: {
+        rate: config.addressRateLimit,
+        burst: config.addressRateBurst,
+      },
       ...(peers ? { rateTable: peers.rateTable } : {}),
       maxBufferedBytes: config.maxBufferedBytes,
       idleTimeoutS: config.idleTimeoutS,

@@ -12,13 +12,19 @@
  * use is held by others, the key falls back to a bucket of this worker alone
  * (the old behaviour), so a crowded table degrades, never refuses.
  *
+ * A table has {@linkcode SHARED_BUCKET_LANES} lanes of slots, one per kind
+ * of budget (each user's, each address's): a slot is judged full by the
+ * burst of its own kind only.
+ *
  * @module
  */
 
 import { KeyedBuckets, type TokenBucketOptions } from "./rate_limit.ts";
 
-/** Slots in the table; a power of two. */
+/** Slots in one lane of the table; a power of two. */
 export const SHARED_BUCKET_SLOTS = 1 << 16;
+/** Kinds of budget one table holds, each in a lane of its own. */
+export const SHARED_BUCKET_LANES = 2;
 /** Slots a key may try before falling back to a local bucket. */
 const PROBES = 8;
 /**
@@ -31,7 +37,8 @@ const TIME_MASK = (1n << TIME_BITS) - 1n;
 const TIME_UNIT_MS = 10;
 
 /** Bytes of shared memory a table needs (tags, then 8-byte states). */
-export const SHARED_BUCKET_BYTES = SHARED_BUCKET_SLOTS * (4 + 8);
+export const SHARED_BUCKET_BYTES = SHARED_BUCKET_LANES * SHARED_BUCKET_SLOTS *
+  (4 + 8);
 
 /** The shared memory of one table, and the clock's zero for all its users. */
 export interface SharedBucketTable {
@@ -73,6 +80,12 @@ function tagOf(key: string): number {
 /** Options for {@linkcode SharedKeyedBuckets}. */
 export interface SharedKeyedBucketsOptions extends TokenBucketOptions {
   readonly table: SharedBucketTable;
+  /**
+   * The lane of the table these buckets use, below
+   * {@linkcode SHARED_BUCKET_LANES}; every kind of budget needs its own.
+   * @default 0
+   */
+  readonly lane?: number;
 }
 
 /** One budget per key, shared by every worker holding the same table. */
@@ -88,10 +101,21 @@ export class SharedKeyedBuckets {
 
   constructor(options: SharedKeyedBucketsOptions) {
     const { buffer, epoch } = options.table;
-    this.#tags = new Int32Array(buffer, 0, SHARED_BUCKET_SLOTS);
+    const lane = options.lane ?? 0;
+    if (!Number.isInteger(lane) || lane < 0 || lane >= SHARED_BUCKET_LANES) {
+      throw new RangeError(
+        `A bucket table has lanes 0 to ${SHARED_BUCKET_LANES - 1}, not ${lane}`,
+      );
+    }
+    const tags = SHARED_BUCKET_LANES * SHARED_BUCKET_SLOTS * 4;
+    this.#tags = new Int32Array(
+      buffer,
+      lane * SHARED_BUCKET_SLOTS * 4,
+      SHARED_BUCKET_SLOTS,
+    );
     this.#states = new BigInt64Array(
       buffer,
-      SHARED_BUCKET_SLOTS * 4,
+      tags + lane * SHARED_BUCKET_SLOTS * 8,
       SHARED_BUCKET_SLOTS,
     );
     this.#rate = options.rate;

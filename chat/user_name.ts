@@ -124,6 +124,11 @@ export function signedOwner(sub: string): string {
   return `signed:${sub}`;
 }
 
+/** Whether `owner` is a socket's that came with neither key nor token. */
+export function isAnonymousOwner(owner: string): boolean {
+  return owner.startsWith("anonymous:");
+}
+
 /** Whether `owner` is a signed identity's, so its name is vouched for. */
 export function isSignedOwner(owner: string): boolean {
   return owner.startsWith("signed:");

@@ -14,15 +14,13 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { CHAT_PROTOCOL, wireFormatFor } from "../chat/frames.ts";
-import { KeyedBuckets } from "../chat/rate_limit.ts";
-import {
-  type SharedBucketTable,
-  SharedKeyedBuckets,
-} from "../chat/shared_buckets.ts";
+import { MessageBudget } from "../chat/message_budget.ts";
+import type { SharedBucketTable } from "../chat/shared_buckets.ts";
 import type { RoomName } from "../chat/room_name.ts";
 import {
   BROWSER_KEY,
   guestName,
+  isAnonymousOwner,
   nameOwner,
   parseUserName,
   signedOwner,
@@ -191,12 +189,13 @@ async function identify(
 export function chatSocketRoutes(options: ChatSocketOptions): Hono {
   const { log, metrics } = options;
   const pace = createTurnPacer(MESSAGES_PER_TURN);
-  // Per client address, over every socket of this isolate.
-  // Under --workers the budget of an address is shared by every worker,
-  // wherever the kernel put its sockets.
-  const messageTokens = options.rateTable
-    ? new SharedKeyedBuckets({ ...options.rate, table: options.rateTable })
-    : new KeyedBuckets(options.rate);
+  // Per sender and per client address, over every socket of this isolate;
+  // under --workers over every worker's, wherever the kernel put them.
+  const budget = new MessageBudget({
+    sender: options.rate,
+    address: options.addressRate,
+    ...(options.rateTable ? { table: options.rateTable } : {}),
+  });
   const proxies = trustedProxies(options.trustedProxies ?? []);
   const app = new Hono();
   const identityMode = options.identity?.mode ?? "off";
@@ -275,15 +274,17 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
         ...(admission.format === "typed" ? { protocol: CHAT_PROTOCOL } : {}),
       });
       slot.attach(socket);
-      // A signed user's budget follows the user, whatever address each of
-      // their sockets comes from; a guest's follows the address.
-      const budget = admission.identity
-        ? `signed:${admission.identity.sub}`
-        : ip;
+      // A sender's budget follows who holds the name: a signed user or a
+      // browser key over all their sockets, whatever address each comes
+      // from. Sockets with neither share their address's, so that
+      // reconnecting gains them nothing.
+      const senderIsAddress = isAnonymousOwner(admission.owner);
+      const sender = senderIsAddress ? `address:${ip}` : admission.owner;
       SocketSession.attach(socket, admission, {
         release: slot.release,
         pace,
-        takeMessageToken: () => messageTokens.take(budget),
+        takeMessageToken: () => budget.take(sender, ip),
+        senderIsAddress,
       }, options);
       return response;
     } catch (error) {

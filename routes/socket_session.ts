@@ -23,6 +23,7 @@ import {
 } from "../chat/frames.ts";
 import type { ChatHub, Membership } from "../chat/hub.ts";
 import type { ChatMetrics } from "../chat/metrics.ts";
+import type { BudgetAnswer, Rate } from "../chat/message_budget.ts";
 import { FloodGuard } from "../chat/rate_limit.ts";
 import type { Member } from "../chat/room.ts";
 import type { RoomName } from "../chat/room_name.ts";
@@ -76,8 +77,10 @@ export interface SocketSessionOptions {
   readonly reservedNames: readonly string[];
   /** Largest frame in UTF-8 bytes. */
   readonly maxFrameBytes: number;
-  /** Messages per second (0: off) and burst. */
-  readonly rate: { readonly rate: number; readonly burst: number };
+  /** Messages per second (0: off) and burst of each sender. */
+  readonly rate: Rate;
+  /** Messages per second (0: off) and burst of each address. */
+  readonly addressRate: Rate;
   /** Unsent bytes after which a client is cut off. */
   readonly maxBufferedBytes: number;
 }
@@ -105,8 +108,13 @@ export interface SessionWiring {
   readonly release: () => void;
   /** Waits for the message's turn of the event loop. */
   readonly pace: TurnPacer;
-  /** Takes one message from the sender's budget; false when empty. */
-  readonly takeMessageToken: () => boolean;
+  /** Takes one message from the sender's and the address's budgets. */
+  readonly takeMessageToken: () => BudgetAnswer;
+  /**
+   * Whether the sender's budget is its address's (a socket with neither
+   * key nor token), which the refusal says.
+   */
+  readonly senderIsAddress: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -148,9 +156,11 @@ export class SocketSession implements Member, EventListenerObject {
   readonly #admission: Admission;
   readonly #wiring: SessionWiring;
   readonly #options: SocketSessionOptions;
-  // The budget is the address's (or the signed user's), shared by all its
-  // sockets: reconnecting starts no fresh one.
+  // The budgets are the sender's (a signed user's or a browser key's, over
+  // all their sockets) and the address's.
   readonly #guard: FloodGuard;
+  /** The answer of the budgets to the last frame. */
+  #budget: BudgetAnswer = "accepted";
   #membership: Membership | undefined;
   #cutOff = false;
   // Set once the server decided to close this socket: frames still coming
@@ -191,7 +201,7 @@ export class SocketSession implements Member, EventListenerObject {
     this.#options = options;
     this.format = admission.format;
     this.#guard = new FloodGuard({
-      take: wiring.takeMessageToken,
+      take: () => (this.#budget = wiring.takeMessageToken()) === "accepted",
       tolerance: options.rate.burst,
     });
     // A token is good until its exp: the socket ends then, and the page
@@ -277,7 +287,7 @@ export class SocketSession implements Member, EventListenerObject {
   }
 
   #receive(data: unknown): void {
-    const { limits, maxFrameBytes, rate } = this.#options;
+    const { limits, maxFrameBytes } = this.#options;
     // Frames already in flight when the server closed the socket, or
     // decided to, are not processed (and must not close it a second time).
     if (this.#closing || this.#socket.readyState !== WebSocket.OPEN) return;
@@ -314,8 +324,7 @@ export class SocketSession implements Member, EventListenerObject {
       this.#refuse({
         type: "error",
         code: "rate_limited",
-        error:
-          `Too many messages: at most ${rate.rate} per second from your address (bursts of ${rate.burst}); this one was not sent`,
+        error: this.#rateLimited(),
         ...(cid === undefined ? {} : { cid }),
       });
       return;
@@ -415,6 +424,16 @@ export class SocketSession implements Member, EventListenerObject {
         user: checked.name,
       });
     }
+  }
+
+  /** Why the budgets refused the last frame, for people. */
+  #rateLimited(): string {
+    const { rate, addressRate } = this.#options;
+    if (this.#budget === "address") {
+      return `Too many messages from your address: at most ${addressRate.rate} per second from everyone using it (bursts of ${addressRate.burst}); this one was not sent`;
+    }
+    const from = this.#wiring.senderIsAddress ? " from your address" : "";
+    return `Too many messages: at most ${rate.rate} per second${from} (bursts of ${rate.burst}); this one was not sent`;
   }
 
   #refuse(error: ErrorFrame): void {

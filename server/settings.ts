@@ -409,7 +409,7 @@ export const SETTINGS = {
     min: 0,
     max: 1_000_000,
     help:
-      "Messages per second per client address (per user when signed in), over all its sockets; 0 turns the limit off.",
+      "Messages per second per sender (a signed user or a browser key, over all its sockets; sockets with neither share their address's); 0 turns the limit off.",
     whenExceeded: "`error` frame `rate_limited`; not stored",
   }),
   rateBurst: integer({
@@ -419,15 +419,36 @@ export const SETTINGS = {
     default: 10,
     min: 1,
     max: 1_000_000,
-    help: "Messages a client address may send at once before the rate applies.",
+    help: "Messages a sender may send at once before the rate applies.",
     whenExceeded:
       "as above; more than this many refusals in a row closes with `1008`",
+  }),
+  addressRateLimit: integer({
+    flag: "address-rate-limit",
+    env: "CHAT_ADDRESS_RATE_LIMIT",
+    section: "limits",
+    default: 200,
+    min: 0,
+    max: 1_000_000,
+    help:
+      "Messages per second per client address, over all its senders (everyone behind one NAT); 0 turns the limit off.",
+    whenExceeded: "`error` frame `rate_limited`; not stored",
+  }),
+  addressRateBurst: integer({
+    flag: "address-rate-burst",
+    env: "CHAT_ADDRESS_RATE_BURST",
+    section: "limits",
+    default: 1000,
+    min: 1,
+    max: 1_000_000,
+    help: "Messages a client address may send at once before its rate applies.",
+    whenExceeded: "as above",
   }),
   connectRate: integer({
     flag: "connect-rate",
     env: "CHAT_CONNECT_RATE",
     section: "limits",
-    default: 5,
+    default: 20,
     min: 0,
     max: 1_000_000,
     help:
@@ -438,24 +459,30 @@ export const SETTINGS = {
     flag: "connect-burst",
     env: "CHAT_CONNECT_BURST",
     section: "limits",
-    default: 50,
+    default: 2000,
     min: 1,
     max: 1_000_000,
     help:
-      "New sockets a client address may open at once before the connect rate applies.",
+      "New sockets a client address may open at once before the connect rate applies (a whole office reconnecting after a restart).",
     whenExceeded: "upgrade refused with `429`",
   }),
-  maxConnectionsPerIp: integer({
+  maxConnectionsPerIp: {
     flag: "max-connections-per-ip",
     env: "CHAT_MAX_CONNECTIONS_PER_IP",
     section: "limits",
-    default: 50,
-    min: 1,
-    max: 1_000_000,
     help:
-      "Open sockets per client address, per process (per isolate under deno serve --parallel).",
+      "Open sockets per client address, per process (per isolate under deno serve --parallel); auto: a fifth of --max-connections.",
     whenExceeded: "upgrade refused with `429`",
-  }),
+    default: "auto",
+    shownDefault: "auto",
+    allowed: "a whole number from 1 to 1000000, or auto",
+    type: "string",
+    parse(text): Parsed<number | "auto"> {
+      return text.trim().toLowerCase() === "auto"
+        ? ok("auto")
+        : parseWholeNumber(text, 1, 1_000_000);
+    },
+  } satisfies Setting<number | "auto">,
   maxConnections: {
     flag: "max-connections",
     env: "CHAT_MAX_CONNECTIONS",
@@ -663,6 +690,7 @@ export interface Config extends
     RawValues,
     | "workers"
     | "maxConnections"
+    | "maxConnectionsPerIp"
     | "presenceTtlMs"
     | "logLevel"
     | "allowedOrigins"
@@ -676,6 +704,8 @@ export interface Config extends
   readonly workers: number;
   /** Sockets per process; `auto` resolved from the open-file limit. */
   readonly maxConnections: number;
+  /** Sockets per address and process; `auto` resolved from the total. */
+  readonly maxConnectionsPerIp: number;
   /** Presence TTL; its default resolved from the heartbeat. */
   readonly presenceTtlMs: number;
   readonly logLevel: LogLevel;
@@ -706,6 +736,17 @@ export interface MachineFacts {
 const FILE_RESERVE = 256;
 /** The most sockets `auto` allows, whatever the open-file limit. */
 const AUTO_MAX_CONNECTIONS = 10_000;
+
+/**
+ * The share of the connections one address may hold by default: enough for
+ * an office behind one NAT, never the whole server.
+ */
+const AUTO_PER_IP_SHARE = 5;
+
+/** The per-address limit `auto` stands for, given the total. */
+export function autoMaxConnectionsPerIp(maxConnections: number): number {
+  return Math.max(1, Math.floor(maxConnections / AUTO_PER_IP_SHARE));
+}
 
 /** The connection limit `auto` stands for, given the open-file limit. */
 export function autoMaxConnections(openFileLimit: number | undefined): number {
@@ -881,6 +922,10 @@ function finish(raw: Record<string, unknown>, machine: MachineFacts): Config {
     );
   }
   const maxConnectionsSetting = get("maxConnections");
+  const maxConnections = maxConnectionsSetting === "auto"
+    ? autoMaxConnections(machine.openFileLimit)
+    : maxConnectionsSetting;
+  const maxConnectionsPerIp = get("maxConnectionsPerIp");
   const logLevel = get("logLevel");
   if (!isLogLevel(logLevel)) throw new ConfigError(`bad log level ${logLevel}`);
   return {
@@ -901,12 +946,14 @@ function finish(raw: Record<string, unknown>, machine: MachineFacts): Config {
     maxFrameBytes: get("maxFrameBytes"),
     rateLimit: get("rateLimit"),
     rateBurst: get("rateBurst"),
+    addressRateLimit: get("addressRateLimit"),
+    addressRateBurst: get("addressRateBurst"),
     connectRate: get("connectRate"),
     connectBurst: get("connectBurst"),
-    maxConnectionsPerIp: get("maxConnectionsPerIp"),
-    maxConnections: maxConnectionsSetting === "auto"
-      ? autoMaxConnections(machine.openFileLimit)
-      : maxConnectionsSetting,
+    maxConnectionsPerIp: maxConnectionsPerIp === "auto"
+      ? autoMaxConnectionsPerIp(maxConnections)
+      : maxConnectionsPerIp,
+    maxConnections,
     maxBufferedBytes: get("maxBufferedBytes"),
     idleTimeoutS: get("idleTimeoutS"),
     allowedOrigins: get("allowedOrigins"),

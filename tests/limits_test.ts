@@ -379,7 +379,10 @@ Deno.test("connection limits", async (t) => {
   );
 
   await t.step("over CHAT_MAX_CONNECTIONS is refused with 503", async () => {
-    await using server = await startServer({ CHAT_MAX_CONNECTIONS: "2" });
+    await using server = await startServer({
+      CHAT_MAX_CONNECTIONS: "2",
+      CHAT_MAX_CONNECTIONS_PER_IP: "2",
+    });
     const url = server.wsUrl(`/ws/chat/${uniqueRoom()}/`);
     await using a = await TestClient.join(url);
     await using b = await TestClient.join(url);

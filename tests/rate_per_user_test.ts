@@ -12,7 +12,7 @@ const BURST = 2;
 /** A socket that claims, through the trusted proxy header, an address. */
 class ForwardedClient {
   readonly socket: WebSocket;
-  readonly answers: { cid: string; accepted: boolean }[] = [];
+  readonly answers: { cid: string; accepted: boolean; error?: string }[] = [];
   readonly ready: Promise<void>;
   #changed = Promise.withResolvers<void>();
 
@@ -40,6 +40,9 @@ class ForwardedClient {
         this.answers.push({
           cid: frame.cid,
           accepted: frame.type === "message",
+          ...("error" in frame && typeof frame.error === "string"
+            ? { error: frame.error }
+            : {}),
         });
         this.#changed.resolve();
         this.#changed = Promise.withResolvers<void>();
@@ -71,7 +74,7 @@ class ForwardedClient {
   }
 }
 
-Deno.test("the message budget follows a signed user across addresses, a guest's the address", async (t) => {
+Deno.test("the message budget follows the sender, whatever its address", async (t) => {
   await using server = await startServer({
     CHAT_AUTH: "optional",
     CHAT_AUTH_SECRET: SECRET,
@@ -88,31 +91,43 @@ Deno.test("the message budget follows a signed user across addresses, a guest's 
     new TextEncoder().encode(SECRET),
   );
 
-  /** Two sockets from two addresses send `BURST` each; returns the answers. */
-  async function twoAddresses(query: string) {
+  /**
+   * Opens one socket per `[query, address]`, has each send `BURST`
+   * messages, and returns the answers (true: accepted).
+   */
+  async function sendBursts(sockets: [query: string, address: string][]) {
     const room = uniqueRoom("budget");
-    const url = server.wsUrl(`/ws/chat/${room}/?${query}`);
-    const first = new ForwardedClient(url, server.origin, "10.0.0.1");
-    const second = new ForwardedClient(url, server.origin, "10.0.0.2");
+    const clients = sockets.map(([query, address]) =>
+      new ForwardedClient(
+        server.wsUrl(`/ws/chat/${room}/?${query}`),
+        server.origin,
+        address,
+      )
+    );
     try {
-      await Promise.all([first.ready, second.ready]);
+      await Promise.all(clients.map((client) => client.ready));
       const started = performance.now();
-      const firstCids = Array.from({ length: BURST }, (_, i) => `a${i}`);
-      const secondCids = Array.from({ length: BURST }, (_, i) => `b${i}`);
-      for (const cid of firstCids) first.send(cid);
-      for (const cid of secondCids) second.send(cid);
-      const answers = [
-        ...await first.answered(firstCids),
-        ...await second.answered(secondCids),
-      ];
+      const cids = clients.map((_, c) =>
+        Array.from({ length: BURST }, (_, i) => `c${c}-${i}`)
+      );
+      clients.forEach((client, c) =>
+        cids[c]?.forEach((cid) => client.send(cid))
+      );
+      const answers: boolean[] = [];
+      for (const [c, client] of clients.entries()) {
+        answers.push(...await client.answered(cids[c] ?? []));
+      }
       return { answers, elapsedS: (performance.now() - started) / 1000 };
     } finally {
-      await Promise.all([first.close(), second.close()]);
+      await Promise.all(clients.map((client) => client.close()));
     }
   }
 
-  await t.step("a signed user on two addresses has one budget", async () => {
-    const { answers, elapsedS } = await twoAddresses(`token=${token}`);
+  /** Asserts that the answers fit one sender's budget. */
+  function oneBudget({ answers, elapsedS }: {
+    answers: boolean[];
+    elapsedS: number;
+  }) {
     const accepted = answers.filter(Boolean).length;
     const ceiling = BURST + Math.ceil(elapsedS * RATE);
     assert.ok(
@@ -121,12 +136,79 @@ Deno.test("the message budget follows a signed user across addresses, a guest's 
         elapsedS.toFixed(2)
       } s; at most ${ceiling} may be`,
     );
+  }
+
+  await t.step("a signed user on two addresses has one budget", async () => {
+    oneBudget(
+      await sendBursts([
+        [`token=${token}`, "10.0.0.1"],
+        [`token=${token}`, "10.0.0.2"],
+      ]),
+    );
   });
 
-  await t.step("guests on two addresses have a budget each", async () => {
-    const { answers } = await twoAddresses(
-      "name=guest&key=one-browser-key-00001",
+  await t.step("a browser key on two addresses has one budget", async () => {
+    const query = "name=guest&key=one-browser-key-00001";
+    oneBudget(
+      await sendBursts([[query, "10.0.0.3"], [query, "10.0.0.4"]]),
     );
-    assert.deepEqual(answers, answers.map(() => true));
   });
+
+  await t.step(
+    "browsers behind one address (an office's NAT) have a budget each",
+    async () => {
+      const { answers } = await sendBursts(
+        Array.from({ length: 5 }, (_, i) => [
+          `name=person${i}&key=office-browser-key-0000${i}`,
+          "10.0.0.5",
+        ]),
+      );
+      assert.deepEqual(answers, answers.map(() => true));
+    },
+  );
+});
+
+Deno.test("an address's budget bounds everyone behind it", async () => {
+  const addressBurst = 6;
+  await using server = await startServer({
+    CHAT_ADDRESS_RATE_LIMIT: "1",
+    CHAT_ADDRESS_RATE_BURST: String(addressBurst),
+    CHAT_CONNECT_RATE: "0",
+    CHAT_TRUSTED_PROXIES: "127.0.0.1",
+  });
+  const room = uniqueRoom("address");
+  // Five browsers behind one address, each well within its own budget.
+  const clients = Array.from({ length: 5 }, (_, i) =>
+    new ForwardedClient(
+      server.wsUrl(`/ws/chat/${room}/?name=p${i}&key=nat-browser-key-0000${i}`),
+      server.origin,
+      "10.0.0.9",
+    ));
+  try {
+    await Promise.all(clients.map((client) => client.ready));
+    const started = performance.now();
+    const cids = clients.map((_, c) => [`n${c}-0`, `n${c}-1`]);
+    clients.forEach((client, c) => cids[c]?.forEach((cid) => client.send(cid)));
+    const answers = [];
+    for (const [c, client] of clients.entries()) {
+      const own = cids[c] ?? [];
+      await client.answered(own);
+      // Every socket of the room sees the others' echoes: only its own.
+      answers.push(...client.answers.filter((a) => own.includes(a.cid)));
+    }
+    const elapsedS = (performance.now() - started) / 1000;
+    const accepted = answers.filter((a) => a.accepted).length;
+    assert.ok(accepted >= addressBurst, "the address's burst goes through");
+    assert.ok(
+      accepted <= addressBurst + Math.ceil(elapsedS),
+      `${accepted} accepted in ${elapsedS.toFixed(2)} s`,
+    );
+    const refusal = answers.find((a) => !a.accepted);
+    assert.match(
+      refusal?.error ?? "",
+      /from your address: at most 1 per second from everyone using it \(bursts of 6\)/,
+    );
+  } finally {
+    await Promise.all(clients.map((client) => client.close()));
+  }
 });

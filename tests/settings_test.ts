@@ -66,6 +66,8 @@ const SAMPLES: Record<SettingKey, { text: string; value: unknown }> = {
   maxFrameBytes: { text: "4096", value: 4096 },
   rateLimit: { text: "0", value: 0 },
   rateBurst: { text: "3", value: 3 },
+  addressRateLimit: { text: "50", value: 50 },
+  addressRateBurst: { text: "60", value: 60 },
   connectRate: { text: "0", value: 0 },
   connectBurst: { text: "7", value: 7 },
   maxConnectionsPerIp: { text: "2", value: 2 },
@@ -127,6 +129,8 @@ const REFUSED: Record<SettingKey, string> = {
   maxFrameBytes: "63",
   rateLimit: "1e3",
   rateBurst: "0",
+  addressRateLimit: "-1",
+  addressRateBurst: "0",
   connectRate: "-5",
   connectBurst: "0",
   maxConnectionsPerIp: "",
@@ -191,6 +195,8 @@ Deno.test("settings", async (t) => {
         ? ["127.0.0.1", "localhost", "::1"] // the default host, loopback
         : key === "maxConnections"
         ? 10_000 // auto, with the open-file limit unknown
+        : key === "maxConnectionsPerIp"
+        ? 2_000 // auto: a fifth of the above
         : setting.default;
       assert.deepEqual(config[key], expected, key);
     }
@@ -486,6 +492,22 @@ Deno.test("settings", async (t) => {
         cpus: 2,
         openFileLimit: 1024,
       }).maxConnections,
+      50,
+      "a number given wins",
+    );
+  });
+
+  await t.step("auto connections per address are a fifth of the total", () => {
+    const perIp = (args: string[], openFileLimit?: number) =>
+      loadConfig(args, noEnv, {
+        cpus: 2,
+        ...(openFileLimit === undefined ? {} : { openFileLimit }),
+      }).maxConnectionsPerIp;
+    assert.equal(perIp([]), 2_000, "an office of 2 000 on the ceiling");
+    assert.equal(perIp([], 1024), 122, "a fifth of 614");
+    assert.equal(perIp(["--max-connections", "3"]), 1, "never below 1");
+    assert.equal(
+      perIp(["--max-connections-per-ip", "50"]),
       50,
       "a number given wins",
     );

@@ -90,3 +90,42 @@ Deno.test("shared token buckets", async (t) => {
     );
   });
 });
+
+Deno.test("the lanes of a shared table", async (t) => {
+  await t.step(
+    "budgets of two kinds in one table keep their own bursts",
+    () => {
+      const clock = handClock();
+      const table = createSharedBucketTable(clock.now());
+      const small = new SharedKeyedBuckets({
+        rate: 1,
+        burst: 2,
+        now: clock.now,
+        table,
+        lane: 0,
+      });
+      const large = new SharedKeyedBuckets({
+        rate: 1,
+        burst: 100,
+        now: clock.now,
+        table,
+        lane: 1,
+      });
+      // The same key in both: two budgets, neither taken for the other.
+      for (let i = 0; i < 50; i++) assert.ok(large.take("10.0.0.1"));
+      assert.ok(small.take("10.0.0.1"));
+      assert.ok(small.take("10.0.0.1"));
+      assert.equal(small.take("10.0.0.1"), false);
+      for (let i = 0; i < 50; i++) assert.ok(large.take("10.0.0.1"), `${i}`);
+      assert.equal(large.take("10.0.0.1"), false);
+    },
+  );
+
+  await t.step("a lane the table does not have is refused", () => {
+    const table = createSharedBucketTable();
+    assert.throws(
+      () => new SharedKeyedBuckets({ rate: 1, burst: 1, table, lane: 2 }),
+      /lanes 0 to 1, not 2/,
+    );
+  });
+});
