@@ -85,6 +85,24 @@ function integer(
   };
 }
 
+/** A whole number, or `auto` for a value the server works out. */
+function integerOrAuto(
+  options: Common & { min: number; max: number },
+): Setting<number | "auto"> {
+  const { min, max } = options;
+  return {
+    ...options,
+    default: "auto",
+    shownDefault: "auto",
+    allowed: `a whole number from ${min} to ${max}, or auto`,
+    type: "string",
+    parse: (text) =>
+      text.trim().toLowerCase() === "auto"
+        ? ok("auto")
+        : parseWholeNumber(text, min, max),
+  };
+}
+
 function choice<T extends string>(
   options: Common & { default: T; values: readonly T[] },
 ): Setting<T> {
@@ -423,25 +441,24 @@ export const SETTINGS = {
     whenExceeded:
       "as above; more than this many refusals in a row closes with `1008`",
   }),
-  addressRateLimit: integer({
+  addressRateLimit: integerOrAuto({
     flag: "address-rate-limit",
     env: "CHAT_ADDRESS_RATE_LIMIT",
     section: "limits",
-    default: 200,
     min: 0,
     max: 1_000_000,
     help:
-      "Messages per second per client address, over all its senders (everyone behind one NAT); 0 turns the limit off.",
+      "Messages per second per client address, over all its senders (everyone behind one NAT); 0 turns the limit off; auto: 40 times --rate-limit (200).",
     whenExceeded: "`error` frame `rate_limited`; not stored",
   }),
-  addressRateBurst: integer({
+  addressRateBurst: integerOrAuto({
     flag: "address-rate-burst",
     env: "CHAT_ADDRESS_RATE_BURST",
     section: "limits",
-    default: 1000,
     min: 1,
     max: 1_000_000,
-    help: "Messages a client address may send at once before its rate applies.",
+    help:
+      "Messages a client address may send at once before its rate applies; auto: 100 times --rate-burst (1000).",
     whenExceeded: "as above",
   }),
   connectRate: integer({
@@ -466,40 +483,26 @@ export const SETTINGS = {
       "New sockets a client address may open at once before the connect rate applies (a whole office reconnecting after a restart).",
     whenExceeded: "upgrade refused with `429`",
   }),
-  maxConnectionsPerIp: {
+  maxConnectionsPerIp: integerOrAuto({
     flag: "max-connections-per-ip",
     env: "CHAT_MAX_CONNECTIONS_PER_IP",
     section: "limits",
+    min: 1,
+    max: 1_000_000,
     help:
       "Open sockets per client address, per process (per isolate under deno serve --parallel); auto: a fifth of --max-connections.",
     whenExceeded: "upgrade refused with `429`",
-    default: "auto",
-    shownDefault: "auto",
-    allowed: "a whole number from 1 to 1000000, or auto",
-    type: "string",
-    parse(text): Parsed<number | "auto"> {
-      return text.trim().toLowerCase() === "auto"
-        ? ok("auto")
-        : parseWholeNumber(text, 1, 1_000_000);
-    },
-  } satisfies Setting<number | "auto">,
-  maxConnections: {
+  }),
+  maxConnections: integerOrAuto({
     flag: "max-connections",
     env: "CHAT_MAX_CONNECTIONS",
     section: "limits",
+    min: 1,
+    max: 10_000_000,
     help:
       "Open sockets in total, per process (per isolate under deno serve --parallel); auto: 4/5 of the open-file limit after a reserve of 256, at most 10000.",
     whenExceeded: "upgrade refused with `503`",
-    default: "auto",
-    shownDefault: "auto",
-    allowed: "a whole number from 1 to 10000000, or auto",
-    type: "string",
-    parse(text): Parsed<number | "auto"> {
-      return text.trim().toLowerCase() === "auto"
-        ? ok("auto")
-        : parseWholeNumber(text, 1, 10_000_000);
-    },
-  } satisfies Setting<number | "auto">,
+  }),
   maxBufferedBytes: integer({
     flag: "max-buffered-bytes",
     env: "CHAT_MAX_BUFFERED_BYTES",
@@ -691,6 +694,8 @@ export interface Config extends
     | "workers"
     | "maxConnections"
     | "maxConnectionsPerIp"
+    | "addressRateLimit"
+    | "addressRateBurst"
     | "presenceTtlMs"
     | "logLevel"
     | "allowedOrigins"
@@ -706,6 +711,10 @@ export interface Config extends
   readonly maxConnections: number;
   /** Sockets per address and process; `auto` resolved from the total. */
   readonly maxConnectionsPerIp: number;
+  /** Messages per second per address; `auto` resolved from the sender's. */
+  readonly addressRateLimit: number;
+  /** Burst per address; `auto` resolved from the sender's. */
+  readonly addressRateBurst: number;
   /** Presence TTL; its default resolved from the heartbeat. */
   readonly presenceTtlMs: number;
   readonly logLevel: LogLevel;
@@ -742,6 +751,13 @@ const AUTO_MAX_CONNECTIONS = 10_000;
  * an office behind one NAT, never the whole server.
  */
 const AUTO_PER_IP_SHARE = 5;
+
+/**
+ * How many senders at full speed one address's message budget stands for
+ * by default: 200 messages a second, bursts of 1 000, with the defaults.
+ */
+const AUTO_ADDRESS_RATE_SENDERS = 40;
+const AUTO_ADDRESS_BURST_SENDERS = 100;
 
 /** The per-address limit `auto` stands for, given the total. */
 export function autoMaxConnectionsPerIp(maxConnections: number): number {
@@ -926,6 +942,10 @@ function finish(raw: Record<string, unknown>, machine: MachineFacts): Config {
     ? autoMaxConnections(machine.openFileLimit)
     : maxConnectionsSetting;
   const maxConnectionsPerIp = get("maxConnectionsPerIp");
+  const rateLimit = get("rateLimit");
+  const rateBurst = get("rateBurst");
+  const addressRateLimit = get("addressRateLimit");
+  const addressRateBurst = get("addressRateBurst");
   const logLevel = get("logLevel");
   if (!isLogLevel(logLevel)) throw new ConfigError(`bad log level ${logLevel}`);
   return {
@@ -944,10 +964,14 @@ function finish(raw: Record<string, unknown>, machine: MachineFacts): Config {
     recoveryLimit: get("recoveryLimit"),
     maxMessageChars: get("maxMessageChars"),
     maxFrameBytes: get("maxFrameBytes"),
-    rateLimit: get("rateLimit"),
-    rateBurst: get("rateBurst"),
-    addressRateLimit: get("addressRateLimit"),
-    addressRateBurst: get("addressRateBurst"),
+    rateLimit,
+    rateBurst,
+    addressRateLimit: addressRateLimit === "auto"
+      ? AUTO_ADDRESS_RATE_SENDERS * rateLimit
+      : addressRateLimit,
+    addressRateBurst: addressRateBurst === "auto"
+      ? AUTO_ADDRESS_BURST_SENDERS * rateBurst
+      : addressRateBurst,
     connectRate: get("connectRate"),
     connectBurst: get("connectBurst"),
     maxConnectionsPerIp: maxConnectionsPerIp === "auto"

@@ -197,6 +197,10 @@ Deno.test("settings", async (t) => {
         ? 10_000 // auto, with the open-file limit unknown
         : key === "maxConnectionsPerIp"
         ? 2_000 // auto: a fifth of the above
+        : key === "addressRateLimit"
+        ? 200 // auto: 40 senders at the default rate
+        : key === "addressRateBurst"
+        ? 1_000 // auto: 100 senders' bursts
         : setting.default;
       assert.deepEqual(config[key], expected, key);
     }
@@ -510,6 +514,24 @@ Deno.test("settings", async (t) => {
       perIp(["--max-connections-per-ip", "50"]),
       50,
       "a number given wins",
+    );
+  });
+
+  await t.step("an address's message budget follows the sender's", () => {
+    const address = (args: string[]) => {
+      const config = loadConfig(args, noEnv);
+      return [config.addressRateLimit, config.addressRateBurst];
+    };
+    assert.deepEqual(address([]), [200, 1_000]);
+    assert.deepEqual(
+      address(["--rate-limit", "2", "--rate-burst", "3"]),
+      [80, 300],
+    );
+    assert.deepEqual(address(["--rate-limit", "0"]), [0, 1_000], "off too");
+    assert.deepEqual(
+      address(["--address-rate-limit", "7", "--address-rate-burst", "9"]),
+      [7, 9],
+      "numbers given win",
     );
   });
 
