@@ -387,7 +387,7 @@ export class ChatHub {
     if (claim.taken) {
       connection.member.close(
         NAME_TAKEN,
-        `The name ${connection.user} is in use in this room; choose another`,
+        `The name ${connection.user}, or one that looks like it, is in use in this room; choose another`,
       );
       this.#leave(entry, connection);
       return;

@@ -9,12 +9,16 @@
  * Keys under the prefix: `nodes` (node → expiry, ms), `node:<node>`
  * (`["room","user"]` → this node's connections), `online:<room>` (user →
  * connections over all nodes), `owner:<room>` (user → who holds the name),
- * `names:<room>` (the names online, for paging in name order),
- * `online-rooms` (room → names online).
+ * `name-key:<room>` (user → its {@linkcode nameKey}), `key-owner:<room>`
+ * and `key-names:<room>` (name key → who holds the names that look like
+ * that, and how many such names are online: a name is taken when another
+ * owner holds one that looks like it), `names:<room>` (the names online,
+ * for paging in name order), `online-rooms` (room → names online).
  *
  * @module
  */
 
+import { nameKey } from "./name_key.ts";
 import { type RedisConnection, RedisScript } from "./redis_connection.ts";
 import { parseRoomName, type RoomName } from "./room_name.ts";
 import {
@@ -44,10 +48,14 @@ local ttl = tonumber(ARGV[2])
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 
-local function add(room, user, owner, n)
+local function add(room, user, owner, n, key)
   local total = redis.call('HINCRBY', P .. 'online:' .. room, user, n)
   if total == n then
     redis.call('HSET', P .. 'owner:' .. room, user, owner)
+    redis.call('HSET', P .. 'name-key:' .. room, user, key)
+    if redis.call('HINCRBY', P .. 'key-names:' .. room, key, 1) == 1 then
+      redis.call('HSET', P .. 'key-owner:' .. room, key, owner)
+    end
     redis.call('ZADD', P .. 'names:' .. room, 0, user)
     redis.call('HINCRBY', P .. 'online-rooms', room, 1)
   end
@@ -59,6 +67,14 @@ local function drop(room, user, n)
   if total > 0 then return false end
   redis.call('HDEL', P .. 'online:' .. room, user)
   redis.call('HDEL', P .. 'owner:' .. room, user)
+  local key = redis.call('HGET', P .. 'name-key:' .. room, user)
+  if key then
+    redis.call('HDEL', P .. 'name-key:' .. room, user)
+    if redis.call('HINCRBY', P .. 'key-names:' .. room, key, -1) <= 0 then
+      redis.call('HDEL', P .. 'key-names:' .. room, key)
+      redis.call('HDEL', P .. 'key-owner:' .. room, key)
+    end
+  end
   redis.call('ZREM', P .. 'names:' .. room, user)
   if redis.call('HINCRBY', P .. 'online-rooms', room, -1) <= 0 then
     redis.call('HDEL', P .. 'online-rooms', room)
@@ -81,15 +97,15 @@ local function remove_node(node, gone)
 end
 `;
 
-/** ARGV 3..6: room, user, node, owner. Returns {taken, first}. */
+/** ARGV 3..7: room, user, node, owner, name key. Returns {taken, first}. */
 const JOIN = new RedisScript(`${COMMON}
-local room, user, node, owner = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local online = tonumber(redis.call('HGET', P .. 'online:' .. room, user) or '0')
-if online > 0 and redis.call('HGET', P .. 'owner:' .. room, user) ~= owner then
+local room, user, node, owner, key = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local holder = redis.call('HGET', P .. 'key-owner:' .. room, key)
+if holder and holder ~= owner then
   return {1, 0}
 end
 redis.call('HINCRBY', P .. 'node:' .. node, cjson.encode({room, user}), 1)
-local first = add(room, user, owner, 1)
+local first = add(room, user, owner, 1, key)
 redis.call('ZADD', P .. 'nodes', now + ttl, node)
 return {0, first and 1 or 0}
 `);
@@ -113,11 +129,12 @@ return drop(room, user, 1) and 1 or 0
 `);
 
 /**
- * ARGV 3: node, ARGV 4: JSON list of [room, user, owner, connections].
- * Makes the node's counts exactly these and marks it fresh. A name this
- * node does not count yet and another owner holds is left out: the node
- * counts a claim before its answer comes (chat/presence.ts), and a refused
- * claim must not add to the holder's connections.
+ * ARGV 3: node, ARGV 4: JSON list of [room, user, owner, connections, name
+ * key]. Makes the node's counts exactly these and marks it fresh. A name
+ * this node does not count yet, one like which another owner holds, is
+ * left out: the node counts a claim before its answer comes
+ * (chat/presence.ts), and a refused claim must not add to the holder's
+ * connections.
  */
 const HEARTBEAT = new RedisScript(`${COMMON}
 local node = ARGV[3]
@@ -125,20 +142,21 @@ local key = P .. 'node:' .. node
 local old = {}
 local stored = redis.call('HGETALL', key)
 for i = 1, #stored, 2 do old[stored[i]] = tonumber(stored[i + 1]) end
-local new, owners = {}, {}
+local new, owners, keys = {}, {}, {}
 for _, entry in ipairs(cjson.decode(ARGV[4])) do
   local field = cjson.encode({entry[1], entry[2]})
-  local holder = redis.call('HGET', P .. 'owner:' .. entry[1], entry[2])
+  local holder = redis.call('HGET', P .. 'key-owner:' .. entry[1], entry[5])
   if old[field] or not holder or holder == entry[3] then
     new[field] = (new[field] or 0) + entry[4]
     owners[field] = entry[3]
+    keys[field] = entry[5]
   end
 end
 for field, n in pairs(new) do
   local delta = n - (old[field] or 0)
   local where = cjson.decode(field)
   if delta > 0 then
-    add(where[1], where[2], owners[field], delta)
+    add(where[1], where[2], owners[field], delta, keys[field])
   elseif delta < 0 then
     drop(where[1], where[2], -delta)
   end
@@ -240,6 +258,7 @@ export function openRedisPresence(
         user,
         node,
         owner,
+        nameKey(user),
       ]);
       return flag(reply, 0, "join")
         ? { taken: true }
@@ -297,6 +316,7 @@ export function openRedisPresence(
         entry.user,
         entry.owner,
         entry.connections,
+        nameKey(entry.user),
       ]);
       await HEARTBEAT.run(redis, [], [...common, node, JSON.stringify(list)]);
     },

@@ -79,6 +79,11 @@ const MIGRATIONS: readonly string[] = [
   // moves so that an older server, which counts on last_id alone and would
   // hand out ids already taken, refuses the file.
   `SELECT 1;`,
+  // Names clash by what they look like (chat/name_key.ts), not by their
+  // text: the key of each name online, and the lookup by it. Rows are
+  // rewritten by every node's next heartbeat, which fills the key in.
+  `ALTER TABLE presence ADD COLUMN name_key TEXT NOT NULL DEFAULT '';
+   CREATE INDEX presence_by_key ON presence (room, name_key);`,
 ];
 
 /** The schema version this code writes. */

@@ -1,7 +1,8 @@
 /**
  * The {@linkcode PresenceStore} in SQLite: one `presence` row per room,
- * user and node (isolate) with its connection count, owner and the time its
- * node last vouched for it. A heartbeat rewrites a node's rows; rows not
+ * user and node (isolate) with its connection count, owner, the name's
+ * {@linkcode nameKey} (a name is taken when another owner holds one that
+ * looks like it) and the time its node last vouched for it. A heartbeat rewrites a node's rows; rows not
  * refreshed within the TTL are stale and swept, and the users who left with
  * them are returned for announcement.
  *
@@ -15,6 +16,7 @@ import {
   type SqliteDatabase,
   textField,
 } from "./sqlite_database.ts";
+import { nameKey } from "./name_key.ts";
 import type {
   Departure,
   JoinResult,
@@ -43,14 +45,15 @@ export function openSqlitePresence(
      WHERE room = ? AND user = ? AND seen_at > ?`,
   );
   const addConnection = database.prepare(
-    `INSERT INTO presence (room, user, node, owner, connections, seen_at)
-     VALUES (?, ?, ?, ?, 1, ?)
+    `INSERT INTO presence (room, user, node, owner, name_key, connections,
+       seen_at)
+     VALUES (?, ?, ?, ?, ?, 1, ?)
      ON CONFLICT (room, user, node) DO UPDATE
      SET connections = connections + 1, seen_at = excluded.seen_at`,
   );
   const otherOwner = database.prepare(
     `SELECT 1 AS taken FROM presence
-     WHERE room = ? AND user = ? AND owner != ? AND connections > 0
+     WHERE room = ? AND name_key = ? AND owner != ? AND connections > 0
        AND seen_at > ? LIMIT 1`,
   );
   const removeConnection = database.prepare(
@@ -75,8 +78,9 @@ export function openSqlitePresence(
      WHERE seen_at > ? AND connections > 0 GROUP BY room ORDER BY room`,
   );
   const putEntry = database.prepare(
-    `INSERT INTO presence (room, user, node, owner, connections, seen_at)
-     VALUES (?, ?, ?, ?, ?, ?)
+    `INSERT INTO presence (room, user, node, owner, name_key, connections,
+       seen_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (room, user, node) DO UPDATE
      SET connections = connections + excluded.connections`,
   );
@@ -105,12 +109,13 @@ export function openSqlitePresence(
 
   return {
     join(room, user, node, owner): Promise<JoinResult> {
+      const key = nameKey(user);
       return Promise.resolve(database.transaction(() => {
-        if (otherOwner.get(room, user, owner, now() - ttl)) {
+        if (otherOwner.get(room, key, owner, now() - ttl)) {
           return { taken: true };
         }
         const first = !isOnline(room, user);
-        addConnection.run(room, user, node, owner, now());
+        addConnection.run(room, user, node, owner, key, now());
         return { taken: false, first };
       }));
     },
@@ -153,6 +158,7 @@ export function openSqlitePresence(
             entry.user,
             node,
             entry.owner,
+            nameKey(entry.user),
             entry.connections,
             seenAt,
           );

@@ -149,7 +149,8 @@ export interface Departure {
 export interface PresenceStore {
   /**
    * Counts a new connection of `owner` under `user`, unless another owner
-   * holds that name online in the room: atomically, over every node.
+   * holds that name, or one that looks like it (the same `nameKey`),
+   * online in the room: atomically, over every node.
    */
   join(
     room: RoomName,

@@ -3,11 +3,16 @@
  * hands out when a client gives none. A name must not impersonate another:
  * it is NFKC-normalised (full-width `ａｌｉｃｅ` is `alice`), may hold no
  * invisible, format or bidi-control character, must show something, may not
- * mix scripts whose letters look alike (Cyrillic `а` in a Latin name), and
- * may not be a reserved word such as `system`.
+ * mix scripts whose letters look alike (Cyrillic `а` in a Latin name), may
+ * hold no check mark or other imitation of the verified badge, and may not
+ * look like a reserved word such as `system` (compared by
+ * {@linkcode nameKey}, so `admın`, `moderator.` and Cyrillic `ѕуѕтем` are
+ * reserved too).
  *
  * @module
  */
+
+import { nameKey } from "./name_key.ts";
 
 /** The longest display name, in Unicode code points after normalising. */
 export const MAX_USER_NAME_CHARS = 32;
@@ -31,6 +36,15 @@ const LOOKALIKE_SCRIPTS = [
   ["Cherokee", /\p{Script=Cherokee}/u],
 ] as const;
 
+/**
+ * Marks that pass for the verified badge the room page draws beside a
+ * signed name: check marks (✓ ✔ ✅ 🗸 🮱 𐄂 ⍻), ballot boxes with a check
+ * (☑ 🗹), and the square roots that look like one (√ ∛ ∜). With a
+ * variation selector (`✔️`) they are still refused.
+ */
+export const BADGE_LOOKALIKES =
+  /[\u2713\u2714\u2705\u2611\u221A-\u221C\u237B\u{10102}\u{1F5F8}\u{1F5F9}\u{1FBB1}]/u;
+
 /** The lookalike scripts whose letters `name` uses. */
 function lookalikeScripts(name: string): string[] {
   const found = new Set<string>();
@@ -42,16 +56,12 @@ function lookalikeScripts(name: string): string[] {
   return [...found];
 }
 
-/** How a name is compared with the reserved list. */
-function comparable(name: string): string {
-  return name.toLowerCase();
-}
-
 /**
  * Checks a display name and returns it in its one canonical form: NFKC,
  * trimmed, runs of spaces folded to one, 1 to 32 characters, nothing
- * invisible, letters from one family of lookalike scripts, not reserved
- * (compared case-insensitively).
+ * invisible, letters from one family of lookalike scripts, no imitation of
+ * the verified badge, not like a reserved word (compared by
+ * {@linkcode nameKey}).
  */
 export function parseUserName(
   raw: string,
@@ -86,9 +96,24 @@ export function parseUserName(
       } letters, which can imitate another name`,
     };
   }
-  const key = comparable(name);
-  if (reserved.some((word) => comparable(word) === key)) {
-    return { ok: false, error: `Name "${name}" is reserved` };
+  const badge = BADGE_LOOKALIKES.exec(name);
+  if (badge) {
+    return {
+      ok: false,
+      error: `Name contains ${
+        badge[0]
+      }, which imitates the mark of a verified user`,
+    };
+  }
+  const key = nameKey(name);
+  const like = reserved.find((word) => nameKey(word) === key);
+  if (like !== undefined) {
+    return {
+      ok: false,
+      error: like === name
+        ? `Name "${name}" is reserved`
+        : `Name "${name}" looks like "${like}", which is reserved`,
+    };
   }
   return { ok: true, name };
 }

@@ -414,7 +414,7 @@ export class SocketSession implements Member, EventListenerObject {
         type: "error",
         code: "name_taken",
         error:
-          `The name ${checked.name} is in use in this room; choose another`,
+          `The name ${checked.name}, or one that looks like it, is in use in this room; choose another`,
       });
     } else if (result === "renamed") {
       this.#options.log.info("socket.renamed", {

@@ -541,7 +541,7 @@ export const SETTINGS = {
     env: "CHAT_RESERVED_NAMES",
     section: "limits",
     help:
-      "Comma-separated display names nobody may take (compared case-insensitively).",
+      "Comma-separated display names nobody may take, nor anything that looks like them (other cases, look-alike letters, punctuation).",
     whenExceeded: "upgrade refused with `400`",
     default: ["system", "server", "admin", "moderator"],
     shownDefault: "system,server,admin,moderator",

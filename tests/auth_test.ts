@@ -170,6 +170,46 @@ Deno.test("signed identities, optional", async (t) => {
     assert.equal(closed.code, 4009);
     assert.equal(carol.socket.readyState, WebSocket.OPEN);
   });
+
+  await t.step(
+    "a guest cannot take a name that looks like a signed user's, nor add a badge to it",
+    async () => {
+      const room = uniqueRoom("lookalike");
+      const signed = await token({ sub: "u-2", name: "Alice" });
+      await using alice = await TestClient.join(
+        server.wsUrl(`/ws/chat/${room}/?token=${signed}`),
+      );
+      for (const name of ["alice", "ALICE", "AIice", "Alice."]) {
+        const impostor = await TestClient.connect(
+          server.wsUrl(`/ws/chat/${room}/?name=${encodeURIComponent(name)}`),
+        );
+        assert.equal((await impostor.closed).code, 4009, name);
+      }
+      const badged = await upgradeStatus(
+        server.origin,
+        `/ws/chat/${room}/?name=${encodeURIComponent("Alice \u2713")}`,
+      );
+      assert.equal(badged.status, 400);
+      assert.match(badged.error, /imitates the mark of a verified user/);
+      assert.equal(alice.socket.readyState, WebSocket.OPEN);
+    },
+  );
+
+  await t.step(
+    "a signed user whose look-alike a guest holds is refused like anyone",
+    async () => {
+      const room = uniqueRoom("first-holds");
+      await using guest = await TestClient.join(
+        server.wsUrl(`/ws/chat/${room}/?name=bob&key=guest-browser-key-000`),
+      );
+      const signed = await token({ sub: "u-3", name: "Bob" });
+      const late = await TestClient.connect(
+        server.wsUrl(`/ws/chat/${room}/?token=${signed}`),
+      );
+      assert.equal((await late.closed).code, 4009);
+      assert.equal(guest.socket.readyState, WebSocket.OPEN);
+    },
+  );
 });
 
 Deno.test("with CHAT_AUTH off a token is ignored", async () => {

@@ -73,15 +73,20 @@ Deno.test("presence and names", async (t) => {
       await using alice = await TestClient.join(url(room, "alice"));
       const impostors = [
         url(room, "alice", "another-browser-key"),
-        url(room, "ALICE".toLowerCase(), "yet-another-browser"),
         server.wsUrl(`/ws/chat/${room}/?name=alice`), // no key at all
         url(room, "ａｌｉｃｅ", "full-width-browser"), // NFKC makes it alice
+        // Names that look like it: other cases, look-alike letters and
+        // digits, punctuation.
+        url(room, "ALICE", "yet-another-browser"),
+        url(room, "Alice", "a-capital-browser-key"),
+        url(room, "al1ce", "a-digit-browser-key"),
+        url(room, "alice.", "a-full-stop-browser-key"),
       ];
       for (const impostor of impostors) {
         const client = await TestClient.connect(impostor);
         const closed = await client.closed;
         assert.equal(closed.code, 4009, impostor);
-        assert.match(closed.reason, /alice is in use/);
+        assert.match(closed.reason, /, or one that looks like it, is in use/);
         assert.deepEqual(client.ofType("history"), [], "saw nothing");
       }
       await using observer = await TestClient.join(url(room, "observer"));
@@ -114,6 +119,17 @@ Deno.test("presence and names", async (t) => {
         ["\u0430lice", /mixes Latin and Cyrillic|mixes Cyrillic and Latin/],
         ["system", /reserved/],
         ["Server", /reserved/],
+        // Look-alikes of reserved words: dotless i, a trailing full stop,
+        // spaces, all-Cyrillic letters, capitals of those.
+        ["adm\u0131n", /looks like "admin", which is reserved/],
+        ["moderator.", /looks like "moderator", which is reserved/],
+        ["mod erator", /looks like "moderator", which is reserved/],
+        ["\u0455\u0443\u0455\u0442\u0435\u043C", /looks like "system"/],
+        ["\u0405\u0423\u0405\u0422\u0415\u041C", /looks like "system"/],
+        // The verified badge is the server's to draw.
+        ["Alice \u2713", /imitates the mark of a verified user/],
+        ["Alice \u2714\uFE0F", /imitates the mark of a verified user/],
+        ["\u2705 Alice", /imitates the mark of a verified user/],
         ["\u0301\u0301", /no visible/],
       ];
       for (const [spoof, reason] of spoofs) {

@@ -329,6 +329,49 @@ Deno.test({
       },
     );
 
+    await t.step(
+      "a name that looks like one online is refused to another owner, on any process",
+      async () => {
+        await usingStores(redis.url, 2, async ([a, b]) => {
+          assert.ok(a && b);
+          const r = room("lookalikes");
+          assert.deepEqual(await a.presence.join(r, "alice", "n1", "o1"), {
+            taken: false,
+            first: true,
+          });
+          for (const like of ["Alice", "ALICE", "\u0391lice", "alice."]) {
+            assert.deepEqual(await b.presence.join(r, like, "n2", "o2"), {
+              taken: true,
+            }, like);
+          }
+          // The same browser may hold both spellings in two tabs.
+          assert.deepEqual(await b.presence.join(r, "Alice", "n2", "o1"), {
+            taken: false,
+            first: true,
+          });
+          // A heartbeat of another owner never adds a look-alike.
+          await b.presence.heartbeat("n3", [
+            { room: r, user: "ALICE", owner: "o2", connections: 1 },
+          ]);
+          assert.deepEqual(
+            (await a.presence.list(r, { limit: 10 })).map((u) => u.name),
+            ["Alice", "alice"],
+          );
+          await a.presence.leave(r, "alice", "n1");
+          assert.deepEqual(await a.presence.join(r, "ALICE", "n4", "o2"), {
+            taken: true,
+          }, "Alice is still online");
+          await b.presence.leave(r, "Alice", "n2");
+          assert.deepEqual(await a.presence.join(r, "ALICE", "n4", "o2"), {
+            taken: false,
+            first: true,
+          });
+          await a.presence.leave(r, "ALICE", "n4");
+          await a.presence.removeNode("n3");
+        });
+      },
+    );
+
     await t.step("lists page in name order; rooms count names", async () => {
       await usingStores(redis.url, 1, async ([store]) => {
         assert.ok(store);

@@ -130,13 +130,22 @@ Deno.test("renaming in a room", async (t) => {
     );
 
     await t.step(
-      "names are checked as ?name= is: reserved, invisible, lookalike",
+      "names are checked as ?name= is: reserved or like it, invisible, lookalike, badge",
       async () => {
         const room = uniqueRoom("rename-bad");
         await using guest = await TestClient.join(
           a.wsUrl(`/ws/chat/${room}/?name=dee`),
         );
-        const bad = ["System", "ali\u200Bce", "\u202Eecila", "\u0430lice", ""];
+        const bad = [
+          "System",
+          "adm\u0131n",
+          "moderator.",
+          "ali\u200Bce",
+          "\u202Eecila",
+          "\u0430lice",
+          "dee \u2713",
+          "",
+        ];
         for (const name of bad) guest.send({ type: "rename", name });
         const errors = await guest.waitForType("error", bad.length);
         assert.deepEqual(

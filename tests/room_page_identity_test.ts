@@ -112,6 +112,19 @@ Deno.test({
             await mark.getAttribute("aria-label"),
             "Verified by the site",
           );
+          assert.equal(await mark.getAttribute("role"), "img");
+          // A badge the stylesheet draws, with no text a name could hold:
+          // the line's text is the name, the time and the message alone.
+          assert.equal(await mark.textContent(), "");
+          const drawn = await alice.evaluate(`(() => {
+            const mark = document.querySelector("#chat-log li.message .verified");
+            const box = getComputedStyle(mark);
+            const check = getComputedStyle(mark, "::after");
+            return [mark.getBoundingClientRect().width > 0,
+              box.backgroundColor !== "rgba(0, 0, 0, 0)",
+              check.content, check.borderBottomStyle];
+          })()`);
+          assert.deepEqual(drawn, [true, true, '""', "solid"]);
           assert.equal(await line.getAttribute("class"), "message mine");
         },
       );

@@ -548,10 +548,14 @@ Deno.test("sqlite store: schema migrations", async (t) => {
       await withDir(async (dir) => {
         const path = `${dir}/chat.db`;
         openSqliteStore(sqliteOptions(path)).close();
-        // As the previous version left it: ids 1-5 kept, 6 and 7 handed
-        // out and deleted since.
+        // As the version before the id floor left it: ids 1-5 kept, 6 and
+        // 7 handed out and deleted since (and no name keys yet, which came
+        // after).
         const db = new DatabaseSync(path);
-        db.exec(`PRAGMA user_version = ${SCHEMA_VERSION - 1}`);
+        db.exec(
+          "DROP INDEX presence_by_key; ALTER TABLE presence DROP COLUMN name_key",
+        );
+        db.exec(`PRAGMA user_version = ${SCHEMA_VERSION - 2}`);
         db.exec("INSERT INTO rooms (name, last_id) VALUES ('lobby', 7)");
         const insert = db.prepare(
           "INSERT INTO messages (room, id, user, message, ts) VALUES ('lobby', ?, 'u', ?, 't')",
@@ -625,6 +629,43 @@ Deno.test("sqlite store: presence", async (t) => {
       verified: false,
     }]);
   });
+
+  await t.step(
+    "a name that looks like one online is refused to another owner, not to its own",
+    async () => {
+      const room = parseRoomName("lookalikes");
+      assert.ok(room.ok);
+      const r = room.name;
+      assert.deepEqual(await presence.join(r, "alice", "k1", "A"), {
+        taken: false,
+        first: true,
+      });
+      for (const like of ["Alice", "ALICE", "\u0391lice", "alice."]) {
+        assert.deepEqual(await presence.join(r, like, "k2", "B"), {
+          taken: true,
+        }, like);
+      }
+      // The same browser may hold both spellings in two tabs.
+      assert.deepEqual(await presence.join(r, "Alice", "k2", "A"), {
+        taken: false,
+        first: true,
+      });
+      // A heartbeat rewrites the rows with their keys: still taken.
+      await presence.heartbeat("k1", [
+        { room: r, user: "alice", owner: "A", connections: 1 },
+      ]);
+      assert.deepEqual(await presence.join(r, "ALICE", "k3", "B"), {
+        taken: true,
+      });
+      await presence.leave(r, "alice", "k1");
+      await presence.leave(r, "Alice", "k2");
+      assert.deepEqual(await presence.join(r, "ALICE", "k3", "B"), {
+        taken: false,
+        first: true,
+      });
+      await presence.leave(r, "ALICE", "k3");
+    },
+  );
 
   await t.step(
     "a name online is refused to another owner on any node, until it leaves",

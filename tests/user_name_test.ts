@@ -71,6 +71,36 @@ Deno.test("display names", async (t) => {
     },
   );
 
+  await t.step("refuse names that look like a reserved one", () => {
+    refused("adm\u0131n", /looks like "admin", which is reserved/);
+    refused("moderator.", /looks like "moderator"/);
+    refused("m o d e r a t o r", /looks like "moderator"/);
+    refused("\u0455\u0443\u0455\u0442\u0435\u043C", /looks like "system"/);
+    refused("S E R V E R", /looks like "server"/);
+    assert.ok(parse("moderators").ok);
+    assert.ok(parse("sys").ok);
+  });
+
+  await t.step("refuse check marks and other imitations of the badge", () => {
+    for (
+      const badge of [
+        "\u2713",
+        "\u2714",
+        "\u2714\uFE0F",
+        "\u2611",
+        "\u2705",
+        "\u{1F5F8}",
+        "\u{1F5F9}",
+        "\u221A",
+        "\u{1FBB1}",
+        "\u{10102}",
+      ]
+    ) {
+      refused(`Alice ${badge}`, /imitates the mark of a verified user/);
+    }
+    assert.ok(parse("Alice \u2605").ok, "other symbols are names' business");
+  });
+
   await t.step("refuse names over 32 characters", () => {
     refused("x".repeat(33), /longer than 32/);
     assert.ok(parse("x".repeat(32)).ok);
