@@ -546,9 +546,14 @@ Deno.test({
       await page.goto(`${server.origin}${roomPath(room)}`);
       await waitUntilConnected(page);
 
-      // The budget belongs to the address, shared with this client.
+      // The budget belongs to the sender, this browser's key: another
+      // socket with the same key (another tab) spends it.
+      const key = await page.evaluate('localStorage.getItem("chat.key")');
+      assert.equal(typeof key, "string");
       await using drain = await TestClient.join(
-        server.wsUrl(`/ws/chat/${room}/?name=drain`),
+        server.wsUrl(
+          `/ws/chat/${room}/?name=${encodeURIComponent("민지")}&key=${key}`,
+        ),
       );
       for (let i = 0; i < 3; i++) drain.send({ message: `drain ${i}` });
       await drain.waitForMatching(
