@@ -26,6 +26,7 @@ import type { ChatMetrics } from "../chat/metrics.ts";
 import { FloodGuard } from "../chat/rate_limit.ts";
 import type { Member } from "../chat/room.ts";
 import type { RoomName } from "../chat/room_name.ts";
+import { setLongTimeout } from "../chat/long_timer.ts";
 import { StoreError, type StoreErrorKind } from "../chat/store.ts";
 import { parseUserName } from "../chat/user_name.ts";
 import type { Identity } from "../chat/identity.ts";
@@ -149,7 +150,8 @@ export class SocketSession implements Member, EventListenerObject {
   // This socket's accepted messages, handled one after another in the
   // order they arrived.
   #handling: Promise<void> = Promise.resolve();
-  #expiry: ReturnType<typeof setTimeout> | undefined;
+  /** Cancels the close at the token's exp. */
+  #cancelExpiry: (() => void) | undefined;
 
   /** Wires `socket` (just upgraded) to the hub. */
   static attach(
@@ -183,9 +185,9 @@ export class SocketSession implements Member, EventListenerObject {
     // A token is good until its exp: the socket ends then, and the page
     // comes back with a fresh one.
     if (admission.identity) {
-      this.#expiry = setTimeout(
+      this.#cancelExpiry = setLongTimeout(
         () => this.#expire(),
-        Math.max(0, admission.identity.expiresAt - Date.now()),
+        admission.identity.expiresAt - Date.now(),
       );
     }
   }
@@ -451,7 +453,7 @@ export class SocketSession implements Member, EventListenerObject {
   }
 
   #closed(code: number): void {
-    clearTimeout(this.#expiry);
+    this.#cancelExpiry?.();
     this.#membership?.leave();
     this.#wiring.release();
     this.#options.log.info("socket.close", {
