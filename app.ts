@@ -289,6 +289,15 @@ export async function createChatServer(
   });
 
   const app = new Hono();
+  // First, so that every answer carries them, refusals (400 Host, 414)
+  // and errors included.
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy,
+      referrerPolicy: "same-origin",
+      xFrameOptions: "DENY",
+    }),
+  );
   app.use(hostGuard(config.allowedHosts));
   app.use(async (c, next) => {
     if (c.req.url.length > MAX_URL_LENGTH) {
@@ -356,13 +365,6 @@ export async function createChatServer(
       mode: config.auth,
       ...(verifier ? { verifier } : {}),
       ...(config.apiKey === undefined ? {} : { apiKey: config.apiKey }),
-    }),
-  );
-  app.use(
-    secureHeaders({
-      contentSecurityPolicy,
-      referrerPolicy: "same-origin",
-      xFrameOptions: "DENY",
     }),
   );
   app.route("/", staticRoutes());
