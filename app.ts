@@ -107,8 +107,16 @@ export interface ChatServer {
     info?: Deno.ServeHandlerInfo,
   ) => Response | Promise<Response>;
   /**
-   * Shuts down: refuses new sockets, closes open ones with 1001, leaves
-   * presence, closes the bus subscriptions and the store. Idempotent.
+   * Refuses new sockets and closes open ones with 1001; resolves once every
+   * peer has answered, or after a second. Idempotent. Shut the listener
+   * down only after this: Deno's listener shutdown tears down the sockets
+   * still open, and a peer with a frame on its way then sees its
+   * connection fail instead of the 1001.
+   */
+  closeSockets(): Promise<void>;
+  /**
+   * Shuts down: {@linkcode closeSockets}, leaves presence, closes the bus
+   * subscriptions and the store. Idempotent.
    */
   close(): Promise<void>;
 }
@@ -281,6 +289,15 @@ export async function createChatServer(
   });
 
   const app = new Hono();
+  // First, so that every answer carries them, refusals (400 Host, 414)
+  // and errors included.
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy,
+      referrerPolicy: "same-origin",
+      xFrameOptions: "DENY",
+    }),
+  );
   app.use(hostGuard(config.allowedHosts));
   app.use(async (c, next) => {
     if (c.req.url.length > MAX_URL_LENGTH) {
@@ -354,13 +371,6 @@ export async function createChatServer(
       ...(config.apiKey === undefined ? {} : { apiKey: config.apiKey }),
     }),
   );
-  app.use(
-    secureHeaders({
-      contentSecurityPolicy,
-      referrerPolicy: "same-origin",
-      xFrameOptions: "DENY",
-    }),
-  );
   app.route("/", staticRoutes());
   app.route("/", pageRoutes());
 
@@ -403,22 +413,13 @@ export async function createChatServer(
     return respondWithError(c, 500, "Internal server error");
   });
 
-  let closing: Promise<void> | undefined;
-  const close = () => {
-    closing ??= (async () => {
+  let socketsClosing: Promise<void> | undefined;
+  const closeSockets = () => {
+    socketsClosing ??= (async () => {
       const socketsClosed = connections.closeAll(
         CloseCode.GoingAway,
         "Server shutting down",
       );
-      try {
-        await hub.close();
-      } catch (error) {
-        // A broken store must not stop the shutdown; this node's presence
-        // entries then expire with their TTL.
-        log.error("server.close_failed", { error });
-      } finally {
-        await Promise.all([bus.close(), store.close()]);
-      }
       // Live peers answer the close within milliseconds; one that vanished
       // without a word never will, and must not hold the exit.
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -429,6 +430,24 @@ export async function createChatServer(
         }),
       ]);
       clearTimeout(timer);
+    })();
+    return socketsClosing;
+  };
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      const socketsClosed = closeSockets();
+      try {
+        await hub.close();
+      } catch (error) {
+        // A broken store must not stop the shutdown; this node's presence
+        // entries then expire with their TTL.
+        log.error("server.close_failed", { error });
+      } finally {
+        await Promise.all([bus.close(), store.close()]);
+      }
+      await socketsClosed;
     })();
     return closing;
   };
@@ -441,6 +460,7 @@ export async function createChatServer(
     log,
     metricsSnapshot: () => prometheus.snapshot(),
     fetch: (request, info) => app.fetch(request, info),
+    closeSockets,
     close,
   };
 }

@@ -18,7 +18,7 @@ import { createChatServer, describeData } from "./app.ts";
 import { StoreError } from "./chat/store.ts";
 import { TokenKeyError } from "./chat/identity.ts";
 import { createLogger } from "./log.ts";
-import { SHUTDOWN_GRACE_MS } from "./server/cli.ts";
+import { awaitShutdown, listenForStopSignals } from "./server/shutdown.ts";
 import { denoServeAddress, startLine } from "./server/listen.ts";
 import { type Config, ConfigError, loadConfig } from "./server/settings.ts";
 
@@ -42,26 +42,6 @@ function readConfig(): Config {
   }
 }
 
-/**
- * On SIGINT or SIGTERM each isolate stops accepting sockets, sends 1001 to
- * its sockets and closes its channels and store; the process then exits by
- * itself once nothing is left open. The listeners come first: an isolate
- * still opening the database (waiting for another one's migration) must not
- * miss a signal and keep the process alive.
- */
-let stopRequested: Deno.Signal | undefined;
-let stopNow = (signal: Deno.Signal) => {
-  stopRequested ??= signal;
-};
-for (
-  const signal
-    of (Deno.build.os === "windows"
-      ? ["SIGINT"]
-      : ["SIGINT", "SIGTERM"]) satisfies Deno.Signal[]
-) {
-  Deno.addSignalListener(signal, () => stopNow(signal));
-}
-
 const config = readConfig();
 let address: string;
 try {
@@ -82,6 +62,16 @@ if (!Deno.env.has("DENO_SERVE_ADDRESS")) {
 }
 
 const log = createLogger({ level: config.logLevel });
+/**
+ * On SIGINT or SIGTERM each isolate stops accepting sockets, sends 1001 to
+ * its sockets and closes its channels and store; the process then exits by
+ * itself once nothing is left open. A second signal changes nothing, a
+ * third exits at once (after the close frames). The listeners come before
+ * the store opens: an isolate still opening the database (waiting for
+ * another one's migration) must not miss a signal and keep the process
+ * alive.
+ */
+const signals = listenForStopSignals(log);
 let server;
 try {
   server = await createChatServer({ config, log });
@@ -93,21 +83,18 @@ try {
 }
 const chat = server;
 
-let stopping = false;
-stopNow = (signal: Deno.Signal) => {
-  if (stopping) return;
-  stopping = true;
+void signals.first.then(async (signal) => {
   log.info("server.shutdown", { reason: signal });
-  const deadline = setTimeout(() => {
-    log.warn("server.shutdown_forced", { afterMs: SHUTDOWN_GRACE_MS });
-    Deno.exit(0);
-  }, SHUTDOWN_GRACE_MS);
-  Deno.unrefTimer(deadline);
-  chat.close().catch((error) => {
+  const closing = chat.close().catch((error) => {
     log.error("server.shutdown_failed", { error });
     Deno.exit(1);
   });
-};
-if (stopRequested) stopNow(stopRequested);
+  const end = await awaitShutdown(closing, signals.forced, log, {
+    unref: true,
+  });
+  if (end !== "done") {
+    Deno.exit(0);
+  }
+});
 
 export default { fetch: chat.fetch } satisfies Deno.ServeDefaultExport;

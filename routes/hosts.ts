@@ -28,12 +28,32 @@ export function isAllowedHost(hostname: string, allowed: AllowedHosts) {
   );
 }
 
-/** Refuses requests whose Host is not allowed. */
+/**
+ * The host name a request was sent to (no port; IPv6 without brackets), or
+ * undefined when its Host header is not a host at all (`a b`, `[::1`,
+ * `localhost:abc`): Deno.serve builds the URL from that header, and such a
+ * URL does not parse.
+ */
+function requestHostname(url: string): string | undefined {
+  return URL.parse(url)?.hostname.replace(/^\[|\]$/g, "");
+}
+
+/**
+ * Refuses requests whose Host is not allowed, or is not a host at all (even
+ * with `*`: the routes read the request's URL).
+ */
 export function hostGuard(allowed: AllowedHosts): MiddlewareHandler {
   return async (c, next) => {
     if (!EXEMPT.has(c.req.path)) {
-      // Deno.serve builds the URL from the Host header.
-      const hostname = new URL(c.req.url).hostname.replace(/^\[|\]$/g, "");
+      const hostname = requestHostname(c.req.url);
+      if (hostname === undefined) {
+        const given = c.req.header("Host") ?? "";
+        throw new PageError(
+          400,
+          `Host header is not a host name: ${JSON.stringify(given)}`,
+          { kind: "bad_host", host: given },
+        );
+      }
       if (!isAllowedHost(hostname, allowed)) {
         throw new PageError(
           400,

@@ -8,7 +8,8 @@
  * @module
  */
 
-import { type Context, Hono } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { timingSafeEqual } from "hono/utils/buffer";
 import { messageFrame, parseSendMessage } from "../chat/frames.ts";
@@ -34,17 +35,55 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** Reads a bounded JSON object body, or answers 400/413 saying why. */
-async function jsonBody(
-  c: Context,
-  maxBytes: number,
-): Promise<Record<string, unknown>> {
-  const text = await c.req.text();
-  if (new TextEncoder().encode(text).byteLength > maxBytes) {
-    throw new HTTPException(413, {
-      message: `Body is larger than ${maxBytes} bytes`,
-    });
+/**
+ * Drops the rest of a body the route did not read (refused with 401 or
+ * 413): left unread, Deno keeps the connection and its body resource until
+ * its 30 s header timeout. The route reads the body through a stream of our
+ * own, whose source is cancelled once the route is done.
+ */
+const dropUnreadBody: MiddlewareHandler = async (c, next) => {
+  const source = c.req.raw.body?.getReader();
+  if (!source) return await next();
+  let finished = false;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const chunk = await source.read();
+      if (chunk.done) {
+        finished = true;
+        controller.close();
+      } else {
+        controller.enqueue(chunk.value);
+      }
+    },
+    cancel: (reason) => source.cancel(reason),
+  });
+  c.req.raw = new Request(c.req.raw, { body });
+  try {
+    await next();
+  } finally {
+    if (!finished) await source.cancel();
   }
+};
+
+/**
+ * Stops reading a body at `maxBytes` and answers 413: one with a larger
+ * `Content-Length` is not read at all, a streamed one no further than the
+ * limit.
+ */
+function limitBody(maxBytes: number): MiddlewareHandler {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new HTTPException(413, {
+        message: `Body is larger than ${maxBytes} bytes`,
+      });
+    },
+  });
+}
+
+/** Reads a JSON object body (bounded by {@linkcode limitBody}), or answers 400. */
+async function jsonBody(c: Context): Promise<Record<string, unknown>> {
+  const text = await c.req.text();
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -76,7 +115,7 @@ export function serverApiRoutes(options: ServerApiOptions): Hono {
   const { apiKey, hub, log } = options;
   if (apiKey === undefined) return app;
 
-  const authorised = async (c: Context): Promise<void> => {
+  const authorised: MiddlewareHandler = async (c, next) => {
     const header = c.req.header("Authorization") ?? "";
     const given = /^Bearer (.+)$/.exec(header)?.[1] ?? "";
     // Compares SHA-256 digests, so keys of any length take the same time.
@@ -91,12 +130,18 @@ export function serverApiRoutes(options: ServerApiOptions): Hono {
         message: "A valid Authorization: Bearer <CHAT_API_KEY> is required",
       });
     }
+    await next();
   };
+  // The key is checked before any of the body is read.
+  const guarded = [
+    dropUnreadBody,
+    authorised,
+    limitBody(options.maxBodyBytes),
+  ] as const;
 
-  app.post("/api/rooms/:room/messages", async (c) => {
-    await authorised(c);
+  app.post("/api/rooms/:room/messages", ...guarded, async (c) => {
     const room = roomParam(c.req.param("room"), "Cannot post");
-    const body = await jsonBody(c, options.maxBodyBytes);
+    const body = await jsonBody(c);
     const user = userField(body);
     // The text goes through the same checks as a socket's message.
     const parsed = parseSendMessage(
@@ -129,21 +174,24 @@ export function serverApiRoutes(options: ServerApiOptions): Hono {
     }
   });
 
-  app.delete("/api/rooms/:room/messages/:id", async (c) => {
-    await authorised(c);
-    const room = roomParam(c.req.param("room"), "Cannot delete");
-    const id = integerParam("id", c.req.param("id"), 1);
-    if (id === undefined || !await hub.deleteMessage(room, id)) {
-      return c.json({ error: `Room ${room} holds no message ${id}` }, 404);
-    }
-    log.info("api.message_deleted", { room, id });
-    return c.body(null, 204);
-  });
+  app.delete(
+    "/api/rooms/:room/messages/:id",
+    dropUnreadBody,
+    authorised,
+    async (c) => {
+      const room = roomParam(c.req.param("room"), "Cannot delete");
+      const id = integerParam("id", c.req.param("id"), 1);
+      if (id === undefined || !await hub.deleteMessage(room, id)) {
+        return c.json({ error: `Room ${room} holds no message ${id}` }, 404);
+      }
+      log.info("api.message_deleted", { room, id });
+      return c.body(null, 204);
+    },
+  );
 
-  app.post("/api/rooms/:room/disconnect", async (c) => {
-    await authorised(c);
+  app.post("/api/rooms/:room/disconnect", ...guarded, async (c) => {
     const room = roomParam(c.req.param("room"), "Cannot disconnect");
-    const user = userField(await jsonBody(c, options.maxBodyBytes));
+    const user = userField(await jsonBody(c));
     hub.disconnect(room, user);
     log.info("api.user_disconnected", { room, user });
     return c.body(null, 204);

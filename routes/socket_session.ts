@@ -27,6 +27,7 @@ import type { BudgetAnswer, Rate } from "../chat/message_budget.ts";
 import { FloodGuard } from "../chat/rate_limit.ts";
 import type { Member } from "../chat/room.ts";
 import type { RoomName } from "../chat/room_name.ts";
+import { setLongTimeout } from "../chat/long_timer.ts";
 import { StoreError, type StoreErrorKind } from "../chat/store.ts";
 import { parseUserName } from "../chat/user_name.ts";
 import type { Identity } from "../chat/identity.ts";
@@ -173,7 +174,8 @@ export class SocketSession implements Member, EventListenerObject {
   // Settles once every message handed to the hub so far was stored and
   // echoed (or refused as unavailable).
   #sent: Promise<void> = Promise.resolve();
-  #expiry: ReturnType<typeof setTimeout> | undefined;
+  /** Cancels the close at the token's exp. */
+  #cancelExpiry: (() => void) | undefined;
 
   /** Wires `socket` (just upgraded) to the hub. */
   static attach(
@@ -207,9 +209,9 @@ export class SocketSession implements Member, EventListenerObject {
     // A token is good until its exp: the socket ends then, and the page
     // comes back with a fresh one.
     if (admission.identity) {
-      this.#expiry = setTimeout(
+      this.#cancelExpiry = setLongTimeout(
         () => this.#expire(),
-        Math.max(0, admission.identity.expiresAt - Date.now()),
+        admission.identity.expiresAt - Date.now(),
       );
     }
   }
@@ -511,7 +513,7 @@ export class SocketSession implements Member, EventListenerObject {
   }
 
   #closed(code: number): void {
-    clearTimeout(this.#expiry);
+    this.#cancelExpiry?.();
     this.#membership?.leave();
     this.#wiring.release();
     this.#options.log.info("socket.close", {

@@ -29,6 +29,13 @@ import {
 import { type Config, ConfigError, parseCommandLine } from "./settings.ts";
 import { helpText, VERSION } from "./settings_docs.ts";
 import { machineFacts } from "./machine.ts";
+import {
+  awaitShutdown,
+  listenForStopSignals,
+  SHUTDOWN_GRACE_MS,
+  shutDownServer,
+  type StopSignals,
+} from "./shutdown.ts";
 import { WorkerSupervisor } from "./workers.ts";
 
 /** Exit statuses. */
@@ -37,12 +44,6 @@ export const ExitCode = {
   CannotStart: 1,
   BadUsage: 2,
 } as const;
-
-/**
- * Shutdown must be done within this, or the process exits anyway; 0.5 s
- * under the 5 s the docs promise.
- */
-export const SHUTDOWN_GRACE_MS = 4500;
 
 /** What the command line needs from the outside world. */
 export interface CommandLineContext {
@@ -58,16 +59,9 @@ function balancesReusePort(): boolean {
 }
 
 /** Resolves when a stop is asked for: a signal, or the launcher's end. */
-function stopRequested(log: Logger): Promise<string> {
+function stopRequested(log: Logger, signals: StopSignals): Promise<string> {
   const { promise, resolve } = Promise.withResolvers<string>();
-  const signals: Deno.Signal[] = Deno.build.os === "windows"
-    ? ["SIGINT"]
-    : ["SIGINT", "SIGTERM"];
-  const listeners = signals.map((signal) => {
-    const listener = () => resolve(signal);
-    Deno.addSignalListener(signal, listener);
-    return { signal, listener };
-  });
+  void signals.first.then(resolve);
   const unwatch = watchLaunchers({
     onGone: (launcher) => {
       log.warn("server.launcher_exited", { launcher });
@@ -81,25 +75,7 @@ function stopRequested(log: Logger): Promise<string> {
         action: "looking again in a second",
       }),
   });
-  return promise.finally(() => {
-    unwatch();
-    for (const { signal, listener } of listeners) {
-      Deno.removeSignalListener(signal, listener);
-    }
-  });
-}
-
-/** Runs `work`, or gives up after `ms`; whether it finished in time. */
-async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const finished = await Promise.race([
-    work.then(() => true),
-    new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), ms);
-    }),
-  ]);
-  clearTimeout(timer);
-  return finished;
+  return promise.finally(unwatch);
 }
 
 /** The one line for a store that cannot be used at start. */
@@ -116,6 +92,7 @@ async function serveAlone(
   config: Config,
   log: Logger,
   stop: Promise<string>,
+  forced: Promise<Deno.Signal>,
 ): Promise<number> {
   let chat: ChatServer;
   try {
@@ -139,13 +116,11 @@ async function serveAlone(
   announce(config, listener.address, "1 isolate", log);
   const reason = await stop;
   log.info("server.shutdown", { reason });
-  const inTime = await within(
-    Promise.all([listener.shutdown(), chat.close()]),
-    SHUTDOWN_GRACE_MS,
+  await awaitShutdown(
+    shutDownServer(chat, listener),
+    forced,
+    log,
   );
-  if (!inTime) {
-    log.warn("server.shutdown_forced", { afterMs: SHUTDOWN_GRACE_MS });
-  }
   return ExitCode.Ok;
 }
 
@@ -154,6 +129,7 @@ async function serveWithWorkers(
   config: Config,
   log: Logger,
   stop: Promise<string>,
+  forced: Promise<Deno.Signal>,
   context: CommandLineContext,
 ): Promise<number> {
   // Open the store once here: a path or a Redis that cannot be used is
@@ -179,9 +155,7 @@ async function serveWithWorkers(
   const reason = await stop;
   if (testHooks) Deno.removeSignalListener("SIGUSR2", crashOnSignal);
   log.info("server.shutdown", { reason });
-  if (!await supervisor.shutdown(SHUTDOWN_GRACE_MS)) {
-    log.warn("server.shutdown_forced", { afterMs: SHUTDOWN_GRACE_MS });
-  }
+  await awaitShutdown(supervisor.shutdown(SHUTDOWN_GRACE_MS), forced, log);
   return ExitCode.Ok;
 }
 
@@ -233,11 +207,12 @@ export async function runCommandLine(
   }
   // Listen for signals before anything starts: a SIGTERM that arrives
   // while the workers start must stop the server cleanly, not kill it.
-  const stop = stopRequested(log);
+  const signals = listenForStopSignals(log);
+  const stop = stopRequested(log, signals);
   try {
     return config.workers > 1
-      ? await serveWithWorkers(config, log, stop, context)
-      : await serveAlone(config, log, stop);
+      ? await serveWithWorkers(config, log, stop, signals.forced, context)
+      : await serveAlone(config, log, stop, signals.forced);
   } catch (error) {
     if (error instanceof StartupError) {
       console.error(`Cannot start: ${error.message}`);

@@ -20,6 +20,7 @@ import {
   StartupError,
 } from "./listen.ts";
 import { loadConfig } from "./settings.ts";
+import { shutDownServer } from "./shutdown.ts";
 import {
   type FromWorker,
   parseToWorker,
@@ -149,8 +150,7 @@ export function runWorker(scope: WorkerScope): void {
   const stop = async () => {
     stopping = true;
     if (running) {
-      const { chat, listener } = running;
-      await Promise.all([listener.shutdown(), chat.close()]);
+      await shutDownServer(running.chat, running.listener);
     }
     post({ type: "closed" });
   };

@@ -140,6 +140,31 @@ Deno.test("signed identities, required", async (t) => {
     const closed = await brief.closed;
     assert.equal(closed.code, TOKEN_EXPIRED);
   });
+
+  await t.step(
+    "a token whose exp is a year ahead keeps its socket open",
+    async () => {
+      const yearLong = await token({
+        sub: "u-8",
+        exp: Math.floor(Date.now() / 1000) + 365 * 24 * 60 * 60,
+      });
+      await using long = await TestClient.join(
+        server.wsUrl(`/ws/chat/${room}/?token=${yearLong}`),
+      );
+      // An expiry timer past setTimeout's 24.8 days fires at once; the join
+      // below reaches this socket only at the end of a presence window.
+      await using _later = await TestClient.join(
+        server.wsUrl(`/ws/chat/${room}/?token=${await token({ sub: "u-9" })}`),
+      );
+      await long.waitForMatching(
+        (frame) =>
+          frame.type === "join" &&
+          JSON.stringify(frame.user).includes('"u-9"'),
+        1,
+      );
+      assert.equal(long.socket.readyState, WebSocket.OPEN);
+    },
+  );
 });
 
 Deno.test("signed identities, optional", async (t) => {

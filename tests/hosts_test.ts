@@ -2,8 +2,14 @@ import assert from "node:assert/strict";
 import { createChatServer } from "../app.ts";
 import { isAllowedHost } from "../routes/hosts.ts";
 import { ConfigError, loadConfig } from "../server/settings.ts";
-import { rawStatus } from "./helpers/raw_socket.ts";
-import { startServer, testConfig, uniqueRoom } from "./helpers/server.ts";
+import { MAX_URL_LENGTH } from "../app.ts";
+import { rawHead, rawStatus } from "./helpers/raw_socket.ts";
+import {
+  recordingLogger,
+  startServer,
+  testConfig,
+  uniqueRoom,
+} from "./helpers/server.ts";
 import { silentLogger } from "../log.ts";
 
 const encoder = new TextEncoder();
@@ -136,6 +142,67 @@ Deno.test("DNS rebinding and foreign schemes cannot open a socket", async (t) =>
       await rawStatus(port, upgrade(path, host, `http://${host}`)),
       101,
       "the page's own origin still opens",
+    );
+  });
+});
+
+/** A plain GET of `path` with `host` as its Host header. */
+function get(path: string, host: string): Uint8Array {
+  return encoder.encode(
+    [`GET ${path} HTTP/1.1`, `Host: ${host}`, "", ""].join("\r\n"),
+  );
+}
+
+Deno.test("a malformed or refused Host, and a URL too long, are refused with the page headers", async (t) => {
+  const log = recordingLogger();
+  await using server = await startServer({}, { log });
+  const port = Number(new URL(server.origin).port);
+
+  for (const host of ["a b", "[::1", "localhost:abc"]) {
+    await t.step(`Host: ${host} is 400, page and API alike`, async () => {
+      for (
+        const path of ["/chat/", "/api/rooms", `/ws/chat/${uniqueRoom()}/`]
+      ) {
+        const head = await rawHead(port, get(path, host));
+        assert.equal(head?.status, 400, `${path} with Host ${host}`);
+        assert.match(
+          head.headers.get("Content-Security-Policy") ?? "",
+          /default-src 'none'/,
+          `${path} with Host ${host}`,
+        );
+      }
+      // /healthz answers whatever the Host.
+      assert.equal((await rawHead(port, get("/healthz", host)))?.status, 200);
+    });
+  }
+
+  await t.step("Host: evil.example is 400 with the page headers", async () => {
+    const head = await rawHead(port, get("/chat/", "evil.example"));
+    assert.equal(head?.status, 400);
+    assert.match(
+      head.headers.get("Content-Security-Policy") ?? "",
+      /default-src 'none'/,
+    );
+    assert.equal(head.headers.get("X-Frame-Options"), "DENY");
+  });
+
+  await t.step(
+    "a URL over the limit is 414 with the page headers",
+    async () => {
+      const path = `/chat/${"a".repeat(MAX_URL_LENGTH)}`;
+      const head = await rawHead(port, get(path, `127.0.0.1:${port}`));
+      assert.equal(head?.status, 414);
+      assert.match(
+        head.headers.get("Content-Security-Policy") ?? "",
+        /default-src 'none'/,
+      );
+    },
+  );
+
+  await t.step("none of it is logged as an error", () => {
+    assert.deepEqual(
+      log.events.filter((event) => event.level === "error"),
+      [],
     );
   });
 });

@@ -213,3 +213,137 @@ Deno.test("without CHAT_API_KEY the server API does not exist", async () => {
   assert.equal(response.status, 404);
   await response.body?.cancel();
 });
+
+/**
+ * Posts `total` bytes of body to `path` over a raw connection, chunked or
+ * with a `Content-Length`, writing while reading the answer; stops writing
+ * at the answer. Returns its status line and how many body bytes were
+ * written by then.
+ */
+async function postLargeBody(
+  port: number,
+  path: string,
+  total: number,
+  framing: "chunked" | "length",
+  key = KEY,
+): Promise<{ status: string; written: number }> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const encoder = new TextEncoder();
+  const chunk = new Uint8Array(64 * 1024).fill(0x20);
+  const head = [
+    `POST ${path} HTTP/1.1`,
+    `Host: 127.0.0.1:${port}`,
+    `Authorization: Bearer ${key}`,
+    "Content-Type: application/json",
+    framing === "chunked"
+      ? "Transfer-Encoding: chunked"
+      : `Content-Length: ${total}`,
+    "",
+    "",
+  ].join("\r\n");
+  let written = 0;
+  let answered = false;
+  const writing = (async () => {
+    await conn.write(encoder.encode(head));
+    const frame = framing === "chunked"
+      ? [
+        encoder.encode(`${chunk.length.toString(16)}\r\n`),
+        chunk,
+        encoder.encode("\r\n"),
+      ]
+      : [chunk];
+    while (written < total && !answered) {
+      for (const part of frame) await conn.write(part);
+      written += chunk.length;
+    }
+    if (framing === "chunked" && !answered) {
+      await conn.write(encoder.encode("0\r\n\r\n"));
+    }
+  })().catch((error) => {
+    // The connection closed under a blocked write: the answer came.
+    if (!answered) throw error;
+  });
+  const buffer = new Uint8Array(4096);
+  let text = "";
+  // A server that never answers fails the test instead of hanging it.
+  const giveUp = setTimeout(() => conn.close(), 10_000);
+  try {
+    while (!text.includes("\r\n")) {
+      const read = await conn.read(buffer);
+      if (read === null) break;
+      text += new TextDecoder().decode(buffer.subarray(0, read));
+    }
+  } catch (error) {
+    if (
+      !(error instanceof Deno.errors.BadResource ||
+        error instanceof Deno.errors.Interrupted)
+    ) throw error;
+    text = "no answer within 10 s";
+  } finally {
+    clearTimeout(giveUp);
+  }
+  answered = true;
+  const sent = written;
+  try {
+    conn.close();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.BadResource)) throw error;
+  }
+  await writing;
+  return { status: text.split("\r\n")[0] ?? "", written: sent };
+}
+
+Deno.test("a body over the limit is refused with 413 before it is read whole", async (t) => {
+  await using server = await startServer({ CHAT_API_KEY: KEY });
+  const port = Number(new URL(server.origin).port);
+  const room = uniqueRoom("big");
+  const total = 50 * 1024 * 1024;
+
+  for (const framing of ["chunked", "length"] as const) {
+    await t.step(
+      `${
+        framing === "chunked"
+          ? "streamed without a length"
+          : "with its Content-Length"
+      }: 413 long before 50 MB are sent`,
+      async () => {
+        const { status, written } = await postLargeBody(
+          port,
+          `/api/rooms/${room}/messages`,
+          total,
+          framing,
+        );
+        assert.equal(status, "HTTP/1.1 413 Payload Too Large");
+        // Loopback buffers take a few MB before the sender blocks.
+        assert.ok(written < total / 4, `wrote ${written} bytes first`);
+      },
+    );
+  }
+
+  await t.step("without the key: 401, and the body is not read", async () => {
+    const { status, written } = await postLargeBody(
+      port,
+      `/api/rooms/${room}/messages`,
+      total,
+      "chunked",
+      "not-the-key",
+    );
+    assert.equal(status, "HTTP/1.1 401 Unauthorized");
+    assert.ok(written < total / 4, `wrote ${written} bytes first`);
+  });
+
+  await t.step("the answer is the API's JSON error", async () => {
+    const response = await fetch(
+      `${server.origin}/api/rooms/${room}/messages`,
+      {
+        method: "POST",
+        headers: { ...auth, "Content-Type": "application/json" },
+        body: JSON.stringify({ user: "Site", message: "x".repeat(20_000) }),
+      },
+    );
+    assert.equal(response.status, 413);
+    assert.deepEqual(await response.json(), {
+      error: "Body is larger than 16384 bytes",
+    });
+  });
+});

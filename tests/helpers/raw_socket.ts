@@ -170,17 +170,23 @@ async function readUntilClose(
   }
 }
 
+/** The head of an HTTP answer: its status and its headers. */
+export interface ResponseHead {
+  readonly status: number;
+  readonly headers: Headers;
+}
+
 /**
  * Writes `bytes` to 127.0.0.1:`port`, ends the writing side, and returns the
- * HTTP status of the answer, or `undefined` when the server closed without
- * one. Reads only the status line (a 101 would otherwise keep the connection
- * open) and gives up after `timeoutMs`.
+ * head of the answer, or `undefined` when the server closed without one.
+ * Reads only the head (a 101 would otherwise keep the connection open) and
+ * gives up after `timeoutMs`.
  */
-export async function rawStatus(
+export async function rawHead(
   port: number,
   bytes: Uint8Array,
   timeoutMs = 3000,
-): Promise<number | undefined> {
+): Promise<ResponseHead | undefined> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -193,7 +199,7 @@ export async function rawStatus(
     await conn.closeWrite();
     const decoder = new TextDecoder();
     const chunk = new Uint8Array(4096);
-    while (!head.includes("\r\n")) {
+    while (!head.includes("\r\n\r\n")) {
       const read = await conn.read(chunk);
       if (read === null) break;
       head += decoder.decode(chunk.subarray(0, read), { stream: true });
@@ -211,6 +217,30 @@ export async function rawStatus(
     clearTimeout(timer);
     if (!timedOut) conn.close();
   }
-  const match = /^HTTP\/1\.[01] (\d{3})/.exec(head);
-  return match ? Number(match[1]) : undefined;
+  const [statusLine = "", ...lines] = head.split("\r\n\r\n")[0]?.split(
+    "\r\n",
+  ) ?? [];
+  const match = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
+  if (!match) return undefined;
+  const headers = new Headers();
+  for (const line of lines) {
+    const colon = line.indexOf(":");
+    if (colon > 0) {
+      headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+    }
+  }
+  return { status: Number(match[1]), headers };
+}
+
+/**
+ * Writes `bytes` to 127.0.0.1:`port`, ends the writing side, and returns the
+ * HTTP status of the answer, or `undefined` when the server closed without
+ * one; see {@linkcode rawHead}.
+ */
+export async function rawStatus(
+  port: number,
+  bytes: Uint8Array,
+  timeoutMs = 3000,
+): Promise<number | undefined> {
+  return (await rawHead(port, bytes, timeoutMs))?.status;
 }
