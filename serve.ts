@@ -17,6 +17,11 @@
 import { createChatServer, describeData } from "./app.ts";
 import { StoreError } from "./chat/store.ts";
 import { TokenKeyError } from "./chat/identity.ts";
+import {
+  descriptorReserve,
+  RESERVED_DESCRIPTORS,
+  warmUpStackTraces,
+} from "./descriptors.ts";
 import { createLogger } from "./log.ts";
 import { SHUTDOWN_GRACE_MS } from "./server/cli.ts";
 import { denoServeAddress, startLine } from "./server/listen.ts";
@@ -49,6 +54,12 @@ function readConfig(): Config {
  * still opening the database (waiting for another one's migration) must not
  * miss a signal and keep the process alive.
  */
+// The first isolate runs on the process's main thread, which must survive
+// a flood of connections without a free descriptor (see descriptors.ts);
+// one reserve per isolate is simplest, and a few descriptors each.
+warmUpStackTraces();
+descriptorReserve.keep(RESERVED_DESCRIPTORS);
+
 let stopRequested: Deno.Signal | undefined;
 let stopNow = (signal: Deno.Signal) => {
   stopRequested ??= signal;
