@@ -178,7 +178,10 @@ export async function openStore(
   log: Logger,
 ): Promise<Store> {
   if (config.redisUrl === undefined) {
-    return openSqliteStore({ ...sqliteStoreOptions(config), log });
+    const store = openSqliteStore({ ...sqliteStoreOptions(config), log });
+    // Every thread the server needs runs before it listens.
+    await store.started;
+    return store;
   }
   // Loaded only when used: a server without Redis never carries the client.
   const { openRedisStore } = await import("./chat/redis_store.ts");

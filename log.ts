@@ -4,6 +4,8 @@
  * @module
  */
 
+import { isOutOfDescriptors, stackOf } from "./descriptors.ts";
+
 /** Severity, lowest first. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -49,7 +51,12 @@ function defaultWrite(line: string, level: LogLevel): void {
 
 function describeError(error: unknown): unknown {
   if (error instanceof Error) {
-    return { name: error.name, message: error.message, stack: error.stack };
+    // Running out of descriptors is a state, not a bug: where it happened
+    // says nothing, and formatting the stack would need a descriptor.
+    if (isOutOfDescriptors(error)) {
+      return { name: error.name, message: error.message };
+    }
+    return { name: error.name, message: error.message, stack: stackOf(error) };
   }
   return error;
 }

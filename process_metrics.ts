@@ -13,6 +13,7 @@
  * @module
  */
 
+import { descriptorReserve, isOutOfDescriptors } from "./descriptors.ts";
 import type { MetricsSnapshot, Series } from "./metrics.ts";
 
 /** Linux's `USER_HZ`: `/proc/<pid>/stat` counts CPU time in these ticks. */
@@ -103,8 +104,16 @@ export function parseMaxFds(text: string): number | undefined {
   return soft === undefined ? undefined : Number(soft);
 }
 
-/** The series that only `/proc/self` can tell. */
-async function procSeries(): Promise<Series[]> {
+/** What `/proc/self` says; the parts that could not be read are absent. */
+interface ProcReading {
+  readonly stat?: string;
+  readonly limits?: string;
+  readonly fds?: number;
+  /** Resident memory, read from Deno: it reads `/proc/self/statm`. */
+  readonly rss?: number;
+}
+
+async function readProc(): Promise<ProcReading> {
   const [stat, limits] = await Promise.all([
     Deno.readTextFile("/proc/self/stat"),
     Deno.readTextFile("/proc/self/limits"),
@@ -112,10 +121,47 @@ async function procSeries(): Promise<Series[]> {
   let fds = 0;
   for await (const _ of Deno.readDir("/proc/self/fd")) fds++;
   // Reading the directory holds one descriptor of its own.
-  fds--;
+  return { stat, limits, fds: fds - 1, rss: Deno.memoryUsage().rss };
+}
 
+/** {@linkcode readProc} in one synchronous turn, for the reserve. */
+function readProcNow(): ProcReading {
+  const stat = Deno.readTextFileSync("/proc/self/stat");
+  const limits = Deno.readTextFileSync("/proc/self/limits");
+  let fds = 0;
+  for (const _ of Deno.readDirSync("/proc/self/fd")) fds++;
+  return { stat, limits, fds: fds - 1, rss: Deno.memoryUsage().rss };
+}
+
+/**
+ * Reads `/proc/self`, never failing for want of a descriptor (in a
+ * connection flood, when these series matter most): then again with the
+ * reserve released, and failing that, with what is known without a file.
+ */
+async function readProcAnyway(
+  maxFds: number | undefined,
+): Promise<ProcReading> {
+  try {
+    return await readProc();
+  } catch (error) {
+    if (!isOutOfDescriptors(error)) throw error;
+  }
+  try {
+    return descriptorReserve.spend(readProcNow);
+  } catch (error) {
+    if (!isOutOfDescriptors(error)) throw error;
+  }
+  // Out of descriptors means every one the limit allows is open.
+  return maxFds === undefined ? {} : { fds: maxFds };
+}
+
+/** The series that only `/proc/self` can tell. */
+function procSeries(
+  { stat, fds }: ProcReading,
+  maxFds: number | undefined,
+): Series[] {
   const series: Series[] = [];
-  const cpu = parseStat(stat);
+  const cpu = stat === undefined ? undefined : parseStat(stat);
   if (cpu) {
     series.push(
       single(
@@ -144,15 +190,16 @@ async function procSeries(): Promise<Series[]> {
       ),
     );
   }
-  series.push(
-    single(
-      "process_open_fds",
-      "Number of open file descriptors.",
-      "gauge",
-      fds,
-    ),
-  );
-  const maxFds = parseMaxFds(limits);
+  if (fds !== undefined) {
+    series.push(
+      single(
+        "process_open_fds",
+        "Number of open file descriptors.",
+        "gauge",
+        fds,
+      ),
+    );
+  }
   if (maxFds !== undefined) {
     series.push(
       single(
@@ -175,28 +222,36 @@ export interface ProcessMetrics {
 /**
  * Reads the process series: one per process, in the isolate that answers
  * for the process (the only one, or the main thread of `--workers`).
- * Whether `/proc/self` can be read is decided once, here.
+ * Whether `/proc/self` can be read is decided once, here. A series that
+ * cannot be read at a scrape (out of descriptors) is left out of it, except
+ * the limit, which is the one last read.
  */
 export function createProcessMetrics(): ProcessMetrics {
   const proc = canReadProc();
+  let maxFds: number | undefined;
   return {
     async snapshot() {
-      const series = [
-        ...isolateSeries(),
-        single(
+      const reading = proc
+        ? await readProcAnyway(maxFds)
+        : { rss: Deno.memoryUsage().rss };
+      if (reading.limits !== undefined) maxFds = parseMaxFds(reading.limits);
+      const series = [...isolateSeries()];
+      // Deno says 0 when it could not read it.
+      if (reading.rss) {
+        series.push(single(
           "process_resident_memory_bytes",
           "Resident memory size in bytes.",
           "gauge",
-          Deno.memoryUsage().rss,
-        ),
-        single(
-          "process_start_time_seconds",
-          "Start time of the process since unix epoch in seconds.",
-          "gauge",
-          Math.round(performance.timeOrigin / 1000),
-        ),
-      ];
-      if (proc) series.push(...await procSeries());
+          reading.rss,
+        ));
+      }
+      series.push(single(
+        "process_start_time_seconds",
+        "Start time of the process since unix epoch in seconds.",
+        "gauge",
+        Math.round(performance.timeOrigin / 1000),
+      ));
+      if (proc) series.push(...procSeries(reading, maxFds));
       return series;
     },
   };

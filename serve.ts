@@ -17,6 +17,11 @@
 import { createChatServer, describeData } from "./app.ts";
 import { StoreError } from "./chat/store.ts";
 import { TokenKeyError } from "./chat/identity.ts";
+import {
+  descriptorReserve,
+  RESERVED_DESCRIPTORS,
+  warmUpStackTraces,
+} from "./descriptors.ts";
 import { createLogger } from "./log.ts";
 import { awaitShutdown, listenForStopSignals } from "./server/shutdown.ts";
 import { denoServeAddress, startLine } from "./server/listen.ts";
@@ -41,6 +46,12 @@ function readConfig(): Config {
     return fail(error.message, 2);
   }
 }
+
+// The first isolate runs on the process's main thread, which must survive
+// a flood of connections without a free descriptor (see descriptors.ts);
+// one reserve per isolate is simplest, and a few descriptors each.
+warmUpStackTraces();
+descriptorReserve.keep(RESERVED_DESCRIPTORS);
 
 const config = readConfig();
 let address: string;

@@ -16,13 +16,18 @@
  * the file needs as much free space as the log holds, so recovery after a
  * full disk needs only a second's or {@linkcode EAGER_BYTES}' worth.
  *
- * The thread runs only while the server writes: it starts with the first
- * write and stops after {@linkcode IDLE_STOP_MS} without one, so an idle
- * server does not carry a second isolate.
+ * The thread starts with the checkpointer, when the store opens, and runs
+ * until it is closed; while nothing is written it sleeps, waiting for a
+ * message. It costs an isolate (about 13 MiB resident), for a reason:
+ * starting a thread needs file descriptors, and one started during a
+ * connection flood that took them all would end the process (see
+ * descriptors.ts). Should it die, it is started again only when
+ * descriptors are free; meanwhile SQLite checkpoints by itself.
  *
  * @module
  */
 
+import { descriptorsFree, THREAD_DESCRIPTORS } from "../descriptors.ts";
 import { realSchedule, type Schedule } from "./presence_batch.ts";
 import workerSource from "./sqlite_checkpoint_worker.js" with { type: "text" };
 
@@ -30,8 +35,6 @@ import workerSource from "./sqlite_checkpoint_worker.js" with { type: "text" };
 export const CHECKPOINT_DELAY_MS = 1000;
 /** A checkpoint starts at once when about this many bytes were written. */
 export const EAGER_BYTES = 256 * 1024;
-/** The thread stops after this long (ms) without a write. */
-export const IDLE_STOP_MS = 30_000;
 /**
  * How long (ms) closing waits for the thread to close its connection (a
  * checkpoint in flight ends first, its fsync included) before ending the
@@ -53,9 +56,10 @@ export interface CheckpointerOptions {
   readonly path: string;
   /**
    * Checkpoints began to fail (with the reason: a full disk, a file it
-   * cannot open, its thread died) or work again (undefined). Called on each
-   * change only, so a lasting failure is told once. A failed checkpoint is
-   * tried again after {@linkcode CheckpointerOptions.delayMs}.
+   * cannot open, its thread died and cannot start again yet) or work again
+   * (undefined). Called on each change only, so a lasting failure is told
+   * once. A failed checkpoint is tried again after
+   * {@linkcode CheckpointerOptions.delayMs}.
    */
   readonly onTrouble: (reason: string | undefined) => void;
   /**
@@ -70,8 +74,6 @@ export interface CheckpointerOptions {
   readonly delayMs?: number;
   /** @default EAGER_BYTES */
   readonly eagerBytes?: number;
-  /** @default IDLE_STOP_MS */
-  readonly idleStopMs?: number;
   /** Timers, unref'd. @default realSchedule */
   readonly schedule?: Schedule;
 }
@@ -84,6 +86,7 @@ type FromWorker =
     readonly checkpointed: number;
   }
   | { readonly type: "failed"; readonly id?: number; readonly message: string }
+  | { readonly type: "opened" }
   | { readonly type: "closed" };
 
 function parseFromWorker(data: unknown): FromWorker | undefined {
@@ -91,6 +94,7 @@ function parseFromWorker(data: unknown): FromWorker | undefined {
     return undefined;
   }
   if (data.type === "closed") return { type: "closed" };
+  if (data.type === "opened") return { type: "opened" };
   if (
     data.type === "checkpointed" && "id" in data &&
     typeof data.id === "number" && "log" in data &&
@@ -116,24 +120,26 @@ function parseFromWorker(data: unknown): FromWorker | undefined {
   return undefined;
 }
 
-/** The checkpoint thread while it runs. */
+/** The checkpoint thread, from start until closed or dead. */
 interface Thread {
   readonly worker: Worker;
   readonly waiting: Map<number, PromiseWithResolvers<CheckpointResult>>;
+  /** Resolves once the thread has tried to open its connection, or died. */
+  readonly started: PromiseWithResolvers<void>;
   /** Resolves once the thread has closed its connection, or died. */
   readonly ended: PromiseWithResolvers<void>;
 }
 
 /**
- * Checkpoints one database file from a thread of its own. The owner tells
- * it of every write ({@linkcode Checkpointer.wrote}) and closes it, and
- * waits for that, before it closes the database's last connection.
+ * Checkpoints one database file from a thread of its own, started by the
+ * constructor. The owner tells it of every write
+ * ({@linkcode Checkpointer.wrote}) and closes it, and waits for that,
+ * before it closes the database's last connection.
  */
 export class Checkpointer implements AsyncDisposable {
   readonly #options: CheckpointerOptions;
   readonly #delayMs: number;
   readonly #eagerBytes: number;
-  readonly #idleStopMs: number;
   readonly #schedule: Schedule;
   #thread: Thread | undefined;
   #nextId = 1;
@@ -147,18 +153,26 @@ export class Checkpointer implements AsyncDisposable {
   #running: Promise<unknown> | undefined;
   /** Cancels the next checkpoint, while one is due. */
   #due: (() => void) | undefined;
-  /** Cancels stopping the idle thread, while it runs and nothing is due. */
-  #idleStop: (() => void) | undefined;
 
   constructor(options: CheckpointerOptions) {
     this.#options = options;
     this.#delayMs = options.delayMs ?? CHECKPOINT_DELAY_MS;
     this.#eagerBytes = options.eagerBytes ?? EAGER_BYTES;
-    this.#idleStopMs = options.idleStopMs ?? IDLE_STOP_MS;
     this.#schedule = options.schedule ?? realSchedule;
+    this.#thread = this.#start();
   }
 
-  /** Whether the thread is running (it stops when idle). */
+  /**
+   * Resolves once the thread runs and has tried to open its connection
+   * (whether it could is told through `onTrouble`); never rejects. A
+   * server waits for it before it listens, so that no thread is still
+   * starting when a flood of connections arrives.
+   */
+  get started(): Promise<void> {
+    return this.#thread?.started.promise ?? Promise.resolve();
+  }
+
+  /** Whether the thread is running (until closed, or dead). */
   get running(): boolean {
     return this.#thread !== undefined;
   }
@@ -168,7 +182,6 @@ export class Checkpointer implements AsyncDisposable {
     if (this.#closed) return;
     this.#dirty = true;
     this.#unwritten += bytes;
-    this.#clearIdleStop();
     if (this.#unwritten >= this.#eagerBytes && !this.#running) {
       this.#clearDue();
       this.#startPeriodic();
@@ -182,7 +195,14 @@ export class Checkpointer implements AsyncDisposable {
     if (this.#closed) {
       return Promise.reject(new Error("The checkpointer is closed"));
     }
-    const thread = this.#thread ?? this.#start();
+    const thread = this.#thread ?? this.#restart();
+    if (!thread) {
+      return Promise.reject(
+        new Error(
+          "The SQLite checkpoint thread died, and no file descriptor is free to start it again",
+        ),
+      );
+    }
     const id = this.#nextId++;
     const pending = Promise.withResolvers<CheckpointResult>();
     thread.waiting.set(id, pending);
@@ -199,7 +219,6 @@ export class Checkpointer implements AsyncDisposable {
   close(): Promise<void> {
     this.#closed = true;
     this.#clearDue();
-    this.#clearIdleStop();
     return this.#stop(new Error("The checkpointer was closed"));
   }
 
@@ -236,13 +255,15 @@ export class Checkpointer implements AsyncDisposable {
         this.#startPeriodic();
       } else if (this.#dirty) {
         this.#checkpointLater();
-      } else if (this.#due === undefined) {
-        this.#idleStop = this.#schedule(() => {
-          this.#idleStop = undefined;
-          this.#stop(new Error("The checkpointer stopped while idle"));
-        }, this.#idleStopMs);
       }
     });
+  }
+
+  /** Starts the thread again after it died, if descriptors are free. */
+  #restart(): Thread | undefined {
+    if (!descriptorsFree(THREAD_DESCRIPTORS)) return undefined;
+    this.#thread = this.#start();
+    return this.#thread;
   }
 
   #start(): Thread {
@@ -254,8 +275,11 @@ export class Checkpointer implements AsyncDisposable {
     const thread: Thread = {
       worker,
       waiting: new Map(),
+      started: Promise.withResolvers(),
       ended: Promise.withResolvers(),
     };
+    // Closing before the thread answered, or its death, ends the wait too.
+    thread.ended.promise.then(thread.started.resolve);
     worker.onmessage = (event: MessageEvent<unknown>) => {
       const message = parseFromWorker(event.data);
       if (!message) return;
@@ -263,15 +287,23 @@ export class Checkpointer implements AsyncDisposable {
         thread.ended.resolve();
         return;
       }
+      if (message.type === "opened") {
+        thread.started.resolve();
+        return;
+      }
       const pending = message.id === undefined
         ? undefined
         : thread.waiting.get(message.id);
       if (message.id !== undefined) thread.waiting.delete(message.id);
       if (message.type === "failed") {
-        const error = new Error(`SQLite checkpoint failed: ${message.message}`);
-        if (pending) pending.reject(error);
-        // The connection itself could not be opened: nothing will work.
-        else this.#stop(error, false);
+        const reason = `SQLite checkpoint failed: ${message.message}`;
+        if (pending) pending.reject(new Error(reason));
+        else {
+          // Its connection could not be opened at start; the thread opens
+          // it again at the next checkpoint.
+          this.#trouble(reason);
+          thread.started.resolve();
+        }
         return;
       }
       pending?.resolve({
@@ -288,12 +320,11 @@ export class Checkpointer implements AsyncDisposable {
       );
     };
     worker.postMessage({ type: "open", path: this.#options.path });
-    this.#thread = thread;
     return thread;
   }
 
   /**
-   * Ends the thread, failing what waits on it; the next write restarts it.
+   * Ends the thread, failing what waits on it.
    * A thread that works is asked to close its connection and end itself;
    * resolves when it has (or after {@linkcode CLOSE_WAIT_MS}, when it is
    * ended where it stands).
@@ -306,6 +337,7 @@ export class Checkpointer implements AsyncDisposable {
     thread.waiting.clear();
     if (!working) {
       thread.worker.terminate();
+      thread.ended.resolve();
       return Promise.resolve();
     }
     thread.worker.postMessage({ type: "close" });
@@ -313,9 +345,10 @@ export class Checkpointer implements AsyncDisposable {
     const overdue = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
         thread.worker.terminate();
+        thread.ended.resolve();
         resolve();
       }, CLOSE_WAIT_MS);
-      // An idle stop must not keep a finished process alive.
+      // A close nobody waits for must not keep a finished process alive.
       Deno.unrefTimer(timer);
     });
     return Promise.race([thread.ended.promise, overdue]).finally(() =>
@@ -339,10 +372,5 @@ export class Checkpointer implements AsyncDisposable {
   #clearDue(): void {
     this.#due?.();
     this.#due = undefined;
-  }
-
-  #clearIdleStop(): void {
-    this.#idleStop?.();
-    this.#idleStop = undefined;
   }
 }

@@ -348,8 +348,7 @@ export class SqliteDatabase {
    *
    * A write that says about how many `bytes` it adds (a message does) is
    * copied into the file by the checkpoint thread; others (presence, a
-   * page each) leave the log to SQLite's own checkpoints, so that people
-   * coming and going do not start a second isolate.
+   * page each) leave the log to SQLite's own checkpoints.
    */
   transaction<T>(work: () => T, bytes?: number): T {
     try {
@@ -387,6 +386,14 @@ export class SqliteDatabase {
     if (failure && now - failure.at < WRITE_FAILURE_MEMORY_MS) {
       throw failure.error;
     }
+  }
+
+  /**
+   * Resolves once the checkpoint thread runs (see
+   * {@linkcode Checkpointer.started}); at once for `:memory:`.
+   */
+  get started(): Promise<void> {
+    return this.#checkpointer?.started ?? Promise.resolve();
   }
 
   /**

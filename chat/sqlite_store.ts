@@ -37,13 +37,23 @@ export interface SqliteStoreOptions {
   readonly log?: Logger;
 }
 
+/** The SQLite store. */
+export interface SqliteStore extends Store {
+  /**
+   * Resolves once the store's own thread (its checkpoints) runs; never
+   * rejects. A server waits for it before it listens (see
+   * `sqlite_checkpointer.ts`).
+   */
+  readonly started: Promise<void>;
+}
+
 /**
  * Opens (creating and migrating as needed) a SQLite store.
  *
  * @throws {StoreOpenError} (from `sqlite_database.ts`) when the file cannot
  * be opened, created, written or migrated.
  */
-export function openSqliteStore(options: SqliteStoreOptions): Store {
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const now = options.now ?? Date.now;
   const log = options.log ?? silentLogger;
   const database = SqliteDatabase.open({
@@ -75,6 +85,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   return {
     messages,
     presence,
+    started: database.started,
     ping() {
       return Promise.resolve().then(() => database.probe());
     },

@@ -17,6 +17,11 @@ import {
 import { StoreOpenError } from "../chat/sqlite_database.ts";
 import { StoreError } from "../chat/store.ts";
 import { TokenKeyError } from "../chat/identity.ts";
+import {
+  descriptorReserve,
+  RESERVED_DESCRIPTORS,
+  warmUpStackTraces,
+} from "../descriptors.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { watchLaunchers } from "./launcher_watch.ts";
 import {
@@ -205,6 +210,10 @@ export async function runCommandLine(
     );
     config = { ...config, workers: 1 };
   }
+  // This is the process's main thread: in a flood of connections it must
+  // survive without a free descriptor (see descriptors.ts).
+  warmUpStackTraces();
+  descriptorReserve.keep(RESERVED_DESCRIPTORS);
   // Listen for signals before anything starts: a SIGTERM that arrives
   // while the workers start must stop the server cleanly, not kill it.
   const signals = listenForStopSignals(log);

@@ -13,6 +13,11 @@
  * @module
  */
 
+import { withDescriptor } from "../descriptors.ts";
+
+/** How often (ms) the watch looks at its launchers, by default. */
+export const LAUNCHER_LOOK_MS = 1000;
+
 /** A process as `/proc/<pid>/stat` describes it. */
 interface ProcessStat {
   readonly pid: number;
@@ -64,7 +69,7 @@ export function launchersOf(pid: number): ProcessStat[] {
 export interface LauncherWatchOptions {
   /** Called once, when a launcher has exited. */
   readonly onGone: (launcher: number) => void;
-  /** How often to look. @default 1000 */
+  /** How often to look (ms). @default LAUNCHER_LOOK_MS */
   readonly intervalMs?: number;
   /** Called once when there is nothing it can watch, with the reason. */
   readonly onUnavailable?: (reason: string) => void;
@@ -100,8 +105,11 @@ export function watchLaunchers(options: LauncherWatchOptions): () => void {
   const timer = setInterval(() => {
     let gone: ProcessStat | undefined;
     try {
-      gone = launchers.find((launcher) =>
-        readStat(launcher.pid)?.startTime !== launcher.startTime
+      // In a descriptor flood, with one from the reserve.
+      gone = withDescriptor(() =>
+        launchers.find((launcher) =>
+          readStat(launcher.pid)?.startTime !== launcher.startTime
+        )
       );
     } catch (error) {
       // Not knowing is not a reason to stop, and a throw here would end
@@ -115,7 +123,7 @@ export function watchLaunchers(options: LauncherWatchOptions): () => void {
       clearInterval(timer);
       options.onGone(gone.pid);
     }
-  }, options.intervalMs ?? 1000);
+  }, options.intervalMs ?? LAUNCHER_LOOK_MS);
   // Watching must not keep a stopping process alive.
   Deno.unrefTimer(timer);
   return () => clearInterval(timer);

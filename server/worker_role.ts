@@ -11,6 +11,7 @@
 import { type ChatServer, createChatServer, type WorkerPeers } from "../app.ts";
 import { StoreError } from "../chat/store.ts";
 import { TokenKeyError } from "../chat/identity.ts";
+import { warmUpStackTraces } from "../descriptors.ts";
 import { createLogger, type Logger } from "../log.ts";
 import type { Refusal } from "../routes/connections.ts";
 import {
@@ -71,6 +72,7 @@ class PendingAnswers<T> {
 
 /** Serves as one worker; called at the top of the entry module. */
 export function runWorker(scope: WorkerScope): void {
+  warmUpStackTraces();
   const post = (message: FromWorker) => scope.postMessage(message);
   const acquired = new PendingAnswers<Refusal | null>();
   const counted = new PendingAnswers<number>();

@@ -9,6 +9,7 @@
  */
 
 import { connectionLimits } from "../app.ts";
+import { descriptorsFree, THREAD_DESCRIPTORS } from "../descriptors.ts";
 import type { Logger } from "../log.ts";
 import {
   expositionText,
@@ -305,7 +306,13 @@ export class WorkerSupervisor {
       });
     }
     // The process series come from here alone, after the workers' series.
-    const own = await this.#processMetrics.snapshot();
+    let own: MetricsSnapshot = [];
+    try {
+      own = await this.#processMetrics.snapshot();
+    } catch (error) {
+      // The workers' series are worth answering with.
+      this.#log.error("metrics.process_failed", { error });
+    }
     return expositionText(mergeSnapshots([...collection.snapshots, own]));
   }
 
@@ -337,12 +344,30 @@ export class WorkerSupervisor {
     if (this.#running) this.#replaceLater(slot);
   }
 
-  /** Starts a new worker in `slot`, at once unless it just failed. */
-  #replaceLater(dead: Pick<Slot, "index" | "startedAt">): void {
+  /**
+   * Starts a new worker in `slot`, at once unless it just failed; `waited`
+   * when it was put off for want of descriptors already (said once).
+   */
+  #replaceLater(
+    dead: Pick<Slot, "index" | "startedAt">,
+    waited = false,
+  ): void {
     const wait = Math.max(0, dead.startedAt + RESTART_SPACING_MS - Date.now());
     const timer = setTimeout(() => {
       this.#replacements.delete(timer);
       if (this.#stopping) return;
+      // A thread started with no descriptor free ends the process (see
+      // descriptors.ts): in a connection flood, wait for it to pass.
+      if (!descriptorsFree(THREAD_DESCRIPTORS)) {
+        if (!waited) {
+          this.#log.warn("worker.start_deferred", {
+            worker: dead.index,
+            reason: "no file descriptors free; trying again every second",
+          });
+        }
+        this.#replaceLater({ index: dead.index, startedAt: Date.now() }, true);
+        return;
+      }
       let slot: Slot;
       try {
         slot = this.#spawn(dead.index, this.#port);

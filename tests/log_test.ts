@@ -40,6 +40,22 @@ Deno.test("structured logs", async (t) => {
     assert.match(record.error.stack, /boom/);
   });
 
+  await t.step(
+    "describe an error that says the process is out of file descriptors without its stack",
+    () => {
+      lines.length = 0;
+      const error = new Error(
+        "Too many open files (os error 24): readfile '/proc/self/stat'",
+      );
+      log.warn("server.launcher_watch_failed", { error });
+      const record = JSON.parse(lines[0]?.[0] ?? "{}");
+      assert.deepEqual(record.error, {
+        name: "Error",
+        message: error.message,
+      });
+    },
+  );
+
   await t.step("LOG_LEVEL=error keeps only errors", () => {
     const kept: string[] = [];
     const quiet = createLogger({

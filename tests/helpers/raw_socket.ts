@@ -244,3 +244,110 @@ export async function rawStatus(
 ): Promise<number | undefined> {
   return (await rawHead(port, bytes, timeoutMs))?.status;
 }
+
+/** An HTTP/1.1 answer read off a raw connection. */
+export interface RawAnswer {
+  readonly status: number;
+  readonly body: string;
+}
+
+/**
+ * One HTTP/1.1 connection kept open for request after request, as a
+ * Prometheus scraper keeps one: opened while the server can accept it, it
+ * still reaches the server when the server can accept no other.
+ */
+export interface KeepAliveConnection extends Disposable {
+  /** GETs `path` and reads the whole answer; fails after `timeoutMs`. */
+  get(path: string, timeoutMs?: number): Promise<RawAnswer>;
+}
+
+/** Opens a {@linkcode KeepAliveConnection} to 127.0.0.1:`port`. */
+export async function openKeepAlive(
+  port: number,
+): Promise<KeepAliveConnection> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const decoder = new TextDecoder();
+  const chunk = new Uint8Array(64 * 1024);
+  let closed = false;
+  const close = () => {
+    if (!closed) {
+      closed = true;
+      conn.close();
+    }
+  };
+  /** Bytes read past the last answer; none, as requests are not pipelined. */
+  let text = "";
+  const readMore = async () => {
+    const read = await conn.read(chunk);
+    if (read === null) {
+      throw new Error("The server closed the kept-alive connection");
+    }
+    text += decoder.decode(chunk.subarray(0, read), { stream: true });
+  };
+  const readAnswer = async (): Promise<RawAnswer> => {
+    while (!text.includes("\r\n\r\n")) await readMore();
+    const headEnd = text.indexOf("\r\n\r\n");
+    const head = text.slice(0, headEnd);
+    const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]);
+    const length = /^content-length: *(\d+)/im.exec(head)?.[1];
+    let rest = text.slice(headEnd + 4);
+    text = "";
+    if (length !== undefined) {
+      // Answers here are ASCII, so characters count as bytes.
+      while (rest.length < Number(length)) {
+        await readMore();
+        rest += text;
+        text = "";
+      }
+      return { status, body: rest.slice(0, Number(length)) };
+    }
+    if (!/^transfer-encoding: *chunked/im.test(head)) {
+      throw new Error(`An answer without a length: ${head}`);
+    }
+    let body = "";
+    while (true) {
+      while (!rest.includes("\r\n")) {
+        await readMore();
+        rest += text;
+        text = "";
+      }
+      const size = parseInt(rest.slice(0, rest.indexOf("\r\n")), 16);
+      const start = rest.indexOf("\r\n") + 2;
+      while (rest.length < start + size + 2) {
+        await readMore();
+        rest += text;
+        text = "";
+      }
+      if (size === 0) return { status, body };
+      body += rest.slice(start, start + size);
+      rest = rest.slice(start + size + 2);
+    }
+  };
+  return {
+    async get(path, timeoutMs = 5000) {
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        close();
+      }, timeoutMs);
+      try {
+        await conn.write(
+          new TextEncoder().encode(
+            `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`,
+          ),
+        );
+        return await readAnswer();
+      } catch (error) {
+        if (timedOut) {
+          throw new Error(`No answer to GET ${path} within ${timeoutMs} ms`, {
+            cause: error,
+          });
+        }
+        throw error;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    [Symbol.dispose]: close,
+  };
+}
