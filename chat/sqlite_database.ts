@@ -392,9 +392,7 @@ export class SqliteDatabase {
    * limit when it was that.
    */
   explain(error: unknown): unknown {
-    if (isDamageError(error) && error instanceof Error) {
-      this.#damaged(error.message);
-    }
+    if (isDamageError(error)) this.#damaged(error.message);
     return this.#nameLimit(error, classifySqliteError(error));
   }
 

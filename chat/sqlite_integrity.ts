@@ -47,12 +47,13 @@ export function checkIntegrity(
     );
   } catch (error) {
     // Damage that stops the check itself is an answer too.
-    if (isDamageError(error) && error instanceof Error) {
+    if (isDamageError(error)) {
       return { kind: "damaged", problem: error.message };
     }
     throw error;
   }
-  const problem = found.join("; ").replace(/\s+/g, " ").trim();
+  const problem = found.join("; ").replace(/\s+/g, " ")
+    .replace(/^\*\*\* in database \w+ \*\*\* /, "").trim();
   return problem === "ok"
     ? { kind: "ok" }
     : { kind: "damaged", problem: problem.slice(0, 300) };

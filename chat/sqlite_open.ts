@@ -18,9 +18,18 @@ export class StoreOpenError extends StoreError {
 /** What SQLite says when the file's content is damaged or not a database. */
 const DAMAGED = /malformed|not a database|SQLITE_CORRUPT|SQLITE_NOTADB/i;
 
+/** SQLite's primary result codes for a damaged file, and for no database. */
+const SQLITE_CORRUPT = 11;
+const SQLITE_NOTADB = 26;
+
 /** Whether SQLite's `error` says that the file's content is damaged. */
-export function isDamageError(error: unknown): boolean {
-  return error instanceof Error && !(error instanceof StoreError) &&
+export function isDamageError(error: unknown): error is Error {
+  if (!(error instanceof Error) || error instanceof StoreError) return false;
+  // node:sqlite puts SQLite's (extended) result code in `errcode`.
+  const code = "errcode" in error && typeof error.errcode === "number"
+    ? error.errcode & 0xff
+    : undefined;
+  return code === SQLITE_CORRUPT || code === SQLITE_NOTADB ||
     DAMAGED.test(error.message);
 }
 
@@ -140,7 +149,7 @@ export function classifySqliteError(error: unknown): unknown {
       ? "busy"
       : /disk I\/O error|SQLITE_IOERR/i.test(why)
       ? "io"
-      : DAMAGED.test(why)
+      : isDamageError(error)
       ? "corrupt"
       : "other";
   return new StoreError(why, { kind, cause: error });
