@@ -26,7 +26,13 @@ import {
 } from "./frames.ts";
 import { type ChatMetrics, noMetrics } from "./metrics.ts";
 import { NodePresence } from "./presence.ts";
-import { type Connection, type Member, Room, sendTo } from "./room.ts";
+import {
+  type Connection,
+  mayHaveForgotten,
+  type Member,
+  Room,
+  sendTo,
+} from "./room.ts";
 import type { RoomName } from "./room_name.ts";
 import type { AppendResult, MessageAuthor, Store } from "./store.ts";
 import { type Logger, silentLogger } from "../log.ts";
@@ -264,13 +270,19 @@ export class ChatHub {
   async repair(): Promise<void> {
     const rooms = [...this.#rooms.values()].map(({ room }) => room);
     if (rooms.length === 0) return;
+    const before = rooms.map((room) => room.position);
     const positions = await this.#store.messages.positions(
       rooms.map((room) => room.name),
     );
     await Promise.all(rooms.map((room, index) => {
       const position = positions[index];
-      if (!position || !room.differs(position)) return;
-      return room.run(() => room.sync(position));
+      const was = before[index];
+      if (!position || !was) return;
+      if (
+        position.last <= room.lastDelivered &&
+        !mayHaveForgotten(position, was)
+      ) return;
+      return room.run(() => room.sync(position, was));
     }));
   }
 

@@ -164,13 +164,9 @@ export class Room {
     return this.#epoch;
   }
 
-  /**
-   * Whether `position` differs from what this room delivered: a check of
-   * the room is due ({@linkcode Room.sync}).
-   */
-  differs(position: RoomPosition): boolean {
-    return position.last !== this.#lastDelivered ||
-      (position.epoch !== "" && position.epoch !== this.#epoch);
+  /** Where this room's delivery stands: the last id and its log's epoch. */
+  get position(): RoomPosition {
+    return { last: this.#lastDelivered, epoch: this.#epoch };
   }
 
   /** Runs `task` after every earlier task of the room has finished. */
@@ -185,15 +181,15 @@ export class Room {
   }
 
   /**
-   * Brings the room up to `position`, read from the store, perhaps before
-   * this task began: when it names another epoch or fewer ids, the store
-   * is read again in this task to tell whether it forgot the room's log
+   * Brings the room up to `position`, read from the store when the room
+   * stood at `before`: when the store may have forgotten the room's log
+   * ({@linkcode mayHaveForgotten}), it is read again in this task to tell
    * (the room then starts over); then what the room lacks is delivered.
    * Call it from a task of {@linkcode Room.run}.
    */
-  async sync(position: RoomPosition): Promise<void> {
+  async sync(position: RoomPosition, before: RoomPosition): Promise<void> {
     let target = position;
-    if (this.#forgot(position) || this.#otherEpoch(position.epoch)) {
+    if (mayHaveForgotten(position, before)) {
       const now = await this.#messages.bounds(this.name);
       await this.check(now);
       target = now;
@@ -405,6 +401,21 @@ export class Room {
     }
     this.#metrics.messagesDelivered(delivered);
   }
+}
+
+/**
+ * Whether `position`, read from the store while a room stood at `before`,
+ * may say that the store forgot the room's log: another epoch, or fewer
+ * ids than the room had delivered (which the store held by then). A read
+ * that merely trails the room's delivery since does not.
+ */
+export function mayHaveForgotten(
+  position: RoomPosition,
+  before: RoomPosition,
+): boolean {
+  return position.last < before.last ||
+    (position.epoch !== "" && before.epoch !== "" &&
+      position.epoch !== before.epoch);
 }
 
 /**

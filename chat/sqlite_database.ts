@@ -1,21 +1,22 @@
 /**
  * The SQLite file under the embedded store: opened through Deno's built-in
  * `node:sqlite` in WAL mode, so that every isolate of `deno serve --parallel`
- * (each with its own connection) can share it; migrated to
- * {@linkcode SCHEMA_VERSION}; checked for damage at open; bounded in size;
- * and written only in {@linkcode SqliteDatabase.transaction}, which turns
- * SQLite's errors into {@linkcode StoreError}s and remembers the last write
- * that failed for {@linkcode SqliteDatabase.probe}. Every way the file
- * cannot be used at start is one {@linkcode StoreOpenError} that names the
- * file.
+ * (each with its own connection) can share it; migrated (sqlite_schema.ts);
+ * checked for damage at open; bounded in size; and written only in
+ * {@linkcode SqliteDatabase.transaction}, which turns SQLite's errors into
+ * {@linkcode StoreError}s and remembers the last write that failed for
+ * {@linkcode SqliteDatabase.probe}. Every way the file cannot be used at
+ * start is one {@linkcode StoreOpenError} that names the file.
  *
  * The database follows its path: when the path names another file than
- * the one open (replaced, or deleted and made again, under the running
- * server), the next call opens the file there, so that what the server
- * stores is what a copy of that path holds. The file's epoch (see
- * `RoomPosition` in store.ts) tells rooms that the log they delivered is
- * gone; a file that replaces another is given a new one even when it is a
- * copy of it (a backup put back), as its ids may name other messages now.
+ * the one open (a backup put back, another file moved over it, a deleted
+ * file made again), the next call after that file has settled opens it,
+ * so that what the server stores is what a copy of that path holds. The
+ * file's epoch (see `RoomPosition` in store.ts) tells rooms that the log
+ * they delivered is gone; a file that replaces another is given a new one
+ * even when it is a copy of it, as its ids may name other messages now. A
+ * path that names no file is not made again by the server: the probe fails
+ * saying so until a file is back.
  *
  * Damage (SQLite's SQLITE_CORRUPT or SQLITE_NOTADB), found at open or met
  * by any call later, is remembered: the probe fails with it (`corrupt`)
@@ -24,16 +25,13 @@
  * @module
  */
 
-import type {
-  DatabaseSync,
-  SQLInputValue,
-  StatementResultingChanges,
-  StatementSync,
-} from "node:sqlite";
-import { parseRoomName, type RoomName } from "./room_name.ts";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { Checkpointer } from "./sqlite_checkpointer.ts";
 import {
+  existingFileUri,
   fileAt,
+  type FileId,
+  isWhole,
   type OpenFiles,
   openFiles,
   sameFile,
@@ -42,12 +40,12 @@ import {
 import { checkIntegrity, type Integrity } from "./sqlite_integrity.ts";
 import {
   classifySqliteError,
-  explainOpenFailure,
   isDamageError,
   openDatabase,
-  retryWhileBusy,
-  StoreOpenError,
 } from "./sqlite_open.ts";
+import { intField } from "./sqlite_rows.ts";
+import { migrate } from "./sqlite_schema.ts";
+import { Statement } from "./sqlite_statement.ts";
 import { StoreError } from "./store.ts";
 
 export { StoreOpenError } from "./sqlite_open.ts";
@@ -77,95 +75,16 @@ export interface SqliteDatabaseOptions {
    */
   readonly onFileReplaced?: (done: readonly string[]) => void;
   /**
+   * The path names no file any more (deleted): the database writes on to
+   * the file it has open, and its probe fails until a file is back.
+   * @default nothing is told
+   */
+  readonly onFileMissing?: () => void;
+  /**
    * Files larger than this are not checked at open.
    * @default INTEGRITY_CHECK_MAX_BYTES
    */
   readonly integrityMaxBytes?: number;
-}
-
-/**
- * The schema, one step per version; `PRAGMA user_version` records how many
- * have run. Append new steps; never edit a released one.
- */
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE rooms (
-     name TEXT PRIMARY KEY,
-     last_id INTEGER NOT NULL
-   ) WITHOUT ROWID;
-   CREATE TABLE messages (
-     room TEXT NOT NULL,
-     id INTEGER NOT NULL,
-     user TEXT NOT NULL,
-     message BLOB NOT NULL,
-     ts TEXT NOT NULL,
-     PRIMARY KEY (room, id)
-   ) WITHOUT ROWID;
-   CREATE TABLE presence (
-     room TEXT NOT NULL,
-     user TEXT NOT NULL,
-     node TEXT NOT NULL,
-     connections INTEGER NOT NULL,
-     seen_at INTEGER NOT NULL,
-     PRIMARY KEY (room, user, node)
-   ) WITHOUT ROWID;
-   CREATE INDEX presence_by_node ON presence (node);`,
-  // Who holds each name: one owner (a browser, or one anonymous socket).
-  `ALTER TABLE presence ADD COLUMN owner TEXT NOT NULL DEFAULT '';`,
-  // The sender's own message id, so that a resend is stored once.
-  `ALTER TABLE messages ADD COLUMN cid TEXT;
-   CREATE INDEX messages_by_cid ON messages (room, cid) WHERE cid IS NOT NULL;`,
-  // Retention by age deletes by time.
-  `CREATE INDEX messages_by_ts ON messages (ts);`,
-  // One row that /healthz rewrites to prove the file takes writes.
-  `CREATE TABLE health (
-     id INTEGER PRIMARY KEY CHECK (id = 1),
-     checked_at INTEGER NOT NULL
-   );`,
-  // Who vouches for the sender: 'signed', 'server', or NULL for a guest.
-  `ALTER TABLE messages ADD COLUMN author TEXT;`,
-  // Retention by age walks each room by id instead (ids follow time): the
-  // index cost every message a page in its commit, and every prune another.
-  `DROP INDEX messages_by_ts;`,
-  // A room's next id follows its newest message, and rooms.last_id is only
-  // the floor that deletes leave (see sqlite_messages.ts): every last_id is
-  // already at or above its room's newest id, so no row changes. The version
-  // moves so that an older server, which counts on last_id alone and would
-  // hand out ids already taken, refuses the file.
-  `SELECT 1;`,
-  // The file's epoch: a random id made with the file, read with every id
-  // handed out (see RoomPosition in store.ts).
-  `CREATE TABLE IF NOT EXISTS epoch (
-     id INTEGER PRIMARY KEY CHECK (id = 1),
-     value TEXT NOT NULL
-   );
-   INSERT OR IGNORE INTO epoch (id, value) VALUES (1, lower(hex(randomblob(8))));`,
-];
-
-/** The schema version this code writes. */
-export const SCHEMA_VERSION = MIGRATIONS.length;
-
-/** A row as `node:sqlite` returns it: checked field by field below. */
-export type Row = Record<string, unknown>;
-
-/** The integer in column `key`, or a {@linkcode StoreError}. */
-export function intField(row: Row, key: string): number {
-  const value = row[key];
-  if (typeof value === "number" && Number.isSafeInteger(value)) return value;
-  throw new StoreError(`Column ${key} holds ${typeof value}, not an integer`);
-}
-
-/** The text in column `key`, or a {@linkcode StoreError}. */
-export function textField(row: Row, key: string): string {
-  const value = row[key];
-  if (typeof value === "string") return value;
-  throw new StoreError(`Column ${key} holds ${typeof value}, not text`);
-}
-
-/** The valid room name in column `key`, or a {@linkcode StoreError}. */
-export function roomField(row: Row, key: string): RoomName {
-  const parsed = parseRoomName(textField(row, key));
-  if (parsed.ok) return parsed.name;
-  throw new StoreError(`Column ${key} holds an invalid room: ${parsed.error}`);
 }
 
 /** How long a failed write keeps the store unhealthy without a success. */
@@ -184,6 +103,13 @@ const PROBE_WRITE_INTERVAL_MS = 1000;
  * it has open: a `stat`, about 8 µs, at most this often, on the next call.
  */
 export const FILE_CHECK_INTERVAL_MS = 250;
+
+/**
+ * Another file at the path is opened once the path has named it this long
+ * (ms), and it holds all the pages its header counts: a file being moved
+ * into place in steps, or copied, is not opened half way.
+ */
+export const FILE_SETTLE_MS = 500;
 
 /** One connection to one file, and what is prepared on it. */
 interface Connection {
@@ -205,109 +131,6 @@ interface Connection {
   readonly checkpointer: Checkpointer | undefined;
 }
 
-/** The values a statement is run with. */
-type Params = SQLInputValue[];
-
-/**
- * A statement of the database: prepared on the connection open now, and
- * again on the next one when the database follows its path to another
- * file. Its errors are {@linkcode StoreError}s.
- */
-export class Statement {
-  readonly #sql: string;
-  readonly #owner: SqliteDatabase;
-  #prepared: StatementSync;
-  #generation: number;
-
-  constructor(owner: SqliteDatabase, sql: string) {
-    this.#owner = owner;
-    this.#sql = sql;
-    const connection = owner.connection();
-    this.#prepared = connection.db.prepare(sql);
-    this.#generation = connection.generation;
-  }
-
-  /** The first row, or undefined. */
-  get(...params: Params): Row | undefined {
-    try {
-      return this.#statement().get(...params);
-    } catch (error) {
-      throw this.#owner.explain(error);
-    }
-  }
-
-  /** Every row. */
-  all(...params: Params): Row[] {
-    try {
-      return this.#statement().all(...params);
-    } catch (error) {
-      throw this.#owner.explain(error);
-    }
-  }
-
-  /** Runs it; says how many rows changed. */
-  run(...params: Params): StatementResultingChanges {
-    try {
-      return this.#statement().run(...params);
-    } catch (error) {
-      throw this.#owner.explain(error);
-    }
-  }
-
-  #statement(): StatementSync {
-    const connection = this.#owner.connection();
-    if (connection.generation !== this.#generation) {
-      this.#prepared = connection.db.prepare(this.#sql);
-      this.#generation = connection.generation;
-    }
-    return this.#prepared;
-  }
-}
-
-/**
- * Runs the migrations of `db` in one write transaction, so two isolates
- * starting together cannot both run a step (it is also the first write: a
- * file that cannot be written fails here, at start), and returns the
- * file's epoch: a new one when it is still `replaced`, the epoch of the
- * file it replaces.
- */
-function migrate(db: DatabaseSync, path: string, replaced?: string): string {
-  return explainOpenFailure(path, () =>
-    retryWhileBusy(() => {
-      db.exec("BEGIN IMMEDIATE");
-      try {
-        const version = intField(
-          db.prepare("PRAGMA user_version").get() ?? {},
-          "user_version",
-        );
-        if (version > MIGRATIONS.length) {
-          throw new StoreOpenError(
-            `${path} has schema version ${version}, newer than this server's ${MIGRATIONS.length}`,
-          );
-        }
-        for (const [index, step] of MIGRATIONS.entries()) {
-          if (index < version) continue;
-          db.exec(step);
-          db.exec(`PRAGMA user_version = ${index + 1}`);
-        }
-        if (replaced !== undefined) {
-          db.prepare(
-            "UPDATE epoch SET value = lower(hex(randomblob(8))) WHERE id = 1 AND value = ?",
-          ).run(replaced);
-        }
-        const epoch = textField(
-          db.prepare("SELECT value FROM epoch WHERE id = 1").get() ?? {},
-          "value",
-        );
-        db.exec("COMMIT");
-        return epoch;
-      } catch (error) {
-        if (db.isTransaction) db.exec("ROLLBACK");
-        throw error;
-      }
-    }));
-}
-
 /**
  * One open, migrated database file: statements are prepared on it, and
  * every write goes through {@linkcode SqliteDatabase.transaction}.
@@ -323,6 +146,10 @@ export class SqliteDatabase {
   #nextFileCheck = 0;
   /** Damage found in the open file, which the probe reports. */
   #damage: StoreError | undefined;
+  /** Another file seen at the path, and when it was first seen so (ms). */
+  #arriving: { readonly file: FileId; readonly seenAt: number } | undefined;
+  /** Set while the path names no file; the probe reports it. */
+  #missing: StoreError | undefined;
   /** Checkpointers of files left behind, until they have closed. */
   readonly #retiring = new Set<Promise<void>>();
   /**
@@ -340,7 +167,9 @@ export class SqliteDatabase {
     this.#options = options;
     this.#path = options.path;
     this.#maxBytes = options.maxBytes;
-    this.#connection = this.#connect(0, undefined);
+    const { connection, integrity } = this.#connect(0, undefined);
+    this.#connection = connection;
+    this.#damage = this.#damageOf(integrity);
   }
 
   /**
@@ -369,9 +198,12 @@ export class SqliteDatabase {
   }
 
   /**
-   * Opens the file at the path when it is another than the one open, at
-   * most every {@linkcode FILE_CHECK_INTERVAL_MS} and never inside a
-   * transaction.
+   * Opens the file at the path when it is another than the one open and
+   * has settled ({@linkcode FILE_SETTLE_MS}); looks at most every
+   * {@linkcode FILE_CHECK_INTERVAL_MS}, never inside a transaction. A path
+   * that names no file is not made again: what the server stores would
+   * vanish with a file put there later, and its log could be taken for
+   * that file's. The open file is kept, and the probe fails saying so.
    *
    * @throws {StoreError} when the file there cannot be opened; the one
    * open stays open, and the next call tries again.
@@ -382,8 +214,37 @@ export class SqliteDatabase {
     const now = Date.now();
     if (now < this.#nextFileCheck) return;
     this.#nextFileCheck = now + FILE_CHECK_INTERVAL_MS;
-    if (sameFile(fileAt(this.#path), files.database)) return;
-    this.#replace(this.#connection, files);
+    const at = fileAt(this.#path);
+    if (sameFile(at, files.database)) {
+      this.#arriving = undefined;
+      this.#missing = undefined;
+      return;
+    }
+    // The checkpoint thread opens the file by its path when it starts: it
+    // must not open another than this connection's. SQLite's own
+    // checkpoints go on in the commits.
+    this.#closeCheckpointer(this.#connection);
+    if (at === undefined) {
+      this.#arriving = undefined;
+      if (!this.#missing) {
+        this.#missing = new StoreError(
+          `the database file ${this.#path} was deleted under the running server; what is stored now goes to the deleted file and is lost when the server stops: put a database file back at ${this.#path}`,
+          { kind: "io" },
+        );
+        this.#options.onFileMissing?.();
+      }
+      return;
+    }
+    const arriving = this.#arriving;
+    if (!arriving || !sameFile(arriving.file, at)) {
+      this.#arriving = { file: at, seenAt: now };
+      return;
+    }
+    if (now - arriving.seenAt < FILE_SETTLE_MS || !isWhole(this.#path, at)) {
+      return;
+    }
+    this.#arriving = undefined;
+    this.#replace(this.#connection, files, at);
   }
 
   /**
@@ -438,6 +299,7 @@ export class SqliteDatabase {
   probe(): void {
     this.follow();
     if (this.#damage) throw this.#damage;
+    if (this.#missing) throw this.#missing;
     const failure = this.#writeFailure;
     const now = Date.now();
     if (now - this.#lastProbeWrite >= PROBE_WRITE_INTERVAL_MS) {
@@ -456,7 +318,7 @@ export class SqliteDatabase {
    */
   async close(): Promise<void> {
     await this.#connection.checkpointer?.close();
-    await Promise.all(this.#retiring);
+    await Promise.all([...this.#retiring]);
     this.#connection.db.close();
   }
 
@@ -464,18 +326,18 @@ export class SqliteDatabase {
    * Opens the file at the path: migrated, its epoch read (a new one when
    * it is still `replaced`, the epoch of the file it replaces), checked.
    */
-  #connect(generation: number, replaced: string | undefined): Connection {
+  #connect(
+    generation: number,
+    replaced: string | undefined,
+  ): { connection: Connection; integrity: Integrity } {
     const path = this.#path;
     const db = openDatabase(path);
     try {
       const epoch = migrate(db, path, replaced);
-      const integrity = path === ":memory:"
-        ? { kind: "ok" as const }
+      const integrity: Integrity = path === ":memory:"
+        ? { kind: "ok" }
         : checkIntegrity(db, this.#options.integrityMaxBytes);
       this.#options.onIntegrity?.(integrity);
-      this.#damage = integrity.kind === "damaged"
-        ? this.#damageError(integrity.problem)
-        : undefined;
       // A per-connection bound: every isolate sets it for its own.
       const pageSize = intField(
         db.prepare("PRAGMA page_size").get() ?? {},
@@ -483,7 +345,7 @@ export class SqliteDatabase {
       );
       const maxPages = Math.max(1, Math.floor(this.#maxBytes / pageSize));
       db.exec(`PRAGMA max_page_count = ${maxPages}`);
-      return {
+      const connection: Connection = {
         db,
         generation,
         pageSize,
@@ -494,24 +356,44 @@ export class SqliteDatabase {
         files: path === ":memory:" ? undefined : openFiles(path),
         epoch,
         checkpointer: path === ":memory:" ? undefined : new Checkpointer({
-          path,
+          path: existingFileUri(path),
           onTrouble: this.#options.onCheckpointTrouble ?? (() => {}),
           onLogCopied: () => this.#startLogOver(),
         }),
       };
+      // Its thread opens the file by its path: now, while the path names
+      // this connection's file, and not once another file may be there.
+      // A failure here is also the next checkpoint's, which tells of it
+      // (see onTrouble); a close before the thread answered is none.
+      connection.checkpointer?.checkpoint().catch(() => {});
+      return { connection, integrity };
     } catch (error) {
       db.close();
       throw error;
     }
   }
 
+  /** Closes a connection the database no longer uses. */
+  #retire(connection: Connection): void {
+    this.#closeCheckpointer(connection);
+    connection.db.close();
+  }
+
+  /** Closes the checkpoint thread of `connection`; close() waits for it. */
+  #closeCheckpointer(connection: Connection): void {
+    const closed = connection.checkpointer?.close();
+    if (!closed) return;
+    this.#retiring.add(closed);
+    void closed.finally(() => this.#retiring.delete(closed));
+  }
+
   /**
    * Leaves the file open (`files`), which the path no longer names, for
-   * the file there now: its log copied into it where it can be, its log
-   * and index moved out of the new file's way, the new file opened; then
-   * it is closed. A copy of it (its epoch) gets a new epoch.
+   * the file there now (`next`): its log copied into it where it can be,
+   * its log and index moved out of the new file's way, the new file
+   * opened; then it is closed. A copy of it (its epoch) gets a new epoch.
    */
-  #replace(old: Connection, files: OpenFiles): void {
+  #replace(old: Connection, files: OpenFiles, next: FileId): void {
     const done: string[] = [];
     try {
       // Briefly: another isolate's reader may hold the log.
@@ -529,23 +411,36 @@ export class SqliteDatabase {
         })`,
       );
     }
+    let opened: { connection: Connection; integrity: Integrity };
     try {
       done.push(...setAsideLog(this.#path, files));
-      this.#connection = explainOpenFailure(
-        this.#path,
-        () => this.#connect(old.generation + 1, old.epoch),
-      );
+      opened = this.#connect(old.generation + 1, old.epoch);
     } catch (error) {
       old.db.exec("PRAGMA busy_timeout = 5000");
       throw classifySqliteError(error);
     }
+    if (!sameFile(opened.connection.files?.database, next)) {
+      // The path changed again while it was being opened: look again.
+      this.#retire(opened.connection);
+      old.db.exec("PRAGMA busy_timeout = 5000");
+      throw new StoreError(
+        `the database file ${this.#path} changed while it was being opened`,
+        { kind: "busy" },
+      );
+    }
+    this.#connection = opened.connection;
+    this.#damage = this.#damageOf(opened.integrity);
+    this.#missing = undefined;
     this.#writeFailure = undefined;
-    const retiring = old.checkpointer?.close() ?? Promise.resolve();
-    this.#retiring.add(retiring);
-    void retiring.finally(() => this.#retiring.delete(retiring));
-    old.db.close();
+    this.#retire(old);
     done.push("closed it");
     this.#options.onFileReplaced?.(done);
+  }
+
+  #damageOf(integrity: Integrity): StoreError | undefined {
+    return integrity.kind === "damaged"
+      ? this.#damageError(integrity.problem)
+      : undefined;
   }
 
   #damageError(problem: string): StoreError {

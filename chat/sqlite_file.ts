@@ -1,7 +1,8 @@
 /**
  * Which files a SQLite connection has open, so that the database can tell
  * when its path names another file (replaced, or deleted and made again
- * under the running server) and follow it. A connection keeps writing to
+ * under the running server) and follow it, once that file has settled and
+ * is whole (a copy still being written is not opened). A connection keeps writing to
  * the file it opened whatever happens to the path, and SQLite pairs a
  * database with the write-ahead log and shared-memory index found beside
  * it by name: the log of the file that was replaced must not be taken for
@@ -10,25 +11,56 @@
  * @module
  */
 
-/** A file's identity: its device and inode. */
+/** A file's identity: its device and inode; and its size. */
 export interface FileId {
   readonly dev: number;
   readonly ino: number;
+  readonly size: number;
 }
 
 /**
- * The identity of the file at `path` now: undefined when there is none,
- * or where the system gives no inode (Windows), where files are not
- * followed.
+ * The file at `path` now: undefined when there is none, or where the
+ * system gives no inode (Windows), where files are not followed.
  */
 export function fileAt(path: string): FileId | undefined {
   try {
-    const { dev, ino } = Deno.statSync(path);
-    return ino === null ? undefined : { dev, ino };
+    const { dev, ino, size } = Deno.statSync(path);
+    return ino === null ? undefined : { dev, ino, size };
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
     throw error;
   }
+}
+
+/** The first bytes of every SQLite database file. */
+const SQLITE_HEADER = new TextEncoder().encode("SQLite format 3\0");
+
+/**
+ * Whether the file at `path` (`file`) holds as many pages as its header
+ * counts: a copy still being written does not yet. An empty file is an
+ * empty database; one that is no SQLite database at all is left for
+ * SQLite to refuse.
+ */
+export function isWhole(path: string, file: FileId): boolean {
+  if (file.size === 0) return true;
+  const header = new Uint8Array(100);
+  let read = 0;
+  const handle = Deno.openSync(path, { read: true });
+  try {
+    while (read < header.length) {
+      const got = handle.readSync(header.subarray(read));
+      if (got === null) break;
+      read += got;
+    }
+  } finally {
+    handle.close();
+  }
+  if (!SQLITE_HEADER.every((byte, index) => header[index] === byte)) {
+    return read >= SQLITE_HEADER.length;
+  }
+  const view = new DataView(header.buffer);
+  const pageSize = view.getUint16(16) === 1 ? 65536 : view.getUint16(16);
+  return file.size >= pageSize * view.getUint32(28);
 }
 
 /** Whether two identities are one file. */
@@ -83,4 +115,17 @@ export function setAsideLog(path: string, was: OpenFiles): string[] {
     done.push(`removed its index ${index}`);
   }
   return done;
+}
+
+/**
+ * `path` as a SQLite URI that opens the file only where it exists
+ * (`mode=rw`): for a second connection, such as the checkpoint thread's,
+ * which must never make an empty database where the file was deleted.
+ */
+export function existingFileUri(path: string): string {
+  const escaped = path.replace(
+    /[%?#]/g,
+    (char) => `%${char.charCodeAt(0).toString(16)}`,
+  );
+  return `file:${path.startsWith("/") ? "//" : ""}${escaped}?mode=rw`;
 }

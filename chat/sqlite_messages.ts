@@ -16,13 +16,8 @@
  */
 
 import { setImmediate } from "node:timers";
-import {
-  intField,
-  roomField,
-  type Row,
-  type SqliteDatabase,
-  textField,
-} from "./sqlite_database.ts";
+import type { SqliteDatabase } from "./sqlite_database.ts";
+import { intField, roomField, type Row, textField } from "./sqlite_rows.ts";
 import type { RoomName } from "./room_name.ts";
 import {
   type AppendResult,

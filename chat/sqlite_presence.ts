@@ -8,13 +8,8 @@
  * @module
  */
 
-import {
-  intField,
-  roomField,
-  type Row,
-  type SqliteDatabase,
-  textField,
-} from "./sqlite_database.ts";
+import type { SqliteDatabase } from "./sqlite_database.ts";
+import { intField, roomField, type Row, textField } from "./sqlite_rows.ts";
 import type {
   Departure,
   JoinResult,

@@ -84,6 +84,13 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         });
       }
     },
+    onFileMissing: () => {
+      log.warn("store.file_missing", {
+        path: options.path,
+        action:
+          "writing on to the deleted file, which is lost when the server stops; /healthz answers 503 until a database file is back at the path",
+      });
+    },
     onFileReplaced: (done) => {
       log.warn("store.file_replaced", {
         path: options.path,

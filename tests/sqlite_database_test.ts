@@ -9,8 +9,9 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { parseRoomName, type RoomName } from "../chat/room_name.ts";
+import { fileAt, isWhole } from "../chat/sqlite_file.ts";
 import { openSqliteStore } from "../chat/sqlite_store.ts";
-import type { Store } from "../chat/store.ts";
+import { type Store, StoreError } from "../chat/store.ts";
 import { idBounds, sqliteOptions } from "./helpers/defaults.ts";
 import { recordingLogger, waitUntil } from "./helpers/server.ts";
 
@@ -46,6 +47,31 @@ async function withDir(work: (dir: string) => Promise<void>): Promise<void> {
 }
 
 /**
+ * Opens the store at `path` and waits until its checkpoint thread has its
+ * own connection to the file (two descriptors of this process name it):
+ * a thread that starts after the file was replaced would open the new
+ * one beside the old one's log, which no store can be kept from.
+ */
+async function openStore(
+  path: string,
+  options: Parameters<typeof sqliteOptions>[1] = {},
+): Promise<Store> {
+  const store = openSqliteStore(sqliteOptions(path, options));
+  const opened = () =>
+    [...Deno.readDirSync("/proc/self/fd")].filter((entry) => {
+      try {
+        return Deno.readLinkSync(`/proc/self/fd/${entry.name}`) === path;
+      } catch (error) {
+        // Closed between the listing and the look.
+        if (error instanceof Deno.errors.NotFound) return false;
+        throw error;
+      }
+    }).length;
+  await waitUntil(() => opened() >= 2, "the checkpoint thread opening");
+  return store;
+}
+
+/**
  * Waits until `store` has left the file of `epoch` for the one at its
  * path: it looks at most every 250 ms, on a call.
  */
@@ -65,7 +91,7 @@ Deno.test("sqlite database: follows its path", async (t) => {
       await withDir(async (dir) => {
         const path = `${dir}/chat.db`;
         const log = recordingLogger();
-        const store = openSqliteStore(sqliteOptions(path, { log }));
+        const store = await openStore(path, { log });
         try {
           for (const text of ["a", "b", "c"]) await append(store, text);
           const { epoch } = await store.messages.bounds(lobby);
@@ -104,7 +130,7 @@ Deno.test("sqlite database: follows its path", async (t) => {
     async () => {
       await withDir(async (dir) => {
         const path = `${dir}/chat.db`;
-        const store = openSqliteStore(sqliteOptions(path));
+        const store = await openStore(path);
         try {
           for (const text of ["a", "b"]) await append(store, text);
           const { epoch } = await store.messages.bounds(lobby);
@@ -142,7 +168,7 @@ Deno.test("sqlite database: follows its path", async (t) => {
         const other = openSqliteStore(sqliteOptions(`${dir}/other.db`));
         await append(other, "x");
         await other.close();
-        const store = openSqliteStore(sqliteOptions(path));
+        const store = await openStore(path);
         const reader = new DatabaseSync(path);
         try {
           await append(store, "a");
@@ -167,24 +193,39 @@ Deno.test("sqlite database: follows its path", async (t) => {
   );
 
   await t.step(
-    "a deleted file is made again, empty, under a new epoch",
+    "a deleted file: writes go on to it and the probe says so, until a file is put back and followed",
     async () => {
       await withDir(async (dir) => {
         const path = `${dir}/chat.db`;
-        const store = openSqliteStore(sqliteOptions(path));
+        const log = recordingLogger();
+        const store = await openStore(path, { log });
         try {
-          await append(store, "gone");
+          await append(store, "kept");
           const { epoch } = await store.messages.bounds(lobby);
           for (const suffix of ["", "-wal", "-shm"]) {
             await Deno.remove(`${path}${suffix}`);
           }
+          await waitUntil(
+            () => store.ping().then(() => false, () => true),
+            "the probe failing",
+          );
+          await assert.rejects(
+            store.ping(),
+            (error) =>
+              error instanceof StoreError && error.kind === "io" &&
+              error.message.includes(`${path} was deleted`),
+          );
+          await log.waitFor((e) => e.event === "store.file_missing");
+          await assert.rejects(Deno.stat(path), Deno.errors.NotFound);
+          assert.equal(await append(store, "still"), 2);
+          await Deno.writeFile(path, new Uint8Array());
           await followed(store, epoch);
+          await store.ping();
           assert.deepEqual(idBounds(await store.messages.bounds(lobby)), {
             first: 0,
             last: 0,
           });
           assert.equal(await append(store, "again"), 1);
-          assert.ok((await Deno.stat(path)).isFile);
         } finally {
           await store.close();
         }
@@ -209,5 +250,28 @@ Deno.test("sqlite database: follows its path", async (t) => {
     } finally {
       await store.close();
     }
+  });
+});
+
+Deno.test("a file is whole once it holds every page its header counts", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/chat.db`;
+    const store = openSqliteStore(sqliteOptions(path));
+    for (const text of ["a", "b", "c"]) await append(store, text);
+    await store.close();
+    const bytes = await Deno.readFile(path);
+    assert.ok(bytes.length > 4096, `a file of ${bytes.length} bytes`);
+    const whole = fileAt(path);
+    assert.ok(whole);
+    assert.equal(isWhole(path, whole), true);
+    const copying = `${dir}/copying.db`;
+    await Deno.writeFile(copying, bytes.subarray(0, bytes.length - 4096));
+    const part = fileAt(copying);
+    assert.ok(part);
+    assert.equal(isWhole(copying, part), false);
+    await Deno.writeFile(`${dir}/empty.db`, new Uint8Array());
+    const empty = fileAt(`${dir}/empty.db`);
+    assert.ok(empty);
+    assert.equal(isWhole(`${dir}/empty.db`, empty), true);
   });
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { parseRoomName, type RoomName } from "../chat/room_name.ts";
-import { SCHEMA_VERSION } from "../chat/sqlite_database.ts";
+import { SCHEMA_VERSION } from "../chat/sqlite_schema.ts";
 import { folderOf } from "../chat/sqlite_open.ts";
 import { openSqliteStore } from "../chat/sqlite_store.ts";
 import { type Store, StoreError } from "../chat/store.ts";
