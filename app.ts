@@ -24,7 +24,7 @@ import {
   type SqliteStoreOptions,
 } from "./chat/sqlite_store.ts";
 import type { SharedBucketTable } from "./chat/shared_buckets.ts";
-import type { Store } from "./chat/store.ts";
+import { type Store, StoreError } from "./chat/store.ts";
 import { TokenKeyError, type TokenVerifier } from "./chat/identity.ts";
 import type { Config } from "./server/settings.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -407,6 +407,23 @@ export async function createChatServer(
     }
     if (error instanceof HTTPException && error.status < 500) {
       return respondWithError(c, error.status, error.message);
+    }
+    if (error instanceof StoreError) {
+      // The store's own failure, already explained: no stack, and the
+      // answer names no file. /healthz gives operators the reason.
+      log.warn("request.store_failed", {
+        method: c.req.method,
+        path: c.req.path,
+        kind: error.kind,
+        reason: error.message,
+      });
+      return respondWithError(
+        c,
+        503,
+        error.kind === "corrupt"
+          ? "The server's storage is damaged where this is kept; it cannot be read"
+          : "The server's storage cannot answer now; try again later",
+      );
     }
     log.error("request.failed", {
       method: c.req.method,

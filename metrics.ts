@@ -372,6 +372,10 @@ export function createPrometheusMetrics(
     "Store calls that failed, by operation and kind (full, read_only, busy, io, corrupt, other).",
     ["operation", "kind"],
   );
+  const forgot = new Counter(
+    "chat_store_forgot_total",
+    "Times a room found that the store forgot its messages (a Redis restarted without persistence, a database file replaced) and started its connections over.",
+  );
   const processMetrics = (options.processMetrics ?? true)
     ? createProcessMetrics()
     : undefined;
@@ -400,6 +404,7 @@ export function createPrometheusMetrics(
     refused.collect(),
     storeSeconds.collect(),
     storeErrors.collect(),
+    forgot.collect(),
     ...(processMetrics ? await processMetrics.snapshot() : isolateSeries()),
   ];
 
@@ -416,6 +421,7 @@ export function createPrometheusMetrics(
         seconds,
       ),
     storeFailed: (operation, kind) => storeErrors.inc({ operation, kind }),
+    storeForgot: () => forgot.inc({}),
   };
   return {
     metrics,

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { isEpoch } from "./epoch.ts";
 import type { RoomName } from "./room_name.ts";
 import type { ChatMessage, PresentUser } from "./store.ts";
 
@@ -62,6 +63,11 @@ export interface HistoryFrame {
   readonly messages: readonly MessageFrame[];
   /** True when `messages` is exactly what followed the client's `since`. */
   readonly recovered: boolean;
+  /**
+   * The epoch of the room's log, which the client sends back with
+   * `since` (`?epoch=`); absent while the log has none.
+   */
+  readonly epoch?: string;
 }
 
 /** Who is online, sent to a new connection after its history. */
@@ -381,7 +387,12 @@ export interface DisconnectEvent {
 
 /** What may travel over the fan-out bus for one room. */
 export type BusEvent =
-  | { readonly kind: "message"; readonly frame: MessageFrame }
+  | {
+    readonly kind: "message";
+    readonly frame: MessageFrame;
+    /** The epoch of the log it was stored in, when the sender said. */
+    readonly epoch?: string;
+  }
   | { readonly kind: "presence"; readonly frame: PresenceChangeFrame }
   | { readonly kind: "delete"; readonly frame: DeleteFrame }
   | { readonly kind: "disconnect"; readonly event: DisconnectEvent };
@@ -427,6 +438,7 @@ export function parseBusEvent(
           ? { author: "signed" }
           : {}),
       }),
+      ...(isEpoch(value.epoch) ? { epoch: value.epoch } : {}),
     };
   }
   if (

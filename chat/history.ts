@@ -7,7 +7,12 @@
 
 import { type HistoryFrame, messageFrame } from "./frames.ts";
 import type { RoomName } from "./room_name.ts";
-import type { ChatMessage, MessageStore, RoomBounds } from "./store.ts";
+import type {
+  ChatMessage,
+  MessageStore,
+  RoomBounds,
+  RoomPosition,
+} from "./store.ts";
 
 /** How much history a connection may get. */
 export interface HistoryLimits {
@@ -18,12 +23,21 @@ export interface HistoryLimits {
 }
 
 /**
+ * The last message a client saw (`?since=`), and the epoch of the log it
+ * came from (`?epoch=`) when the client knows it.
+ */
+export interface Since {
+  readonly id: number;
+  readonly epoch?: string;
+}
+
+/**
  * Whether everything after `since` is still kept and within the cap: not
  * ahead of the room, not too many, and none of it pruned.
  */
 export function isRecoverable(
   since: number,
-  bounds: RoomBounds,
+  bounds: Pick<RoomBounds, "first" | "last">,
   recoveryLimit: number,
 ): boolean {
   const missed = bounds.last - since;
@@ -32,28 +46,42 @@ export function isRecoverable(
 }
 
 /**
- * Builds the history frame for a connection, and the last id it covers
- * (the connection's starting point for live messages).
+ * Builds the history frame for a connection, and the position it covers
+ * (the connection's starting point for live messages). A `since` from
+ * another epoch than the log's names other messages: the latest history
+ * comes instead, not recovered. `bounds`, when given, are the room's as
+ * just read.
  */
 export async function loadHistory(
   messages: MessageStore,
   room: RoomName,
-  since: number | undefined,
+  since: Since | undefined,
   limits: HistoryLimits,
-): Promise<{ frame: HistoryFrame; lastId: number }> {
-  const bounds = await messages.bounds(room);
+  bounds?: RoomBounds,
+): Promise<{ frame: HistoryFrame; position: RoomPosition }> {
+  const known = bounds ?? await messages.bounds(room);
   let recovered = false;
   let found: ChatMessage[];
   if (
-    since !== undefined && isRecoverable(since, bounds, limits.recoveryLimit)
+    since !== undefined &&
+    (since.epoch === undefined || since.epoch === known.epoch) &&
+    isRecoverable(since.id, known, limits.recoveryLimit)
   ) {
     recovered = true;
-    found = await messages.after(room, since, bounds.last - since);
+    found = await messages.after(room, since.id, known.last - since.id);
   } else {
     found = await messages.latest(room, limits.historyLimit);
   }
   return {
-    frame: { type: "history", messages: found.map(messageFrame), recovered },
-    lastId: Math.max(bounds.last, found.at(-1)?.id ?? 0),
+    frame: {
+      type: "history",
+      messages: found.map(messageFrame),
+      recovered,
+      ...(known.epoch === "" ? {} : { epoch: known.epoch }),
+    },
+    position: {
+      last: Math.max(known.last, found.at(-1)?.id ?? 0),
+      epoch: known.epoch,
+    },
   };
 }

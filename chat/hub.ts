@@ -14,7 +14,8 @@
  */
 
 import type { Bus, BusSubscription } from "./bus.ts";
-import { type HistoryLimits, loadHistory } from "./history.ts";
+import { withEpoch } from "./epoch.ts";
+import { type HistoryLimits, loadHistory, type Since } from "./history.ts";
 import {
   type DeleteFrame,
   type DisconnectEvent,
@@ -25,7 +26,13 @@ import {
 } from "./frames.ts";
 import { type ChatMetrics, noMetrics } from "./metrics.ts";
 import { NodePresence } from "./presence.ts";
-import { type Connection, type Member, Room, sendTo } from "./room.ts";
+import {
+  type Connection,
+  mayHaveForgotten,
+  type Member,
+  Room,
+  sendTo,
+} from "./room.ts";
 import type { RoomName } from "./room_name.ts";
 import type { AppendResult, MessageAuthor, Store } from "./store.ts";
 import { type Logger, silentLogger } from "../log.ts";
@@ -159,6 +166,8 @@ export class ChatHub {
    * Connects `member` to `room` as `user`. It first receives the history
    * (everything after `since` when that can be recovered exactly), then the
    * presence list, then live frames; nothing twice, nothing out of order.
+   * Should the store forget the room's log later, it gets a fresh history
+   * (not recovered) before any message of the new log.
    *
    * `pickName` says that the server chose `user` (a guest name), and gives
    * another: when `user` is someone else's online here, the connection
@@ -170,7 +179,7 @@ export class ChatHub {
     room: RoomName,
     user: string,
     member: Member,
-    since?: number,
+    since?: Since,
     owner: string = `connection:${crypto.randomUUID()}`,
     pickName?: () => string,
   ): Membership {
@@ -223,9 +232,11 @@ export class ChatHub {
     if (result.duplicate) return result;
     const stored = result.message;
     const text = JSON.stringify(messageFrame(stored));
-    this.#publish(room, text);
+    this.#publish(room, withEpoch(text, result.epoch));
     const local = this.#rooms.get(room)?.room;
-    await local?.run(() => local.catchUp(stored.id, { id: stored.id, text }));
+    await local?.run(() =>
+      local.deliver({ id: stored.id, text }, result.epoch || undefined)
+    );
     return result;
   }
 
@@ -252,19 +263,26 @@ export class ChatHub {
   }
 
   /**
-   * Delivers whatever the store holds beyond what each room delivered: one
-   * store call for every open room, then reads only for rooms behind.
+   * Delivers whatever the store holds beyond what each room delivered, and
+   * starts over the rooms whose log the store forgot: one store call for
+   * every open room, then reads only for rooms that differ.
    */
   async repair(): Promise<void> {
     const rooms = [...this.#rooms.values()].map(({ room }) => room);
     if (rooms.length === 0) return;
-    const lastIds = await this.#store.messages.lastIds(
+    const before = rooms.map((room) => room.position);
+    const positions = await this.#store.messages.positions(
       rooms.map((room) => room.name),
     );
     await Promise.all(rooms.map((room, index) => {
-      const last = lastIds[index] ?? 0;
-      if (last <= room.lastDelivered) return;
-      return room.run(() => room.catchUp(last));
+      const position = positions[index];
+      const was = before[index];
+      if (!position || !was) return;
+      if (
+        position.last <= room.lastDelivered &&
+        !mayHaveForgotten(position, was)
+      ) return;
+      return room.run(() => room.sync(position, was));
     }));
   }
 
@@ -342,6 +360,7 @@ export class ChatHub {
       messages: this.#store.messages,
       log: this.#log,
       metrics: this.#metrics,
+      limits: this.#limits,
       live: live.promise,
     });
     const subscription = this.#bus.subscribe(
@@ -361,7 +380,7 @@ export class ChatHub {
   async #admit(
     entry: OpenRoom,
     connection: Connection,
-    since: number | undefined,
+    since: Since | undefined,
     pickName: (() => string) | undefined,
   ): Promise<void> {
     const { room } = entry;
@@ -397,14 +416,19 @@ export class ChatHub {
       await this.#unpresence(room.name, connection);
       return;
     }
-    const { frame, lastId } = await loadHistory(
+    // The others start over first when the store forgot the room's log,
+    // so that this connection is not told of that twice.
+    const bounds = await this.#store.messages.bounds(room.name);
+    await room.check(bounds);
+    const { frame, position } = await loadHistory(
       this.#store.messages,
       room.name,
       since,
       this.#limits,
+      bounds,
     );
     sendTo(connection, frame);
-    connection.lastId = lastId;
+    connection.lastId = position.last;
     connection.live = true;
     await this.#sendList(room, connection);
   }
@@ -493,9 +517,12 @@ export class ChatHub {
       return;
     }
     const { id } = event.frame;
-    if (id <= room.lastDelivered) return;
+    const { epoch } = event;
+    if (
+      id <= room.lastDelivered && (epoch === undefined || epoch === room.epoch)
+    ) return;
     const text = JSON.stringify(event.frame);
-    void room.run(() => room.catchUp(id, { id, text }));
+    void room.run(() => room.deliver({ id, text }, epoch));
   }
 
   /** Tells the room, here and everywhere, that a user joined or left. */

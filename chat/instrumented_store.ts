@@ -51,7 +51,7 @@ export function instrumentStore(store: Store, metrics: ChatMetrics): Store {
     after: timed("after", (...a) => m.after(...a), metrics),
     before: timed("before", (...a) => m.before(...a), metrics),
     bounds: timed("bounds", (...a) => m.bounds(...a), metrics),
-    lastIds: timed("last_ids", (...a) => m.lastIds(...a), metrics),
+    positions: timed("positions", (...a) => m.positions(...a), metrics),
     remove: timed("remove", (...a) => m.remove(...a), metrics),
     expire: timed("expire", (...a) => m.expire(...a), metrics),
   };

@@ -50,6 +50,11 @@ export interface ChatMetrics {
   storeCall(operation: string, seconds: number, ok: boolean): void;
   /** A store call failed, and how. */
   storeFailed(operation: string, kind: StoreErrorKind): void;
+  /**
+   * A room found that the store forgot its log (a new epoch, or ids gone
+   * back) and started its connections over.
+   */
+  storeForgot(): void;
 }
 
 /** Metrics that go nowhere, for tests and tools. */
@@ -62,4 +67,5 @@ export const noMetrics: ChatMetrics = {
   connectionRefused() {},
   storeCall() {},
   storeFailed() {},
+  storeForgot() {},
 };

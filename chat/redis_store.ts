@@ -6,16 +6,27 @@
  * never hand out the same id and ids grow by one without gaps. Presence is
  * in `redis_presence.ts`.
  *
- * Keys, under the prefix `chat:`: `seq:<room>` (the last id), `msgs:<room>`
- * (the stream, trimmed with `MAXLEN ~ CHAT_HISTORY_MAX`), `cids:<room>`
- * (client ids of the recent messages, for idempotent sends), `rooms` (the
- * rooms holding messages, for `CHAT_MAX_ROOMS`), `health` (the health
- * probe's write).
+ * Keys, under the prefix `chat:`: `seq:<room>` (the last id), `epoch:<room>`
+ * (the log's epoch: begun with its counter, so that a Redis that lost the
+ * counter, restarted without persistence, begins the log again under
+ * another one; a reader of a log not begun yet makes it, expiring, so that
+ * its history frame carries the epoch the log will begin under),
+ * `msgs:<room>` (the stream, trimmed with `MAXLEN ~ CHAT_HISTORY_MAX`),
+ * `cids:<room>` (client ids of the recent messages, for idempotent sends),
+ * `rooms` (the rooms holding messages, for `CHAT_MAX_ROOMS`), `health` (the
+ * health probe's write).
  *
  * @module
  */
 
-import { RedisConnection, RedisScript } from "./redis_connection.ts";
+import { newEpoch } from "./epoch.ts";
+import { RedisConnection } from "./redis_connection.ts";
+import {
+  APPEND,
+  BOUNDS,
+  EXPIRE,
+  UNBEGUN_EPOCH_TTL_MS,
+} from "./redis_store_scripts.ts";
 import { openRedisPresence } from "./redis_presence.ts";
 import type { RoomName } from "./room_name.ts";
 import {
@@ -23,6 +34,7 @@ import {
   type ChatMessage,
   type MessageStore,
   type RoomBounds,
+  type RoomPosition,
   type Store,
   StoreError,
 } from "./store.ts";
@@ -49,89 +61,12 @@ export interface RedisStoreOptions {
 
 const keys = {
   seq: (room: string) => `${KEY_PREFIX}seq:${room}`,
+  epoch: (room: string) => `${KEY_PREFIX}epoch:${room}`,
   stream: (room: string) => `${KEY_PREFIX}msgs:${room}`,
   cids: (room: string) => `${KEY_PREFIX}cids:${room}`,
   rooms: `${KEY_PREFIX}rooms`,
   health: `${KEY_PREFIX}health`,
 };
-
-/**
- * Appends a message: KEYS seq, stream, cids, rooms; ARGV room, user,
- * message, ts, cid ('' for none), dedupe window, history max, max rooms,
- * author ('' for a guest).
- * Returns {1, id, fields} for a repeated cid, {0, id} for a new message.
- */
-const APPEND = new RedisScript(`
-local last = tonumber(redis.call('GET', KEYS[1]) or '0')
-local cid = ARGV[5]
-local window = tonumber(ARGV[6])
-if cid ~= '' then
-  local earlier = redis.call('ZSCORE', KEYS[3], cid)
-  if earlier and tonumber(earlier) > last - window then
-    local found = redis.call('XRANGE', KEYS[2], earlier .. '-0', earlier .. '-0')
-    if #found > 0 then return {1, tonumber(earlier), found[1][2]} end
-  end
-end
-if redis.call('SISMEMBER', KEYS[4], ARGV[1]) == 0 then
-  if redis.call('SCARD', KEYS[4]) >= tonumber(ARGV[8]) then
-    return redis.error_reply('CHAT_LIMIT the server keeps messages of at most ' .. ARGV[8] .. ' rooms (CHAT_MAX_ROOMS)')
-  end
-  redis.call('SADD', KEYS[4], ARGV[1])
-end
-local id = redis.call('INCR', KEYS[1])
-local fields = {'user', ARGV[2], 'message', ARGV[3], 'ts', ARGV[4]}
-if cid ~= '' then
-  table.insert(fields, 'cid')
-  table.insert(fields, cid)
-  redis.call('ZADD', KEYS[3], id, cid)
-end
-if ARGV[9] ~= '' then
-  table.insert(fields, 'author')
-  table.insert(fields, ARGV[9])
-end
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], id .. '-0', unpack(fields))
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', id - window)
-return {0, id}
-`);
-
-/**
- * Deletes messages older than ARGV[2] (ISO-8601) in every room and forgets
- * rooms left with no message and nobody online; ARGV[1] is the key prefix.
- * Returns how many messages went.
- */
-const EXPIRE = new RedisScript(`
-local prefix, before = ARGV[1], ARGV[2]
-local removed = 0
-local function ts_of(fields)
-  for i = 1, #fields, 2 do
-    if fields[i] == 'ts' then return fields[i + 1] end
-  end
-  return ''
-end
-for _, room in ipairs(redis.call('SMEMBERS', prefix .. 'rooms')) do
-  local stream = prefix .. 'msgs:' .. room
-  while true do
-    local batch = redis.call('XRANGE', stream, '-', '+', 'COUNT', 200)
-    if #batch == 0 then break end
-    local keep = nil
-    for _, entry in ipairs(batch) do
-      if ts_of(entry[2]) >= before then keep = entry[1] break end
-    end
-    if keep then
-      removed = removed + redis.call('XTRIM', stream, 'MINID', keep)
-      break
-    end
-    local newest = tonumber(string.match(batch[#batch][1], '^(%d+)'))
-    removed = removed + redis.call('XTRIM', stream, 'MINID', (newest + 1) .. '-0')
-  end
-  if redis.call('XLEN', stream) == 0
-    and redis.call('ZCARD', prefix .. 'names:' .. room) == 0 then
-    redis.call('DEL', stream, prefix .. 'seq:' .. room, prefix .. 'cids:' .. room)
-    redis.call('SREM', prefix .. 'rooms', room)
-  end
-end
-return removed
-`);
 
 function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) &&
@@ -206,6 +141,26 @@ function toCount(value: unknown, what: string): number {
 }
 
 /**
+ * The positions of `count` rooms from one MGET of their counters, then
+ * their epochs.
+ */
+function toPositions(values: unknown, count: number): RoomPosition[] {
+  if (!Array.isArray(values) || values.length !== 2 * count) {
+    throw new StoreError("Redis returned a bad list for MGET");
+  }
+  return Array.from({ length: count }, (_, index) => {
+    const epoch: unknown = values[count + index];
+    if (epoch !== null && typeof epoch !== "string") {
+      throw new StoreError(`Redis returned a bad epoch: ${String(epoch)}`);
+    }
+    return {
+      last: toCount(values[index], "last id"),
+      epoch: epoch ?? "",
+    };
+  });
+}
+
+/**
  * Connects to Redis and returns the store; rejects with a one-line
  * {@linkcode StoreError} when Redis cannot be reached.
  */
@@ -219,7 +174,13 @@ export async function openRedisStore(
     async append(room, message): Promise<AppendResult> {
       const reply = await APPEND.run(
         redis,
-        [keys.seq(room), keys.stream(room), keys.cids(room), keys.rooms],
+        [
+          keys.seq(room),
+          keys.stream(room),
+          keys.cids(room),
+          keys.rooms,
+          keys.epoch(room),
+        ],
         [
           room,
           message.user,
@@ -230,19 +191,25 @@ export async function openRedisStore(
           options.historyMax,
           options.maxRooms,
           message.author ?? "",
+          newEpoch(),
         ],
       );
-      if (!Array.isArray(reply) || typeof reply[1] !== "number") {
+      if (
+        !Array.isArray(reply) || typeof reply[1] !== "number" ||
+        typeof reply[2] !== "string"
+      ) {
         throw new StoreError(`Redis returned a bad append reply for ${room}`);
       }
       const id = reply[1];
+      const epoch = reply[2];
       if (reply[0] === 1) {
         return {
-          message: messageFromFields(room, id, reply[2]),
+          message: messageFromFields(room, id, reply[3]),
           duplicate: true,
+          epoch,
         };
       }
-      return { message: { id, room, ...message }, duplicate: false };
+      return { message: { id, room, ...message }, duplicate: false, epoch };
     },
     async latest(room, limit) {
       if (limit <= 0) return [];
@@ -281,24 +248,32 @@ export async function openRedisStore(
       return toMessages(room, entries).reverse();
     },
     async bounds(room): Promise<RoomBounds> {
-      const [firstEntries, last] = await Promise.all([
-        redis.run(["XRANGE", keys.stream(room), "-", "+", "COUNT", 1]),
-        redis.run(["GET", keys.seq(room)]),
-      ]);
-      const first = toMessages(room, firstEntries)[0]?.id ?? 0;
-      return { first, last: toCount(last, "last id") };
+      const reply = await BOUNDS.run(
+        redis,
+        [keys.stream(room), keys.seq(room), keys.epoch(room)],
+        [newEpoch(), UNBEGUN_EPOCH_TTL_MS],
+      );
+      if (!Array.isArray(reply) || typeof reply[2] !== "string") {
+        throw new StoreError(`Redis returned bad bounds for ${room}`);
+      }
+      return {
+        first: toMessages(room, reply[0])[0]?.id ?? 0,
+        last: toCount(reply[1], "last id"),
+        epoch: reply[2],
+      };
     },
     async remove(room, id) {
       const removed = await redis.run(["XDEL", keys.stream(room), `${id}-0`]);
       return removed === 1;
     },
-    async lastIds(rooms) {
+    async positions(rooms) {
       if (rooms.length === 0) return [];
-      const values = await redis.run(["MGET", ...rooms.map(keys.seq)]);
-      if (!Array.isArray(values)) {
-        throw new StoreError("Redis returned no list for MGET");
-      }
-      return values.map((value) => toCount(value, "last id"));
+      const values = await redis.run([
+        "MGET",
+        ...rooms.map(keys.seq),
+        ...rooms.map(keys.epoch),
+      ]);
+      return toPositions(values, rooms.length);
     },
     async expire(before) {
       const removed = await EXPIRE.run(redis, [], [KEY_PREFIX, before]);

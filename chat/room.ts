@@ -2,14 +2,17 @@
  * One room of one isolate: its local connections, and delivery to them in
  * message id order, each message exactly once. A message whose id is not
  * the next one (the bus dropped some, or another isolate's write landed
- * first) is preceded by the missing ones, read from the store. The bus, the
- * registry of rooms and presence belong to the hub.
+ * first) is preceded by the missing ones, read from the store. A store that
+ * forgot the room's log (its epoch changed, or its ids went back) starts
+ * every connection over with a fresh history. The bus, the registry of
+ * rooms and presence belong to the hub.
  *
  * @module
  */
 
 import {
   type DeleteFrame,
+  type HistoryFrame,
   messageFrame,
   type PresenceBatchFrame,
   type PresenceChangeFrame,
@@ -17,6 +20,7 @@ import {
   type ServerFrame,
   type WireFormat,
 } from "./frames.ts";
+import { type HistoryLimits, loadHistory } from "./history.ts";
 import type { ChatMetrics } from "./metrics.ts";
 import type { RoomName } from "./room_name.ts";
 import {
@@ -26,7 +30,7 @@ import {
   type PresenceUpdate,
   type Schedule,
 } from "./presence_batch.ts";
-import type { MessageStore } from "./store.ts";
+import type { MessageStore, RoomBounds, RoomPosition } from "./store.ts";
 import type { Logger } from "../log.ts";
 
 /** A local connection as the core sees it. */
@@ -81,6 +85,8 @@ export interface RoomOptions {
   readonly messages: MessageStore;
   readonly log: Logger;
   readonly metrics: ChatMetrics;
+  /** The history a connection gets when the room starts it over. */
+  readonly limits: HistoryLimits;
   /** Timers for the presence window. @default real, unref'd timers */
   readonly schedule?: Schedule;
   /**
@@ -118,8 +124,11 @@ export class Room {
   readonly #messages: MessageStore;
   readonly #log: Logger;
   readonly #metrics: ChatMetrics;
+  readonly #limits: HistoryLimits;
   /** The last message id delivered here; set by the room's first task. */
   #lastDelivered = 0;
+  /** The epoch of the log delivered here; `""` while unknown. */
+  #epoch = "";
   /** Tail of the task chain. */
   #queue: Promise<void> = Promise.resolve();
   /** Joins and leaves waiting for the end of their window. */
@@ -130,6 +139,7 @@ export class Room {
     this.#messages = options.messages;
     this.#log = options.log;
     this.#metrics = options.metrics;
+    this.#limits = options.limits;
     this.#presence = new PresenceBatch({
       windowMs: PRESENCE_WINDOW_MS,
       deliver: (update, ended) => this.#deliverPresence(update, ended),
@@ -138,13 +148,25 @@ export class Room {
     const live = options.live ?? Promise.resolve();
     void this.run(async () => {
       await live;
-      this.#lastDelivered = (await this.#messages.bounds(this.name)).last;
+      const { last, epoch } = await this.#messages.bounds(this.name);
+      this.#lastDelivered = last;
+      this.#epoch = epoch;
     });
   }
 
   /** The last message id delivered to this room's connections. */
   get lastDelivered(): number {
     return this.#lastDelivered;
+  }
+
+  /** The epoch of the log this room delivers; `""` while unknown. */
+  get epoch(): string {
+    return this.#epoch;
+  }
+
+  /** Where this room's delivery stands: the last id and its log's epoch. */
+  get position(): RoomPosition {
+    return { last: this.#lastDelivered, epoch: this.#epoch };
   }
 
   /** Runs `task` after every earlier task of the room has finished. */
@@ -156,6 +178,96 @@ export class Room {
         this.#log.error("room.task_failed", { room: this.name, error }),
     );
     return result;
+  }
+
+  /**
+   * Brings the room up to `position`, read from the store when the room
+   * stood at `before`: when the store may have forgotten the room's log
+   * ({@linkcode mayHaveForgotten}), it is read again in this task to tell
+   * (the room then starts over); then what the room lacks is delivered.
+   * Call it from a task of {@linkcode Room.run}.
+   */
+  async sync(position: RoomPosition, before: RoomPosition): Promise<void> {
+    let target = position;
+    if (mayHaveForgotten(position, before)) {
+      const now = await this.#messages.bounds(this.name);
+      await this.check(now);
+      target = now;
+    }
+    await this.catchUp(target.last);
+  }
+
+  /**
+   * Takes `bounds`, read in this task: the room starts over when they say
+   * that the store forgot its log, else takes their epoch. Call it from a
+   * task of {@linkcode Room.run}.
+   */
+  async check(bounds: RoomBounds): Promise<void> {
+    if (this.#forgot(bounds)) await this.#startOver(bounds);
+    else if (bounds.epoch !== "") this.#epoch = bounds.epoch;
+  }
+
+  /**
+   * Delivers `known`, stored in the log of `epoch` (when the sender said),
+   * after whatever precedes it. A message of another epoch than the room's
+   * means that the store forgot the room's log, and the room starts over;
+   * or that the message is older than the log the room started over with,
+   * and it is dropped. Call it from a task of {@linkcode Room.run}.
+   */
+  async deliver(known: KnownMessage, epoch: string | undefined): Promise<void> {
+    if (epoch !== undefined && this.#otherEpoch(epoch)) {
+      await this.check(await this.#messages.bounds(this.name));
+      if (this.#otherEpoch(epoch)) return;
+    }
+    await this.catchUp(known.id, known);
+  }
+
+  /** Whether `epoch` names another log than the one this room delivers. */
+  #otherEpoch(epoch: string): boolean {
+    return epoch !== "" && epoch !== this.#epoch;
+  }
+
+  /**
+   * Whether `position` says that the store no longer holds the log this
+   * room delivered: another epoch, or fewer ids than it delivered (a store
+   * never takes an id back). A room that delivered nothing lost nothing.
+   */
+  #forgot(position: RoomPosition): boolean {
+    if (this.#lastDelivered === 0) return false;
+    return (this.#epoch !== "" && this.#otherEpoch(position.epoch)) ||
+      position.last < this.#lastDelivered;
+  }
+
+  /**
+   * The store forgot this room's log: every live connection gets the
+   * latest history of the log the store holds now, not recovered (the
+   * client replaces what it shows), and live delivery goes on from there.
+   */
+  async #startOver(bounds: RoomBounds): Promise<void> {
+    const { frame, position } = await loadHistory(
+      this.#messages,
+      this.name,
+      undefined,
+      this.#limits,
+      bounds,
+    );
+    this.#log.warn("store.forgot", {
+      room: this.name,
+      delivered: this.#lastDelivered,
+      epochWas: this.#epoch,
+      last: bounds.last,
+      epoch: bounds.epoch,
+      action: "connections get the store's history again, not recovered",
+    });
+    this.#metrics.storeForgot();
+    this.#lastDelivered = position.last;
+    this.#epoch = position.epoch;
+    const texts = new Map<WireFormat, string[]>();
+    for (const connection of this.connections) {
+      if (!connection.live) continue;
+      sendShaped(connection, frame, texts);
+      connection.lastId = position.last;
+    }
   }
 
   /**
@@ -292,12 +404,27 @@ export class Room {
 }
 
 /**
+ * Whether `position`, read from the store while a room stood at `before`,
+ * may say that the store forgot the room's log: another epoch, or fewer
+ * ids than the room had delivered (which the store held by then). A read
+ * that merely trails the room's delivery since does not.
+ */
+export function mayHaveForgotten(
+  position: RoomPosition,
+  before: RoomPosition,
+): boolean {
+  return position.last < before.last ||
+    (position.epoch !== "" && before.epoch !== "" &&
+      position.epoch !== before.epoch);
+}
+
+/**
  * Sends `frame` to `connection` in its wire format, serialised once per
  * format across the calls that share `texts`.
  */
 function sendShaped(
   connection: Connection,
-  frame: PresenceChangeFrame | PresenceBatchFrame | DeleteFrame,
+  frame: PresenceChangeFrame | PresenceBatchFrame | DeleteFrame | HistoryFrame,
   texts: Map<WireFormat, string[]>,
 ): void {
   const { format } = connection.member;

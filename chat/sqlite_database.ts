@@ -1,20 +1,54 @@
 /**
  * The SQLite file under the embedded store: opened through Deno's built-in
  * `node:sqlite` in WAL mode, so that every isolate of `deno serve --parallel`
- * (each with its own connection) can share it; migrated to
- * {@linkcode SCHEMA_VERSION}; bounded in size; and written only in
+ * (each with its own connection) can share it; migrated (sqlite_schema.ts);
+ * checked for damage at open; bounded in size; and written only in
  * {@linkcode SqliteDatabase.transaction}, which turns SQLite's errors into
  * {@linkcode StoreError}s and remembers the last write that failed for
  * {@linkcode SqliteDatabase.probe}. Every way the file cannot be used at
  * start is one {@linkcode StoreOpenError} that names the file.
  *
+ * The database follows its path: when the path names another file than
+ * the one open (a backup put back, another file moved over it, a deleted
+ * file made again), the next call after that file has settled opens it,
+ * so that what the server stores is what a copy of that path holds. The
+ * file's epoch (see `RoomPosition` in store.ts) tells rooms that the log
+ * they delivered is gone; a file that replaces another is given a new one
+ * even when it is a copy of it, as its ids may name other messages now. A
+ * path that names no file is not made again by the server: the probe fails
+ * saying so until a file is back.
+ *
+ * Damage (SQLite's SQLITE_CORRUPT or SQLITE_NOTADB), found at open or met
+ * by any call later, is remembered: the probe fails with it (`corrupt`)
+ * until the server restarts on a sound file.
+ *
  * @module
  */
 
-import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { parseRoomName, type RoomName } from "./room_name.ts";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { Checkpointer } from "./sqlite_checkpointer.ts";
-import { StoreError, type StoreErrorKind } from "./store.ts";
+import {
+  existingFileUri,
+  fileAt,
+  type FileId,
+  isWhole,
+  type OpenFiles,
+  openFiles,
+  sameFile,
+  setAsideLog,
+} from "./sqlite_file.ts";
+import { checkIntegrity, type Integrity } from "./sqlite_integrity.ts";
+import {
+  classifySqliteError,
+  isDamageError,
+  openDatabase,
+} from "./sqlite_open.ts";
+import { intField } from "./sqlite_rows.ts";
+import { migrate } from "./sqlite_schema.ts";
+import { Statement } from "./sqlite_statement.ts";
+import { StoreError } from "./store.ts";
+
+export { StoreOpenError } from "./sqlite_open.ts";
 
 /** What {@linkcode SqliteDatabase.open} needs. */
 export interface SqliteDatabaseOptions {
@@ -28,210 +62,29 @@ export interface SqliteDatabaseOptions {
    * @default nothing is told
    */
   readonly onCheckpointTrouble?: (reason: string | undefined) => void;
-}
-
-/**
- * The schema, one step per version; `PRAGMA user_version` records how many
- * have run. Append new steps; never edit a released one.
- */
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE rooms (
-     name TEXT PRIMARY KEY,
-     last_id INTEGER NOT NULL
-   ) WITHOUT ROWID;
-   CREATE TABLE messages (
-     room TEXT NOT NULL,
-     id INTEGER NOT NULL,
-     user TEXT NOT NULL,
-     message BLOB NOT NULL,
-     ts TEXT NOT NULL,
-     PRIMARY KEY (room, id)
-   ) WITHOUT ROWID;
-   CREATE TABLE presence (
-     room TEXT NOT NULL,
-     user TEXT NOT NULL,
-     node TEXT NOT NULL,
-     connections INTEGER NOT NULL,
-     seen_at INTEGER NOT NULL,
-     PRIMARY KEY (room, user, node)
-   ) WITHOUT ROWID;
-   CREATE INDEX presence_by_node ON presence (node);`,
-  // Who holds each name: one owner (a browser, or one anonymous socket).
-  `ALTER TABLE presence ADD COLUMN owner TEXT NOT NULL DEFAULT '';`,
-  // The sender's own message id, so that a resend is stored once.
-  `ALTER TABLE messages ADD COLUMN cid TEXT;
-   CREATE INDEX messages_by_cid ON messages (room, cid) WHERE cid IS NOT NULL;`,
-  // Retention by age deletes by time.
-  `CREATE INDEX messages_by_ts ON messages (ts);`,
-  // One row that /healthz rewrites to prove the file takes writes.
-  `CREATE TABLE health (
-     id INTEGER PRIMARY KEY CHECK (id = 1),
-     checked_at INTEGER NOT NULL
-   );`,
-  // Who vouches for the sender: 'signed', 'server', or NULL for a guest.
-  `ALTER TABLE messages ADD COLUMN author TEXT;`,
-  // Retention by age walks each room by id instead (ids follow time): the
-  // index cost every message a page in its commit, and every prune another.
-  `DROP INDEX messages_by_ts;`,
-  // A room's next id follows its newest message, and rooms.last_id is only
-  // the floor that deletes leave (see sqlite_messages.ts): every last_id is
-  // already at or above its room's newest id, so no row changes. The version
-  // moves so that an older server, which counts on last_id alone and would
-  // hand out ids already taken, refuses the file.
-  `SELECT 1;`,
-  // Names clash by what they look like (chat/name_key.ts), not by their
-  // text: the key of each name online, and the lookup by it. Rows are
-  // rewritten by every node's next heartbeat, which fills the key in.
-  `ALTER TABLE presence ADD COLUMN name_key TEXT NOT NULL DEFAULT '';
-   CREATE INDEX presence_by_key ON presence (room, name_key);`,
-];
-
-/** The schema version this code writes. */
-export const SCHEMA_VERSION = MIGRATIONS.length;
-
-/** A row as `node:sqlite` returns it: checked field by field below. */
-export type Row = Record<string, unknown>;
-
-/** The integer in column `key`, or a {@linkcode StoreError}. */
-export function intField(row: Row, key: string): number {
-  const value = row[key];
-  if (typeof value === "number" && Number.isSafeInteger(value)) return value;
-  throw new StoreError(`Column ${key} holds ${typeof value}, not an integer`);
-}
-
-/** The text in column `key`, or a {@linkcode StoreError}. */
-export function textField(row: Row, key: string): string {
-  const value = row[key];
-  if (typeof value === "string") return value;
-  throw new StoreError(`Column ${key} holds ${typeof value}, not text`);
-}
-
-/** The valid room name in column `key`, or a {@linkcode StoreError}. */
-export function roomField(row: Row, key: string): RoomName {
-  const parsed = parseRoomName(textField(row, key));
-  if (parsed.ok) return parsed.name;
-  throw new StoreError(`Column ${key} holds an invalid room: ${parsed.error}`);
-}
-
-/** The database file could not be opened, created or written at start. */
-export class StoreOpenError extends StoreError {
-  override name = "StoreOpenError";
-}
-
-/**
- * Runs `work` on the database at `path`, turning what SQLite and Deno say
- * when a file cannot be used into one sentence about that file.
- */
-function explainOpenFailure<T>(path: string, work: () => T): T {
-  try {
-    return work();
-  } catch (error) {
-    if (error instanceof StoreOpenError) throw error;
-    if (error instanceof Deno.errors.NotCapable) {
-      // Deno's own advice here is to grant --allow-all; never the answer.
-      throw new StoreOpenError(
-        `Cannot open the database ${path}: Deno's permissions refuse that path`,
-      );
-    }
-    if (!(error instanceof Error)) throw error;
-    const why = error.message;
-    if (/file is not a database|file is encrypted/i.test(why)) {
-      throw new StoreOpenError(`${path} is not a SQLite database`);
-    }
-    if (/readonly|read-only|permission denied|access permission/i.test(why)) {
-      throw new StoreOpenError(
-        `The database ${path} is not writable (${why})`,
-      );
-    }
-    if (/unable to open database file/i.test(why)) {
-      throw new StoreOpenError(
-        `The database ${path} cannot be opened or created (${why})`,
-      );
-    }
-    throw new StoreOpenError(`Cannot open the database ${path}: ${why}`);
-  }
-}
-
-/**
- * The folder a file path is in: `data/chat.db` → `data`, `/chat.db` → `/`,
- * `chat.db` → `.`. (Not node:path, whose import alone starts Deno's Node
- * compatibility layer and costs the process about 8 MiB.)
- */
-export function folderOf(path: string): string {
-  const trimmed = path.replace(/\/+$/, "");
-  const slash = trimmed.lastIndexOf("/");
-  if (slash < 0) return ".";
-  return slash === 0 ? "/" : trimmed.slice(0, slash).replace(/\/+$/, "") || "/";
-}
-
-/** Opens the file (creating its folder), in WAL mode. */
-function openDatabase(path: string): DatabaseSync {
-  if (path !== ":memory:") {
-    let exists = false;
-    try {
-      if (Deno.statSync(path).isDirectory) {
-        throw new StoreOpenError(`${path} is a folder, not a database file`);
-      }
-      exists = true;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) {
-        explainOpenFailure(path, () => {
-          throw error;
-        });
-      }
-    }
-    if (exists) {
-      // SQLite opens a file it cannot write read-only and fails later with
-      // a vaguer message; ask the file system first.
-      try {
-        Deno.openSync(path, { read: true, write: true }).close();
-      } catch (error) {
-        if (!(error instanceof Error)) throw error;
-        throw new StoreOpenError(
-          `The database ${path} is not writable (${error.message})`,
-        );
-      }
-    }
-    const folder = folderOf(path);
-    try {
-      Deno.mkdirSync(folder, { recursive: true });
-    } catch (error) {
-      if (!(error instanceof Error)) throw error;
-      throw new StoreOpenError(
-        `Cannot create the folder ${folder} for the database ${path}: ${error.message}`,
-      );
-    }
-  }
-  return explainOpenFailure(path, () => {
-    const db = new DatabaseSync(path);
-    db.exec("PRAGMA busy_timeout = 5000");
-    retryWhileBusy(() => db.exec("PRAGMA journal_mode = WAL"));
-    db.exec("PRAGMA synchronous = NORMAL");
-    return db;
-  });
-}
-
-/**
- * Turns what SQLite threw into a {@linkcode StoreError} of the right kind,
- * keeping its message (which names the real cause, e.g. "database or disk
- * is full") and the original as `cause`.
- */
-export function classifySqliteError(error: unknown): unknown {
-  if (error instanceof StoreError || !(error instanceof Error)) return error;
-  const why = error.message;
-  const kind: StoreErrorKind =
-    /disk is full|SQLITE_FULL|no space|quota/i.test(why)
-      ? "full"
-      : /readonly|read-only|SQLITE_READONLY/i.test(why)
-      ? "read_only"
-      : /database is locked|SQLITE_BUSY/i.test(why)
-      ? "busy"
-      : /disk I\/O error|SQLITE_IOERR/i.test(why)
-      ? "io"
-      : /malformed|not a database|SQLITE_CORRUPT/i.test(why)
-      ? "corrupt"
-      : "other";
-  return new StoreError(why, { kind, cause: error });
+  /**
+   * What the integrity check of a file found when it was opened, and
+   * damage met later (`damaged`, once per file).
+   * @default nothing is told
+   */
+  readonly onIntegrity?: (integrity: Integrity) => void;
+  /**
+   * The path named another file, which the database opened: what was done
+   * with the one it had open.
+   * @default nothing is told
+   */
+  readonly onFileReplaced?: (done: readonly string[]) => void;
+  /**
+   * The path names no file any more (deleted): the database writes on to
+   * the file it has open, and its probe fails until a file is back.
+   * @default nothing is told
+   */
+  readonly onFileMissing?: () => void;
+  /**
+   * Files larger than this are not checked at open.
+   * @default INTEGRITY_CHECK_MAX_BYTES
+   */
+  readonly integrityMaxBytes?: number;
 }
 
 /** How long a failed write keeps the store unhealthy without a success. */
@@ -245,31 +98,37 @@ const WRITE_FAILURE_MEMORY_MS = 5000;
  */
 const PROBE_WRITE_INTERVAL_MS = 1000;
 
-/** Blocks the thread for `ms`; only used while opening the database. */
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-function isBusy(error: unknown): boolean {
-  return error instanceof Error &&
-    /database is locked|SQLITE_BUSY/i.test(error.message);
-}
+/**
+ * How often (ms) the database asks whether its path still names the file
+ * it has open: a `stat`, about 8 µs, at most this often, on the next call.
+ */
+export const FILE_CHECK_INTERVAL_MS = 250;
 
 /**
- * Runs `work`, retrying for up to `budgetMs` while the database is locked.
- * Switching a new file to WAL needs an exclusive lock and does not wait on
- * `busy_timeout`, so isolates starting together would otherwise fail.
+ * Another file at the path is opened once the path has named it this long
+ * (ms), and it holds all the pages its header counts: a file being moved
+ * into place in steps, or copied, is not opened half way.
  */
-function retryWhileBusy<T>(work: () => T, budgetMs = 5000): T {
-  const deadline = Date.now() + budgetMs;
-  for (let wait = 5;; wait = Math.min(wait * 2, 200)) {
-    try {
-      return work();
-    } catch (error) {
-      if (!isBusy(error) || Date.now() + wait > deadline) throw error;
-      sleepSync(wait);
-    }
-  }
+export const FILE_SETTLE_MS = 500;
+
+/** One connection to one file, and what is prepared on it. */
+interface Connection {
+  readonly db: DatabaseSync;
+  /** Counts the connections of this database: statements follow it. */
+  readonly generation: number;
+  readonly pageCount: StatementSync;
+  // Prepared once: `exec` would parse them again for every message, and
+  // the parser's code is cold when a quiet server wakes for one.
+  readonly begin: StatementSync;
+  readonly commit: StatementSync;
+  readonly pageSize: number;
+  readonly maxPages: number;
+  /** The files it has open; undefined in memory or where not followed. */
+  readonly files: OpenFiles | undefined;
+  /** The file's epoch when it was opened. */
+  readonly epoch: string;
+  /** Copies the log into the file (not into memory) off the event loop. */
+  readonly checkpointer: Checkpointer | undefined;
 }
 
 /**
@@ -277,18 +136,22 @@ function retryWhileBusy<T>(work: () => T, budgetMs = 5000): T {
  * every write goes through {@linkcode SqliteDatabase.transaction}.
  */
 export class SqliteDatabase {
-  readonly #db: DatabaseSync;
+  readonly #options: SqliteDatabaseOptions;
   readonly #path: string;
   readonly #maxBytes: number;
-  readonly #maxPages: number;
-  readonly #pageCount: StatementSync;
-  // Prepared once: `exec` would parse them again for every message, and
-  // the parser's code is cold when a quiet server wakes for one.
-  readonly #begin: StatementSync;
-  readonly #commit: StatementSync;
-  readonly #pageSize: number;
-  /** Copies the log into a file (not into memory) off the event loop. */
-  readonly #checkpointer: Checkpointer | undefined;
+  #connection: Connection;
+  /** Inside {@linkcode SqliteDatabase.transaction}: the file is not left. */
+  #inTransaction = false;
+  /** When the path is next compared with the open file (ms). */
+  #nextFileCheck = 0;
+  /** Damage found in the open file, which the probe reports. */
+  #damage: StoreError | undefined;
+  /** Another file seen at the path, and when it was first seen so (ms). */
+  #arriving: { readonly file: FileId; readonly seenAt: number } | undefined;
+  /** Set while the path names no file; the probe reports it. */
+  #missing: StoreError | undefined;
+  /** Checkpointers of files left behind, until they have closed. */
+  readonly #retiring = new Set<Promise<void>>();
   /**
    * The last write that failed for lack of space, permission or a device
    * error, until a later write succeeds: a health probe's small write can
@@ -298,47 +161,100 @@ export class SqliteDatabase {
   /** When the health write last succeeded (ms since the epoch). */
   #lastProbeWrite = 0;
   /** Rewrites the health row; prepared once the schema has the table. */
-  #touchHealth: StatementSync | undefined;
+  #touchHealth: Statement | undefined;
 
-  private constructor(db: DatabaseSync, options: SqliteDatabaseOptions) {
-    this.#db = db;
+  private constructor(options: SqliteDatabaseOptions) {
+    this.#options = options;
     this.#path = options.path;
     this.#maxBytes = options.maxBytes;
-    // A per-connection bound: every isolate sets it for its own connection.
-    const pageSize = intField(
-      db.prepare("PRAGMA page_size").get() ?? {},
-      "page_size",
-    );
-    this.#pageSize = pageSize;
-    this.#maxPages = Math.max(1, Math.floor(options.maxBytes / pageSize));
-    db.exec(`PRAGMA max_page_count = ${this.#maxPages}`);
-    this.#pageCount = db.prepare("PRAGMA page_count");
-    this.#begin = db.prepare("BEGIN IMMEDIATE");
-    this.#commit = db.prepare("COMMIT");
-    this.#checkpointer = options.path === ":memory:"
-      ? undefined
-      : new Checkpointer({
-        path: options.path,
-        onTrouble: options.onCheckpointTrouble ?? (() => {}),
-        onLogCopied: () => this.#startLogOver(),
-      });
+    const { connection, integrity } = this.#connect(0, undefined);
+    this.#connection = connection;
+    this.#damage = this.#damageOf(integrity);
   }
 
   /**
-   * Opens the file at `options.path` (creating and migrating it as needed).
+   * Opens the file at `options.path` (creating and migrating it as needed)
+   * and checks it for damage.
    *
    * @throws {StoreOpenError} when the file cannot be opened, created,
    * written or migrated.
    */
   static open(options: SqliteDatabaseOptions): SqliteDatabase {
-    const database = new SqliteDatabase(openDatabase(options.path), options);
-    database.#migrate();
-    return database;
+    return new SqliteDatabase(options);
   }
 
   /** Prepares `sql`; call it after {@linkcode SqliteDatabase.open}. */
-  prepare(sql: string): StatementSync {
-    return this.#db.prepare(sql);
+  prepare(sql: string): Statement {
+    return new Statement(this, sql);
+  }
+
+  /**
+   * The connection to use now: outside a transaction, to the file the path
+   * names (checked at most every {@linkcode FILE_CHECK_INTERVAL_MS}).
+   */
+  connection(): Connection {
+    this.follow();
+    return this.#connection;
+  }
+
+  /**
+   * Opens the file at the path when it is another than the one open and
+   * has settled ({@linkcode FILE_SETTLE_MS}); looks at most every
+   * {@linkcode FILE_CHECK_INTERVAL_MS}, never inside a transaction. A path
+   * that names no file is not made again: what the server stores would
+   * vanish with a file put there later, and its log could be taken for
+   * that file's. The open file is kept, and the probe fails saying so.
+   *
+   * @throws {StoreError} when the file there cannot be opened; the one
+   * open stays open, and the next call tries again.
+   */
+  follow(): void {
+    const files = this.#connection.files;
+    if (files === undefined || this.#inTransaction) return;
+    const now = Date.now();
+    if (now < this.#nextFileCheck) return;
+    this.#nextFileCheck = now + FILE_CHECK_INTERVAL_MS;
+    const at = fileAt(this.#path);
+    if (sameFile(at, files.database)) {
+      this.#arriving = undefined;
+      this.#missing = undefined;
+      return;
+    }
+    // The checkpoint thread opens the file by its path when it starts: it
+    // must not open another than this connection's. SQLite's own
+    // checkpoints go on in the commits.
+    this.#closeCheckpointer(this.#connection);
+    if (at === undefined) {
+      this.#arriving = undefined;
+      if (!this.#missing) {
+        this.#missing = new StoreError(
+          `the database file ${this.#path} was deleted under the running server; what is stored now goes to the deleted file and is lost when the server stops: put a database file back at ${this.#path}`,
+          { kind: "io" },
+        );
+        this.#options.onFileMissing?.();
+      }
+      return;
+    }
+    const arriving = this.#arriving;
+    if (!arriving || !sameFile(arriving.file, at)) {
+      this.#arriving = { file: at, seenAt: now };
+      return;
+    }
+    if (now - arriving.seenAt < FILE_SETTLE_MS || !isWhole(this.#path, at)) {
+      return;
+    }
+    this.#arriving = undefined;
+    this.#replace(this.#connection, files, at);
+  }
+
+  /**
+   * SQLite's error as a StoreError: damage is remembered (see
+   * {@linkcode SqliteDatabase.probe}), and a full disk named as the size
+   * limit when it was that.
+   */
+  explain(error: unknown): unknown {
+    if (isDamageError(error)) this.#damaged(error.message);
+    return this.#nameLimit(error, classifySqliteError(error));
   }
 
   /**
@@ -352,10 +268,12 @@ export class SqliteDatabase {
    */
   transaction<T>(work: () => T, bytes?: number): T {
     try {
+      this.follow();
       const result = this.#attempt(work);
       this.#writeFailure = undefined;
       if (bytes !== undefined) {
-        this.#checkpointer?.wrote(this.#pageSize + bytes);
+        const { checkpointer, pageSize } = this.#connection;
+        checkpointer?.wrote(pageSize + bytes);
       }
       return result;
     } catch (error) {
@@ -371,12 +289,16 @@ export class SqliteDatabase {
   }
 
   /**
-   * Rewrites the health row in a transaction of its own (unless that
-   * succeeded within {@linkcode PROBE_WRITE_INTERVAL_MS}), which neither
-   * clears nor sets the remembered failure, then throws that failure if it
-   * is recent: the probe's write may succeed where a message's does not.
+   * Fails with the damage found in the file, if any. Else rewrites the
+   * health row in a transaction of its own (unless that succeeded within
+   * {@linkcode PROBE_WRITE_INTERVAL_MS}), which neither clears nor sets the
+   * remembered failure, then throws that failure if it is recent: the
+   * probe's write may succeed where a message's does not.
    */
   probe(): void {
+    this.follow();
+    if (this.#damage) throw this.#damage;
+    if (this.#missing) throw this.#missing;
     const failure = this.#writeFailure;
     const now = Date.now();
     if (now - this.#lastProbeWrite >= PROBE_WRITE_INTERVAL_MS) {
@@ -393,7 +315,7 @@ export class SqliteDatabase {
    * {@linkcode Checkpointer.started}); at once for `:memory:`.
    */
   get started(): Promise<void> {
-    return this.#checkpointer?.started ?? Promise.resolve();
+    return this.#connection.checkpointer?.started ?? Promise.resolve();
   }
 
   /**
@@ -402,12 +324,148 @@ export class SqliteDatabase {
    * and nothing touches the file after this resolves.
    */
   async close(): Promise<void> {
-    await this.#checkpointer?.close();
-    this.#db.close();
+    await this.#connection.checkpointer?.close();
+    await Promise.all([...this.#retiring]);
+    this.#connection.db.close();
+  }
+
+  /**
+   * Opens the file at the path: migrated, its epoch read (a new one when
+   * it is still `replaced`, the epoch of the file it replaces), checked.
+   */
+  #connect(
+    generation: number,
+    replaced: string | undefined,
+  ): { connection: Connection; integrity: Integrity } {
+    const path = this.#path;
+    const db = openDatabase(path);
+    try {
+      const epoch = migrate(db, path, replaced);
+      const integrity: Integrity = path === ":memory:"
+        ? { kind: "ok" }
+        : checkIntegrity(db, this.#options.integrityMaxBytes);
+      this.#options.onIntegrity?.(integrity);
+      // A per-connection bound: every isolate sets it for its own.
+      const pageSize = intField(
+        db.prepare("PRAGMA page_size").get() ?? {},
+        "page_size",
+      );
+      const maxPages = Math.max(1, Math.floor(this.#maxBytes / pageSize));
+      db.exec(`PRAGMA max_page_count = ${maxPages}`);
+      const connection: Connection = {
+        db,
+        generation,
+        pageSize,
+        maxPages,
+        pageCount: db.prepare("PRAGMA page_count"),
+        begin: db.prepare("BEGIN IMMEDIATE"),
+        commit: db.prepare("COMMIT"),
+        files: path === ":memory:" ? undefined : openFiles(path),
+        epoch,
+        checkpointer: path === ":memory:" ? undefined : new Checkpointer({
+          path: existingFileUri(path),
+          onTrouble: this.#options.onCheckpointTrouble ?? (() => {}),
+          onLogCopied: () => this.#startLogOver(),
+        }),
+      };
+      // Its thread opens the file by its path: now, while the path names
+      // this connection's file, and not once another file may be there.
+      // A failure here is also the next checkpoint's, which tells of it
+      // (see onTrouble); a close before the thread answered is none.
+      connection.checkpointer?.checkpoint().catch(() => {});
+      return { connection, integrity };
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  /** Closes a connection the database no longer uses. */
+  #retire(connection: Connection): void {
+    this.#closeCheckpointer(connection);
+    connection.db.close();
+  }
+
+  /** Closes the checkpoint thread of `connection`; close() waits for it. */
+  #closeCheckpointer(connection: Connection): void {
+    const closed = connection.checkpointer?.close();
+    if (!closed) return;
+    this.#retiring.add(closed);
+    void closed.finally(() => this.#retiring.delete(closed));
+  }
+
+  /**
+   * Leaves the file open (`files`), which the path no longer names, for
+   * the file there now (`next`): its log copied into it where it can be,
+   * its log and index moved out of the new file's way, the new file
+   * opened; then it is closed. A copy of it (its epoch) gets a new epoch.
+   */
+  #replace(old: Connection, files: OpenFiles, next: FileId): void {
+    const done: string[] = [];
+    try {
+      // Briefly: another isolate's reader may hold the log.
+      old.db.exec("PRAGMA busy_timeout = 100");
+      const [result] = old.db.prepare("PRAGMA wal_checkpoint(TRUNCATE)").all();
+      done.push(
+        result?.busy === 0
+          ? "copied its log into the file it had open"
+          : "copied what it could of its log into the file it had open (another connection was using the log)",
+      );
+    } catch (error) {
+      done.push(
+        `could not copy its log into the file it had open (${
+          error instanceof Error ? error.message : String(error)
+        })`,
+      );
+    }
+    let opened: { connection: Connection; integrity: Integrity };
+    try {
+      done.push(...setAsideLog(this.#path, files));
+      opened = this.#connect(old.generation + 1, old.epoch);
+    } catch (error) {
+      old.db.exec("PRAGMA busy_timeout = 5000");
+      throw classifySqliteError(error);
+    }
+    if (!sameFile(opened.connection.files?.database, next)) {
+      // The path changed again while it was being opened: look again.
+      this.#retire(opened.connection);
+      old.db.exec("PRAGMA busy_timeout = 5000");
+      throw new StoreError(
+        `the database file ${this.#path} changed while it was being opened`,
+        { kind: "busy" },
+      );
+    }
+    this.#connection = opened.connection;
+    this.#damage = this.#damageOf(opened.integrity);
+    this.#missing = undefined;
+    this.#writeFailure = undefined;
+    this.#retire(old);
+    done.push("closed it");
+    this.#options.onFileReplaced?.(done);
+  }
+
+  #damageOf(integrity: Integrity): StoreError | undefined {
+    return integrity.kind === "damaged"
+      ? this.#damageError(integrity.problem)
+      : undefined;
+  }
+
+  #damageError(problem: string): StoreError {
+    return new StoreError(
+      `the database ${this.#path} is damaged (${problem})`,
+      { kind: "corrupt" },
+    );
+  }
+
+  /** Remembers damage met while serving; told once per file. */
+  #damaged(problem: string): void {
+    if (this.#damage) return;
+    this.#damage = this.#damageError(problem);
+    this.#options.onIntegrity?.({ kind: "damaged", problem });
   }
 
   #writeHealthRow(now: number): void {
-    this.#touchHealth ??= this.#db.prepare(
+    this.#touchHealth ??= this.prepare(
       `INSERT INTO health (id, checked_at) VALUES (1, ?)
        ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`,
     );
@@ -430,38 +488,42 @@ export class SqliteDatabase {
   }
 
   #attempt<T>(work: () => T): T {
+    const { db, begin, commit } = this.#connection;
     try {
-      this.#begin.run();
+      begin.run();
+      this.#inTransaction = true;
       try {
         const result = work();
-        this.#commit.run();
+        commit.run();
         return result;
       } catch (error) {
         // SQLite rolls back by itself after some failures (a full disk
         // among them); a ROLLBACK then would throw and hide the real error.
-        if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+        if (db.isTransaction) db.exec("ROLLBACK");
         throw error;
+      } finally {
+        this.#inTransaction = false;
       }
     } catch (error) {
-      throw this.#explain(error);
+      throw this.explain(error);
     }
   }
 
   /**
-   * SQLite's error as a StoreError, naming the size limit when it was that.
-   * SQLite says "database or disk is full" either way, and has rolled the
-   * write back by now, so the file is "at the limit" when the write that
-   * failed could have filled the rest: within 64 pages (a large message)
-   * or a tenth of the limit. An in-memory database has no disk to fill.
+   * Names the size limit when a full disk was that. SQLite says "database
+   * or disk is full" either way, and has rolled the write back by now, so
+   * the file is "at the limit" when the write that failed could have filled
+   * the rest: within 64 pages (a large message) or a tenth of the limit. An
+   * in-memory database has no disk to fill.
    */
-  #explain(error: unknown): unknown {
-    const classified = classifySqliteError(error);
-    const headroom = this.#maxPages -
-      intField(this.#pageCount.get() ?? {}, "page_count");
+  #nameLimit(error: unknown, classified: unknown): unknown {
+    if (!(classified instanceof StoreError) || classified.kind !== "full") {
+      return classified;
+    }
+    const { maxPages, pageCount } = this.#connection;
+    const headroom = maxPages - intField(pageCount.get() ?? {}, "page_count");
     if (
-      classified instanceof StoreError && classified.kind === "full" &&
-      (this.#path === ":memory:" ||
-        headroom <= Math.max(64, this.#maxPages / 10))
+      this.#path === ":memory:" || headroom <= Math.max(64, maxPages / 10)
     ) {
       return new StoreError(
         `the database reached its size limit of ${this.#maxBytes} bytes (CHAT_MAX_DB_BYTES)`,
@@ -469,34 +531,5 @@ export class SqliteDatabase {
       );
     }
     return classified;
-  }
-
-  // Migrate inside a write transaction, so two isolates starting together
-  // cannot both run a step. It is also the first write: a file that cannot
-  // be written fails here, at start.
-  #migrate(): void {
-    const path = this.#path;
-    explainOpenFailure(
-      path,
-      () =>
-        retryWhileBusy(() =>
-          this.transaction(() => {
-            const version = intField(
-              this.#db.prepare("PRAGMA user_version").get() ?? {},
-              "user_version",
-            );
-            if (version > MIGRATIONS.length) {
-              throw new StoreOpenError(
-                `${path} has schema version ${version}, newer than this server's ${MIGRATIONS.length}`,
-              );
-            }
-            for (const [index, step] of MIGRATIONS.entries()) {
-              if (index < version) continue;
-              this.#db.exec(step);
-              this.#db.exec(`PRAGMA user_version = ${index + 1}`);
-            }
-          })
-        ),
-    );
   }
 }

@@ -16,13 +16,8 @@
  */
 
 import { setImmediate } from "node:timers";
-import {
-  intField,
-  roomField,
-  type Row,
-  type SqliteDatabase,
-  textField,
-} from "./sqlite_database.ts";
+import type { SqliteDatabase } from "./sqlite_database.ts";
+import { intField, roomField, type Row, textField } from "./sqlite_rows.ts";
 import type { RoomName } from "./room_name.ts";
 import {
   type AppendResult,
@@ -102,10 +97,12 @@ export function openSqliteMessages(
   // delete per message would write the room's oldest page in every commit
   // as well as its newest.
   const pruneEvery = Math.ceil(historyMax / PRUNE_BATCHES);
-  // Both halves of a room's last id: its newest message, and the floor.
+  // Both halves of a room's last id: its newest message, and the floor;
+  // and the file's epoch, read with them (in the append's transaction).
   const selectLast = database.prepare(
     `SELECT (SELECT MAX(id) FROM messages WHERE room = ?1) AS newest,
-            (SELECT last_id FROM rooms WHERE name = ?1) AS floor`,
+            (SELECT last_id FROM rooms WHERE name = ?1) AS floor,
+            (SELECT value FROM epoch WHERE id = 1) AS epoch`,
   );
   // Raises the floor to the newest id, before a delete that may take it.
   // (The WHERE is also what SQLite needs to parse an upsert from a SELECT.)
@@ -158,11 +155,18 @@ export function openSqliteMessages(
     row[key] === null ? 0 : intField(row, key);
   const firstOf = (room: RoomName) =>
     optionalInt(selectFirst.get(room) ?? {}, "first");
-  /** The room's newest id (0 for none), and its last handed-out one. */
+  /**
+   * The room's newest id (0 for none), its last handed-out one, and the
+   * file's epoch.
+   */
   const lastOf = (room: RoomName) => {
     const row = selectLast.get(room) ?? {};
     const newest = optionalInt(row, "newest");
-    return { newest, last: Math.max(newest, optionalInt(row, "floor")) };
+    return {
+      newest,
+      last: Math.max(newest, optionalInt(row, "floor")),
+      epoch: textField(row, "epoch"),
+    };
   };
   // A room's ids follow the clock of whoever sent them, so its messages
   // before the first one at or after the cut-off are the old ones. Found
@@ -193,14 +197,16 @@ export function openSqliteMessages(
 
   /** Stores one message; call it inside a transaction. */
   function appendOne(room: RoomName, message: NewMessage): AppendResult {
-    const { newest, last } = lastOf(room);
+    const { newest, last, epoch } = lastOf(room);
     if (message.cid !== undefined) {
       const earlier = selectByCid.get(
         room,
         message.cid,
         last - options.dedupeWindow,
       );
-      if (earlier) return { message: toMessage(earlier), duplicate: true };
+      if (earlier) {
+        return { message: toMessage(earlier), duplicate: true, epoch };
+      }
     }
     if (
       newest === 0 &&
@@ -224,7 +230,7 @@ export function openSqliteMessages(
     if (id > historyMax && (id - historyMax) % pruneEvery === 0) {
       pruneMessages.run(room, id - historyMax);
     }
-    return { message: { id, room, ...message }, duplicate: false };
+    return { message: { id, room, ...message }, duplicate: false, epoch };
   }
 
   /**
@@ -312,11 +318,15 @@ export function openSqliteMessages(
         }),
       );
     },
-    lastIds(rooms) {
-      return Promise.resolve(rooms.map((room) => lastOf(room).last));
+    positions(rooms) {
+      return Promise.resolve(rooms.map((room) => {
+        const { last, epoch } = lastOf(room);
+        return { last, epoch };
+      }));
     },
     bounds(room): Promise<RoomBounds> {
-      return Promise.resolve({ first: firstOf(room), last: lastOf(room).last });
+      const { last, epoch } = lastOf(room);
+      return Promise.resolve({ first: firstOf(room), last, epoch });
     },
   };
 }

@@ -9,13 +9,8 @@
  * @module
  */
 
-import {
-  intField,
-  roomField,
-  type Row,
-  type SqliteDatabase,
-  textField,
-} from "./sqlite_database.ts";
+import type { SqliteDatabase } from "./sqlite_database.ts";
+import { intField, roomField, type Row, textField } from "./sqlite_rows.ts";
 import { nameKey } from "./name_key.ts";
 import type {
   Departure,

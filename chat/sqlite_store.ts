@@ -12,6 +12,7 @@
  */
 
 import { SqliteDatabase } from "./sqlite_database.ts";
+import { INTEGRITY_CHECK_MAX_BYTES } from "./sqlite_integrity.ts";
 import { openSqliteMessages } from "./sqlite_messages.ts";
 import { openSqlitePresence } from "./sqlite_presence.ts";
 import type { Store } from "./store.ts";
@@ -31,6 +32,11 @@ export interface SqliteStoreOptions {
   readonly maxBytes: number;
   /** Presence entries not refreshed for this long (ms) are stale. */
   readonly presenceTtlMs: number;
+  /**
+   * Files larger than this are not checked for damage at open.
+   * @default INTEGRITY_CHECK_MAX_BYTES
+   */
+  readonly integrityMaxBytes?: number;
   /** Clock for presence. @default Date.now */
   readonly now?: () => number;
   /** @default silentLogger */
@@ -70,6 +76,41 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
         });
       }
     },
+    onIntegrity: (integrity) => {
+      if (integrity.kind === "damaged") {
+        log.error("store.corrupt", {
+          path: options.path,
+          problem: integrity.problem,
+          action:
+            "/healthz answers 503 corrupt; stop the server and restore a backup, or recover what is readable with sqlite3 .recover",
+        });
+      } else if (integrity.kind === "unchecked") {
+        log.info("store.integrity_unchecked", {
+          path: options.path,
+          bytes: integrity.bytes,
+          action: `larger than ${
+            options.integrityMaxBytes ?? INTEGRITY_CHECK_MAX_BYTES
+          } bytes: not checked at start; damage met while serving is still reported`,
+        });
+      }
+    },
+    onFileMissing: () => {
+      log.warn("store.file_missing", {
+        path: options.path,
+        action:
+          "writing on to the deleted file, which is lost when the server stops; /healthz answers 503 until a database file is back at the path",
+      });
+    },
+    onFileReplaced: (done) => {
+      log.warn("store.file_replaced", {
+        path: options.path,
+        done,
+        action: "opened the file now at the path; rooms start over",
+      });
+    },
+    ...(options.integrityMaxBytes === undefined
+      ? {}
+      : { integrityMaxBytes: options.integrityMaxBytes }),
   });
   const messages = openSqliteMessages(database, {
     historyMax: options.historyMax,

@@ -46,14 +46,29 @@ export interface AppendResult {
    * its recent ones: that one is returned and nothing was stored.
    */
   readonly duplicate: boolean;
+  /** The epoch of the room's log the message is in (see {@linkcode RoomPosition}). */
+  readonly epoch: string;
 }
 
-/** The ids a room has handed out and still keeps. */
-export interface RoomBounds {
-  /** The oldest id still retained, or 0 when nothing is. */
-  readonly first: number;
+/**
+ * Where a room's log stands. Its `epoch` is a random id the store gives
+ * the log when it begins it (Centrifugo's stream epoch): a store that
+ * forgets the log (a Redis restarted without persistence, a database file
+ * replaced) begins another one with another epoch, and counts ids from 1
+ * again. A changed epoch, or a last id below one already seen, is how a
+ * reader tells that the ids it knows name other messages now. `""` when
+ * the log has no epoch yet (nothing was ever stored in it).
+ */
+export interface RoomPosition {
   /** The last id handed out, or 0 when none was. */
   readonly last: number;
+  readonly epoch: string;
+}
+
+/** The ids a room has handed out and still keeps, and its epoch. */
+export interface RoomBounds extends RoomPosition {
+  /** The oldest id still retained, or 0 when nothing is. */
+  readonly first: number;
 }
 
 /** The message log of every room. */
@@ -82,13 +97,13 @@ export interface MessageStore {
    * message.
    */
   remove(room: RoomName, id: number): Promise<boolean>;
-  /** The first retained and the last assigned id of `room`. */
+  /** The first retained and the last assigned id of `room`, and its epoch. */
   bounds(room: RoomName): Promise<RoomBounds>;
   /**
-   * The last assigned id of each of `rooms` (0 for a room with none), in
-   * one round trip: the periodic gap check of every open room.
+   * The position of each of `rooms` (last id 0 for a room with none), in
+   * one round trip: the periodic check of every open room.
    */
-  lastIds(rooms: readonly RoomName[]): Promise<number[]>;
+  positions(rooms: readonly RoomName[]): Promise<RoomPosition[]>;
   /**
    * Deletes every message accepted before `before` (ISO-8601), and forgets
    * rooms left with no message and nobody online; returns how many

@@ -13,6 +13,7 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { isEpoch } from "../chat/epoch.ts";
 import { CHAT_PROTOCOL, wireFormatFor } from "../chat/frames.ts";
 import { MessageBudget } from "../chat/message_budget.ts";
 import type { SharedBucketTable } from "../chat/shared_buckets.ts";
@@ -94,8 +95,8 @@ function peerAddress(c: Context): string {
 }
 
 /**
- * Parses room, `name`, `key` and `since`, or answers 400 saying which is
- * wrong.
+ * Parses room, `name`, `key`, `since` and `epoch`, or answers 400 saying
+ * which is wrong.
  */
 async function admissionOf(
   c: Context,
@@ -126,7 +127,17 @@ async function admissionOf(
         "Cannot join room: key must be 16 to 128 letters, digits, - or _",
     });
   }
-  const since = integerParam("since", c.req.query("since"), 0);
+  const sinceId = integerParam("since", c.req.query("since"), 0);
+  const epoch = c.req.query("epoch");
+  if (epoch !== undefined && !isEpoch(epoch)) {
+    throw new HTTPException(400, {
+      message:
+        "Cannot join room: epoch must be 1 to 64 letters, digits, - or _",
+    });
+  }
+  const since = sinceId === undefined
+    ? undefined
+    : { id: sinceId, ...(epoch === undefined ? {} : { epoch }) };
   const format = wireFormatFor(c.req.header("sec-websocket-protocol"));
   return { room, ...name, owner: await nameOwner(key), since, format };
 }

@@ -61,7 +61,9 @@ export function opsRoutes(options: OpsOptions): Hono {
       }`;
       const kind = error instanceof StoreError ? error.kind : "other";
       options.log.warn("health.failed", { reason, [part]: kind });
-      return c.json({ status: "unavailable", [part]: kind, reason }, 503);
+      // Damaged data does not come back by itself, unlike the rest.
+      const status = kind === "corrupt" ? "corrupt" : "unavailable";
+      return c.json({ status, [part]: kind, reason }, 503);
     }
     return c.json({
       status: "ok",

@@ -21,6 +21,7 @@ import {
   serialiseFor,
   type WireFormat,
 } from "../chat/frames.ts";
+import type { Since } from "../chat/history.ts";
 import type { ChatHub, Membership } from "../chat/hub.ts";
 import type { ChatMetrics } from "../chat/metrics.ts";
 import type { BudgetAnswer, Rate } from "../chat/message_budget.ts";
@@ -97,7 +98,8 @@ export interface Admission {
    * with a name online, the hub asks it for another instead of refusing.
    */
   readonly pickGuestName?: () => string;
-  readonly since: number | undefined;
+  /** `?since=` and `?epoch=`: where the client's history ends. */
+  readonly since: Since | undefined;
   readonly format: WireFormat;
   /** The signed identity, when the socket has one. */
   readonly identity?: Identity;
@@ -278,7 +280,13 @@ export class SocketSession implements Member, EventListenerObject {
       pickGuestName,
     );
     this.#membership = membership;
-    log.info("socket.open", { connection: this.id, room, user, since, format });
+    log.info("socket.open", {
+      connection: this.id,
+      room,
+      user,
+      since: since?.id,
+      format,
+    });
     membership.ready.catch((error) => {
       log.error("socket.admit_failed", { connection: this.id, room, error });
       this.#socket.close(

@@ -15,7 +15,7 @@ import {
   openStore,
 } from "../app.ts";
 import { StoreOpenError } from "../chat/sqlite_database.ts";
-import { StoreError } from "../chat/store.ts";
+import { type Store, StoreError } from "../chat/store.ts";
 import { TokenKeyError } from "../chat/identity.ts";
 import {
   descriptorReserve,
@@ -92,6 +92,25 @@ function storeStartupError(error: StoreError): StartupError {
   );
 }
 
+/**
+ * Says in one line, at start, that the store found its data damaged: the
+ * server serves what it can read and `/healthz` answers 503 `corrupt`.
+ * Other failures of the probe come and go (a full disk, Redis away), and
+ * `/healthz` reports them as they do.
+ */
+async function warnIfDamaged(store: Store): Promise<void> {
+  try {
+    await store.ping();
+  } catch (error) {
+    if (!(error instanceof StoreError)) throw error;
+    if (error.kind !== "corrupt") return;
+    const what = error.message.charAt(0).toUpperCase() + error.message.slice(1);
+    console.error(
+      `${what}. Serving what can be read; /healthz answers 503 "corrupt". Stop the server and restore the data from a backup.`,
+    );
+  }
+}
+
 /** Serves in this isolate alone until `stop` resolves. */
 async function serveAlone(
   config: Config,
@@ -119,6 +138,7 @@ async function serveAlone(
     throw error;
   }
   announce(config, listener.address, "1 isolate", log);
+  await warnIfDamaged(chat.store);
   const reason = await stop;
   log.info("server.shutdown", { reason });
   await awaitShutdown(
@@ -140,7 +160,12 @@ async function serveWithWorkers(
   // Open the store once here: a path or a Redis that cannot be used is
   // reported once, and the schema is migrated before the workers share it.
   try {
-    await (await openStore(config, log)).close();
+    const store = await openStore(config, log);
+    try {
+      await warnIfDamaged(store);
+    } finally {
+      await store.close();
+    }
   } catch (error) {
     if (error instanceof StoreError) throw storeStartupError(error);
     throw error;

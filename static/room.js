@@ -81,6 +81,8 @@ let reconnectTimer;
 /** Sockets refused in a row while the server was reachable. */
 let refusals = 0;
 let lastId = 0;
+/** The epoch of the room's log that `lastId` is in, when the server said. */
+let epoch = "";
 let oldestId = 0;
 let me = "";
 /** The server vouches for this page's name (a signed user). */
@@ -265,6 +267,7 @@ function showHistory(frame) {
     lastId = 0;
     oldestId = 0;
   }
+  epoch = typeof frame.epoch === "string" ? frame.epoch : "";
   for (const message of messages) appendMessage(message);
   if (missed) chatLog.notice(text.missed);
   // Whatever the history did not confirm goes out again, in order.
@@ -388,7 +391,12 @@ function socketUrl(token) {
   const name = storedName();
   if (name) query.set("name", name);
   query.set("key", browserKey());
-  if (lastId > 0) query.set("since", String(lastId));
+  if (lastId > 0) {
+    query.set("since", String(lastId));
+    // The ids of another log name other messages: the server answers a
+    // since= of another epoch with fresh history.
+    if (epoch) query.set("epoch", epoch);
+  }
   if (token) query.set("token", token);
   return `${scheme}//${globalThis.location.host}/ws/chat/${roomPath}/?${query}`;
 }

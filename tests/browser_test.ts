@@ -184,9 +184,12 @@ Deno.test({
             "stored once",
           );
           await page.waitForSelector("#chat-status", { state: "hidden" });
+          // With the epoch of the log that id is in (see protocol.md).
           assert.ok(
-            sockets.some((url) => /[?&]since=61(&|$)/.test(url)),
-            `reconnected with since=: ${sockets.join(", ")}`,
+            sockets.some((url) =>
+              /[?&]since=61&epoch=[0-9a-f]{16}(&|$)/.test(url)
+            ),
+            `reconnected with since= and epoch=: ${sockets.join(", ")}`,
           );
           const ids = await Promise.all(
             (await page.locator("#chat-log li.message").all())

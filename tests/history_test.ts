@@ -6,6 +6,7 @@ import {
   TestClient,
   type TestServer,
   uniqueRoom,
+  UPGRADE_HEADERS,
 } from "./helpers/server.ts";
 
 // These tests seed rooms as fast as they can: no rate limit.
@@ -140,6 +141,34 @@ Deno.test("history and recovery", async (t) => {
         ids: [5, 6, 7, 8],
         recovered: false,
       });
+    },
+  );
+
+  await t.step(
+    "history names the log's epoch; a since= of another epoch gets the latest history, recovered:false",
+    async () => {
+      const room = uniqueRoom();
+      await seed(server, room, 3);
+      await using first = await TestClient.join(
+        server.wsUrl(`/ws/chat/${room}/`),
+      );
+      const epoch = first.ofType("history")[0]?.epoch;
+      assert.equal(typeof epoch, "string");
+      assert.match(String(epoch), /^[0-9a-f]{16}$/);
+      assert.deepEqual(
+        await historyFor(server, room, `?since=2&epoch=${epoch}`),
+        { ids: [3], recovered: true },
+      );
+      assert.deepEqual(
+        await historyFor(server, room, "?since=2&epoch=0123456789abcdef"),
+        { ids: [1, 2, 3], recovered: false },
+      );
+      const refused = await fetch(
+        `${server.origin}/ws/chat/${room}/?since=2&epoch=not%20one`,
+        { headers: UPGRADE_HEADERS },
+      );
+      assert.equal(refused.status, 400);
+      assert.match((await refused.json()).error, /epoch must be/);
     },
   );
 

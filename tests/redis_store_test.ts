@@ -1,10 +1,15 @@
 import assert from "node:assert/strict";
-import { openRedisStore, type RedisStoreOptions } from "../chat/redis_store.ts";
+import { RedisConnection } from "../chat/redis_connection.ts";
+import {
+  KEY_PREFIX,
+  openRedisStore,
+  type RedisStoreOptions,
+} from "../chat/redis_store.ts";
 import { openRedisBus } from "../chat/redis_bus.ts";
 import { NodePresence } from "../chat/presence.ts";
 import { parseRoomName, type RoomName } from "../chat/room_name.ts";
 import { type Store, StoreError } from "../chat/store.ts";
-import { DEFAULTS } from "./helpers/defaults.ts";
+import { DEFAULTS, idBounds } from "./helpers/defaults.ts";
 import { ignoreWithoutRedis, startRedis } from "./helpers/redis.ts";
 import { freePort } from "./helpers/process.ts";
 import { recordingLogger, waitUntil } from "./helpers/server.ts";
@@ -81,7 +86,7 @@ Deno.test({
           assert.deepEqual(ids, Array.from({ length: 400 }, (_, i) => i + 1));
           const stored = await a.messages.after(lobby, 0, 1000);
           assert.deepEqual(stored.map((m) => m.id), ids);
-          assert.deepEqual(await b.messages.bounds(lobby), {
+          assert.deepEqual(idBounds(await b.messages.bounds(lobby)), {
             first: 1,
             last: 400,
           });
@@ -109,10 +114,13 @@ Deno.test({
           const [first] = await store.messages.after(r, 0, 1);
           assert.equal(first?.message, "text 1 한국어 🎉");
           assert.equal(first?.room, r);
-          assert.deepEqual(
-            await store.messages.lastIds([r, room("never-used")]),
-            [10, 0],
-          );
+          const [used, unused] = await store.messages.positions([
+            r,
+            room("never-used"),
+          ]);
+          assert.equal(used?.last, 10);
+          assert.match(used?.epoch ?? "", /^[0-9a-f]{16}$/);
+          assert.deepEqual(unused, { last: 0, epoch: "" });
         });
       },
     );
@@ -185,11 +193,11 @@ Deno.test({
             "2025-01-01T00:00:00.000Z",
           );
           assert.ok(removed >= 2, `removed ${removed}`);
-          assert.deepEqual(await store.messages.bounds(old), {
+          assert.deepEqual(idBounds(await store.messages.bounds(old)), {
             first: 0,
             last: 0,
           });
-          assert.deepEqual(await store.messages.bounds(mixed), {
+          assert.deepEqual(idBounds(await store.messages.bounds(mixed)), {
             first: 2,
             last: 2,
           });
@@ -231,6 +239,107 @@ Deno.test({
         });
       },
     );
+  },
+});
+
+Deno.test({
+  name: "redis store: epochs",
+  ignore: ignoreWithoutRedis,
+  async fn(t) {
+    await using redis = await startRedis();
+    const raw = await RedisConnection.open(
+      new URL(redis.url),
+      "store",
+      recordingLogger(),
+    );
+    try {
+      await t.step(
+        "a log not begun yet has an expiring epoch, which its first message keeps for good",
+        async () => {
+          await usingStores(redis.url, 1, async ([store]) => {
+            assert.ok(store);
+            const r = room("unbegun");
+            const before = await store.messages.bounds(r);
+            assert.deepEqual(idBounds(before), { first: 0, last: 0 });
+            assert.match(before.epoch, /^[0-9a-f]{16}$/);
+            const key = `${KEY_PREFIX}epoch:${r}`;
+            assert.ok(Number(await raw.run(["PTTL", key])) > 0);
+            assert.equal((await store.messages.bounds(r)).epoch, before.epoch);
+            const appended = await store.messages.append(r, message("first"));
+            assert.equal(appended.epoch, before.epoch);
+            assert.equal(await raw.run(["PTTL", key]), -1);
+          });
+        },
+      );
+
+      await t.step(
+        "a Redis restarted without its data begins each log again under another epoch",
+        async () => {
+          await usingStores(redis.url, 1, async ([store]) => {
+            assert.ok(store);
+            const r = room("restarted");
+            for (const text of ["a", "b", "c"]) {
+              await store.messages.append(r, message(text));
+            }
+            const { epoch } = await store.messages.bounds(r);
+            await redis.stop();
+            await redis.start();
+            await waitUntil(
+              () =>
+                Promise.all([store.ping(), raw.run(["PING"])]).then(
+                  () => true,
+                  () => false,
+                ),
+              "the connections coming back",
+            );
+            const [position] = await store.messages.positions([r]);
+            assert.deepEqual(position, { last: 0, epoch: "" });
+            const again = await store.messages.append(r, message("again"));
+            assert.equal(again.message.id, 1);
+            assert.match(again.epoch, /^[0-9a-f]{16}$/);
+            assert.notEqual(again.epoch, epoch);
+            assert.deepEqual(await store.messages.positions([r]), [
+              { last: 1, epoch: again.epoch },
+            ]);
+          });
+        },
+      );
+
+      await t.step(
+        "a log whose counter and messages were lost (evicted) does not keep its old epoch",
+        async () => {
+          await usingStores(redis.url, 1, async ([store]) => {
+            assert.ok(store);
+            const r = room("evicted");
+            const first = await store.messages.append(r, message("a"));
+            await raw.run([
+              "DEL",
+              `${KEY_PREFIX}seq:${r}`,
+              `${KEY_PREFIX}msgs:${r}`,
+            ]);
+            const next = await store.messages.append(r, message("b"));
+            assert.equal(next.message.id, 1);
+            assert.notEqual(next.epoch, first.epoch);
+          });
+        },
+      );
+
+      await t.step(
+        "a resent cid is answered with the epoch of its log",
+        async () => {
+          await usingStores(redis.url, 1, async ([store]) => {
+            assert.ok(store);
+            const r = room("resent");
+            const first = await store.messages.append(r, message("x", "c-9"));
+            const again = await store.messages.append(r, message("x", "c-9"));
+            assert.equal(again.duplicate, true);
+            assert.equal(again.epoch, first.epoch);
+          });
+        },
+      );
+    } finally {
+      await raw.close();
+    }
   },
 });
 

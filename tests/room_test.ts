@@ -12,7 +12,7 @@ import { type Connection, Room } from "../chat/room.ts";
 import { parseRoomName } from "../chat/room_name.ts";
 import { openSqliteStore } from "../chat/sqlite_store.ts";
 import { silentLogger } from "../log.ts";
-import { sqliteOptions } from "./helpers/defaults.ts";
+import { HUB_DEFAULTS, sqliteOptions } from "./helpers/defaults.ts";
 
 /** A live connection that records the frames it is sent. */
 function listener(user: string): Connection & { readonly frames: unknown[] } {
@@ -52,6 +52,7 @@ Deno.test(
       messages: store.messages,
       log: silentLogger,
       metrics: noMetrics,
+      limits: HUB_DEFAULTS,
       schedule,
     });
     try {

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { parseRoomName, type RoomName } from "../chat/room_name.ts";
-import { folderOf, SCHEMA_VERSION } from "../chat/sqlite_database.ts";
+import { SCHEMA_VERSION } from "../chat/sqlite_schema.ts";
+import { folderOf } from "../chat/sqlite_open.ts";
 import { openSqliteStore } from "../chat/sqlite_store.ts";
 import { type Store, StoreError } from "../chat/store.ts";
-import { sqliteOptions } from "./helpers/defaults.ts";
+import { idBounds, sqliteOptions } from "./helpers/defaults.ts";
 import { waitUntil } from "./helpers/server.ts";
 
 function room(name: string): RoomName {
@@ -143,8 +144,11 @@ Deno.test("sqlite store: messages", async (t) => {
       message: "z",
       ts: "t3",
     });
-    assert.deepEqual(await store.messages.bounds(lobby), { first: 1, last: 2 });
-    assert.deepEqual(await store.messages.bounds(room("empty")), {
+    assert.deepEqual(idBounds(await store.messages.bounds(lobby)), {
+      first: 1,
+      last: 2,
+    });
+    assert.deepEqual(idBounds(await store.messages.bounds(room("empty"))), {
       first: 0,
       last: 0,
     });
@@ -228,7 +232,7 @@ Deno.test("sqlite store: messages", async (t) => {
       assert.equal((await store.messages.latest(quiet, 10)).length, 1);
       // A room left with no message and nobody online is forgotten: its
       // ids start again.
-      assert.deepEqual(await store.messages.bounds(other), {
+      assert.deepEqual(idBounds(await store.messages.bounds(other)), {
         first: 0,
         last: 0,
       });
@@ -246,7 +250,7 @@ Deno.test("sqlite store: messages", async (t) => {
       await fill(store, lobby, 12);
       const kept = await store.messages.latest(lobby, 100);
       assert.deepEqual(kept.map((m) => m.id), [8, 9, 10, 11, 12]);
-      assert.deepEqual(await store.messages.bounds(lobby), {
+      assert.deepEqual(idBounds(await store.messages.bounds(lobby)), {
         first: 8,
         last: 12,
       });
@@ -266,13 +270,16 @@ Deno.test("sqlite store: messages", async (t) => {
       const store = openSqliteStore(sqliteOptions(":memory:"));
       await fill(store, lobby, 3);
       assert.equal(await store.messages.remove(lobby, 3), true);
-      assert.deepEqual(await store.messages.bounds(lobby), {
+      assert.deepEqual(idBounds(await store.messages.bounds(lobby)), {
         first: 1,
         last: 3,
       });
       assert.equal(await appendOne(store, lobby), 4);
       for (const id of [1, 2, 4]) await store.messages.remove(lobby, id);
-      assert.deepEqual(await store.messages.lastIds([lobby]), [4]);
+      assert.deepEqual(
+        (await store.messages.positions([lobby])).map(({ last }) => last),
+        [4],
+      );
       assert.equal(await appendOne(store, lobby), 5);
       store.close();
     },
@@ -286,7 +293,7 @@ Deno.test("sqlite store: messages", async (t) => {
       await appendOne(store, lobby, "2026-11-24T10:00:00.000Z");
       await appendOne(store, lobby, "2026-11-24T10:01:00.000Z");
       assert.equal(await store.messages.expire("2026-11-24T11:00:00.000Z"), 2);
-      assert.deepEqual(await store.messages.bounds(lobby), {
+      assert.deepEqual(idBounds(await store.messages.bounds(lobby)), {
         first: 0,
         last: 2,
       });
@@ -342,12 +349,12 @@ Deno.test("sqlite store: messages", async (t) => {
         sqliteOptions(":memory:", { historyMax: 128 }),
       );
       await fill(store, lobby, 129);
-      assert.deepEqual(await store.messages.bounds(lobby), {
+      assert.deepEqual(idBounds(await store.messages.bounds(lobby)), {
         first: 1,
         last: 129,
       });
       await fill(store, lobby, 1);
-      assert.deepEqual(await store.messages.bounds(lobby), {
+      assert.deepEqual(idBounds(await store.messages.bounds(lobby)), {
         first: 3,
         last: 130,
       });
@@ -565,7 +572,7 @@ Deno.test("sqlite store: schema migrations", async (t) => {
         }
         db.close();
         const store = openSqliteStore(sqliteOptions(path));
-        assert.deepEqual(await store.messages.bounds(lobby), {
+        assert.deepEqual(idBounds(await store.messages.bounds(lobby)), {
           first: 1,
           last: 7,
         });

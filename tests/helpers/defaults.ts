@@ -8,6 +8,7 @@
 
 import type { FrameLimits } from "../../chat/frames.ts";
 import type { SqliteStoreOptions } from "../../chat/sqlite_store.ts";
+import type { RoomBounds } from "../../chat/store.ts";
 import { defaultConfig } from "../../server/settings.ts";
 
 /** Every setting at its default. */
@@ -42,3 +43,11 @@ export const HUB_DEFAULTS = {
   presenceHeartbeatMs: DEFAULTS.presenceHeartbeatMs,
   presenceListMax: DEFAULTS.presenceListMax,
 } as const;
+
+/** The ids of `bounds`, without the epoch, which is random. */
+export function idBounds({ first, last }: RoomBounds): {
+  first: number;
+  last: number;
+} {
+  return { first, last };
+}
