@@ -34,6 +34,9 @@ function failed(id, error) {
  */
 function connect() {
   if (checkpoint) return checkpoint;
+  // Never make an empty database where the file was deleted: SQLite would
+  // create one at a path that names no file (throws NotFound instead).
+  Deno.statSync(path);
   const connection = new DatabaseSync(path);
   try {
     // A writer holds its lock for one short transaction at most.

@@ -28,7 +28,6 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { Checkpointer } from "./sqlite_checkpointer.ts";
 import {
-  existingFileUri,
   fileAt,
   type FileId,
   isWhole,
@@ -363,7 +362,7 @@ export class SqliteDatabase {
         files: path === ":memory:" ? undefined : openFiles(path),
         epoch,
         checkpointer: path === ":memory:" ? undefined : new Checkpointer({
-          path: existingFileUri(path),
+          path,
           onTrouble: this.#options.onCheckpointTrouble ?? (() => {}),
           onLogCopied: () => this.#startLogOver(),
         }),

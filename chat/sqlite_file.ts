@@ -116,16 +116,3 @@ export function setAsideLog(path: string, was: OpenFiles): string[] {
   }
   return done;
 }
-
-/**
- * `path` as a SQLite URI that opens the file only where it exists
- * (`mode=rw`): for a second connection, such as the checkpoint thread's,
- * which must never make an empty database where the file was deleted.
- */
-export function existingFileUri(path: string): string {
-  const escaped = path.replace(
-    /[%?#]/g,
-    (char) => `%${char.charCodeAt(0).toString(16)}`,
-  );
-  return `file:${path.startsWith("/") ? "//" : ""}${escaped}?mode=rw`;
-}
