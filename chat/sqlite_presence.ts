@@ -3,7 +3,9 @@
  * user and node (isolate) with its connection count, owner and the time its
  * node last vouched for it. A heartbeat rewrites a node's rows; rows not
  * refreshed within the TTL are stale and swept, and the users who left with
- * them are returned for announcement.
+ * them are returned for announcement. A room's first names and its count,
+ * which every newcomer is sent, are kept between reads and brought up to date
+ * by this connection's own joins and leaves (presence_list_cache.ts).
  *
  * @module
  */
@@ -15,6 +17,7 @@ import {
   type SqliteDatabase,
   textField,
 } from "./sqlite_database.ts";
+import { PresenceListCache } from "./presence_list_cache.ts";
 import type {
   Departure,
   JoinResult,
@@ -66,10 +69,16 @@ export function openSqlitePresence(
      WHERE room = ? AND seen_at > ? AND user > ?
      GROUP BY user ORDER BY user LIMIT ?`,
   );
+  const oneUser = database.prepare(
+    `SELECT user, SUM(connections) AS connections,
+       MAX(owner LIKE 'signed:%') AS verified FROM presence
+     WHERE room = ? AND user = ? AND seen_at > ? GROUP BY user`,
+  );
   const countUsers = database.prepare(
-    `SELECT COUNT(DISTINCT user) AS n FROM presence
+    `SELECT COUNT(DISTINCT user) AS n, MIN(seen_at) AS oldest FROM presence
      WHERE room = ? AND seen_at > ? AND connections > 0`,
   );
+  const dataVersion = database.prepare("PRAGMA data_version");
   const listRooms = database.prepare(
     `SELECT room, COUNT(DISTINCT user) AS online FROM presence
      WHERE seen_at > ? AND connections > 0 GROUP BY room ORDER BY room`,
@@ -94,6 +103,27 @@ export function openSqlitePresence(
   const isOnline = (room: string, user: string) =>
     intField(onlineCount.get(room, user, now() - ttl) ?? {}, "n") > 0;
 
+  const toUser = (row: Row): PresentUser => ({
+    name: textField(row, "user"),
+    connections: intField(row, "connections"),
+    verified: intField(row, "verified") === 1,
+  });
+  const lists = new PresenceListCache({
+    list: (room, limit, after) =>
+      listUsers.all(room, now() - ttl, after, limit).map(toUser),
+    entry(room, user) {
+      const row = oneUser.get(room, user, now() - ttl);
+      return row ? toUser(row) : undefined;
+    },
+    count(room) {
+      const row = countUsers.get(room, now() - ttl) ?? {};
+      const oldest = row.oldest === null ? Infinity : intField(row, "oldest");
+      return { count: intField(row, "n"), freshUntil: oldest + ttl };
+    },
+    version: () => intField(dataVersion.get() ?? {}, "data_version"),
+    now,
+  });
+
   /** After entries were deleted: who of `candidates` is gone for good. */
   const departed = (candidates: Row[]): Departure[] =>
     candidates
@@ -105,35 +135,37 @@ export function openSqlitePresence(
 
   return {
     join(room, user, node, owner): Promise<JoinResult> {
-      return Promise.resolve(database.transaction(() => {
-        if (otherOwner.get(room, user, owner, now() - ttl)) {
+      const seenAt = now();
+      const result: JoinResult = database.transaction(() => {
+        if (otherOwner.get(room, user, owner, seenAt - ttl)) {
           return { taken: true };
         }
         const first = !isOnline(room, user);
-        addConnection.run(room, user, node, owner, now());
+        addConnection.run(room, user, node, owner, seenAt);
         return { taken: false, first };
-      }));
+      });
+      if (!result.taken) {
+        lists.joined(room, user, result.first, seenAt + ttl);
+      }
+      return Promise.resolve(result);
     },
     leave(room, user, node) {
-      return Promise.resolve(database.transaction(() => {
+      const { last, wentOffline } = database.transaction(() => {
+        // A name already stale is not online before: its count stays.
+        const before = isOnline(room, user);
         removeConnection.run(room, user, node);
         dropEmpty.run(room, user, node);
-        return { last: !isOnline(room, user) };
-      }));
+        const last = !isOnline(room, user);
+        return { last, wentOffline: before && last };
+      });
+      lists.left(room, user, wentOffline);
+      return Promise.resolve({ last });
     },
     list(room, { limit, after = "" }): Promise<PresentUser[]> {
-      return Promise.resolve(
-        listUsers.all(room, now() - ttl, after, limit).map((row) => ({
-          name: textField(row, "user"),
-          connections: intField(row, "connections"),
-          verified: intField(row, "verified") === 1,
-        })),
-      );
+      return Promise.resolve(lists.list(room, limit, after));
     },
     count(room) {
-      return Promise.resolve(
-        intField(countUsers.get(room, now() - ttl) ?? {}, "n"),
-      );
+      return Promise.resolve(lists.count(room));
     },
     rooms(): Promise<OnlineRoom[]> {
       return Promise.resolve(
@@ -144,6 +176,7 @@ export function openSqlitePresence(
       );
     },
     heartbeat(node, entries) {
+      lists.clear();
       return Promise.resolve(database.transaction(() => {
         const seenAt = now();
         deleteNode.run(node);
@@ -160,6 +193,7 @@ export function openSqlitePresence(
       }));
     },
     sweep() {
+      lists.clear();
       return Promise.resolve(database.transaction(() => {
         const cutoff = now() - ttl;
         const candidates = staleEntries.all(cutoff);
@@ -168,6 +202,7 @@ export function openSqlitePresence(
       }));
     },
     removeNode(node) {
+      lists.clear();
       return Promise.resolve(database.transaction(() => {
         const candidates = nodeEntries.all(node);
         deleteNode.run(node);
