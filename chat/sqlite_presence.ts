@@ -26,6 +26,9 @@ import type {
   PresentUser,
 } from "./store.ts";
 
+/** About what one entry takes in the log: its row and its index entry. */
+const ENTRY_BYTES = 128;
+
 /** What {@linkcode openSqlitePresence} needs. */
 export interface SqlitePresenceOptions {
   /** Presence entries not refreshed for this long (ms) are stale. */
@@ -145,6 +148,7 @@ export function openSqlitePresence(
         return { taken: false, first };
       });
       if (!result.taken) {
+        database.wroteInPassing(0);
         lists.joined(room, user, result.first, seenAt + ttl);
       }
       return Promise.resolve(result);
@@ -158,6 +162,7 @@ export function openSqlitePresence(
         const last = !isOnline(room, user);
         return { last, wentOffline: before && last };
       });
+      database.wroteInPassing(0);
       lists.left(room, user, wentOffline);
       return Promise.resolve({ last });
     },
@@ -177,7 +182,7 @@ export function openSqlitePresence(
     },
     heartbeat(node, entries) {
       lists.clear();
-      return Promise.resolve(database.transaction(() => {
+      database.transaction(() => {
         const seenAt = now();
         deleteNode.run(node);
         for (const entry of entries) {
@@ -190,7 +195,9 @@ export function openSqlitePresence(
             seenAt,
           );
         }
-      }));
+      });
+      database.wroteInPassing(entries.length * ENTRY_BYTES);
+      return Promise.resolve();
     },
     sweep() {
       lists.clear();
