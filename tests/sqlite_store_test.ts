@@ -718,6 +718,36 @@ Deno.test("sqlite store: presence", async (t) => {
     }]);
   });
 
+  await t.step(
+    "a heartbeat puts back the node's own counts where its rows differ",
+    async () => {
+      const beat = room("heartbeat");
+      await presence.join(beat, "fay", "n6", "F");
+      await presence.join(beat, "fay", "n6", "F");
+      await presence.join(beat, "gus", "n6", "G");
+      // The node counts one connection of fay (a leave whose write failed).
+      await presence.heartbeat("n6", [
+        { room: beat, user: "fay", owner: "F", connections: 1 },
+        { room: beat, user: "gus", owner: "G", connections: 1 },
+      ]);
+      assert.deepEqual(
+        (await presence.list(beat, { limit: 100 })).map((u) => [
+          u.name,
+          u.connections,
+        ]),
+        [["fay", 1], ["gus", 1]],
+      );
+      clock += 600;
+      // Counts that match are refreshed: still online past the first TTL.
+      await presence.heartbeat("n6", [
+        { room: beat, user: "fay", owner: "F", connections: 1 },
+        { room: beat, user: "gus", owner: "G", connections: 1 },
+      ]);
+      clock += 600;
+      assert.equal(await presence.count(beat), 2);
+    },
+  );
+
   store.close();
 });
 
