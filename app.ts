@@ -50,6 +50,7 @@ import { staticRoutes } from "./routes/static_files.ts";
 import { errorPage } from "./templates/error_page.ts";
 import { messagesFor, type PageProblem } from "./templates/messages.ts";
 import { PageError } from "./routes/page_error.ts";
+import { createTimedTurnPacer } from "./routes/turn_pacer.ts";
 
 /** Replaceable parts, for tests and for other deployments. */
 export interface ChatServerOptions {
@@ -126,6 +127,14 @@ const CLOSE_HANDSHAKE_WAIT_MS = 1000;
 
 /** URLs longer than this are refused with 414 before any routing. */
 export const MAX_URL_LENGTH = 8192;
+
+/**
+ * Admissions (name claim, history, list of who is online) started in one
+ * turn of the event loop, in ms: past it the next waits for a later turn,
+ * so a crowd reconnecting at once delays another room's messages by about
+ * this much rather than by all of its admissions.
+ */
+const ADMISSION_MS_PER_TURN = 5;
 
 // Pages load only their own script and stylesheet, and connect only to their
 // own origin (CSP 'self' covers ws: and wss: of the same host).
@@ -280,6 +289,7 @@ export async function createChatServer(
     presenceHeartbeatMs: config.presenceHeartbeatMs,
     historyMaxAgeMs: config.historyMaxAgeMs,
     presenceListMax: config.presenceListMax,
+    paceAdmission: createTimedTurnPacer(ADMISSION_MS_PER_TURN),
     ...(options.now ? { now: options.now } : {}),
   });
   const connections = new ConnectionTracker(

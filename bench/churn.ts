@@ -297,7 +297,7 @@ if (import.meta.main) {
     );
     Deno.exit(2);
   }
-  const [members = 2000, cyclers = 50, rate = 100, seconds = 20] = numbers
+  const [members = 2000, cyclers = 150, rate = 300, seconds = 20] = numbers
     .map(Number);
   const result = await runChurn({
     origin,

@@ -123,11 +123,18 @@ export async function connect(
     response.resume();
     socket.terminate();
   });
+  let admittedYet = false;
   socket.on("message", (data, isBinary) => {
-    if (isBinary) return;
+    // A member that only holds its place reads nothing after admission:
+    // parsing every presence frame of a big room is CPU taken from the
+    // server it measures, on the same cores.
+    if (isBinary || (admittedYet && !options.onFrame)) return;
     const frame = parseFrame(data.toString());
     if (!frame) return;
-    if (frame.type === "presence") admitted.resolve();
+    if (frame.type === "presence") {
+      admittedYet = true;
+      admitted.resolve();
+    }
     options.onFrame?.(frame);
   });
   socket.on("error", (error) => admitted.reject(error));

@@ -16,7 +16,7 @@ import { describeLoad, runLoad } from "./load.ts";
 import { exportRevision, killAllServers, startChatServer } from "./servers.ts";
 
 /** The parts of a V8 `.cpuprofile` that the summary reads. */
-interface CpuProfile {
+export interface CpuProfile {
   readonly nodes: readonly {
     readonly id: number;
     readonly children?: readonly number[];
@@ -36,7 +36,7 @@ export interface ProfileWindow {
   readonly toUs: number;
 }
 
-function isCpuProfile(value: unknown): value is CpuProfile {
+export function isCpuProfile(value: unknown): value is CpuProfile {
   return typeof value === "object" && value !== null &&
     "nodes" in value && Array.isArray(value.nodes) &&
     "samples" in value && Array.isArray(value.samples) &&

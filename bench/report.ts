@@ -1,8 +1,10 @@
 /**
  * What `deno task bench` (bench/run.ts) prints at the end: the result table,
  * a line per scenario with the baseline's number, this server's and their
- * ratio, and the checks table, what went wrong per scenario and server,
- * summed over the rounds. {@linkcode Report} owns both while the scenarios
+ * ratio, the checks table, what went wrong per scenario and server,
+ * summed over the rounds, and the targets, the numbers the project aims at
+ * and whether this run met them (a missed target is news, not a failure:
+ * it depends on the machine). {@linkcode Report} owns both while the scenarios
  * run; the helpers format the numbers the same way in every row.
  *
  * @module
@@ -30,6 +32,14 @@ export interface Check {
   readonly notes: string;
 }
 
+/** A number the project aims at, and what this run measured. */
+export interface Target {
+  /** What is aimed at, with its bound: "… p99 under 50 ms". */
+  readonly target: string;
+  readonly measured: string;
+  readonly met: boolean;
+}
+
 /** Deliveries per second: `94,552 msg/s`. */
 export const rate = (value: number): string =>
   `${Math.round(value).toLocaleString("en-US")} msg/s`;
@@ -49,10 +59,16 @@ export const signedKib = (bytes: number): string =>
 export class Report {
   readonly #rows: Row[] = [];
   readonly #checks: Check[] = [];
+  readonly #targets: Target[] = [];
 
   /** Adds a line to the result table. */
   addRow(row: Row): void {
     this.#rows.push(row);
+  }
+
+  /** Adds a target and what this run measured of it. */
+  addTarget(target: Target): void {
+    this.#targets.push(target);
   }
 
   /** Adds what one measurement checked. */
@@ -105,8 +121,18 @@ export class Report {
     return [...sums.values()];
   }
 
-  /** Both tables, in markdown. */
+  /** The tables, in markdown (the targets' only when there are some). */
   table(): string {
+    const targets = this.#targets.length === 0 ? [] : [
+      "",
+      "| target | measured | met |",
+      "|---|---|---|",
+      ...this.#targets.map((target) =>
+        `| ${target.target} | ${target.measured} | ${
+          target.met ? "yes" : "no"
+        } |`
+      ),
+    ];
     return [
       "| scenario | featureless Deno | this server | ratio |",
       "|---|---|---|---|",
@@ -119,6 +145,7 @@ export class Report {
       ...this.summedChecks().map((check) =>
         `| ${check.scenario} | ${check.server} | ${check.lost} | ${check.duplicates} | ${check.leaks} | ${check.failures} | ${check.notes} |`
       ),
+      ...targets,
     ].join("\n");
   }
 }

@@ -432,7 +432,7 @@ async function storm(plan: Plan["storm"]) {
   });
 }
 
-async function churn(plan: Plan["churn"]) {
+async function churn(plan: Plan["churn"], targetP99Ms: number) {
   const other = plan.otherRoom;
   const scenario = `presence churn: a room of ${
     plan.members.toLocaleString("en-US")
@@ -500,6 +500,15 @@ async function churn(plan: Plan["churn"]) {
           of(result.quiet, ({ load }) => load.p99Ms),
       )
     } (vs quiet)`,
+  });
+  const churningP99 = of(result.churning, ({ load }) => load.p99Ms);
+  report.addTarget({
+    target:
+      `presence churn: the other room's p99 while the big room churns (${plan.reconnectsPerSecond}/s) under ${targetP99Ms} ms`,
+    measured: `${churningP99.toFixed(2)} ms (quiet ${
+      of(result.quiet, ({ load }) => load.p99Ms).toFixed(2)
+    } ms) at ${reconnects.toFixed(0)} reconnects/s`,
+    met: churningP99 < targetP99Ms,
   });
 }
 
@@ -603,7 +612,7 @@ async function main(args: string[]): Promise<number> {
       ),
     "idle-max": () => idle(plan.idleMax, plan.idleWaitMs, false),
     storm: () => storm(plan.storm),
-    churn: () => churn(plan.churn),
+    churn: () => churn(plan.churn, plan.churnTargetP99Ms),
   };
   for (const name of SCENARIOS) {
     if (!wanted(name)) continue;

@@ -104,6 +104,12 @@ export interface ChatHubOptions {
   readonly presenceListMax: number;
   /** This isolate's presence id. @default a random UUID */
   readonly node?: string;
+  /**
+   * Waits for an admission's turn of the event loop, so that a crowd
+   * joining at once does not hold the loop (and every other room's
+   * messages) for all of their admissions in one go. @default no wait
+   */
+  readonly paceAdmission?: () => Promise<void>;
 }
 
 /** A room of this isolate and its subscription to the bus. */
@@ -134,6 +140,7 @@ export class ChatHub {
   readonly #presenceListMax: number;
   readonly #rooms = new Map<RoomName, OpenRoom>();
   readonly #timers: ReturnType<typeof setInterval>[] = [];
+  readonly #paceAdmission: (() => Promise<void>) | undefined;
 
   constructor(options: ChatHubOptions) {
     this.#bus = options.bus;
@@ -153,6 +160,7 @@ export class ChatHub {
       ...(options.node === undefined ? {} : { node: options.node }),
     });
     this.#presenceListMax = options.presenceListMax;
+    this.#paceAdmission = options.paceAdmission;
     this.#every(options.repairIntervalMs, () => this.repair());
     const maxAgeMs = options.historyMaxAgeMs ?? 0;
     if (maxAgeMs > 0) {
@@ -196,9 +204,10 @@ export class ChatHub {
       held: undefined,
     };
     entry.room.connections.add(connection);
-    const ready = entry.room.run(() =>
-      this.#admit(entry, connection, since, pickName)
-    );
+    const ready = entry.room.run(async () => {
+      await this.#paceAdmission?.();
+      return await this.#admit(entry, connection, since, pickName);
+    });
     return {
       room,
       get user() {

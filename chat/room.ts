@@ -30,6 +30,7 @@ import {
   type PresenceUpdate,
   type Schedule,
 } from "./presence_batch.ts";
+import { PresenceSlices } from "./presence_slices.ts";
 import type { MessageStore, RoomBounds, RoomPosition } from "./store.ts";
 import type { Logger } from "../log.ts";
 
@@ -71,6 +72,8 @@ export interface Connection {
    * no change reaches the connection before the list it changes.
    */
   held: PresenceUpdate[] | undefined;
+  /** Presence frames waiting for its slice (see presence_slices.ts). */
+  unsent?: string[] | undefined;
 }
 
 /** A message already serialised, so that it is not serialised again. */
@@ -104,6 +107,12 @@ export interface RoomOptions {
  */
 export const PRESENCE_WINDOW_MS = 150;
 
+/**
+ * Connections sent a window's presence frames per turn of the event loop:
+ * a room bigger than this gets them over several turns.
+ */
+const PRESENCE_SLICE = 256;
+
 // Messages read from the store per query while repairing a gap.
 const REPAIR_BATCH = 1000;
 
@@ -133,6 +142,8 @@ export class Room {
   #queue: Promise<void> = Promise.resolve();
   /** Joins and leaves waiting for the end of their window. */
   readonly #presence: PresenceBatch;
+  /** Sends each window's frames a slice of connections per turn. */
+  readonly #slices = new PresenceSlices(PRESENCE_SLICE);
 
   constructor(options: RoomOptions) {
     this.name = options.name;
@@ -326,6 +337,8 @@ export class Room {
    * {@linkcode Room.listed}: call it before the read.
    */
   markListed(connection: Connection): void {
+    // What waits for it is older than the list: it goes first.
+    this.#slices.sendWaiting(connection);
     connection.listedAt = this.#presence.mark();
     connection.held = [];
   }
@@ -340,6 +353,7 @@ export class Room {
   /** Drops pending announcements; the room has no connection left. */
   close(): void {
     this.#presence.close();
+    this.#slices.close();
   }
 
   /** Sends `frame` to every live connection, serialised once per format. */
@@ -363,6 +377,7 @@ export class Room {
   ): void {
     const since = new Map<number, PresenceUpdate | undefined>();
     const texts = new Map<PresenceUpdate, Map<WireFormat, string[]>>();
+    const frames: [Connection, string[]][] = [];
     for (const connection of this.connections) {
       if (!connection.live) continue;
       let frame = update;
@@ -385,8 +400,9 @@ export class Room {
       }
       const byFormat = texts.get(frame) ?? new Map<WireFormat, string[]>();
       texts.set(frame, byFormat);
-      sendShaped(connection, frame, byFormat);
+      frames.push([connection, shapedFor(connection, frame, byFormat)]);
     }
+    this.#slices.send(frames);
   }
 
   // Message frames are alike in every format: one text serves everybody.
@@ -427,11 +443,22 @@ function sendShaped(
   frame: PresenceChangeFrame | PresenceBatchFrame | DeleteFrame | HistoryFrame,
   texts: Map<WireFormat, string[]>,
 ): void {
+  for (const text of shapedFor(connection, frame, texts)) {
+    connection.member.deliver(text);
+  }
+}
+
+/** `frame` in `connection`'s wire format, serialised once per format. */
+function shapedFor(
+  connection: Connection,
+  frame: PresenceChangeFrame | PresenceBatchFrame | DeleteFrame | HistoryFrame,
+  texts: Map<WireFormat, string[]>,
+): string[] {
   const { format } = connection.member;
   let shaped = texts.get(format);
   if (!shaped) {
     shaped = serialiseFor(format, frame);
     texts.set(format, shaped);
   }
-  for (const text of shaped) connection.member.deliver(text);
+  return shaped;
 }

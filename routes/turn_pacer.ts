@@ -39,3 +39,31 @@ export function createTurnPacer(perTurn: number): TurnPacer {
     }
   };
 }
+
+/**
+ * Creates a pacer for work of uneven cost (admitting a connection): work
+ * starts at once while less than `msPerTurn` has passed since the turn's
+ * first work started; later work waits for a following turn, so that what
+ * else the loop has to do (another room's messages) is done in between.
+ * Meant for few waiters at a time (one per room, whose admissions run one
+ * after another): each waiting one looks again every turn.
+ */
+export function createTimedTurnPacer(
+  msPerTurn: number,
+  now: () => number = () => performance.now(),
+): TurnPacer {
+  let turnStartedAt: number | undefined;
+  return async () => {
+    for (;;) {
+      if (turnStartedAt === undefined) {
+        turnStartedAt = now();
+        setImmediate(() => {
+          turnStartedAt = undefined;
+        });
+        return;
+      }
+      if (now() - turnStartedAt < msPerTurn) return;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  };
+}

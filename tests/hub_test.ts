@@ -354,4 +354,34 @@ Deno.test("hub", async (t) => {
       assert.deepEqual(hub.stats(), { rooms: 1, members: 1 });
     },
   );
+
+  await t.step(
+    "each admission waits for its turn from the pacer, one after another",
+    async () => {
+      const turns: (() => void)[] = [];
+      await using world = await isolates(1, {
+        paceAdmission: () => new Promise((resolve) => turns.push(resolve)),
+      });
+      const [hub] = world.hubs;
+      assert.ok(hub);
+      const lobby = freshRoom();
+      const ann = recorder("ann");
+      const ben = recorder("ben");
+      const first = hub.connect(lobby, "ann", ann).ready;
+      const second = hub.connect(lobby, "ben", ben).ready;
+      await waitUntil(() => turns.length === 1, "ann's admission asks");
+      assert.deepEqual(ann.texts, [], "nothing before its turn");
+      turns.shift()?.();
+      await first;
+      assert.deepEqual(ann.frames().map((f) => f.type), [
+        "history",
+        "presence",
+      ]);
+      await waitUntil(() => turns.length === 1, "ben's admission asks");
+      assert.deepEqual(ben.texts, [], "the next waits for a turn of its own");
+      turns.shift()?.();
+      await second;
+      assert.deepEqual(ben.frames("presence")[0]?.count, 2);
+    },
+  );
 });

@@ -68,3 +68,34 @@ Deno.test("structured logs", async (t) => {
     assert.deepEqual(kept.map((line) => JSON.parse(line).event), ["z"]);
   });
 });
+
+Deno.test("info lines of one turn are written together, warnings at once after them", async () => {
+  const out: string[] = [];
+  const err: string[] = [];
+  const { log, error } = console;
+  console.log = (text: string) => out.push(text);
+  console.error = (text: string) => err.push(text);
+  try {
+    const logger = createLogger({ level: "info" });
+    logger.info("first");
+    logger.info("second");
+    assert.equal(out.length, 0, "nothing written within the turn");
+    await Promise.resolve();
+    assert.equal(out.length, 1, "one write for both");
+    assert.deepEqual(
+      out[0]?.split("\n").map((line) => JSON.parse(line).event),
+      ["first", "second"],
+    );
+    logger.info("third");
+    logger.warn("careful");
+    assert.deepEqual(
+      out.slice(1).map((text) => JSON.parse(text).event),
+      ["third"],
+      "what waited is written before the warning",
+    );
+    assert.deepEqual(err.map((text) => JSON.parse(text).event), ["careful"]);
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+});

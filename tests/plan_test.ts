@@ -87,6 +87,10 @@ Deno.test("the quick plan is smaller than the full one in every load", () => {
     );
   }
   assert.ok(QUICK_PLAN.idle < FULL_PLAN.idle);
+  assert.ok(QUICK_PLAN.churn.members < FULL_PLAN.churn.members);
+  assert.ok(
+    QUICK_PLAN.churn.reconnectsPerSecond <= FULL_PLAN.churn.reconnectsPerSecond,
+  );
   assert.ok(QUICK_PLAN.pacedRounds <= FULL_PLAN.pacedRounds);
 });
 

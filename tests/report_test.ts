@@ -123,3 +123,26 @@ Deno.test("numbers are formatted with their units", () => {
   assert.equal(signedKib(-0.4 * 1024), "−0.4 KiB");
   assert.equal(signedKib(0), "+0.0 KiB");
 });
+
+Deno.test("targets follow the checks, met or not, and a missed one fails nothing", () => {
+  const report = new Report();
+  report.checkLoad("churn", "ours", clean);
+  report.addTarget({
+    target: "churn: p99 under 50 ms",
+    measured: "23.10 ms",
+    met: true,
+  });
+  report.addTarget({
+    target: "churn: p99 under 10 ms",
+    measured: "23.10 ms",
+    met: false,
+  });
+  assert.equal(report.failed, false);
+  assert.deepEqual(report.table().split("\n").slice(-5), [
+    "",
+    "| target | measured | met |",
+    "|---|---|---|",
+    "| churn: p99 under 50 ms | 23.10 ms | yes |",
+    "| churn: p99 under 10 ms | 23.10 ms | no |",
+  ]);
+});

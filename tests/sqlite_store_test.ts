@@ -766,5 +766,68 @@ Deno.test("sqlite store: presence", async (t) => {
     }]);
   });
 
+  await t.step(
+    "a heartbeat puts back the node's own counts where its rows differ",
+    async () => {
+      const beat = room("heartbeat");
+      await presence.join(beat, "fay", "n6", "F");
+      await presence.join(beat, "fay", "n6", "F");
+      await presence.join(beat, "gus", "n6", "G");
+      // The node counts one connection of fay (a leave whose write failed).
+      await presence.heartbeat("n6", [
+        { room: beat, user: "fay", owner: "F", connections: 1 },
+        { room: beat, user: "gus", owner: "G", connections: 1 },
+      ]);
+      assert.deepEqual(
+        (await presence.list(beat, { limit: 100 })).map((u) => [
+          u.name,
+          u.connections,
+        ]),
+        [["fay", 1], ["gus", 1]],
+      );
+      clock += 600;
+      // Counts that match are refreshed: still online past the first TTL.
+      await presence.heartbeat("n6", [
+        { room: beat, user: "fay", owner: "F", connections: 1 },
+        { room: beat, user: "gus", owner: "G", connections: 1 },
+      ]);
+      clock += 600;
+      assert.equal(await presence.count(beat), 2);
+    },
+  );
+
   store.close();
 });
+
+Deno.test(
+  "joins and leaves are copied into the file by the checkpoint thread while it runs, not by a commit",
+  async () => {
+    await withDir(async (dir) => {
+      const path = `${dir}/presence.db`;
+      const store = openSqliteStore(sqliteOptions(path));
+      try {
+        // A message starts the thread, which copies the log and starts it
+        // over a second later.
+        await fill(store, lobby, 1);
+        const started = logGeneration(path);
+        await waitUntil(
+          () => logGeneration(path) !== started,
+          "the thread copied the message",
+        );
+        const copied = logGeneration(path);
+        // People coming and going: 400 pages of log, under SQLite's own
+        // mark (1000), so only the thread can copy them.
+        for (let i = 0; i < 100; i++) {
+          await store.presence.join(other, `p${i}`, "n1", `owner-${i}`);
+          await store.presence.leave(other, `p${i}`, "n1");
+        }
+        await waitUntil(
+          () => logGeneration(path) !== copied,
+          "the thread copied the joins and leaves",
+        );
+      } finally {
+        await store.close();
+      }
+    });
+  },
+);
