@@ -14,15 +14,15 @@
  * @module
  */
 
-import { createChatServer, describeData } from "./app.ts";
+import { createChatServer, describeData } from "./server/app.ts";
 import { StoreError } from "./chat/store.ts";
 import { TokenKeyError } from "./chat/identity.ts";
 import {
   descriptorReserve,
   RESERVED_DESCRIPTORS,
   warmUpStackTraces,
-} from "./descriptors.ts";
-import { createLogger } from "./log.ts";
+} from "./platform/descriptors.ts";
+import { createLogger } from "./observability/log.ts";
 import { awaitShutdown, listenForStopSignals } from "./server/shutdown.ts";
 import { denoServeAddress, startLine } from "./server/listen.ts";
 import { type Config, ConfigError, loadConfig } from "./server/settings.ts";
@@ -48,7 +48,7 @@ function readConfig(): Config {
 }
 
 // The first isolate runs on the process's main thread, which must survive
-// a flood of connections without a free descriptor (see descriptors.ts);
+// a flood of connections without a free descriptor (see platform/descriptors.ts);
 // one reserve per isolate is simplest, and a few descriptors each.
 warmUpStackTraces();
 descriptorReserve.keep(RESERVED_DESCRIPTORS);

@@ -20,8 +20,8 @@ import {
   SERVER,
   type ServerProcess,
   startServerProcess,
-} from "../tests/helpers/process.ts";
-import { startRedis } from "../tests/helpers/redis.ts";
+} from "../testkit/process.ts";
+import { startRedis } from "../testkit/redis.ts";
 
 const quick = Deno.args.includes("--quick");
 const ROOMS = quick ? 5 : 10;

@@ -13,7 +13,7 @@ import {
   type ServerProcess,
   startServerProcess,
   taskFlags,
-} from "../tests/helpers/process.ts";
+} from "../testkit/process.ts";
 
 /** Settings that keep the chat server's limits out of the measurement. */
 export const BENCH_ENV: Readonly<Record<string, string>> = {

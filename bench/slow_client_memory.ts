@@ -10,9 +10,9 @@
  * @module
  */
 
-import { startServerProcess } from "../tests/helpers/process.ts";
-import { openSilentSocket } from "../tests/helpers/raw_socket.ts";
-import { TestClient } from "../tests/helpers/server.ts";
+import { startServerProcess } from "../testkit/process.ts";
+import { openSilentSocket } from "../testkit/raw_socket.ts";
+import { TestClient } from "../testkit/server.ts";
 
 const megabytes = Number(Deno.args[0] ?? "32");
 const body = "x".repeat(1990);

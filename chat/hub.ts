@@ -35,7 +35,7 @@ import {
 } from "./room.ts";
 import type { RoomName } from "./room_name.ts";
 import type { AppendResult, MessageAuthor, Store } from "./store.ts";
-import { type Logger, silentLogger } from "../log.ts";
+import { type Logger, silentLogger } from "../observability/log.ts";
 
 export type { Member } from "./room.ts";
 

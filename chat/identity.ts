@@ -1,6 +1,6 @@
 /**
  * What a signed identity is, and how it is checked, without the code that
- * checks it (chat/tokens.ts, with npm:jose). A server with sign-in off never
+ * checks it (server/tokens.ts, with npm:jose). A server with sign-in off never
  * loads that code; everything else needs only these types and errors.
  *
  * @module

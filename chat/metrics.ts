@@ -1,6 +1,6 @@
 /**
  * What the chat core and the socket route count, as a narrow interface; the
- * Prometheus adapter (`metrics.ts` at the top level) implements it.
+ * Prometheus adapter (`observability/metrics.ts` at the top level) implements it.
  *
  * @module
  */

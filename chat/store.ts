@@ -117,7 +117,7 @@ export interface PresentUser {
   readonly name: string;
   /** Open connections under this name, over all isolates and processes. */
   readonly connections: number;
-  /** The name is held by a signed identity (see chat/tokens.ts). */
+  /** The name is held by a signed identity (see server/tokens.ts). */
   readonly verified: boolean;
 }
 

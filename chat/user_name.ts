@@ -144,7 +144,7 @@ export async function nameOwner(key: string | undefined): Promise<string> {
   return `key:${hex.join("").slice(0, 32)}`;
 }
 
-/** The owner of a name held by a signed identity (see chat/tokens.ts). */
+/** The owner of a name held by a signed identity (see server/tokens.ts). */
 export function signedOwner(sub: string): string {
   return `signed:${sub}`;
 }

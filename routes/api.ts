@@ -15,7 +15,7 @@ import { messageFrame } from "../chat/frames.ts";
 import type { RoomName } from "../chat/room_name.ts";
 import type { Store } from "../chat/store.ts";
 import type { TokenVerifier } from "../chat/identity.ts";
-import { integerParam, roomParam } from "./params.ts";
+import { integerParam, roomParam } from "../http/params.ts";
 
 /** The most messages one page of `/messages` returns. */
 export const MAX_PAGE = 200;

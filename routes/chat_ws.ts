@@ -27,16 +27,16 @@ import {
   signedOwner,
 } from "../chat/user_name.ts";
 import type { Identity, TokenVerifier } from "../chat/identity.ts";
-import { clientAddress, trustedProxies } from "./client_address.ts";
-import type { ConnectionTracker } from "./connections.ts";
-import { checkOrigin, type OriginPolicy } from "./origin.ts";
-import { integerParam, roomParam } from "./params.ts";
+import { clientAddress, trustedProxies } from "../http/client_address.ts";
+import type { ConnectionTracker } from "../http/connections.ts";
+import { checkOrigin, type OriginPolicy } from "../http/origin.ts";
+import { integerParam, roomParam } from "../http/params.ts";
 import {
   type Admission,
   SocketSession,
   type SocketSessionOptions,
-} from "./socket_session.ts";
-import { createTurnPacer } from "./turn_pacer.ts";
+} from "../http/socket_session.ts";
+import { createTurnPacer } from "../http/turn_pacer.ts";
 
 /** What the socket route needs. */
 export interface ChatSocketOptions extends SocketSessionOptions {

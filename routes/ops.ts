@@ -8,7 +8,7 @@
 import { Hono } from "hono";
 import type { Bus } from "../chat/bus.ts";
 import { type Store, StoreError } from "../chat/store.ts";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../observability/log.ts";
 
 /** What the operations routes read. */
 export interface OpsOptions {

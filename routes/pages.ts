@@ -17,7 +17,7 @@ import {
   messagesFor,
 } from "../templates/messages.ts";
 import { roomPage } from "../templates/room_page.ts";
-import { PageError } from "./page_error.ts";
+import { PageError } from "../http/page_error.ts";
 
 /** Hono variables the page routes rely on. */
 export interface PageEnv {

@@ -16,8 +16,8 @@ import { messageFrame, parseSendMessage } from "../chat/frames.ts";
 import type { ChatHub } from "../chat/hub.ts";
 import { StoreError } from "../chat/store.ts";
 import { parseUserName } from "../chat/user_name.ts";
-import type { Logger } from "../log.ts";
-import { integerParam, roomParam } from "./params.ts";
+import type { Logger } from "../observability/log.ts";
+import { integerParam, roomParam } from "../http/params.ts";
 
 /** What the server API needs. */
 export interface ServerApiOptions {

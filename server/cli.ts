@@ -13,16 +13,16 @@ import {
   createChatServer,
   describeData,
   openStore,
-} from "../app.ts";
-import { StoreOpenError } from "../chat/sqlite_database.ts";
+} from "./app.ts";
+import { StoreOpenError } from "../adapters/sqlite/database.ts";
 import { type Store, StoreError } from "../chat/store.ts";
 import { TokenKeyError } from "../chat/identity.ts";
 import {
   descriptorReserve,
   RESERVED_DESCRIPTORS,
   warmUpStackTraces,
-} from "../descriptors.ts";
-import { createLogger, type Logger } from "../log.ts";
+} from "../platform/descriptors.ts";
+import { createLogger, type Logger } from "../observability/log.ts";
 import { watchLaunchers } from "./launcher_watch.ts";
 import {
   listenerEvents,
@@ -236,7 +236,7 @@ export async function runCommandLine(
     config = { ...config, workers: 1 };
   }
   // This is the process's main thread: in a flood of connections it must
-  // survive without a free descriptor (see descriptors.ts).
+  // survive without a free descriptor (see platform/descriptors.ts).
   warmUpStackTraces();
   descriptorReserve.keep(RESERVED_DESCRIPTORS);
   // Listen for signals before anything starts: a SIGTERM that arrives

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { withDescriptor } from "../descriptors.ts";
+import { withDescriptor } from "../platform/descriptors.ts";
 
 /** How often (ms) the watch looks at its launchers, by default. */
 export const LAUNCHER_LOOK_MS = 1000;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Logger } from "../log.ts";
+import type { Logger } from "../observability/log.ts";
 import { type Config, ConfigError } from "./settings.ts";
 
 /** The server cannot start; the message is the one line the user sees. */
@@ -199,7 +199,7 @@ export interface StartFacts {
   readonly address: Pick<Deno.NetAddr, "hostname" | "port">;
   /** How the port is served, e.g. `1 isolate` or `2 workers`. */
   readonly mode: string;
-  /** Where the data lives, in words (`describeData` in app.ts). */
+  /** Where the data lives, in words (`describeData` in server/app.ts). */
   readonly data: string;
 }
 

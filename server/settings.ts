@@ -11,11 +11,11 @@
  */
 
 import { parseArgs } from "node:util";
-import { parseRedisUrl } from "../chat/redis_url.ts";
+import { parseRedisUrl } from "../adapters/redis/url.ts";
 import { MIN_SECRET_BYTES } from "../chat/identity.ts";
 import { parseUserName } from "../chat/user_name.ts";
-import { isLogLevel, type LogLevel } from "../log.ts";
-import { parseTrustedProxies } from "../routes/client_address.ts";
+import { isLogLevel, type LogLevel } from "../observability/log.ts";
+import { parseTrustedProxies } from "../http/client_address.ts";
 
 /** A flag or variable had a value the server cannot use. */
 export class ConfigError extends Error {

@@ -15,8 +15,8 @@
  * @module
  */
 
-import type { ChatServer } from "../app.ts";
-import type { Logger } from "../log.ts";
+import type { ChatServer } from "./app.ts";
+import type { Logger } from "../observability/log.ts";
 import type { ResilientListener } from "./listen.ts";
 
 /**

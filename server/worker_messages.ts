@@ -6,8 +6,11 @@
  * @module
  */
 
-import { isMetricsSnapshot, type MetricsSnapshot } from "../metrics.ts";
-import type { Refusal } from "../routes/connections.ts";
+import {
+  isMetricsSnapshot,
+  type MetricsSnapshot,
+} from "../observability/metrics.ts";
+import type { Refusal } from "../http/connections.ts";
 import {
   isSharedBucketTable,
   type SharedBucketTable,

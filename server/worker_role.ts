@@ -8,12 +8,12 @@
  * @module
  */
 
-import { type ChatServer, createChatServer, type WorkerPeers } from "../app.ts";
+import { type ChatServer, createChatServer, type WorkerPeers } from "./app.ts";
 import { StoreError } from "../chat/store.ts";
 import { TokenKeyError } from "../chat/identity.ts";
-import { warmUpStackTraces } from "../descriptors.ts";
-import { createLogger, type Logger } from "../log.ts";
-import type { Refusal } from "../routes/connections.ts";
+import { warmUpStackTraces } from "../platform/descriptors.ts";
+import { createLogger, type Logger } from "../observability/log.ts";
+import type { Refusal } from "../http/connections.ts";
 import {
   listenerEvents,
   type ResilientListener,

@@ -8,16 +8,19 @@
  * @module
  */
 
-import { connectionLimits } from "../app.ts";
-import { descriptorsFree, THREAD_DESCRIPTORS } from "../descriptors.ts";
-import type { Logger } from "../log.ts";
+import { connectionLimits } from "./app.ts";
+import {
+  descriptorsFree,
+  THREAD_DESCRIPTORS,
+} from "../platform/descriptors.ts";
+import type { Logger } from "../observability/log.ts";
 import {
   expositionText,
   mergeSnapshots,
   type MetricsSnapshot,
-} from "../metrics.ts";
-import { createProcessMetrics } from "../process_metrics.ts";
-import { CountingLimiter } from "../routes/connections.ts";
+} from "../observability/metrics.ts";
+import { createProcessMetrics } from "../observability/process_metrics.ts";
+import { CountingLimiter } from "../http/connections.ts";
 import { createSharedBucketTable } from "../chat/shared_buckets.ts";
 import { StartupError } from "./listen.ts";
 import type { Config } from "./settings.ts";
@@ -357,7 +360,7 @@ export class WorkerSupervisor {
       this.#replacements.delete(timer);
       if (this.#stopping) return;
       // A thread started with no descriptor free ends the process (see
-      // descriptors.ts): in a connection flood, wait for it to pass.
+      // platform/descriptors.ts): in a connection flood, wait for it to pass.
       if (!descriptorsFree(THREAD_DESCRIPTORS)) {
         if (!waited) {
           this.#log.warn("worker.start_deferred", {

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { auditAccessibility, describeViolations } from "./helpers/axe.ts";
-import { ignoreWithoutChromium, launchChromium } from "./helpers/browser.ts";
-import { COLOR_SCHEMES, DEVICES, LOCALES } from "./helpers/chat_page.ts";
-import { openChatScene } from "./helpers/chat_scene.ts";
+import { auditAccessibility, describeViolations } from "../testkit/axe.ts";
+import { ignoreWithoutChromium, launchChromium } from "../testkit/browser.ts";
+import { COLOR_SCHEMES, DEVICES, LOCALES } from "../testkit/chat_page.ts";
+import { openChatScene } from "../testkit/chat_scene.ts";
 
 /** Audits `page` in light and in dark; fails listing every violation. */
 async function assertAccessible(page: Page, what: string): Promise<void> {

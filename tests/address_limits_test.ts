@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { SERVER, startServerProcess } from "./helpers/process.ts";
+import { SERVER, startServerProcess } from "../testkit/process.ts";
 import {
   startServer,
   storedMessages,
   TestClient,
   uniqueRoom,
   UPGRADE_HEADERS,
-} from "./helpers/server.ts";
+} from "../testkit/server.ts";
 
 const UPGRADE = UPGRADE_HEADERS;
 

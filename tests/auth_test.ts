@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { type JWTPayload, SignJWT } from "jose";
-import { TOKEN_EXPIRED } from "../routes/socket_session.ts";
-import { UPGRADE_HEADERS } from "./helpers/server.ts";
+import { TOKEN_EXPIRED } from "../http/socket_session.ts";
+import { UPGRADE_HEADERS } from "../testkit/server.ts";
 import {
   recordingLogger,
   startServer,
   TestClient,
   uniqueRoom,
-} from "./helpers/server.ts";
+} from "../testkit/server.ts";
 
 const SECRET = "site-and-chat-share-this-32-byte-secret";
 const API_KEY = "backend-key-0123456789abcdef0123";

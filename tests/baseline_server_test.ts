@@ -9,8 +9,8 @@
 
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { startServerProcess } from "./helpers/process.ts";
-import { TestClient, uniqueRoom } from "./helpers/server.ts";
+import { startServerProcess } from "../testkit/process.ts";
+import { TestClient, uniqueRoom } from "../testkit/server.ts";
 
 const BASELINE = new URL("../bench/baseline_server.ts", import.meta.url)
   .pathname;

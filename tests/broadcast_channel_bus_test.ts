@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createBroadcastChannelBus } from "../chat/broadcast_channel_bus.ts";
+import { createBroadcastChannelBus } from "../adapters/broadcast_channel/bus.ts";
 import { parseRoomName, type RoomName } from "../chat/room_name.ts";
 
 function room(name: string): RoomName {

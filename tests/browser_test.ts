@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { ignoreWithoutChromium, launchChromium } from "./helpers/browser.ts";
-import { freePort } from "./helpers/process.ts";
+import { ignoreWithoutChromium, launchChromium } from "../testkit/browser.ts";
+import { freePort } from "../testkit/process.ts";
 import {
   startServer,
   TestClient,
   type TestServer,
   uniqueRoom,
-} from "./helpers/server.ts";
+} from "../testkit/server.ts";
 
 async function logTexts(page: Page): Promise<string[]> {
   return await page.locator("#chat-log li.message .text").allTextContents();

@@ -3,14 +3,14 @@ import {
   type ServerProcess,
   startServerProcess,
   taskFlags,
-} from "./helpers/process.ts";
-import { ignoreWithoutRedis, startRedis } from "./helpers/redis.ts";
+} from "../testkit/process.ts";
+import { ignoreWithoutRedis, startRedis } from "../testkit/redis.ts";
 import {
   type Frame,
   TestClient,
   uniqueRoom,
   waitUntil,
-} from "./helpers/server.ts";
+} from "../testkit/server.ts";
 
 const ROOT = new URL("..", import.meta.url);
 

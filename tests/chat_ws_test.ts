@@ -4,7 +4,7 @@ import {
   startServer,
   TestClient,
   uniqueRoom,
-} from "./helpers/server.ts";
+} from "../testkit/server.ts";
 
 Deno.test("chat over WebSocket", async (t) => {
   // The protocol, not the address limits (limits_test.ts): every step's

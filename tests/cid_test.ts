@@ -4,7 +4,7 @@ import {
   storedMessages,
   TestClient,
   uniqueRoom,
-} from "./helpers/server.ts";
+} from "../testkit/server.ts";
 
 Deno.test("client message ids (cid)", async (t) => {
   await using server = await startServer({ CHAT_RATE_LIMIT: "0" });

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { settingList } from "../server/settings.ts";
 import { VERSION } from "../server/settings_docs.ts";
-import { listenersOn } from "./helpers/listeners.ts";
-import { freePort, SERVER, startServerProcess } from "./helpers/process.ts";
+import { listenersOn } from "../testkit/listeners.ts";
+import { freePort, SERVER, startServerProcess } from "../testkit/process.ts";
 
 const ROOT = new URL("..", import.meta.url);
 const decoder = new TextDecoder();

@@ -4,7 +4,7 @@ import {
   clientAddress,
   parseTrustedProxies,
   trustedProxies,
-} from "../routes/client_address.ts";
+} from "../http/client_address.ts";
 
 /** The trusted proxies of a setting's text, as the server would hold them. */
 function trusting(text: string) {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConnectionTracker, CountingLimiter } from "../routes/connections.ts";
+import { ConnectionTracker, CountingLimiter } from "../http/connections.ts";
 
 const tracker = (maxPerIp: number, maxTotal: number) =>
   new ConnectionTracker(new CountingLimiter({ maxPerIp, maxTotal }));

@@ -8,13 +8,13 @@
  */
 
 import assert from "node:assert/strict";
-import { createChatServer } from "../app.ts";
-import { openSqliteStore } from "../chat/sqlite_store.ts";
+import { createChatServer } from "../server/app.ts";
+import { openSqliteStore } from "../adapters/sqlite/store.ts";
 import { StoreError } from "../chat/store.ts";
-import { writeDamagedDatabase } from "./helpers/damaged_db.ts";
-import { sqliteOptions } from "./helpers/defaults.ts";
-import { SERVER, startServerProcess } from "./helpers/process.ts";
-import { recordingLogger, testConfig } from "./helpers/server.ts";
+import { writeDamagedDatabase } from "../testkit/damaged_db.ts";
+import { sqliteOptions } from "../testkit/defaults.ts";
+import { SERVER, startServerProcess } from "../testkit/process.ts";
+import { recordingLogger, testConfig } from "../testkit/server.ts";
 
 /** Runs `work` with a fresh folder, removed afterwards. */
 async function withDir(work: (dir: string) => Promise<void>): Promise<void> {

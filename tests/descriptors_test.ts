@@ -1,5 +1,5 @@
 /**
- * The descriptor reserve (descriptors.ts): it lends its descriptors to
+ * The descriptor reserve (platform/descriptors.ts): it lends its descriptors to
  * synchronous work and takes them back, and on a main thread with no other
  * descriptor free it lets `/proc` be read and a stack be formatted through
  * a module whose stack was never formatted before, which Deno 2.9.6 turns
@@ -9,7 +9,10 @@
  */
 
 import assert from "node:assert/strict";
-import { DescriptorReserve, RESERVED_DESCRIPTORS } from "../descriptors.ts";
+import {
+  DescriptorReserve,
+  RESERVED_DESCRIPTORS,
+} from "../platform/descriptors.ts";
 
 Deno.test("the reserve lends its descriptors to synchronous work and takes them back", () => {
   const reserve = new DescriptorReserve();

@@ -3,9 +3,9 @@ import {
   SERVER,
   type ServerProcess,
   startServerProcess,
-} from "./helpers/process.ts";
-import { TestClient, uniqueRoom, waitUntil } from "./helpers/server.ts";
-import { mayskipWithoutRoot, mountTmpfs } from "./helpers/tmpfs.ts";
+} from "../testkit/process.ts";
+import { TestClient, uniqueRoom, waitUntil } from "../testkit/server.ts";
+import { mayskipWithoutRoot, mountTmpfs } from "../testkit/tmpfs.ts";
 
 /** Each message is this many characters, so that 2 MB fill in a few dozen. */
 const MESSAGE_CHARS = 40_000;

@@ -10,18 +10,18 @@
  */
 
 import assert from "node:assert/strict";
-import { RESERVED_DESCRIPTORS } from "../descriptors.ts";
+import { RESERVED_DESCRIPTORS } from "../platform/descriptors.ts";
 import { LAUNCHER_LOOK_MS } from "../server/launcher_watch.ts";
 import {
   SERVER,
   type ServerProcess,
   startServerProcess,
-} from "./helpers/process.ts";
+} from "../testkit/process.ts";
 import {
   type KeepAliveConnection,
   openKeepAlive,
-} from "./helpers/raw_socket.ts";
-import { TestClient, uniqueRoom, waitUntil } from "./helpers/server.ts";
+} from "../testkit/raw_socket.ts";
+import { TestClient, uniqueRoom, waitUntil } from "../testkit/server.ts";
 
 /** The server's open-file limit in these tests. */
 const FILE_LIMIT = 2048;

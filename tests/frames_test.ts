@@ -9,7 +9,7 @@ import {
   wireFormatFor,
 } from "../chat/frames.ts";
 import { parseRoomName, type RoomName } from "../chat/room_name.ts";
-import { FRAME_LIMITS } from "./helpers/defaults.ts";
+import { FRAME_LIMITS } from "../testkit/defaults.ts";
 
 function room(name: string): RoomName {
   const parsed = parseRoomName(name);

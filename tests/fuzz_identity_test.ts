@@ -18,7 +18,7 @@ import {
   TestClient,
   uniqueRoom,
   UPGRADE_HEADERS,
-} from "./helpers/server.ts";
+} from "../testkit/server.ts";
 
 const SECRET = "fuzzing-secret-that-is-32-bytes-long";
 const KEY = "fuzzing-api-key-0123456789abcdef";

@@ -10,7 +10,7 @@
 
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { rawStatus } from "./helpers/raw_socket.ts";
+import { rawStatus } from "../testkit/raw_socket.ts";
 import {
   type Frame,
   recordingLogger,
@@ -19,7 +19,7 @@ import {
   TestClient,
   type TestServer,
   uniqueRoom,
-} from "./helpers/server.ts";
+} from "../testkit/server.ts";
 
 const MAX_FRAME_BYTES = 4096;
 const MAX_MESSAGE_CHARS = 200;

@@ -7,7 +7,7 @@ import {
   type TestServer,
   uniqueRoom,
   UPGRADE_HEADERS,
-} from "./helpers/server.ts";
+} from "../testkit/server.ts";
 
 // These tests seed rooms as fast as they can: no rate limit.
 const BULK = { CHAT_RATE_LIMIT: "0" };

@@ -1,16 +1,16 @@
 import assert from "node:assert/strict";
-import { createChatServer } from "../app.ts";
-import { isAllowedHost } from "../routes/hosts.ts";
+import { createChatServer } from "../server/app.ts";
+import { isAllowedHost } from "../http/hosts.ts";
 import { ConfigError, loadConfig } from "../server/settings.ts";
-import { MAX_URL_LENGTH } from "../app.ts";
-import { rawHead, rawStatus } from "./helpers/raw_socket.ts";
+import { MAX_URL_LENGTH } from "../server/app.ts";
+import { rawHead, rawStatus } from "../testkit/raw_socket.ts";
 import {
   recordingLogger,
   startServer,
   testConfig,
   uniqueRoom,
-} from "./helpers/server.ts";
-import { silentLogger } from "../log.ts";
+} from "../testkit/server.ts";
+import { silentLogger } from "../observability/log.ts";
 
 const encoder = new TextEncoder();
 

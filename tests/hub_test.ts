@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { createBroadcastChannelBus } from "../chat/broadcast_channel_bus.ts";
+import { createBroadcastChannelBus } from "../adapters/broadcast_channel/bus.ts";
 import { ChatHub, type ChatHubOptions, type Member } from "../chat/hub.ts";
 import { parseRoomName, type RoomName } from "../chat/room_name.ts";
-import { openSqliteStore } from "../chat/sqlite_store.ts";
+import { openSqliteStore } from "../adapters/sqlite/store.ts";
 import type { Store } from "../chat/store.ts";
-import { HUB_DEFAULTS, sqliteOptions } from "./helpers/defaults.ts";
-import { waitUntil } from "./helpers/server.ts";
+import { HUB_DEFAULTS, sqliteOptions } from "../testkit/defaults.ts";
+import { waitUntil } from "../testkit/server.ts";
 
 function room(name: string): RoomName {
   const parsed = parseRoomName(name);

@@ -10,7 +10,7 @@ import {
   UPGRADE_HEADERS,
   waitUntil,
   within,
-} from "./helpers/server.ts";
+} from "../testkit/server.ts";
 
 const UPGRADE = UPGRADE_HEADERS;
 

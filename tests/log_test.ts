@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createLogger, type LogLevel } from "../log.ts";
+import { createLogger, type LogLevel } from "../observability/log.ts";
 
 Deno.test("structured logs", async (t) => {
   const lines: [string, LogLevel][] = [];

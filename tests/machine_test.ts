@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseOpenFileLimit } from "../server/machine.ts";
-import { SERVER, startServerProcess } from "./helpers/process.ts";
+import { SERVER, startServerProcess } from "../testkit/process.ts";
 
 const LIMITS =
   `Limit                     Soft Limit           Hard Limit           Units

@@ -8,7 +8,7 @@ import {
   METRICS_CONTENT_TYPE,
   type MetricsSnapshot,
   type Series,
-} from "../metrics.ts";
+} from "../observability/metrics.ts";
 
 /** A sample as a scraper reads it: full name, unescaped labels, value. */
 interface ParsedSample {

@@ -21,15 +21,15 @@ import {
   HEADER_TIMEOUT_S,
   ignoreWithoutNginx,
   startNginx,
-} from "./helpers/nginx.ts";
+} from "../testkit/nginx.ts";
 import {
   freePort,
   SERVER,
   type ServerProcess,
   startServerProcess,
-} from "./helpers/process.ts";
-import { ignoreWithoutRedis, startRedis } from "./helpers/redis.ts";
-import { uniqueRoom, within } from "./helpers/server.ts";
+} from "../testkit/process.ts";
+import { ignoreWithoutRedis, startRedis } from "../testkit/redis.ts";
+import { uniqueRoom, within } from "../testkit/server.ts";
 
 /** Open sockets each process allows one client address. */
 const PER_ADDRESS = 3;

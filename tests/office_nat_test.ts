@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { SERVER, startServerProcess } from "./helpers/process.ts";
+import { SERVER, startServerProcess } from "../testkit/process.ts";
 import {
   startServer,
   TestClient,
   uniqueRoom,
   UPGRADE_HEADERS,
-} from "./helpers/server.ts";
+} from "../testkit/server.ts";
 
 /** People in the office, all behind one address (127.0.0.1 here). */
 const PEOPLE = 1000;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { startServer, TestClient, uniqueRoom } from "./helpers/server.ts";
+import { startServer, TestClient, uniqueRoom } from "../testkit/server.ts";
 
 function sample(text: string, series: string): number {
   const line = text.split("\n").find((l) => l.startsWith(`${series} `));

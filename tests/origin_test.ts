@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { checkOrigin } from "../routes/origin.ts";
+import { checkOrigin } from "../http/origin.ts";
 
 const open = { allowedOrigins: [], requireOrigin: false };
 

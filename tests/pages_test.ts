@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { buildServer } from "./helpers/server.ts";
+import { buildServer } from "../testkit/server.ts";
 
 function hasId(html: string, id: string): boolean {
   return html.includes(`id="${id}"`);

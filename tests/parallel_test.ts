@@ -14,8 +14,8 @@ import {
   SERVER,
   type ServerProcess,
   startServerProcess,
-} from "./helpers/process.ts";
-import { type Frame, TestClient, uniqueRoom } from "./helpers/server.ts";
+} from "../testkit/process.ts";
+import { type Frame, TestClient, uniqueRoom } from "../testkit/server.ts";
 
 /** A client and the isolate that holds its connection. */
 interface Placed {

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import fc from "fast-check";
-import { compareNames } from "../chat/presence_list_cache.ts";
+import { compareNames } from "../adapters/sqlite/presence_list_cache.ts";
 import { parseRoomName, type RoomName } from "../chat/room_name.ts";
-import { openSqliteStore } from "../chat/sqlite_store.ts";
+import { openSqliteStore } from "../adapters/sqlite/store.ts";
 import type { PresentUser } from "../chat/store.ts";
-import { sqliteOptions } from "./helpers/defaults.ts";
+import { sqliteOptions } from "../testkit/defaults.ts";
 
 function room(name: string): RoomName {
   const parsed = parseRoomName(name);

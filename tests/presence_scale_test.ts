@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { startServer, TestClient, uniqueRoom } from "./helpers/server.ts";
+import { startServer, TestClient, uniqueRoom } from "../testkit/server.ts";
 
 /** Joins `count` clients named `<prefix><i>`, each its own connection. */
 async function joinMany(

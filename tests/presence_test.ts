@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { SERVER, startServerProcess } from "./helpers/process.ts";
+import { SERVER, startServerProcess } from "../testkit/process.ts";
 import {
   recordingLogger,
   startServer,
   TestClient,
   uniqueRoom,
   waitUntil,
-} from "./helpers/server.ts";
+} from "../testkit/server.ts";
 
 function changes(client: TestClient): string[] {
   return client.frames

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { parseMaxFds, parseStat } from "../process_metrics.ts";
-import { SERVER, startServerProcess, taskFlags } from "./helpers/process.ts";
-import { TestClient, uniqueRoom } from "./helpers/server.ts";
+import { parseMaxFds, parseStat } from "../observability/process_metrics.ts";
+import { SERVER, startServerProcess, taskFlags } from "../testkit/process.ts";
+import { TestClient, uniqueRoom } from "../testkit/server.ts";
 
 /** Every sample of `series` (no labels) in an exposition text. */
 function sample(text: string, series: string): number {

@@ -3,7 +3,7 @@ import { SignJWT } from "jose";
 // @ts-types="@types/ws"
 import WebSocket from "ws";
 import { CHAT_PROTOCOL } from "../chat/frames.ts";
-import { startServer, uniqueRoom, within } from "./helpers/server.ts";
+import { startServer, uniqueRoom, within } from "../testkit/server.ts";
 
 const SECRET = "site-and-chat-share-this-32-byte-secret";
 const RATE = 1;

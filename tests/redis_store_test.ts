@@ -1,18 +1,18 @@
 import assert from "node:assert/strict";
-import { RedisConnection } from "../chat/redis_connection.ts";
+import { RedisConnection } from "../adapters/redis/connection.ts";
 import {
   KEY_PREFIX,
   openRedisStore,
   type RedisStoreOptions,
-} from "../chat/redis_store.ts";
-import { openRedisBus } from "../chat/redis_bus.ts";
+} from "../adapters/redis/store.ts";
+import { openRedisBus } from "../adapters/redis/bus.ts";
 import { NodePresence } from "../chat/presence.ts";
 import { parseRoomName, type RoomName } from "../chat/room_name.ts";
 import { type Store, StoreError } from "../chat/store.ts";
-import { DEFAULTS, idBounds } from "./helpers/defaults.ts";
-import { ignoreWithoutRedis, startRedis } from "./helpers/redis.ts";
-import { freePort } from "./helpers/process.ts";
-import { recordingLogger, waitUntil } from "./helpers/server.ts";
+import { DEFAULTS, idBounds } from "../testkit/defaults.ts";
+import { ignoreWithoutRedis, startRedis } from "../testkit/redis.ts";
+import { freePort } from "../testkit/process.ts";
+import { recordingLogger, waitUntil } from "../testkit/server.ts";
 
 function room(name: string): RoomName {
   const parsed = parseRoomName(name);

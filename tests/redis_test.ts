@@ -15,15 +15,15 @@ import {
   SERVER,
   type ServerProcess,
   startServerProcess,
-} from "./helpers/process.ts";
-import { ignoreWithoutRedis, startRedis, TEST_CA } from "./helpers/redis.ts";
+} from "../testkit/process.ts";
+import { ignoreWithoutRedis, startRedis, TEST_CA } from "../testkit/redis.ts";
 import {
   type Frame,
   storedMessages,
   TestClient,
   uniqueRoom,
   waitUntil,
-} from "./helpers/server.ts";
+} from "../testkit/server.ts";
 
 /** Settings for every process of these tests: limits off, quick presence. */
 function sharedEnv(redisUrl: string): Record<string, string> {

@@ -5,7 +5,7 @@ import {
   startServer,
   TestClient,
   uniqueRoom,
-} from "./helpers/server.ts";
+} from "../testkit/server.ts";
 
 const SECRET = "site-and-chat-share-this-32-byte-secret";
 

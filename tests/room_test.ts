@@ -10,9 +10,9 @@ import { noMetrics } from "../chat/metrics.ts";
 import type { Schedule } from "../chat/presence_batch.ts";
 import { type Connection, Room } from "../chat/room.ts";
 import { parseRoomName } from "../chat/room_name.ts";
-import { openSqliteStore } from "../chat/sqlite_store.ts";
-import { silentLogger } from "../log.ts";
-import { HUB_DEFAULTS, sqliteOptions } from "./helpers/defaults.ts";
+import { openSqliteStore } from "../adapters/sqlite/store.ts";
+import { silentLogger } from "../observability/log.ts";
+import { HUB_DEFAULTS, sqliteOptions } from "../testkit/defaults.ts";
 
 /** A live connection that records the frames it is sent. */
 function listener(user: string): Connection & { readonly frames: unknown[] } {

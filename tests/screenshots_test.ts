@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { ignoreWithoutChromium, launchChromium } from "./helpers/browser.ts";
+import { ignoreWithoutChromium, launchChromium } from "../testkit/browser.ts";
 import {
   COLOR_SCHEMES,
   DEVICES,
   documentWidth,
   LOCALES,
-} from "./helpers/chat_page.ts";
-import { openChatScene } from "./helpers/chat_scene.ts";
-import { saveScreenshot } from "./helpers/screenshots.ts";
+} from "../testkit/chat_page.ts";
+import { openChatScene } from "../testkit/chat_scene.ts";
+import { saveScreenshot } from "../testkit/screenshots.ts";
 
 /** Saves `page` as `<name>-light.png` and `<name>-dark.png`. */
 async function shoot(page: Page, name: string): Promise<void> {

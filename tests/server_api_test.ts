@@ -6,7 +6,7 @@ import {
   storedMessages,
   TestClient,
   uniqueRoom,
-} from "./helpers/server.ts";
+} from "../testkit/server.ts";
 
 const KEY = "test-api-key-0123456789abcdef";
 const auth = { Authorization: `Bearer ${KEY}` };

@@ -4,9 +4,9 @@ import {
   SERVER,
   type ServerProcess,
   startServerProcess,
-} from "./helpers/process.ts";
-import { openSilentSocket } from "./helpers/raw_socket.ts";
-import { TestClient, uniqueRoom } from "./helpers/server.ts";
+} from "../testkit/process.ts";
+import { openSilentSocket } from "../testkit/raw_socket.ts";
+import { TestClient, uniqueRoom } from "../testkit/server.ts";
 
 /** Room sizes: chats of ten, idle rooms of fifty. */
 const CHAT_ROOM = 10;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { SERVER, startServerProcess } from "./helpers/process.ts";
-import { openSilentSocket } from "./helpers/raw_socket.ts";
-import { TestClient, uniqueRoom } from "./helpers/server.ts";
+import { SERVER, startServerProcess } from "../testkit/process.ts";
+import { openSilentSocket } from "../testkit/raw_socket.ts";
+import { TestClient, uniqueRoom } from "../testkit/server.ts";
 
 const MODES = [
   { name: "1 isolate", args: SERVER.run() },

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { openSilentSocket } from "./helpers/raw_socket.ts";
+import { openSilentSocket } from "../testkit/raw_socket.ts";
 import {
   recordingLogger,
   startServer,
   TestClient,
   uniqueRoom,
-} from "./helpers/server.ts";
+} from "../testkit/server.ts";
 
 async function metric(origin: string, name: string): Promise<number> {
   const text = await (await fetch(`${origin}/metrics`)).text();

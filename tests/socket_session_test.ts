@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { CHAT_PROTOCOL } from "../chat/frames.ts";
-import { SERVER, startServerProcess } from "./helpers/process.ts";
-import { maskedTextFrames, RawFrameSocket } from "./helpers/raw_frames.ts";
-import { storedMessages, uniqueRoom, waitUntil } from "./helpers/server.ts";
+import { SERVER, startServerProcess } from "../testkit/process.ts";
+import { maskedTextFrames, RawFrameSocket } from "../testkit/raw_frames.ts";
+import { storedMessages, uniqueRoom, waitUntil } from "../testkit/server.ts";
 
 /** What the flood test reads of a frame. */
 interface Answer {

@@ -10,9 +10,9 @@ import { DatabaseSync } from "node:sqlite";
 import {
   Checkpointer,
   type CheckpointerOptions,
-} from "../chat/sqlite_checkpointer.ts";
+} from "../adapters/sqlite/checkpointer.ts";
 import type { Schedule } from "../chat/presence_batch.ts";
-import { waitUntil, within } from "./helpers/server.ts";
+import { waitUntil, within } from "../testkit/server.ts";
 
 /** Timers the test fires by hand. */
 function manualSchedule() {

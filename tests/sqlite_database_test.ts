@@ -9,11 +9,11 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { parseRoomName, type RoomName } from "../chat/room_name.ts";
-import { fileAt, isWhole } from "../chat/sqlite_file.ts";
-import { openSqliteStore } from "../chat/sqlite_store.ts";
+import { fileAt, isWhole } from "../adapters/sqlite/file.ts";
+import { openSqliteStore } from "../adapters/sqlite/store.ts";
 import { type Store, StoreError } from "../chat/store.ts";
-import { idBounds, sqliteOptions } from "./helpers/defaults.ts";
-import { recordingLogger, waitUntil } from "./helpers/server.ts";
+import { idBounds, sqliteOptions } from "../testkit/defaults.ts";
+import { recordingLogger, waitUntil } from "../testkit/server.ts";
 
 function room(name: string): RoomName {
   const parsed = parseRoomName(name);

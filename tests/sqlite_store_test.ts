@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { parseRoomName, type RoomName } from "../chat/room_name.ts";
-import { SCHEMA_VERSION } from "../chat/sqlite_schema.ts";
-import { folderOf } from "../chat/sqlite_open.ts";
-import { openSqliteStore } from "../chat/sqlite_store.ts";
+import { SCHEMA_VERSION } from "../adapters/sqlite/schema.ts";
+import { folderOf } from "../adapters/sqlite/open.ts";
+import { openSqliteStore } from "../adapters/sqlite/store.ts";
 import { type Store, StoreError } from "../chat/store.ts";
-import { idBounds, sqliteOptions } from "./helpers/defaults.ts";
-import { waitUntil } from "./helpers/server.ts";
+import { idBounds, sqliteOptions } from "../testkit/defaults.ts";
+import { waitUntil } from "../testkit/server.ts";
 
 function room(name: string): RoomName {
   const parsed = parseRoomName(name);
@@ -466,7 +466,7 @@ Deno.test("sqlite store: messages", async (t) => {
         const path = `${dir}/fresh.db`;
         const results = await Promise.all(Array.from({ length: 4 }, () => {
           const worker = new Worker(
-            new URL("./helpers/store_worker.ts", import.meta.url),
+            new URL("../testkit/store_worker.ts", import.meta.url),
             { type: "module" },
           );
           const done = Promise.withResolvers<unknown>();

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { buildServer } from "./helpers/server.ts";
+import { buildServer } from "../testkit/server.ts";
 
 Deno.test("static files", async (t) => {
   await using server = await buildServer();

@@ -6,7 +6,7 @@ import {
   type TestServer,
   uniqueRoom,
   waitUntil,
-} from "./helpers/server.ts";
+} from "../testkit/server.ts";
 
 /** Sends one message and returns its stored frame or its refusal. */
 async function sendOne(client: TestClient, message: string) {

@@ -14,15 +14,15 @@ import {
   SERVER,
   type ServerProcess,
   startServerProcess,
-} from "./helpers/process.ts";
-import { ignoreWithoutRedis, startRedis } from "./helpers/redis.ts";
+} from "../testkit/process.ts";
+import { ignoreWithoutRedis, startRedis } from "../testkit/redis.ts";
 import {
   type Frame,
   storedMessages,
   TestClient,
   uniqueRoom,
   waitUntil,
-} from "./helpers/server.ts";
+} from "../testkit/server.ts";
 
 /** Settings for every server of these tests. */
 const ENV = {

@@ -7,7 +7,7 @@ import {
   SignJWT,
 } from "jose";
 import { TokenKeyError, type TokenVerifier } from "../chat/identity.ts";
-import { createTokenVerifier } from "../chat/tokens.ts";
+import { createTokenVerifier } from "../server/tokens.ts";
 
 const SECRET = "a-shared-secret-of-at-least-32-bytes!";
 const hmacKey = new TextEncoder().encode(SECRET);

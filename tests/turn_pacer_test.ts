@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createTimedTurnPacer, createTurnPacer } from "../routes/turn_pacer.ts";
+import { createTimedTurnPacer, createTurnPacer } from "../http/turn_pacer.ts";
 import { setImmediate } from "node:timers";
 
 /** Lets every queued microtask run, but no timer or I/O. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { ignoreWithoutChromium, launchChromium } from "./helpers/browser.ts";
+import { ignoreWithoutChromium, launchChromium } from "../testkit/browser.ts";
 import {
   type ChatPage,
   countMessages,
@@ -18,15 +18,15 @@ import {
   type Viewport,
   waitForMessage,
   waitUntilConnected,
-} from "./helpers/chat_page.ts";
-import { freePort } from "./helpers/process.ts";
-import { RestartableServer } from "./helpers/restartable_server.ts";
+} from "../testkit/chat_page.ts";
+import { freePort } from "../testkit/process.ts";
+import { RestartableServer } from "../testkit/restartable_server.ts";
 import {
   startServer,
   storedMessages,
   TestClient,
   uniqueRoom,
-} from "./helpers/server.ts";
+} from "../testkit/server.ts";
 
 // Every test here drives Chromium through playwright-core, whose pipes and
 // timers to the browser stay open between steps; each test closes the

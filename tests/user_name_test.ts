@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { nameOwner, parseUserName } from "../chat/user_name.ts";
-import { DEFAULTS } from "./helpers/defaults.ts";
+import { DEFAULTS } from "../testkit/defaults.ts";
 
 const parse = (raw: string) => parseUserName(raw, DEFAULTS.reservedNames);
 

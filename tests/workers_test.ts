@@ -8,20 +8,20 @@
  * @module
  */
 
-import { upgradeRequest } from "./helpers/raw_socket.ts";
+import { upgradeRequest } from "../testkit/raw_socket.ts";
 import assert from "node:assert/strict";
-import { listenersOn } from "./helpers/listeners.ts";
+import { listenersOn } from "../testkit/listeners.ts";
 import {
   SERVER,
   type ServerProcess,
   startServerProcess,
-} from "./helpers/process.ts";
+} from "../testkit/process.ts";
 import {
   type Frame,
   TestClient,
   uniqueRoom,
   within,
-} from "./helpers/server.ts";
+} from "../testkit/server.ts";
 
 /** One parsed JSON log line of the server. */
 type LogRecord = Record<string, unknown>;

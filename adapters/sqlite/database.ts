@@ -1,0 +1,543 @@
+/**
+ * The SQLite file under the embedded store: opened through Deno's built-in
+ * `node:sqlite` in WAL mode, so that every isolate of `deno serve --parallel`
+ * (each with its own connection) can share it; migrated (sqlite_schema.ts);
+ * checked for damage at open; bounded in size; and written only in
+ * {@linkcode SqliteDatabase.transaction}, which turns SQLite's errors into
+ * {@linkcode StoreError}s and remembers the last write that failed for
+ * {@linkcode SqliteDatabase.probe}. Every way the file cannot be used at
+ * start is one {@linkcode StoreOpenError} that names the file.
+ *
+ * The database follows its path: when the path names another file than
+ * the one open (a backup put back, another file moved over it, a deleted
+ * file made again), the next call after that file has settled opens it,
+ * so that what the server stores is what a copy of that path holds. The
+ * file's epoch (see `RoomPosition` in store.ts) tells rooms that the log
+ * they delivered is gone; a file that replaces another is given a new one
+ * even when it is a copy of it, as its ids may name other messages now. A
+ * path that names no file is not made again by the server: the probe fails
+ * saying so until a file is back.
+ *
+ * Damage (SQLite's SQLITE_CORRUPT or SQLITE_NOTADB), found at open or met
+ * by any call later, is remembered: the probe fails with it (`corrupt`)
+ * until the server restarts on a sound file.
+ *
+ * @module
+ */
+
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { Checkpointer } from "./checkpointer.ts";
+import {
+  fileAt,
+  type FileId,
+  isWhole,
+  type OpenFiles,
+  openFiles,
+  sameFile,
+  setAsideLog,
+} from "./file.ts";
+import { checkIntegrity, type Integrity } from "./integrity.ts";
+import { classifySqliteError, isDamageError, openDatabase } from "./open.ts";
+import { intField } from "./rows.ts";
+import { migrate } from "./schema.ts";
+import { Statement } from "./statement.ts";
+import { StoreError } from "../../chat/store.ts";
+
+export { StoreOpenError } from "./open.ts";
+
+/** What {@linkcode SqliteDatabase.open} needs. */
+export interface SqliteDatabaseOptions {
+  /** File path, or `:memory:`. Missing folders are created. */
+  readonly path: string;
+  /** Largest database file in bytes; writes past it fail as `full`. */
+  readonly maxBytes: number;
+  /**
+   * Checkpoints in the background began to fail (with the reason) or work
+   * again (undefined); see {@linkcode Checkpointer}.
+   * @default nothing is told
+   */
+  readonly onCheckpointTrouble?: (reason: string | undefined) => void;
+  /**
+   * What the integrity check of a file found when it was opened, and
+   * damage met later (`damaged`, once per file).
+   * @default nothing is told
+   */
+  readonly onIntegrity?: (integrity: Integrity) => void;
+  /**
+   * The path named another file, which the database opened: what was done
+   * with the one it had open.
+   * @default nothing is told
+   */
+  readonly onFileReplaced?: (done: readonly string[]) => void;
+  /**
+   * The path names no file any more (deleted): the database writes on to
+   * the file it has open, and its probe fails until a file is back.
+   * @default nothing is told
+   */
+  readonly onFileMissing?: () => void;
+  /**
+   * Files larger than this are not checked at open.
+   * @default INTEGRITY_CHECK_MAX_BYTES
+   */
+  readonly integrityMaxBytes?: number;
+}
+
+/** How long a failed write keeps the store unhealthy without a success. */
+const WRITE_FAILURE_MEMORY_MS = 5000;
+
+/**
+ * The health write runs at most this often (ms); a probe in between says
+ * what the last write and the remembered failure say. Each write adds a
+ * page to the log: a `/healthz` polled a hundred times a second filled the
+ * space a freed disk gave back before any message could use it.
+ */
+const PROBE_WRITE_INTERVAL_MS = 1000;
+
+/**
+ * How often (ms) the database asks whether its path still names the file
+ * it has open: a `stat`, about 8 µs, at most this often, on the next call.
+ */
+export const FILE_CHECK_INTERVAL_MS = 250;
+
+/**
+ * Another file at the path is opened once the path has named it this long
+ * (ms), and it holds all the pages its header counts: a file being moved
+ * into place in steps, or copied, is not opened half way.
+ */
+export const FILE_SETTLE_MS = 500;
+
+/** One connection to one file, and what is prepared on it. */
+interface Connection {
+  readonly db: DatabaseSync;
+  /** Counts the connections of this database: statements follow it. */
+  readonly generation: number;
+  readonly pageCount: StatementSync;
+  // Prepared once: `exec` would parse them again for every message, and
+  // the parser's code is cold when a quiet server wakes for one.
+  readonly begin: StatementSync;
+  readonly commit: StatementSync;
+  readonly pageSize: number;
+  readonly maxPages: number;
+  /** The files it has open; undefined in memory or where not followed. */
+  readonly files: OpenFiles | undefined;
+  /** The file's epoch when it was opened. */
+  readonly epoch: string;
+  /** Copies the log into the file (not into memory) off the event loop. */
+  readonly checkpointer: Checkpointer | undefined;
+}
+
+/**
+ * One open, migrated database file: statements are prepared on it, and
+ * every write goes through {@linkcode SqliteDatabase.transaction}.
+ */
+export class SqliteDatabase {
+  readonly #options: SqliteDatabaseOptions;
+  readonly #path: string;
+  readonly #maxBytes: number;
+  #connection: Connection;
+  /** Inside {@linkcode SqliteDatabase.transaction}: the file is not left. */
+  #inTransaction = false;
+  /** When the path is next compared with the open file (ms). */
+  #nextFileCheck = 0;
+  /** Damage found in the open file, which the probe reports. */
+  #damage: StoreError | undefined;
+  /** Another file seen at the path, and when it was first seen so (ms). */
+  #arriving: { readonly file: FileId; readonly seenAt: number } | undefined;
+  /** Set while the path names no file; the probe reports it. */
+  #missing: StoreError | undefined;
+  /** Checkpointers of files left behind, until they have closed. */
+  readonly #retiring = new Set<Promise<void>>();
+  /**
+   * The last write that failed for lack of space, permission or a device
+   * error, until a later write succeeds: a health probe's small write can
+   * still fit where a message no longer does.
+   */
+  #writeFailure: { error: StoreError; at: number } | undefined;
+  /** When the health write last succeeded (ms since the epoch). */
+  #lastProbeWrite = 0;
+  /** Rewrites the health row; prepared once the schema has the table. */
+  #touchHealth: Statement | undefined;
+
+  private constructor(options: SqliteDatabaseOptions) {
+    this.#options = options;
+    this.#path = options.path;
+    this.#maxBytes = options.maxBytes;
+    const { connection, integrity } = this.#connect(0, undefined);
+    this.#connection = connection;
+    this.#damage = this.#damageOf(integrity);
+  }
+
+  /**
+   * Opens the file at `options.path` (creating and migrating it as needed)
+   * and checks it for damage.
+   *
+   * @throws {StoreOpenError} when the file cannot be opened, created,
+   * written or migrated.
+   */
+  static open(options: SqliteDatabaseOptions): SqliteDatabase {
+    return new SqliteDatabase(options);
+  }
+
+  /** Prepares `sql`; call it after {@linkcode SqliteDatabase.open}. */
+  prepare(sql: string): Statement {
+    return new Statement(this, sql);
+  }
+
+  /**
+   * The connection to use now: outside a transaction, to the file the path
+   * names (checked at most every {@linkcode FILE_CHECK_INTERVAL_MS}).
+   */
+  connection(): Connection {
+    this.follow();
+    return this.#connection;
+  }
+
+  /**
+   * Opens the file at the path when it is another than the one open and
+   * has settled ({@linkcode FILE_SETTLE_MS}); looks at most every
+   * {@linkcode FILE_CHECK_INTERVAL_MS}, never inside a transaction. A path
+   * that names no file is not made again: what the server stores would
+   * vanish with a file put there later, and its log could be taken for
+   * that file's. The open file is kept, and the probe fails saying so.
+   *
+   * @throws {StoreError} when the file there cannot be opened; the one
+   * open stays open, and the next call tries again.
+   */
+  follow(): void {
+    const files = this.#connection.files;
+    if (files === undefined || this.#inTransaction) return;
+    const now = Date.now();
+    if (now < this.#nextFileCheck) return;
+    this.#nextFileCheck = now + FILE_CHECK_INTERVAL_MS;
+    const at = fileAt(this.#path);
+    if (sameFile(at, files.database)) {
+      this.#arriving = undefined;
+      this.#missing = undefined;
+      return;
+    }
+    // The checkpoint thread opens the file by its path when it starts: it
+    // must not open another than this connection's. SQLite's own
+    // checkpoints go on in the commits.
+    this.#closeCheckpointer(this.#connection);
+    if (at === undefined) {
+      this.#arriving = undefined;
+      if (!this.#missing) {
+        this.#missing = new StoreError(
+          `the database file ${this.#path} was deleted under the running server; what is stored now goes to the deleted file and is lost when the server stops: put a database file back at ${this.#path}`,
+          { kind: "io" },
+        );
+        this.#options.onFileMissing?.();
+      }
+      return;
+    }
+    const arriving = this.#arriving;
+    if (!arriving || !sameFile(arriving.file, at)) {
+      this.#arriving = { file: at, seenAt: now };
+      return;
+    }
+    if (now - arriving.seenAt < FILE_SETTLE_MS || !isWhole(this.#path, at)) {
+      return;
+    }
+    this.#arriving = undefined;
+    this.#replace(this.#connection, files, at);
+  }
+
+  /**
+   * SQLite's error as a StoreError: damage is remembered (see
+   * {@linkcode SqliteDatabase.probe}), and a full disk named as the size
+   * limit when it was that.
+   */
+  explain(error: unknown): unknown {
+    if (isDamageError(error)) this.#damaged(error.message);
+    return this.#nameLimit(error, classifySqliteError(error));
+  }
+
+  /**
+   * Runs `work` in one write transaction and returns what it returns; a
+   * failure is a {@linkcode StoreError}, and one for lack of space,
+   * permission or a device error is remembered until a write succeeds.
+   *
+   * A write that says about how many `bytes` it adds (a message does) is
+   * copied into the file by the checkpoint thread; others (presence, a
+   * page each) leave the log to SQLite's own checkpoints.
+   */
+  transaction<T>(work: () => T, bytes?: number): T {
+    try {
+      this.follow();
+      const result = this.#attempt(work);
+      this.#writeFailure = undefined;
+      if (bytes !== undefined) {
+        const { checkpointer, pageSize } = this.#connection;
+        checkpointer?.wrote(pageSize + bytes);
+      }
+      return result;
+    } catch (error) {
+      if (
+        error instanceof StoreError &&
+        (error.kind === "full" || error.kind === "read_only" ||
+          error.kind === "io")
+      ) {
+        this.#writeFailure = { error, at: Date.now() };
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Counts a committed write of about `bytes` (plus a page) toward the
+   * checkpoint thread's next copy of the log. Presence writes are small and
+   * come in crowds: a room where hundreds come and go each second fills
+   * SQLite's 1000 pages in a second or two, and the commit that crosses the
+   * mark would copy them and sync the file on the event loop (90 ms
+   * measured); counted, they are copied by the thread like messages.
+   */
+  wroteInPassing(bytes: number): void {
+    const { checkpointer, pageSize } = this.#connection;
+    checkpointer?.wrote(pageSize + bytes);
+  }
+
+  /**
+   * Fails with the damage found in the file, if any. Else rewrites the
+   * health row in a transaction of its own (unless that succeeded within
+   * {@linkcode PROBE_WRITE_INTERVAL_MS}), which neither clears nor sets the
+   * remembered failure, then throws that failure if it is recent: the
+   * probe's write may succeed where a message's does not.
+   */
+  probe(): void {
+    this.follow();
+    if (this.#damage) throw this.#damage;
+    if (this.#missing) throw this.#missing;
+    const failure = this.#writeFailure;
+    const now = Date.now();
+    if (now - this.#lastProbeWrite >= PROBE_WRITE_INTERVAL_MS) {
+      this.#attempt(() => this.#writeHealthRow(now));
+      this.#lastProbeWrite = now;
+    }
+    if (failure && now - failure.at < WRITE_FAILURE_MEMORY_MS) {
+      throw failure.error;
+    }
+  }
+
+  /**
+   * Resolves once the checkpoint thread runs (see
+   * {@linkcode Checkpointer.started}); at once for `:memory:`.
+   */
+  get started(): Promise<void> {
+    return this.#connection.checkpointer?.started ?? Promise.resolve();
+  }
+
+  /**
+   * Closes the connection, once the checkpoint thread has closed its own:
+   * the last one to close copies what is left of the log into the file,
+   * and nothing touches the file after this resolves.
+   */
+  async close(): Promise<void> {
+    await this.#connection.checkpointer?.close();
+    await Promise.all([...this.#retiring]);
+    this.#connection.db.close();
+  }
+
+  /**
+   * Opens the file at the path: migrated, its epoch read (a new one when
+   * it is still `replaced`, the epoch of the file it replaces), checked.
+   */
+  #connect(
+    generation: number,
+    replaced: string | undefined,
+  ): { connection: Connection; integrity: Integrity } {
+    const path = this.#path;
+    const db = openDatabase(path);
+    try {
+      const epoch = migrate(db, path, replaced);
+      const integrity: Integrity = path === ":memory:"
+        ? { kind: "ok" }
+        : checkIntegrity(db, this.#options.integrityMaxBytes);
+      this.#options.onIntegrity?.(integrity);
+      // A per-connection bound: every isolate sets it for its own.
+      const pageSize = intField(
+        db.prepare("PRAGMA page_size").get() ?? {},
+        "page_size",
+      );
+      const maxPages = Math.max(1, Math.floor(this.#maxBytes / pageSize));
+      db.exec(`PRAGMA max_page_count = ${maxPages}`);
+      const connection: Connection = {
+        db,
+        generation,
+        pageSize,
+        maxPages,
+        pageCount: db.prepare("PRAGMA page_count"),
+        begin: db.prepare("BEGIN IMMEDIATE"),
+        commit: db.prepare("COMMIT"),
+        files: path === ":memory:" ? undefined : openFiles(path),
+        epoch,
+        checkpointer: path === ":memory:" ? undefined : new Checkpointer({
+          path,
+          onTrouble: this.#options.onCheckpointTrouble ?? (() => {}),
+          onLogCopied: () => this.#startLogOver(),
+        }),
+      };
+      // Its thread opens the file by its path: now, while the path names
+      // this connection's file, and not once another file may be there.
+      // A failure here is also the next checkpoint's, which tells of it
+      // (see onTrouble); a close before the thread answered is none.
+      connection.checkpointer?.checkpoint().catch(() => {});
+      return { connection, integrity };
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  /** Closes a connection the database no longer uses. */
+  #retire(connection: Connection): void {
+    this.#closeCheckpointer(connection);
+    connection.db.close();
+  }
+
+  /** Closes the checkpoint thread of `connection`; close() waits for it. */
+  #closeCheckpointer(connection: Connection): void {
+    const closed = connection.checkpointer?.close();
+    if (!closed) return;
+    this.#retiring.add(closed);
+    void closed.finally(() => this.#retiring.delete(closed));
+  }
+
+  /**
+   * Leaves the file open (`files`), which the path no longer names, for
+   * the file there now (`next`): its log copied into it where it can be,
+   * its log and index moved out of the new file's way, the new file
+   * opened; then it is closed. A copy of it (its epoch) gets a new epoch.
+   */
+  #replace(old: Connection, files: OpenFiles, next: FileId): void {
+    const done: string[] = [];
+    try {
+      // Briefly: another isolate's reader may hold the log.
+      old.db.exec("PRAGMA busy_timeout = 100");
+      const [result] = old.db.prepare("PRAGMA wal_checkpoint(TRUNCATE)").all();
+      done.push(
+        result?.busy === 0
+          ? "copied its log into the file it had open"
+          : "copied what it could of its log into the file it had open (another connection was using the log)",
+      );
+    } catch (error) {
+      done.push(
+        `could not copy its log into the file it had open (${
+          error instanceof Error ? error.message : String(error)
+        })`,
+      );
+    }
+    let opened: { connection: Connection; integrity: Integrity };
+    try {
+      done.push(...setAsideLog(this.#path, files));
+      opened = this.#connect(old.generation + 1, old.epoch);
+    } catch (error) {
+      old.db.exec("PRAGMA busy_timeout = 5000");
+      throw classifySqliteError(error);
+    }
+    if (!sameFile(opened.connection.files?.database, next)) {
+      // The path changed again while it was being opened: look again.
+      this.#retire(opened.connection);
+      old.db.exec("PRAGMA busy_timeout = 5000");
+      throw new StoreError(
+        `the database file ${this.#path} changed while it was being opened`,
+        { kind: "busy" },
+      );
+    }
+    this.#connection = opened.connection;
+    this.#damage = this.#damageOf(opened.integrity);
+    this.#missing = undefined;
+    this.#writeFailure = undefined;
+    this.#retire(old);
+    done.push("closed it");
+    this.#options.onFileReplaced?.(done);
+  }
+
+  #damageOf(integrity: Integrity): StoreError | undefined {
+    return integrity.kind === "damaged"
+      ? this.#damageError(integrity.problem)
+      : undefined;
+  }
+
+  #damageError(problem: string): StoreError {
+    return new StoreError(
+      `the database ${this.#path} is damaged (${problem})`,
+      { kind: "corrupt" },
+    );
+  }
+
+  /** Remembers damage met while serving; told once per file. */
+  #damaged(problem: string): void {
+    if (this.#damage) return;
+    this.#damage = this.#damageError(problem);
+    this.#options.onIntegrity?.({ kind: "damaged", problem });
+  }
+
+  #writeHealthRow(now: number): void {
+    this.#touchHealth ??= this.prepare(
+      `INSERT INTO health (id, checked_at) VALUES (1, ?)
+       ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`,
+    );
+    this.#touchHealth.run(now);
+  }
+
+  /**
+   * Starts the log over, once the checkpoint thread copied all of it: the
+   * first commit after that writes the log from its beginning again, and
+   * first syncs the log's new header to disk (SQLite's guard against a
+   * reordered write after a power loss). That sync, a disk flush, used to
+   * fall in the commit of every sixtieth message or so, with the event loop
+   * and the message waiting; the health write takes it now, between
+   * messages. A failure is the checkpoint's (see {@linkcode Checkpointer}).
+   */
+  #startLogOver(): void {
+    const now = Date.now();
+    this.transaction(() => this.#writeHealthRow(now));
+    this.#lastProbeWrite = now;
+  }
+
+  #attempt<T>(work: () => T): T {
+    const { db, begin, commit } = this.#connection;
+    try {
+      begin.run();
+      this.#inTransaction = true;
+      try {
+        const result = work();
+        commit.run();
+        return result;
+      } catch (error) {
+        // SQLite rolls back by itself after some failures (a full disk
+        // among them); a ROLLBACK then would throw and hide the real error.
+        if (db.isTransaction) db.exec("ROLLBACK");
+        throw error;
+      } finally {
+        this.#inTransaction = false;
+      }
+    } catch (error) {
+      throw this.explain(error);
+    }
+  }
+
+  /**
+   * Names the size limit when a full disk was that. SQLite says "database
+   * or disk is full" either way, and has rolled the write back by now, so
+   * the file is "at the limit" when the write that failed could have filled
+   * the rest: within 64 pages (a large message) or a tenth of the limit. An
+   * in-memory database has no disk to fill.
+   */
+  #nameLimit(error: unknown, classified: unknown): unknown {
+    if (!(classified instanceof StoreError) || classified.kind !== "full") {
+      return classified;
+    }
+    const { maxPages, pageCount } = this.#connection;
+    const headroom = maxPages - intField(pageCount.get() ?? {}, "page_count");
+    if (
+      this.#path === ":memory:" || headroom <= Math.max(64, maxPages / 10)
+    ) {
+      return new StoreError(
+        `the database reached its size limit of ${this.#maxBytes} bytes (CHAT_MAX_DB_BYTES)`,
+        { kind: "full", cause: error },
+      );
+    }
+    return classified;
+  }
+}

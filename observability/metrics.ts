@@ -1,0 +1,435 @@
+/**
+ * Prometheus metrics of our own: the {@linkcode ChatMetrics} counters, the
+ * gauges read at scrape time and the store latency histogram, kept as plain
+ * data ({@linkcode MetricsSnapshot}) that can cross to another isolate, and
+ * written out in the text exposition format 0.0.4. Each isolate keeps its
+ * own registry. Under `--workers` the main thread keeps the process series
+ * and merges every worker's snapshot into one answer
+ * ({@linkcode mergeSnapshots}); under `deno serve --parallel` a scrape
+ * describes the isolate that answered it.
+ *
+ * No client library: prom-client costs the idle process about 15 MiB
+ * (Node compatibility and the library), a quarter of its budget.
+ *
+ * @module
+ */
+
+import type { ChatMetrics } from "../chat/metrics.ts";
+import { createProcessMetrics, isolateSeries } from "./process_metrics.ts";
+
+/** The kinds of series this server exposes. */
+export type MetricType = "counter" | "gauge" | "histogram";
+
+/**
+ * What follows the series name in a sample's name: nothing for a counter
+ * or a gauge, one of three for a histogram.
+ */
+export type SampleSuffix = "" | "_bucket" | "_sum" | "_count";
+
+/** A sample's label names and values, in the order they are written. */
+export type Labels = Readonly<Record<string, string>>;
+
+/** One line of a series. */
+export interface Sample {
+  readonly suffix: SampleSuffix;
+  readonly labels: Labels;
+  readonly value: number;
+}
+
+/** A metric with its samples: one `# HELP`, one `# TYPE`, its lines. */
+export interface Series {
+  readonly name: string;
+  readonly help: string;
+  readonly type: MetricType;
+  readonly samples: readonly Sample[];
+}
+
+/** One registry's metrics as plain data, which can cross to another isolate. */
+export type MetricsSnapshot = readonly Series[];
+
+/** The content type of the exposition text. */
+export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isLabels(value: unknown): value is Labels {
+  return isRecord(value) &&
+    Object.entries(value).every(([name, text]) =>
+      LABEL_NAME.test(name) && typeof text === "string"
+    );
+}
+
+function isSuffix(value: unknown): value is SampleSuffix {
+  return value === "" || value === "_bucket" || value === "_sum" ||
+    value === "_count";
+}
+
+function isMetricType(value: unknown): value is MetricType {
+  return value === "counter" || value === "gauge" || value === "histogram";
+}
+
+function isSample(value: unknown): value is Sample {
+  return isRecord(value) && isSuffix(value.suffix) && isLabels(value.labels) &&
+    typeof value.value === "number";
+}
+
+function isSeries(value: unknown): value is Series {
+  if (
+    !isRecord(value) || typeof value.name !== "string" ||
+    !METRIC_NAME.test(value.name) || typeof value.help !== "string" ||
+    !isMetricType(value.type) || !Array.isArray(value.samples)
+  ) return false;
+  const histogram = value.type === "histogram";
+  return value.samples.every((sample) =>
+    isSample(sample) && histogram === (sample.suffix !== "")
+  );
+}
+
+/**
+ * Whether `value` is a {@linkcode MetricsSnapshot}: what another isolate
+ * posts is checked to the last label before it is merged.
+ */
+export function isMetricsSnapshot(value: unknown): value is MetricsSnapshot {
+  return Array.isArray(value) && value.every(isSeries);
+}
+
+function escapeHelp(text: string): string {
+  return text.replaceAll("\\", "\\\\").replaceAll("\n", "\\n");
+}
+
+function escapeLabelValue(text: string): string {
+  return text.replaceAll("\\", "\\\\").replaceAll('"', '\\"')
+    .replaceAll("\n", "\\n");
+}
+
+function formatValue(value: number): string {
+  if (Number.isNaN(value)) return "NaN";
+  if (value === Infinity) return "+Inf";
+  if (value === -Infinity) return "-Inf";
+  return String(value);
+}
+
+function formatLabels(labels: Labels): string {
+  const pairs = Object.entries(labels).map(([name, value]) =>
+    `${name}="${escapeLabelValue(value)}"`
+  );
+  return pairs.length === 0 ? "" : `{${pairs.join(",")}}`;
+}
+
+/** Writes `snapshot` in the text exposition format 0.0.4. */
+export function expositionText(snapshot: MetricsSnapshot): string {
+  let text = "";
+  for (const { name, help, type, samples } of snapshot) {
+    text += `# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} ${type}\n`;
+    for (const { suffix, labels, value } of samples) {
+      text += `${name}${suffix}${formatLabels(labels)} ${formatValue(value)}\n`;
+    }
+  }
+  return text;
+}
+
+/** The identity of a sample within its series, whatever its labels' order. */
+function sampleKey({ suffix, labels }: Sample): string {
+  const pairs = Object.entries(labels).sort(([a], [b]) =>
+    a < b ? -1 : a > b ? 1 : 0
+  );
+  return suffix + JSON.stringify(pairs);
+}
+
+/**
+ * Merges the snapshots of several isolates into one: samples of the same
+ * series, suffix and labels are summed (every chat series is a sum over
+ * isolates, and so are the heap series; the other process series come
+ * from one isolate only). A series keeps the help, type and position of
+ * its first appearance; a later series of the same name and another type
+ * is left out.
+ */
+export function mergeSnapshots(
+  snapshots: readonly MetricsSnapshot[],
+): MetricsSnapshot {
+  const merged = new Map<
+    string,
+    { first: Series; samples: Map<string, Sample> }
+  >();
+  for (const snapshot of snapshots) {
+    for (const series of snapshot) {
+      let entry = merged.get(series.name);
+      if (entry === undefined) {
+        entry = { first: series, samples: new Map() };
+        merged.set(series.name, entry);
+      } else if (entry.first.type !== series.type) {
+        continue;
+      }
+      for (const sample of series.samples) {
+        const key = sampleKey(sample);
+        const before = entry.samples.get(key);
+        entry.samples.set(
+          key,
+          before === undefined
+            ? sample
+            : { ...before, value: before.value + sample.value },
+        );
+      }
+    }
+  }
+  return [...merged.values()].map(({ first, samples }) => ({
+    name: first.name,
+    help: first.help,
+    type: first.type,
+    samples: [...samples.values()],
+  }));
+}
+
+/** The values of `labelNames` in `labels`, as one map key. */
+function labelKey<L extends string>(
+  labelNames: readonly L[],
+  labels: Readonly<Record<L, string>>,
+): string {
+  return JSON.stringify(labelNames.map((name) => labels[name]));
+}
+
+/** A counter, with or without labels; one without starts at 0. */
+class Counter<L extends string = never> {
+  readonly #values = new Map<string, { labels: Labels; value: number }>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labelNames: readonly L[] = [],
+  ) {
+    if (labelNames.length === 0) {
+      this.#values.set(labelKey<never>([], {}), { labels: {}, value: 0 });
+    }
+  }
+
+  inc(labels: Readonly<Record<L, string>>, by = 1): void {
+    if (!(by >= 0)) {
+      throw new RangeError(
+        `Cannot increase counter ${this.name}: ${by} is not a count`,
+      );
+    }
+    const key = labelKey(this.labelNames, labels);
+    const entry = this.#values.get(key);
+    if (entry) entry.value += by;
+    else this.#values.set(key, { labels: { ...labels }, value: by });
+  }
+
+  collect(): Series {
+    return {
+      name: this.name,
+      help: this.help,
+      type: "counter",
+      samples: [...this.#values.values()].map(({ labels, value }) => ({
+        suffix: "",
+        labels,
+        value,
+      })),
+    };
+  }
+}
+
+/** A histogram by labels, with fixed upper bounds. */
+class Histogram<L extends string> {
+  readonly #cells = new Map<
+    string,
+    { labels: Labels; counts: number[]; sum: number; count: number }
+  >();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labelNames: readonly L[],
+    /** Upper bounds, ascending, without `+Inf`. */
+    readonly buckets: readonly number[],
+  ) {}
+
+  observe(labels: Readonly<Record<L, string>>, value: number): void {
+    const key = labelKey(this.labelNames, labels);
+    let cell = this.#cells.get(key);
+    if (cell === undefined) {
+      cell = {
+        labels: { ...labels },
+        counts: this.buckets.map(() => 0),
+        sum: 0,
+        count: 0,
+      };
+      this.#cells.set(key, cell);
+    }
+    const bucket = this.buckets.findIndex((bound) => value <= bound);
+    if (bucket >= 0) cell.counts[bucket] = (cell.counts[bucket] ?? 0) + 1;
+    cell.sum += value;
+    cell.count++;
+  }
+
+  collect(): Series {
+    const samples: Sample[] = [];
+    for (const { labels, counts, sum, count } of this.#cells.values()) {
+      let cumulative = 0;
+      this.buckets.forEach((bound, index) => {
+        cumulative += counts[index] ?? 0;
+        samples.push({
+          suffix: "_bucket",
+          labels: { ...labels, le: formatValue(bound) },
+          value: cumulative,
+        });
+      });
+      samples.push(
+        { suffix: "_bucket", labels: { ...labels, le: "+Inf" }, value: count },
+        { suffix: "_sum", labels, value: sum },
+        { suffix: "_count", labels, value: count },
+      );
+    }
+    return { name: this.name, help: this.help, type: "histogram", samples };
+  }
+}
+
+function gauge(name: string, help: string, value: number): Series {
+  return {
+    name,
+    help,
+    type: "gauge",
+    samples: [{ suffix: "", labels: {}, value }],
+  };
+}
+
+/** Live counts read at each scrape. */
+export interface GaugeSource {
+  readonly rooms: () => number;
+  readonly members: () => number;
+  readonly connections: () => number;
+}
+
+/** A registry and the counters that feed it. */
+export interface PrometheusMetrics {
+  readonly metrics: ChatMetrics;
+  readonly contentType: string;
+  /** Reads the live counts from `source` from now on. */
+  watch(source: GaugeSource): void;
+  /** The exposition text of this registry. */
+  render(): Promise<string>;
+  /** This registry's metrics as data, to merge with other isolates'. */
+  snapshot(): Promise<MetricsSnapshot>;
+}
+
+/** Options for {@linkcode createPrometheusMetrics}. */
+export interface PrometheusOptions {
+  /**
+   * Include the process series (memory, CPU, file descriptors). A worker
+   * leaves them to the main thread, which reports them once per process;
+   * the heap series of each isolate are included either way.
+   * @default true
+   */
+  readonly processMetrics?: boolean;
+}
+
+/** The upper bounds of `chat_store_seconds`, in seconds. */
+const STORE_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1];
+
+/** Creates a fresh registry (one per server, so tests do not share). */
+export function createPrometheusMetrics(
+  options: PrometheusOptions = {},
+): PrometheusMetrics {
+  let source: GaugeSource | undefined;
+  const accepted = new Counter(
+    "chat_messages_received_total",
+    "Client messages accepted, stored and published.",
+  );
+  const rejected = new Counter(
+    "chat_messages_rejected_total",
+    "Client frames refused, by reason.",
+    ["reason"],
+  );
+  const delivered = new Counter(
+    "chat_messages_delivered_total",
+    "Message frames sent to sockets.",
+  );
+  const repaired = new Counter(
+    "chat_messages_repaired_total",
+    "Messages read from the store to fill a fan-out gap.",
+  );
+  const slow = new Counter(
+    "chat_slow_client_closes_total",
+    "Clients cut off for leaving too much data unsent.",
+  );
+  const refused = new Counter(
+    "chat_connections_refused_total",
+    "WebSocket upgrades refused, by reason.",
+    ["reason"],
+  );
+  const storeSeconds = new Histogram(
+    "chat_store_seconds",
+    "Store call latency, by operation and outcome.",
+    ["operation", "outcome"],
+    STORE_BUCKETS,
+  );
+  const storeErrors = new Counter(
+    "chat_store_errors_total",
+    "Store calls that failed, by operation and kind (full, read_only, busy, io, corrupt, other).",
+    ["operation", "kind"],
+  );
+  const forgot = new Counter(
+    "chat_store_forgot_total",
+    "Times a room found that the store forgot its messages (a Redis restarted without persistence, a database file replaced) and started its connections over.",
+  );
+  const processMetrics = (options.processMetrics ?? true)
+    ? createProcessMetrics()
+    : undefined;
+
+  const snapshot = async (): Promise<MetricsSnapshot> => [
+    gauge(
+      "chat_connections",
+      "Open WebSocket connections.",
+      source?.connections() ?? 0,
+    ),
+    gauge(
+      "chat_rooms",
+      "Rooms with at least one local connection, summed over isolates.",
+      source?.rooms() ?? 0,
+    ),
+    gauge(
+      "chat_room_members",
+      "Connections admitted to rooms.",
+      source?.members() ?? 0,
+    ),
+    accepted.collect(),
+    rejected.collect(),
+    delivered.collect(),
+    repaired.collect(),
+    slow.collect(),
+    refused.collect(),
+    storeSeconds.collect(),
+    storeErrors.collect(),
+    forgot.collect(),
+    ...(processMetrics ? await processMetrics.snapshot() : isolateSeries()),
+  ];
+
+  const metrics: ChatMetrics = {
+    messageAccepted: () => accepted.inc({}),
+    messageRejected: (reason) => rejected.inc({ reason }),
+    messagesDelivered: (count) => delivered.inc({}, count),
+    messagesRepaired: (count) => repaired.inc({}, count),
+    slowClientClosed: () => slow.inc({}),
+    connectionRefused: (reason) => refused.inc({ reason }),
+    storeCall: (operation, seconds, ok) =>
+      storeSeconds.observe(
+        { operation, outcome: ok ? "ok" : "error" },
+        seconds,
+      ),
+    storeFailed: (operation, kind) => storeErrors.inc({ operation, kind }),
+    storeForgot: () => forgot.inc({}),
+  };
+  return {
+    metrics,
+    contentType: METRICS_CONTENT_TYPE,
+    watch(next) {
+      source = next;
+    },
+    render: async () => expositionText(await snapshot()),
+    snapshot,
+  };
+}

@@ -1,0 +1,496 @@
+/**
+ * The composition root: builds the store, the fan-out bus, the hub, the
+ * metrics and the Hono app from a {@linkcode Config}. It chooses the
+ * adapters: SQLite and BroadcastChannel by default, Redis for both when
+ * `REDIS_URL` is set. Entry points (`main.ts`, `serve.ts`, the workers,
+ * tests, benchmarks) call {@linkcode createChatServer} and decide how to
+ * listen.
+ *
+ * @module
+ */
+
+import { type Context, Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { secureHeaders } from "hono/secure-headers";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { createBroadcastChannelBus } from "../adapters/broadcast_channel/bus.ts";
+import { createLocalBus } from "../chat/local_bus.ts";
+import type { Bus } from "../chat/bus.ts";
+import { ChatHub } from "../chat/hub.ts";
+import { instrumentStore } from "../observability/instrumented_store.ts";
+import { redactRedisUrl } from "../adapters/redis/url.ts";
+import {
+  openSqliteStore,
+  type SqliteStoreOptions,
+} from "../adapters/sqlite/store.ts";
+import type { SharedBucketTable } from "../chat/shared_buckets.ts";
+import { type Store, StoreError } from "../chat/store.ts";
+import { TokenKeyError, type TokenVerifier } from "../chat/identity.ts";
+import type { Config } from "./settings.ts";
+import { createLogger, type Logger } from "../observability/log.ts";
+import {
+  createPrometheusMetrics,
+  METRICS_CONTENT_TYPE,
+  type MetricsSnapshot,
+} from "../observability/metrics.ts";
+import { apiRoutes } from "../routes/api.ts";
+import { chatSocketRoutes } from "../routes/chat_ws.ts";
+import { CloseCode } from "../http/socket_session.ts";
+import {
+  type ConnectionLimiter,
+  type ConnectionLimits,
+  ConnectionTracker,
+  CountingLimiter,
+} from "../http/connections.ts";
+import { hostGuard } from "../http/hosts.ts";
+import { opsRoutes } from "../routes/ops.ts";
+import { serverApiRoutes } from "../routes/server_api.ts";
+import { detectLanguage, pageRoutes, requestLang } from "../routes/pages.ts";
+import { staticRoutes } from "../routes/static_files.ts";
+import { errorPage } from "../templates/error_page.ts";
+import { messagesFor, type PageProblem } from "../templates/messages.ts";
+import { PageError } from "../http/page_error.ts";
+import { createTimedTurnPacer } from "../http/turn_pacer.ts";
+
+/** Replaceable parts, for tests and for other deployments. */
+export interface ChatServerOptions {
+  readonly config: Config;
+  /** @default Redis pub/sub with `config.redisUrl`, else a BroadcastChannel bus */
+  readonly bus?: Bus;
+  /** @default the Redis store with `config.redisUrl`, else SQLite at `config.db` */
+  readonly store?: Store;
+  /** @default a JSON-lines logger at `config.logLevel` */
+  readonly log?: Logger;
+  /** Clock for message timestamps. @default () => new Date() */
+  readonly now?: () => Date;
+  /**
+   * Picks the name of a client that gives none; called again when the
+   * pick is already online in the room. @default a random `guest-xxxx`
+   */
+  readonly guestNames?: () => string;
+  /**
+   * Set when this server is one of the workers of a process: what they
+   * share through the main thread. @default this isolate counts for itself
+   */
+  readonly peers?: WorkerPeers;
+  /**
+   * The only isolate of its process (`deno run main.ts` without
+   * `--workers`): without Redis its messages are published nowhere.
+   * @default false, other isolates may share its rooms
+   */
+  readonly alone?: boolean;
+}
+
+/** What the workers of one process share through its main thread. */
+export interface WorkerPeers {
+  /** Counts connections for the whole process. */
+  readonly limiter: ConnectionLimiter;
+  /** Open connections in the whole process. */
+  connectionCount(): Promise<number>;
+  /** The `/metrics` text of the whole process. */
+  renderMetrics(): Promise<string>;
+  /** The message budgets per client address, in memory all workers share. */
+  readonly rateTable: SharedBucketTable;
+}
+
+/** A built server: the request handler and what it owns. */
+export interface ChatServer {
+  readonly app: Hono;
+  readonly hub: ChatHub;
+  readonly store: Store;
+  readonly bus: Bus;
+  readonly log: Logger;
+  /** This server's metrics as data, for the main thread to merge. */
+  metricsSnapshot(): Promise<MetricsSnapshot>;
+  /** The handler for `Deno.serve` and `deno serve`. */
+  readonly fetch: (
+    request: Request,
+    info?: Deno.ServeHandlerInfo,
+  ) => Response | Promise<Response>;
+  /**
+   * Refuses new sockets and closes open ones with 1001; resolves once every
+   * peer has answered, or after a second. Idempotent. Shut the listener
+   * down only after this: Deno's listener shutdown tears down the sockets
+   * still open, and a peer with a frame on its way then sees its
+   * connection fail instead of the 1001.
+   */
+  closeSockets(): Promise<void>;
+  /**
+   * Shuts down: {@linkcode closeSockets}, leaves presence, closes the bus
+   * subscriptions and the store. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/** How long shutdown waits for peers to answer the 1001 close. */
+const CLOSE_HANDSHAKE_WAIT_MS = 1000;
+
+/** URLs longer than this are refused with 414 before any routing. */
+export const MAX_URL_LENGTH = 8192;
+
+/**
+ * Admissions (name claim, history, list of who is online) started in one
+ * turn of the event loop, in ms: past it the next waits for a later turn,
+ * so a crowd reconnecting at once delays another room's messages by about
+ * this much rather than by all of its admissions.
+ */
+const ADMISSION_MS_PER_TURN = 5;
+
+// Pages load only their own script and stylesheet, and connect only to their
+// own origin (CSP 'self' covers ws: and wss: of the same host).
+const contentSecurityPolicy = {
+  defaultSrc: ["'none'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'"],
+  connectSrc: ["'self'"],
+  baseUri: ["'none'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+};
+
+/** The connection limits, as the configuration sets them. */
+export function connectionLimits(config: Config): ConnectionLimits {
+  return {
+    maxPerIp: config.maxConnectionsPerIp,
+    maxTotal: config.maxConnections,
+    connectRate: { rate: config.connectRate, burst: config.connectBurst },
+  };
+}
+
+/** The SQLite store's options, as the configuration sets them. */
+export function sqliteStoreOptions(config: Config): SqliteStoreOptions {
+  return {
+    path: config.db,
+    historyMax: config.historyMax,
+    dedupeWindow: config.recoveryLimit,
+    maxRooms: config.maxRooms,
+    maxBytes: config.maxDbBytes,
+    presenceTtlMs: config.presenceTtlMs,
+  };
+}
+
+/** Where the configured store keeps the data, in words. */
+export function describeData(config: Pick<Config, "db" | "redisUrl">): string {
+  if (config.redisUrl) return `in Redis at ${redactRedisUrl(config.redisUrl)}`;
+  return config.db === ":memory:"
+    ? "in memory (lost when the server stops)"
+    : `in ${config.db}`;
+}
+
+/**
+ * Opens the store the configuration names: Redis when `redisUrl` is set,
+ * else the SQLite file. Rejects with a StoreError saying why it cannot.
+ */
+export async function openStore(
+  config: Config,
+  log: Logger,
+): Promise<Store> {
+  if (config.redisUrl === undefined) {
+    const store = openSqliteStore({ ...sqliteStoreOptions(config), log });
+    // Every thread the server needs runs before it listens.
+    await store.started;
+    return store;
+  }
+  // Loaded only when used: a server without Redis never carries the client.
+  const { openRedisStore } = await import("../adapters/redis/store.ts");
+  return await openRedisStore({
+    url: config.redisUrl,
+    historyMax: config.historyMax,
+    dedupeWindow: config.recoveryLimit,
+    maxRooms: config.maxRooms,
+    presenceTtlMs: config.presenceTtlMs,
+    log,
+  });
+}
+
+/**
+ * The token verifier for `config` (`CHAT_AUTH` on): the HS256 secret, or
+ * the public key file read now. Throws {@linkcode TokenKeyError} saying why
+ * a key cannot be used.
+ */
+export async function openTokenVerifier(
+  config: Config,
+): Promise<TokenVerifier> {
+  let publicKey: string | undefined;
+  if (config.authPublicKey !== undefined) {
+    try {
+      publicKey = await Deno.readTextFile(config.authPublicKey);
+    } catch (error) {
+      throw new TokenKeyError(
+        `cannot read CHAT_AUTH_PUBLIC_KEY ${config.authPublicKey}: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+      );
+    }
+  }
+  // Loaded only with sign-in on: the JWT library is not free in memory.
+  const { createTokenVerifier } = await import("./tokens.ts");
+  return await createTokenVerifier({
+    ...(config.authSecret === undefined ? {} : { secret: config.authSecret }),
+    ...(publicKey === undefined ? {} : { publicKey }),
+    ...(config.authIssuer === undefined ? {} : { issuer: config.authIssuer }),
+    ...(config.authAudience === undefined
+      ? {}
+      : { audience: config.authAudience }),
+  });
+}
+
+/**
+ * Opens the bus the configuration names: Redis pub/sub, a BroadcastChannel
+ * between the isolates of the process, or none for a server `alone` in it.
+ */
+export async function openBus(
+  config: Config,
+  log: Logger,
+  alone = false,
+): Promise<Bus> {
+  if (config.redisUrl === undefined) {
+    return alone ? createLocalBus() : createBroadcastChannelBus();
+  }
+  const { openRedisBus } = await import("../adapters/redis/bus.ts");
+  return await openRedisBus({ url: config.redisUrl, log });
+}
+
+/**
+ * Builds the whole server from its configuration. Rejects with a
+ * StoreError when the store or the bus cannot be opened.
+ */
+export async function createChatServer(
+  options: ChatServerOptions,
+): Promise<ChatServer> {
+  const { config } = options;
+  const log = options.log ?? createLogger({ level: config.logLevel });
+  const { peers } = options;
+  // Keys first: a key that cannot be used stops the start before any store
+  // is opened.
+  const verifier = config.auth === "off"
+    ? undefined
+    : await openTokenVerifier(config);
+  const rawStore = options.store ?? await openStore(config, log);
+  let bus: Bus;
+  try {
+    bus = options.bus ?? await openBus(config, log, options.alone);
+  } catch (error) {
+    await rawStore.close();
+    throw error;
+  }
+  const prometheus = createPrometheusMetrics({ processMetrics: !peers });
+  const metrics = prometheus.metrics;
+  const store = instrumentStore(rawStore, metrics);
+  const hub = new ChatHub({
+    bus,
+    store,
+    log,
+    metrics,
+    historyLimit: config.historyLimit,
+    recoveryLimit: config.recoveryLimit,
+    repairIntervalMs: config.repairIntervalMs,
+    presenceHeartbeatMs: config.presenceHeartbeatMs,
+    historyMaxAgeMs: config.historyMaxAgeMs,
+    presenceListMax: config.presenceListMax,
+    paceAdmission: createTimedTurnPacer(ADMISSION_MS_PER_TURN),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const connections = new ConnectionTracker(
+    peers?.limiter ?? new CountingLimiter(connectionLimits(config)),
+  );
+  prometheus.watch({
+    rooms: () => hub.stats().rooms,
+    members: () => hub.stats().members,
+    connections: () => connections.size,
+  });
+
+  const app = new Hono();
+  // First, so that every answer carries them, refusals (400 Host, 414)
+  // and errors included.
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy,
+      referrerPolicy: "same-origin",
+      xFrameOptions: "DENY",
+    }),
+  );
+  app.use(hostGuard(config.allowedHosts));
+  app.use(async (c, next) => {
+    if (c.req.url.length > MAX_URL_LENGTH) {
+      return c.json(
+        { error: `URL is longer than ${MAX_URL_LENGTH} characters` },
+        414,
+      );
+    }
+    await next();
+  });
+  app.route(
+    "/",
+    chatSocketRoutes({
+      hub,
+      log,
+      metrics,
+      connections,
+      limits: { maxMessageChars: config.maxMessageChars },
+      origin: {
+        allowedOrigins: config.allowedOrigins,
+        requireOrigin: config.requireOrigin,
+      },
+      maxFrameBytes: config.maxFrameBytes,
+      reservedNames: config.reservedNames,
+      rate: { rate: config.rateLimit, burst: config.rateBurst },
+      addressRate: {
+        rate: config.addressRateLimit,
+        burst: config.addressRateBurst,
+      },
+      ...(peers ? { rateTable: peers.rateTable } : {}),
+      maxBufferedBytes: config.maxBufferedBytes,
+      idleTimeoutS: config.idleTimeoutS,
+      trustedProxies: config.trustedProxies,
+      ...(options.guestNames ? { guestNames: options.guestNames } : {}),
+      identity: {
+        mode: config.auth,
+        ...(verifier ? { verifier } : {}),
+      },
+    }),
+  );
+  app.route(
+    "/",
+    opsRoutes({
+      store,
+      bus,
+      log,
+      metrics: peers
+        ? { render: peers.renderMetrics, contentType: METRICS_CONTENT_TYPE }
+        : prometheus,
+      stats: async () => ({
+        rooms: (await store.presence.rooms()).length,
+        connections: peers ? await peers.connectionCount() : connections.size,
+      }),
+    }),
+  );
+  app.route(
+    "/",
+    serverApiRoutes({
+      hub,
+      log,
+      apiKey: config.apiKey,
+      maxMessageChars: config.maxMessageChars,
+      maxBodyBytes: config.maxFrameBytes,
+    }),
+  );
+  app.route(
+    "/",
+    apiRoutes(store, {
+      mode: config.auth,
+      ...(verifier ? { verifier } : {}),
+      ...(config.apiKey === undefined ? {} : { apiKey: config.apiKey }),
+    }),
+  );
+  app.route("/", staticRoutes());
+  app.route("/", pageRoutes());
+
+  const respondWithError = (
+    c: Context,
+    status: ContentfulStatusCode,
+    detail: string,
+    problem?: PageProblem,
+  ) => {
+    const path = c.req.path;
+    if (path.startsWith("/ws/") || path.startsWith("/api/")) {
+      return c.json({ error: detail }, status);
+    }
+    const lang = requestLang(c);
+    const t = messagesFor(lang);
+    const shown = problem ? t.problem(problem) : detail;
+    return c.html(errorPage(status, shown, lang, t), status);
+  };
+
+  app.notFound(async (c) => {
+    await detectLanguage(c, () => Promise.resolve());
+    return respondWithError(c, 404, `Nothing here: ${c.req.path}`, {
+      kind: "not_found",
+      path: c.req.path,
+    });
+  });
+  app.onError(async (error, c) => {
+    await detectLanguage(c, () => Promise.resolve());
+    if (error instanceof PageError) {
+      return respondWithError(c, error.status, error.message, error.problem);
+    }
+    if (error instanceof HTTPException && error.status < 500) {
+      return respondWithError(c, error.status, error.message);
+    }
+    if (error instanceof StoreError) {
+      // The store's own failure, already explained: no stack, and the
+      // answer names no file. /healthz gives operators the reason.
+      log.warn("request.store_failed", {
+        method: c.req.method,
+        path: c.req.path,
+        kind: error.kind,
+        reason: error.message,
+      });
+      return respondWithError(
+        c,
+        503,
+        error.kind === "corrupt"
+          ? "The server's storage is damaged where this is kept; it cannot be read"
+          : "The server's storage cannot answer now; try again later",
+      );
+    }
+    log.error("request.failed", {
+      method: c.req.method,
+      path: c.req.path,
+      error,
+    });
+    return respondWithError(c, 500, "Internal server error");
+  });
+
+  let socketsClosing: Promise<void> | undefined;
+  const closeSockets = () => {
+    socketsClosing ??= (async () => {
+      const socketsClosed = connections.closeAll(
+        CloseCode.GoingAway,
+        "Server shutting down",
+      );
+      // Live peers answer the close within milliseconds; one that vanished
+      // without a word never will, and must not hold the exit.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        socketsClosed,
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, CLOSE_HANDSHAKE_WAIT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+    })();
+    return socketsClosing;
+  };
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      const socketsClosed = closeSockets();
+      try {
+        await hub.close();
+      } catch (error) {
+        // A broken store must not stop the shutdown; this node's presence
+        // entries then expire with their TTL.
+        log.error("server.close_failed", { error });
+      } finally {
+        await Promise.all([bus.close(), store.close()]);
+      }
+      await socketsClosed;
+    })();
+    return closing;
+  };
+
+  return {
+    app,
+    hub,
+    store,
+    bus,
+    log,
+    metricsSnapshot: () => prometheus.snapshot(),
+    fetch: (request, info) => app.fetch(request, info),
+    closeSockets,
+    close,
+  };
+}
