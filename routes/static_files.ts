@@ -12,6 +12,7 @@ import { HTTPException } from "hono/http-exception";
 import indexScript from "../static/index.js" with { type: "text" };
 import roomScript from "../static/room.js" with { type: "text" };
 import roomLogScript from "../static/room_log.js" with { type: "text" };
+import closeCodesScript from "../chat/close_codes.js" with { type: "text" };
 import roomStorageScript from "../static/room_storage.js" with {
   type: "text",
 };
@@ -28,6 +29,8 @@ const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["index.js", { body: indexScript, contentType: JS }],
   ["room.js", { body: roomScript, contentType: JS }],
   ["room_log.js", { body: roomLogScript, contentType: JS }],
+  // The core's table of close codes, which the room page reads too.
+  ["close_codes.js", { body: closeCodesScript, contentType: JS }],
   ["room_storage.js", { body: roomStorageScript, contentType: JS }],
   ["style.css", { body: styleSheet, contentType: "text/css; charset=utf-8" }],
 ]);

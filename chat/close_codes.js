@@ -1,0 +1,32 @@
+/**
+ * Every WebSocket close code the server sends, with what each means; the
+ * one table of them (see docs/protocol.md). Plain JavaScript so that the
+ * browser imports this same file (served as `/static/close_codes.js`)
+ * while the server's TypeScript imports it too.
+ *
+ * @module
+ */
+
+/** Close codes the server uses, by what they mean. */
+export const CloseCode = Object.freeze(
+  /** @type {const} */ ({
+    /** The server is going away (shutdown). */
+    GoingAway: 1001,
+    /** A binary frame arrived; the protocol is JSON text. */
+    UnsupportedData: 1003,
+    /** The client kept sending past its rate limit. */
+    PolicyViolation: 1008,
+    /** A frame was larger than the limit. */
+    MessageTooBig: 1009,
+    /** The room could not be loaded. */
+    InternalError: 1011,
+    /** The client stopped reading; too much data was waiting for it. */
+    TryAgainLater: 1013,
+    /** The token's `exp` has passed: fetch a fresh one and reconnect. */
+    TokenExpired: 4001,
+    /** Another browser holds this name online in the room. */
+    NameTaken: 4009,
+    /** The site's backend removed this user from the room. */
+    RemovedBySite: 4010,
+  }),
+);
