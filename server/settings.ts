@@ -15,7 +15,7 @@ import { parseRedisUrl } from "../adapters/redis/url.ts";
 import { MIN_SECRET_BYTES } from "../chat/identity.ts";
 import { parseUserName } from "../chat/user_name.ts";
 import { isLogLevel, type LogLevel } from "../observability/log.ts";
-import { parseTrustedProxies } from "../http/client_address.ts";
+import { parseTrustedProxies } from "../chat/address_range.ts";
 
 /** A flag or variable had a value the server cannot use. */
 export class ConfigError extends Error {
