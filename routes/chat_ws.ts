@@ -27,7 +27,8 @@ import {
   signedOwner,
 } from "../chat/user_name.ts";
 import type { Identity, TokenVerifier } from "../chat/identity.ts";
-import { clientAddress, trustedProxies } from "../http/client_address.ts";
+import { trustedProxies } from "../chat/address_range.ts";
+import { clientAddress } from "../http/client_address.ts";
 import type { ConnectionTracker } from "../http/connections.ts";
 import { checkOrigin, type OriginPolicy } from "../http/origin.ts";
 import { integerParam, roomParam } from "../http/params.ts";

@@ -9,7 +9,8 @@
  */
 
 import denoJson from "../deno.json" with { type: "json" };
-import { type Setting, settingList } from "./settings.ts";
+import type { Setting } from "./setting_parsers.ts";
+import { settingList } from "./settings.ts";
 
 /** The server's version, from deno.json. */
 export const VERSION: string = denoJson.version;

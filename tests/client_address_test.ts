@@ -1,10 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import {
-  clientAddress,
-  parseTrustedProxies,
-  trustedProxies,
-} from "../http/client_address.ts";
+import { parseTrustedProxies, trustedProxies } from "../chat/address_range.ts";
+import { clientAddress } from "../http/client_address.ts";
 
 /** The trusted proxies of a setting's text, as the server would hold them. */
 function trusting(text: string) {

@@ -5,11 +5,11 @@ import {
   defaultConfig,
   loadConfig,
   parseCommandLine,
-  parseHost,
   type SettingKey,
   settingList,
-  SETTINGS,
 } from "../server/settings.ts";
+import { SETTINGS } from "../server/setting_declarations.ts";
+import { parseHost } from "../server/setting_parsers.ts";
 import {
   GENERATED_TABLES,
   helpText,
