@@ -9,6 +9,13 @@ Deno.test("static files", async (t) => {
     for (
       const [file, type] of [
         ["room.js", /javascript/],
+        ["room_connection.js", /javascript/],
+        ["room_frames.js", /javascript/],
+        ["room_name.js", /javascript/],
+        ["room_older.js", /javascript/],
+        ["room_online.js", /javascript/],
+        ["room_outbox.js", /javascript/],
+        ["close_codes.js", /javascript/],
         ["room_log.js", /javascript/],
         ["room_storage.js", /javascript/],
         ["index.js", /javascript/],
@@ -35,7 +42,18 @@ Deno.test("static files", async (t) => {
 
   await t.step("never write user text into HTML", async () => {
     for (
-      const file of ["room.js", "room_log.js", "room_storage.js", "index.js"]
+      const file of [
+        "room.js",
+        "room_connection.js",
+        "room_frames.js",
+        "room_name.js",
+        "room_older.js",
+        "room_online.js",
+        "room_outbox.js",
+        "room_log.js",
+        "room_storage.js",
+        "index.js",
+      ]
     ) {
       const source = await (await app.request(`/static/${file}`)).text();
       assert.doesNotMatch(
@@ -45,8 +63,22 @@ Deno.test("static files", async (t) => {
     }
   });
 
+  await t.step(
+    "read close codes from the core's table, never a copy",
+    async () => {
+      const source = await (await app.request("/static/room_connection.js"))
+        .text();
+      assert.match(source, /from "\.\/close_codes\.js"/);
+      for (const file of ["room.js", "room_connection.js", "index.js"]) {
+        const script = await (await app.request(`/static/${file}`)).text();
+        assert.doesNotMatch(script, /\b40(01|09|10)\b/, file);
+      }
+    },
+  );
+
   await t.step("choose wss: when the page is served over https", async () => {
-    const source = await (await app.request("/static/room.js")).text();
+    const source = await (await app.request("/static/room_connection.js"))
+      .text();
     assert.match(source, /protocol === "https:" \? "wss:" : "ws:"/);
   });
 
