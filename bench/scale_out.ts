@@ -15,12 +15,15 @@
  * @module
  */
 
-import { CHAT_PROTOCOL } from "../chat/frames.ts";
 import {
   SERVER,
   type ServerProcess,
   startServerProcess,
 } from "../testkit/process.ts";
+import {
+  CollectingSocket,
+  type ReceivedMessage,
+} from "../testkit/message_collector.ts";
 import { startRedis } from "../testkit/redis.ts";
 
 const quick = Deno.args.includes("--quick");
@@ -30,40 +33,6 @@ const SENDERS_PER_ROOM = 2;
 const BURST_MESSAGES = quick ? 100 : 300;
 const PACED_MESSAGES = quick ? 30 : 100;
 const PACED_PER_SECOND = 20;
-
-/** A member socket that records each delivery's latency. */
-class Member {
-  readonly socket: WebSocket;
-  readonly opened: Promise<void>;
-  received = 0;
-  latencies: number[] = [];
-
-  constructor(url: string, onDelivery: () => void) {
-    this.socket = new WebSocket(url, [CHAT_PROTOCOL]);
-    const opened = Promise.withResolvers<void>();
-    this.opened = opened.promise;
-    this.socket.onmessage = (event: MessageEvent<unknown>) => {
-      if (typeof event.data !== "string") return;
-      const frame: unknown = JSON.parse(event.data);
-      if (typeof frame !== "object" || frame === null) return;
-      if ("type" in frame && frame.type === "presence") opened.resolve();
-      if (
-        !("type" in frame) || frame.type !== "message" ||
-        !("message" in frame) || typeof frame.message !== "string"
-      ) return;
-      const sentAt = Number(frame.message.split(" ")[0]);
-      this.latencies.push(performance.now() - sentAt);
-      this.received += 1;
-      onDelivery();
-    };
-  }
-
-  close(): Promise<void> {
-    const closed = new Promise((resolve) => (this.socket.onclose = resolve));
-    this.socket.close();
-    return closed.then(() => {});
-  }
-}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -82,39 +51,42 @@ async function measure(servers: ServerProcess[]): Promise<RunResult> {
   let delivered = 0;
   let wanted = 0;
   let reached = Promise.withResolvers<void>();
-  const onDelivery = () => {
+  let latencies: number[] = [];
+  // Each message's text starts with the time it was sent.
+  const onMessage = ({ text, at }: ReceivedMessage) => {
+    latencies.push(at - Number(text.split(" ")[0]));
     delivered += 1;
     if (delivered === wanted) reached.resolve();
   };
-  const rooms: Member[][] = [];
+  const rooms: CollectingSocket[][] = [];
   let next = 0;
   for (let r = 0; r < ROOMS; r++) {
     const room = `bench-${crypto.randomUUID().slice(0, 8)}`;
-    const members: Member[] = [];
+    const members: CollectingSocket[] = [];
     for (let c = 0; c < CLIENTS_PER_ROOM; c++) {
       const server = servers[next++ % servers.length];
       if (!server) throw new Error("no server");
       members.push(
-        new Member(server.wsUrl(`/ws/chat/${room}/?name=m${c}`), onDelivery),
+        new CollectingSocket(server.wsUrl(`/ws/chat/${room}/?name=m${c}`), {
+          onMessage,
+        }),
       );
     }
     rooms.push(members);
   }
   const everyone = rooms.flat();
-  await Promise.all(everyone.map((member) => member.opened));
+  await Promise.all(everyone.map((member) => member.admitted));
 
   const phase = async (messages: number, perSecond: number | undefined) => {
     delivered = 0;
     wanted = ROOMS * SENDERS_PER_ROOM * messages * CLIENTS_PER_ROOM;
     reached = Promise.withResolvers<void>();
-    for (const member of everyone) member.latencies = [];
+    latencies = [];
     const started = performance.now();
     for (let index = 0; index < messages; index++) {
       for (const members of rooms) {
         for (const sender of members.slice(0, SENDERS_PER_ROOM)) {
-          sender.socket.send(
-            JSON.stringify({ message: `${performance.now()} #${index}` }),
-          );
+          sender.send(`${performance.now()} #${index}`);
         }
       }
       if (perSecond !== undefined) {
@@ -134,10 +106,7 @@ async function measure(servers: ServerProcess[]): Promise<RunResult> {
     ]);
     clearTimeout(timer);
     const seconds = (performance.now() - started) / 1000;
-    const latencies = everyone.flatMap((m) => m.latencies).sort((a, b) =>
-      a - b
-    );
-    return { seconds, latencies };
+    return { seconds, latencies: latencies.sort((a, b) => a - b) };
   };
 
   const burst = await phase(BURST_MESSAGES, undefined);

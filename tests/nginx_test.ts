@@ -28,6 +28,7 @@ import {
   type ServerProcess,
   startServerProcess,
 } from "../testkit/process.ts";
+import { MessageCollector } from "../testkit/message_collector.ts";
 import { ignoreWithoutRedis, startRedis } from "../testkit/redis.ts";
 import { uniqueRoom, within } from "../testkit/server.ts";
 
@@ -59,52 +60,43 @@ interface ClientOptions {
  */
 class SourcedClient {
   readonly socket: WebSocket;
-  readonly ids: number[] = [];
+  readonly #messages = new MessageCollector();
   /** Settles with the presence frame, or with the refusal's status. */
   readonly outcome: Promise<Outcome>;
   readonly #closed = Promise.withResolvers<void>();
-  #wanted = 0;
-  #reached = Promise.withResolvers<void>();
 
   constructor(url: string, options: ClientOptions) {
-    const outcome = Promise.withResolvers<Outcome>();
-    this.outcome = outcome.promise;
+    const refused = Promise.withResolvers<Outcome>();
+    this.outcome = Promise.race([
+      this.#messages.admitted.then((): Outcome => ({ admitted: true })),
+      refused.promise,
+    ]);
     this.socket = new WebSocket(url, [CHAT_PROTOCOL], {
       localAddress: options.from,
       origin: options.origin,
       ...(options.headers ? { headers: options.headers } : {}),
     });
     this.socket.on("unexpected-response", (_request, response) => {
-      outcome.resolve({ admitted: false, status: response.statusCode ?? 0 });
+      refused.resolve({ admitted: false, status: response.statusCode ?? 0 });
       response.resume();
       // With this listener ws leaves the refused handshake to us: abort
       // it, which closes the socket (and reports an error, ignored).
       this.socket.terminate();
     });
     this.socket.on("message", (data, isBinary) => {
-      if (isBinary) return;
-      const frame: unknown = JSON.parse(data.toString());
-      if (typeof frame !== "object" || frame === null || !("type" in frame)) {
-        return;
-      }
-      if (frame.type === "presence") outcome.resolve({ admitted: true });
-      if (
-        frame.type === "message" && "id" in frame &&
-        typeof frame.id === "number"
-      ) {
-        this.ids.push(frame.id);
-        if (this.#wanted > 0 && this.ids.length >= this.#wanted) {
-          this.#reached.resolve();
-        }
-      }
+      if (!isBinary) this.#messages.receive(data.toString());
     });
-    this.socket.on("error", (error) => outcome.reject(error));
-    this.socket.on("close", () => {
-      outcome.reject(new Error(`${url} closed before its presence frame`));
-      this.#reached.resolve();
+    this.socket.on("error", (error) => refused.reject(error));
+    this.socket.on("close", (code) => {
+      this.#messages.ended(`with ${code}`);
       this.#closed.resolve();
     });
-    outcome.promise.catch(() => {});
+    this.outcome.catch(() => {});
+  }
+
+  /** The ids of the messages received, in arrival order. */
+  get ids(): number[] {
+    return this.#messages.ids;
   }
 
   /** The outcome, or a failure after {@linkcode OPEN_TIMEOUT_MS}. */
@@ -117,14 +109,8 @@ class SourcedClient {
   }
 
   /** Waits until `count` messages arrived; fails after `timeoutMs`. */
-  async waitForMessages(count: number, timeoutMs: number): Promise<void> {
-    this.#wanted = count;
-    if (this.ids.length < count) {
-      await within(this.#reached.promise, timeoutMs, `${count} messages`);
-    }
-    if (this.ids.length < count) {
-      throw new Error(`closed after ${this.ids.length} of ${count} messages`);
-    }
+  waitForMessages(count: number, timeoutMs: number): Promise<void> {
+    return this.#messages.waitFor(count, timeoutMs);
   }
 
   /** Closes the socket, refused or open, and waits until it is closed. */

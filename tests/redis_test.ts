@@ -9,13 +9,13 @@
  */
 
 import assert from "node:assert/strict";
-import { CHAT_PROTOCOL } from "../chat/frames.ts";
 import { REMOVED_BY_SITE } from "../chat/hub.ts";
 import {
   SERVER,
   type ServerProcess,
   startServerProcess,
 } from "../testkit/process.ts";
+import { CollectingSocket } from "../testkit/message_collector.ts";
 import { ignoreWithoutRedis, startRedis, TEST_CA } from "../testkit/redis.ts";
 import {
   type Frame,
@@ -43,72 +43,6 @@ const API_KEY = "backend-key-for-processes-0123456789";
 
 function startProcess(redisUrl: string): Promise<ServerProcess> {
   return startServerProcess({ args: SERVER.run(), env: sharedEnv(redisUrl) });
-}
-
-/**
- * A socket that only counts message ids: a burst of thousands of frames
- * into dozens of sockets is checked without keeping every frame.
- */
-class IdCollector {
-  readonly socket: WebSocket;
-  readonly ids: number[] = [];
-  readonly opened: Promise<void>;
-  #wanted = 0;
-  #reached = Promise.withResolvers<void>();
-
-  constructor(url: string) {
-    this.socket = new WebSocket(url, [CHAT_PROTOCOL]);
-    const opened = Promise.withResolvers<void>();
-    this.opened = opened.promise;
-    this.socket.onmessage = (event: MessageEvent<unknown>) => {
-      if (typeof event.data !== "string") return;
-      const frame: unknown = JSON.parse(event.data);
-      if (
-        typeof frame !== "object" || frame === null || !("type" in frame)
-      ) return;
-      if (frame.type === "presence") opened.resolve();
-      if (
-        frame.type === "message" && "id" in frame &&
-        typeof frame.id === "number"
-      ) {
-        this.ids.push(frame.id);
-        if (this.#wanted > 0 && this.ids.length >= this.#wanted) {
-          this.#reached.resolve();
-        }
-      }
-    };
-    this.socket.onerror = () => opened.reject(new Error(`cannot open ${url}`));
-  }
-
-  /** Waits until `count` messages arrived, or fails after `timeoutMs`. */
-  async waitFor(count: number, timeoutMs: number): Promise<void> {
-    this.#wanted = count;
-    if (this.ids.length >= count) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      await Promise.race([
-        this.#reached.promise,
-        new Promise((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new Error(`got ${this.ids.length} of ${count} messages`),
-              ),
-            timeoutMs,
-          );
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  async close(): Promise<void> {
-    if (this.socket.readyState === WebSocket.CLOSED) return;
-    const closed = new Promise((resolve) => (this.socket.onclose = resolve));
-    this.socket.close();
-    await closed;
-  }
 }
 
 /** Waits until `/healthz` answers `status`; returns that answer's body. */
@@ -151,15 +85,17 @@ Deno.test({
         const members = Array.from(
           { length: 40 },
           (_, index) =>
-            new IdCollector(
+            new CollectingSocket(
               (index % 2 ? a : b).wsUrl(`/ws/chat/${room}/?name=m${index}`),
             ),
         );
         const bystanders = [a, b].map((server, index) =>
-          new IdCollector(server.wsUrl(`/ws/chat/${quiet}/?name=q${index}`))
+          new CollectingSocket(
+            server.wsUrl(`/ws/chat/${quiet}/?name=q${index}`),
+          )
         );
         try {
-          await Promise.all([...members, ...bystanders].map((m) => m.opened));
+          await Promise.all([...members, ...bystanders].map((m) => m.admitted));
           const senders = members.slice(0, 4); // two on each process
           const perSender = 1000;
           for (let index = 0; index < perSender; index++) {
