@@ -22,7 +22,7 @@ import {
   RESERVED_DESCRIPTORS,
   warmUpStackTraces,
 } from "./platform/descriptors.ts";
-import { createLogger } from "./observability/log.ts";
+import { createLogger, writeEachLine } from "./observability/log.ts";
 import { awaitShutdown, listenForStopSignals } from "./server/shutdown.ts";
 import { denoServeAddress, startLine } from "./server/listen.ts";
 import { type Config, ConfigError, loadConfig } from "./server/settings.ts";
@@ -72,7 +72,8 @@ if (!Deno.env.has("DENO_SERVE_ADDRESS")) {
   }));
 }
 
-const log = createLogger({ level: config.logLevel });
+// Each isolate's lines must keep the name deno serve gives them.
+const log = createLogger({ level: config.logLevel, write: writeEachLine });
 /**
  * On SIGINT or SIGTERM each isolate stops accepting sockets, sends 1001 to
  * its sockets and closes its channels and store; the process then exits by

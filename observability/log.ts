@@ -81,6 +81,16 @@ function defaultWrite(line: string, level: LogLevel): void {
   waiting.push(line);
 }
 
+/**
+ * Writes each line with a write of its own. Under `deno serve --parallel`,
+ * Deno names the isolate at the start of each write, so lines written
+ * together would lose that name for all but the first.
+ */
+export function writeEachLine(line: string, level: LogLevel): void {
+  if (level === "error" || level === "warn") console.error(line);
+  else console.log(line);
+}
+
 function describeError(error: unknown): unknown {
   if (error instanceof Error) {
     // Running out of descriptors is a state, not a bug: where it happened
