@@ -14,6 +14,7 @@
  */
 
 import type { Bus, BusSubscription } from "./bus.ts";
+import { CloseCode } from "./close_codes.js";
 import { withEpoch } from "./epoch.ts";
 import { type HistoryLimits, loadHistory, type Since } from "./history.ts";
 import {
@@ -35,15 +36,9 @@ import {
 } from "./room.ts";
 import type { RoomName } from "./room_name.ts";
 import type { AppendResult, MessageAuthor, Store } from "./store.ts";
-import { type Logger, silentLogger } from "../observability/log.ts";
+import { type Logger, silentLogger } from "./logger.ts";
 
 export type { Member } from "./room.ts";
-
-/**
- * The close code for a name that another browser holds online in the room
- * (an application code, in the 4000–4999 range; see docs/protocol.md).
- */
-export const NAME_TAKEN = 4009;
 
 /**
  * How many names a connection whose name the server picked may try before
@@ -51,12 +46,6 @@ export const NAME_TAKEN = 4009;
  * 10 000 guests clashes eight times in a row about once in three million.
  */
 const GUEST_NAME_PICKS = 8;
-
-/**
- * The close code for a socket whose user the site's backend removed from
- * the room (`POST /api/rooms/<room>/disconnect`; see docs/protocol.md).
- */
-export const REMOVED_BY_SITE = 4010;
 
 /** The answer to a rename: done, or the name is another owner's. */
 export type RenameResult = "renamed" | "taken" | "gone";
@@ -181,7 +170,7 @@ export class ChatHub {
    * another: when `user` is someone else's online here, the connection
    * takes the next one rather than being refused for a name it never
    * chose. Without it, a name held by another owner closes the connection
-   * with {@linkcode NAME_TAKEN}.
+   * with `CloseCode.NameTaken`.
    */
   connect(
     room: RoomName,
@@ -263,7 +252,7 @@ export class ChatHub {
 
   /**
    * Closes every socket of `user` in `room`, here and on every other
-   * isolate and process, with {@linkcode REMOVED_BY_SITE}.
+   * isolate and process, with `CloseCode.RemovedBySite`.
    */
   disconnect(room: RoomName, user: string): void {
     this.#closeLocal(room, user);
@@ -414,7 +403,7 @@ export class ChatHub {
     }
     if (claim.taken) {
       connection.member.close(
-        NAME_TAKEN,
+        CloseCode.NameTaken,
         `The name ${connection.user}, or one that looks like it, is in use in this room; choose another`,
       );
       this.#leave(entry, connection);
@@ -554,7 +543,7 @@ export class ChatHub {
     for (const connection of [...entry.room.connections]) {
       if (connection.user !== user) continue;
       connection.member.close(
-        REMOVED_BY_SITE,
+        CloseCode.RemovedBySite,
         "Removed from this room by the site",
       );
       this.#leave(entry, connection);

@@ -18,7 +18,7 @@ import type {
   PresentUser,
 } from "./store.ts";
 import { isSignedOwner } from "./user_name.ts";
-import { type Logger, silentLogger } from "../observability/log.ts";
+import { type Logger, silentLogger } from "./logger.ts";
 
 /** Options for {@linkcode NodePresence}. */
 export interface NodePresenceOptions {

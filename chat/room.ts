@@ -32,7 +32,7 @@ import {
 } from "./presence_batch.ts";
 import { PresenceSlices } from "./presence_slices.ts";
 import type { MessageStore, RoomBounds, RoomPosition } from "./store.ts";
-import type { Logger } from "../observability/log.ts";
+import type { Logger } from "./logger.ts";
 
 /** A local connection as the core sees it. */
 export interface Member {

@@ -32,7 +32,8 @@ import { setLongTimeout } from "../chat/long_timer.ts";
 import { StoreError, type StoreErrorKind } from "../chat/store.ts";
 import { parseUserName } from "../chat/user_name.ts";
 import type { Identity } from "../chat/identity.ts";
-import type { Logger } from "../observability/log.ts";
+import { CloseCode } from "../chat/close_codes.js";
+import type { Logger } from "../chat/logger.ts";
 import type { TurnPacer } from "./turn_pacer.ts";
 
 /** What a sender is told about each kind of store failure. */
@@ -46,28 +47,6 @@ const STORE_TROUBLE: Record<StoreErrorKind, string> = {
   corrupt: "the server's storage holds bad data",
   other: "the server's storage failed",
 };
-
-/** Close codes the server uses; see docs/protocol.md. */
-export const CloseCode = {
-  /** The server is going away (shutdown). */
-  GoingAway: 1001,
-  /** A binary frame arrived; the protocol is JSON text. */
-  UnsupportedData: 1003,
-  /** The client kept sending past its rate limit. */
-  PolicyViolation: 1008,
-  /** A frame was larger than the limit. */
-  MessageTooBig: 1009,
-  /** The room could not be loaded. */
-  InternalError: 1011,
-  /** The client stopped reading; too much data was waiting for it. */
-  TryAgainLater: 1013,
-} as const;
-
-/**
- * The close code for a socket whose token expired: the page gets a fresh
- * token and reconnects with `since=` (see docs/protocol.md).
- */
-export const TOKEN_EXPIRED = 4001;
 
 /** What a session needs from the server. */
 export interface SocketSessionOptions {
@@ -503,7 +482,7 @@ export class SocketSession implements Member, EventListenerObject {
     this.#membership?.leave();
     closeSoon(
       this.#socket,
-      TOKEN_EXPIRED,
+      CloseCode.TokenExpired,
       "Token expired; reconnect with a new one",
     );
   }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type JWTPayload, SignJWT } from "jose";
-import { TOKEN_EXPIRED } from "../http/socket_session.ts";
+import { CloseCode } from "../chat/close_codes.js";
 import { UPGRADE_HEADERS } from "../testkit/server.ts";
 import {
   recordingLogger,
@@ -138,7 +138,7 @@ Deno.test("signed identities, required", async (t) => {
       server.wsUrl(`/ws/chat/${room}/?token=${soon}`),
     );
     const closed = await brief.closed;
-    assert.equal(closed.code, TOKEN_EXPIRED);
+    assert.equal(closed.code, CloseCode.TokenExpired);
   });
 
   await t.step(

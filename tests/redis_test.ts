@@ -10,7 +10,7 @@
 
 import assert from "node:assert/strict";
 import { CHAT_PROTOCOL } from "../chat/frames.ts";
-import { REMOVED_BY_SITE } from "../chat/hub.ts";
+import { CloseCode } from "../chat/close_codes.js";
 import {
   SERVER,
   type ServerProcess,
@@ -224,7 +224,7 @@ Deno.test({
           },
         );
         assert.equal(removed.status, 204);
-        assert.equal((await troll.closed).code, REMOVED_BY_SITE);
+        assert.equal((await troll.closed).code, CloseCode.RemovedBySite);
         assert.deepEqual(await storedMessages(a, room), []);
       },
     );

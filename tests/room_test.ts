@@ -11,7 +11,7 @@ import type { Schedule } from "../chat/presence_batch.ts";
 import { type Connection, Room } from "../chat/room.ts";
 import { parseRoomName } from "../chat/room_name.ts";
 import { openSqliteStore } from "../adapters/sqlite/store.ts";
-import { silentLogger } from "../observability/log.ts";
+import { silentLogger } from "../chat/logger.ts";
 import { HUB_DEFAULTS, sqliteOptions } from "../testkit/defaults.ts";
 
 /** A live connection that records the frames it is sent. */
