@@ -1,8 +1,9 @@
 /**
  * The room registry of one isolate: which rooms have local connections,
- * their bus subscriptions, admission (name, history, then presence), and
- * the hand-off to the store and the fan-out bus for everyone else. Presence
- * bookkeeping is `presence.ts`'s. No HTTP and no WebSocket here; a
+ * their bus subscriptions and housekeeping timers, and the hand-off to the
+ * store and the fan-out bus for everyone else. Admission (name, history,
+ * then presence) is `admission.ts`'s, renaming `rename.ts`'s, presence
+ * bookkeeping `presence.ts`'s. No HTTP and no WebSocket here; a
  * connection is anything that can take text.
  *
  * Delivery is driven by message ids and lives in `room.ts`: each room
@@ -14,16 +15,16 @@
  */
 
 import type { Bus, BusSubscription } from "./bus.ts";
+import { type AdmissionContext, admit, unpresence } from "./admission.ts";
 import { CloseCode } from "./close_codes.js";
 import { withEpoch } from "./epoch.ts";
-import { type HistoryLimits, loadHistory, type Since } from "./history.ts";
+import type { Since } from "./history.ts";
 import {
   type DeleteFrame,
   type DisconnectEvent,
   messageFrame,
   parseBusEvent,
   type PresenceChangeFrame,
-  type PresenceFrame,
 } from "./frames.ts";
 import { type ChatMetrics, noMetrics } from "./metrics.ts";
 import { NodePresence } from "./presence.ts";
@@ -32,23 +33,14 @@ import {
   mayHaveForgotten,
   type Member,
   Room,
-  sendTo,
 } from "./room.ts";
+import { rename, type RenameResult } from "./rename.ts";
 import type { RoomName } from "./room_name.ts";
 import type { AppendResult, MessageAuthor, Store } from "./store.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 
 export type { Member } from "./room.ts";
-
-/**
- * How many names a connection whose name the server picked may try before
- * it is refused like anyone else: with 65 536 guest names, even a room of
- * 10 000 guests clashes eight times in a row about once in three million.
- */
-const GUEST_NAME_PICKS = 8;
-
-/** The answer to a rename: done, or the name is another owner's. */
-export type RenameResult = "renamed" | "taken" | "gone";
+export type { RenameResult } from "./rename.ts";
 
 /** A connection's place in a room. */
 export interface Membership {
@@ -101,6 +93,37 @@ export interface ChatHubOptions {
   readonly paceAdmission?: () => Promise<void>;
 }
 
+/** Who connects to which room, for {@linkcode ChatHub.connect}. */
+export interface ConnectOptions {
+  readonly room: RoomName;
+  /** The name to go by. */
+  readonly user: string;
+  readonly member: Member;
+  /** Where the history resumes. @default a fresh history */
+  readonly since?: Since | undefined;
+  /**
+   * Who holds the name (see `nameOwner`).
+   * @default a fresh owner for this connection alone
+   */
+  readonly owner?: string | undefined;
+  /**
+   * Gives another name; present when the server chose `user` (a guest
+   * name). @default none: a name held by another owner is refused
+   */
+  readonly pickName?: (() => string) | undefined;
+}
+
+/** A message to store and deliver, for {@linkcode ChatHub.send}. */
+export interface SendOptions {
+  readonly room: RoomName;
+  readonly user: string;
+  readonly message: string;
+  /** The client's id for the message, so that a resend is not stored twice. */
+  readonly cid?: string | undefined;
+  /** Who vouches for the author. @default the name alone */
+  readonly author?: MessageAuthor | undefined;
+}
+
 /** A room of this isolate and its subscription to the bus. */
 interface OpenRoom {
   readonly room: Room;
@@ -124,9 +147,8 @@ export class ChatHub {
   readonly #now: () => Date;
   readonly #log: Logger;
   readonly #metrics: ChatMetrics;
-  readonly #limits: HistoryLimits;
   readonly #presence: NodePresence;
-  readonly #presenceListMax: number;
+  readonly #admission: AdmissionContext;
   readonly #rooms = new Map<RoomName, OpenRoom>();
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   readonly #paceAdmission: (() => Promise<void>) | undefined;
@@ -137,10 +159,6 @@ export class ChatHub {
     this.#now = options.now ?? (() => new Date());
     this.#log = options.log ?? silentLogger;
     this.#metrics = options.metrics ?? noMetrics;
-    this.#limits = {
-      historyLimit: options.historyLimit,
-      recoveryLimit: options.recoveryLimit,
-    };
     this.#presence = new NodePresence({
       store: this.#store.presence,
       heartbeatMs: options.presenceHeartbeatMs,
@@ -148,7 +166,15 @@ export class ChatHub {
       log: this.#log,
       ...(options.node === undefined ? {} : { node: options.node }),
     });
-    this.#presenceListMax = options.presenceListMax;
+    this.#admission = {
+      presence: this.#presence,
+      messages: this.#store.messages,
+      limits: {
+        historyLimit: options.historyLimit,
+        recoveryLimit: options.recoveryLimit,
+      },
+      presenceListMax: options.presenceListMax,
+    };
     this.#paceAdmission = options.paceAdmission;
     this.#every(options.repairIntervalMs, () => this.repair());
     const maxAgeMs = options.historyMaxAgeMs ?? 0;
@@ -160,31 +186,25 @@ export class ChatHub {
   }
 
   /**
-   * Connects `member` to `room` as `user`. It first receives the history
+   * Connects `options.member` to `options.room` as `options.user`. It first receives the history
    * (everything after `since` when that can be recovered exactly), then the
    * presence list, then live frames; nothing twice, nothing out of order.
    * Should the store forget the room's log later, it gets a fresh history
    * (not recovered) before any message of the new log.
    *
-   * `pickName` says that the server chose `user` (a guest name), and gives
+   * `options.pickName` says that the server chose `user` (a guest name), and gives
    * another: when `user` is someone else's online here, the connection
    * takes the next one rather than being refused for a name it never
    * chose. Without it, a name held by another owner closes the connection
    * with `CloseCode.NameTaken`.
    */
-  connect(
-    room: RoomName,
-    user: string,
-    member: Member,
-    since?: Since,
-    owner: string = `connection:${crypto.randomUUID()}`,
-    pickName?: () => string,
-  ): Membership {
+  connect(options: ConnectOptions): Membership {
+    const { room } = options;
     const entry = this.#rooms.get(room) ?? this.#openRoom(room);
     const connection: Connection = {
-      member,
-      user,
-      owner,
+      member: options.member,
+      user: options.user,
+      owner: options.owner ?? `connection:${crypto.randomUUID()}`,
       lastId: 0,
       live: false,
       present: false,
@@ -195,7 +215,13 @@ export class ChatHub {
     entry.room.connections.add(connection);
     const ready = entry.room.run(async () => {
       await this.#paceAdmission?.();
-      return await this.#admit(entry, connection, since, pickName);
+      return await admit(this.#admission, {
+        room: entry.room,
+        connection,
+        since: options.since,
+        pickName: options.pickName,
+        leave: () => this.#leave(entry, connection),
+      });
     });
     return {
       room,
@@ -203,7 +229,8 @@ export class ChatHub {
         return connection.user;
       },
       ready,
-      rename: (to) => this.#rename(entry, connection, ready, to),
+      rename: (to) =>
+        rename(this.#admission, { room: entry.room, connection, ready, to }),
       leave: () => this.#leave(entry, connection),
     };
   }
@@ -212,13 +239,8 @@ export class ChatHub {
    * Stores a message (which gives it its id), publishes it to the bus once,
    * and delivers it to the local members in id order.
    */
-  async send(
-    room: RoomName,
-    user: string,
-    message: string,
-    cid?: string,
-    author?: MessageAuthor,
-  ): Promise<AppendResult> {
+  async send(options: SendOptions): Promise<AppendResult> {
+    const { room, user, message, cid, author } = options;
     const result = await this.#store.messages.append(room, {
       user,
       message,
@@ -358,7 +380,7 @@ export class ChatHub {
       messages: this.#store.messages,
       log: this.#log,
       metrics: this.#metrics,
-      limits: this.#limits,
+      limits: this.#admission.limits,
       live: live.promise,
     });
     const subscription = this.#bus.subscribe(
@@ -373,122 +395,6 @@ export class ChatHub {
     this.#rooms.set(name, entry);
     this.#log.debug("room.open", { room: name, node: this.node });
     return entry;
-  }
-
-  async #admit(
-    entry: OpenRoom,
-    connection: Connection,
-    since: Since | undefined,
-    pickName: (() => string) | undefined,
-  ): Promise<void> {
-    const { room } = entry;
-    if (connection.left) return;
-    // Claim the name first: someone else's name gets nothing of the room.
-    let claim = await this.#presence.join(
-      room.name,
-      connection.user,
-      connection.owner,
-    );
-    for (
-      let picks = 1;
-      claim.taken && pickName && picks < GUEST_NAME_PICKS && !connection.left;
-      picks++
-    ) {
-      connection.user = pickName();
-      claim = await this.#presence.join(
-        room.name,
-        connection.user,
-        connection.owner,
-      );
-    }
-    if (claim.taken) {
-      connection.member.close(
-        CloseCode.NameTaken,
-        `The name ${connection.user}, or one that looks like it, is in use in this room; choose another`,
-      );
-      this.#leave(entry, connection);
-      return;
-    }
-    connection.present = true;
-    if (connection.left) {
-      await this.#unpresence(room.name, connection);
-      return;
-    }
-    // The others start over first when the store forgot the room's log,
-    // so that this connection is not told of that twice.
-    const bounds = await this.#store.messages.bounds(room.name);
-    await room.check(bounds);
-    const { frame, position } = await loadHistory(
-      this.#store.messages,
-      room.name,
-      since,
-      this.#limits,
-      bounds,
-    );
-    sendTo(connection, frame);
-    connection.lastId = position.last;
-    connection.live = true;
-    await this.#sendList(room, connection);
-  }
-
-  /**
-   * Sends `connection` the room's list of who is online (after a join or a
-   * rename); the room holds its presence changes until the list is out.
-   */
-  async #sendList(room: Room, connection: Connection): Promise<void> {
-    room.markListed(connection);
-    try {
-      const snapshot = await this.#presence.snapshot(
-        room.name,
-        this.#presenceListMax,
-      );
-      const presence: PresenceFrame = {
-        type: "presence",
-        ...snapshot,
-        you: connection.user,
-      };
-      sendTo(connection, presence);
-    } finally {
-      room.listed(connection);
-    }
-  }
-
-  async #rename(
-    entry: OpenRoom,
-    connection: Connection,
-    ready: Promise<void>,
-    to: string,
-  ): Promise<RenameResult> {
-    await ready;
-    // In the room's queue, so that no admission or other rename of this
-    // room runs between the claim and the presence frame.
-    return await entry.room.run(async () => {
-      if (connection.left || !connection.present) return "gone";
-      const from = connection.user;
-      if (from === to) return "renamed";
-      // The rename holds the connection's presence until it is done, so
-      // that a close meanwhile does not release a name twice.
-      connection.present = false;
-      let taken: boolean;
-      try {
-        ({ taken } = await this.#presence.rename(
-          entry.room.name,
-          from,
-          to,
-          connection.owner,
-        ));
-      } finally {
-        connection.present = true;
-      }
-      if (!taken) connection.user = to;
-      if (connection.left) {
-        await this.#unpresence(entry.room.name, connection);
-        return "gone";
-      }
-      if (taken) return "taken";
-      await this.#sendList(entry.room, connection);
-      return "renamed";
-    });
   }
 
   #receive(room: Room, data: unknown): void {
@@ -563,14 +469,9 @@ export class ChatHub {
       this.#log.debug("room.close", { room: room.name, node: this.node });
     }
     if (connection.present) {
-      this.#unpresence(room.name, connection).catch((error) =>
+      unpresence(this.#admission, room, connection).catch((error) =>
         this.#log.error("presence.leave_failed", { room: room.name, error })
       );
     }
-  }
-
-  #unpresence(room: RoomName, connection: Connection): Promise<void> {
-    connection.present = false;
-    return this.#presence.leave(room, connection.user, connection.owner);
   }
 }

@@ -250,14 +250,14 @@ export class SocketSession implements Member, EventListenerObject {
   #open(): void {
     const { hub, log } = this.#options;
     const { room, user, since, format, owner, pickGuestName } = this.#admission;
-    const membership = hub.connect(
+    const membership = hub.connect({
       room,
       user,
-      this,
+      member: this,
       since,
       owner,
-      pickGuestName,
-    );
+      pickName: pickGuestName,
+    });
     this.#membership = membership;
     log.info("socket.open", {
       connection: this.id,
@@ -346,13 +346,13 @@ export class SocketSession implements Member, EventListenerObject {
     // Handed to the store at once, not after the previous message was
     // stored: the store keeps the order, and the messages of one turn (from
     // this socket and others) share one write.
-    const sent = hub.send(
+    const sent = hub.send({
       room,
-      this.#membership?.user ?? user,
+      user: this.#membership?.user ?? user,
       message,
       cid,
-      identity ? "signed" : undefined,
-    ).then(({ message: stored, duplicate }) => {
+      author: identity ? "signed" : undefined,
+    }).then(({ message: stored, duplicate }) => {
       if (duplicate) {
         // Stored before (the client resent it after a reconnect): its copy,
         // to this sender only, is the acknowledgement.

@@ -155,13 +155,13 @@ export function serverApiRoutes(options: ServerApiOptions): Hono {
       );
     }
     try {
-      const { message, duplicate } = await hub.send(
+      const { message, duplicate } = await hub.send({
         room,
         user,
-        parsed.frame.message,
-        parsed.frame.cid,
-        "server",
-      );
+        message: parsed.frame.message,
+        cid: parsed.frame.cid,
+        author: "server",
+      });
       log.info("api.message_posted", { room, user, id: message.id });
       return c.json(messageFrame(message), duplicate ? 200 : 201);
     } catch (error) {
