@@ -89,13 +89,12 @@ export async function admit(
   // so that this connection is not told of that twice.
   const bounds = await context.messages.bounds(room.name);
   await room.check(bounds);
-  const { frame, position } = await loadHistory(
-    context.messages,
-    room.name,
-    request.since,
-    context.limits,
+  const { frame, position } = await loadHistory(context.messages, {
+    room: room.name,
+    since: request.since,
+    limits: context.limits,
     bounds,
-  );
+  });
   sendTo(connection, frame);
   connection.lastId = position.last;
   connection.live = true;

@@ -43,12 +43,12 @@ export async function rename(
     connection.present = false;
     let taken: boolean;
     try {
-      ({ taken } = await context.presence.rename(
-        room.name,
+      ({ taken } = await context.presence.rename({
+        room: room.name,
         from,
         to,
-        connection.owner,
-      ));
+        owner: connection.owner,
+      }));
     } finally {
       connection.present = true;
     }

@@ -255,13 +255,12 @@ export class Room {
    * client replaces what it shows), and live delivery goes on from there.
    */
   async #startOver(bounds: RoomBounds): Promise<void> {
-    const { frame, position } = await loadHistory(
-      this.#messages,
-      this.name,
-      undefined,
-      this.#limits,
+    const { frame, position } = await loadHistory(this.#messages, {
+      room: this.name,
+      since: undefined,
+      limits: this.#limits,
       bounds,
-    );
+    });
     this.#log.warn("store.forgot", {
       room: this.name,
       delivered: this.#lastDelivered,

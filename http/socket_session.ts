@@ -99,6 +99,16 @@ export interface SessionWiring {
   readonly senderIsAddress: boolean;
 }
 
+/** What {@linkcode SocketSession.attach} wires together. */
+export interface SessionParts {
+  /** The socket, just upgraded. */
+  readonly socket: WebSocket;
+  readonly admission: Admission;
+  readonly wiring: SessionWiring;
+  /** The server's settings, the same for every session. */
+  readonly options: SocketSessionOptions;
+}
+
 const encoder = new TextEncoder();
 
 /** Whether `text` is over `max` UTF-8 bytes, encoding only when it must. */
@@ -158,26 +168,17 @@ export class SocketSession implements Member, EventListenerObject {
   /** Cancels the close at the token's exp. */
   #cancelExpiry: (() => void) | undefined;
 
-  /** Wires `socket` (just upgraded) to the hub. */
-  static attach(
-    socket: WebSocket,
-    admission: Admission,
-    wiring: SessionWiring,
-    options: SocketSessionOptions,
-  ): SocketSession {
-    const session = new SocketSession(socket, admission, wiring, options);
+  /** Wires `parts.socket` (just upgraded) to the hub. */
+  static attach(parts: SessionParts): SocketSession {
+    const session = new SocketSession(parts);
     for (const type of ["open", "message", "error", "close"]) {
-      socket.addEventListener(type, session);
+      parts.socket.addEventListener(type, session);
     }
     return session;
   }
 
-  private constructor(
-    socket: WebSocket,
-    admission: Admission,
-    wiring: SessionWiring,
-    options: SocketSessionOptions,
-  ) {
+  private constructor(parts: SessionParts) {
+    const { socket, admission, wiring, options } = parts;
     this.#socket = socket;
     this.#admission = admission;
     this.#wiring = wiring;

@@ -180,7 +180,7 @@ export function serverApiRoutes(options: ServerApiOptions): Hono {
     authorised,
     async (c) => {
       const room = roomParam(c.req.param("room"), "Cannot delete");
-      const id = integerParam("id", c.req.param("id"), 1);
+      const id = integerParam("id", c.req.param("id"), { min: 1 });
       if (id === undefined || !await hub.deleteMessage(room, id)) {
         return c.json({ error: `Room ${room} holds no message ${id}` }, 404);
       }
