@@ -19,11 +19,10 @@ import { type AdmissionContext, admit, unpresence } from "./admission.ts";
 import { CloseCode } from "./close_codes.js";
 import { withEpoch } from "./epoch.ts";
 import type { Since } from "./history.ts";
+import { type DisconnectEvent, parseBusEvent } from "./bus_events.ts";
 import {
   type DeleteFrame,
-  type DisconnectEvent,
   messageFrame,
-  parseBusEvent,
   type PresenceChangeFrame,
 } from "./frames.ts";
 import { type ChatMetrics, noMetrics } from "./metrics.ts";

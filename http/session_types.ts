@@ -6,7 +6,8 @@
  * @module
  */
 
-import type { FrameLimits, WireFormat } from "../chat/frames.ts";
+import type { FrameLimits } from "../chat/client_frames.ts";
+import type { WireFormat } from "../chat/frames.ts";
 import type { Since } from "../chat/history.ts";
 import type { ChatHub } from "../chat/hub.ts";
 import type { Identity } from "../chat/identity.ts";

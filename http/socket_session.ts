@@ -19,10 +19,10 @@ import { CloseCode } from "../chat/close_codes.js";
 import {
   type ErrorFrame,
   messageFrame,
-  parseClientFrame,
   serialiseFor,
   type WireFormat,
 } from "../chat/frames.ts";
+import { parseClientFrame } from "../chat/client_frames.ts";
 import type { Membership } from "../chat/hub.ts";
 import type { BudgetAnswer } from "../chat/message_budget.ts";
 import { FloodGuard } from "../chat/rate_limit.ts";
