@@ -18,7 +18,6 @@ import type { Bus, BusSubscription } from "./bus.ts";
 import { type AdmissionContext, admit, unpresence } from "./admission.ts";
 import { CloseCode } from "./close_codes.js";
 import { withEpoch } from "./epoch.ts";
-import type { Since } from "./history.ts";
 import { type DisconnectEvent, parseBusEvent } from "./bus_events.ts";
 import {
   type DeleteFrame,
@@ -27,112 +26,34 @@ import {
 } from "./frames.ts";
 import { type ChatMetrics, noMetrics } from "./metrics.ts";
 import { NodePresence } from "./presence.ts";
-import {
-  type Connection,
-  mayHaveForgotten,
-  type Member,
-  Room,
-} from "./room.ts";
-import { rename, type RenameResult } from "./rename.ts";
+import { type Connection, mayHaveForgotten, Room } from "./room.ts";
+import { rename } from "./rename.ts";
 import type { RoomName } from "./room_name.ts";
-import type { AppendResult, MessageAuthor, Store } from "./store.ts";
+import type { AppendResult, Store } from "./store.ts";
 import { type Logger, silentLogger } from "./logger.ts";
+
+import type {
+  ChatHubOptions,
+  ConnectOptions,
+  HubStats,
+  Membership,
+  SendOptions,
+} from "./hub_types.ts";
 
 export type { Member } from "./room.ts";
 export type { RenameResult } from "./rename.ts";
-
-/** A connection's place in a room. */
-export interface Membership {
-  readonly room: RoomName;
-  /** The name the connection goes by now. */
-  readonly user: string;
-  /** Resolves once history and presence were sent and delivery is live. */
-  readonly ready: Promise<void>;
-  /**
-   * Takes the name `to` (already checked by `parseUserName`): one rename
-   * for the room, and a fresh presence frame for this connection. `taken`
-   * when another owner holds it online here, `gone` after leaving.
-   */
-  rename(to: string): Promise<RenameResult>;
-  /** Leaves the room; idempotent, allowed before `ready`. */
-  leave(): void;
-}
-
-/** Options for {@linkcode ChatHub}. */
-export interface ChatHubOptions {
-  /** Carries messages to the other isolates or machines. */
-  readonly bus: Bus;
-  /** Holds messages, ids and presence. */
-  readonly store: Store;
-  /** Clock for message timestamps. @default () => new Date() */
-  readonly now?: () => Date;
-  /** @default silentLogger */
-  readonly log?: Logger;
-  /** @default noMetrics */
-  readonly metrics?: ChatMetrics;
-  /** Messages in the history frame of a fresh connection. */
-  readonly historyLimit: number;
-  /** Largest `since` gap recovered exactly. */
-  readonly recoveryLimit: number;
-  /** How often each room compares itself with the store, in ms. */
-  readonly repairIntervalMs: number;
-  /** How often presence is refreshed and swept, in ms. */
-  readonly presenceHeartbeatMs: number;
-  /** Messages older than this (ms) are deleted; 0 keeps them. @default 0 */
-  readonly historyMaxAgeMs?: number;
-  /** Names in a presence frame; the API pages through the rest. */
-  readonly presenceListMax: number;
-  /** This isolate's presence id. @default a random UUID */
-  readonly node?: string;
-  /**
-   * Waits for an admission's turn of the event loop, so that a crowd
-   * joining at once does not hold the loop (and every other room's
-   * messages) for all of their admissions in one go. @default no wait
-   */
-  readonly paceAdmission?: () => Promise<void>;
-}
-
-/** Who connects to which room, for {@linkcode ChatHub.connect}. */
-export interface ConnectOptions {
-  readonly room: RoomName;
-  /** The name to go by. */
-  readonly user: string;
-  readonly member: Member;
-  /** Where the history resumes. @default a fresh history */
-  readonly since?: Since | undefined;
-  /**
-   * Who holds the name (see `nameOwner`).
-   * @default a fresh owner for this connection alone
-   */
-  readonly owner?: string | undefined;
-  /**
-   * Gives another name; present when the server chose `user` (a guest
-   * name). @default none: a name held by another owner is refused
-   */
-  readonly pickName?: (() => string) | undefined;
-}
-
-/** A message to store and deliver, for {@linkcode ChatHub.send}. */
-export interface SendOptions {
-  readonly room: RoomName;
-  readonly user: string;
-  readonly message: string;
-  /** The client's id for the message, so that a resend is not stored twice. */
-  readonly cid?: string | undefined;
-  /** Who vouches for the author. @default the name alone */
-  readonly author?: MessageAuthor | undefined;
-}
+export type {
+  ChatHubOptions,
+  ConnectOptions,
+  HubStats,
+  Membership,
+  SendOptions,
+} from "./hub_types.ts";
 
 /** A room of this isolate and its subscription to the bus. */
 interface OpenRoom {
   readonly room: Room;
   readonly subscription: BusSubscription;
-}
-
-/** Counts for health and metrics. */
-export interface HubStats {
-  readonly rooms: number;
-  readonly members: number;
 }
 
 /**
