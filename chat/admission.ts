@@ -12,7 +12,8 @@ import { CloseCode } from "./close_codes.js";
 import type { PresenceFrame } from "./frames.ts";
 import { type HistoryLimits, loadHistory, type Since } from "./history.ts";
 import type { NodePresence } from "./presence.ts";
-import { type Connection, type Room, sendTo } from "./room.ts";
+import { type Connection, sendTo } from "./connection.ts";
+import type { Room } from "./room.ts";
 import type { MessageStore } from "./store.ts";
 
 /**

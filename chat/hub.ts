@@ -26,7 +26,8 @@ import {
 } from "./frames.ts";
 import { type ChatMetrics, noMetrics } from "./metrics.ts";
 import { NodePresence } from "./presence.ts";
-import { type Connection, mayHaveForgotten, Room } from "./room.ts";
+import type { Connection } from "./connection.ts";
+import { mayHaveForgotten, Room } from "./room.ts";
 import { rename } from "./rename.ts";
 import type { RoomName } from "./room_name.ts";
 import type { AppendResult, Store } from "./store.ts";
@@ -40,7 +41,7 @@ import type {
   SendOptions,
 } from "./hub_types.ts";
 
-export type { Member } from "./room.ts";
+export type { Member } from "./connection.ts";
 export type { RenameResult } from "./rename.ts";
 export type {
   ChatHubOptions,

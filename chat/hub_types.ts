@@ -11,7 +11,7 @@ import type { Since } from "./history.ts";
 import type { Logger } from "./logger.ts";
 import type { ChatMetrics } from "./metrics.ts";
 import type { RenameResult } from "./rename.ts";
-import type { Member } from "./room.ts";
+import type { Member } from "./connection.ts";
 import type { RoomName } from "./room_name.ts";
 import type { MessageAuthor, Store } from "./store.ts";
 

@@ -7,7 +7,8 @@
  */
 
 import { type AdmissionContext, sendList, unpresence } from "./admission.ts";
-import type { Connection, Room } from "./room.ts";
+import type { Connection } from "./connection.ts";
+import type { Room } from "./room.ts";
 
 /** The answer to a rename: done, or the name is another owner's. */
 export type RenameResult = "renamed" | "taken" | "gone";

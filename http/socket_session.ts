@@ -26,7 +26,7 @@ import { parseClientFrame } from "../chat/client_frames.ts";
 import type { Membership } from "../chat/hub.ts";
 import type { BudgetAnswer } from "../chat/message_budget.ts";
 import { FloodGuard } from "../chat/rate_limit.ts";
-import type { Member } from "../chat/room.ts";
+import type { Member } from "../chat/connection.ts";
 import { parseUserName } from "../chat/user_name.ts";
 import { notStored, rateLimited } from "./session_answers.ts";
 import {
