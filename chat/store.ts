@@ -1,7 +1,7 @@
 /**
  * Storage as the chat core sees it: the message log of each room (ids,
  * history, retention) and the presence table shared by every isolate and
- * process. The SQLite adapter implements it; a Redis one can sit beside it.
+ * process. The SQLite and Redis adapters (`adapters/`) implement it.
  *
  * @module
  */
