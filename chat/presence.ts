@@ -169,7 +169,12 @@ export class NodePresence {
     this.#count({ room, user, owner }, 1);
     let result: JoinResult;
     try {
-      result = await this.#store.join(room, user, this.node, owner);
+      result = await this.#store.join({
+        room,
+        user,
+        node: this.node,
+        owner,
+      });
     } catch (error) {
       this.#count({ room, user, owner }, -1);
       throw error;
