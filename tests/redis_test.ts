@@ -326,7 +326,7 @@ Deno.test({
         const late = await TestClient.connect(
           b.wsUrl(`/ws/chat/${room}/?name=late`),
         );
-        assert.equal((await late.closed).code, 1011);
+        assert.equal((await late.closed).code, CloseCode.InternalError);
 
         await redis.start();
         await healthBecomes(a, 200);
