@@ -56,7 +56,7 @@ export async function startRedis(
   const dir = await Deno.makeTempDir({ prefix: "chat-redis-" });
   const port = freePort();
   const fixture = (name: string) =>
-    new URL(`../fixtures/tls/${name}`, import.meta.url).pathname;
+    new URL(`../tests/fixtures/tls/${name}`, import.meta.url).pathname;
   const args = [
     ...(options.tls
       ? [
