@@ -45,20 +45,27 @@ export function isRecoverable(
   return missed === 0 || (bounds.first > 0 && bounds.first <= since + 1);
 }
 
+/** Which history {@linkcode loadHistory} reads. */
+export interface HistoryRequest {
+  readonly room: RoomName;
+  /** Where the connection resumes; absent for the latest history. */
+  readonly since: Since | undefined;
+  readonly limits: HistoryLimits;
+  /** The room's bounds as just read. @default read from the store */
+  readonly bounds?: RoomBounds | undefined;
+}
+
 /**
  * Builds the history frame for a connection, and the position it covers
  * (the connection's starting point for live messages). A `since` from
  * another epoch than the log's names other messages: the latest history
- * comes instead, not recovered. `bounds`, when given, are the room's as
- * just read.
+ * comes instead, not recovered.
  */
 export async function loadHistory(
   messages: MessageStore,
-  room: RoomName,
-  since: Since | undefined,
-  limits: HistoryLimits,
-  bounds?: RoomBounds,
+  request: HistoryRequest,
 ): Promise<{ frame: HistoryFrame; position: RoomPosition }> {
+  const { room, since, limits, bounds } = request;
   const known = bounds ?? await messages.bounds(room);
   let recovered = false;
   let found: ChatMessage[];

@@ -1,8 +1,9 @@
 /**
  * The room registry of one isolate: which rooms have local connections,
- * their bus subscriptions, admission (name, history, then presence), and
- * the hand-off to the store and the fan-out bus for everyone else. Presence
- * bookkeeping is `presence.ts`'s. No HTTP and no WebSocket here; a
+ * their bus subscriptions and housekeeping timers, and the hand-off to the
+ * store and the fan-out bus for everyone else. Admission (name, history,
+ * then presence) is `admission.ts`'s, renaming `rename.ts`'s, presence
+ * bookkeeping `presence.ts`'s. No HTTP and no WebSocket here; a
  * connection is anything that can take text.
  *
  * Delivery is driven by message ids and lives in `room.ts`: each room
@@ -14,114 +15,46 @@
  */
 
 import type { Bus, BusSubscription } from "./bus.ts";
+import { type AdmissionContext, admit, unpresence } from "./admission.ts";
+import { CloseCode } from "./close_codes.js";
 import { withEpoch } from "./epoch.ts";
-import { type HistoryLimits, loadHistory, type Since } from "./history.ts";
+import { type DisconnectEvent, parseBusEvent } from "./bus_events.ts";
 import {
   type DeleteFrame,
-  type DisconnectEvent,
   messageFrame,
-  parseBusEvent,
   type PresenceChangeFrame,
-  type PresenceFrame,
 } from "./frames.ts";
 import { type ChatMetrics, noMetrics } from "./metrics.ts";
 import { NodePresence } from "./presence.ts";
-import {
-  type Connection,
-  mayHaveForgotten,
-  type Member,
-  Room,
-  sendTo,
-} from "./room.ts";
+import type { Connection } from "./connection.ts";
+import { mayHaveForgotten, Room } from "./room.ts";
+import { rename } from "./rename.ts";
 import type { RoomName } from "./room_name.ts";
-import type { AppendResult, MessageAuthor, Store } from "./store.ts";
-import { type Logger, silentLogger } from "../observability/log.ts";
+import type { AppendResult, Store } from "./store.ts";
+import { type Logger, silentLogger } from "./logger.ts";
 
-export type { Member } from "./room.ts";
+import type {
+  ChatHubOptions,
+  ConnectOptions,
+  HubStats,
+  Membership,
+  SendOptions,
+} from "./hub_types.ts";
 
-/**
- * The close code for a name that another browser holds online in the room
- * (an application code, in the 4000–4999 range; see docs/protocol.md).
- */
-export const NAME_TAKEN = 4009;
-
-/**
- * How many names a connection whose name the server picked may try before
- * it is refused like anyone else: with 65 536 guest names, even a room of
- * 10 000 guests clashes eight times in a row about once in three million.
- */
-const GUEST_NAME_PICKS = 8;
-
-/**
- * The close code for a socket whose user the site's backend removed from
- * the room (`POST /api/rooms/<room>/disconnect`; see docs/protocol.md).
- */
-export const REMOVED_BY_SITE = 4010;
-
-/** The answer to a rename: done, or the name is another owner's. */
-export type RenameResult = "renamed" | "taken" | "gone";
-
-/** A connection's place in a room. */
-export interface Membership {
-  readonly room: RoomName;
-  /** The name the connection goes by now. */
-  readonly user: string;
-  /** Resolves once history and presence were sent and delivery is live. */
-  readonly ready: Promise<void>;
-  /**
-   * Takes the name `to` (already checked by `parseUserName`): one rename
-   * for the room, and a fresh presence frame for this connection. `taken`
-   * when another owner holds it online here, `gone` after leaving.
-   */
-  rename(to: string): Promise<RenameResult>;
-  /** Leaves the room; idempotent, allowed before `ready`. */
-  leave(): void;
-}
-
-/** Options for {@linkcode ChatHub}. */
-export interface ChatHubOptions {
-  /** Carries messages to the other isolates or machines. */
-  readonly bus: Bus;
-  /** Holds messages, ids and presence. */
-  readonly store: Store;
-  /** Clock for message timestamps. @default () => new Date() */
-  readonly now?: () => Date;
-  /** @default silentLogger */
-  readonly log?: Logger;
-  /** @default noMetrics */
-  readonly metrics?: ChatMetrics;
-  /** Messages in the history frame of a fresh connection. */
-  readonly historyLimit: number;
-  /** Largest `since` gap recovered exactly. */
-  readonly recoveryLimit: number;
-  /** How often each room compares itself with the store, in ms. */
-  readonly repairIntervalMs: number;
-  /** How often presence is refreshed and swept, in ms. */
-  readonly presenceHeartbeatMs: number;
-  /** Messages older than this (ms) are deleted; 0 keeps them. @default 0 */
-  readonly historyMaxAgeMs?: number;
-  /** Names in a presence frame; the API pages through the rest. */
-  readonly presenceListMax: number;
-  /** This isolate's presence id. @default a random UUID */
-  readonly node?: string;
-  /**
-   * Waits for an admission's turn of the event loop, so that a crowd
-   * joining at once does not hold the loop (and every other room's
-   * messages) for all of their admissions in one go. @default no wait
-   */
-  readonly paceAdmission?: () => Promise<void>;
-}
+export type { Member } from "./connection.ts";
+export type { RenameResult } from "./rename.ts";
+export type {
+  ChatHubOptions,
+  ConnectOptions,
+  HubStats,
+  Membership,
+  SendOptions,
+} from "./hub_types.ts";
 
 /** A room of this isolate and its subscription to the bus. */
 interface OpenRoom {
   readonly room: Room;
   readonly subscription: BusSubscription;
-}
-
-/** Counts for health and metrics. */
-export interface HubStats {
-  readonly rooms: number;
-  readonly members: number;
 }
 
 /**
@@ -135,9 +68,8 @@ export class ChatHub {
   readonly #now: () => Date;
   readonly #log: Logger;
   readonly #metrics: ChatMetrics;
-  readonly #limits: HistoryLimits;
   readonly #presence: NodePresence;
-  readonly #presenceListMax: number;
+  readonly #admission: AdmissionContext;
   readonly #rooms = new Map<RoomName, OpenRoom>();
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   readonly #paceAdmission: (() => Promise<void>) | undefined;
@@ -148,10 +80,6 @@ export class ChatHub {
     this.#now = options.now ?? (() => new Date());
     this.#log = options.log ?? silentLogger;
     this.#metrics = options.metrics ?? noMetrics;
-    this.#limits = {
-      historyLimit: options.historyLimit,
-      recoveryLimit: options.recoveryLimit,
-    };
     this.#presence = new NodePresence({
       store: this.#store.presence,
       heartbeatMs: options.presenceHeartbeatMs,
@@ -159,7 +87,15 @@ export class ChatHub {
       log: this.#log,
       ...(options.node === undefined ? {} : { node: options.node }),
     });
-    this.#presenceListMax = options.presenceListMax;
+    this.#admission = {
+      presence: this.#presence,
+      messages: this.#store.messages,
+      limits: {
+        historyLimit: options.historyLimit,
+        recoveryLimit: options.recoveryLimit,
+      },
+      presenceListMax: options.presenceListMax,
+    };
     this.#paceAdmission = options.paceAdmission;
     this.#every(options.repairIntervalMs, () => this.repair());
     const maxAgeMs = options.historyMaxAgeMs ?? 0;
@@ -171,31 +107,25 @@ export class ChatHub {
   }
 
   /**
-   * Connects `member` to `room` as `user`. It first receives the history
+   * Connects `options.member` to `options.room` as `options.user`. It first receives the history
    * (everything after `since` when that can be recovered exactly), then the
    * presence list, then live frames; nothing twice, nothing out of order.
    * Should the store forget the room's log later, it gets a fresh history
    * (not recovered) before any message of the new log.
    *
-   * `pickName` says that the server chose `user` (a guest name), and gives
+   * `options.pickName` says that the server chose `user` (a guest name), and gives
    * another: when `user` is someone else's online here, the connection
    * takes the next one rather than being refused for a name it never
    * chose. Without it, a name held by another owner closes the connection
-   * with {@linkcode NAME_TAKEN}.
+   * with `CloseCode.NameTaken`.
    */
-  connect(
-    room: RoomName,
-    user: string,
-    member: Member,
-    since?: Since,
-    owner: string = `connection:${crypto.randomUUID()}`,
-    pickName?: () => string,
-  ): Membership {
+  connect(options: ConnectOptions): Membership {
+    const { room } = options;
     const entry = this.#rooms.get(room) ?? this.#openRoom(room);
     const connection: Connection = {
-      member,
-      user,
-      owner,
+      member: options.member,
+      user: options.user,
+      owner: options.owner ?? `connection:${crypto.randomUUID()}`,
       lastId: 0,
       live: false,
       present: false,
@@ -206,7 +136,13 @@ export class ChatHub {
     entry.room.connections.add(connection);
     const ready = entry.room.run(async () => {
       await this.#paceAdmission?.();
-      return await this.#admit(entry, connection, since, pickName);
+      return await admit(this.#admission, {
+        room: entry.room,
+        connection,
+        since: options.since,
+        pickName: options.pickName,
+        leave: () => this.#leave(entry, connection),
+      });
     });
     return {
       room,
@@ -214,7 +150,8 @@ export class ChatHub {
         return connection.user;
       },
       ready,
-      rename: (to) => this.#rename(entry, connection, ready, to),
+      rename: (to) =>
+        rename(this.#admission, { room: entry.room, connection, ready, to }),
       leave: () => this.#leave(entry, connection),
     };
   }
@@ -223,13 +160,8 @@ export class ChatHub {
    * Stores a message (which gives it its id), publishes it to the bus once,
    * and delivers it to the local members in id order.
    */
-  async send(
-    room: RoomName,
-    user: string,
-    message: string,
-    cid?: string,
-    author?: MessageAuthor,
-  ): Promise<AppendResult> {
+  async send(options: SendOptions): Promise<AppendResult> {
+    const { room, user, message, cid, author } = options;
     const result = await this.#store.messages.append(room, {
       user,
       message,
@@ -263,7 +195,7 @@ export class ChatHub {
 
   /**
    * Closes every socket of `user` in `room`, here and on every other
-   * isolate and process, with {@linkcode REMOVED_BY_SITE}.
+   * isolate and process, with `CloseCode.RemovedBySite`.
    */
   disconnect(room: RoomName, user: string): void {
     this.#closeLocal(room, user);
@@ -369,7 +301,7 @@ export class ChatHub {
       messages: this.#store.messages,
       log: this.#log,
       metrics: this.#metrics,
-      limits: this.#limits,
+      limits: this.#admission.limits,
       live: live.promise,
     });
     const subscription = this.#bus.subscribe(
@@ -384,122 +316,6 @@ export class ChatHub {
     this.#rooms.set(name, entry);
     this.#log.debug("room.open", { room: name, node: this.node });
     return entry;
-  }
-
-  async #admit(
-    entry: OpenRoom,
-    connection: Connection,
-    since: Since | undefined,
-    pickName: (() => string) | undefined,
-  ): Promise<void> {
-    const { room } = entry;
-    if (connection.left) return;
-    // Claim the name first: someone else's name gets nothing of the room.
-    let claim = await this.#presence.join(
-      room.name,
-      connection.user,
-      connection.owner,
-    );
-    for (
-      let picks = 1;
-      claim.taken && pickName && picks < GUEST_NAME_PICKS && !connection.left;
-      picks++
-    ) {
-      connection.user = pickName();
-      claim = await this.#presence.join(
-        room.name,
-        connection.user,
-        connection.owner,
-      );
-    }
-    if (claim.taken) {
-      connection.member.close(
-        NAME_TAKEN,
-        `The name ${connection.user}, or one that looks like it, is in use in this room; choose another`,
-      );
-      this.#leave(entry, connection);
-      return;
-    }
-    connection.present = true;
-    if (connection.left) {
-      await this.#unpresence(room.name, connection);
-      return;
-    }
-    // The others start over first when the store forgot the room's log,
-    // so that this connection is not told of that twice.
-    const bounds = await this.#store.messages.bounds(room.name);
-    await room.check(bounds);
-    const { frame, position } = await loadHistory(
-      this.#store.messages,
-      room.name,
-      since,
-      this.#limits,
-      bounds,
-    );
-    sendTo(connection, frame);
-    connection.lastId = position.last;
-    connection.live = true;
-    await this.#sendList(room, connection);
-  }
-
-  /**
-   * Sends `connection` the room's list of who is online (after a join or a
-   * rename); the room holds its presence changes until the list is out.
-   */
-  async #sendList(room: Room, connection: Connection): Promise<void> {
-    room.markListed(connection);
-    try {
-      const snapshot = await this.#presence.snapshot(
-        room.name,
-        this.#presenceListMax,
-      );
-      const presence: PresenceFrame = {
-        type: "presence",
-        ...snapshot,
-        you: connection.user,
-      };
-      sendTo(connection, presence);
-    } finally {
-      room.listed(connection);
-    }
-  }
-
-  async #rename(
-    entry: OpenRoom,
-    connection: Connection,
-    ready: Promise<void>,
-    to: string,
-  ): Promise<RenameResult> {
-    await ready;
-    // In the room's queue, so that no admission or other rename of this
-    // room runs between the claim and the presence frame.
-    return await entry.room.run(async () => {
-      if (connection.left || !connection.present) return "gone";
-      const from = connection.user;
-      if (from === to) return "renamed";
-      // The rename holds the connection's presence until it is done, so
-      // that a close meanwhile does not release a name twice.
-      connection.present = false;
-      let taken: boolean;
-      try {
-        ({ taken } = await this.#presence.rename(
-          entry.room.name,
-          from,
-          to,
-          connection.owner,
-        ));
-      } finally {
-        connection.present = true;
-      }
-      if (!taken) connection.user = to;
-      if (connection.left) {
-        await this.#unpresence(entry.room.name, connection);
-        return "gone";
-      }
-      if (taken) return "taken";
-      await this.#sendList(entry.room, connection);
-      return "renamed";
-    });
   }
 
   #receive(room: Room, data: unknown): void {
@@ -554,7 +370,7 @@ export class ChatHub {
     for (const connection of [...entry.room.connections]) {
       if (connection.user !== user) continue;
       connection.member.close(
-        REMOVED_BY_SITE,
+        CloseCode.RemovedBySite,
         "Removed from this room by the site",
       );
       this.#leave(entry, connection);
@@ -574,14 +390,9 @@ export class ChatHub {
       this.#log.debug("room.close", { room: room.name, node: this.node });
     }
     if (connection.present) {
-      this.#unpresence(room.name, connection).catch((error) =>
+      unpresence(this.#admission, room, connection).catch((error) =>
         this.#log.error("presence.leave_failed", { room: room.name, error })
       );
     }
-  }
-
-  #unpresence(room: RoomName, connection: Connection): Promise<void> {
-    connection.present = false;
-    return this.#presence.leave(room, connection.user, connection.owner);
   }
 }

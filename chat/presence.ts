@@ -18,7 +18,7 @@ import type {
   PresentUser,
 } from "./store.ts";
 import { isSignedOwner } from "./user_name.ts";
-import { type Logger, silentLogger } from "../observability/log.ts";
+import { type Logger, silentLogger } from "./logger.ts";
 
 /** Options for {@linkcode NodePresence}. */
 export interface NodePresenceOptions {
@@ -31,6 +31,22 @@ export interface NodePresenceOptions {
   readonly node?: string;
   /** @default silentLogger */
   readonly log?: Logger;
+}
+
+/** One connection's move from one name to another, for `rename`. */
+export interface PresenceRename {
+  readonly room: RoomName;
+  readonly from: string;
+  readonly to: string;
+  /** Who holds the name; see `nameOwner`. */
+  readonly owner: string;
+}
+
+/** A name in a room, held by one owner. */
+interface Held {
+  readonly room: RoomName;
+  readonly user: string;
+  readonly owner: string;
 }
 
 /** A room's presence list as a joining connection first sees it. */
@@ -94,12 +110,8 @@ export class NodePresence {
    * it, the room hears one rename; otherwise (another tab still holds
    * `from`, or already holds `to`) whatever did change.
    */
-  async rename(
-    room: RoomName,
-    from: string,
-    to: string,
-    owner: string,
-  ): Promise<JoinResult> {
+  async rename(change: PresenceRename): Promise<JoinResult> {
+    const { room, from, to, owner } = change;
     const result = await this.#claim(room, to, owner);
     if (result.taken) return result;
     const { last } = await this.#release(room, from, owner);
@@ -154,15 +166,20 @@ export class NodePresence {
     // the store after this join, and writes these counts as the node's
     // whole truth, so it must not leave the join out. (Should the claim be
     // refused, the store does not count it under the holder's name.)
-    this.#count(room, user, owner, 1);
+    this.#count({ room, user, owner }, 1);
     let result: JoinResult;
     try {
-      result = await this.#store.join(room, user, this.node, owner);
+      result = await this.#store.join({
+        room,
+        user,
+        node: this.node,
+        owner,
+      });
     } catch (error) {
-      this.#count(room, user, owner, -1);
+      this.#count({ room, user, owner }, -1);
       throw error;
     }
-    if (result.taken) this.#count(room, user, owner, -1);
+    if (result.taken) this.#count({ room, user, owner }, -1);
     return result;
   }
 
@@ -171,12 +188,13 @@ export class NodePresence {
     user: string,
     owner: string,
   ): Promise<{ last: boolean }> {
-    this.#count(room, user, owner, -1);
+    this.#count({ room, user, owner }, -1);
     return this.#store.leave(room, user, this.node);
   }
 
-  /** Adds `change` to this node's connections of `user` held by `owner`. */
-  #count(room: RoomName, user: string, owner: string, change: 1 | -1): void {
+  /** Adds `change` to this node's connections of a name held by an owner. */
+  #count(held: Held, change: 1 | -1): void {
+    const { room, user, owner } = held;
     const key = JSON.stringify([room, user, owner]);
     const connections = (this.#counts.get(key)?.connections ?? 0) + change;
     if (connections > 0) {

@@ -1,11 +1,11 @@
 /**
  * A window's presence frames to a big room, sent a slice of connections per
  * turn of the event loop. Deno writes a socket's frames once the turn is
- * over, so a window sent to 2 000 members at once was 2 000 socket writes
- * in a row, and another room's message handled in that turn went out only
- * after all of them (with the JavaScript around them, 15-25 ms every 150 ms
- * in a room where people kept coming and going). A small room gets its
- * frames at once, as before.
+ * over, so a window sent to 2 000 members at once would be 2 000 socket
+ * writes in a row, and another room's message handled in that turn would
+ * go out only after all of them (with the JavaScript around them, 15-25 ms
+ * every 150 ms in a room where people keep coming and going). A small room
+ * gets its frames at once.
  *
  * Each connection still gets its presence frames in order: one that waits
  * keeps whatever comes after it, and its list of who is online is read

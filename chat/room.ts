@@ -10,14 +10,12 @@
  * @module
  */
 
+import { type Connection, sendShaped, shapedFor } from "./connection.ts";
 import {
   type DeleteFrame,
-  type HistoryFrame,
   messageFrame,
   type PresenceBatchFrame,
   type PresenceChangeFrame,
-  serialiseFor,
-  type ServerFrame,
   type WireFormat,
 } from "./frames.ts";
 import { type HistoryLimits, loadHistory } from "./history.ts";
@@ -26,55 +24,12 @@ import type { RoomName } from "./room_name.ts";
 import {
   type EndedWindow,
   PresenceBatch,
-  type PresenceMark,
   type PresenceUpdate,
   type Schedule,
 } from "./presence_batch.ts";
 import { PresenceSlices } from "./presence_slices.ts";
 import type { MessageStore, RoomBounds, RoomPosition } from "./store.ts";
-import type { Logger } from "../observability/log.ts";
-
-/** A local connection as the core sees it. */
-export interface Member {
-  /** A short id for logs. */
-  readonly id: string;
-  /** Which frames it receives, and in what shape. */
-  readonly format: WireFormat;
-  /** Sends one serialised frame; must not throw for a closing connection. */
-  deliver(text: string): void;
-  /** Ends the connection with a close code from docs/protocol.md. */
-  close(code: number, reason: string): void;
-}
-
-/** A member's state in one room. */
-export interface Connection {
-  readonly member: Member;
-  /** The name it goes by; a rename changes it. */
-  user: string;
-  /** Who holds the name; see `nameOwner`. */
-  readonly owner: string;
-  /** The last message id this connection has (history or live). */
-  lastId: number;
-  /** Receiving live messages (history sent). */
-  live: boolean;
-  /** Counted in the presence store. */
-  present: boolean;
-  left: boolean;
-  /**
-   * Where the room's presence window stood when this connection's list of
-   * who is online was last read, if one was open: what changed after it is
-   * what the connection needs when that window ends.
-   */
-  listedAt: PresenceMark | undefined;
-  /**
-   * Presence frames held back while this connection's list is being read
-   * (a store may answer asynchronously): sent right after the list, so that
-   * no change reaches the connection before the list it changes.
-   */
-  held: PresenceUpdate[] | undefined;
-  /** Presence frames waiting for its slice (see presence_slices.ts). */
-  unsent?: string[] | undefined;
-}
+import type { Logger } from "./logger.ts";
 
 /** A message already serialised, so that it is not serialised again. */
 export interface KnownMessage {
@@ -115,13 +70,6 @@ const PRESENCE_SLICE = 256;
 
 // Messages read from the store per query while repairing a gap.
 const REPAIR_BATCH = 1000;
-
-/** Sends `frame` to one connection in the shape its format wants. */
-export function sendTo(connection: Connection, frame: ServerFrame): void {
-  for (const text of serialiseFor(connection.member.format, frame)) {
-    connection.member.deliver(text);
-  }
-}
 
 /**
  * The local side of a room. Work that reads or moves its position in the
@@ -255,13 +203,12 @@ export class Room {
    * client replaces what it shows), and live delivery goes on from there.
    */
   async #startOver(bounds: RoomBounds): Promise<void> {
-    const { frame, position } = await loadHistory(
-      this.#messages,
-      this.name,
-      undefined,
-      this.#limits,
+    const { frame, position } = await loadHistory(this.#messages, {
+      room: this.name,
+      since: undefined,
+      limits: this.#limits,
       bounds,
-    );
+    });
     this.#log.warn("store.forgot", {
       room: this.name,
       delivered: this.#lastDelivered,
@@ -432,33 +379,4 @@ export function mayHaveForgotten(
   return position.last < before.last ||
     (position.epoch !== "" && before.epoch !== "" &&
       position.epoch !== before.epoch);
-}
-
-/**
- * Sends `frame` to `connection` in its wire format, serialised once per
- * format across the calls that share `texts`.
- */
-function sendShaped(
-  connection: Connection,
-  frame: PresenceChangeFrame | PresenceBatchFrame | DeleteFrame | HistoryFrame,
-  texts: Map<WireFormat, string[]>,
-): void {
-  for (const text of shapedFor(connection, frame, texts)) {
-    connection.member.deliver(text);
-  }
-}
-
-/** `frame` in `connection`'s wire format, serialised once per format. */
-function shapedFor(
-  connection: Connection,
-  frame: PresenceChangeFrame | PresenceBatchFrame | DeleteFrame | HistoryFrame,
-  texts: Map<WireFormat, string[]>,
-): string[] {
-  const { format } = connection.member;
-  let shaped = texts.get(format);
-  if (!shaped) {
-    shaped = serialiseFor(format, frame);
-    texts.set(format, shaped);
-  }
-  return shaped;
 }

@@ -1,7 +1,7 @@
 /**
  * Storage as the chat core sees it: the message log of each room (ids,
  * history, retention) and the presence table shared by every isolate and
- * process. The SQLite adapter implements it; a Redis one can sit beside it.
+ * process. The SQLite and Redis adapters (`adapters/`) implement it.
  *
  * @module
  */
@@ -130,6 +130,16 @@ export interface PresenceEntry {
   readonly connections: number;
 }
 
+/** One connection's claim on a name in a room, for `PresenceStore.join`. */
+export interface PresenceClaim {
+  readonly room: RoomName;
+  readonly user: string;
+  /** The node the connection is on. */
+  readonly node: string;
+  /** Who holds the name; see `nameOwner`. */
+  readonly owner: string;
+}
+
 /** The answer to a join. */
 export type JoinResult =
   /** Counted; `first` when the name was not online before. */
@@ -167,12 +177,7 @@ export interface PresenceStore {
    * holds that name, or one that looks like it (the same `nameKey`),
    * online in the room: atomically, over every node.
    */
-  join(
-    room: RoomName,
-    user: string,
-    node: string,
-    owner: string,
-  ): Promise<JoinResult>;
+  join(claim: PresenceClaim): Promise<JoinResult>;
   /** Uncounts a connection; `last` when the name is no longer online. */
   leave(room: RoomName, user: string, node: string): Promise<{ last: boolean }>;
   /**

@@ -8,6 +8,13 @@
 import { HTTPException } from "hono/http-exception";
 import { parseRoomName, type RoomName } from "../chat/room_name.ts";
 
+/** The whole numbers an {@linkcode integerParam} accepts. */
+export interface IntegerRange {
+  readonly min: number;
+  /** @default Number.MAX_SAFE_INTEGER */
+  readonly max?: number;
+}
+
 /**
  * Parses an optional whole-number parameter within `[min, max]`;
  * `undefined` when absent.
@@ -15,9 +22,9 @@ import { parseRoomName, type RoomName } from "../chat/room_name.ts";
 export function integerParam(
   name: string,
   text: string | undefined,
-  min: number,
-  max = Number.MAX_SAFE_INTEGER,
+  range: IntegerRange,
 ): number | undefined {
+  const { min, max = Number.MAX_SAFE_INTEGER } = range;
   if (text === undefined) return undefined;
   if (!/^\d{1,16}$/.test(text) || Number(text) < min || Number(text) > max) {
     throw new HTTPException(400, {

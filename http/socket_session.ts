@@ -4,7 +4,9 @@
  * answered with an error frame; messages are handed to the hub in the order
  * they came; slow readers are cut off; a signed socket ends when its token
  * expires. The upgrade itself (validation, Origin, limits) is
- * `chat_ws.ts`.
+ * `chat_ws.ts`; what the session is made of is `session_types.ts`, what a
+ * refused sender is told `session_answers.ts`, and how the server ends a
+ * socket `session_close.ts`.
  *
  * A session is one object that is its socket's event listener and the
  * hub's member, rather than a closure per event: thousands of idle
@@ -13,138 +15,39 @@
  * @module
  */
 
+import { CloseCode } from "../chat/close_codes.js";
 import {
   type ErrorFrame,
-  type FrameLimits,
   messageFrame,
-  parseClientFrame,
   serialiseFor,
   type WireFormat,
 } from "../chat/frames.ts";
-import type { Since } from "../chat/history.ts";
-import type { ChatHub, Membership } from "../chat/hub.ts";
-import type { ChatMetrics } from "../chat/metrics.ts";
-import type { BudgetAnswer, Rate } from "../chat/message_budget.ts";
+import { parseClientFrame } from "../chat/client_frames.ts";
+import type { Membership } from "../chat/hub.ts";
+import type { BudgetAnswer } from "../chat/message_budget.ts";
 import { FloodGuard } from "../chat/rate_limit.ts";
-import type { Member } from "../chat/room.ts";
-import type { RoomName } from "../chat/room_name.ts";
-import { setLongTimeout } from "../chat/long_timer.ts";
-import { StoreError, type StoreErrorKind } from "../chat/store.ts";
+import type { Member } from "../chat/connection.ts";
 import { parseUserName } from "../chat/user_name.ts";
-import type { Identity } from "../chat/identity.ts";
-import type { Logger } from "../observability/log.ts";
-import type { TurnPacer } from "./turn_pacer.ts";
+import { notStored, rateLimited } from "./session_answers.ts";
+import {
+  closeSoon,
+  expireWithToken,
+  flushedOrLate,
+  isOverBytes,
+} from "./session_close.ts";
+import type {
+  Admission,
+  SessionParts,
+  SessionWiring,
+  SocketSessionOptions,
+} from "./session_types.ts";
 
-/** What a sender is told about each kind of store failure. */
-const STORE_TROUBLE: Record<StoreErrorKind, string> = {
-  full: "the server's storage is full",
-  limit: "the server keeps no more rooms",
-  read_only: "the server's storage is read-only",
-  busy: "the server's storage is busy",
-  io: "the server's storage failed",
-  unreachable: "the server cannot reach its storage",
-  corrupt: "the server's storage holds bad data",
-  other: "the server's storage failed",
-};
-
-/** Close codes the server uses; see docs/protocol.md. */
-export const CloseCode = {
-  /** The server is going away (shutdown). */
-  GoingAway: 1001,
-  /** A binary frame arrived; the protocol is JSON text. */
-  UnsupportedData: 1003,
-  /** The client kept sending past its rate limit. */
-  PolicyViolation: 1008,
-  /** A frame was larger than the limit. */
-  MessageTooBig: 1009,
-  /** The room could not be loaded. */
-  InternalError: 1011,
-  /** The client stopped reading; too much data was waiting for it. */
-  TryAgainLater: 1013,
-} as const;
-
-/**
- * The close code for a socket whose token expired: the page gets a fresh
- * token and reconnects with `since=` (see docs/protocol.md).
- */
-export const TOKEN_EXPIRED = 4001;
-
-/** What a session needs from the server. */
-export interface SocketSessionOptions {
-  readonly hub: ChatHub;
-  readonly log: Logger;
-  readonly metrics: ChatMetrics;
-  readonly limits: FrameLimits;
-  /** Names nobody may take (compared case-insensitively). */
-  readonly reservedNames: readonly string[];
-  /** Largest frame in UTF-8 bytes. */
-  readonly maxFrameBytes: number;
-  /** Messages per second (0: off) and burst of each sender. */
-  readonly rate: Rate;
-  /** Messages per second (0: off) and burst of each address. */
-  readonly addressRate: Rate;
-  /** Unsent bytes after which a client is cut off. */
-  readonly maxBufferedBytes: number;
-}
-
-/** Who connects where, and how it speaks, parsed from the upgrade request. */
-export interface Admission {
-  readonly room: RoomName;
-  readonly user: string;
-  /** Who holds the name; see `nameOwner`. */
-  readonly owner: string;
-  /**
-   * Set when the server picked `user` (no `?name=`, no token): on a clash
-   * with a name online, the hub asks it for another instead of refusing.
-   */
-  readonly pickGuestName?: () => string;
-  /** `?since=` and `?epoch=`: where the client's history ends. */
-  readonly since: Since | undefined;
-  readonly format: WireFormat;
-  /** The signed identity, when the socket has one. */
-  readonly identity?: Identity;
-}
-
-/** What wires a session to the rest of its upgrade. */
-export interface SessionWiring {
-  /** Frees the connection's slot in the limits; idempotent. */
-  readonly release: () => void;
-  /** Waits for the message's turn of the event loop. */
-  readonly pace: TurnPacer;
-  /** Takes one message from the sender's and the address's budgets. */
-  readonly takeMessageToken: () => BudgetAnswer;
-  /**
-   * Whether the sender's budget is its address's (a socket with neither
-   * key nor token), which the refusal says.
-   */
-  readonly senderIsAddress: boolean;
-}
-
-const encoder = new TextEncoder();
-
-/** Whether `text` is over `max` UTF-8 bytes, encoding only when it must. */
-function isOverBytes(text: string, max: number): boolean {
-  if (text.length > max) return true; // every UTF-16 unit is ≥ 1 byte
-  if (text.length * 3 <= max) return false; // every unit is ≤ 3 bytes
-  return encoder.encode(text).length > max;
-}
-
-/**
- * Closes `socket` on the next macrotask. Deno loses its own close frame when
- * `close()` runs inside a `message` callback while the peer keeps sending
- * (both ends then see an abnormal close, see denoland/deno#21642); closing
- * one task later delivers the code and reason intact.
- */
-function closeSoon(socket: WebSocket, code: number, reason: string): void {
-  setTimeout(() => socket.close(code, reason), 0);
-}
-
-/**
- * The longest a flooding socket's close waits for the messages it had
- * accepted to be stored and echoed: a store that hangs must not keep a
- * flooder connected.
- */
-const FLUSH_BEFORE_CLOSE_MS = 5000;
+export type {
+  Admission,
+  SessionParts,
+  SessionWiring,
+  SocketSessionOptions,
+} from "./session_types.ts";
 
 /** A short random id that ties a connection's log lines together. */
 function connectionId(): string {
@@ -179,26 +82,17 @@ export class SocketSession implements Member, EventListenerObject {
   /** Cancels the close at the token's exp. */
   #cancelExpiry: (() => void) | undefined;
 
-  /** Wires `socket` (just upgraded) to the hub. */
-  static attach(
-    socket: WebSocket,
-    admission: Admission,
-    wiring: SessionWiring,
-    options: SocketSessionOptions,
-  ): SocketSession {
-    const session = new SocketSession(socket, admission, wiring, options);
+  /** Wires `parts.socket` (just upgraded) to the hub. */
+  static attach(parts: SessionParts): SocketSession {
+    const session = new SocketSession(parts);
     for (const type of ["open", "message", "error", "close"]) {
-      socket.addEventListener(type, session);
+      parts.socket.addEventListener(type, session);
     }
     return session;
   }
 
-  private constructor(
-    socket: WebSocket,
-    admission: Admission,
-    wiring: SessionWiring,
-    options: SocketSessionOptions,
-  ) {
+  private constructor(parts: SessionParts) {
+    const { socket, admission, wiring, options } = parts;
     this.#socket = socket;
     this.#admission = admission;
     this.#wiring = wiring;
@@ -208,14 +102,10 @@ export class SocketSession implements Member, EventListenerObject {
       take: () => (this.#budget = wiring.takeMessageToken()) === "accepted",
       tolerance: options.rate.burst,
     });
-    // A token is good until its exp: the socket ends then, and the page
-    // comes back with a fresh one.
-    if (admission.identity) {
-      this.#cancelExpiry = setLongTimeout(
-        () => this.#expire(),
-        admission.identity.expiresAt - Date.now(),
-      );
-    }
+    this.#cancelExpiry = expireWithToken(
+      admission.identity,
+      () => this.#expire(),
+    );
   }
 
   /** The socket's events; see {@linkcode SocketSession.attach}. */
@@ -271,14 +161,14 @@ export class SocketSession implements Member, EventListenerObject {
   #open(): void {
     const { hub, log } = this.#options;
     const { room, user, since, format, owner, pickGuestName } = this.#admission;
-    const membership = hub.connect(
+    const membership = hub.connect({
       room,
       user,
-      this,
+      member: this,
       since,
       owner,
-      pickGuestName,
-    );
+      pickName: pickGuestName,
+    });
     this.#membership = membership;
     log.info("socket.open", {
       connection: this.id,
@@ -334,7 +224,12 @@ export class SocketSession implements Member, EventListenerObject {
       this.#refuse({
         type: "error",
         code: "rate_limited",
-        error: this.#rateLimited(),
+        error: rateLimited({
+          budget: this.#budget,
+          rate: this.#options.rate,
+          addressRate: this.#options.addressRate,
+          senderIsAddress: this.#wiring.senderIsAddress,
+        }),
         ...(cid === undefined ? {} : { cid }),
       });
       return;
@@ -367,13 +262,13 @@ export class SocketSession implements Member, EventListenerObject {
     // Handed to the store at once, not after the previous message was
     // stored: the store keeps the order, and the messages of one turn (from
     // this socket and others) share one write.
-    const sent = hub.send(
+    const sent = hub.send({
       room,
-      this.#membership?.user ?? user,
+      user: this.#membership?.user ?? user,
       message,
       cid,
-      identity ? "signed" : undefined,
-    ).then(({ message: stored, duplicate }) => {
+      author: identity ? "signed" : undefined,
+    }).then(({ message: stored, duplicate }) => {
       if (duplicate) {
         // Stored before (the client resent it after a reconnect): its copy,
         // to this sender only, is the acknowledgement.
@@ -389,9 +284,7 @@ export class SocketSession implements Member, EventListenerObject {
         type: "error",
         code: "unavailable",
         ...(cid === undefined ? {} : { cid }),
-        error: `The message could not be stored${
-          error instanceof StoreError ? ` (${STORE_TROUBLE[error.kind]})` : ""
-        }; it was not sent, send it again later`,
+        error: notStored(error),
       });
     }).catch((error) =>
       log.error("message.handling_failed", { connection: this.id, room, error })
@@ -436,16 +329,6 @@ export class SocketSession implements Member, EventListenerObject {
     }
   }
 
-  /** Why the budgets refused the last frame, for people. */
-  #rateLimited(): string {
-    const { rate, addressRate } = this.#options;
-    if (this.#budget === "address") {
-      return `Too many messages from your address: at most ${addressRate.rate} per second from everyone using it (bursts of ${addressRate.burst}); this one was not sent`;
-    }
-    const from = this.#wiring.senderIsAddress ? " from your address" : "";
-    return `Too many messages: at most ${rate.rate} per second${from} (bursts of ${rate.burst}); this one was not sent`;
-  }
-
   #refuse(error: ErrorFrame): void {
     this.#options.metrics.messageRejected(error.code);
     this.#options.log.info("frame.rejected", {
@@ -469,7 +352,7 @@ export class SocketSession implements Member, EventListenerObject {
   /**
    * Closes a flooding socket with 1008 once the messages it had accepted
    * were stored and echoed to it (the client learns which ones went
-   * through), or after {@linkcode FLUSH_BEFORE_CLOSE_MS} at the latest.
+   * through), or after `FLUSH_BEFORE_CLOSE_MS` at the latest.
    */
   #closeAfterAccepted(): void {
     this.#closing = true;
@@ -478,14 +361,9 @@ export class SocketSession implements Member, EventListenerObject {
       this.#membership?.ready,
       this.#handling.then(() => this.#sent),
     ]);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const bound = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, FLUSH_BEFORE_CLOSE_MS);
-    });
     // A failed admission closes the socket itself (1011); the close below
     // then does nothing.
-    Promise.race([accepted.catch(() => {}), bound]).then(() => {
-      clearTimeout(timer);
+    flushedOrLate(accepted).then(() => {
       this.close(
         CloseCode.PolicyViolation,
         "Flooding: too many messages over the rate limit",
@@ -503,7 +381,7 @@ export class SocketSession implements Member, EventListenerObject {
     this.#membership?.leave();
     closeSoon(
       this.#socket,
-      TOKEN_EXPIRED,
+      CloseCode.TokenExpired,
       "Token expired; reconnect with a new one",
     );
   }

@@ -5,6 +5,10 @@
  */
 
 import { isOutOfDescriptors, stackOf } from "../platform/descriptors.ts";
+import type { LogFields, Logger } from "../chat/logger.ts";
+
+export type { LogFields, Logger } from "../chat/logger.ts";
+export { silentLogger } from "../chat/logger.ts";
 
 /** Severity, lowest first. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -19,17 +23,6 @@ const LEVEL_RANK: Record<LogLevel, number> = {
 /** Checks a `LOG_LEVEL` value. */
 export function isLogLevel(value: string): value is LogLevel {
   return Object.hasOwn(LEVEL_RANK, value);
-}
-
-/** Fields attached to an event: who and what, never secrets. */
-export type LogFields = Record<string, unknown>;
-
-/** Writes events; `event` is a short dotted name such as `socket.open`. */
-export interface Logger {
-  debug(event: string, fields?: LogFields): void;
-  info(event: string, fields?: LogFields): void;
-  warn(event: string, fields?: LogFields): void;
-  error(event: string, fields?: LogFields): void;
 }
 
 /** Options for {@linkcode createLogger}. */
@@ -128,6 +121,3 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     error: emit("error"),
   };
 }
-
-/** A logger that drops everything, for tests that do not look at logs. */
-export const silentLogger: Logger = createLogger({ write: () => {} });

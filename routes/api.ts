@@ -85,7 +85,7 @@ export function apiRoutes(
     const room = roomParam(c.req.param("room"), "Cannot read room");
     assertReadable(await readableRooms(c, access), room);
     const limit = Math.min(
-      integerParam("limit", c.req.query("limit"), 1) ?? MAX_PAGE,
+      integerParam("limit", c.req.query("limit"), { min: 1 }) ?? MAX_PAGE,
       MAX_PAGE,
     );
     const after = c.req.query("after");
@@ -99,9 +99,9 @@ export function apiRoutes(
   app.get("/api/rooms/:room/messages", async (c) => {
     const room = roomParam(c.req.param("room"), "Cannot read room");
     assertReadable(await readableRooms(c, access), room);
-    const before = integerParam("before", c.req.query("before"), 1);
+    const before = integerParam("before", c.req.query("before"), { min: 1 });
     const limit = Math.min(
-      integerParam("limit", c.req.query("limit"), 1) ?? 50,
+      integerParam("limit", c.req.query("limit"), { min: 1 }) ?? 50,
       MAX_PAGE,
     );
     const messages = before === undefined

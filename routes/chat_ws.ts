@@ -128,7 +128,7 @@ async function admissionOf(
         "Cannot join room: key must be 16 to 128 letters, digits, - or _",
     });
   }
-  const sinceId = integerParam("since", c.req.query("since"), 0);
+  const sinceId = integerParam("since", c.req.query("since"), { min: 0 });
   const epoch = c.req.query("epoch");
   if (epoch !== undefined && !isEpoch(epoch)) {
     throw new HTTPException(400, {
@@ -160,9 +160,9 @@ type Identified =
 async function identify(
   c: Context,
   room: RoomName,
-  mode: "off" | "optional" | "required",
   options: ChatSocketOptions,
 ): Promise<Identified> {
+  const mode = options.identity?.mode ?? "off";
   const verifier = options.identity?.verifier;
   if (mode === "off" || verifier === undefined) return { ok: true };
   const token = c.req.query("token");
@@ -247,7 +247,7 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
       });
       return c.json({ error: `Origin not allowed: ${origin.reason}` }, 403);
     }
-    const checked = await identify(c, admission.room, identityMode, options);
+    const checked = await identify(c, admission.room, options);
     if (!checked.ok) {
       metrics.connectionRefused(checked.reason);
       log.warn("upgrade.refused", {
@@ -292,12 +292,17 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
       // reconnecting gains them nothing.
       const senderIsAddress = isAnonymousOwner(admission.owner);
       const sender = senderIsAddress ? `address:${ip}` : admission.owner;
-      SocketSession.attach(socket, admission, {
-        release: slot.release,
-        pace,
-        takeMessageToken: () => budget.take(sender, ip),
-        senderIsAddress,
-      }, options);
+      SocketSession.attach({
+        socket,
+        admission,
+        wiring: {
+          release: slot.release,
+          pace,
+          takeMessageToken: () => budget.take(sender, ip),
+          senderIsAddress,
+        },
+        options,
+      });
       return response;
     } catch (error) {
       slot.release();

@@ -12,7 +12,8 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { timingSafeEqual } from "hono/utils/buffer";
-import { messageFrame, parseSendMessage } from "../chat/frames.ts";
+import { parseSendMessage } from "../chat/client_frames.ts";
+import { messageFrame } from "../chat/frames.ts";
 import type { ChatHub } from "../chat/hub.ts";
 import { StoreError } from "../chat/store.ts";
 import { parseUserName } from "../chat/user_name.ts";
@@ -155,13 +156,13 @@ export function serverApiRoutes(options: ServerApiOptions): Hono {
       );
     }
     try {
-      const { message, duplicate } = await hub.send(
+      const { message, duplicate } = await hub.send({
         room,
         user,
-        parsed.frame.message,
-        parsed.frame.cid,
-        "server",
-      );
+        message: parsed.frame.message,
+        cid: parsed.frame.cid,
+        author: "server",
+      });
       log.info("api.message_posted", { room, user, id: message.id });
       return c.json(messageFrame(message), duplicate ? 200 : 201);
     } catch (error) {
@@ -180,7 +181,7 @@ export function serverApiRoutes(options: ServerApiOptions): Hono {
     authorised,
     async (c) => {
       const room = roomParam(c.req.param("room"), "Cannot delete");
-      const id = integerParam("id", c.req.param("id"), 1);
+      const id = integerParam("id", c.req.param("id"), { min: 1 });
       if (id === undefined || !await hub.deleteMessage(room, id)) {
         return c.json({ error: `Room ${room} holds no message ${id}` }, 404);
       }

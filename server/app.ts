@@ -35,7 +35,7 @@ import {
 } from "../observability/metrics.ts";
 import { apiRoutes } from "../routes/api.ts";
 import { chatSocketRoutes } from "../routes/chat_ws.ts";
-import { CloseCode } from "../http/socket_session.ts";
+import { CloseCode } from "../chat/close_codes.js";
 import {
   type ConnectionLimiter,
   type ConnectionLimits,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { FrameLimits } from "../chat/frames.ts";
+import type { FrameLimits } from "../chat/client_frames.ts";
 import type { SqliteStoreOptions } from "../adapters/sqlite/store.ts";
 import type { RoomBounds } from "../chat/store.ts";
 import { defaultConfig } from "../server/settings.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type JWTPayload, SignJWT } from "jose";
-import { TOKEN_EXPIRED } from "../http/socket_session.ts";
+import { CloseCode } from "../chat/close_codes.js";
 import { UPGRADE_HEADERS } from "../testkit/server.ts";
 import {
   recordingLogger,
@@ -138,7 +138,7 @@ Deno.test("signed identities, required", async (t) => {
       server.wsUrl(`/ws/chat/${room}/?token=${soon}`),
     );
     const closed = await brief.closed;
-    assert.equal(closed.code, TOKEN_EXPIRED);
+    assert.equal(closed.code, CloseCode.TokenExpired);
   });
 
   await t.step(
@@ -192,7 +192,7 @@ Deno.test("signed identities, optional", async (t) => {
       server.wsUrl(`/ws/chat/${room}/?name=carol`),
     );
     const closed = await impostor.closed;
-    assert.equal(closed.code, 4009);
+    assert.equal(closed.code, CloseCode.NameTaken);
     assert.equal(carol.socket.readyState, WebSocket.OPEN);
   });
 
@@ -208,7 +208,7 @@ Deno.test("signed identities, optional", async (t) => {
         const impostor = await TestClient.connect(
           server.wsUrl(`/ws/chat/${room}/?name=${encodeURIComponent(name)}`),
         );
-        assert.equal((await impostor.closed).code, 4009, name);
+        assert.equal((await impostor.closed).code, CloseCode.NameTaken, name);
       }
       const badged = await upgradeStatus(
         server.origin,
@@ -231,7 +231,7 @@ Deno.test("signed identities, optional", async (t) => {
       const late = await TestClient.connect(
         server.wsUrl(`/ws/chat/${room}/?token=${signed}`),
       );
-      assert.equal((await late.closed).code, 4009);
+      assert.equal((await late.closed).code, CloseCode.NameTaken);
       assert.equal(guest.socket.readyState, WebSocket.OPEN);
     },
   );

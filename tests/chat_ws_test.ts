@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { CloseCode } from "../chat/close_codes.js";
 import {
   recordingLogger,
   startServer,
@@ -151,7 +152,7 @@ Deno.test("chat over WebSocket", async (t) => {
     const client = await TestClient.join(url(uniqueRoom()));
     client.socket.send(new Uint8Array([1, 2, 3]));
     const event = await client.closed;
-    assert.equal(event.code, 1003);
+    assert.equal(event.code, CloseCode.UnsupportedData);
   });
 
   await t.step(

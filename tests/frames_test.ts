@@ -3,11 +3,11 @@ import {
   CHAT_PROTOCOL,
   type HistoryFrame,
   type MessageFrame,
-  parseBusEvent,
-  parseClientFrame,
   serialiseFor,
   wireFormatFor,
 } from "../chat/frames.ts";
+import { parseBusEvent } from "../chat/bus_events.ts";
+import { parseClientFrame } from "../chat/client_frames.ts";
 import { parseRoomName, type RoomName } from "../chat/room_name.ts";
 import { FRAME_LIMITS } from "../testkit/defaults.ts";
 

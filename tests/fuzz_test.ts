@@ -9,6 +9,7 @@
  */
 
 import assert from "node:assert/strict";
+import { CloseCode } from "../chat/close_codes.js";
 import fc from "fast-check";
 import { rawStatus } from "../testkit/raw_socket.ts";
 import {
@@ -231,7 +232,7 @@ Deno.test("fuzzing a running server", async (t) => {
             client.send(text);
             if (encoder.encode(text).length > MAX_FRAME_BYTES) {
               const closed = await client.closed;
-              assert.equal(closed.code, 1009);
+              assert.equal(closed.code, CloseCode.MessageTooBig);
             } else {
               const [reply] = await client.waitForMatching(isReply, 1);
               assert.equal(reply?.type, "error");
@@ -255,7 +256,7 @@ Deno.test("fuzzing a running server", async (t) => {
           );
           client.socket.send(bytes);
           const closed = await client.closed;
-          assert.equal(closed.code, 1003);
+          assert.equal(closed.code, CloseCode.UnsupportedData);
         },
       ),
       { numRuns: 20 },

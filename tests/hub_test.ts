@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createBroadcastChannelBus } from "../adapters/broadcast_channel/bus.ts";
 import { ChatHub, type ChatHubOptions, type Member } from "../chat/hub.ts";
+import { CloseCode } from "../chat/close_codes.js";
 import { parseRoomName, type RoomName } from "../chat/room_name.ts";
 import { openSqliteStore } from "../adapters/sqlite/store.ts";
 import type { Store } from "../chat/store.ts";
@@ -84,9 +85,13 @@ Deno.test("hub", async (t) => {
       const lobby = freshRoom();
       const a = recorder("a");
       const b = recorder("b");
-      await hub.connect(lobby, "alice", a).ready;
-      await hub.connect(lobby, "bob", b).ready;
-      const { message: stored } = await hub.send(lobby, "alice", "hi");
+      await hub.connect({ room: lobby, user: "alice", member: a }).ready;
+      await hub.connect({ room: lobby, user: "bob", member: b }).ready;
+      const { message: stored } = await hub.send({
+        room: lobby,
+        user: "alice",
+        message: "hi",
+      });
       assert.deepEqual(stored, {
         id: 1,
         room: lobby,
@@ -111,10 +116,10 @@ Deno.test("hub", async (t) => {
       const [hub] = world.hubs;
       assert.ok(hub);
       const lobby = freshRoom();
-      await hub.send(lobby, "early", "before anyone");
+      await hub.send({ room: lobby, user: "early", message: "before anyone" });
       const member = recorder("m");
-      await hub.connect(lobby, "carol", member).ready;
-      await hub.send(lobby, "carol", "live");
+      await hub.connect({ room: lobby, user: "carol", member }).ready;
+      await hub.send({ room: lobby, user: "carol", message: "live" });
       // Joins and leaves come in their own rhythm (presence_batch.ts).
       assert.deepEqual(
         member.frames().map((f) => f.type).filter((type) => type !== "join"),
@@ -145,17 +150,25 @@ Deno.test("hub", async (t) => {
       const here = recorder("here");
       const there = recorder("there");
       const elsewhere = recorder("elsewhere");
-      await first.connect(lobby, "h", here).ready;
-      await second.connect(lobby, "t", there).ready;
-      await second.connect(room(`${lobby}_other`), "e", elsewhere).ready;
-      await first.send(lobby, "h", "across");
+      await first.connect({ room: lobby, user: "h", member: here }).ready;
+      await second.connect({ room: lobby, user: "t", member: there }).ready;
+      await second.connect({
+        room: room(`${lobby}_other`),
+        user: "e",
+        member: elsewhere,
+      }).ready;
+      await first.send({ room: lobby, user: "h", message: "across" });
       await waitUntil(
         () => there.frames("message").length === 1,
         "delivery across hubs",
       );
       // Then a marker in the other room, from the same hub: a leak of the
       // first message would have come before it.
-      await first.send(room(`${lobby}_other`), "h", "marker");
+      await first.send({
+        room: room(`${lobby}_other`),
+        user: "h",
+        message: "marker",
+      });
       await waitUntil(
         () => elsewhere.frames("message").length > 0,
         "the marker in the other room",
@@ -182,7 +195,7 @@ Deno.test("hub", async (t) => {
       assert.ok(first && second && store);
       const lobby = freshRoom();
       const member = recorder("m");
-      await second.connect(lobby, "m", member).ready;
+      await second.connect({ room: lobby, user: "m", member }).ready;
       // Two messages whose bus posts were lost: only the store has them.
       for (const text of ["lost 1", "lost 2"]) {
         await store.messages.append(lobby, {
@@ -191,10 +204,10 @@ Deno.test("hub", async (t) => {
           ts: "t",
         });
       }
-      await first.send(lobby, "x", "arrives 3");
+      await first.send({ room: lobby, user: "x", message: "arrives 3" });
       // A later message as the marker: once it is in, nothing before it
       // can still come, twice or otherwise.
-      await first.send(lobby, "x", "marker 4");
+      await first.send({ room: lobby, user: "x", message: "marker 4" });
       await waitUntil(
         () => member.frames("message").some((f) => f.message === "marker 4"),
         "the repaired gap and the marker",
@@ -215,7 +228,7 @@ Deno.test("hub", async (t) => {
       assert.ok(hub && store);
       const lobby = freshRoom();
       const member = recorder("m");
-      await hub.connect(lobby, "m", member).ready;
+      await hub.connect({ room: lobby, user: "m", member }).ready;
       await store.messages.append(lobby, {
         user: "x",
         message: "silent",
@@ -237,7 +250,7 @@ Deno.test("hub", async (t) => {
     assert.ok(hub);
     const lobby = freshRoom();
     const member = recorder("m");
-    await hub.connect(lobby, "m", member).ready;
+    await hub.connect({ room: lobby, user: "m", member }).ready;
     const joins = () =>
       member.frames().flatMap((f) =>
         f.type === "join"
@@ -282,8 +295,16 @@ Deno.test("hub", async (t) => {
       const [hub] = world.hubs;
       assert.ok(hub);
       const lobby = freshRoom();
-      const one = hub.connect(lobby, "a", recorder("1"));
-      const two = hub.connect(lobby, "b", recorder("2"));
+      const one = hub.connect({
+        room: lobby,
+        user: "a",
+        member: recorder("1"),
+      });
+      const two = hub.connect({
+        room: lobby,
+        user: "b",
+        member: recorder("2"),
+      });
       await Promise.all([one.ready, two.ready]);
       assert.deepEqual(hub.stats(), { rooms: 1, members: 2 });
       one.leave();
@@ -302,20 +323,24 @@ Deno.test("hub", async (t) => {
       assert.ok(hub);
       const lobby = freshRoom();
       const first = recorder("first");
-      await hub.connect(lobby, "guest-0001", first, undefined, "browser:a")
+      await hub.connect({
+        room: lobby,
+        user: "guest-0001",
+        member: first,
+        owner: "browser:a",
+      })
         .ready;
       // The second guest's server-picked name clashes with the first's,
       // and so does the next one picked; the third pick is free.
       const picks = ["guest-0001", "guest-0002"];
       const second = recorder("second");
-      const membership = hub.connect(
-        lobby,
-        "guest-0001",
-        second,
-        undefined,
-        "browser:b",
-        () => picks.shift() ?? "guest-0003",
-      );
+      const membership = hub.connect({
+        room: lobby,
+        user: "guest-0001",
+        member: second,
+        owner: "browser:b",
+        pickName: () => picks.shift() ?? "guest-0003",
+      });
       await membership.ready;
       assert.equal(membership.user, "guest-0002");
       assert.equal(second.frames("presence")[0]?.you, "guest-0002");
@@ -331,26 +356,35 @@ Deno.test("hub", async (t) => {
       const [hub] = world.hubs;
       assert.ok(hub);
       const lobby = freshRoom();
-      await hub.connect(lobby, "alice", recorder("a"), undefined, "browser:a")
+      await hub.connect({
+        room: lobby,
+        user: "alice",
+        member: recorder("a"),
+        owner: "browser:a",
+      })
         .ready;
       const chooser = recorder("chooser");
-      await hub.connect(lobby, "alice", chooser, undefined, "browser:b").ready;
-      assert.equal(chooser.frames()[0]?.close, 4009);
+      await hub.connect({
+        room: lobby,
+        user: "alice",
+        member: chooser,
+        owner: "browser:b",
+      }).ready;
+      assert.equal(chooser.frames()[0]?.close, CloseCode.NameTaken);
       let picks = 0;
       const unlucky = recorder("unlucky");
-      await hub.connect(
-        lobby,
-        "alice",
-        unlucky,
-        undefined,
-        "browser:c",
-        () => {
+      await hub.connect({
+        room: lobby,
+        user: "alice",
+        member: unlucky,
+        owner: "browser:c",
+        pickName: () => {
           picks++;
           return "alice";
         },
-      ).ready;
+      }).ready;
       assert.equal(picks, 7, "the first name and seven more picks");
-      assert.equal(unlucky.frames()[0]?.close, 4009);
+      assert.equal(unlucky.frames()[0]?.close, CloseCode.NameTaken);
       assert.deepEqual(hub.stats(), { rooms: 1, members: 1 });
     },
   );
@@ -367,8 +401,10 @@ Deno.test("hub", async (t) => {
       const lobby = freshRoom();
       const ann = recorder("ann");
       const ben = recorder("ben");
-      const first = hub.connect(lobby, "ann", ann).ready;
-      const second = hub.connect(lobby, "ben", ben).ready;
+      const first =
+        hub.connect({ room: lobby, user: "ann", member: ann }).ready;
+      const second =
+        hub.connect({ room: lobby, user: "ben", member: ben }).ready;
       await waitUntil(() => turns.length === 1, "ann's admission asks");
       assert.deepEqual(ann.texts, [], "nothing before its turn");
       turns.shift()?.();

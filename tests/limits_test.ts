@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { CloseCode } from "../chat/close_codes.js";
 import {
   type Frame,
   recordingLogger,
@@ -69,7 +70,7 @@ Deno.test("bad input", async (t) => {
       // 400 Hangul syllables are 1200 UTF-8 bytes in 400 UTF-16 units.
       client.send(JSON.stringify({ message: "가".repeat(400) }));
       const event = await client.closed;
-      assert.equal(event.code, 1009);
+      assert.equal(event.code, CloseCode.MessageTooBig);
       assert.match(event.reason, /larger than 1024 bytes/);
       assert.deepEqual(await stored(server, room), []);
     },
@@ -308,7 +309,7 @@ Deno.test("rate limit", async (t) => {
       }
       const event = await within(client.closed, 30_000, "the close");
       const elapsedMs = performance.now() - started;
-      assert.equal(event.code, 1008);
+      assert.equal(event.code, CloseCode.PolicyViolation);
       assert.match(event.reason, /Flooding/);
 
       const errors = client.ofType("error");

@@ -106,9 +106,19 @@ Deno.test("presence lists kept between reads", async (t) => {
         sqliteOptions(":memory:", { presenceTtlMs: TTL_MS, now: () => clock }),
       );
       const at = ROOMS[0]!;
-      await store.presence.join(at, "x", "n1", "X");
+      await store.presence.join({
+        room: at,
+        user: "x",
+        node: "n1",
+        owner: "X",
+      });
       clock += TTL_MS; // x's node stopped refreshing it
-      await store.presence.join(at, "y", "n1", "Y");
+      await store.presence.join({
+        room: at,
+        user: "y",
+        node: "n1",
+        owner: "Y",
+      });
       assert.equal(await store.presence.count(at), 1);
       await store.presence.leave(at, "x", "n1");
       assert.equal(await store.presence.count(at), 1, "y is still online");
@@ -154,12 +164,12 @@ Deno.test("presence lists kept between reads", async (t) => {
               if (s.kind === "join") {
                 const at = ROOMS[s.room]!;
                 const owner = s.signed ? "signed:x" : `owner-${s.name}`;
-                const result = await presence.join(
-                  at,
-                  NAMES[s.name]!,
-                  NODES[s.node]!,
+                const result = await presence.join({
+                  room: at,
+                  user: NAMES[s.name]!,
+                  node: NODES[s.node]!,
                   owner,
-                );
+                });
                 if (!result.taken) {
                   const k = key(s.room, s.name, s.node);
                   open.set(k, (open.get(k) ?? 0) + 1);

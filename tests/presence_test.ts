@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { CloseCode } from "../chat/close_codes.js";
 import { SERVER, startServerProcess } from "../testkit/process.ts";
 import {
   recordingLogger,
@@ -85,7 +86,7 @@ Deno.test("presence and names", async (t) => {
       for (const impostor of impostors) {
         const client = await TestClient.connect(impostor);
         const closed = await client.closed;
-        assert.equal(closed.code, 4009, impostor);
+        assert.equal(closed.code, CloseCode.NameTaken, impostor);
         assert.match(closed.reason, /, or one that looks like it, is in use/);
         assert.deepEqual(client.ofType("history"), [], "saw nothing");
       }
@@ -231,7 +232,7 @@ Deno.test("presence and names", async (t) => {
         `${guestUrl(browserKey("three"))}&name=guest-0000`,
       );
       const closed = await taken.closed;
-      assert.equal(closed.code, 4009);
+      assert.equal(closed.code, CloseCode.NameTaken);
     },
   );
 

@@ -15,17 +15,41 @@ Deno.test({
         await usingStores(redis.url, 2, async ([a, b]) => {
           assert.ok(a && b);
           const r = room("presence");
-          assert.deepEqual(await a.presence.join(r, "ann", "n1", "o1"), {
-            taken: false,
-            first: true,
-          });
-          assert.deepEqual(await b.presence.join(r, "ann", "n2", "o1"), {
-            taken: false,
-            first: false,
-          });
-          assert.deepEqual(await b.presence.join(r, "ann", "n2", "o2"), {
-            taken: true,
-          });
+          assert.deepEqual(
+            await a.presence.join({
+              room: r,
+              user: "ann",
+              node: "n1",
+              owner: "o1",
+            }),
+            {
+              taken: false,
+              first: true,
+            },
+          );
+          assert.deepEqual(
+            await b.presence.join({
+              room: r,
+              user: "ann",
+              node: "n2",
+              owner: "o1",
+            }),
+            {
+              taken: false,
+              first: false,
+            },
+          );
+          assert.deepEqual(
+            await b.presence.join({
+              room: r,
+              user: "ann",
+              node: "n2",
+              owner: "o2",
+            }),
+            {
+              taken: true,
+            },
+          );
           assert.deepEqual(await a.presence.list(r, { limit: 10 }), [
             { name: "ann", connections: 2, verified: false },
           ]);
@@ -36,7 +60,12 @@ Deno.test({
             last: true,
           });
           assert.equal(await a.presence.count(r), 0);
-          await a.presence.join(r, "signed-one", "n1", "signed:abc");
+          await a.presence.join({
+            room: r,
+            user: "signed-one",
+            node: "n1",
+            owner: "signed:abc",
+          });
           assert.deepEqual(await b.presence.list(r, { limit: 10 }), [
             { name: "signed-one", connections: 1, verified: true },
           ]);
@@ -51,20 +80,45 @@ Deno.test({
         await usingStores(redis.url, 2, async ([a, b]) => {
           assert.ok(a && b);
           const r = room("lookalikes");
-          assert.deepEqual(await a.presence.join(r, "alice", "n1", "o1"), {
-            taken: false,
-            first: true,
-          });
+          assert.deepEqual(
+            await a.presence.join({
+              room: r,
+              user: "alice",
+              node: "n1",
+              owner: "o1",
+            }),
+            {
+              taken: false,
+              first: true,
+            },
+          );
           for (const like of ["Alice", "ALICE", "\u0391lice", "alice."]) {
-            assert.deepEqual(await b.presence.join(r, like, "n2", "o2"), {
-              taken: true,
-            }, like);
+            assert.deepEqual(
+              await b.presence.join({
+                room: r,
+                user: like,
+                node: "n2",
+                owner: "o2",
+              }),
+              {
+                taken: true,
+              },
+              like,
+            );
           }
           // The same browser may hold both spellings in two tabs.
-          assert.deepEqual(await b.presence.join(r, "Alice", "n2", "o1"), {
-            taken: false,
-            first: true,
-          });
+          assert.deepEqual(
+            await b.presence.join({
+              room: r,
+              user: "Alice",
+              node: "n2",
+              owner: "o1",
+            }),
+            {
+              taken: false,
+              first: true,
+            },
+          );
           // A heartbeat of another owner never adds a look-alike.
           await b.presence.heartbeat("n3", [
             { room: r, user: "ALICE", owner: "o2", connections: 1 },
@@ -74,14 +128,31 @@ Deno.test({
             ["Alice", "alice"],
           );
           await a.presence.leave(r, "alice", "n1");
-          assert.deepEqual(await a.presence.join(r, "ALICE", "n4", "o2"), {
-            taken: true,
-          }, "Alice is still online");
+          assert.deepEqual(
+            await a.presence.join({
+              room: r,
+              user: "ALICE",
+              node: "n4",
+              owner: "o2",
+            }),
+            {
+              taken: true,
+            },
+            "Alice is still online",
+          );
           await b.presence.leave(r, "Alice", "n2");
-          assert.deepEqual(await a.presence.join(r, "ALICE", "n4", "o2"), {
-            taken: false,
-            first: true,
-          });
+          assert.deepEqual(
+            await a.presence.join({
+              room: r,
+              user: "ALICE",
+              node: "n4",
+              owner: "o2",
+            }),
+            {
+              taken: false,
+              first: true,
+            },
+          );
           await a.presence.leave(r, "ALICE", "n4");
           await a.presence.removeNode("n3");
         });
@@ -93,7 +164,12 @@ Deno.test({
         assert.ok(store);
         const r = room("paged");
         for (const name of ["dan", "bea", "cy", "ari", "가람"]) {
-          await store.presence.join(r, name, "n1", `owner-${name}`);
+          await store.presence.join({
+            room: r,
+            user: name,
+            node: "n1",
+            owner: `owner-${name}`,
+          });
         }
         const names = async (after?: string) =>
           (await store.presence.list(r, {
@@ -119,8 +195,18 @@ Deno.test({
         await usingStores(redis.url, 1, async ([store]) => {
           assert.ok(store);
           const r = room("swept");
-          await store.presence.join(r, "gone", "dead-node", "o-gone");
-          await store.presence.join(r, "stays", "live-node", "o-stays");
+          await store.presence.join({
+            room: r,
+            user: "gone",
+            node: "dead-node",
+            owner: "o-gone",
+          });
+          await store.presence.join({
+            room: r,
+            user: "stays",
+            node: "live-node",
+            owner: "o-stays",
+          });
           let departures: { room: string; user: string }[] = [];
           const deadline = Date.now() + 5000;
           while (departures.length === 0 && Date.now() < deadline) {
@@ -143,7 +229,12 @@ Deno.test({
         await usingStores(redis.url, 1, async ([store]) => {
           assert.ok(store);
           const r = room("restored");
-          await store.presence.join(r, "slow", "stalled", "o-slow");
+          await store.presence.join({
+            room: r,
+            user: "slow",
+            node: "stalled",
+            owner: "o-slow",
+          });
           await store.presence.removeNode("stalled");
           assert.equal(await store.presence.count(r), 0);
           await store.presence.heartbeat("stalled", [
@@ -152,9 +243,17 @@ Deno.test({
           assert.deepEqual(await store.presence.list(r, { limit: 10 }), [
             { name: "slow", connections: 2, verified: false },
           ]);
-          assert.deepEqual(await store.presence.join(r, "slow", "x", "other"), {
-            taken: true,
-          });
+          assert.deepEqual(
+            await store.presence.join({
+              room: r,
+              user: "slow",
+              node: "x",
+              owner: "other",
+            }),
+            {
+              taken: true,
+            },
+          );
           await store.presence.removeNode("stalled");
         });
       },
@@ -166,7 +265,12 @@ Deno.test({
         await usingStores(redis.url, 1, async ([store]) => {
           assert.ok(store);
           const r = room("held");
-          await store.presence.join(r, "ann", "n1", "o1");
+          await store.presence.join({
+            room: r,
+            user: "ann",
+            node: "n1",
+            owner: "o1",
+          });
           // What a node whose claim of the name was refused, but which had
           // already counted it, would send.
           await store.presence.heartbeat("n2", [
@@ -206,7 +310,12 @@ Deno.test({
               { name: "ann", connections: 1, verified: false },
             ]);
             // A refused claim in flight is not counted by the heartbeat.
-            await store.presence.join(r, "bo", "another-node", "o-bo");
+            await store.presence.join({
+              room: r,
+              user: "bo",
+              node: "another-node",
+              owner: "o-bo",
+            });
             const refused = presence.join(r, "bo", "o2");
             const again = presence.refresh();
             assert.deepEqual(await refused, { taken: true });

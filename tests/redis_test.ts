@@ -9,7 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-import { REMOVED_BY_SITE } from "../chat/hub.ts";
+import { CloseCode } from "../chat/close_codes.js";
 import {
   SERVER,
   type ServerProcess,
@@ -160,7 +160,7 @@ Deno.test({
           },
         );
         assert.equal(removed.status, 204);
-        assert.equal((await troll.closed).code, REMOVED_BY_SITE);
+        assert.equal((await troll.closed).code, CloseCode.RemovedBySite);
         assert.deepEqual(await storedMessages(a, room), []);
       },
     );
@@ -262,7 +262,7 @@ Deno.test({
         const late = await TestClient.connect(
           b.wsUrl(`/ws/chat/${room}/?name=late`),
         );
-        assert.equal((await late.closed).code, 1011);
+        assert.equal((await late.closed).code, CloseCode.InternalError);
 
         await redis.start();
         await healthBecomes(a, 200);

@@ -8,10 +8,11 @@
 import assert from "node:assert/strict";
 import { noMetrics } from "../chat/metrics.ts";
 import type { Schedule } from "../chat/presence_batch.ts";
-import { type Connection, Room } from "../chat/room.ts";
+import type { Connection } from "../chat/connection.ts";
+import { Room } from "../chat/room.ts";
 import { parseRoomName } from "../chat/room_name.ts";
 import { openSqliteStore } from "../adapters/sqlite/store.ts";
-import { silentLogger } from "../observability/log.ts";
+import { silentLogger } from "../chat/logger.ts";
 import { HUB_DEFAULTS, sqliteOptions } from "../testkit/defaults.ts";
 
 /** A live connection that records the frames it is sent. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { REMOVED_BY_SITE } from "../chat/hub.ts";
+import { CloseCode } from "../chat/close_codes.js";
 import {
   recordingLogger,
   startServer,
@@ -140,7 +140,7 @@ Deno.test("server API", async (t) => {
         assert.equal(response.status, 204);
         for (const target of [targetA, targetB]) {
           const closed = await target.closed;
-          assert.equal(closed.code, REMOVED_BY_SITE);
+          assert.equal(closed.code, CloseCode.RemovedBySite);
         }
         await stays.waitForMatching(
           (f) => f.type === "leave" && f.user === "troll",

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { CloseCode } from "../chat/close_codes.js";
 import { CHAT_PROTOCOL } from "../chat/frames.ts";
 import { SERVER, startServerProcess } from "../testkit/process.ts";
 import { maskedTextFrames, RawFrameSocket } from "../testkit/raw_frames.ts";
@@ -67,7 +68,7 @@ Deno.test("a flood written at once gets its answers, then 1008", async (t) => {
           );
           await client.write(maskedTextFrames(frames));
           const closed = await client.untilClose(30_000);
-          assert.equal(closed.code, 1008);
+          assert.equal(closed.code, CloseCode.PolicyViolation);
           assert.match(closed.reason, /Flooding/);
 
           const answers = closed.texts.map(answerOf);

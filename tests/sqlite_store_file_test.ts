@@ -138,7 +138,12 @@ Deno.test(
         // People coming and going: 400 pages of log, under SQLite's own
         // mark (1000), so only the thread can copy them.
         for (let i = 0; i < 100; i++) {
-          await store.presence.join(other, `p${i}`, "n1", `owner-${i}`);
+          await store.presence.join({
+            room: other,
+            user: `p${i}`,
+            node: "n1",
+            owner: `owner-${i}`,
+          });
           await store.presence.leave(other, `p${i}`, "n1");
         }
         await waitUntil(

@@ -239,7 +239,12 @@ Deno.test("sqlite store: messages", async (t) => {
     "a room that expiry empties while someone is in it keeps counting",
     async () => {
       const store = openSqliteStore(sqliteOptions(":memory:"));
-      await store.presence.join(lobby, "ann", "node-a", "owner-a");
+      await store.presence.join({
+        room: lobby,
+        user: "ann",
+        node: "node-a",
+        owner: "owner-a",
+      });
       await appendOne(store, lobby, "2026-11-24T10:00:00.000Z");
       await appendOne(store, lobby, "2026-11-24T10:01:00.000Z");
       assert.equal(await store.messages.expire("2026-11-24T11:00:00.000Z"), 2);

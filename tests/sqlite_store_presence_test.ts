@@ -13,18 +13,37 @@ Deno.test("sqlite store: presence", async (t) => {
   const presence = store.presence;
 
   await t.step("first and last connection of a name, over nodes", async () => {
-    assert.deepEqual(await presence.join(lobby, "alice", "n1", "A"), {
-      taken: false,
-      first: true,
-    });
-    assert.deepEqual(await presence.join(lobby, "alice", "n2", "A"), {
-      taken: false,
-      first: false,
-    });
-    assert.deepEqual(await presence.join(lobby, "bob", "n1", "B"), {
-      taken: false,
-      first: true,
-    });
+    assert.deepEqual(
+      await presence.join({
+        room: lobby,
+        user: "alice",
+        node: "n1",
+        owner: "A",
+      }),
+      {
+        taken: false,
+        first: true,
+      },
+    );
+    assert.deepEqual(
+      await presence.join({
+        room: lobby,
+        user: "alice",
+        node: "n2",
+        owner: "A",
+      }),
+      {
+        taken: false,
+        first: false,
+      },
+    );
+    assert.deepEqual(
+      await presence.join({ room: lobby, user: "bob", node: "n1", owner: "B" }),
+      {
+        taken: false,
+        first: true,
+      },
+    );
     assert.deepEqual(await presence.list(lobby, { limit: 100 }), [
       { name: "alice", connections: 2, verified: false },
       { name: "bob", connections: 1, verified: false },
@@ -49,33 +68,49 @@ Deno.test("sqlite store: presence", async (t) => {
       const room = parseRoomName("lookalikes");
       assert.ok(room.ok);
       const r = room.name;
-      assert.deepEqual(await presence.join(r, "alice", "k1", "A"), {
-        taken: false,
-        first: true,
-      });
+      assert.deepEqual(
+        await presence.join({ room: r, user: "alice", node: "k1", owner: "A" }),
+        {
+          taken: false,
+          first: true,
+        },
+      );
       for (const like of ["Alice", "ALICE", "\u0391lice", "alice."]) {
-        assert.deepEqual(await presence.join(r, like, "k2", "B"), {
-          taken: true,
-        }, like);
+        assert.deepEqual(
+          await presence.join({ room: r, user: like, node: "k2", owner: "B" }),
+          {
+            taken: true,
+          },
+          like,
+        );
       }
       // The same browser may hold both spellings in two tabs.
-      assert.deepEqual(await presence.join(r, "Alice", "k2", "A"), {
-        taken: false,
-        first: true,
-      });
+      assert.deepEqual(
+        await presence.join({ room: r, user: "Alice", node: "k2", owner: "A" }),
+        {
+          taken: false,
+          first: true,
+        },
+      );
       // A heartbeat rewrites the rows with their keys: still taken.
       await presence.heartbeat("k1", [
         { room: r, user: "alice", owner: "A", connections: 1 },
       ]);
-      assert.deepEqual(await presence.join(r, "ALICE", "k3", "B"), {
-        taken: true,
-      });
+      assert.deepEqual(
+        await presence.join({ room: r, user: "ALICE", node: "k3", owner: "B" }),
+        {
+          taken: true,
+        },
+      );
       await presence.leave(r, "alice", "k1");
       await presence.leave(r, "Alice", "k2");
-      assert.deepEqual(await presence.join(r, "ALICE", "k3", "B"), {
-        taken: false,
-        first: true,
-      });
+      assert.deepEqual(
+        await presence.join({ room: r, user: "ALICE", node: "k3", owner: "B" }),
+        {
+          taken: false,
+          first: true,
+        },
+      );
       await presence.leave(r, "ALICE", "k3");
     },
   );
@@ -83,27 +118,59 @@ Deno.test("sqlite store: presence", async (t) => {
   await t.step(
     "a name online is refused to another owner on any node, until it leaves",
     async () => {
-      assert.deepEqual(await presence.join(lobby, "zoe", "n1", "Z"), {
-        taken: false,
-        first: true,
-      });
-      assert.deepEqual(await presence.join(lobby, "zoe", "n2", "impostor"), {
-        taken: true,
-      });
-      assert.deepEqual(await presence.join(lobby, "zoe", "n2", "Z"), {
-        taken: false,
-        first: false,
-      });
+      assert.deepEqual(
+        await presence.join({
+          room: lobby,
+          user: "zoe",
+          node: "n1",
+          owner: "Z",
+        }),
+        {
+          taken: false,
+          first: true,
+        },
+      );
+      assert.deepEqual(
+        await presence.join({
+          room: lobby,
+          user: "zoe",
+          node: "n2",
+          owner: "impostor",
+        }),
+        {
+          taken: true,
+        },
+      );
+      assert.deepEqual(
+        await presence.join({
+          room: lobby,
+          user: "zoe",
+          node: "n2",
+          owner: "Z",
+        }),
+        {
+          taken: false,
+          first: false,
+        },
+      );
       assert.deepEqual(await presence.list(lobby, { limit: 100 }), [
         { name: "bob", connections: 1, verified: false },
         { name: "zoe", connections: 2, verified: false },
       ]);
       await presence.leave(lobby, "zoe", "n1");
       await presence.leave(lobby, "zoe", "n2");
-      assert.deepEqual(await presence.join(lobby, "zoe", "n2", "Y"), {
-        taken: false,
-        first: true,
-      });
+      assert.deepEqual(
+        await presence.join({
+          room: lobby,
+          user: "zoe",
+          node: "n2",
+          owner: "Y",
+        }),
+        {
+          taken: false,
+          first: true,
+        },
+      );
       await presence.leave(lobby, "zoe", "n2");
     },
   );
@@ -111,8 +178,18 @@ Deno.test("sqlite store: presence", async (t) => {
   await t.step(
     "a node that stops refreshing is swept, and its users leave",
     async () => {
-      await presence.join(other, "carol", "n3", "C");
-      await presence.join(other, "dave", "n4", "D");
+      await presence.join({
+        room: other,
+        user: "carol",
+        node: "n3",
+        owner: "C",
+      });
+      await presence.join({
+        room: other,
+        user: "dave",
+        node: "n4",
+        owner: "D",
+      });
       clock += 600;
       await presence.heartbeat("n4", [{
         room: other,
@@ -161,8 +238,8 @@ Deno.test("sqlite store: presence", async (t) => {
   );
 
   await t.step("removing a node reports who left with it", async () => {
-    await presence.join(other, "erin", "n5", "E");
-    await presence.join(other, "dave", "n5", "D");
+    await presence.join({ room: other, user: "erin", node: "n5", owner: "E" });
+    await presence.join({ room: other, user: "dave", node: "n5", owner: "D" });
     const gone = await presence.removeNode("n5");
     assert.deepEqual(gone, [{ room: other, user: "erin" }]);
     assert.deepEqual(await presence.list(other, { limit: 100 }), [{
@@ -176,9 +253,9 @@ Deno.test("sqlite store: presence", async (t) => {
     "a heartbeat puts back the node's own counts where its rows differ",
     async () => {
       const beat = room("heartbeat");
-      await presence.join(beat, "fay", "n6", "F");
-      await presence.join(beat, "fay", "n6", "F");
-      await presence.join(beat, "gus", "n6", "G");
+      await presence.join({ room: beat, user: "fay", node: "n6", owner: "F" });
+      await presence.join({ room: beat, user: "fay", node: "n6", owner: "F" });
+      await presence.join({ room: beat, user: "gus", node: "n6", owner: "G" });
       // The node counts one connection of fay (a leave whose write failed).
       await presence.heartbeat("n6", [
         { room: beat, user: "fay", owner: "F", connections: 1 },

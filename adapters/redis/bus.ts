@@ -14,7 +14,7 @@ import { RedisConnection } from "./connection.ts";
 import type { Bus, BusSubscription } from "../../chat/bus.ts";
 import type { RoomName } from "../../chat/room_name.ts";
 import { KEY_PREFIX } from "./store.ts";
-import { type Logger, silentLogger } from "../../observability/log.ts";
+import { type Logger, silentLogger } from "../../chat/logger.ts";
 
 /** The pub/sub channel of a room. */
 export function redisRoomChannel(room: RoomName): string {

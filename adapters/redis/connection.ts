@@ -15,7 +15,7 @@ import { createHash } from "node:crypto";
 import { createClient } from "@redis/client";
 import { redactRedisUrl } from "./url.ts";
 import { StoreError, type StoreErrorKind } from "../../chat/store.ts";
-import type { Logger } from "../../observability/log.ts";
+import type { Logger } from "../../chat/logger.ts";
 
 /** How long a command may take before it counts as failed. */
 const COMMAND_TIMEOUT_MS = 2000;

@@ -251,7 +251,7 @@ export function openRedisPresence(
   const { redis, prefix } = options;
   const common = [prefix, options.ttlMs];
   return {
-    async join(room, user, node, owner) {
+    async join({ room, user, node, owner }) {
       const reply = await JOIN.run(redis, [], [
         ...common,
         room,

@@ -38,7 +38,7 @@ import {
   type Store,
   StoreError,
 } from "../../chat/store.ts";
-import { type Logger, silentLogger } from "../../observability/log.ts";
+import { type Logger, silentLogger } from "../../chat/logger.ts";
 
 /** Every key of the chat server starts with this. */
 export const KEY_PREFIX = "chat:";

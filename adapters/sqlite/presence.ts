@@ -162,7 +162,7 @@ export function openSqlitePresence(
       .filter(({ room, user }) => !isOnline(room, user));
 
   return {
-    join(room, user, node, owner): Promise<JoinResult> {
+    join({ room, user, node, owner }): Promise<JoinResult> {
       const key = nameKey(user);
       const seenAt = now();
       const result: JoinResult = database.transaction(() => {

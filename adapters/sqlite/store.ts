@@ -16,7 +16,7 @@ import { INTEGRITY_CHECK_MAX_BYTES } from "./integrity.ts";
 import { openSqliteMessages } from "./messages.ts";
 import { openSqlitePresence } from "./presence.ts";
 import type { Store } from "../../chat/store.ts";
-import { type Logger, silentLogger } from "../../observability/log.ts";
+import { type Logger, silentLogger } from "../../chat/logger.ts";
 
 /** Options for {@linkcode openSqliteStore}. */
 export interface SqliteStoreOptions {

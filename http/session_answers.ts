@@ -1,0 +1,51 @@
+/**
+ * What a socket's sender is told when a message is refused: the texts of
+ * the error frames for a store failure and for a rate limit, worded for
+ * people.
+ *
+ * @module
+ */
+
+import type { BudgetAnswer, Rate } from "../chat/message_budget.ts";
+import { StoreError, type StoreErrorKind } from "../chat/store.ts";
+
+/** What a sender is told about each kind of store failure. */
+const STORE_TROUBLE: Record<StoreErrorKind, string> = {
+  full: "the server's storage is full",
+  limit: "the server keeps no more rooms",
+  read_only: "the server's storage is read-only",
+  busy: "the server's storage is busy",
+  io: "the server's storage failed",
+  unreachable: "the server cannot reach its storage",
+  corrupt: "the server's storage holds bad data",
+  other: "the server's storage failed",
+};
+
+/** Why a message could not be stored, and what the sender may do. */
+export function notStored(error: unknown): string {
+  return `The message could not be stored${
+    error instanceof StoreError ? ` (${STORE_TROUBLE[error.kind]})` : ""
+  }; it was not sent, send it again later`;
+}
+
+/** Which budget refused a message, and the limits it keeps. */
+export interface RateRefusal {
+  /** The budgets' answer to the refused frame. */
+  readonly budget: BudgetAnswer;
+  /** Each sender's rate. */
+  readonly rate: Rate;
+  /** Each address's rate. */
+  readonly addressRate: Rate;
+  /** Whether the sender's budget is its address's. */
+  readonly senderIsAddress: boolean;
+}
+
+/** Why the budgets refused a message, for people. */
+export function rateLimited(refusal: RateRefusal): string {
+  const { rate, addressRate } = refusal;
+  if (refusal.budget === "address") {
+    return `Too many messages from your address: at most ${addressRate.rate} per second from everyone using it (bursts of ${addressRate.burst}); this one was not sent`;
+  }
+  const from = refusal.senderIsAddress ? " from your address" : "";
+  return `Too many messages: at most ${rate.rate} per second${from} (bursts of ${rate.burst}); this one was not sent`;
+}
