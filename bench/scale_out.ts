@@ -22,6 +22,7 @@ import {
   startServerProcess,
 } from "../testkit/process.ts";
 import { startRedis } from "../testkit/redis.ts";
+import { DeadlineError, within } from "../platform/deadline.ts";
 
 const quick = Deno.args.includes("--quick");
 const ROOMS = quick ? 5 : 10;
@@ -122,17 +123,10 @@ async function measure(servers: ServerProcess[]): Promise<RunResult> {
         await new Promise((resolve) => setTimeout(resolve, 1000 / perSecond));
       }
     }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      reached.promise,
-      new Promise((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`${delivered} of ${wanted} delivered`)),
-          120_000,
-        );
-      }),
-    ]);
-    clearTimeout(timer);
+    await within(reached.promise, 120_000, "delivery").catch((error) => {
+      if (!(error instanceof DeadlineError)) throw error;
+      throw new Error(`${delivered} of ${wanted} delivered`, { cause: error });
+    });
     const seconds = (performance.now() - started) / 1000;
     const latencies = everyone.flatMap((m) => m.latencies).sort((a, b) =>
       a - b

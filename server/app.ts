@@ -51,6 +51,7 @@ import { errorPage } from "../templates/error_page.ts";
 import { messagesFor, type PageProblem } from "../templates/messages.ts";
 import { PageError } from "../http/page_error.ts";
 import { createTimedTurnPacer } from "../http/turn_pacer.ts";
+import { finishedWithin } from "../platform/deadline.ts";
 
 /** Replaceable parts, for tests and for other deployments. */
 export interface ChatServerOptions {
@@ -452,14 +453,7 @@ export async function createChatServer(
       );
       // Live peers answer the close within milliseconds; one that vanished
       // without a word never will, and must not hold the exit.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        socketsClosed,
-        new Promise((resolve) => {
-          timer = setTimeout(resolve, CLOSE_HANDSHAKE_WAIT_MS);
-        }),
-      ]);
-      clearTimeout(timer);
+      await finishedWithin(socketsClosed, CLOSE_HANDSHAKE_WAIT_MS);
     })();
     return socketsClosing;
   };

@@ -31,6 +31,7 @@ import {
   descriptorsFree,
   THREAD_DESCRIPTORS,
 } from "../../platform/descriptors.ts";
+import { finishedWithin } from "../../platform/deadline.ts";
 import { realSchedule, type Schedule } from "../../chat/presence_batch.ts";
 import workerSource from "./checkpoint_worker.js" with { type: "text" };
 
@@ -344,19 +345,13 @@ export class Checkpointer implements AsyncDisposable {
       return Promise.resolve();
     }
     thread.worker.postMessage({ type: "close" });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const overdue = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
+    // A close nobody waits for must not keep a finished process alive.
+    return finishedWithin(thread.ended.promise, CLOSE_WAIT_MS, { unref: true })
+      .then((inTime) => {
+        if (inTime) return;
         thread.worker.terminate();
         thread.ended.resolve();
-        resolve();
-      }, CLOSE_WAIT_MS);
-      // A close nobody waits for must not keep a finished process alive.
-      Deno.unrefTimer(timer);
-    });
-    return Promise.race([thread.ended.promise, overdue]).finally(() =>
-      clearTimeout(timer)
-    );
+      });
   }
 
   #trouble(reason: string | undefined): void {
