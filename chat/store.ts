@@ -1,7 +1,7 @@
 /**
  * Storage as the chat core sees it: the message log of each room (ids,
  * history, retention) and the presence table shared by every isolate and
- * process. The SQLite adapter implements it; a Redis one can sit beside it.
+ * process. The SQLite and Redis adapters implement it.
  *
  * @module
  */
@@ -238,4 +238,13 @@ export class StoreError extends Error {
     super(message, options);
     this.kind = options.kind ?? "corrupt";
   }
+}
+
+/**
+ * The store's data could not be opened, created or written at start (the
+ * database file the settings name): the process tells the user to choose
+ * another.
+ */
+export class StoreOpenError extends StoreError {
+  override name = "StoreOpenError";
 }
