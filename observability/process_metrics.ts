@@ -17,7 +17,7 @@ import {
   descriptorReserve,
   isOutOfDescriptors,
 } from "../platform/descriptors.ts";
-import type { MetricsSnapshot, Series } from "./metrics.ts";
+import type { MetricsSnapshot, Series } from "./series.ts";
 import {
   canReadProc,
   CLOCK_TICKS_PER_SECOND,

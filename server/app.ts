@@ -28,11 +28,11 @@ import { type Store, StoreError } from "../chat/store.ts";
 import { TokenKeyError, type TokenVerifier } from "../chat/identity.ts";
 import type { Config } from "./settings.ts";
 import { createLogger, type Logger } from "../observability/log.ts";
+import { createPrometheusMetrics } from "../observability/metrics.ts";
 import {
-  createPrometheusMetrics,
   METRICS_CONTENT_TYPE,
   type MetricsSnapshot,
-} from "../observability/metrics.ts";
+} from "../observability/series.ts";
 import { apiRoutes } from "../routes/api.ts";
 import { chatSocketRoutes } from "../routes/chat_ws.ts";
 import { CloseCode } from "../http/socket_session.ts";

@@ -18,7 +18,7 @@ import {
   expositionText,
   mergeSnapshots,
   type MetricsSnapshot,
-} from "../observability/metrics.ts";
+} from "../observability/series.ts";
 import { createProcessMetrics } from "../observability/process_metrics.ts";
 import { CountingLimiter } from "../http/connections.ts";
 import { createSharedBucketTable } from "../chat/shared_buckets.ts";

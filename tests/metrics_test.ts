@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import type { RejectReason } from "../chat/metrics.ts";
+import { createPrometheusMetrics } from "../observability/metrics.ts";
 import {
-  createPrometheusMetrics,
   expositionText,
   isMetricsSnapshot,
   mergeSnapshots,
   METRICS_CONTENT_TYPE,
   type MetricsSnapshot,
   type Series,
-} from "../observability/metrics.ts";
+} from "../observability/series.ts";
 
 /** A sample as a scraper reads it: full name, unescaped labels, value. */
 interface ParsedSample {
