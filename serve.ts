@@ -14,7 +14,8 @@
  * @module
  */
 
-import { createChatServer, describeData } from "./server/app.ts";
+import { createChatServer } from "./server/app.ts";
+import { describeData } from "./server/backends.ts";
 import {
   descriptorReserve,
   RESERVED_DESCRIPTORS,

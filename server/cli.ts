@@ -8,12 +8,8 @@
  * @module
  */
 
-import {
-  type ChatServer,
-  createChatServer,
-  describeData,
-  openStore,
-} from "./app.ts";
+import { type ChatServer, createChatServer } from "./app.ts";
+import { describeData, openStore } from "./backends.ts";
 import { type Store, StoreError } from "../chat/store.ts";
 import {
   descriptorReserve,
