@@ -1,9 +1,9 @@
 /**
  * The {@linkcode Bus} of a server that is the only isolate of its process
  * and has no Redis: no other isolate could hear a publish, so nothing is
- * sent. Other processes on the same SQLite file never shared a
- * BroadcastChannel anyway; their messages arrive through the rooms' repair
- * from the store, as before.
+ * sent. Other processes on the same SQLite file share no BroadcastChannel
+ * with it in any case; their messages arrive through the rooms' repair
+ * from the store.
  *
  * @module
  */

@@ -5,7 +5,7 @@
  * in a row, and another room's message handled in that turn went out only
  * after all of them (with the JavaScript around them, 15-25 ms every 150 ms
  * in a room where people kept coming and going). A small room gets its
- * frames at once, as before.
+ * frames at once: one turn is cheap for it.
  *
  * Each connection still gets its presence frames in order: one that waits
  * keeps whatever comes after it, and its list of who is online is read

@@ -10,7 +10,8 @@
  * bucket has refilled completely is worth nothing to its key (a new bucket
  * is full too), so another key may take it over. When every slot a key may
  * use is held by others, the key falls back to a bucket of this worker alone
- * (the old behaviour), so a crowded table degrades, never refuses.
+ * (each worker then limits the key on its own), so a crowded table
+ * degrades, never refuses.
  *
  * A table has {@linkcode SHARED_BUCKET_LANES} lanes of slots, one per kind
  * of budget (each user's, each address's): a slot is judged full by the

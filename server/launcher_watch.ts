@@ -87,8 +87,8 @@ export function watchLaunchers(options: LauncherWatchOptions): () => void {
         )
       );
     } catch (error) {
-      // Not knowing is not a reason to stop, and a throw here would end
-      // the process (as a file-descriptor flood once did): look again.
+      // Not knowing is not a reason to stop, and a throw from a timer
+      // would end the process (in a file-descriptor flood, say): look again.
       if (!failing) options.onLookFailed?.(error);
       failing = true;
       return;

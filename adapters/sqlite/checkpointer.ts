@@ -10,7 +10,8 @@
  * copied log over: {@linkcode CheckpointerOptions.onLogCopied} lets the
  * owner do that between messages). SQLite's own checkpoint stays on as
  * the safety net: should the thread fail or fall behind, commits checkpoint
- * as before. Commits stay as durable as before (WAL, `synchronous = NORMAL`).
+ * themselves. Durability is SQLite's WAL with `synchronous = NORMAL`; the
+ * thread only moves the copying off the commit.
  *
  * Keeping the log short matters for a full disk too: copying the log into
  * the file needs as much free space as the log holds, so recovery after a
