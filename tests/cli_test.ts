@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { settingList } from "../server/settings.ts";
 import { VERSION } from "../server/settings_docs.ts";
 import { listenersOn } from "../testkit/listeners.ts";
+import { finishedWithin } from "../platform/deadline.ts";
 import { freePort, SERVER, startServerProcess } from "../testkit/process.ts";
 
 const ROOT = new URL("..", import.meta.url);
@@ -168,12 +169,7 @@ class Spawned implements AsyncDisposable {
   }
 
   async #sleepUntilMore(ms: number): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      this.#more.promise,
-      new Promise((resolve) => (timer = setTimeout(resolve, ms))),
-    ]);
-    clearTimeout(timer);
+    await finishedWithin(this.#more.promise, ms);
   }
 
   /** Sends `signal` unless it has exited; SIGKILL after 8 s; waits for it all. */
