@@ -14,9 +14,8 @@
  * @module
  */
 
-import { createChatServer, describeData } from "./server/app.ts";
-import { StoreError } from "./chat/store.ts";
-import { TokenKeyError } from "./chat/identity.ts";
+import { createChatServer } from "./server/app.ts";
+import { describeData } from "./server/backends.ts";
 import {
   descriptorReserve,
   RESERVED_DESCRIPTORS,
@@ -25,11 +24,16 @@ import {
 import { createLogger, writeEachLine } from "./observability/log.ts";
 import { awaitShutdown, listenForStopSignals } from "./server/shutdown.ts";
 import { denoServeAddress, startLine } from "./server/listen.ts";
+import {
+  reportStartupFailure,
+  startupFailure,
+} from "./server/startup_failure.ts";
 import { type Config, ConfigError, loadConfig } from "./server/settings.ts";
 
-function fail(message: string, code: number): never {
-  console.error(`Cannot start: ${message}`);
-  Deno.exit(code);
+/** Says in one line why this isolate cannot start, and exits. */
+function fail(error: unknown): never {
+  if (!startupFailure(error)) throw error;
+  Deno.exit(reportStartupFailure(error));
 }
 
 function readConfig(): Config {
@@ -42,8 +46,7 @@ function readConfig(): Config {
     }
     return config;
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    return fail(error.message, 2);
+    return fail(error);
   }
 }
 
@@ -58,8 +61,7 @@ let address: string;
 try {
   address = denoServeAddress(config);
 } catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  fail(error.message, 2);
+  fail(error);
 }
 // Every isolate evaluates this module; the first one to get here tells
 // deno serve the address and prints the start line.
@@ -88,10 +90,7 @@ let server;
 try {
   server = await createChatServer({ config, log });
 } catch (error) {
-  if (!(error instanceof StoreError || error instanceof TokenKeyError)) {
-    throw error;
-  }
-  fail(error.message, 1);
+  fail(error);
 }
 const chat = server;
 

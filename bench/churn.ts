@@ -1,5 +1,5 @@
 /**
- * Presence churn (issue 13, finding 4): a big room whose members keep
+ * Presence churn: a big room whose members keep
  * leaving and coming back, and what that costs everyone else. The room's
  * idle members are held by child processes (bench/idle_clients.ts), its
  * cycling members by another (bench/cycling_clients.ts: close, reconnect

@@ -28,35 +28,9 @@ export function sourceAddress(index: number): string {
   return `127.0.0.${2 + (index % SOURCE_ADDRESSES)}`;
 }
 
-/** A wait in bench/ that passed its deadline. */
-export class TimeoutError extends Error {
-  override name = "TimeoutError";
-}
+import { DeadlineError, within } from "../platform/deadline.ts";
 
-/**
- * Resolves with `promise`, or rejects with a {@linkcode TimeoutError} after
- * `ms` saying what timed out.
- */
-export async function within<T>(
-  promise: Promise<T>,
-  ms: number,
-  what: string,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new TimeoutError(`Timed out after ${ms} ms: ${what}`)),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+export { DeadlineError, within };
 
 /** Sleeps `ms` (a pause on purpose: pacing, settling). */
 export function sleep(ms: number): Promise<void> {
@@ -200,7 +174,7 @@ export async function closeAll(
     await within(Promise.all(waits), timeoutMs, "closing sockets");
   } catch (error) {
     // Past the deadline, whatever did not finish its handshake is cut.
-    if (!(error instanceof TimeoutError)) throw error;
+    if (!(error instanceof DeadlineError)) throw error;
   } finally {
     for (const socket of open) socket.terminate();
   }

@@ -34,10 +34,10 @@
 import {
   closeAll,
   connect,
+  DeadlineError,
   openMany,
   sleep,
   sourceAddress,
-  TimeoutError,
   WebSocket,
   within,
 } from "./client.ts";
@@ -374,7 +374,7 @@ async function main(args: string[]): Promise<void> {
       "closing cycling sockets",
     );
   } catch (error) {
-    if (!(error instanceof TimeoutError)) throw error;
+    if (!(error instanceof DeadlineError)) throw error;
   }
   Deno.exit(0);
 }

@@ -16,9 +16,9 @@
 import {
   closeAll,
   connect,
+  DeadlineError,
   openMany,
   sourceAddress,
-  TimeoutError,
   within,
 } from "./client.ts";
 
@@ -239,7 +239,7 @@ async function main(args: string[]): Promise<void> {
   try {
     await within(closeAll(result.opened), 10_000, "closing idle sockets");
   } catch (error) {
-    if (!(error instanceof TimeoutError)) throw error;
+    if (!(error instanceof DeadlineError)) throw error;
   }
   Deno.exit(0);
 }

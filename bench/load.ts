@@ -20,11 +20,11 @@ import { build, type Histogram } from "hdr-histogram-js";
 import {
   closeAll,
   connect,
+  DeadlineError,
   openMany,
   type ServerFrame,
   sleep,
   sourceAddress,
-  TimeoutError,
   WebSocket,
   within,
 } from "./client.ts";
@@ -258,7 +258,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       try {
         await within(done.promise, 250, "deliveries");
       } catch (error) {
-        if (!(error instanceof TimeoutError)) throw error;
+        if (!(error instanceof DeadlineError)) throw error;
       }
     }
     measuring = false;

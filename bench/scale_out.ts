@@ -25,6 +25,7 @@ import {
   type ReceivedMessage,
 } from "../testkit/message_collector.ts";
 import { startRedis } from "../testkit/redis.ts";
+import { DeadlineError, within } from "../platform/deadline.ts";
 
 const quick = Deno.args.includes("--quick");
 const ROOMS = quick ? 5 : 10;
@@ -94,17 +95,10 @@ async function measure(servers: ServerProcess[]): Promise<RunResult> {
         await new Promise((resolve) => setTimeout(resolve, 1000 / perSecond));
       }
     }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      reached.promise,
-      new Promise((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`${delivered} of ${wanted} delivered`)),
-          120_000,
-        );
-      }),
-    ]);
-    clearTimeout(timer);
+    await within(reached.promise, 120_000, "delivery").catch((error) => {
+      if (!(error instanceof DeadlineError)) throw error;
+      throw new Error(`${delivered} of ${wanted} delivered`, { cause: error });
+    });
     const seconds = (performance.now() - started) / 1000;
     return { seconds, latencies: latencies.sort((a, b) => a - b) };
   };

@@ -14,6 +14,7 @@ import {
   startServerProcess,
   taskFlags,
 } from "../testkit/process.ts";
+import { CLOCK_TICKS_PER_SECOND, readProcStat } from "../platform/proc.ts";
 
 /** Settings that keep the chat server's limits out of the measurement. */
 export const BENCH_ENV: Readonly<Record<string, string>> = {
@@ -262,19 +263,14 @@ export async function residentBytes(pid: number): Promise<number> {
   return (await resident(pid)).total;
 }
 
-/** Clock ticks per second of /proc's times (USER_HZ: 100 on Linux). */
-const USER_HZ = 100;
-
 /**
  * CPU time process `pid` has used so far, all threads, user and system,
  * in seconds (10 ms resolution), from /proc/<pid>/stat.
  */
 export async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-  // Fields after the command name, which is in parentheses: state is the
-  // first, utime the 12th and stime the 13th.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+  const stat = await readProcStat(pid);
+  if (!stat) throw new Error(`no CPU time for process ${pid}: it is gone`);
+  return (stat.userTicks + stat.systemTicks) / CLOCK_TICKS_PER_SECOND;
 }
 
 /**
@@ -349,7 +345,8 @@ export async function settled(
     while ((samples[1]?.at ?? Infinity) <= at - quietMs) samples.shift();
     const first = samples[0];
     if (
-      first && at - first.at >= quietMs && cpu - first.cpu <= 1 / USER_HZ
+      first && at - first.at >= quietMs &&
+      cpu - first.cpu <= 1 / CLOCK_TICKS_PER_SECOND
     ) return;
     if (at - started >= limitMs) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -375,5 +372,8 @@ export async function machineCpuSeconds(): Promise<MachineCpu> {
     .map(Number);
   const total = fields.reduce((sum, value) => sum + value, 0);
   const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
-  return { busy: (total - idle) / USER_HZ, total: total / USER_HZ };
+  return {
+    busy: (total - idle) / CLOCK_TICKS_PER_SECOND,
+    total: total / CLOCK_TICKS_PER_SECOND,
+  };
 }

@@ -244,3 +244,12 @@ export class StoreError extends Error {
     this.kind = options.kind ?? "corrupt";
   }
 }
+
+/**
+ * The store's data could not be opened, created or written at start (the
+ * database file the settings name): the process tells the user to choose
+ * another.
+ */
+export class StoreOpenError extends StoreError {
+  override name = "StoreOpenError";
+}

@@ -17,10 +17,13 @@ import {
   descriptorReserve,
   isOutOfDescriptors,
 } from "../platform/descriptors.ts";
-import type { MetricsSnapshot, Series } from "./metrics.ts";
-
-/** Linux's `USER_HZ`: `/proc/<pid>/stat` counts CPU time in these ticks. */
-const CLOCK_TICKS_PER_SECOND = 100;
+import type { MetricsSnapshot, Series } from "./series.ts";
+import {
+  canReadProc,
+  CLOCK_TICKS_PER_SECOND,
+  parseOpenFileLimit,
+  parseProcStat,
+} from "../platform/proc.ts";
 
 function single(
   name: string,
@@ -56,39 +59,15 @@ export function isolateSeries(): Series[] {
   ];
 }
 
-/**
- * Whether this process may read `/proc/self` (Deno allows it only with
- * every permission, which a compiled binary does not have; other systems
- * have no `/proc`).
- */
-export function canReadProc(): boolean {
-  try {
-    Deno.readTextFileSync("/proc/self/status");
-    return true;
-  } catch (error) {
-    if (
-      error instanceof Deno.errors.PermissionDenied ||
-      error instanceof Deno.errors.NotCapable ||
-      error instanceof Deno.errors.NotFound
-    ) return false;
-    throw error;
-  }
-}
-
 /** CPU time and virtual memory, from `/proc/self/stat`. */
 export function parseStat(
   text: string,
 ):
   | { user: number; system: number; total: number; virtual: number }
   | undefined {
-  // The command name is in parentheses and may itself hold spaces or
-  // parentheses: the fields that follow start after the last ")". After
-  // it: state (3rd field), …, utime (14th), stime (15th), …, vsize (23rd).
-  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  const user = Number(fields[11]);
-  const system = Number(fields[12]);
-  const virtual = Number(fields[20]);
-  if (![user, system, virtual].every(Number.isSafeInteger)) return undefined;
+  const stat = parseProcStat(text);
+  if (!stat) return undefined;
+  const { userTicks: user, systemTicks: system, virtualBytes: virtual } = stat;
   // Added in ticks, so that the total reads 0.1 rather than 0.30000000000000004.
   return {
     user: user / CLOCK_TICKS_PER_SECOND,
@@ -96,15 +75,6 @@ export function parseStat(
     total: (user + system) / CLOCK_TICKS_PER_SECOND,
     virtual,
   };
-}
-
-/**
- * The soft limit on open files, from `/proc/self/limits`; undefined when
- * unlimited or absent.
- */
-export function parseMaxFds(text: string): number | undefined {
-  const soft = /^Max open files +(\d+) /m.exec(text)?.[1];
-  return soft === undefined ? undefined : Number(soft);
 }
 
 /** What `/proc/self` says; the parts that could not be read are absent. */
@@ -237,7 +207,9 @@ export function createProcessMetrics(): ProcessMetrics {
       const reading = proc
         ? await readProcAnyway(maxFds)
         : { rss: Deno.memoryUsage().rss };
-      if (reading.limits !== undefined) maxFds = parseMaxFds(reading.limits);
+      if (reading.limits !== undefined) {
+        maxFds = parseOpenFileLimit(reading.limits);
+      }
       const series = [...isolateSeries()];
       // Deno says 0 when it could not read it.
       if (reading.rss) {

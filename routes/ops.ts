@@ -9,6 +9,7 @@ import { Hono } from "hono";
 import type { Bus } from "../chat/bus.ts";
 import { type Store, StoreError } from "../chat/store.ts";
 import type { Logger } from "../observability/log.ts";
+import { within } from "../platform/deadline.ts";
 
 /** What the operations routes read. */
 export interface OpsOptions {
@@ -22,22 +23,6 @@ export interface OpsOptions {
   readonly metrics: { render(): Promise<string>; contentType: string };
   /** How long the store may take to answer a health check. @default 2000 */
   readonly healthTimeoutMs?: number;
-}
-
-/** Resolves with `promise`, or rejects after `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string) {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${what} did not answer within ${ms} ms`)),
-      ms,
-    );
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Builds `/healthz` and `/metrics`. */

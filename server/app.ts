@@ -1,8 +1,8 @@
 /**
- * The composition root: builds the store, the fan-out bus, the hub, the
- * metrics and the Hono app from a {@linkcode Config}. It chooses the
- * adapters: SQLite and BroadcastChannel by default, Redis for both when
- * `REDIS_URL` is set. Entry points (`main.ts`, `serve.ts`, the workers,
+ * The composition root: builds the hub, the metrics and the Hono app from a
+ * {@linkcode Config}, around the store, bus and token verifier that
+ * `backends.ts` opens (SQLite and BroadcastChannel by default, Redis for
+ * both when `REDIS_URL` is set). Entry points (`main.ts`, `serve.ts`, the workers,
  * tests, benchmarks) call {@linkcode createChatServer} and decide how to
  * listen.
  *
@@ -13,26 +13,18 @@ import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { createBroadcastChannelBus } from "../adapters/broadcast_channel/bus.ts";
-import { createLocalBus } from "../chat/local_bus.ts";
 import type { Bus } from "../chat/bus.ts";
 import { ChatHub } from "../chat/hub.ts";
 import { instrumentStore } from "../observability/instrumented_store.ts";
-import { redactRedisUrl } from "../adapters/redis/url.ts";
-import {
-  openSqliteStore,
-  type SqliteStoreOptions,
-} from "../adapters/sqlite/store.ts";
 import type { SharedBucketTable } from "../chat/shared_buckets.ts";
 import { type Store, StoreError } from "../chat/store.ts";
-import { TokenKeyError, type TokenVerifier } from "../chat/identity.ts";
 import type { Config } from "./settings.ts";
 import { createLogger, type Logger } from "../observability/log.ts";
+import { createPrometheusMetrics } from "../observability/metrics.ts";
 import {
-  createPrometheusMetrics,
   METRICS_CONTENT_TYPE,
   type MetricsSnapshot,
-} from "../observability/metrics.ts";
+} from "../observability/series.ts";
 import { apiRoutes } from "../routes/api.ts";
 import { chatSocketRoutes } from "../routes/chat_ws.ts";
 import { CloseCode } from "../chat/close_codes.js";
@@ -51,6 +43,8 @@ import { errorPage } from "../templates/error_page.ts";
 import { messagesFor, type PageProblem } from "../templates/messages.ts";
 import { PageError } from "../http/page_error.ts";
 import { createTimedTurnPacer } from "../http/turn_pacer.ts";
+import { finishedWithin } from "../platform/deadline.ts";
+import { openBus, openStore, openTokenVerifier } from "./backends.ts";
 
 /** Replaceable parts, for tests and for other deployments. */
 export interface ChatServerOptions {
@@ -156,100 +150,6 @@ export function connectionLimits(config: Config): ConnectionLimits {
     maxTotal: config.maxConnections,
     connectRate: { rate: config.connectRate, burst: config.connectBurst },
   };
-}
-
-/** The SQLite store's options, as the configuration sets them. */
-export function sqliteStoreOptions(config: Config): SqliteStoreOptions {
-  return {
-    path: config.db,
-    historyMax: config.historyMax,
-    dedupeWindow: config.recoveryLimit,
-    maxRooms: config.maxRooms,
-    maxBytes: config.maxDbBytes,
-    presenceTtlMs: config.presenceTtlMs,
-  };
-}
-
-/** Where the configured store keeps the data, in words. */
-export function describeData(config: Pick<Config, "db" | "redisUrl">): string {
-  if (config.redisUrl) return `in Redis at ${redactRedisUrl(config.redisUrl)}`;
-  return config.db === ":memory:"
-    ? "in memory (lost when the server stops)"
-    : `in ${config.db}`;
-}
-
-/**
- * Opens the store the configuration names: Redis when `redisUrl` is set,
- * else the SQLite file. Rejects with a StoreError saying why it cannot.
- */
-export async function openStore(
-  config: Config,
-  log: Logger,
-): Promise<Store> {
-  if (config.redisUrl === undefined) {
-    const store = openSqliteStore({ ...sqliteStoreOptions(config), log });
-    // Every thread the server needs runs before it listens.
-    await store.started;
-    return store;
-  }
-  // Loaded only when used: a server without Redis never carries the client.
-  const { openRedisStore } = await import("../adapters/redis/store.ts");
-  return await openRedisStore({
-    url: config.redisUrl,
-    historyMax: config.historyMax,
-    dedupeWindow: config.recoveryLimit,
-    maxRooms: config.maxRooms,
-    presenceTtlMs: config.presenceTtlMs,
-    log,
-  });
-}
-
-/**
- * The token verifier for `config` (`CHAT_AUTH` on): the HS256 secret, or
- * the public key file read now. Throws {@linkcode TokenKeyError} saying why
- * a key cannot be used.
- */
-export async function openTokenVerifier(
-  config: Config,
-): Promise<TokenVerifier> {
-  let publicKey: string | undefined;
-  if (config.authPublicKey !== undefined) {
-    try {
-      publicKey = await Deno.readTextFile(config.authPublicKey);
-    } catch (error) {
-      throw new TokenKeyError(
-        `cannot read CHAT_AUTH_PUBLIC_KEY ${config.authPublicKey}: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
-      );
-    }
-  }
-  // Loaded only with sign-in on: the JWT library is not free in memory.
-  const { createTokenVerifier } = await import("./tokens.ts");
-  return await createTokenVerifier({
-    ...(config.authSecret === undefined ? {} : { secret: config.authSecret }),
-    ...(publicKey === undefined ? {} : { publicKey }),
-    ...(config.authIssuer === undefined ? {} : { issuer: config.authIssuer }),
-    ...(config.authAudience === undefined
-      ? {}
-      : { audience: config.authAudience }),
-  });
-}
-
-/**
- * Opens the bus the configuration names: Redis pub/sub, a BroadcastChannel
- * between the isolates of the process, or none for a server `alone` in it.
- */
-export async function openBus(
-  config: Config,
-  log: Logger,
-  alone = false,
-): Promise<Bus> {
-  if (config.redisUrl === undefined) {
-    return alone ? createLocalBus() : createBroadcastChannelBus();
-  }
-  const { openRedisBus } = await import("../adapters/redis/bus.ts");
-  return await openRedisBus({ url: config.redisUrl, log });
 }
 
 /**
@@ -452,14 +352,7 @@ export async function createChatServer(
       );
       // Live peers answer the close within milliseconds; one that vanished
       // without a word never will, and must not hold the exit.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        socketsClosed,
-        new Promise((resolve) => {
-          timer = setTimeout(resolve, CLOSE_HANDSHAKE_WAIT_MS);
-        }),
-      ]);
-      clearTimeout(timer);
+      await finishedWithin(socketsClosed, CLOSE_HANDSHAKE_WAIT_MS);
     })();
     return socketsClosing;
   };

@@ -8,27 +8,21 @@
  * @module
  */
 
-import {
-  type ChatServer,
-  createChatServer,
-  describeData,
-  openStore,
-} from "./app.ts";
-import { StoreOpenError } from "../adapters/sqlite/database.ts";
+import { type ChatServer, createChatServer } from "./app.ts";
+import { describeData, openStore } from "./backends.ts";
 import { type Store, StoreError } from "../chat/store.ts";
-import { TokenKeyError } from "../chat/identity.ts";
 import {
   descriptorReserve,
   RESERVED_DESCRIPTORS,
   warmUpStackTraces,
 } from "../platform/descriptors.ts";
 import { createLogger, type Logger } from "../observability/log.ts";
+import { ExitCode, reportStartupFailure } from "./startup_failure.ts";
 import { watchLaunchers } from "./launcher_watch.ts";
 import {
   listenerEvents,
   serveResiliently,
   startLine,
-  StartupError,
   urlOf,
 } from "./listen.ts";
 import { type Config, ConfigError, parseCommandLine } from "./settings.ts";
@@ -43,12 +37,7 @@ import {
 } from "./shutdown.ts";
 import { WorkerSupervisor } from "./workers.ts";
 
-/** Exit statuses. */
-export const ExitCode = {
-  Ok: 0,
-  CannotStart: 1,
-  BadUsage: 2,
-} as const;
+export { ExitCode };
 
 /** What the command line needs from the outside world. */
 export interface CommandLineContext {
@@ -83,15 +72,6 @@ function stopRequested(log: Logger, signals: StopSignals): Promise<string> {
   return promise.finally(unwatch);
 }
 
-/** The one line for a store that cannot be used at start. */
-function storeStartupError(error: StoreError): StartupError {
-  return new StartupError(
-    error instanceof StoreOpenError
-      ? `${error.message}; choose another file with --db or CHAT_DB`
-      : error.message,
-  );
-}
-
 /**
  * Says in one line, at start, that the store found its data damaged: the
  * server serves what it can read and `/healthz` answers 503 `corrupt`.
@@ -118,14 +98,8 @@ async function serveAlone(
   stop: Promise<string>,
   forced: Promise<Deno.Signal>,
 ): Promise<number> {
-  let chat: ChatServer;
-  try {
-    chat = await createChatServer({ config, log, alone: true });
-  } catch (error) {
-    if (error instanceof StoreError) throw storeStartupError(error);
-    if (error instanceof TokenKeyError) throw new StartupError(error.message);
-    throw error;
-  }
+  // A store or token key that cannot be used is reported by the caller.
+  const chat: ChatServer = await createChatServer({ config, log, alone: true });
   let listener;
   try {
     listener = serveResiliently(
@@ -159,16 +133,11 @@ async function serveWithWorkers(
 ): Promise<number> {
   // Open the store once here: a path or a Redis that cannot be used is
   // reported once, and the schema is migrated before the workers share it.
+  const store = await openStore(config, log);
   try {
-    const store = await openStore(config, log);
-    try {
-      await warnIfDamaged(store);
-    } finally {
-      await store.close();
-    }
-  } catch (error) {
-    if (error instanceof StoreError) throw storeStartupError(error);
-    throw error;
+    await warnIfDamaged(store);
+  } finally {
+    await store.close();
   }
   const testHooks = context.env("CHAT_TEST_HOOKS") === "1";
   const supervisor = new WorkerSupervisor({
@@ -216,8 +185,7 @@ export async function runCommandLine(
     command = parseCommandLine(context.args, context.env, machineFacts());
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    console.error(`Cannot start: ${error.message}`);
-    return ExitCode.BadUsage;
+    return reportStartupFailure(error);
   }
   if (command.kind === "help") {
     console.log(helpText());
@@ -248,15 +216,10 @@ export async function runCommandLine(
       ? await serveWithWorkers(config, log, stop, signals.forced, context)
       : await serveAlone(config, log, stop, signals.forced);
   } catch (error) {
-    if (error instanceof StartupError) {
-      console.error(`Cannot start: ${error.message}`);
-      return ExitCode.CannotStart;
-    }
     // Not a known failure: still one line for the user, the stack in the log.
-    log.debug("server.start_failed", { error });
-    console.error(
-      `Cannot start: ${error instanceof Error ? error.message : String(error)}`,
+    return reportStartupFailure(
+      error,
+      (error) => log.debug("server.start_failed", { error }),
     );
-    return ExitCode.CannotStart;
   }
 }

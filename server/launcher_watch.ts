@@ -14,47 +14,22 @@
  */
 
 import { withDescriptor } from "../platform/descriptors.ts";
+import { type ProcStat, readProcStatSync } from "../platform/proc.ts";
 
 /** How often (ms) the watch looks at its launchers, by default. */
 export const LAUNCHER_LOOK_MS = 1000;
 
-/** A process as `/proc/<pid>/stat` describes it. */
-interface ProcessStat {
-  readonly pid: number;
-  readonly parent: number;
-  readonly session: number;
-  /** Start time in clock ticks since boot; tells a reused pid apart. */
-  readonly startTime: string;
-}
-
 /** Reads `/proc/<pid>/stat`, or undefined when the process is gone. */
-export function readStat(pid: number): ProcessStat | undefined {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
-  // The command name is in parentheses and may itself hold spaces or
-  // parentheses: the fields that follow start after the last ")".
-  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  // After the name: state, ppid, pgrp, session, …, starttime (22nd field).
-  const parent = Number(fields[1]);
-  const session = Number(fields[3]);
-  const startTime = fields[19];
-  if (!Number.isInteger(parent) || !Number.isInteger(session) || !startTime) {
-    return undefined;
-  }
-  return { pid, parent, session, startTime };
+export function readStat(pid: number): ProcStat | undefined {
+  return readProcStatSync(pid);
 }
 
 /**
  * The launchers of process `pid`: its ancestors up to, not including, the
  * first that is a session leader or init.
  */
-export function launchersOf(pid: number): ProcessStat[] {
-  const launchers: ProcessStat[] = [];
+export function launchersOf(pid: number): ProcStat[] {
+  const launchers: ProcStat[] = [];
   let current = readStat(pid);
   while (current && current.parent > 1) {
     const parent = readStat(current.parent);
@@ -90,7 +65,7 @@ export function watchLaunchers(options: LauncherWatchOptions): () => void {
     options.onUnavailable?.(`there is no /proc on ${Deno.build.os}`);
     return () => {};
   }
-  let launchers: ProcessStat[];
+  let launchers: ProcStat[];
   try {
     launchers = launchersOf(Deno.pid);
   } catch (error) {
@@ -103,7 +78,7 @@ export function watchLaunchers(options: LauncherWatchOptions): () => void {
   if (launchers.length === 0) return () => {};
   let failing = false;
   const timer = setInterval(() => {
-    let gone: ProcessStat | undefined;
+    let gone: ProcStat | undefined;
     try {
       // In a descriptor flood, with one from the reserve.
       gone = withDescriptor(() =>
@@ -112,8 +87,8 @@ export function watchLaunchers(options: LauncherWatchOptions): () => void {
         )
       );
     } catch (error) {
-      // Not knowing is not a reason to stop, and a throw here would end
-      // the process (as a file-descriptor flood once did): look again.
+      // Not knowing is not a reason to stop, and a throw from a timer
+      // would end the process (in a file-descriptor flood, say): look again.
       if (!failing) options.onLookFailed?.(error);
       failing = true;
       return;

@@ -9,30 +9,7 @@
  */
 
 import type { MachineFacts } from "./settings.ts";
-
-/** Parses the soft "Max open files" limit out of `/proc/self/limits`. */
-export function parseOpenFileLimit(limits: string): number | undefined {
-  const line = limits.split("\n").find((l) => l.startsWith("Max open files"));
-  const soft = line?.slice("Max open files".length).trim().split(/\s+/)[0];
-  const value = Number(soft);
-  return soft !== undefined && Number.isSafeInteger(value) && value > 0
-    ? value
-    : undefined;
-}
-
-/** The open-file limit of this process, when it can be read. */
-export function readOpenFileLimit(): number | undefined {
-  if (Deno.build.os !== "linux") return undefined;
-  try {
-    return parseOpenFileLimit(Deno.readTextFileSync("/proc/self/limits"));
-  } catch (error) {
-    if (
-      error instanceof Deno.errors.NotCapable ||
-      error instanceof Deno.errors.NotFound
-    ) return undefined;
-    throw error;
-  }
-}
+import { readOpenFileLimit } from "../platform/proc.ts";
 
 /** The facts the settings' `auto` values are resolved from. */
 export function machineFacts(): MachineFacts {

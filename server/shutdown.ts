@@ -18,6 +18,7 @@
 import type { ChatServer } from "./app.ts";
 import type { Logger } from "../observability/log.ts";
 import type { ResilientListener } from "./listen.ts";
+import { finishedWithin } from "../platform/deadline.ts";
 
 /**
  * Shutdown must be done within this, or the process exits anyway; 0.5 s
@@ -87,27 +88,6 @@ export async function shutDownServer(
   await Promise.all([listener.shutdown(), closed]);
 }
 
-/**
- * Runs `work`, or gives up after `ms`; whether it finished in time. An
- * `unref`'d deadline does not keep the process alive by itself.
- */
-export async function within(
-  work: Promise<unknown>,
-  ms: number,
-  { unref = false } = {},
-): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const finished = await Promise.race([
-    work.then(() => true),
-    new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), ms);
-      if (unref) Deno.unrefTimer(timer);
-    }),
-  ]);
-  clearTimeout(timer);
-  return finished;
-}
-
 /** How a shutdown ended: done, cut at the grace, or forced by a signal. */
 export type ShutdownEnd = "done" | "late" | "forced";
 
@@ -127,7 +107,7 @@ export async function awaitShutdown(
   { unref = false } = {},
 ): Promise<ShutdownEnd> {
   const outcome = await Promise.race([
-    within(closing, SHUTDOWN_GRACE_MS, { unref }).then(async (inTime) =>
+    finishedWithin(closing, SHUTDOWN_GRACE_MS, { unref }).then(async (inTime) =>
       inTime && (await closing) !== false
     ),
     forced,
@@ -137,7 +117,7 @@ export async function awaitShutdown(
       signal: outcome,
       signals: FORCING_SIGNAL,
     });
-    await within(closing, FORCED_EXIT_FLUSH_MS);
+    await finishedWithin(closing, FORCED_EXIT_FLUSH_MS);
     return "forced";
   }
   if (!outcome) {

@@ -9,7 +9,7 @@
 import {
   isMetricsSnapshot,
   type MetricsSnapshot,
-} from "../observability/metrics.ts";
+} from "../observability/series.ts";
 import type { Refusal } from "../http/connections.ts";
 import {
   isSharedBucketTable,

@@ -9,8 +9,6 @@
  */
 
 import { type ChatServer, createChatServer, type WorkerPeers } from "./app.ts";
-import { StoreError } from "../chat/store.ts";
-import { TokenKeyError } from "../chat/identity.ts";
 import { warmUpStackTraces } from "../platform/descriptors.ts";
 import { createLogger, type Logger } from "../observability/log.ts";
 import type { Refusal } from "../http/connections.ts";
@@ -18,8 +16,8 @@ import {
   listenerEvents,
   type ResilientListener,
   serveResiliently,
-  StartupError,
 } from "./listen.ts";
+import { startupFailure } from "./startup_failure.ts";
 import { loadConfig } from "./settings.ts";
 import { shutDownServer } from "./shutdown.ts";
 import {
@@ -139,13 +137,10 @@ export function runWorker(scope: WorkerScope): void {
         node: chat.hub.node,
       });
     } catch (error) {
-      if (
-        !(error instanceof StartupError || error instanceof StoreError ||
-          error instanceof TokenKeyError)
-      ) {
-        throw error;
-      }
-      post({ type: "start_failed", message: error.message });
+      const failure = startupFailure(error);
+      if (!failure) throw error;
+      // The main thread prints it as the process's one `Cannot start:` line.
+      post({ type: "start_failed", message: failure.message });
     }
   };
 

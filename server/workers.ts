@@ -18,12 +18,13 @@ import {
   expositionText,
   mergeSnapshots,
   type MetricsSnapshot,
-} from "../observability/metrics.ts";
+} from "../observability/series.ts";
 import { createProcessMetrics } from "../observability/process_metrics.ts";
 import { CountingLimiter } from "../http/connections.ts";
 import { createSharedBucketTable } from "../chat/shared_buckets.ts";
 import { StartupError } from "./listen.ts";
 import type { Config } from "./settings.ts";
+import { finishedWithin } from "../platform/deadline.ts";
 import {
   type FromWorker,
   parseFromWorker,
@@ -143,14 +144,7 @@ export class WorkerSupervisor {
       }
     }
     this.#checkAllClosed();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const inTime = await Promise.race([
-      this.#allClosed.promise.then(() => true),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), deadlineMs);
-      }),
-    ]);
-    clearTimeout(timer);
+    const inTime = await finishedWithin(this.#allClosed.promise, deadlineMs);
     for (const slot of this.#slots) this.#discard(slot);
     return inTime;
   }
@@ -294,14 +288,7 @@ export class WorkerSupervisor {
     };
     this.#collections.set(id, collection);
     for (const slot of serving) this.#send(slot, { type: "collect", id });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      collection.done.promise,
-      new Promise((resolve) => {
-        timer = setTimeout(resolve, COLLECT_TIMEOUT_MS);
-      }),
-    ]);
-    clearTimeout(timer);
+    await finishedWithin(collection.done.promise, COLLECT_TIMEOUT_MS);
     this.#collections.delete(id);
     if (collection.waiting.size > 0) {
       this.#log.warn("metrics.workers_missing", {

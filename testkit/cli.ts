@@ -1,6 +1,7 @@
 /** Helpers for command-line tests: running the server to its exit, a spawned server that is stopped on dispose, and checks on its one-line errors and log events. @module */
 
 import assert from "node:assert/strict";
+import { finishedWithin } from "../platform/deadline.ts";
 
 export const ROOT = new URL("..", import.meta.url);
 export const decoder = new TextDecoder();
@@ -166,12 +167,7 @@ export class Spawned implements AsyncDisposable {
   }
 
   async #sleepUntilMore(ms: number): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      this.#more.promise,
-      new Promise((resolve) => (timer = setTimeout(resolve, ms))),
-    ]);
-    clearTimeout(timer);
+    await finishedWithin(this.#more.promise, ms);
   }
 
   /** Sends `signal` unless it has exited; SIGKILL after 8 s; waits for it all. */

@@ -10,7 +10,7 @@
  */
 
 import { CHAT_PROTOCOL } from "../chat/frames.ts";
-import { DeadlineError, within } from "./server.ts";
+import { DeadlineError, within } from "../platform/deadline.ts";
 
 /** One `message` frame as a collector keeps it. */
 export interface ReceivedMessage {
@@ -90,7 +90,7 @@ export class MessageCollector {
     this.#waiters.push(waiter);
     if (this.#closedAs !== undefined) reached.resolve();
     try {
-      await within(reached.promise, timeoutMs);
+      await within(reached.promise, timeoutMs, `${count} messages`);
     } catch (error) {
       if (!(error instanceof DeadlineError)) throw error;
       throw new Error(

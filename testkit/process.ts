@@ -7,6 +7,7 @@
 
 import denoJson from "../deno.json" with { type: "json" };
 import { delay } from "./server.ts";
+import { finishedWithin } from "../platform/deadline.ts";
 
 /**
  * The permission and unstable flags of a deno.json task, so that tests run
@@ -189,12 +190,7 @@ export async function startServerProcess(
             }`,
           );
         }
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([
-          printedMore.promise,
-          new Promise((resolve) => (timer = setTimeout(resolve, left))),
-        ]);
-        clearTimeout(timer);
+        await finishedWithin(printedMore.promise, left);
       }
       return printed.join("");
     },

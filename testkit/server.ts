@@ -11,6 +11,7 @@ import {
   createChatServer,
 } from "../server/app.ts";
 import { CHAT_PROTOCOL } from "../chat/frames.ts";
+import { DeadlineError, within } from "../platform/deadline.ts";
 import { type Config, loadConfig } from "../server/settings.ts";
 import {
   createLogger,
@@ -343,7 +344,7 @@ export function recordingLogger(): RecordingLogger {
         );
       }
       try {
-        await within(logged.promise, left);
+        await within(logged.promise, left, what);
       } catch (error) {
         if (!(error instanceof DeadlineError)) throw error;
       }
@@ -353,36 +354,7 @@ export function recordingLogger(): RecordingLogger {
   return Object.assign(logger, { events, waitFor });
 }
 
-/** What {@linkcode within} throws when the time is up. */
-export class DeadlineError extends Error {
-  override name = "DeadlineError";
-}
-
-/**
- * Resolves as `promise` does, or rejects with {@linkcode DeadlineError}
- * after `ms`, saying that `what` did not come.
- */
-export async function within<T>(
-  promise: Promise<T>,
-  ms: number,
-  what = "the awaited event",
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(new DeadlineError(`${what} did not come within ${ms} ms`)),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+export { DeadlineError, within } from "../platform/deadline.ts";
 
 /**
  * Waits until `check` holds, asking again every few milliseconds, for

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseOpenFileLimit } from "../server/machine.ts";
+import { parseOpenFileLimit } from "../platform/proc.ts";
 import { SERVER, startServerProcess } from "../testkit/process.ts";
 
 const LIMITS =

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
+import { createPrometheusMetrics } from "../observability/metrics.ts";
 import {
-  createPrometheusMetrics,
   expositionText,
   METRICS_CONTENT_TYPE,
-} from "../observability/metrics.ts";
+} from "../observability/series.ts";
 import { parseStrict, valueOf } from "../testkit/exposition.ts";
 
 const CHAT_SERIES: Record<string, string> = {

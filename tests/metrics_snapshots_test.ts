@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import type { RejectReason } from "../chat/metrics.ts";
+import { createPrometheusMetrics } from "../observability/metrics.ts";
 import {
-  createPrometheusMetrics,
   expositionText,
   isMetricsSnapshot,
   mergeSnapshots,
   type MetricsSnapshot,
   type Series,
-} from "../observability/metrics.ts";
+} from "../observability/series.ts";
 import { parseStrict, valueOf } from "../testkit/exposition.ts";
 
 /** A snapshot of one isolate that has counted a few things. */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { parseMaxFds, parseStat } from "../observability/process_metrics.ts";
+import { parseStat } from "../observability/process_metrics.ts";
+import { parseOpenFileLimit } from "../platform/proc.ts";
 import { SERVER, startServerProcess, taskFlags } from "../testkit/process.ts";
 import { TestClient, uniqueRoom } from "../testkit/server.ts";
 
@@ -115,9 +116,9 @@ Deno.test("/proc/self/stat and /proc/self/limits are read as Linux writes them",
       "Max processes             127498               127498               processes ",
       "Max open files            20000                524288               files     ",
     ].join("\n");
-    assert.equal(parseMaxFds(limits), 20000);
+    assert.equal(parseOpenFileLimit(limits), 20000);
     assert.equal(
-      parseMaxFds(
+      parseOpenFileLimit(
         "Max open files            unlimited            unlimited            files     ",
       ),
       undefined,

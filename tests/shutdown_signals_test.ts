@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readOpenFileLimit } from "../server/machine.ts";
+import { readOpenFileLimit } from "../platform/proc.ts";
 import {
   SERVER,
   type ServerProcess,

@@ -16,6 +16,7 @@ import { createClient } from "@redis/client";
 import { redactRedisUrl } from "./url.ts";
 import { StoreError, type StoreErrorKind } from "../../chat/store.ts";
 import type { Logger } from "../../chat/logger.ts";
+import { within } from "../../platform/deadline.ts";
 
 /** How long a command may take before it counts as failed. */
 const COMMAND_TIMEOUT_MS = 2000;
@@ -108,17 +109,8 @@ export class RedisConnection {
     log: Logger,
   ): Promise<RedisConnection> {
     const connection = new RedisConnection(url, role, log);
-    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      await Promise.race([
-        connection.client.connect(),
-        new Promise((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error("no answer")),
-            CONNECT_TIMEOUT_MS,
-          );
-        }),
-      ]);
+      await within(connection.client.connect(), CONNECT_TIMEOUT_MS, "Redis");
     } catch (error) {
       if (connection.client.isOpen) connection.client.destroy();
       throw new StoreError(
@@ -127,8 +119,6 @@ export class RedisConnection {
         })`,
         { kind: "unreachable", cause: error },
       );
-    } finally {
-      clearTimeout(timer);
     }
     connection.#down = false;
     connection.#opened = true;

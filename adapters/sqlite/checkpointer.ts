@@ -10,7 +10,8 @@
  * copied log over: {@linkcode CheckpointerOptions.onLogCopied} lets the
  * owner do that between messages). SQLite's own checkpoint stays on as
  * the safety net: should the thread fail or fall behind, commits checkpoint
- * as before. Commits stay as durable as before (WAL, `synchronous = NORMAL`).
+ * themselves. Durability is SQLite's WAL with `synchronous = NORMAL`; the
+ * thread only moves the copying off the commit.
  *
  * Keeping the log short matters for a full disk too: copying the log into
  * the file needs as much free space as the log holds, so recovery after a
@@ -31,6 +32,7 @@ import {
   descriptorsFree,
   THREAD_DESCRIPTORS,
 } from "../../platform/descriptors.ts";
+import { finishedWithin } from "../../platform/deadline.ts";
 import { realSchedule, type Schedule } from "../../chat/presence_batch.ts";
 import workerSource from "./checkpoint_worker.js" with { type: "text" };
 
@@ -344,19 +346,13 @@ export class Checkpointer implements AsyncDisposable {
       return Promise.resolve();
     }
     thread.worker.postMessage({ type: "close" });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const overdue = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
+    // A close nobody waits for must not keep a finished process alive.
+    return finishedWithin(thread.ended.promise, CLOSE_WAIT_MS, { unref: true })
+      .then((inTime) => {
+        if (inTime) return;
         thread.worker.terminate();
         thread.ended.resolve();
-        resolve();
-      }, CLOSE_WAIT_MS);
-      // A close nobody waits for must not keep a finished process alive.
-      Deno.unrefTimer(timer);
-    });
-    return Promise.race([thread.ended.promise, overdue]).finally(() =>
-      clearTimeout(timer)
-    );
+      });
   }
 
   #trouble(reason: string | undefined): void {

@@ -484,9 +484,9 @@ export class SqliteDatabase {
    * Starts the log over, once the checkpoint thread copied all of it: the
    * first commit after that writes the log from its beginning again, and
    * first syncs the log's new header to disk (SQLite's guard against a
-   * reordered write after a power loss). That sync, a disk flush, used to
-   * fall in the commit of every sixtieth message or so, with the event loop
-   * and the message waiting; the health write takes it now, between
+   * reordered write after a power loss). That sync is a disk flush: left to
+   * a message's commit (every sixtieth message or so) it would hold the
+   * event loop and the message, so the health write takes it, between
    * messages. A failure is the checkpoint's (see {@linkcode Checkpointer}).
    */
   #startLogOver(): void {

@@ -8,12 +8,13 @@
  */
 
 import { DatabaseSync } from "node:sqlite";
-import { StoreError, type StoreErrorKind } from "../../chat/store.ts";
+import {
+  StoreError,
+  type StoreErrorKind,
+  StoreOpenError,
+} from "../../chat/store.ts";
 
-/** The database file could not be opened, created or written at start. */
-export class StoreOpenError extends StoreError {
-  override name = "StoreOpenError";
-}
+export { StoreOpenError };
 
 /** What SQLite says when the file's content is damaged or not a database. */
 const DAMAGED = /malformed|not a database|SQLITE_CORRUPT|SQLITE_NOTADB/i;

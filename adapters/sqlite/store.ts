@@ -56,7 +56,7 @@ export interface SqliteStore extends Store {
 /**
  * Opens (creating and migrating as needed) a SQLite store.
  *
- * @throws {StoreOpenError} (from `sqlite_database.ts`) when the file cannot
+ * @throws {StoreOpenError} (of `chat/store.ts`) when the file cannot
  * be opened, created, written or migrated.
  */
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
