@@ -96,12 +96,14 @@ Deno.test("setLongTimeout", async (t) => {
   });
 
   await t.step(
-    "on the real timers, a year's delay is still pending after a short one fired",
+    "on the real timers, a year's delay has not fired when an overflowing marker set after it does",
     async () => {
       let fired = false;
       const cancel = setLongTimeout(() => (fired = true), 365 * DAY_MS);
-      // An overflowing delay fires at once, ahead of this one.
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      // A delay past 2^31 - 1 ms fires at once, in the order it was set: a
+      // marker that overflows on purpose, set second, fires after an
+      // overflowing timer set first would have.
+      await new Promise((resolve) => setTimeout(resolve, 2 ** 31));
       cancel();
       assert.equal(fired, false);
     },
