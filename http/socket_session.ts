@@ -15,7 +15,7 @@
  * @module
  */
 
-import { CloseCode } from "../chat/close_codes.js";
+import { CloseCode } from "../client/close_codes.js";
 import {
   type ErrorFrame,
   messageFrame,

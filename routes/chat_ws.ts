@@ -1,8 +1,9 @@
 /**
  * `/ws/chat/:room` (with or without the trailing slash). Before the upgrade:
- * room, `name` and `since` are validated (400), the Origin is checked (403)
- * and the connection limits applied (429, 503) to the client's address (the
- * forwarded one behind a trusted proxy), and a signed token checked; the
+ * room, `name` and `since` are validated (400), the Origin is checked (403),
+ * a signed token checked (401, 403), and the connection limits applied
+ * (429, 503) to the client's address (the forwarded one behind a trusted
+ * proxy); a plain GET gets the same answers, or 426 when all passed. The
  * subprotocol decides the wire format (typed with `chat.v1`, the
  * tutorial's otherwise). After it, the socket is a `SocketSession`
  * (socket_session.ts).
@@ -218,15 +219,6 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
       identityMode !== "off" && (c.req.query("token") ?? "") !== "",
       options.guestNames ?? guestName,
     );
-    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
-      return c.json(
-        {
-          error: "This endpoint speaks WebSocket only; send an Upgrade request",
-        },
-        426,
-        { Upgrade: "websocket" },
-      );
-    }
     const peer = peerAddress(c);
     // Every limit, bucket and log line keys on the client, not on the
     // proxy in front of it.
@@ -257,6 +249,18 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
         room: admission.room,
       });
       return c.json({ error: checked.message }, checked.status);
+    }
+    // A plain GET gets the refusal an upgrade would have got, or 426 when
+    // it would have been let in: a client whose socket never opened asks
+    // this way why (browsers hide the upgrade's status from scripts).
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+      return c.json(
+        {
+          error: "This endpoint speaks WebSocket only; send an Upgrade request",
+        },
+        426,
+        { Upgrade: "websocket" },
+      );
     }
     if (checked.identity) {
       // A signed user's name is the token's; ?name= is ignored for them.

@@ -20,7 +20,7 @@ import roomOlderScript from "../static/room_older.js" with { type: "text" };
 import roomOnlineScript from "../static/room_online.js" with { type: "text" };
 import roomOutboxScript from "../static/room_outbox.js" with { type: "text" };
 import roomLogScript from "../static/room_log.js" with { type: "text" };
-import closeCodesScript from "../chat/close_codes.js" with { type: "text" };
+import closeCodesScript from "../client/close_codes.js" with { type: "text" };
 import roomStorageScript from "../static/room_storage.js" with {
   type: "text",
 };

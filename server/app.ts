@@ -27,7 +27,7 @@ import {
 } from "../observability/series.ts";
 import { apiRoutes } from "../routes/api.ts";
 import { chatSocketRoutes } from "../routes/chat_ws.ts";
-import { CloseCode } from "../chat/close_codes.js";
+import { CloseCode } from "../client/close_codes.js";
 import {
   type ConnectionLimiter,
   type ConnectionLimits,
@@ -38,6 +38,7 @@ import { hostGuard } from "../http/hosts.ts";
 import { opsRoutes } from "../routes/ops.ts";
 import { serverApiRoutes } from "../routes/server_api.ts";
 import { detectLanguage, pageRoutes, requestLang } from "../routes/pages.ts";
+import { clientLibraryRoutes } from "../routes/client_library.ts";
 import { staticRoutes } from "../routes/static_files.ts";
 import { errorPage } from "../templates/error_page.ts";
 import { messagesFor, type PageProblem } from "../templates/messages.ts";
@@ -209,6 +210,9 @@ export async function createChatServer(
       contentSecurityPolicy,
       referrerPolicy: "same-origin",
       xFrameOptions: "DENY",
+      // A route may relax one on purpose (the client library is for
+      // every site to import).
+      overwrite: false,
     }),
   );
   app.use(hostGuard(config.allowedHosts));
@@ -285,6 +289,7 @@ export async function createChatServer(
     }),
   );
   app.route("/", staticRoutes());
+  app.route("/", clientLibraryRoutes());
   app.route("/", pageRoutes());
 
   const respondWithError = (

@@ -10,8 +10,11 @@ import assert from "node:assert/strict";
 
 const ROOT = new URL("../", import.meta.url);
 
-/** The entry modules whose graphs make the server. */
-const ENTRIES = ["main.ts", "serve.ts"];
+/**
+ * The entry modules whose graphs make the server, and the client library,
+ * an npm package of its own that must import nothing outside its folder.
+ */
+const ENTRIES = ["main.ts", "serve.ts", "client/chat_client.js"];
 
 /** Every module of the tools around it, each a possible entry. */
 async function toolModules(): Promise<string[]> {
@@ -36,6 +39,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
     "http",
     "templates",
     "chat",
+    "client",
     "adapters/sqlite",
     "adapters/redis",
     "adapters/broadcast_channel",
@@ -47,17 +51,19 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
     "http",
     "templates",
     "static",
+    "client",
     "chat",
     "observability",
     "platform",
   ],
-  "http": ["templates", "chat", "observability", "platform"],
+  "http": ["templates", "chat", "client", "observability", "platform"],
   "templates": ["chat"],
   "observability": ["chat", "platform"],
   "adapters/sqlite": ["chat", "platform"],
   "adapters/redis": ["chat", "platform"],
   "adapters/broadcast_channel": ["chat", "platform"],
-  "chat": [],
+  "chat": ["client"],
+  "client": [],
   "platform": [],
   "static": [],
   "deno.json": [],

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type JWTPayload, SignJWT } from "jose";
-import { CloseCode } from "../chat/close_codes.js";
+import { CloseCode } from "../client/close_codes.js";
 import { UPGRADE_HEADERS } from "../testkit/server.ts";
 import {
   recordingLogger,

@@ -1,0 +1,244 @@
+/**
+ * Types of the chat client library (`chat_client.js`): one class,
+ * {@linkcode ChatClient}, an `EventTarget` that keeps one WebSocket to a
+ * room and the protocol's promises (each stored message once, in id
+ * order; a send stored exactly once across reconnects). See docs/client.md.
+ *
+ * @module
+ */
+
+/**
+ * The server's close codes by name (`CloseCode.NameTaken` is 4009); the
+ * table is `close_codes.js`, and docs/protocol.md says what each means.
+ */
+export declare const CloseCode: { readonly [name: string]: number };
+
+/** The subprotocol the client offers: the typed frames. */
+export declare const CHAT_PROTOCOL: "chat.v1";
+
+/** A stored message, as the server sends it (docs/protocol.md). */
+export interface ChatMessage {
+  readonly type: "message";
+  /** Strictly increasing within the room's log. */
+  readonly id: number;
+  readonly room: string;
+  readonly user: string;
+  readonly message: string;
+  /** When the server accepted it, ISO-8601 in UTC. */
+  readonly ts: string;
+  /** The name is vouched for: a signed user or the site's backend. */
+  readonly verified: boolean;
+  /** Present on a message the site's backend posted. */
+  readonly server?: true;
+  /** The sender's own id of the message, when it gave one. */
+  readonly cid?: string;
+}
+
+/** One name online in the room. */
+export interface OnlineUser {
+  /** Sockets open under the name (tabs, devices); 1 when only a join told. */
+  readonly connections: number;
+  /** A signed identity holds the name. */
+  readonly verified: boolean;
+}
+
+/** Where the client is. */
+export type ChatState = "connecting" | "open" | "reconnecting" | "closed";
+
+/** Codes of a {@linkcode ChatError}: the protocol's, and the client's own. */
+export type ChatErrorCode =
+  /** The protocol's refusals (docs/protocol.md, "error"). */
+  | "invalid_json"
+  | "bad_frame"
+  | "empty"
+  | "too_long"
+  | "rate_limited"
+  | "unavailable"
+  | "rejected"
+  | "bad_name"
+  | "name_taken"
+  | "name_fixed"
+  /** More than `outboxLimit` sends are waiting for the server. */
+  | "outbox_full"
+  /** `close()` was called, or the server ended the connection for good. */
+  | "closed"
+  /** An HTTP call (`loadOlder`) was refused. */
+  | "http"
+  | (string & Record<never, never>);
+
+/** A refusal: the server's `error` frame, or the client's own. */
+export declare class ChatError extends Error {
+  constructor(
+    code: ChatErrorCode,
+    message: string,
+    options?: { cid?: string; status?: number },
+  );
+  readonly code: ChatErrorCode;
+  /** The refused message's `cid`, when the refusal concerns one. */
+  readonly cid?: string;
+  /** The HTTP status, for code `http`. */
+  readonly status?: number;
+}
+
+/** A token, or where to get a fresh one. */
+export type TokenSource = string | (() => string | Promise<string>);
+
+/** A constructor with the standard WebSocket's shape. */
+export interface WebSocketConstructor {
+  new (url: string, protocols?: string | string[]): WebSocket;
+}
+
+export interface ChatClientOptions {
+  /** The room to join (1 to 100 letters, digits, `_`, `-`, `.`). */
+  room: string;
+  /** Display name; the server picks `guest-xxxx` without one. */
+  name?: string;
+  /**
+   * This client's key: sockets with the same key are one user (tabs of one
+   * browser). 16 to 128 letters, digits, `-` or `_`.
+   * @default a random key per instance
+   */
+  key?: string;
+  /**
+   * A signed identity from the site: a string, or a function called for
+   * each connect and again when the server says it expired (4001).
+   */
+  token?: TokenSource;
+  /** Resume after this message id (with the `epoch` it came from). */
+  since?: number;
+  /** The log `since` comes from (a `history` frame's `epoch`). */
+  epoch?: string;
+  /** @default globalThis.WebSocket */
+  WebSocket?: WebSocketConstructor;
+  /** @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /**
+   * Reconnect delays: full jitter over `baseMs` doubling, capped at `capMs`.
+   * @default { baseMs: 500, capMs: 5000 }
+   */
+  backoff?: { baseMs?: number; capMs?: number };
+  /**
+   * Sends waiting for the server at most; one more is refused with
+   * `outbox_full`. @default 100
+   */
+  outboxLimit?: number;
+}
+
+/** The detail of a `state` event. */
+export interface StateDetail {
+  readonly state: ChatState;
+  /** The close code that caused it, when a socket closed. */
+  readonly code?: number;
+  /** Why, in words, when the client stopped for good. */
+  readonly reason?: string;
+}
+
+/** The detail of a `history` event: a history frame arrived. */
+export interface HistoryDetail {
+  /**
+   * `false`: what the client held was replaced by this history; drop what
+   * you show. The `message` events that follow are the new log's.
+   */
+  readonly recovered: boolean;
+  /** Not recovered while the client held messages: some were missed. */
+  readonly missed: boolean;
+  /** The log's epoch. */
+  readonly epoch: string;
+}
+
+/** The detail of a `presence` event: `online` changed. */
+export interface PresenceDetail {
+  /** A full list replaced `online` (the reader's `you` may have changed). */
+  readonly full: boolean;
+  readonly joined: readonly string[];
+  readonly left: readonly string[];
+  readonly renamed: readonly RenameDetail[];
+}
+
+/** The detail of a `rename` event. */
+export interface RenameDetail {
+  readonly from: string;
+  readonly to: string;
+  readonly verified: boolean;
+}
+
+export interface ChatClientEventMap {
+  /** Each stored message once, in id order. */
+  message: CustomEvent<ChatMessage>;
+  /** The site deleted message `id`. */
+  delete: CustomEvent<{ readonly id: number }>;
+  history: CustomEvent<HistoryDetail>;
+  presence: CustomEvent<PresenceDetail>;
+  rename: CustomEvent<RenameDetail>;
+  state: CustomEvent<StateDetail>;
+  /** Every refusal from the server, and a send refused by the client. */
+  error: CustomEvent<ChatError>;
+}
+
+/** One room over one WebSocket at a time, reconnecting without loss. */
+export declare class ChatClient extends EventTarget {
+  /**
+   * `url`: the chat server's address (`https://chat.example`, or with a
+   * path prefix behind a proxy). Connects at once.
+   */
+  constructor(url: string | URL, options: ChatClientOptions);
+
+  readonly room: string;
+  readonly state: ChatState;
+  /** Who is online, by name. Replaced, never mutated in place. */
+  readonly online: ReadonlyMap<string, OnlineUser>;
+  /** How many are online in all (`online` may list the first ones only). */
+  readonly count: number;
+  /** This connection's name in the room, once the server said it. */
+  readonly you: string;
+  /** The id of the newest message delivered. */
+  readonly lastId: number;
+  /** The epoch of the log `lastId` belongs to. */
+  readonly epoch: string;
+  /** The oldest message id delivered or loaded (0 before any). */
+  readonly oldestId: number;
+  /** Sends waiting for the server. */
+  readonly pending: number;
+
+  /**
+   * Sends a message; resolves with its stored frame. While disconnected it
+   * waits and goes out after the reconnect, stored exactly once however
+   * many reconnects it takes. Rejects with a {@linkcode ChatError}.
+   */
+  send(text: string): Promise<ChatMessage>;
+  /**
+   * Takes another name; resolves with the name the server gave (normalised).
+   * Offline, the next connection uses it.
+   */
+  rename(name: string): Promise<string>;
+  /**
+   * Fetches up to `limit` messages older than `oldestId` (the HTTP API),
+   * oldest first. @default limit 50
+   */
+  loadOlder(limit?: number): Promise<ChatMessage[]>;
+  /** Connects again at once: a new token, back online, "retry now". */
+  reconnect(): void;
+  /** Closes for good; waiting sends are rejected with `closed`. */
+  close(): void;
+
+  addEventListener<K extends keyof ChatClientEventMap>(
+    type: K,
+    listener: (event: ChatClientEventMap[K]) => void,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  removeEventListener<K extends keyof ChatClientEventMap>(
+    type: K,
+    listener: (event: ChatClientEventMap[K]) => void,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void;
+}

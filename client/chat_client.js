@@ -1,0 +1,661 @@
+// @ts-self-types="./chat_client.d.ts"
+/**
+ * The chat client library: one room over one WebSocket at a time, in any
+ * runtime with the standard `WebSocket`, `EventTarget` and `fetch`
+ * (browsers, Deno, Node 22+). It keeps what a good client must: each
+ * stored message delivered once and in id order across reconnects
+ * (`since=`), sends stored exactly once however many reconnects they wait
+ * (the `cid` outbox), an online list kept from the presence frames in the
+ * order they arrive, reconnects with full jitter, a fresh token when the
+ * old one expired, and a stop on the close codes that a retry cannot
+ * change. The wire protocol is docs/protocol.md; the API is docs/client.md.
+ *
+ * @module
+ */
+
+import { CloseCode } from "./close_codes.js";
+
+export { CloseCode };
+
+/** The subprotocol that asks for the typed frames. */
+export const CHAT_PROTOCOL = "chat.v1";
+
+const DEFAULT_BACKOFF = Object.freeze({ baseMs: 500, capMs: 5_000 });
+const DEFAULT_OUTBOX_LIMIT = 100;
+const DEFAULT_PAGE_SIZE = 50;
+
+/**
+ * Close codes after which reconnecting would be refused the same way: the
+ * site removed the user, or the client broke a rule of the protocol.
+ */
+const FINAL_CLOSES = new Set([
+  CloseCode.RemovedBySite,
+  CloseCode.PolicyViolation,
+  CloseCode.UnsupportedData,
+  CloseCode.MessageTooBig,
+]);
+
+/** Refusals that answer a `rename` rather than a message. */
+const RENAME_REFUSALS = new Set(["bad_name", "name_taken", "name_fixed"]);
+
+/** A refusal: the server's `error` frame, or the client's own. */
+export class ChatError extends Error {
+  /**
+   * @param {string} code
+   * @param {string} message
+   * @param {{ cid?: string, status?: number }} [options]
+   */
+  constructor(code, message, options = {}) {
+    super(message);
+    this.name = "ChatError";
+    this.code = code;
+    if (options.cid !== undefined) this.cid = options.cid;
+    if (options.status !== undefined) this.status = options.status;
+  }
+}
+
+/** Whether `frame` is a stored message as docs/protocol.md describes it. */
+function isMessage(frame) {
+  return typeof frame === "object" && frame !== null &&
+    frame.type === "message" && Number.isInteger(frame.id) &&
+    typeof frame.message === "string" && typeof frame.user === "string";
+}
+
+function strings(list) {
+  return Array.isArray(list) ? list.filter((n) => typeof n === "string") : [];
+}
+
+function randomId() {
+  return globalThis.crypto.randomUUID();
+}
+
+/** Whether a browser page is around to tell us it is back online. */
+function browserDocument() {
+  return typeof document === "object" && document !== null &&
+      typeof globalThis.addEventListener === "function"
+    ? document
+    : undefined;
+}
+
+/** One room over one WebSocket at a time, reconnecting without loss. */
+export class ChatClient extends EventTarget {
+  #base;
+  #options;
+  #WebSocket;
+  #fetch;
+  #backoff;
+  #outboxLimit;
+  #name;
+  #key;
+  #state = "connecting";
+  #socket;
+  /** The token the current socket offered, to tell a fresh one. */
+  #token = "";
+  /** Reconnects scheduled since a socket last reached "open". */
+  #retries = 0;
+  #timer;
+  #closed = false;
+  /** Bumped by each connect, so that an older attempt's answers are ignored. */
+  #attempt = 0;
+  #online = new Map();
+  #count = 0;
+  #you = "";
+  #lastId = 0;
+  #epoch = "";
+  #oldestId = 0;
+  /** Sends not yet confirmed, by cid, in the order sent. */
+  #outbox = new Map();
+  /**
+   * Renames not yet answered, oldest first; `onConnect` ones wait for the
+   * next connection, which joins under the new name.
+   */
+  #renames = [];
+  /** The current socket's presence frame has arrived: it is caught up. */
+  #caughtUp = false;
+  #unwire = () => {};
+
+  /**
+   * @param {string | URL} url the server's address
+   * @param {import("./chat_client.d.ts").ChatClientOptions} options
+   */
+  constructor(url, options) {
+    super();
+    if (typeof options?.room !== "string" || options.room === "") {
+      throw new TypeError("ChatClient needs a room");
+    }
+    const base = new URL(String(url));
+    if (!base.pathname.endsWith("/")) base.pathname += "/";
+    base.search = "";
+    base.hash = "";
+    this.#base = base;
+    this.#options = options;
+    this.#WebSocket = options.WebSocket ?? globalThis.WebSocket;
+    this.#fetch = options.fetch ?? globalThis.fetch?.bind(globalThis);
+    if (typeof this.#WebSocket !== "function") {
+      throw new TypeError(
+        "No WebSocket in this runtime: pass one as the WebSocket option",
+      );
+    }
+    this.#backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    this.#outboxLimit = options.outboxLimit ?? DEFAULT_OUTBOX_LIMIT;
+    if (typeof this.#fetch !== "function") {
+      throw new TypeError(
+        "No fetch in this runtime: pass one as the fetch option",
+      );
+    }
+    this.#name = options.name ?? "";
+    this.#key = options.key ?? randomId();
+    this.#lastId = options.since ?? 0;
+    this.#epoch = options.epoch ?? "";
+    this.#wireBrowser();
+    this.#connect();
+  }
+
+  get room() {
+    return this.#options.room;
+  }
+  get state() {
+    return this.#state;
+  }
+  get online() {
+    return this.#online;
+  }
+  get count() {
+    return this.#count;
+  }
+  get you() {
+    return this.#you;
+  }
+  get lastId() {
+    return this.#lastId;
+  }
+  get epoch() {
+    return this.#epoch;
+  }
+  get oldestId() {
+    return this.#oldestId;
+  }
+  get pending() {
+    return this.#outbox.size;
+  }
+
+  /** @param {string} text */
+  send(text) {
+    if (typeof text !== "string") {
+      return Promise.reject(new TypeError("send() takes a string"));
+    }
+    if (this.#closed) {
+      return Promise.reject(new ChatError("closed", "The client is closed"));
+    }
+    if (this.#outbox.size >= this.#outboxLimit) {
+      const error = new ChatError(
+        "outbox_full",
+        `${this.#outboxLimit} messages are already waiting for the server`,
+      );
+      this.#emit("error", error);
+      return Promise.reject(error);
+    }
+    const cid = randomId();
+    return new Promise((resolve, reject) => {
+      this.#outbox.set(cid, { text, resolve, reject });
+      this.#transmit(cid);
+    });
+  }
+
+  /** @param {string} name */
+  rename(name) {
+    if (typeof name !== "string" || name.trim() === "") {
+      return Promise.reject(new TypeError("rename() takes a name"));
+    }
+    if (this.#closed) {
+      return Promise.reject(new ChatError("closed", "The client is closed"));
+    }
+    return new Promise((resolve, reject) => {
+      const onConnect = !this.#caughtUp;
+      this.#renames.push({ resolve, reject, onConnect });
+      if (!onConnect) {
+        this.#sendFrame({ type: "rename", name });
+        return;
+      }
+      // Offline: the next connection joins under it, and its presence
+      // frame answers.
+      this.#name = name;
+      if (this.#state === "closed") this.reconnect();
+    });
+  }
+
+  /** @param {number} [limit] */
+  async loadOlder(limit = DEFAULT_PAGE_SIZE) {
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (this.#oldestId > 0) query.set("before", String(this.#oldestId));
+    const token = await this.#currentToken();
+    const url = new URL(
+      `api/rooms/${encodeURIComponent(this.room)}/messages?${query}`,
+      this.#base,
+    );
+    const response = await this.#fetch(
+      url,
+      token ? { headers: { Authorization: `Bearer ${token}` } } : {},
+    );
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      throw new ChatError(
+        "http",
+        typeof body?.error === "string" ? body.error : response.statusText,
+        { status: response.status },
+      );
+    }
+    const older = (Array.isArray(body?.messages) ? body.messages : [])
+      .filter(isMessage)
+      .filter((m) => this.#oldestId === 0 || m.id < this.#oldestId);
+    if (older.length > 0) this.#oldestId = older[0].id;
+    return older;
+  }
+
+  reconnect() {
+    if (this.#closed) return;
+    this.#retries = 0;
+    this.#connect();
+  }
+
+  close() {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#unwire();
+    clearTimeout(this.#timer);
+    this.#attempt += 1;
+    this.#socket?.close(1000, "Closed by the client");
+    this.#socket = undefined;
+    this.#rejectWaiting("The client is closed");
+    this.#setState("closed");
+  }
+
+  // ---- connecting -------------------------------------------------------
+
+  async #connect() {
+    clearTimeout(this.#timer);
+    const attempt = ++this.#attempt;
+    const previous = this.#socket;
+    this.#socket = undefined;
+    this.#caughtUp = false;
+    previous?.close(1000, "Reconnecting");
+    if (this.#state !== "connecting") this.#setState("reconnecting");
+    let token;
+    let socket;
+    let url;
+    try {
+      token = await this.#currentToken();
+      if (attempt !== this.#attempt) return;
+      url = this.#socketUrl(token);
+      socket = new this.#WebSocket(url, CHAT_PROTOCOL);
+    } catch (error) {
+      if (attempt !== this.#attempt) return;
+      this.#stop(undefined, `Cannot connect: ${error}`);
+      return;
+    }
+    this.#token = token;
+    this.#socket = socket;
+    let opened = false;
+    socket.addEventListener("open", () => {
+      opened = true;
+    });
+    socket.addEventListener("message", (event) => {
+      if (this.#socket !== socket) return; // replaced; its successor catches up
+      let frame;
+      try {
+        frame = JSON.parse(String(event.data));
+      } catch {
+        return; // not ours to judge: the server only sends JSON
+      }
+      if (typeof frame === "object" && frame !== null) this.#onFrame(frame);
+    });
+    socket.addEventListener("close", (event) => {
+      if (this.#socket !== socket) return; // replaced or closed on purpose
+      this.#socket = undefined;
+      this.#caughtUp = false;
+      if (opened) this.#onClose(event.code, event.reason);
+      else this.#onRefused(attempt, url);
+    });
+  }
+
+  async #currentToken() {
+    const source = this.#options.token;
+    if (typeof source === "function") return String(await source() ?? "");
+    return source ?? "";
+  }
+
+  #socketUrl(token) {
+    const query = new URLSearchParams();
+    if (this.#name) query.set("name", this.#name);
+    query.set("key", this.#key);
+    if (this.#lastId > 0) {
+      query.set("since", String(this.#lastId));
+      // Ids of another log name other messages: the server answers a
+      // since= of another epoch with fresh history.
+      if (this.#epoch) query.set("epoch", this.#epoch);
+    }
+    if (token) query.set("token", token);
+    const url = new URL(
+      `ws/chat/${encodeURIComponent(this.room)}/?${query}`,
+      this.#base,
+    );
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    return url.href;
+  }
+
+  #onClose(code, reason) {
+    if (code === CloseCode.TokenExpired) {
+      this.#renewToken(
+        code,
+        reason || "The sign-in expired: a fresh token is needed",
+      );
+      return;
+    }
+    if (code === CloseCode.NameTaken) {
+      // The same name would be refused again; rename() reconnects.
+      this.#stop(code, reason || "The name is in use in this room");
+      return;
+    }
+    if (FINAL_CLOSES.has(code)) {
+      this.#rejectWaiting(reason || `Closed by the server (${code})`);
+      this.#stop(code, reason || `Closed by the server (${code})`);
+      return;
+    }
+    this.#scheduleReconnect(code);
+  }
+
+  /**
+   * The token was refused (`code` 4001: it expired): a fresh one from the
+   * token source resumes; the same one would be refused again.
+   */
+  async #renewToken(code, reason) {
+    const attempt = this.#attempt;
+    let fresh = this.#token;
+    try {
+      fresh = await this.#currentToken();
+    } catch (error) {
+      if (!(error instanceof Error)) throw error;
+      reason = `The token could not be fetched: ${error.message}`;
+    }
+    if (attempt !== this.#attempt || this.#closed) return;
+    if (fresh && fresh !== this.#token) this.#connect();
+    else this.#stop(code, reason);
+  }
+
+  /**
+   * A socket that never opened was refused before the upgrade or never
+   * reached the server. WebSocket hides the status, so the client asks the
+   * same address over HTTP: the server answers with the refusal it gave
+   * (426 when it would have accepted).
+   */
+  async #onRefused(attempt, url) {
+    let status = 0;
+    let why = "";
+    try {
+      const probe = new URL(url);
+      probe.protocol = probe.protocol === "wss:" ? "https:" : "http:";
+      const response = await this.#fetch(probe);
+      status = response.status;
+      const body = await response.json().catch(() => ({}));
+      why = typeof body?.error === "string" ? body.error : "";
+    } catch (error) {
+      if (!(error instanceof Error)) throw error; // network error: down
+    }
+    if (attempt !== this.#attempt || this.#closed) return;
+    if (status === 401 && typeof this.#options.token === "function") {
+      this.#renewToken(status, why || "The token was refused");
+      return;
+    }
+    if (status === 400 || status === 401 || status === 403) {
+      if (status === 403) this.#rejectWaiting(why);
+      this.#stop(status, why || `Refused by the server (${status})`);
+      return;
+    }
+    this.#scheduleReconnect(status === 0 ? 1006 : status);
+  }
+
+  /** Exponential backoff with full jitter, capped so a client is back soon. */
+  #scheduleReconnect(code) {
+    clearTimeout(this.#timer);
+    this.#setState("reconnecting", { code });
+    const { baseMs, capMs } = this.#backoff;
+    const delay = Math.random() * Math.min(capMs, baseMs * 2 ** this.#retries);
+    this.#retries += 1;
+    this.#timer = setTimeout(() => this.#connect(), delay);
+  }
+
+  /** Stops reconnecting, saying why; `reconnect()` or `rename()` go on. */
+  #stop(code, reason) {
+    clearTimeout(this.#timer);
+    this.#attempt += 1;
+    this.#setState("closed", { code, reason });
+  }
+
+  /** In a browser: at once when the network or the tab comes back. */
+  #wireBrowser() {
+    const page = browserDocument();
+    if (!page) return;
+    const wake = () => {
+      if (page.visibilityState === "hidden") return;
+      if (this.#state === "reconnecting") this.reconnect();
+    };
+    globalThis.addEventListener("online", wake);
+    page.addEventListener("visibilitychange", wake);
+    this.#unwire = () => {
+      globalThis.removeEventListener("online", wake);
+      page.removeEventListener("visibilitychange", wake);
+    };
+  }
+
+  // ---- frames -----------------------------------------------------------
+
+  #onFrame(frame) {
+    switch (frame.type) {
+      case "history":
+        this.#onHistory(frame);
+        break;
+      case "presence":
+        this.#onPresence(frame);
+        break;
+      case "message":
+        this.#onMessage(frame);
+        break;
+      case "delete":
+        if (Number.isInteger(frame.id)) this.#emit("delete", { id: frame.id });
+        break;
+      case "join":
+        if (typeof frame.user === "string") {
+          this.#changePresence({
+            joined: [frame.user],
+            verified: frame.verified === true ? [frame.user] : [],
+          });
+        }
+        break;
+      case "leave":
+        if (typeof frame.user === "string") {
+          this.#changePresence({ left: [frame.user] });
+        }
+        break;
+      case "rename":
+        if (typeof frame.from === "string" && typeof frame.to === "string") {
+          this.#changePresence({
+            renamed: [{
+              from: frame.from,
+              to: frame.to,
+              verified: frame.verified === true,
+            }],
+          });
+        }
+        break;
+      case "presence_change":
+        this.#changePresence({
+          joined: strings(frame.joined),
+          left: strings(frame.left),
+          verified: strings(frame.verified),
+          renamed: (Array.isArray(frame.renamed) ? frame.renamed : [])
+            .filter((r) =>
+              typeof r?.from === "string" && typeof r?.to === "string"
+            )
+            .map(({ from, to }) => ({ from, to, verified: false })),
+        });
+        break;
+      case "error":
+        this.#onError(frame);
+        break;
+    }
+  }
+
+  #onHistory(frame) {
+    const messages = Array.isArray(frame.messages) ? frame.messages : [];
+    const recovered = frame.recovered === true;
+    const missed = !recovered && this.#lastId > 0;
+    if (!recovered) {
+      this.#lastId = 0;
+      this.#oldestId = 0;
+    }
+    this.#epoch = typeof frame.epoch === "string" ? frame.epoch : "";
+    this.#emit("history", { recovered, missed, epoch: this.#epoch });
+    for (const message of messages) this.#onMessage(message);
+  }
+
+  #onMessage(frame) {
+    if (!isMessage(frame)) return;
+    const waiting = typeof frame.cid === "string"
+      ? this.#outbox.get(frame.cid)
+      : undefined;
+    if (waiting) {
+      this.#outbox.delete(frame.cid);
+      waiting.resolve(frame);
+    }
+    if (frame.id <= this.#lastId) return;
+    this.#lastId = frame.id;
+    if (this.#oldestId === 0) this.#oldestId = frame.id;
+    this.#emit("message", frame);
+  }
+
+  #onPresence(frame) {
+    if (typeof frame.you !== "string") return;
+    const online = new Map();
+    for (const user of Array.isArray(frame.users) ? frame.users : []) {
+      if (typeof user?.name !== "string") continue;
+      online.set(user.name, {
+        connections: Number.isInteger(user.connections) ? user.connections : 1,
+        verified: user.verified === true,
+      });
+    }
+    this.#online = online;
+    this.#count = Number.isInteger(frame.count) ? frame.count : online.size;
+    this.#you = frame.you;
+    this.#name = frame.you;
+    const first = !this.#caughtUp;
+    this.#caughtUp = true;
+    // A connection's first presence frame answers the renames made while
+    // offline (it joined under the newest); a later one, the oldest rename
+    // sent on this connection.
+    const answered = first
+      ? this.#renames.filter((rename) => rename.onConnect)
+      : this.#renames.filter((rename) => !rename.onConnect).slice(0, 1);
+    this.#renames = this.#renames.filter((r) => !answered.includes(r));
+    for (const rename of answered) rename.resolve(frame.you);
+    this.#emit("presence", { full: true, joined: [], left: [], renamed: [] });
+    if (first) this.#caughtUpNow();
+  }
+
+  /**
+   * History and presence are in: the client is live. Whatever the history
+   * did not confirm goes out again, in order; the server stores a cid
+   * once, so a resend cannot make a copy.
+   */
+  #caughtUpNow() {
+    const waiting = [...this.#outbox.keys()];
+    this.#retries = 0;
+    this.#setState("open");
+    for (const cid of waiting) this.#transmit(cid);
+  }
+
+  /** Applies joins, leaves and renames in the order they arrive. */
+  #changePresence({ joined = [], left = [], renamed = [], verified = [] }) {
+    const online = new Map(this.#online);
+    let count = this.#count;
+    const add = (name, signed) => {
+      if (!online.has(name)) count += 1;
+      online.set(name, {
+        connections: 1,
+        ...online.get(name),
+        verified: signed,
+      });
+    };
+    const remove = (name) => {
+      if (online.delete(name) || count > online.size) count -= 1;
+    };
+    for (const name of joined) add(name, verified.includes(name));
+    for (const name of left) remove(name);
+    for (const { from, to, verified: signed } of renamed) {
+      remove(from);
+      add(to, signed);
+    }
+    this.#online = online;
+    this.#count = Math.max(count, online.size);
+    for (const rename of renamed) this.#emit("rename", rename);
+    this.#emit("presence", { full: false, joined, left, renamed });
+  }
+
+  #onError(frame) {
+    const code = typeof frame.code === "string" ? frame.code : "error";
+    const cid = typeof frame.cid === "string" ? frame.cid : undefined;
+    const error = new ChatError(
+      code,
+      typeof frame.error === "string" ? frame.error : code,
+      cid === undefined ? {} : { cid },
+    );
+    this.#emit("error", error);
+    if (RENAME_REFUSALS.has(code)) {
+      const index = this.#renames.findIndex((rename) => !rename.onConnect);
+      if (index >= 0) this.#renames.splice(index, 1)[0].reject(error);
+      return;
+    }
+    const waiting = cid === undefined ? undefined : this.#outbox.get(cid);
+    if (waiting) {
+      this.#outbox.delete(cid);
+      waiting.reject(error);
+    }
+  }
+
+  // ---- sending ----------------------------------------------------------
+
+  #transmit(cid) {
+    const waiting = this.#outbox.get(cid);
+    if (waiting && this.#caughtUp) {
+      this.#sendFrame({ type: "message", message: waiting.text, cid });
+    }
+  }
+
+  #sendFrame(frame) {
+    const socket = this.#socket;
+    if (socket?.readyState === 1) socket.send(JSON.stringify(frame));
+  }
+
+  #rejectWaiting(reason) {
+    const sends = [...this.#outbox.values()];
+    const renames = this.#renames;
+    this.#outbox.clear();
+    this.#renames = [];
+    for (const { reject } of [...sends, ...renames]) {
+      reject(new ChatError("closed", reason || "The connection ended"));
+    }
+  }
+
+  #setState(state, { code, reason } = {}) {
+    const changed = state !== this.#state || code !== undefined;
+    this.#state = state;
+    if (!changed) return;
+    const detail = { state };
+    if (code !== undefined) detail.code = code;
+    if (reason !== undefined) detail.reason = reason;
+    this.#emit("state", detail);
+  }
+
+  #emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}
