@@ -16,7 +16,7 @@
 
 import type { Bus, BusSubscription } from "./bus.ts";
 import { type AdmissionContext, admit, unpresence } from "./admission.ts";
-import { CloseCode } from "../client/close_codes.js";
+import { CloseCode } from "../client/protocol.js";
 import { withEpoch } from "./epoch.ts";
 import { type DisconnectEvent, parseBusEvent } from "./bus_events.ts";
 import {

@@ -13,12 +13,9 @@
  * @module
  */
 
-import { CloseCode } from "./close_codes.js";
+import { CHAT_PROTOCOL, CloseCode } from "./protocol.js";
 
-export { CloseCode };
-
-/** The subprotocol that asks for the typed frames. */
-export const CHAT_PROTOCOL = "chat.v1";
+export { CHAT_PROTOCOL, CloseCode };
 
 const DEFAULT_BACKOFF = Object.freeze({ baseMs: 500, capMs: 5_000 });
 const DEFAULT_OUTBOX_LIMIT = 100;
@@ -352,6 +349,10 @@ export class ChatClient extends EventTarget {
       return;
     }
     if (code === CloseCode.NameTaken) {
+      if (this.#refuseOfflineRenames("name_taken", reason)) {
+        this.#connect();
+        return;
+      }
       // The same name would be refused again; rename() reconnects.
       this.#stop(code, reason || "The name is in use in this room");
       return;
@@ -365,7 +366,7 @@ export class ChatClient extends EventTarget {
   }
 
   /**
-   * The token was refused (`code` 4001: it expired): a fresh one from the
+   * The token was refused (it expired, or a refusal before the upgrade): a fresh one from the
    * token source resumes; the same one would be refused again.
    */
   async #renewToken(code, reason) {
@@ -406,12 +407,32 @@ export class ChatClient extends EventTarget {
       this.#renewToken(status, why || "The token was refused");
       return;
     }
+    if (status === 400 && this.#refuseOfflineRenames("bad_name", why)) {
+      this.#scheduleReconnect(status);
+      return;
+    }
     if (status === 400 || status === 401 || status === 403) {
       if (status === 403) this.#rejectWaiting(why);
       this.#stop(status, why || `Refused by the server (${status})`);
       return;
     }
     this.#scheduleReconnect(status === 0 ? 1006 : status);
+  }
+
+  /**
+   * The connection that carried renames made offline was refused for the
+   * name: those renames fail with `code`, and the client goes back to the
+   * name it had. Returns whether there were any.
+   */
+  #refuseOfflineRenames(code, why) {
+    const refused = this.#renames.filter((rename) => rename.onConnect);
+    if (refused.length === 0) return false;
+    this.#renames = this.#renames.filter((rename) => !rename.onConnect);
+    this.#name = this.#you;
+    const error = new ChatError(code, why || "The name was refused");
+    this.#emit("error", error);
+    for (const rename of refused) rename.reject(error);
+    return true;
   }
 
   /** Exponential backoff with full jitter, capped so a client is back soon. */

@@ -15,7 +15,7 @@
  * @module
  */
 
-import { CloseCode } from "../client/close_codes.js";
+import { CloseCode } from "../client/protocol.js";
 import {
   type ErrorFrame,
   messageFrame,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type JWTPayload, SignJWT } from "jose";
-import { CloseCode } from "../client/close_codes.js";
+import { CloseCode } from "../client/protocol.js";
 import { UPGRADE_HEADERS } from "../testkit/server.ts";
 import {
   recordingLogger,

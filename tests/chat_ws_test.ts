@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CloseCode } from "../client/close_codes.js";
+import { CloseCode } from "../client/protocol.js";
 import {
   recordingLogger,
   startServer,

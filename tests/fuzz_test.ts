@@ -9,7 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-import { CloseCode } from "../client/close_codes.js";
+import { CloseCode } from "../client/protocol.js";
 import fc from "fast-check";
 import { rawStatus } from "../testkit/raw_socket.ts";
 import {

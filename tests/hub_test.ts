@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createBroadcastChannelBus } from "../adapters/broadcast_channel/bus.ts";
 import { ChatHub, type ChatHubOptions, type Member } from "../chat/hub.ts";
-import { CloseCode } from "../client/close_codes.js";
+import { CloseCode } from "../client/protocol.js";
 import { parseRoomName, type RoomName } from "../chat/room_name.ts";
 import { openSqliteStore } from "../adapters/sqlite/store.ts";
 import type { Store } from "../chat/store.ts";

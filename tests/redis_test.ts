@@ -9,7 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-import { CloseCode } from "../client/close_codes.js";
+import { CloseCode } from "../client/protocol.js";
 import {
   SERVER,
   type ServerProcess,
