@@ -67,6 +67,26 @@ Deno.test("signed identities, required", async (t) => {
   });
 
   await t.step(
+    "a plain GET gets the refusal an upgrade would get, and 426 once every check passes",
+    async () => {
+      const plain = (query: string) =>
+        fetch(`${server.origin}/ws/chat/${room}/${query}`).then(async (r) => ({
+          status: r.status,
+          error: String((await r.json()).error),
+        }));
+      const none = await plain("");
+      assert.deepEqual(none.status, 401);
+      assert.match(none.error, /needs a signed token/);
+      const other = await token({ sub: "u1", rooms: ["elsewhere"] });
+      assert.equal((await plain(`?token=${other}`)).status, 403);
+      const good = await token({ sub: "u1", rooms: [room] });
+      const accepted = await plain(`?token=${good}`);
+      assert.equal(accepted.status, 426);
+      assert.match(accepted.error, /WebSocket only/);
+    },
+  );
+
+  await t.step(
     "the name is the token's, ?name= is ignored, and frames say verified",
     async () => {
       const signed = await token({ sub: "u-42", name: "Alice", rooms: [room] });
