@@ -110,6 +110,8 @@ export class ChatClient extends EventTarget {
   /** The current socket's presence frame has arrived: it is caught up. */
   #caughtUp = false;
   #unwire = () => {};
+  /** Ends the HTTP calls in flight when the client closes. */
+  #calls = new AbortController();
 
   /**
    * @param {string | URL} url the server's address
@@ -230,10 +232,10 @@ export class ChatClient extends EventTarget {
       `api/rooms/${encodeURIComponent(this.room)}/messages?${query}`,
       this.#base,
     );
-    const response = await this.#fetch(
-      url,
-      token ? { headers: { Authorization: `Bearer ${token}` } } : {},
-    );
+    const response = await this.#fetch(url, {
+      signal: this.#calls.signal,
+      ...(token ? { headers: { Authorization: `Bearer ${token}` } } : {}),
+    });
     const body = await response.json().catch(() => ({}));
     if (!response.ok) {
       throw new ChatError(
@@ -259,6 +261,7 @@ export class ChatClient extends EventTarget {
     if (this.#closed) return;
     this.#closed = true;
     this.#unwire();
+    this.#calls.abort();
     clearTimeout(this.#timer);
     this.#attempt += 1;
     this.#socket?.close(1000, "Closed by the client");
@@ -395,7 +398,7 @@ export class ChatClient extends EventTarget {
     try {
       const probe = new URL(url);
       probe.protocol = probe.protocol === "wss:" ? "https:" : "http:";
-      const response = await this.#fetch(probe);
+      const response = await this.#fetch(probe, { signal: this.#calls.signal });
       status = response.status;
       const body = await response.json().catch(() => ({}));
       why = typeof body?.error === "string" ? body.error : "";
