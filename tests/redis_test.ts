@@ -17,13 +17,8 @@ import {
 } from "../testkit/process.ts";
 import { CollectingSocket } from "../testkit/message_collector.ts";
 import { ignoreWithoutRedis, startRedis, TEST_CA } from "../testkit/redis.ts";
-import {
-  type Frame,
-  storedMessages,
-  TestClient,
-  uniqueRoom,
-  waitUntil,
-} from "../testkit/server.ts";
+import { storedMessages, uniqueRoom, waitUntil } from "../testkit/server.ts";
+import { type Frame, TestClient } from "../testkit/test_client.ts";
 
 /** Settings for every process of these tests: limits off, quick presence. */
 function sharedEnv(redisUrl: string): Record<string, string> {

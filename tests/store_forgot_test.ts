@@ -16,13 +16,8 @@ import {
   startServerProcess,
 } from "../testkit/process.ts";
 import { ignoreWithoutRedis, startRedis } from "../testkit/redis.ts";
-import {
-  type Frame,
-  storedMessages,
-  TestClient,
-  uniqueRoom,
-  waitUntil,
-} from "../testkit/server.ts";
+import { storedMessages, uniqueRoom, waitUntil } from "../testkit/server.ts";
+import { type Frame, TestClient } from "../testkit/test_client.ts";
 
 /** Settings for every server of these tests. */
 const ENV = {
