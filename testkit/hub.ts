@@ -15,7 +15,7 @@ import { HUB_DEFAULTS, sqliteOptions } from "./defaults.ts";
 import { room } from "./sqlite_store.ts";
 
 /** A room name no other test uses. */
-export function freshRoom(): RoomName {
+function freshRoom(): RoomName {
   return room(`hub_${crypto.randomUUID().slice(0, 8)}`);
 }
 
@@ -45,11 +45,21 @@ export function recorder(id: string): Recorder {
 /** The hubs' clock: one instant, so that timestamps are known. */
 const fixedClock = () => new Date("2026-11-24T12:00:00.000Z");
 
+/** Hubs over one SQLite file, and a room for a test to use. */
+export interface World extends AsyncDisposable {
+  readonly hubs: ChatHub[];
+  readonly stores: Store[];
+  /** The first hub. */
+  readonly hub: ChatHub;
+  /** A room no other test uses. */
+  readonly lobby: RoomName;
+}
+
 /** Hubs over one SQLite file, like the isolates of one `deno serve --parallel`. */
 export async function isolates(
   count: number,
   options: Partial<ChatHubOptions> = {},
-): Promise<{ hubs: ChatHub[]; stores: Store[] } & AsyncDisposable> {
+): Promise<World> {
   const dir = await Deno.makeTempDir({ prefix: "chat-hub-" });
   const stores = Array.from(
     { length: count },
@@ -66,9 +76,13 @@ export async function isolates(
       ...options,
     })
   );
+  const [hub] = hubs;
+  if (!hub) throw new Error(`isolates(${count}): at least one hub is needed`);
   return {
     hubs,
     stores,
+    hub,
+    lobby: freshRoom(),
     async [Symbol.asyncDispose]() {
       for (const hub of hubs) await hub.close();
       // The hub leaves its bus and store to whoever built it.

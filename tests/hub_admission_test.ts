@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { freshRoom, isolates, recorder } from "../testkit/hub.ts";
+import { isolates, recorder } from "../testkit/hub.ts";
 import { CloseCode } from "../chat/close_codes.js";
 import { waitUntil } from "../testkit/server.ts";
 
@@ -8,9 +8,7 @@ Deno.test("hub: admission", async (t) => {
     "a guest whose picked name is online gets another name, not a refusal",
     async () => {
       await using world = await isolates(1);
-      const [hub] = world.hubs;
-      assert.ok(hub);
-      const lobby = freshRoom();
+      const { hub, lobby } = world;
       const first = recorder("first");
       await hub.connect({
         room: lobby,
@@ -42,9 +40,7 @@ Deno.test("hub: admission", async (t) => {
     "a chosen name that is online is refused, and so is a guest after eight clashes",
     async () => {
       await using world = await isolates(1);
-      const [hub] = world.hubs;
-      assert.ok(hub);
-      const lobby = freshRoom();
+      const { hub, lobby } = world;
       await hub.connect({
         room: lobby,
         user: "alice",
@@ -85,9 +81,7 @@ Deno.test("hub: admission", async (t) => {
       await using world = await isolates(1, {
         paceAdmission: () => new Promise((resolve) => turns.push(resolve)),
       });
-      const [hub] = world.hubs;
-      assert.ok(hub);
-      const lobby = freshRoom();
+      const { hub, lobby } = world;
       const ann = recorder("ann");
       const ben = recorder("ben");
       const first =

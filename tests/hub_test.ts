@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { freshRoom, isolates, recorder } from "../testkit/hub.ts";
+import { isolates, recorder } from "../testkit/hub.ts";
 import { room } from "../testkit/sqlite_store.ts";
 import { waitUntil } from "../testkit/server.ts";
 
@@ -8,9 +8,7 @@ Deno.test("hub: delivery and the life of a room", async (t) => {
     "stores a message, serialises it once and delivers the same text to all",
     async () => {
       await using world = await isolates(1);
-      const [hub] = world.hubs;
-      assert.ok(hub);
-      const lobby = freshRoom();
+      const { hub, lobby } = world;
       const a = recorder("a");
       const b = recorder("b");
       await hub.connect({ room: lobby, user: "alice", member: a }).ready;
@@ -41,9 +39,7 @@ Deno.test("hub: delivery and the life of a room", async (t) => {
     "a connection gets history, then presence, then live messages",
     async () => {
       await using world = await isolates(1);
-      const [hub] = world.hubs;
-      assert.ok(hub);
-      const lobby = freshRoom();
+      const { hub, lobby } = world;
       await hub.send({ room: lobby, user: "early", message: "before anyone" });
       const member = recorder("m");
       await hub.connect({ room: lobby, user: "carol", member }).ready;
@@ -72,9 +68,7 @@ Deno.test("hub: delivery and the life of a room", async (t) => {
     "a room closes with its last member, and leave is idempotent",
     async () => {
       await using world = await isolates(1);
-      const [hub] = world.hubs;
-      assert.ok(hub);
-      const lobby = freshRoom();
+      const { hub, lobby } = world;
       const one = hub.connect({
         room: lobby,
         user: "a",
@@ -103,7 +97,7 @@ Deno.test("hub: across isolates", async (t) => {
       await using world = await isolates(2);
       const [first, second] = world.hubs;
       assert.ok(first && second);
-      const lobby = freshRoom();
+      const { lobby } = world;
       const here = recorder("here");
       const there = recorder("there");
       const elsewhere = recorder("elsewhere");
@@ -150,7 +144,7 @@ Deno.test("hub: across isolates", async (t) => {
       const [first, second] = world.hubs;
       const [store] = world.stores;
       assert.ok(first && second && store);
-      const lobby = freshRoom();
+      const { lobby } = world;
       const member = recorder("m");
       await second.connect({ room: lobby, user: "m", member }).ready;
       // Two messages whose bus posts were lost: only the store has them.
@@ -183,7 +177,7 @@ Deno.test("hub: across isolates", async (t) => {
       const [hub] = world.hubs;
       const [store] = world.stores;
       assert.ok(hub && store);
-      const lobby = freshRoom();
+      const { lobby } = world;
       const member = recorder("m");
       await hub.connect({ room: lobby, user: "m", member }).ready;
       await store.messages.append(lobby, {
@@ -203,9 +197,7 @@ Deno.test("hub: across isolates", async (t) => {
 
   await t.step("drops malformed data arriving from the channel", async () => {
     await using world = await isolates(1);
-    const [hub] = world.hubs;
-    assert.ok(hub);
-    const lobby = freshRoom();
+    const { hub, lobby } = world;
     const member = recorder("m");
     await hub.connect({ room: lobby, user: "m", member }).ready;
     const joins = () =>
