@@ -51,11 +51,11 @@ async function textsOnReopen(path: string): Promise<string[]> {
  * removed afterwards.
  */
 async function withDir(
-  work: (dir: string, path: string) => Promise<void>,
+  work: (place: { dir: string; path: string }) => Promise<void>,
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "chat-database-" });
   try {
-    await work(dir, `${dir}/chat.db`);
+    await work({ dir, path: `${dir}/chat.db` });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -103,7 +103,7 @@ Deno.test("sqlite database: follows its path", async (t) => {
   await t.step(
     "a copy of the file put back (a backup restored) gets a new epoch; ids go on from the copy",
     async () => {
-      await withDir(async (dir, path) => {
+      await withDir(async ({ dir, path }) => {
         const log = recordingLogger();
         const store = await openStore(path, { log });
         try {
@@ -137,7 +137,7 @@ Deno.test("sqlite database: follows its path", async (t) => {
   await t.step(
     "a file moved away alone: its log is set aside, not read as the new file's",
     async () => {
-      await withDir(async (dir, path) => {
+      await withDir(async ({ dir, path }) => {
         const store = await openStore(path);
         try {
           for (const text of ["a", "b"]) await append(store, text);
@@ -171,7 +171,7 @@ Deno.test("sqlite database: follows its path", async (t) => {
   await t.step(
     "another file put in place while a connection reads the old one: the old log, which could not be copied, is not read as the new file's",
     async () => {
-      await withDir(async (dir, path) => {
+      await withDir(async ({ dir, path }) => {
         const other = openSqliteStore(sqliteOptions(`${dir}/other.db`));
         await append(other, "x");
         await other.close();
@@ -202,7 +202,7 @@ Deno.test("sqlite database: follows its path", async (t) => {
   await t.step(
     "a deleted file: writes go on to it and the probe says so, until a file is put back and followed",
     async () => {
-      await withDir(async (dir, path) => {
+      await withDir(async ({ path }) => {
         const log = recordingLogger();
         const store = await openStore(path, { log });
         try {
@@ -260,7 +260,7 @@ Deno.test("sqlite database: follows its path", async (t) => {
 });
 
 Deno.test("a file is whole once it holds every page its header counts", async () => {
-  await withDir(async (dir, path) => {
+  await withDir(async ({ dir, path }) => {
     const store = openSqliteStore(sqliteOptions(path));
     for (const text of ["a", "b", "c"]) await append(store, text);
     await store.close();
