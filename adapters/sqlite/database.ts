@@ -77,8 +77,8 @@ const WRITE_FAILURE_MEMORY_MS = 5000;
 /**
  * The health write runs at most this often (ms); a probe in between says
  * what the last write and the remembered failure say. Each write adds a
- * page to the log: a `/healthz` polled a hundred times a second filled the
- * space a freed disk gave back before any message could use it.
+ * page to the log: a `/healthz` polled a hundred times a second would fill
+ * the space a freed disk gives back before any message could use it.
  */
 const PROBE_WRITE_INTERVAL_MS = 1000;
 
