@@ -13,6 +13,7 @@ import { CloseCode } from "../chat/close_codes.js";
 import {
   SERVER,
   type ServerProcess,
+  SHARED_ROOMS_ENV,
   startServerProcess,
 } from "../testkit/process.ts";
 import { CollectingSocket } from "../testkit/message_collector.ts";
@@ -23,13 +24,9 @@ import { type Frame, TestClient } from "../testkit/test_client.ts";
 /** Settings for every process of these tests: limits off, quick presence. */
 function sharedEnv(redisUrl: string): Record<string, string> {
   return {
+    ...SHARED_ROOMS_ENV,
     REDIS_URL: redisUrl,
-    CHAT_RATE_LIMIT: "0",
-    CHAT_CONNECT_RATE: "0",
     CHAT_MAX_CONNECTIONS_PER_IP: "1000",
-    CHAT_PRESENCE_HEARTBEAT_MS: "200",
-    CHAT_PRESENCE_TTL_MS: "1000",
-    LOG_LEVEL: "warn",
     CHAT_API_KEY: API_KEY,
   };
 }
