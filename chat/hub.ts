@@ -43,13 +43,7 @@ import type {
 
 export type { Member } from "./connection.ts";
 export type { RenameResult } from "./rename.ts";
-export type {
-  ChatHubOptions,
-  ConnectOptions,
-  HubStats,
-  Membership,
-  SendOptions,
-} from "./hub_types.ts";
+export type * from "./hub_types.ts";
 
 /** A room of this isolate and its subscription to the bus. */
 interface OpenRoom {

@@ -2,12 +2,8 @@ import assert from "node:assert/strict";
 import { type JWTPayload, SignJWT } from "jose";
 import { CloseCode } from "../client/protocol.js";
 import { UPGRADE_HEADERS } from "../testkit/server.ts";
-import {
-  recordingLogger,
-  startServer,
-  TestClient,
-  uniqueRoom,
-} from "../testkit/server.ts";
+import { recordingLogger, startServer, uniqueRoom } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 
 const SECRET = "site-and-chat-share-this-32-byte-secret";
 const API_KEY = "backend-key-0123456789abcdef0123";

@@ -4,10 +4,10 @@ import { SERVER, startServerProcess } from "../testkit/process.ts";
 import {
   recordingLogger,
   startServer,
-  TestClient,
   uniqueRoom,
   waitUntil,
 } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 
 function changes(client: TestClient): string[] {
   return client.frames

@@ -4,9 +4,9 @@ import {
   recordingLogger,
   startServer,
   storedMessages,
-  TestClient,
   uniqueRoom,
 } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 
 const KEY = "test-api-key-0123456789abcdef";
 const auth = { Authorization: `Bearer ${KEY}` };
