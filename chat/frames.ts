@@ -129,6 +129,7 @@ export type FrameErrorCode =
   | "too_long"
   | "rate_limited"
   | "unavailable"
+  | "rejected"
   | "bad_name"
   | "name_taken"
   | "name_fixed";

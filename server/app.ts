@@ -45,6 +45,7 @@ import { PageError } from "../http/page_error.ts";
 import { createTimedTurnPacer } from "../http/turn_pacer.ts";
 import { finishedWithin } from "../platform/deadline.ts";
 import { openBus, openStore, openTokenVerifier } from "./backends.ts";
+import { openPublishHook } from "./publish_hook.ts";
 
 /** Replaceable parts, for tests and for other deployments. */
 export interface ChatServerOptions {
@@ -190,6 +191,7 @@ export async function createChatServer(
     historyMaxAgeMs: config.historyMaxAgeMs,
     presenceListMax: config.presenceListMax,
     paceAdmission: createTimedTurnPacer(ADMISSION_MS_PER_TURN),
+    publishHook: openPublishHook(config, log, metrics),
     ...(options.now ? { now: options.now } : {}),
   });
   const connections = new ConnectionTracker(

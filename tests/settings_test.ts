@@ -40,6 +40,10 @@ function assertRefused(work: () => unknown, ...patterns: (RegExp | string)[]) {
   });
 }
 
+/** Signing secrets in the Standard Webhooks format. */
+const SECRET_A = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const SECRET_B = "whsec_c2VjcmV0LXRoYXQtaXMtYmVpbmctcm90YXRlZA==";
+
 /**
  * A valid value other than the default for every setting: the text given
  * on the command line or in the variable, and what the config holds then.
@@ -95,6 +99,16 @@ const SAMPLES: Record<SettingKey, { text: string; value: unknown }> = {
   authIssuer: { text: "https://site.example", value: "https://site.example" },
   authAudience: { text: "chat", value: "chat" },
   apiKey: { text: "k".repeat(32), value: "k".repeat(32) },
+  webhookSecrets: {
+    text: `${SECRET_A}, ${SECRET_B}`,
+    value: [SECRET_A, SECRET_B],
+  },
+  publishHookUrl: {
+    text: "https://site.example/chat/hook",
+    value: new URL("https://site.example/chat/hook"),
+  },
+  publishHookTimeoutMs: { text: "250", value: 250 },
+  publishHookFailure: { text: "Reject", value: "reject" },
   allowedHosts: {
     text: "Chat.Example, .example.org",
     value: ["chat.example", ".example.org"],
@@ -109,6 +123,7 @@ const SAMPLES: Record<SettingKey, { text: string; value: unknown }> = {
 /** Other variables a sample needs to be valid (checked across settings). */
 const COMPANIONS: Partial<Record<SettingKey, Record<string, string>>> = {
   auth: { CHAT_AUTH_SECRET: "s".repeat(32) },
+  publishHookUrl: { CHAT_WEBHOOK_SECRET: SECRET_A },
 };
 
 /** A value every setting refuses, by flag (when it takes one) and variable. */
@@ -146,6 +161,10 @@ const REFUSED: Record<SettingKey, string> = {
   authIssuer: " ",
   authAudience: " ",
   apiKey: "too-short",
+  webhookSecrets: "whsec_not base64!",
+  publishHookUrl: "https://user:pass@site.example/hook",
+  publishHookTimeoutMs: "9",
+  publishHookFailure: "drop",
   allowedHosts: "http://chat.example",
   reservedNames: "ok,bad\u200Bname",
   repairIntervalMs: "9",
@@ -382,6 +401,36 @@ Deno.test("settings", async (t) => {
     } catch (error) {
       assert.ok(error instanceof ConfigError);
       assert.ok(!error.message.includes("short-secret"));
+    }
+  });
+
+  await t.step("the publish hook needs a signing secret", () => {
+    assert.equal(defaultConfig().publishHookUrl, undefined);
+    assert.equal(defaultConfig().publishHookTimeoutMs, 1000);
+    assert.equal(defaultConfig().publishHookFailure, "allow");
+    assertRefused(
+      () =>
+        loadConfig(
+          [],
+          envOf({ CHAT_PUBLISH_HOOK_URL: "http://127.0.0.1:9/hook" }),
+        ),
+      "CHAT_PUBLISH_HOOK_URL needs CHAT_WEBHOOK_SECRET",
+    );
+    assertRefused(
+      () =>
+        loadConfig(
+          [],
+          envOf({ CHAT_WEBHOOK_SECRET: `${SECRET_A},${SECRET_B},${SECRET_A}` }),
+        ),
+      "CHAT_WEBHOOK_SECRET must be",
+    );
+    try {
+      loadConfig([], envOf({ CHAT_WEBHOOK_SECRET: `${SECRET_A},whsec_!` }));
+      assert.fail("a bad signing secret was accepted");
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      assert.ok(!error.message.includes(SECRET_A), error.message);
+      assert.equal(error.message.split("\n").length, 1);
     }
   });
 

@@ -1,0 +1,421 @@
+import assert from "node:assert/strict";
+import { SignJWT } from "jose";
+import { Webhook } from "standardwebhooks";
+import { parseStrict, valueOf } from "../testkit/exposition.ts";
+import {
+  type Frame,
+  recordingLogger,
+  startServer,
+  storedMessages,
+  TestClient,
+  type TestServer,
+  uniqueRoom,
+} from "../testkit/server.ts";
+
+const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const AUTH_SECRET = "site-and-chat-share-this-32-byte-secret";
+const API_KEY = "backend-key-0123456789abcdef0123";
+
+/** One request the hook received. */
+interface HookCall {
+  readonly body: string;
+  readonly headers: Record<string, string>;
+  readonly payload: {
+    type: string;
+    id: string;
+    room: string;
+    ts: string;
+    data: Record<string, unknown>;
+  };
+}
+
+/** What the hook answers a call with. */
+type Answer = (call: HookCall) => Response | Promise<Response>;
+
+/**
+ * The site's publish hook, on a loopback port: records each request and
+ * answers as the test says. Answers held back by a test are released when
+ * it is disposed, so that no request outlives it.
+ */
+class HookReceiver implements AsyncDisposable {
+  readonly calls: HookCall[] = [];
+  answer: Answer = () => Response.json({ action: "allow" });
+  readonly #released = Promise.withResolvers<void>();
+  readonly #controller = new AbortController();
+  readonly #server: Deno.HttpServer<Deno.NetAddr>;
+  #waiters: (() => void)[] = [];
+
+  constructor() {
+    this.#server = Deno.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      signal: this.#controller.signal,
+      onListen: () => {},
+    }, async (request) => {
+      const body = await request.text();
+      const call: HookCall = {
+        body,
+        headers: Object.fromEntries(request.headers),
+        payload: JSON.parse(body),
+      };
+      this.calls.push(call);
+      for (const wake of this.#waiters.splice(0)) wake();
+      return await this.answer(call);
+    });
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.#server.addr.port}/hook`;
+  }
+
+  /** An answer that waits until the test ends: a hook that never answers. */
+  readonly never: Answer = async () => {
+    await this.#released.promise;
+    return Response.json({ action: "allow" });
+  };
+
+  /** Waits until `count` requests have arrived. */
+  async waitForCalls(count: number): Promise<void> {
+    while (this.calls.length < count) {
+      const woken = Promise.withResolvers<void>();
+      this.#waiters.push(woken.resolve);
+      await woken.promise;
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.#released.resolve();
+    this.#controller.abort();
+    await this.#server.finished;
+  }
+}
+
+/** A chat server whose publish hook is `hook`, with extra `env`. */
+function serverWithHook(
+  hook: HookReceiver,
+  env: Record<string, string> = {},
+  log = recordingLogger(),
+): Promise<TestServer> {
+  return startServer({
+    CHAT_PUBLISH_HOOK_URL: hook.url,
+    CHAT_WEBHOOK_SECRET: SECRET,
+    CHAT_RATE_LIMIT: "0",
+    ...env,
+  }, { log });
+}
+
+/** Two members of a room: the one who writes and one who reads. */
+interface Pair extends AsyncDisposable {
+  readonly sender: TestClient;
+  readonly reader: TestClient;
+}
+
+/** Joins `ana` (the sender) and then `bo` (the reader) to `room`. */
+async function pair(server: TestServer, room: string): Promise<Pair> {
+  const url = server.wsUrl(`/ws/chat/${room}/`);
+  const sender = await TestClient.join(`${url}?name=ana`);
+  const reader = await TestClient.join(`${url}?name=bo`);
+  return {
+    sender,
+    reader,
+    async [Symbol.asyncDispose]() {
+      await Promise.all([sender.close(), reader.close()]);
+    },
+  };
+}
+
+/** The value of a publish hook histogram `_count` for `outcome`. */
+async function hookCalls(server: TestServer, outcome: string) {
+  const text = await (await fetch(`${server.origin}/metrics`)).text();
+  return valueOf(parseStrict(text), "chat_publish_hook_seconds_count", {
+    outcome,
+  }) ?? 0;
+}
+
+const byText = (text: string) => (frame: Frame) => frame.message === text;
+
+Deno.test("publish hook", async (t) => {
+  await using hook = new HookReceiver();
+  await using server = await serverWithHook(hook, { CHAT_API_KEY: API_KEY });
+
+  await t.step(
+    "an allowed message is stored and delivered, after a signed question",
+    async () => {
+      const room = uniqueRoom("allow");
+      await using members = await pair(server, room);
+      hook.answer = () => Response.json({ action: "allow" });
+      const before = hook.calls.length;
+      members.sender.send({ type: "message", message: "hello", cid: "c-1" });
+      const [mine] = await members.sender.waitForType("message", 1);
+      await members.reader.waitForMatching(byText("hello"), 1);
+      assert.equal(mine?.cid, "c-1");
+      const call = hook.calls[before];
+      assert.ok(call);
+      assert.deepEqual(
+        new Webhook(SECRET).verify(call.body, call.headers),
+        call.payload,
+      );
+      assert.equal(call.payload.type, "message.publish");
+      assert.equal(call.payload.room, room);
+      assert.equal(call.headers["webhook-id"], call.payload.id);
+      assert.deepEqual(call.payload.data, {
+        user: "ana",
+        verified: false,
+        message: "hello",
+        cid: "c-1",
+      });
+      assert.deepEqual(
+        (await storedMessages(server, room)).map((m) => m.message),
+        ["hello"],
+      );
+    },
+  );
+
+  await t.step(
+    "a tampered question fails verification",
+    () => {
+      const call = hook.calls.at(-1);
+      assert.ok(call);
+      assert.throws(() =>
+        new Webhook(SECRET).verify(
+          call.body.replace("hello", "hullo"),
+          call.headers,
+        )
+      );
+    },
+  );
+
+  await t.step(
+    "a rejected message reaches only its sender, as `rejected` with the reason and its cid, and is not stored",
+    async () => {
+      const room = uniqueRoom("reject");
+      await using members = await pair(server, room);
+      hook.answer = (call) =>
+        call.payload.data.message === "buy now"
+          ? Response.json({ action: "reject", reason: "No adverts here" })
+          : Response.json({ action: "allow" });
+      members.sender.send({ type: "message", message: "buy now", cid: "c-2" });
+      const [error] = await members.sender.waitForType("error", 1);
+      assert.deepEqual(error, {
+        type: "error",
+        code: "rejected",
+        error: "No adverts here",
+        cid: "c-2",
+      });
+      // What follows the rejected message arrives; the reader never
+      // received the rejected one before it.
+      members.sender.send({ type: "message", message: "marker", cid: "c-3" });
+      await members.reader.waitForMatching(byText("marker"), 1);
+      assert.deepEqual(members.reader.messageTexts(), ["marker"]);
+      assert.deepEqual(members.sender.messageTexts(), ["marker"]);
+      assert.deepEqual(
+        (await storedMessages(server, room)).map((m) => m.message),
+        ["marker"],
+      );
+    },
+  );
+
+  await t.step(
+    "a replaced message is stored and delivered with the hook's text",
+    async () => {
+      const room = uniqueRoom("replace");
+      await using members = await pair(server, room);
+      hook.answer = () =>
+        Response.json({ action: "replace", message: "what the ****" });
+      members.sender.send({
+        type: "message",
+        message: "what the heck",
+        cid: "c-4",
+      });
+      const [mine] = await members.sender.waitForType("message", 1);
+      const [theirs] = await members.reader.waitForType("message", 1);
+      assert.equal(mine?.message, "what the ****");
+      assert.equal(mine?.cid, "c-4");
+      assert.equal(theirs?.message, "what the ****");
+      assert.deepEqual(
+        (await storedMessages(server, room)).map((m) => m.message),
+        ["what the ****"],
+      );
+    },
+  );
+
+  await t.step(
+    "the server API's messages are not put to the hook",
+    async () => {
+      const room = uniqueRoom("api");
+      await using members = await pair(server, room);
+      hook.answer = () => Response.json({ action: "reject", reason: "no" });
+      const before = hook.calls.length;
+      const response = await fetch(
+        `${server.origin}/api/rooms/${room}/messages`,
+        {
+          method: "POST",
+          headers: {
+            Authorization: `Bearer ${API_KEY}`,
+            "Content-Type": "application/json",
+          },
+          body: JSON.stringify({ user: "Moderator", message: "from the site" }),
+        },
+      );
+      assert.equal(response.status, 201);
+      await response.body?.cancel();
+      await members.reader.waitForMatching(byText("from the site"), 1);
+      assert.equal(hook.calls.length, before);
+    },
+  );
+
+  await t.step(
+    "messages of a room are stored in the order sent while an earlier answer is slow, and other rooms go on",
+    async () => {
+      const room = uniqueRoom("order");
+      const other = uniqueRoom("other");
+      await using members = await pair(server, room);
+      await using elsewhere = await TestClient.join(
+        server.wsUrl(`/ws/chat/${other}/?name=cy`),
+      );
+      const slow = Promise.withResolvers<void>();
+      hook.answer = async (call) => {
+        if (call.payload.data.message === "first") await slow.promise;
+        return Response.json({ action: "allow" });
+      };
+      const before = hook.calls.length;
+      members.sender.send({ type: "message", message: "first" });
+      members.sender.send({ type: "message", message: "second" });
+      // Both questions are out at once: the second was asked (and is
+      // answered at once) while the first waits.
+      await hook.waitForCalls(before + 2);
+      elsewhere.send({ type: "message", message: "elsewhere" });
+      await elsewhere.waitForMatching(byText("elsewhere"), 1);
+      assert.deepEqual(
+        members.reader.messageTexts(),
+        [],
+        "the second waited for the first",
+      );
+      slow.resolve();
+      const frames = await members.reader.waitForType("message", 2);
+      assert.deepEqual(frames.map((f) => f.message), ["first", "second"]);
+      assert.ok(Number(frames[0]?.id) < Number(frames[1]?.id));
+      await members.sender.waitForType("message", 2);
+      assert.deepEqual(members.sender.messageTexts(), ["first", "second"]);
+      assert.deepEqual(
+        (await storedMessages(server, room)).map((m) => m.message),
+        ["first", "second"],
+      );
+    },
+  );
+
+  await t.step("a signed sender is named by its sub and verified", async () => {
+    await using signedHook = new HookReceiver();
+    await using signed = await serverWithHook(signedHook, {
+      CHAT_AUTH: "optional",
+      CHAT_AUTH_SECRET: AUTH_SECRET,
+    });
+    const token = await new SignJWT({
+      sub: "user-42",
+      name: "Dana",
+      exp: Math.floor(Date.now() / 1000) + 3600,
+    }).setProtectedHeader({ alg: "HS256" })
+      .sign(new TextEncoder().encode(AUTH_SECRET));
+    const room = uniqueRoom("signed");
+    await using sender = await TestClient.join(
+      signed.wsUrl(`/ws/chat/${room}/?token=${token}`),
+    );
+    sender.send({ type: "message", message: "signed hello" });
+    await sender.waitForType("message", 1);
+    const call = signedHook.calls[0];
+    assert.ok(call);
+    assert.deepEqual(call.payload.data, {
+      user: "Dana",
+      verified: true,
+      sub: "user-42",
+      message: "signed hello",
+    });
+    assert.ok(!call.body.includes(token), "no token in the question");
+  });
+
+  await t.step("the metrics count the calls by outcome", async () => {
+    assert.ok(await hookCalls(server, "allowed") >= 4);
+    assert.equal(await hookCalls(server, "rejected"), 1);
+    assert.equal(await hookCalls(server, "replaced"), 1);
+    assert.equal(await hookCalls(server, "failed"), 0);
+  });
+});
+
+Deno.test("publish hook failures", async (t) => {
+  await t.step(
+    "with the allow policy, a timeout and a 5xx let the message through, logged once per run",
+    async () => {
+      await using hook = new HookReceiver();
+      const log = recordingLogger();
+      await using server = await serverWithHook(
+        hook,
+        { CHAT_PUBLISH_HOOK_TIMEOUT_MS: "100" },
+        log,
+      );
+      const room = uniqueRoom("fail_allow");
+      await using members = await pair(server, room);
+      hook.answer = hook.never;
+      members.sender.send({ type: "message", message: "unheard", cid: "c-1" });
+      await members.reader.waitForMatching(byText("unheard"), 1);
+      hook.answer = () => new Response("down", { status: 503 });
+      members.sender.send({ type: "message", message: "broken", cid: "c-2" });
+      await members.reader.waitForMatching(byText("broken"), 1);
+      hook.answer = () => Response.json({ action: "replace", message: " " });
+      members.sender.send({ type: "message", message: "blank", cid: "c-3" });
+      await members.reader.waitForMatching(byText("blank"), 1);
+      hook.answer = () => new Response("not json");
+      members.sender.send({ type: "message", message: "garbled", cid: "c-4" });
+      await members.reader.waitForMatching(byText("garbled"), 1);
+      hook.answer = () => Response.json({ action: "allow" });
+      members.sender.send({ type: "message", message: "fine", cid: "c-5" });
+      await members.reader.waitForMatching(byText("fine"), 1);
+      assert.deepEqual(
+        (await storedMessages(server, room)).map((m) => m.message),
+        ["unheard", "broken", "blank", "garbled", "fine"],
+      );
+      const failing = log.events.filter((e) =>
+        e.event === "publish_hook.failing"
+      );
+      assert.equal(failing.length, 1, "one line for the run of failures");
+      assert.match(String(failing[0]?.reason), /within 100 ms/);
+      await log.waitFor((e) => e.event === "publish_hook.recovered");
+      assert.equal(
+        log.events.find((e) => e.event === "publish_hook.recovered")?.failed,
+        4,
+      );
+      assert.ok(!JSON.stringify(log.events).includes(SECRET.slice(6)));
+      assert.equal(await hookCalls(server, "failed"), 4);
+    },
+  );
+
+  await t.step(
+    "with the reject policy, a timeout and a 5xx refuse the message as unavailable",
+    async () => {
+      await using hook = new HookReceiver();
+      await using server = await serverWithHook(hook, {
+        CHAT_PUBLISH_HOOK_TIMEOUT_MS: "100",
+        CHAT_PUBLISH_HOOK_FAILURE: "reject",
+      });
+      const room = uniqueRoom("fail_reject");
+      await using members = await pair(server, room);
+      hook.answer = hook.never;
+      members.sender.send({ type: "message", message: "unheard", cid: "c-1" });
+      await hook.waitForCalls(1);
+      hook.answer = () => new Response("oops", { status: 500 });
+      members.sender.send({ type: "message", message: "broken", cid: "c-2" });
+      const errors = await members.sender.waitForType("error", 2);
+      assert.deepEqual(
+        errors.map((f) => [f.code, f.cid]).sort(),
+        [["unavailable", "c-1"], ["unavailable", "c-2"]],
+      );
+      hook.answer = () => Response.json({ action: "allow" });
+      members.sender.send({ type: "message", message: "marker", cid: "c-3" });
+      await members.reader.waitForMatching(byText("marker"), 1);
+      assert.deepEqual(members.reader.messageTexts(), ["marker"]);
+      assert.deepEqual(
+        (await storedMessages(server, room)).map((m) => m.message),
+        ["marker"],
+      );
+    },
+  );
+});
