@@ -179,6 +179,7 @@ export async function createChatServer(
   const prometheus = createPrometheusMetrics({ processMetrics: !peers });
   const metrics = prometheus.metrics;
   const store = instrumentStore(rawStore, metrics);
+  const publishHook = openPublishHook(config, log, metrics);
   const hub = new ChatHub({
     bus,
     store,
@@ -191,7 +192,7 @@ export async function createChatServer(
     historyMaxAgeMs: config.historyMaxAgeMs,
     presenceListMax: config.presenceListMax,
     paceAdmission: createTimedTurnPacer(ADMISSION_MS_PER_TURN),
-    publishHook: openPublishHook(config, log, metrics),
+    publishHook,
     ...(options.now ? { now: options.now } : {}),
   });
   const connections = new ConnectionTracker(
@@ -363,6 +364,7 @@ export async function createChatServer(
   const close = () => {
     closing ??= (async () => {
       const socketsClosed = closeSockets();
+      publishHook?.close();
       try {
         await hub.close();
       } catch (error) {

@@ -10,7 +10,6 @@ import { HttpPublishHook } from "../adapters/webhooks/publish_hook.ts";
 import { Signer } from "../adapters/webhooks/signing.ts";
 import type { Logger } from "../chat/logger.ts";
 import type { ChatMetrics } from "../chat/metrics.ts";
-import type { PublishHook } from "../chat/publish_hook.ts";
 import { type Config, ConfigError } from "./settings.ts";
 
 /** The publish hook `config` asks for, if any. */
@@ -18,7 +17,7 @@ export function openPublishHook(
   config: Config,
   log: Logger,
   metrics: ChatMetrics,
-): PublishHook | undefined {
+): HttpPublishHook | undefined {
   const url = config.publishHookUrl;
   if (url === undefined) return undefined;
   const secrets = config.webhookSecrets;

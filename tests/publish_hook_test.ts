@@ -10,6 +10,7 @@ import {
   TestClient,
   type TestServer,
   uniqueRoom,
+  waitUntil,
 } from "../testkit/server.ts";
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -130,6 +131,16 @@ async function hookCalls(server: TestServer, outcome: string) {
   return valueOf(parseStrict(text), "chat_publish_hook_seconds_count", {
     outcome,
   }) ?? 0;
+}
+
+/** Failed hook calls, from a server's metrics (closed or not). */
+async function failedCalls(server: TestServer): Promise<number> {
+  const series = (await server.chat.metricsSnapshot()).find((s) =>
+    s.name === "chat_publish_hook_seconds"
+  );
+  return series?.samples.find((s) =>
+    s.suffix === "_count" && s.labels.outcome === "failed"
+  )?.value ?? 0;
 }
 
 const byText = (text: string) => (frame: Frame) => frame.message === text;
@@ -415,6 +426,37 @@ Deno.test("publish hook failures", async (t) => {
       assert.deepEqual(
         (await storedMessages(server, room)).map((m) => m.message),
         ["marker"],
+      );
+    },
+  );
+
+  await t.step(
+    "closing the server ends the questions still out, without waiting for the timeout",
+    async () => {
+      await using hook = new HookReceiver();
+      const log = recordingLogger();
+      const server = await serverWithHook(
+        hook,
+        { CHAT_PUBLISH_HOOK_TIMEOUT_MS: "30000" },
+        log,
+      );
+      const room = uniqueRoom("closing");
+      const client = await TestClient.join(server.wsUrl(`/ws/chat/${room}/`));
+      hook.answer = hook.never;
+      client.send({ type: "message", message: "too late", cid: "c-1" });
+      await hook.waitForCalls(1);
+      await server[Symbol.asyncDispose]();
+      await client.closed;
+      // Ended at once: it does not wait for its 30 s timeout.
+      await waitUntil(
+        async () => await failedCalls(server) === 1,
+        "the end of the question",
+        5000,
+      );
+      // Ended by the close, not failed: nothing to tell the operator.
+      assert.deepEqual(
+        log.events.filter((e) => String(e.event).startsWith("publish_hook")),
+        [],
       );
     },
   );

@@ -68,13 +68,26 @@ export class HttpPublishHook implements PublishHook {
   readonly #now: () => Date;
   /** Failures in a row; a run is logged as it starts and as it ends. */
   #failures = 0;
+  /** Ends the questions still out when the server closes. */
+  readonly #inFlight = new Set<AbortController>();
+  #closed = false;
 
   constructor(options: HttpPublishHookOptions) {
     this.#options = options;
     this.#now = options.now ?? (() => new Date());
   }
 
+  /**
+   * Ends the questions still out, and refuses those asked from now on, as
+   * `unchecked`: the server is closing and stores nothing more.
+   */
+  close(): void {
+    this.#closed = true;
+    for (const aborter of this.#inFlight) aborter.abort();
+  }
+
   async screen(question: PublishQuestion): Promise<PublishVerdict> {
+    if (this.#closed) return { action: "unchecked" };
     const started = performance.now();
     const { verdict, outcome } = await this.#ask(question);
     this.#options.metrics.publishHook(
@@ -89,6 +102,7 @@ export class HttpPublishHook implements PublishHook {
   ): Promise<{ verdict: PublishVerdict; outcome: PublishHookOutcome }> {
     const { timeoutMs, failure, log } = this.#options;
     const aborter = new AbortController();
+    this.#inFlight.add(aborter);
     let verdict: HookAnswer;
     try {
       verdict = await within(
@@ -98,6 +112,9 @@ export class HttpPublishHook implements PublishHook {
       );
     } catch (error) {
       aborter.abort();
+      if (this.#closed) {
+        return { verdict: { action: "unchecked" }, outcome: "failed" };
+      }
       if (!(error instanceof HookFailure || error instanceof DeadlineError)) {
         throw error;
       }
@@ -114,6 +131,8 @@ export class HttpPublishHook implements PublishHook {
           : { action: "unchecked" },
         outcome: "failed",
       };
+    } finally {
+      this.#inFlight.delete(aborter);
     }
     if (this.#failures > 0) {
       log.info("publish_hook.recovered", { failed: this.#failures });
