@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { SignJWT } from "jose";
 import { Webhook } from "standardwebhooks";
+import {
+  DEFAULT_REJECT_REASON,
+  MAX_REJECT_REASON_CHARS,
+  parseVerdict,
+} from "../adapters/webhooks/publish_hook.ts";
 import { parseStrict, valueOf } from "../testkit/exposition.ts";
 import {
   type Frame,
@@ -377,12 +382,19 @@ Deno.test("publish hook failures", async (t) => {
       hook.answer = () => new Response("not json");
       members.sender.send({ type: "message", message: "garbled", cid: "c-4" });
       await members.reader.waitForMatching(byText("garbled"), 1);
+      hook.answer = () => Response.redirect("http://127.0.0.1:9/", 307);
+      members.sender.send({ type: "message", message: "moved", cid: "c-6" });
+      await members.reader.waitForMatching(byText("moved"), 1);
+      hook.answer = () =>
+        Response.json({ action: "allow", padding: "x".repeat(70_000) });
+      members.sender.send({ type: "message", message: "bloated", cid: "c-7" });
+      await members.reader.waitForMatching(byText("bloated"), 1);
       hook.answer = () => Response.json({ action: "allow" });
       members.sender.send({ type: "message", message: "fine", cid: "c-5" });
       await members.reader.waitForMatching(byText("fine"), 1);
       assert.deepEqual(
         (await storedMessages(server, room)).map((m) => m.message),
-        ["unheard", "broken", "blank", "garbled", "fine"],
+        ["unheard", "broken", "blank", "garbled", "moved", "bloated", "fine"],
       );
       const failing = log.events.filter((e) =>
         e.event === "publish_hook.failing"
@@ -392,10 +404,10 @@ Deno.test("publish hook failures", async (t) => {
       await log.waitFor((e) => e.event === "publish_hook.recovered");
       assert.equal(
         log.events.find((e) => e.event === "publish_hook.recovered")?.failed,
-        4,
+        6,
       );
       assert.ok(!JSON.stringify(log.events).includes(SECRET.slice(6)));
-      assert.equal(await hookCalls(server, "failed"), 4);
+      assert.equal(await hookCalls(server, "failed"), 6);
     },
   );
 
@@ -460,4 +472,64 @@ Deno.test("publish hook failures", async (t) => {
       );
     },
   );
+});
+
+Deno.test("publish hook answers", async (t) => {
+  const max = 20;
+
+  await t.step("allow, reject and replace are read from JSON", () => {
+    assert.deepEqual(parseVerdict({ action: "allow" }, max), {
+      action: "allow",
+    });
+    assert.deepEqual(
+      parseVerdict({ action: "reject", reason: " No links " }, max),
+      { action: "reject", reason: "No links" },
+    );
+    assert.deepEqual(
+      parseVerdict({ action: "replace", message: "fine" }, max),
+      { action: "replace", message: "fine" },
+    );
+  });
+
+  await t.step(
+    "a reject keeps its intent without a usable reason, and a long one is cut",
+    () => {
+      for (const reason of [undefined, "", "   ", 42]) {
+        assert.deepEqual(parseVerdict({ action: "reject", reason }, max), {
+          action: "reject",
+          reason: DEFAULT_REJECT_REASON,
+        });
+      }
+      const long = parseVerdict(
+        { action: "reject", reason: "가".repeat(MAX_REJECT_REASON_CHARS + 9) },
+        max,
+      );
+      assert.equal(
+        long.action === "reject" && [...long.reason].length,
+        MAX_REJECT_REASON_CHARS,
+      );
+    },
+  );
+
+  await t.step("a replacement is checked like a client's message", () => {
+    for (
+      const message of [undefined, "", "  ", "x".repeat(max + 1), "\uD800"]
+    ) {
+      assert.throws(
+        () => parseVerdict({ action: "replace", message }, max),
+        /its replacement is refused|its answer/,
+        JSON.stringify(message),
+      );
+    }
+    assert.deepEqual(
+      parseVerdict({ action: "replace", message: "x".repeat(max) }, max),
+      { action: "replace", message: "x".repeat(max) },
+    );
+  });
+
+  await t.step("anything else is a failure", () => {
+    for (const value of [null, [], "allow", { action: "drop" }, {}]) {
+      assert.throws(() => parseVerdict(value, max), /its answer/);
+    }
+  });
 });
