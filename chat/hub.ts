@@ -28,11 +28,7 @@ import { type ChatMetrics, noMetrics } from "./metrics.ts";
 import { NodePresence } from "./presence.ts";
 import type { Connection } from "./connection.ts";
 import { mayHaveForgotten, Room } from "./room.ts";
-import {
-  PublishGate,
-  type SubmitOptions,
-  type Submitted,
-} from "./publish_gate.ts";
+import { screened, type Submit } from "./publish_gate.ts";
 import { rename } from "./rename.ts";
 import type { RoomName } from "./room_name.ts";
 import type { AppendResult, Store } from "./store.ts";
@@ -47,7 +43,6 @@ import type {
 } from "./hub_types.ts";
 
 export type { Member } from "./connection.ts";
-export type { SubmitOptions, Submitted } from "./publish_gate.ts";
 export type { RenameResult } from "./rename.ts";
 export type {
   ChatHubOptions,
@@ -79,7 +74,11 @@ export class ChatHub {
   readonly #rooms = new Map<RoomName, OpenRoom>();
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   readonly #paceAdmission: (() => Promise<void>) | undefined;
-  readonly #gate: PublishGate | undefined;
+  /**
+   * Stores a client's message, asked about by the publish hook first when
+   * there is one (see `publish_gate.ts`).
+   */
+  readonly submit: Submit;
 
   constructor(options: ChatHubOptions) {
     this.#bus = options.bus;
@@ -104,8 +103,7 @@ export class ChatHub {
       presenceListMax: options.presenceListMax,
     };
     this.#paceAdmission = options.paceAdmission;
-    this.#gate = options.publishHook &&
-      new PublishGate(options.publishHook, (message) => this.send(message));
+    this.submit = screened(options.publishHook, (o) => this.send(o));
     this.#every(options.repairIntervalMs, () => this.repair());
     const maxAgeMs = options.historyMaxAgeMs ?? 0;
     if (maxAgeMs > 0) {
@@ -163,16 +161,6 @@ export class ChatHub {
         rename(this.#admission, { room: entry.room, connection, ready, to }),
       leave: () => this.#leave(entry, connection),
     };
-  }
-
-  /**
-   * A client's message: asked about by the publish hook, when there is
-   * one, then sent as it is or as the hook replaced it, or refused; the
-   * messages of a room are stored in the order they were submitted.
-   */
-  async submit(options: SubmitOptions): Promise<Submitted> {
-    if (this.#gate) return await this.#gate.submit(options);
-    return { kind: "stored", result: await this.send(options) };
   }
 
   /**

@@ -29,6 +29,24 @@ export type Submitted =
 /** Stores and delivers a message: `ChatHub.send`. */
 export type SendMessage = (options: SendOptions) => Promise<AppendResult>;
 
+/** Stores a client's message, or refuses it: `ChatHub.submit`. */
+export type Submit = (options: SubmitOptions) => Promise<Submitted>;
+
+/**
+ * How client messages are sent: through `hook`, in order per room, when
+ * there is one; else straight to `send`.
+ */
+export function screened(
+  hook: PublishHook | undefined,
+  send: SendMessage,
+): Submit {
+  if (hook === undefined) {
+    return async (options) => ({ kind: "stored", result: await send(options) });
+  }
+  const gate = new PublishGate(hook, send);
+  return (options) => gate.submit(options);
+}
+
 /** A verdict's consequence, taken in the room's turn. */
 type Decided =
   | { readonly sending: Promise<AppendResult> }

@@ -8,7 +8,7 @@
 
 import type { BudgetAnswer, Rate } from "../chat/message_budget.ts";
 import type { ErrorFrame } from "../chat/frames.ts";
-import type { Submitted } from "../chat/hub.ts";
+import type { Submitted } from "../chat/publish_gate.ts";
 import { StoreError, type StoreErrorKind } from "../chat/store.ts";
 
 /** What a sender is told about each kind of store failure. */
