@@ -269,7 +269,7 @@ Deno.test("publish hook answers", async (t) => {
     ) {
       assert.throws(
         () => parseVerdict({ action: "replace", message }, max),
-        /its replacement is refused|its answer/,
+        /the hook's (replacement is refused|answer)/,
         JSON.stringify(message),
       );
     }
@@ -281,7 +281,7 @@ Deno.test("publish hook answers", async (t) => {
 
   await t.step("anything else is a failure", () => {
     for (const value of [null, [], "allow", { action: "drop" }, {}]) {
-      assert.throws(() => parseVerdict(value, max), /its answer/);
+      assert.throws(() => parseVerdict(value, max), /the hook's answer/);
     }
   });
 });

@@ -171,14 +171,14 @@ export class HttpPublishHook implements PublishHook {
       });
       if (!response.ok) {
         await response.body?.cancel();
-        throw new HookFailure(`it answered ${response.status}`);
+        throw new HookFailure(`the hook answered ${response.status}`);
       }
       text = await readBounded(response);
     } catch (error) {
       if (error instanceof HookFailure || signal.aborted) throw error;
       // The error's own text may repeat the URL; its kind is enough.
       throw new HookFailure(
-        `the request failed (${
+        `the request to the hook failed (${
           error instanceof Error ? error.name : "unknown error"
         })`,
       );
@@ -188,7 +188,7 @@ export class HttpPublishHook implements PublishHook {
       value = JSON.parse(text);
     } catch (error) {
       if (!(error instanceof SyntaxError)) throw error;
-      throw new HookFailure("its answer is not JSON");
+      throw new HookFailure("the hook's answer is not JSON");
     }
     return parseVerdict(value, maxMessageChars);
   }
@@ -214,7 +214,7 @@ async function readBounded(response: Response): Promise<string> {
     if (size > MAX_ANSWER_BYTES) {
       await reader.cancel();
       throw new HookFailure(
-        `its answer is larger than ${MAX_ANSWER_BYTES} bytes`,
+        `the hook's answer is larger than ${MAX_ANSWER_BYTES} bytes`,
       );
     }
     text += decoder.decode(value, { stream: true });
@@ -232,7 +232,7 @@ export function parseVerdict(
   maxMessageChars: number,
 ): HookAnswer {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new HookFailure("its answer is not a JSON object");
+    throw new HookFailure("the hook's answer is not a JSON object");
   }
   const action = "action" in value ? value.action : undefined;
   if (action === "allow") return { action };
@@ -248,12 +248,12 @@ export function parseVerdict(
     const checked = parseSendMessage({ message }, { maxMessageChars });
     if (!checked.ok) {
       throw new HookFailure(
-        `its replacement is refused: ${checked.error.error}`,
+        `the hook's replacement is refused: ${checked.error.error}`,
       );
     }
     return { action, message: checked.frame.message };
   }
   throw new HookFailure(
-    'its answer needs "action": "allow", "reject" or "replace"',
+    `the hook's answer needs "action": "allow", "reject" or "replace"`,
   );
 }
