@@ -8,10 +8,21 @@
  */
 
 /**
- * The server's close codes by name (`CloseCode.NameTaken` is 4009); the
- * table is `protocol.js`, and docs/protocol.md says what each means.
+ * The server's close codes by name; the table is `protocol.js` (a test
+ * checks that these types are its values), and docs/protocol.md says what
+ * each means.
  */
-export declare const CloseCode: { readonly [name: string]: number };
+export declare const CloseCode: Readonly<{
+  GoingAway: 1001;
+  UnsupportedData: 1003;
+  PolicyViolation: 1008;
+  MessageTooBig: 1009;
+  InternalError: 1011;
+  TryAgainLater: 1013;
+  TokenExpired: 4001;
+  NameTaken: 4009;
+  RemovedBySite: 4010;
+}>;
 
 /** The subprotocol the client offers: the typed frames. */
 export declare const CHAT_PROTOCOL: "chat.v1";

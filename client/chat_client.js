@@ -61,6 +61,13 @@ export class ChatClient extends EventTarget {
   #retries = 0;
   #timer;
   #closed = false;
+  /**
+   * The server ended the connection for a reason a retry cannot change
+   * (removed by the site, a rule broken, the room refused): sends are
+   * refused until the app calls `reconnect()`.
+   */
+  #ended = false;
+  #endedWhy = "";
   /** Bumped by each connect, so that an older attempt's answers are ignored. */
   #attempt = 0;
   #roster = new Roster();
@@ -151,8 +158,9 @@ export class ChatClient extends EventTarget {
     if (typeof text !== "string") {
       return Promise.reject(new TypeError("send() takes a string"));
     }
-    if (this.#closed) {
-      return Promise.reject(new ChatError("closed", "The client is closed"));
+    if (this.#closed || this.#ended) {
+      const why = this.#closed ? "The client is closed" : this.#endedWhy;
+      return Promise.reject(new ChatError("closed", why));
     }
     let waiting;
     try {
@@ -217,6 +225,7 @@ export class ChatClient extends EventTarget {
 
   reconnect() {
     if (this.#closed) return;
+    this.#ended = false;
     this.#retries = 0;
     this.#connect();
   }
@@ -236,7 +245,8 @@ export class ChatClient extends EventTarget {
 
   // ---- connecting -------------------------------------------------------
 
-  async #connect() {
+  /** Opens a socket, with `token` when one was just fetched. */
+  async #connect(token) {
     clearTimeout(this.#timer);
     const attempt = ++this.#attempt;
     const previous = this.#socket;
@@ -244,11 +254,10 @@ export class ChatClient extends EventTarget {
     this.#caughtUp = false;
     previous?.close(1000, "Reconnecting");
     if (this.#state !== "connecting") this.#setState("reconnecting");
-    let token;
     let socket;
     let url;
     try {
-      token = await this.#currentToken();
+      token ??= await this.#currentToken();
       if (attempt !== this.#attempt) return;
       url = socketUrl(this.#base, this.room, {
         name: this.#name,
@@ -286,6 +295,12 @@ export class ChatClient extends EventTarget {
       if (opened) this.#onClose(event.code, event.reason);
       else this.#onRefused(attempt, url);
     });
+    // Node's WebSocket fires only `error` for a socket that never opened.
+    socket.addEventListener("error", () => {
+      if (opened || this.#socket !== socket) return;
+      this.#socket = undefined;
+      this.#onRefused(attempt, url);
+    });
   }
 
   async #currentToken() {
@@ -312,8 +327,7 @@ export class ChatClient extends EventTarget {
       return;
     }
     if (FINAL_CLOSES.has(code)) {
-      this.#rejectWaiting(reason || `Closed by the server (${code})`);
-      this.#stop(code, reason || `Closed by the server (${code})`);
+      this.#end(code, reason || `Closed by the server (${code})`);
       return;
     }
     this.#scheduleReconnect(code);
@@ -325,6 +339,7 @@ export class ChatClient extends EventTarget {
    * refused again.
    */
   async #renewToken(code, reason) {
+    this.#setState("reconnecting", { code });
     const attempt = this.#attempt;
     let fresh = this.#token;
     try {
@@ -334,7 +349,7 @@ export class ChatClient extends EventTarget {
       reason = `The token could not be fetched: ${error.message}`;
     }
     if (attempt !== this.#attempt || this.#closed) return;
-    if (fresh && fresh !== this.#token) this.#connect();
+    if (fresh && fresh !== this.#token) this.#connect(fresh);
     else this.#stop(code, reason);
   }
 
@@ -358,8 +373,11 @@ export class ChatClient extends EventTarget {
       this.#scheduleReconnect(status);
       return;
     }
-    if (status === 400 || status === 401 || status === 403) {
-      if (status === 403) this.#rejectWaiting(why);
+    if (status === 403) {
+      this.#end(status, why || "Refused by the server (403)");
+      return;
+    }
+    if (status === 400 || status === 401) {
       this.#stop(status, why || `Refused by the server (${status})`);
       return;
     }
@@ -386,6 +404,17 @@ export class ChatClient extends EventTarget {
     const delay = jitteredDelay(this.#backoff, this.#retries);
     this.#retries += 1;
     this.#timer = setTimeout(() => this.#connect(), delay);
+  }
+
+  /**
+   * Stops for a reason a retry cannot change: what waits is refused, and
+   * so is what is sent until the app calls `reconnect()`.
+   */
+  #end(code, reason) {
+    this.#ended = true;
+    this.#endedWhy = reason;
+    this.#rejectWaiting(reason);
+    this.#stop(code, reason);
   }
 
   /** Stops reconnecting, saying why; `reconnect()` or `rename()` go on. */
