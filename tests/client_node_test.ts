@@ -11,8 +11,9 @@
 import assert from "node:assert/strict";
 import { Spawned } from "../testkit/cli.ts";
 import { installClientPackage, NODE, run } from "../testkit/npm_package.ts";
-import { SERVER, startServerProcess } from "../testkit/process.ts";
-import { TestClient, uniqueRoom } from "../testkit/server.ts";
+import { freePort, SERVER, startServerProcess } from "../testkit/process.ts";
+import { RestartableServer } from "../testkit/restartable_server.ts";
+import { storedMessages, TestClient, uniqueRoom } from "../testkit/server.ts";
 
 const FIXTURES = new URL("./fixtures/", import.meta.url);
 
@@ -66,6 +67,37 @@ Deno.test("the packed client installs and works in a Node 22 project", async (t)
       "state closed",
     ]);
   });
+
+  await t.step(
+    "a client started before its server retries until it is up",
+    async () => {
+      const dir = await Deno.makeTempDir({ prefix: "chat-client-node-" });
+      try {
+        await using server = new RestartableServer({
+          port: freePort(),
+          env: { LOG_LEVEL: "warn", CHAT_DB: `${dir}/chat.db` },
+        });
+        const script = `${project.dir}/retry.mjs`;
+        await Deno.copyFile(new URL("client_node_retry.mjs", FIXTURES), script);
+        const room = uniqueRoom("early");
+        await using node = new Spawned(NODE[0], [
+          ...NODE.slice(1),
+          script,
+          server.origin,
+          room,
+        ]);
+        await node.waitFor(/^started$/m, 60_000);
+        await server.start();
+        const [, id] = await node.waitFor(/^stored (\d+)$/m);
+        assert.deepEqual(await storedMessages(server, room), [
+          { id: Number(id), message: "sent before the server was up" },
+        ]);
+        assert.equal((await node.child.status).code, 0, node.output());
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  );
 
   await t.step(
     "a TypeScript consumer type-checks against the d.ts",
