@@ -8,85 +8,23 @@
  */
 
 import assert from "node:assert/strict";
+import { ChatError } from "../client/chat_client.js";
 import {
-  ChatClient,
-  type ChatClientEventMap,
-  type ChatClientOptions,
-  ChatError,
-} from "../client/chat_client.js";
-import { EventLog } from "../testkit/event_log.ts";
+  loggedClient,
+  openClient,
+  rejectsWith,
+  texts,
+} from "../testkit/library_client.ts";
 import { freePort } from "../testkit/process.ts";
-import {
-  startServer,
-  storedMessages,
-  type TestServer,
-  uniqueRoom,
-} from "../testkit/server.ts";
-
-const EVENTS = [
-  "message",
-  "delete",
-  "history",
-  "presence",
-  "rename",
-  "state",
-  "error",
-] as const;
-
-/** A client with the log of its events; disposing closes both. */
-interface Opened extends Disposable {
-  readonly client: ChatClient;
-  readonly log: EventLog<ChatClientEventMap>;
-}
-
-/** A client of `url` and its event log, not waiting for anything. */
-function client(
-  url: string,
-  options: ChatClientOptions,
-): Opened {
-  const chat = new ChatClient(url, options);
-  const log = new EventLog<ChatClientEventMap>(chat, EVENTS);
-  return {
-    client: chat,
-    log,
-    [Symbol.dispose]() {
-      chat.close();
-      log[Symbol.dispose]();
-    },
-  };
-}
-
-/** A client of `server` that has caught up (state `open`). */
-async function open(
-  server: TestServer,
-  options: ChatClientOptions,
-): Promise<Opened> {
-  const opened = client(server.origin, options);
-  await opened.log.waitFor("state", (d) => d.state === "open");
-  return opened;
-}
-
-/** The texts of the `message` events `log` recorded, in order. */
-function texts(log: EventLog<ChatClientEventMap>): string[] {
-  return log.of("message").map((m) => m.message);
-}
-
-/** Asserts that `promise` rejects with a ChatError of `code`. */
-async function rejectsWith(promise: Promise<unknown>, code: string) {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof ChatError, `a ChatError: ${error}`);
-    assert.equal(error.code, code, error.message);
-    return true;
-  });
-}
+import { startServer, storedMessages, uniqueRoom } from "../testkit/server.ts";
 
 const ENV = { CHAT_RATE_LIMIT: "0", CHAT_CONNECT_RATE: "0" };
 
 Deno.test("two clients chat through the library", async (t) => {
   await using server = await startServer(ENV);
   const room = uniqueRoom("lib");
-  using alice = await open(server, { room, name: "alice" });
-  using bob = await open(server, { room, name: "bob" });
+  using alice = await openClient(server.origin, { room, name: "alice" });
+  using bob = await openClient(server.origin, { room, name: "bob" });
 
   await t.step("send() resolves with the stored frame and its id", async () => {
     const stored = await alice.client.send("hello bob");
@@ -132,7 +70,7 @@ Deno.test("two clients chat through the library", async (t) => {
   });
 
   await t.step("a late joiner gets the history as message events", async () => {
-    using carol = await open(server, { room, name: "carol" });
+    using carol = await openClient(server.origin, { room, name: "carol" });
     assert.deepEqual(texts(carol.log), ["hello bob", "hi alice", "end"]);
     assert.equal(carol.client.oldestId, alice.log.of("message")[0]?.id);
     // The history event comes before the messages it carries.
@@ -162,9 +100,9 @@ Deno.test("two clients chat through the library", async (t) => {
 Deno.test("renames and the online list through the library", async (t) => {
   await using server = await startServer(ENV);
   const room = uniqueRoom("names");
-  using alice = await open(server, { room, name: "alice" });
+  using alice = await openClient(server.origin, { room, name: "alice" });
 
-  const bob = await open(server, { room, name: "bob" });
+  const bob = await openClient(server.origin, { room, name: "bob" });
 
   await t.step("the online list follows a join", async () => {
     await alice.log.waitFor("presence", () => alice.client.online.has("bob"));
@@ -222,12 +160,12 @@ Deno.test("loadOlder() pages back through the HTTP API", async () => {
   await using server = await startServer({ ...ENV, CHAT_HISTORY: "4" });
   const room = uniqueRoom("older");
   {
-    using writer = await open(server, { room, name: "writer" });
+    using writer = await openClient(server.origin, { room, name: "writer" });
     const sends = [];
     for (let n = 1; n <= 11; n++) sends.push(writer.client.send(`m${n}`));
     await Promise.all(sends);
   }
-  using reader = await open(server, { room, name: "reader" });
+  using reader = await openClient(server.origin, { room, name: "reader" });
   assert.deepEqual(texts(reader.log), ["m8", "m9", "m10", "m11"]);
   const pages: string[][] = [];
   while (pages.length < 10) {
@@ -248,7 +186,11 @@ Deno.test("the outbox is bounded: one send past the limit is refused", async () 
   await using server = await startServer(ENV);
   const room = uniqueRoom("outbox");
   // Sent before the socket is open: all three wait in the outbox.
-  using alice = client(server.origin, { room, name: "alice", outboxLimit: 2 });
+  using alice = loggedClient(server.origin, {
+    room,
+    name: "alice",
+    outboxLimit: 2,
+  });
   const first = alice.client.send("one");
   const second = alice.client.send("two");
   await rejectsWith(alice.client.send("three"), "outbox_full");
@@ -270,7 +212,7 @@ Deno.test("close() rejects what waits and leaves nothing running", async (t) => 
   await t.step("while connected", async () => {
     await using server = await startServer(ENV);
     const room = uniqueRoom("close");
-    const alice = client(server.origin, { room, name: "alice" });
+    const alice = loggedClient(server.origin, { room, name: "alice" });
     await alice.log.waitFor("state", (d) => d.state === "open");
     const waiting = alice.client.send("never acknowledged");
     alice.client.close();
@@ -284,7 +226,7 @@ Deno.test("close() rejects what waits and leaves nothing running", async (t) => 
   await t.step("while reconnecting to a server that is not there", async () => {
     // Nothing listens on the port: the client retries with backoff.
     const url = `http://127.0.0.1:${freePort()}`;
-    const lost = client(url, {
+    const lost = loggedClient(url, {
       room: uniqueRoom("nowhere"),
       backoff: { baseMs: 20, capMs: 50 },
     });
