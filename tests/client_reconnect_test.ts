@@ -9,9 +9,15 @@
 import assert from "node:assert/strict";
 import type { ChatClientEventMap, ChatMessage } from "../client/chat_client.js";
 import { openClient } from "../testkit/library_client.ts";
+import { CutProxy } from "../testkit/cut_proxy.ts";
 import { freePort } from "../testkit/process.ts";
 import { RestartableServer } from "../testkit/restartable_server.ts";
-import { startServer, storedMessages, uniqueRoom } from "../testkit/server.ts";
+import {
+  startServer,
+  storedMessages,
+  uniqueRoom,
+  within,
+} from "../testkit/server.ts";
 
 const ENV = {
   CHAT_RATE_LIMIT: "0",
@@ -116,6 +122,46 @@ Deno.test("a server restarted while a client sends 50 messages loses and repeats
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("sends whose echo or frame was lost are each stored once", async () => {
+  await using server = await startServer(ENV);
+  await using proxy = new CutProxy(Number(new URL(server.origin).port));
+  const room = uniqueRoom("echo");
+  using sender = await openClient(proxy.origin, { room, name: "sender" });
+  using watcher = await openClient(server.origin, { room, name: "watcher" });
+  const texts = Array.from({ length: 15 }, (_, n) => `m${n + 1}`);
+  const send = (from: number, to: number) =>
+    texts.slice(from, to).map((text) => sender.client.send(text));
+  const sends = send(0, 5);
+  await Promise.all(sends);
+
+  // m6 to m10 are stored, but their echoes never reach the sender.
+  proxy.hold("replies");
+  sends.push(...send(5, 10));
+  await watcher.log.waitFor("message", (m) => m.message === "m10");
+  // m11 to m15 never reach the server.
+  proxy.hold("both");
+  sends.push(...send(10, 15));
+  assert.equal(sender.client.pending, 10);
+  await proxy.cut();
+
+  // The history confirms m6 to m10; m11 to m15 are sent again.
+  const stored = await within(Promise.all(sends), 15_000, "every send");
+  assert.deepEqual(stored.map((m) => m.message), texts);
+  const held = await storedMessages(server, room);
+  assertExactlyOnce(held, texts, "the store");
+  assert.deepEqual(stored.map((m) => m.id), held.map((m) => m.id));
+  // One more: anything repeated would come before it.
+  await sender.client.send("after");
+  for (
+    const [who, each] of [["sender", sender], ["watcher", watcher]] as const
+  ) {
+    await each.log.waitFor("message", (m) => m.message === "after");
+    assertExactlyOnce(each.log.of("message"), [...texts, "after"], who);
+  }
+  const [, history] = sender.log.of("history");
+  assert.equal(history?.recovered, true, "the second history recovered");
 });
 
 Deno.test("a history that is not recovered resets what the client holds", async (t) => {
