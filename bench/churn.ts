@@ -270,6 +270,19 @@ export async function runChurn(options: ChurnOptions): Promise<ChurnResult> {
   }
 }
 
+/**
+ * The other room of a run of `seconds` from the command line: ten members,
+ * one of them sending 50 messages a second for the whole run.
+ */
+export function otherRoomFor(seconds: number): OtherRoomLoad {
+  return {
+    clientsPerRoom: 10,
+    sendersPerRoom: 1,
+    messagesPerSender: 50 * seconds,
+    ratePerSender: 50,
+  };
+}
+
 /** One line about a measurement, for logs. */
 export function describeChurnPhase(phase: ChurnPhase): string {
   const cycling = phase.cycling;
@@ -304,12 +317,7 @@ if (import.meta.main) {
     members,
     cyclers,
     reconnectsPerSecond: rate,
-    otherRoom: {
-      clientsPerRoom: 10,
-      sendersPerRoom: 1,
-      messagesPerSender: 50 * seconds,
-      ratePerSender: 50,
-    },
+    otherRoom: otherRoomFor(seconds),
     roomPrefix: `churn-${crypto.randomUUID().slice(0, 8)}`,
   });
   for (const phase of result.quiet) {

@@ -15,8 +15,7 @@
  * @module
  */
 
-import { runChurn } from "./churn.ts";
-import { describeChurnPhase } from "./churn.ts";
+import { describeChurnPhase, otherRoomFor, runChurn } from "./churn.ts";
 import {
   busiestWindow,
   type CpuProfile,
@@ -169,12 +168,7 @@ async function main(args: string[]): Promise<void> {
         members,
         cyclers,
         reconnectsPerSecond: rate,
-        otherRoom: {
-          clientsPerRoom: 10,
-          sendersPerRoom: 1,
-          messagesPerSender: 50 * seconds,
-          ratePerSender: 50,
-        },
+        otherRoom: otherRoomFor(seconds),
         roomPrefix: `profile-${crypto.randomUUID().slice(0, 8)}`,
         pid: server.pid,
       });

@@ -12,7 +12,7 @@
 
 import { startServerProcess } from "../testkit/process.ts";
 import { openSilentSocket } from "../testkit/raw_socket.ts";
-import { TestClient } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 
 const megabytes = Number(Deno.args[0] ?? "32");
 const body = "x".repeat(1990);

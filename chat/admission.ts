@@ -8,7 +8,7 @@
  * @module
  */
 
-import { CloseCode } from "../client/close_codes.js";
+import { CloseCode } from "../client/protocol.js";
 import type { PresenceFrame } from "./frames.ts";
 import { type HistoryLimits, loadHistory, type Since } from "./history.ts";
 import type { NodePresence } from "./presence.ts";

@@ -10,6 +10,7 @@
 
 import type { RoomName } from "./room_name.ts";
 import type { ChatMessage, PresentUser } from "./store.ts";
+import { CHAT_PROTOCOL } from "../client/protocol.js";
 
 /** A chat message sent by a client. */
 export interface SendMessageFrame {
@@ -153,10 +154,11 @@ export type ServerFrame =
   | ErrorFrame;
 
 /**
- * The WebSocket subprotocol of the typed protocol. A client that offers it
- * in `Sec-WebSocket-Protocol` receives every frame above.
+ * The WebSocket subprotocol of the typed protocol (the one declaration is
+ * the client library's). A client that offers it in
+ * `Sec-WebSocket-Protocol` receives every frame above.
  */
-export const CHAT_PROTOCOL = "chat.v1";
+export { CHAT_PROTOCOL };
 
 /**
  * The frames a connection receives.

@@ -16,7 +16,7 @@
 
 import type { Bus, BusSubscription } from "./bus.ts";
 import { type AdmissionContext, admit, unpresence } from "./admission.ts";
-import { CloseCode } from "../client/close_codes.js";
+import { CloseCode } from "../client/protocol.js";
 import { withEpoch } from "./epoch.ts";
 import { type DisconnectEvent, parseBusEvent } from "./bus_events.ts";
 import {
@@ -43,13 +43,7 @@ import type {
 
 export type { Member } from "./connection.ts";
 export type { RenameResult } from "./rename.ts";
-export type {
-  ChatHubOptions,
-  ConnectOptions,
-  HubStats,
-  Membership,
-  SendOptions,
-} from "./hub_types.ts";
+export type * from "./hub_types.ts";
 
 /** A room of this isolate and its subscription to the bus. */
 interface OpenRoom {

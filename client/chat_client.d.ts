@@ -9,7 +9,7 @@
 
 /**
  * The server's close codes by name (`CloseCode.NameTaken` is 4009); the
- * table is `close_codes.js`, and docs/protocol.md says what each means.
+ * table is `protocol.js`, and docs/protocol.md says what each means.
  */
 export declare const CloseCode: { readonly [name: string]: number };
 

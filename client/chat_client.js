@@ -13,12 +13,18 @@
  * @module
  */
 
-import { CloseCode } from "./close_codes.js";
+import { ChatError, isMessage, presenceChangeOf, refusalOf } from "./frames.js";
+import {
+  askWhyRefused,
+  jitteredDelay,
+  socketUrl,
+  wakeOnReturn,
+} from "./connecting.js";
+import { CHAT_PROTOCOL, CloseCode } from "./protocol.js";
+import { Roster } from "./roster.js";
+import { Outbox, Renames } from "./waiting.js";
 
-export { CloseCode };
-
-/** The subprotocol that asks for the typed frames. */
-export const CHAT_PROTOCOL = "chat.v1";
+export { CHAT_PROTOCOL, ChatError, CloseCode };
 
 const DEFAULT_BACKOFF = Object.freeze({ baseMs: 500, capMs: 5_000 });
 const DEFAULT_OUTBOX_LIMIT = 100;
@@ -38,45 +44,6 @@ const FINAL_CLOSES = new Set([
 /** Refusals that answer a `rename` rather than a message. */
 const RENAME_REFUSALS = new Set(["bad_name", "name_taken", "name_fixed"]);
 
-/** A refusal: the server's `error` frame, or the client's own. */
-export class ChatError extends Error {
-  /**
-   * @param {string} code
-   * @param {string} message
-   * @param {{ cid?: string, status?: number }} [options]
-   */
-  constructor(code, message, options = {}) {
-    super(message);
-    this.name = "ChatError";
-    this.code = code;
-    if (options.cid !== undefined) this.cid = options.cid;
-    if (options.status !== undefined) this.status = options.status;
-  }
-}
-
-/** Whether `frame` is a stored message as docs/protocol.md describes it. */
-function isMessage(frame) {
-  return typeof frame === "object" && frame !== null &&
-    frame.type === "message" && Number.isInteger(frame.id) &&
-    typeof frame.message === "string" && typeof frame.user === "string";
-}
-
-function strings(list) {
-  return Array.isArray(list) ? list.filter((n) => typeof n === "string") : [];
-}
-
-function randomId() {
-  return globalThis.crypto.randomUUID();
-}
-
-/** Whether a browser page is around to tell us it is back online. */
-function browserDocument() {
-  return typeof document === "object" && document !== null &&
-      typeof globalThis.addEventListener === "function"
-    ? document
-    : undefined;
-}
-
 /** One room over one WebSocket at a time, reconnecting without loss. */
 export class ChatClient extends EventTarget {
   #base;
@@ -84,7 +51,6 @@ export class ChatClient extends EventTarget {
   #WebSocket;
   #fetch;
   #backoff;
-  #outboxLimit;
   #name;
   #key;
   #state = "connecting";
@@ -97,22 +63,20 @@ export class ChatClient extends EventTarget {
   #closed = false;
   /** Bumped by each connect, so that an older attempt's answers are ignored. */
   #attempt = 0;
-  #online = new Map();
-  #count = 0;
+  #roster = new Roster();
   #you = "";
   #lastId = 0;
   #epoch = "";
   #oldestId = 0;
-  /** Sends not yet confirmed, by cid, in the order sent. */
-  #outbox = new Map();
-  /**
-   * Renames not yet answered, oldest first; `onConnect` ones wait for the
-   * next connection, which joins under the new name.
-   */
-  #renames = [];
+  /** Sends not yet stored. */
+  #outbox;
+  /** Renames not yet answered. */
+  #renames = new Renames();
   /** The current socket's presence frame has arrived: it is caught up. */
   #caughtUp = false;
-  #unwire = () => {};
+  #unwire;
+  /** Ends the HTTP calls in flight when the client closes. */
+  #calls = new AbortController();
 
   /**
    * @param {string | URL} url the server's address
@@ -137,17 +101,20 @@ export class ChatClient extends EventTarget {
       );
     }
     this.#backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
-    this.#outboxLimit = options.outboxLimit ?? DEFAULT_OUTBOX_LIMIT;
+    this.#outbox = new Outbox(options.outboxLimit ?? DEFAULT_OUTBOX_LIMIT);
     if (typeof this.#fetch !== "function") {
       throw new TypeError(
         "No fetch in this runtime: pass one as the fetch option",
       );
     }
     this.#name = options.name ?? "";
-    this.#key = options.key ?? randomId();
+    this.#key = options.key ?? globalThis.crypto.randomUUID();
     this.#lastId = options.since ?? 0;
     this.#epoch = options.epoch ?? "";
-    this.#wireBrowser();
+    // In a browser, at once when the network or the tab comes back.
+    this.#unwire = wakeOnReturn(() => {
+      if (this.#state === "reconnecting") this.reconnect();
+    });
     this.#connect();
   }
 
@@ -158,10 +125,10 @@ export class ChatClient extends EventTarget {
     return this.#state;
   }
   get online() {
-    return this.#online;
+    return this.#roster.online;
   }
   get count() {
-    return this.#count;
+    return this.#roster.count;
   }
   get you() {
     return this.#you;
@@ -187,19 +154,16 @@ export class ChatClient extends EventTarget {
     if (this.#closed) {
       return Promise.reject(new ChatError("closed", "The client is closed"));
     }
-    if (this.#outbox.size >= this.#outboxLimit) {
-      const error = new ChatError(
-        "outbox_full",
-        `${this.#outboxLimit} messages are already waiting for the server`,
-      );
+    let waiting;
+    try {
+      waiting = this.#outbox.add(text);
+    } catch (error) {
+      if (!(error instanceof ChatError)) throw error;
       this.#emit("error", error);
       return Promise.reject(error);
     }
-    const cid = randomId();
-    return new Promise((resolve, reject) => {
-      this.#outbox.set(cid, { text, resolve, reject });
-      this.#transmit(cid);
-    });
+    this.#transmit(waiting.cid);
+    return waiting.promise;
   }
 
   /** @param {string} name */
@@ -210,18 +174,17 @@ export class ChatClient extends EventTarget {
     if (this.#closed) {
       return Promise.reject(new ChatError("closed", "The client is closed"));
     }
-    return new Promise((resolve, reject) => {
-      const onConnect = !this.#caughtUp;
-      this.#renames.push({ resolve, reject, onConnect });
-      if (!onConnect) {
-        this.#sendFrame({ type: "rename", name });
-        return;
-      }
-      // Offline: the next connection joins under it, and its presence
-      // frame answers.
-      this.#name = name;
-      if (this.#state === "closed") this.reconnect();
-    });
+    const offline = !this.#caughtUp;
+    const answer = this.#renames.add(offline);
+    if (!offline) {
+      this.#sendFrame({ type: "rename", name });
+      return answer;
+    }
+    // Offline: the next connection joins under it, and its presence frame
+    // answers.
+    this.#name = name;
+    if (this.#state === "closed") this.reconnect();
+    return answer;
   }
 
   /** @param {number} [limit] */
@@ -233,10 +196,10 @@ export class ChatClient extends EventTarget {
       `api/rooms/${encodeURIComponent(this.room)}/messages?${query}`,
       this.#base,
     );
-    const response = await this.#fetch(
-      url,
-      token ? { headers: { Authorization: `Bearer ${token}` } } : {},
-    );
+    const response = await this.#fetch(url, {
+      signal: this.#calls.signal,
+      ...(token ? { headers: { Authorization: `Bearer ${token}` } } : {}),
+    });
     const body = await response.json().catch(() => ({}));
     if (!response.ok) {
       throw new ChatError(
@@ -262,6 +225,7 @@ export class ChatClient extends EventTarget {
     if (this.#closed) return;
     this.#closed = true;
     this.#unwire();
+    this.#calls.abort();
     clearTimeout(this.#timer);
     this.#attempt += 1;
     this.#socket?.close(1000, "Closed by the client");
@@ -286,7 +250,13 @@ export class ChatClient extends EventTarget {
     try {
       token = await this.#currentToken();
       if (attempt !== this.#attempt) return;
-      url = this.#socketUrl(token);
+      url = socketUrl(this.#base, this.room, {
+        name: this.#name,
+        key: this.#key,
+        lastId: this.#lastId,
+        epoch: this.#epoch,
+        token,
+      });
       socket = new this.#WebSocket(url, CHAT_PROTOCOL);
     } catch (error) {
       if (attempt !== this.#attempt) return;
@@ -324,25 +294,6 @@ export class ChatClient extends EventTarget {
     return source ?? "";
   }
 
-  #socketUrl(token) {
-    const query = new URLSearchParams();
-    if (this.#name) query.set("name", this.#name);
-    query.set("key", this.#key);
-    if (this.#lastId > 0) {
-      query.set("since", String(this.#lastId));
-      // Ids of another log name other messages: the server answers a
-      // since= of another epoch with fresh history.
-      if (this.#epoch) query.set("epoch", this.#epoch);
-    }
-    if (token) query.set("token", token);
-    const url = new URL(
-      `ws/chat/${encodeURIComponent(this.room)}/?${query}`,
-      this.#base,
-    );
-    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-    return url.href;
-  }
-
   #onClose(code, reason) {
     if (code === CloseCode.TokenExpired) {
       this.#renewToken(
@@ -352,6 +303,10 @@ export class ChatClient extends EventTarget {
       return;
     }
     if (code === CloseCode.NameTaken) {
+      if (this.#refuseOfflineRenames("name_taken", reason)) {
+        this.#connect();
+        return;
+      }
       // The same name would be refused again; rename() reconnects.
       this.#stop(code, reason || "The name is in use in this room");
       return;
@@ -365,8 +320,9 @@ export class ChatClient extends EventTarget {
   }
 
   /**
-   * The token was refused (`code` 4001: it expired): a fresh one from the
-   * token source resumes; the same one would be refused again.
+   * The token was refused (it expired, or a refusal before the upgrade):
+   * a fresh one from the token source resumes; the same one would be
+   * refused again.
    */
   async #renewToken(code, reason) {
     const attempt = this.#attempt;
@@ -383,27 +339,23 @@ export class ChatClient extends EventTarget {
   }
 
   /**
-   * A socket that never opened was refused before the upgrade or never
-   * reached the server. WebSocket hides the status, so the client asks the
-   * same address over HTTP: the server answers with the refusal it gave
-   * (426 when it would have accepted).
+   * A socket that never opened was refused before the upgrade (a bad name,
+   * a refused token: stop, or ask for a fresh token) or never got there
+   * (down, busy, at a limit: try again).
    */
   async #onRefused(attempt, url) {
-    let status = 0;
-    let why = "";
-    try {
-      const probe = new URL(url);
-      probe.protocol = probe.protocol === "wss:" ? "https:" : "http:";
-      const response = await this.#fetch(probe);
-      status = response.status;
-      const body = await response.json().catch(() => ({}));
-      why = typeof body?.error === "string" ? body.error : "";
-    } catch (error) {
-      if (!(error instanceof Error)) throw error; // network error: down
-    }
+    const { status, why } = await askWhyRefused(
+      this.#fetch,
+      url,
+      this.#calls.signal,
+    );
     if (attempt !== this.#attempt || this.#closed) return;
     if (status === 401 && typeof this.#options.token === "function") {
       this.#renewToken(status, why || "The token was refused");
+      return;
+    }
+    if (status === 400 && this.#refuseOfflineRenames("bad_name", why)) {
+      this.#scheduleReconnect(status);
       return;
     }
     if (status === 400 || status === 401 || status === 403) {
@@ -414,12 +366,24 @@ export class ChatClient extends EventTarget {
     this.#scheduleReconnect(status === 0 ? 1006 : status);
   }
 
+  /**
+   * The connection that carried renames made offline was refused for the
+   * name: those renames fail with `code`, and the client goes back to the
+   * name it had. Returns whether there were any.
+   */
+  #refuseOfflineRenames(code, why) {
+    const error = new ChatError(code, why || "The name was refused");
+    if (!this.#renames.refuseOffline(error)) return false;
+    this.#name = this.#you;
+    this.#emit("error", error);
+    return true;
+  }
+
   /** Exponential backoff with full jitter, capped so a client is back soon. */
   #scheduleReconnect(code) {
     clearTimeout(this.#timer);
     this.#setState("reconnecting", { code });
-    const { baseMs, capMs } = this.#backoff;
-    const delay = Math.random() * Math.min(capMs, baseMs * 2 ** this.#retries);
+    const delay = jitteredDelay(this.#backoff, this.#retries);
     this.#retries += 1;
     this.#timer = setTimeout(() => this.#connect(), delay);
   }
@@ -431,78 +395,31 @@ export class ChatClient extends EventTarget {
     this.#setState("closed", { code, reason });
   }
 
-  /** In a browser: at once when the network or the tab comes back. */
-  #wireBrowser() {
-    const page = browserDocument();
-    if (!page) return;
-    const wake = () => {
-      if (page.visibilityState === "hidden") return;
-      if (this.#state === "reconnecting") this.reconnect();
-    };
-    globalThis.addEventListener("online", wake);
-    page.addEventListener("visibilitychange", wake);
-    this.#unwire = () => {
-      globalThis.removeEventListener("online", wake);
-      page.removeEventListener("visibilitychange", wake);
-    };
-  }
-
   // ---- frames -----------------------------------------------------------
 
   #onFrame(frame) {
     switch (frame.type) {
       case "history":
         this.#onHistory(frame);
-        break;
+        return;
       case "presence":
         this.#onPresence(frame);
-        break;
+        return;
       case "message":
         this.#onMessage(frame);
-        break;
+        return;
       case "delete":
         if (Number.isInteger(frame.id)) this.#emit("delete", { id: frame.id });
-        break;
-      case "join":
-        if (typeof frame.user === "string") {
-          this.#changePresence({
-            joined: [frame.user],
-            verified: frame.verified === true ? [frame.user] : [],
-          });
-        }
-        break;
-      case "leave":
-        if (typeof frame.user === "string") {
-          this.#changePresence({ left: [frame.user] });
-        }
-        break;
-      case "rename":
-        if (typeof frame.from === "string" && typeof frame.to === "string") {
-          this.#changePresence({
-            renamed: [{
-              from: frame.from,
-              to: frame.to,
-              verified: frame.verified === true,
-            }],
-          });
-        }
-        break;
-      case "presence_change":
-        this.#changePresence({
-          joined: strings(frame.joined),
-          left: strings(frame.left),
-          verified: strings(frame.verified),
-          renamed: (Array.isArray(frame.renamed) ? frame.renamed : [])
-            .filter((r) =>
-              typeof r?.from === "string" && typeof r?.to === "string"
-            )
-            .map(({ from, to }) => ({ from, to, verified: false })),
-        });
-        break;
+        return;
       case "error":
         this.#onError(frame);
-        break;
+        return;
     }
+    const change = presenceChangeOf(frame);
+    if (!change) return;
+    const { joined, left, renamed } = this.#roster.apply(change);
+    for (const rename of renamed) this.#emit("rename", rename);
+    this.#emit("presence", { full: false, joined, left, renamed });
   }
 
   #onHistory(frame) {
@@ -520,13 +437,7 @@ export class ChatClient extends EventTarget {
 
   #onMessage(frame) {
     if (!isMessage(frame)) return;
-    const waiting = typeof frame.cid === "string"
-      ? this.#outbox.get(frame.cid)
-      : undefined;
-    if (waiting) {
-      this.#outbox.delete(frame.cid);
-      waiting.resolve(frame);
-    }
+    if (typeof frame.cid === "string") this.#outbox.settle(frame);
     if (frame.id <= this.#lastId) return;
     this.#lastId = frame.id;
     if (this.#oldestId === 0) this.#oldestId = frame.id;
@@ -535,16 +446,7 @@ export class ChatClient extends EventTarget {
 
   #onPresence(frame) {
     if (typeof frame.you !== "string") return;
-    const online = new Map();
-    for (const user of Array.isArray(frame.users) ? frame.users : []) {
-      if (typeof user?.name !== "string") continue;
-      online.set(user.name, {
-        connections: Number.isInteger(user.connections) ? user.connections : 1,
-        verified: user.verified === true,
-      });
-    }
-    this.#online = online;
-    this.#count = Number.isInteger(frame.count) ? frame.count : online.size;
+    this.#roster.replace(frame);
     this.#you = frame.you;
     this.#name = frame.you;
     const first = !this.#caughtUp;
@@ -552,11 +454,7 @@ export class ChatClient extends EventTarget {
     // A connection's first presence frame answers the renames made while
     // offline (it joined under the newest); a later one, the oldest rename
     // sent on this connection.
-    const answered = first
-      ? this.#renames.filter((rename) => rename.onConnect)
-      : this.#renames.filter((rename) => !rename.onConnect).slice(0, 1);
-    this.#renames = this.#renames.filter((r) => !answered.includes(r));
-    for (const rename of answered) rename.resolve(frame.you);
+    this.#renames.answer(frame.you, first);
     this.#emit("presence", { full: true, joined: [], left: [], renamed: [] });
     if (first) this.#caughtUpNow();
   }
@@ -567,66 +465,29 @@ export class ChatClient extends EventTarget {
    * once, so a resend cannot make a copy.
    */
   #caughtUpNow() {
-    const waiting = [...this.#outbox.keys()];
+    const waiting = this.#outbox.cids();
     this.#retries = 0;
     this.#setState("open");
     for (const cid of waiting) this.#transmit(cid);
   }
 
-  /** Applies joins, leaves and renames in the order they arrive. */
-  #changePresence({ joined = [], left = [], renamed = [], verified = [] }) {
-    const online = new Map(this.#online);
-    let count = this.#count;
-    const add = (name, signed) => {
-      if (!online.has(name)) count += 1;
-      online.set(name, {
-        connections: 1,
-        ...online.get(name),
-        verified: signed,
-      });
-    };
-    const remove = (name) => {
-      if (online.delete(name) || count > online.size) count -= 1;
-    };
-    for (const name of joined) add(name, verified.includes(name));
-    for (const name of left) remove(name);
-    for (const { from, to, verified: signed } of renamed) {
-      remove(from);
-      add(to, signed);
-    }
-    this.#online = online;
-    this.#count = Math.max(count, online.size);
-    for (const rename of renamed) this.#emit("rename", rename);
-    this.#emit("presence", { full: false, joined, left, renamed });
-  }
-
   #onError(frame) {
-    const code = typeof frame.code === "string" ? frame.code : "error";
-    const cid = typeof frame.cid === "string" ? frame.cid : undefined;
-    const error = new ChatError(
-      code,
-      typeof frame.error === "string" ? frame.error : code,
-      cid === undefined ? {} : { cid },
-    );
+    const error = refusalOf(frame);
+    const { code, cid } = error;
     this.#emit("error", error);
     if (RENAME_REFUSALS.has(code)) {
-      const index = this.#renames.findIndex((rename) => !rename.onConnect);
-      if (index >= 0) this.#renames.splice(index, 1)[0].reject(error);
+      this.#renames.refuseSent(error);
       return;
     }
-    const waiting = cid === undefined ? undefined : this.#outbox.get(cid);
-    if (waiting) {
-      this.#outbox.delete(cid);
-      waiting.reject(error);
-    }
+    if (cid !== undefined) this.#outbox.refuse(error);
   }
 
   // ---- sending ----------------------------------------------------------
 
   #transmit(cid) {
-    const waiting = this.#outbox.get(cid);
-    if (waiting && this.#caughtUp) {
-      this.#sendFrame({ type: "message", message: waiting.text, cid });
+    const text = this.#outbox.textOf(cid);
+    if (text !== undefined && this.#caughtUp) {
+      this.#sendFrame({ type: "message", message: text, cid });
     }
   }
 
@@ -636,13 +497,9 @@ export class ChatClient extends EventTarget {
   }
 
   #rejectWaiting(reason) {
-    const sends = [...this.#outbox.values()];
-    const renames = this.#renames;
-    this.#outbox.clear();
-    this.#renames = [];
-    for (const { reject } of [...sends, ...renames]) {
-      reject(new ChatError("closed", reason || "The connection ended"));
-    }
+    const error = new ChatError("closed", reason || "The connection ended");
+    this.#outbox.refuseAll(error);
+    this.#renames.refuseAll(error);
   }
 
   #setState(state, { code, reason } = {}) {

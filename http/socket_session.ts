@@ -5,7 +5,8 @@
  * they came; slow readers are cut off; a signed socket ends when its token
  * expires. The upgrade itself (validation, Origin, limits) is
  * `chat_ws.ts`; what the session is made of is `session_types.ts`, what a
- * refused sender is told `session_answers.ts`, and how the server ends a
+ * refused sender is told `session_answers.ts`, a rename
+ * `session_rename.ts`, and how the server ends a
  * socket `session_close.ts`.
  *
  * A session is one object that is its socket's event listener and the
@@ -15,7 +16,7 @@
  * @module
  */
 
-import { CloseCode } from "../client/close_codes.js";
+import { CloseCode } from "../client/protocol.js";
 import {
   type ErrorFrame,
   messageFrame,
@@ -27,8 +28,8 @@ import type { Membership } from "../chat/hub.ts";
 import type { BudgetAnswer } from "../chat/message_budget.ts";
 import { FloodGuard } from "../chat/rate_limit.ts";
 import type { Member } from "../chat/connection.ts";
-import { parseUserName } from "../chat/user_name.ts";
 import { notStored, rateLimited } from "./session_answers.ts";
+import { renameMember } from "./session_rename.ts";
 import {
   closeSoon,
   expireWithToken,
@@ -293,38 +294,19 @@ export class SocketSession implements Member, EventListenerObject {
   }
 
   async #rename(raw: string): Promise<void> {
-    if (this.#admission.identity) {
-      this.#refuse({
-        type: "error",
-        code: "name_fixed",
-        error: "Your name comes from your sign-in and cannot be changed here",
-      });
-      return;
-    }
-    const checked = parseUserName(raw, this.#options.reservedNames);
-    if (!checked.ok) {
-      this.#refuse({
-        type: "error",
-        code: "bad_name",
-        error: `Cannot rename: ${checked.error}`,
-      });
-      return;
-    }
-    const from = this.#membership?.user;
-    const result = await this.#membership?.rename(checked.name);
-    if (result === "taken") {
-      this.#refuse({
-        type: "error",
-        code: "name_taken",
-        error:
-          `The name ${checked.name}, or one that looks like it, is in use in this room; choose another`,
-      });
-    } else if (result === "renamed") {
+    const outcome = await renameMember({
+      raw,
+      signed: this.#admission.identity !== undefined,
+      membership: this.#membership,
+      reservedNames: this.#options.reservedNames,
+    });
+    if (outcome.kind === "refused") this.#refuse(outcome.error);
+    else if (outcome.kind === "renamed") {
       this.#options.log.info("socket.renamed", {
         connection: this.id,
         room: this.#admission.room,
-        from,
-        user: checked.name,
+        from: outcome.from,
+        user: outcome.user,
       });
     }
   }

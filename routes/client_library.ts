@@ -1,7 +1,7 @@
 /**
  * The client library (`client/`), served so that a page or a program can
  * import it from the chat server itself: `/client.js` is its entry, which
- * loads `/client/chat_client.js` and the close-code table beside it, with
+ * loads `/client/chat_client.js` and the modules beside it, with
  * its types at `/client/chat_client.d.ts` (Deno finds them through the
  * `X-TypeScript-Types` header). The files come from the module graph, so a
  * bundle or a compiled binary carries them. Any site may import them:
@@ -15,7 +15,11 @@ import { etag } from "hono/etag";
 import { HTTPException } from "hono/http-exception";
 import chatClientScript from "../client/chat_client.js" with { type: "text" };
 import chatClientTypes from "../client/chat_client.d.ts" with { type: "text" };
-import closeCodesScript from "../client/close_codes.js" with { type: "text" };
+import connectingScript from "../client/connecting.js" with { type: "text" };
+import framesScript from "../client/frames.js" with { type: "text" };
+import protocolScript from "../client/protocol.js" with { type: "text" };
+import rosterScript from "../client/roster.js" with { type: "text" };
+import waitingScript from "../client/waiting.js" with { type: "text" };
 
 const JS = "text/javascript; charset=utf-8";
 const TYPES_PATH = "/client/chat_client.d.ts";
@@ -26,7 +30,11 @@ const ENTRY = `export * from "./client/chat_client.js";\n`;
 const FILES: ReadonlyMap<string, { body: string; contentType: string }> =
   new Map([
     ["chat_client.js", { body: chatClientScript, contentType: JS }],
-    ["close_codes.js", { body: closeCodesScript, contentType: JS }],
+    ["connecting.js", { body: connectingScript, contentType: JS }],
+    ["frames.js", { body: framesScript, contentType: JS }],
+    ["protocol.js", { body: protocolScript, contentType: JS }],
+    ["roster.js", { body: rosterScript, contentType: JS }],
+    ["waiting.js", { body: waitingScript, contentType: JS }],
     ["chat_client.d.ts", {
       body: chatClientTypes,
       contentType: "application/typescript; charset=utf-8",

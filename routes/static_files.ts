@@ -11,16 +11,12 @@ import { etag } from "hono/etag";
 import { HTTPException } from "hono/http-exception";
 import indexScript from "../static/index.js" with { type: "text" };
 import roomScript from "../static/room.js" with { type: "text" };
-import roomConnectionScript from "../static/room_connection.js" with {
-  type: "text",
-};
-import roomFramesScript from "../static/room_frames.js" with { type: "text" };
 import roomNameScript from "../static/room_name.js" with { type: "text" };
 import roomOlderScript from "../static/room_older.js" with { type: "text" };
 import roomOnlineScript from "../static/room_online.js" with { type: "text" };
 import roomOutboxScript from "../static/room_outbox.js" with { type: "text" };
 import roomLogScript from "../static/room_log.js" with { type: "text" };
-import closeCodesScript from "../client/close_codes.js" with { type: "text" };
+import roomStatusScript from "../static/room_status.js" with { type: "text" };
 import roomStorageScript from "../static/room_storage.js" with {
   type: "text",
 };
@@ -36,15 +32,12 @@ const JS = "text/javascript; charset=utf-8";
 const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["index.js", { body: indexScript, contentType: JS }],
   ["room.js", { body: roomScript, contentType: JS }],
-  ["room_connection.js", { body: roomConnectionScript, contentType: JS }],
-  ["room_frames.js", { body: roomFramesScript, contentType: JS }],
   ["room_name.js", { body: roomNameScript, contentType: JS }],
   ["room_older.js", { body: roomOlderScript, contentType: JS }],
   ["room_online.js", { body: roomOnlineScript, contentType: JS }],
   ["room_outbox.js", { body: roomOutboxScript, contentType: JS }],
   ["room_log.js", { body: roomLogScript, contentType: JS }],
-  // The core's table of close codes, which the room page reads too.
-  ["close_codes.js", { body: closeCodesScript, contentType: JS }],
+  ["room_status.js", { body: roomStatusScript, contentType: JS }],
   ["room_storage.js", { body: roomStorageScript, contentType: JS }],
   ["style.css", { body: styleSheet, contentType: "text/css; charset=utf-8" }],
 ]);

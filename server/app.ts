@@ -27,7 +27,7 @@ import {
 } from "../observability/series.ts";
 import { apiRoutes } from "../routes/api.ts";
 import { chatSocketRoutes } from "../routes/chat_ws.ts";
-import { CloseCode } from "../client/close_codes.js";
+import { CloseCode } from "../client/protocol.js";
 import {
   type ConnectionLimiter,
   type ConnectionLimits,

@@ -2,7 +2,7 @@
  * What the settings declarations say to people: the `--help` text, and the
  * markdown tables of the README and docs/security.md. Run as a script
  * (`deno task docs`) it rewrites those tables in place between their
- * `<!-- settings:… -->` markers; `tests/settings_test.ts` fails when they
+ * `<!-- settings:… -->` markers; `tests/settings_docs_test.ts` fails when they
  * drift from the declarations.
  *
  * @module

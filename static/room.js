@@ -1,11 +1,10 @@
 /**
- * Room page: finds the page's elements and puts its parts together. The
- * connection (room_connection.js) keeps one WebSocket and reconnects; its
- * frames (room_frames.js) reach the log (room_log.js), the online list
- * (room_online.js), the reader's name (room_name.js) and the outbox
- * (room_outbox.js), which resends what the server has not confirmed; older
- * pages come on demand (room_older.js). The one state the parts share is
- * `position`, where the log is.
+ * Room page: finds the page's elements and puts its parts together on the
+ * client library (`/client/chat_client.js`), which keeps the socket, the
+ * order of messages, the outbox and the online list. Its events reach the
+ * log (room_log.js), the online list (room_online.js), the reader's name
+ * (room_name.js) and the banner (room_status.js); the composer
+ * (room_outbox.js) and older pages (room_older.js) call it.
  * A site that signs its users in hands the page a token in the address's
  * fragment (`#token=`); the page keeps it for this tab and joins with it.
  * User text only ever reaches the page through textContent.
@@ -13,14 +12,19 @@
  * @module
  */
 
-import { Connection, statusBanner } from "./room_connection.js";
-import { frameHandler } from "./room_frames.js";
+import { ChatClient, CloseCode } from "../client/chat_client.js";
 import { ChatLog } from "./room_log.js";
 import { NameForm } from "./room_name.js";
 import { OlderHistory } from "./room_older.js";
 import { OnlineList } from "./room_online.js";
 import { Outbox } from "./room_outbox.js";
-import { storedName, takeTokenFromAddress } from "./room_storage.js";
+import { showConnectionState } from "./room_status.js";
+import {
+  browserKey,
+  storedName,
+  storedToken,
+  takeTokenFromAddress,
+} from "./room_storage.js";
 
 const byId = (id) => document.getElementById(id);
 const room = byId("room");
@@ -30,13 +34,18 @@ const usersPanel = byId("chat-users-panel");
 
 const text = JSON.parse(room.dataset.text);
 const lang = document.documentElement.lang || undefined;
-const roomPath = encodeURIComponent(room.dataset.room);
 
-/**
- * Where the log is: the newest message shown and its log's epoch (for
- * since=), and the oldest shown (for older pages). Written by the frames.
- */
-const position = { lastId: 0, epoch: "", oldestId: 0 };
+/** The reader's words for a refusal; the server's as a fallback. */
+const reasonFor = (refusal) => text.errors[refusal.code] ?? refusal.message;
+
+takeTokenFromAddress();
+const chat = new ChatClient(globalThis.location.origin, {
+  room: room.dataset.room,
+  name: storedName(),
+  key: browserKey(),
+  // Read at each connect: the site may have handed over a fresh one.
+  token: () => storedToken(),
+});
 
 const chatLog = new ChatLog({
   log: logElement,
@@ -44,23 +53,6 @@ const chatLog = new ChatLog({
   pill: byId("chat-new-messages"),
   lang,
   text,
-});
-
-const retry = byId("chat-retry");
-const connection = new Connection({
-  roomPath,
-  protocol: room.dataset.protocol,
-  text,
-  position,
-  showStatus: statusBanner({
-    banner: byId("chat-status"),
-    label: byId("chat-status-text"),
-    retry,
-    usersPanel,
-  }),
-  // The parts below exist before the first socket opens.
-  onFrame: (frame) => handle(frame),
-  onNameTaken: () => name.open(),
 });
 const online = new OnlineList({
   list: byId("chat-users"),
@@ -70,7 +62,7 @@ const online = new OnlineList({
   chatLog,
   text,
   lang,
-  me: () => name.me,
+  chat,
 });
 const name = new NameForm({
   elements: {
@@ -83,7 +75,8 @@ const name = new NameForm({
   },
   text,
   chatLog,
-  connection,
+  chat,
+  reasonFor,
 });
 const outbox = new Outbox({
   elements: {
@@ -93,40 +86,74 @@ const outbox = new Outbox({
   },
   text,
   chatLog,
-  connection,
+  chat,
+  reasonFor,
 });
 const older = new OlderHistory({
   button: byId("chat-load-older"),
   log: logElement,
-  position,
   chatLog,
-  roomPath,
+  chat,
 });
-const handle = frameHandler({
-  position,
-  chatLog,
-  text,
-  online,
-  name,
-  outbox,
-  older,
+
+/** A history that was not recovered said that messages were missed. */
+let missed = false;
+chat.addEventListener("history", ({ detail }) => {
+  // Not recovered: what we show may have a hole; start over from here.
+  if (!detail.recovered) chatLog.clear();
+  missed ||= detail.missed;
 });
+chat.addEventListener("message", ({ detail }) => chatLog.appendMessage(detail));
+chat.addEventListener(
+  "delete",
+  ({ detail }) => chatLog.removeMessage(detail.id),
+);
+chat.addEventListener("presence", ({ detail }) => {
+  if (detail.full) {
+    name.confirmed(chat.you, online.isVerified(chat.you));
+    online.render();
+  } else {
+    online.showChanges(detail);
+  }
+});
+/** Refusals that the name form shows. */
+const NAME_REFUSALS = new Set(["bad_name", "name_taken", "name_fixed"]);
+chat.addEventListener("error", ({ detail }) => {
+  // A refused send or rename is shown by its line or by the name form; a
+  // refusal of no message of ours (a broken frame) goes under the composer.
+  const ours = detail.cid !== undefined || detail.code === "outbox_full";
+  if (!ours && !NAME_REFUSALS.has(detail.code)) {
+    outbox.showError(reasonFor(detail));
+  }
+});
+chat.addEventListener("state", ({ detail }) => {
+  if (detail.state === "open") {
+    if (missed) chatLog.notice(text.missed);
+    missed = false;
+    outbox.showPendingLast();
+    older.offer();
+    chatLog.scrollToEnd();
+  }
+  // Another browser holds the name: choose another, and rename() joins.
+  if (detail.state === "closed" && detail.code === CloseCode.NameTaken) {
+    name.open();
+  }
+});
+showConnectionState(chat, {
+  banner: byId("chat-status"),
+  label: byId("chat-status-text"),
+  retry: byId("chat-retry"),
+  usersPanel,
+}, { text, signedIn: () => storedToken() !== "" });
 
 outbox.wire();
 name.wire();
 online.wire(globalThis.matchMedia("(min-width: 48rem)"));
 older.wire();
-retry.addEventListener("click", () => connection.retryNow());
-globalThis.addEventListener("online", () => connection.reconnectIfDown());
-document.addEventListener("visibilitychange", () => {
-  if (document.visibilityState === "visible") connection.reconnectIfDown();
-});
 // The site renews a token by setting a new #token= on this page.
 globalThis.addEventListener("hashchange", () => {
-  if (takeTokenFromAddress()) connection.reconnectNow();
+  if (takeTokenFromAddress()) chat.reconnect();
 });
 
 name.show(storedName());
-takeTokenFromAddress();
 input.focus();
-connection.connect();

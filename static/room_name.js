@@ -1,8 +1,8 @@
 /**
- * The reader's own name in the room's header, and the form that changes it:
- * a rename goes to the server while connected (the next presence frame
- * confirms it), and while offline the name is kept for the next connection.
- * A signed user's name is the site's: the form does not open.
+ * The reader's own name in the room's header, and the form that changes it
+ * through the client library: connected, the server confirms the new name;
+ * offline, the next connection joins under it. A signed user's name is the
+ * site's: the form does not open.
  *
  * @module
  */
@@ -15,22 +15,23 @@ export class NameForm {
   me = "";
   /** The server vouches for this page's name (a signed user). */
   signedIn = false;
-  /** A rename was sent; the next presence frame says what it became. */
-  #renaming = false;
   #elements;
   #text;
   #chatLog;
-  #connection;
+  #chat;
+  #reasonFor;
 
   /**
    * `elements` holds the header's `button` and its `label`, the `form`, its
-   * `input`, `cancel` button and `error` line.
+   * `input`, `cancel` button and `error` line; `reasonFor` turns a refusal
+   * into the reader's words.
    */
-  constructor({ elements, text, chatLog, connection }) {
+  constructor({ elements, text, chatLog, chat, reasonFor }) {
     this.#elements = elements;
     this.#text = text;
     this.#chatLog = chatLog;
-    this.#connection = connection;
+    this.#chat = chat;
+    this.#reasonFor = reasonFor;
   }
 
   /** Shows `name` as the reader's own, in the header and on their lines. */
@@ -62,7 +63,6 @@ export class NameForm {
     const { button, form } = this.#elements;
     form.hidden = true;
     button.setAttribute("aria-expanded", "false");
-    this.#renaming = false;
   }
 
   /** Closes the form and gives the focus back to the name. */
@@ -75,16 +75,11 @@ export class NameForm {
   confirmed(name, signedIn) {
     this.signedIn = signedIn;
     this.show(name);
-    if (this.#renaming) {
-      rememberName(name);
-      this.#dismiss();
-    }
   }
 
   /** The server refused a rename for `message`. */
   refused(message) {
     const { form, input, error } = this.#elements;
-    this.#renaming = false;
     form.hidden = false;
     error.textContent = message;
     error.hidden = false;
@@ -101,18 +96,25 @@ export class NameForm {
     }
     input.removeAttribute("aria-invalid");
     error.hidden = true;
-    if (this.#connection.isOpen()) {
-      // One rename for the room; the new presence frame confirms it.
-      this.#renaming = true;
-      this.#connection.send({ type: "rename", name });
-      return;
-    }
-    // Offline: the next connection simply joins under the new name (at
-    // once, when the last one ended because the old name was taken).
+    const online = this.#chat.state === "open";
+    const renamed = this.#chat.rename(name).then((given) => {
+      rememberName(given);
+      if (online) this.#dismiss();
+    }, (refusal) => {
+      if (!online) {
+        // The client went back to the name it had.
+        rememberName(this.#chat.you);
+        this.show(this.#chat.you);
+      }
+      this.refused(this.#reasonFor(refusal));
+    });
+    if (online) return renamed; // the server's answer closes the form
+    // Offline: the next connection joins under the new name (at once,
+    // when the last one ended because the old name was taken).
     rememberName(name);
     this.show(name);
     this.#dismiss();
-    this.#connection.reconnectIfDown();
+    return renamed;
   }
 
   wire() {

@@ -2,19 +2,16 @@
  * Who is online in the room: the list (names with their verified mark, the
  * reader's own marked, "and N more" past what the server listed), the count
  * in the header, and the panel that opens as a side column on a wide screen
- * and over the log on a phone.
+ * and over the log on a phone. The client library keeps the list from the
+ * presence frames; this shows it and tells the log who came and went.
  *
  * @module
  */
 
 import { fillTemplate, verifiedMark } from "./room_log.js";
 
-/** The list of people online, kept from presence frames. */
+/** The list of people online, as the chat client holds it. */
 export class OnlineList {
-  /** Names online, each with whether a signed identity holds it. */
-  #online = new Map();
-  /** People online in all; the presence frame lists the first ones only. */
-  #count = 0;
   #list;
   #panel;
   #toggle;
@@ -22,13 +19,10 @@ export class OnlineList {
   #chatLog;
   #text;
   #lang;
-  #me;
+  #chat;
 
-  /**
-   * `me` answers the reader's current name, marked in the list and not
-   * announced in the log when it joins.
-   */
-  constructor({ list, panel, toggle, countText, chatLog, text, lang, me }) {
+  /** `chat` is the room's client; its `you` is marked in the list. */
+  constructor({ list, panel, toggle, countText, chatLog, text, lang, chat }) {
     this.#list = list;
     this.#panel = panel;
     this.#toggle = toggle;
@@ -36,28 +30,16 @@ export class OnlineList {
     this.#chatLog = chatLog;
     this.#text = text;
     this.#lang = lang;
-    this.#me = me;
+    this.#chat = chat;
   }
 
   /** Whether a signed identity holds `name`. */
   isVerified(name) {
-    return this.#online.get(name) === true;
-  }
-
-  /** Takes the whole list of a presence frame; `render` shows it. */
-  replace(users, count) {
-    this.#online.clear();
-    for (const user of users) {
-      if (typeof user?.name === "string") {
-        this.#online.set(user.name, user.verified === true);
-      }
-    }
-    this.#count = Number.isInteger(count) ? count : this.#online.size;
+    return this.#chat.online.get(name)?.verified === true;
   }
 
   render() {
-    const online = this.#online;
-    const me = this.#me();
+    const { online, count, you } = this.#chat;
     const names = [...online.keys()].sort((a, b) =>
       a.localeCompare(b, this.#lang)
     );
@@ -66,11 +48,13 @@ export class OnlineList {
       const bdi = document.createElement("bdi");
       bdi.textContent = name;
       item.append(bdi);
-      if (online.get(name)) item.append(verifiedMark(this.#text.verified));
-      if (name === me) item.className = "me";
+      if (online.get(name)?.verified) {
+        item.append(verifiedMark(this.#text.verified));
+      }
+      if (name === you) item.className = "me";
       return item;
     }));
-    const more = this.#count - online.size;
+    const more = count - online.size;
     if (more > 0) {
       const item = document.createElement("li");
       item.className = "more";
@@ -79,30 +63,13 @@ export class OnlineList {
       );
       this.#list.append(item);
     }
-    this.#countText.textContent = this.#count.toLocaleString(this.#lang);
+    this.#countText.textContent = count.toLocaleString(this.#lang);
   }
 
-  #add(user, verified) {
-    if (!this.#online.has(user)) this.#count += 1;
-    this.#online.set(user, verified);
-  }
-
-  #remove(user) {
-    if (this.#online.delete(user) || this.#count > this.#online.size) {
-      this.#count -= 1;
-    }
-  }
-
-  /** Applies joins, leaves and renames to the list, then tells the log. */
-  showChanges({ joined = [], left = [], renamed = [], verified = [] }) {
-    for (const user of joined) this.#add(user, verified.includes(user));
-    for (const user of left) this.#remove(user);
-    for (const { from, to, signed } of renamed) {
-      this.#remove(from);
-      this.#add(to, signed);
-    }
+  /** Shows the list after a change, and tells the log who came and went. */
+  showChanges({ joined, left, renamed }) {
     this.render();
-    const me = this.#me();
+    const me = this.#chat.you;
     for (const user of joined) {
       // The reader knows they came in; a reconnect is not news either.
       if (user !== me) this.#chatLog.joined(user);

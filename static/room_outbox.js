@@ -1,32 +1,36 @@
 /**
- * The composer and what it sent: each message gets a cid and a pending line
- * in the log until the server's copy of it arrives. Whatever the server has
- * not confirmed goes out again after a reconnect (the server stores a cid
- * once); a refused message goes back into the composer, or, when the
- * composer holds something newer, stays in the log marked "not sent" with a
- * way to send it again.
+ * The composer and what it sent: each message shows as a pending line in
+ * the log until the client library has the server's copy of it (the
+ * library resends it after a reconnect, stored once). A refused message
+ * goes back into the composer, or, when the composer holds something
+ * newer, stays in the log marked "not sent" with a way to send it again.
  *
  * @module
  */
 
 /** Refusals after which a message cannot simply be sent again later. */
-const FINAL_REFUSALS = new Set(["empty", "too_long", "bad_frame"]);
+const FINAL_REFUSALS = new Set(["empty", "too_long", "bad_frame", "closed"]);
 
 /** Messages sent or typed but not yet confirmed by the server. */
 export class Outbox {
-  /** Unconfirmed messages by their cid: `{ message, line }`. */
-  #pending = new Map();
+  /** The pending lines, in the order sent. */
+  #lines = new Set();
   #elements;
   #text;
   #chatLog;
-  #connection;
+  #chat;
+  #reasonFor;
 
-  /** `elements` holds the `composer` form, its `input` and `error` line. */
-  constructor({ elements, text, chatLog, connection }) {
+  /**
+   * `elements` holds the `composer` form, its `input` and `error` line;
+   * `reasonFor` turns a refusal into the reader's words.
+   */
+  constructor({ elements, text, chatLog, chat, reasonFor }) {
     this.#elements = elements;
     this.#text = text;
     this.#chatLog = chatLog;
-    this.#connection = connection;
+    this.#chat = chat;
+    this.#reasonFor = reasonFor;
   }
 
   #pendingLine(message) {
@@ -42,52 +46,60 @@ export class Outbox {
     return item;
   }
 
-  #markNotSent(cid, reason, canRetry) {
-    const item = this.#pending.get(cid);
-    if (!item) return;
+  /** Sends `message`, shown by `line` until the server's copy arrives. */
+  #transmit(message, line) {
+    this.#lines.add(line);
+    this.#chat.send(message).then(
+      () => {
+        this.#lines.delete(line);
+        line.remove();
+      },
+      (error) => {
+        this.#lines.delete(line);
+        this.#refused(message, line, error);
+      },
+    );
+  }
+
+  #markNotSent(message, line, reason, canRetry) {
     const text = this.#text;
-    item.line.classList.replace("pending", "failed");
-    const state = item.line.querySelector(".state");
+    line.classList.replace("pending", "failed");
+    const state = line.querySelector(".state");
     state.textContent = `${text.notSent} ${reason}`;
-    if (canRetry) {
-      const again = document.createElement("button");
-      again.type = "button";
-      again.className = "send-again";
-      again.textContent = text.sendAgain;
-      again.addEventListener("click", () => {
-        item.line.classList.replace("failed", "pending");
-        state.textContent = text.pending;
-        again.remove();
-        this.#transmit(cid);
-      });
-      state.after(again);
-    } else {
-      this.#pending.delete(cid); // never sent again; the line stays as a record
-    }
+    if (!canRetry) return; // never sent again; the line stays as a record
+    const again = document.createElement("button");
+    again.type = "button";
+    again.className = "send-again";
+    again.textContent = text.sendAgain;
+    again.addEventListener("click", () => {
+      line.classList.replace("failed", "pending");
+      state.textContent = text.pending;
+      again.remove();
+      this.#transmit(message, line);
+    });
+    state.after(again);
   }
 
-  #transmit(cid) {
-    const item = this.#pending.get(cid);
-    if (
-      item && this.#connection.isOpen() &&
-      !item.line.classList.contains("failed")
-    ) {
-      this.#connection.send({ type: "message", message: item.message, cid });
+  /** The server or the client refused `message` for `error`. */
+  #refused(message, line, error) {
+    const reason = this.#reasonFor(error);
+    const { input } = this.#elements;
+    if (input.value === "") {
+      // Back into the composer, with the reason under it: nothing is lost.
+      line.remove();
+      input.value = message;
+      this.showError(reason);
+      input.focus();
+      return;
     }
+    // The composer holds something newer: the line stays, marked, with a
+    // way to send it again (unless sending it again cannot work).
+    this.#markNotSent(message, line, reason, !FINAL_REFUSALS.has(error.code));
   }
 
-  /** The server's copy of message `cid` arrived: its pending line goes. */
-  settle(cid) {
-    this.#pending.get(cid)?.line.remove();
-    this.#pending.delete(cid);
-  }
-
-  /** Shows the unconfirmed lines below fresh history and sends them again. */
-  resendAll() {
-    for (const item of this.#pending.values()) {
-      this.#chatLog.appendLine(item.line);
-    }
-    for (const cid of this.#pending.keys()) this.#transmit(cid);
+  /** Shows the pending lines below the newest messages, in order. */
+  showPendingLast() {
+    for (const line of this.#lines) this.#chatLog.appendLine(line);
   }
 
   /** Shows `reason` under the composer. */
@@ -97,39 +109,16 @@ export class Outbox {
     error.hidden = false;
   }
 
-  /** The server refused message `cid` with `code`, for `reason`. */
-  refused(cid, code, reason) {
-    const item = typeof cid === "string" ? this.#pending.get(cid) : undefined;
-    if (!item) {
-      this.showError(reason);
-      return;
-    }
-    const { input } = this.#elements;
-    if (input.value === "") {
-      // Back into the composer, with the reason under it: nothing is lost.
-      this.settle(cid);
-      input.value = item.message;
-      this.showError(reason);
-      input.focus();
-      return;
-    }
-    // The composer holds something newer: the line stays, marked, with a
-    // way to send it again (unless sending it again cannot work).
-    this.#markNotSent(cid, reason, !FINAL_REFUSALS.has(code));
-  }
-
   #send() {
     const { input, error } = this.#elements;
     const message = input.value;
     error.hidden = true;
     if (message.trim() === "") return;
-    const cid = crypto.randomUUID();
     const line = this.#pendingLine(message);
-    this.#pending.set(cid, { message, line });
     this.#chatLog.appendLine(line, { own: true });
     input.value = "";
     input.focus();
-    this.#transmit(cid);
+    this.#transmit(message, line);
   }
 
   wire() {

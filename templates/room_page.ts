@@ -9,7 +9,6 @@
  */
 
 import { html } from "hono/html";
-import { CHAT_PROTOCOL } from "../chat/frames.ts";
 import type { RoomName } from "../chat/room_name.ts";
 import { MAX_USER_NAME_CHARS } from "../chat/user_name.ts";
 import { layout } from "./layout.ts";
@@ -24,7 +23,7 @@ export function roomPage(room: RoomName, lang: Lang, t: Messages) {
     bodyClass: "room-page",
     body: html`
       <main id="room" class="room" data-room="${room}"
-        data-protocol="${CHAT_PROTOCOL}" data-text="${JSON.stringify(t.room)}">
+        data-text="${JSON.stringify(t.room)}">
         <header class="room-header">
           <a class="room-back" href="/chat/"
             title="${t

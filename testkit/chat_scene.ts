@@ -18,7 +18,8 @@ import {
   waitForMessage,
   waitUntilConnected,
 } from "./chat_page.ts";
-import { startServer, TestClient, type TestServer } from "./server.ts";
+import { startServer, type TestServer } from "./server.ts";
+import { TestClient } from "./test_client.ts";
 
 interface Script {
   readonly room: string;

@@ -6,6 +6,24 @@ import { finishedWithin } from "../platform/deadline.ts";
 export const ROOT = new URL("..", import.meta.url);
 export const decoder = new TextDecoder();
 
+/**
+ * How a test runs a process: from the project folder, no colours, nothing
+ * on stdin, stdout and stderr collected.
+ */
+function commandOptions(
+  args: readonly string[],
+  env: Record<string, string>,
+): Deno.CommandOptions {
+  return {
+    args: [...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  };
+}
+
 /** A process that has exited, and everything it printed. */
 export interface Finished {
   readonly code: number;
@@ -27,12 +45,7 @@ export async function runToExit(
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
     const output = await new Deno.Command(Deno.execPath(), {
-      args: [...args],
-      cwd: ROOT,
-      env: { NO_COLOR: "1", ...env },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
+      ...commandOptions(args, env),
       signal: controller.signal,
     }).output();
     return {
@@ -91,14 +104,8 @@ export class Spawned implements AsyncDisposable {
   #more = Promise.withResolvers<void>();
 
   constructor(command: string, args: readonly string[], env = {}) {
-    this.child = new Deno.Command(command, {
-      args: [...args],
-      cwd: ROOT,
-      env: { NO_COLOR: "1", ...env },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    this.child = new Deno.Command(command, commandOptions(args, env))
+      .spawn();
     void this.child.status.then(() => (this.#exited = true));
     this.pipesClosed = Promise.all([
       this.#collect(this.child.stdout),

@@ -35,6 +35,19 @@ export const SERVER = {
 } as const;
 
 /**
+ * Settings for server processes that share rooms (over Redis or one SQLite
+ * file): no rate limits in the way of the test's traffic, warnings only in
+ * the log, and presence that notices a gone process within a second.
+ */
+export const SHARED_ROOMS_ENV: Readonly<Record<string, string>> = {
+  CHAT_RATE_LIMIT: "0",
+  CHAT_CONNECT_RATE: "0",
+  CHAT_PRESENCE_HEARTBEAT_MS: "200",
+  CHAT_PRESENCE_TTL_MS: "1000",
+  LOG_LEVEL: "warn",
+};
+
+/**
  * Whether a test needing the system program at `path` (Chromium,
  * redis-server, nginx) is ignored: where the program is missing, except in
  * CI, which installs it so that a missing one fails there instead of

@@ -7,7 +7,8 @@
  * @module
  */
 
-import { upgradeRequest } from "./raw_socket.ts";
+import { ClosedAtDeadline, closingAfter } from "./conn_deadline.ts";
+import { frameHeader, upgradeRequest } from "./raw_socket.ts";
 
 /** One frame from the server (servers never mask). */
 export interface ServerFrame {
@@ -144,38 +145,32 @@ export class RawFrameSocket implements AsyncDisposable {
    * `timeoutMs` (closing the connection).
    */
   async untilClose(timeoutMs = 10_000): Promise<ClosedWith> {
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      this.#close();
-    }, timeoutMs);
     const texts: string[] = [];
     try {
-      for (;;) {
-        const { opcode, payload } = await this.next();
-        if (opcode === 0x1) texts.push(new TextDecoder().decode(payload));
-        if (opcode === 0x8) {
-          return {
-            code: ((payload[0] ?? 0) << 8) | (payload[1] ?? 0),
-            reason: new TextDecoder().decode(payload.subarray(2)),
-            texts,
-          };
-        }
-      }
+      return await closingAfter(
+        { ms: timeoutMs, close: () => this.#close(), what: "No close frame" },
+        async () => {
+          for (;;) {
+            const { opcode, payload } = await this.next();
+            if (opcode === 0x1) texts.push(new TextDecoder().decode(payload));
+            if (opcode === 0x8) {
+              return {
+                code: ((payload[0] ?? 0) << 8) | (payload[1] ?? 0),
+                reason: new TextDecoder().decode(payload.subarray(2)),
+                texts,
+              };
+            }
+          }
+        },
+      );
     } catch (error) {
-      if (timedOut) {
-        throw new Error(`No close frame within ${timeoutMs} ms`, {
-          cause: error,
-        });
-      }
+      if (error instanceof ClosedAtDeadline) throw error;
       throw new Error(
         `${
           error instanceof Error ? error.message : String(error)
         } (after ${texts.length} text frames)`,
         { cause: error },
       );
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -213,21 +208,13 @@ function headEnd(bytes: Uint8Array): number | undefined {
 function takeFrame(
   bytes: Uint8Array,
 ): { opcode: number; payload: Uint8Array; end: number } | undefined {
-  if (bytes.length < 2) return undefined;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  const opcode = view.getUint8(0) & 0x0f;
-  let length = view.getUint8(1) & 0x7f;
-  let offset = 2;
-  if (length === 126) {
-    if (bytes.length < 4) return undefined;
-    length = view.getUint16(2);
-    offset = 4;
-  } else if (length === 127) {
-    if (bytes.length < 10) return undefined;
-    length = Number(view.getBigUint64(2));
-    offset = 10;
-  }
-  const end = offset + length;
+  const header = frameHeader(bytes);
+  if (!header) return undefined;
+  const end = header.headerLength + header.payloadLength;
   if (bytes.length < end) return undefined;
-  return { opcode, payload: bytes.subarray(offset, end), end };
+  return {
+    opcode: header.opcode,
+    payload: bytes.subarray(header.headerLength, end),
+    end,
+  };
 }

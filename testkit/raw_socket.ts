@@ -7,6 +7,8 @@
  * @module
  */
 
+import { closingAfter } from "./conn_deadline.ts";
+
 /** An upgraded TCP connection that nobody reads from. */
 export interface SilentSocket extends AsyncDisposable {
   readonly conn: Deno.TcpConn;
@@ -86,7 +88,7 @@ export interface CloseFrame {
 }
 
 /** A WebSocket frame header from the server (unmasked), if complete. */
-function frameHeader(
+export function frameHeader(
   bytes: Uint8Array,
 ): { opcode: number; headerLength: number; payloadLength: number } | undefined {
   if (bytes.length < 2) return undefined;
@@ -107,66 +109,58 @@ function frameHeader(
 }
 
 /** {@linkcode SilentSocket.readUntilClose}, with `close` to give up. */
-async function readUntilClose(
+function readUntilClose(
   conn: Deno.Conn,
   close: () => void,
   timeoutMs: number,
 ): Promise<CloseFrame> {
+  return closingAfter(
+    { ms: timeoutMs, close, what: "No close frame" },
+    () => closeFrameOf(conn),
+  );
+}
+
+/** Reads `conn` up to the server's close frame, dropping other frames. */
+async function closeFrameOf(conn: Deno.Conn): Promise<CloseFrame> {
   const chunk = new Uint8Array(64 * 1024);
   // Bytes of a frame not complete yet, and how much of a frame being
   // dropped is still to come.
   let pending = new Uint8Array(0);
   let skip = 0;
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    close();
-  }, timeoutMs);
-  try {
-    while (true) {
-      const read = await conn.read(chunk);
-      if (read === null) {
-        throw new Error(
-          "The server ended the connection without a close frame",
-        );
-      }
-      let data = chunk.subarray(0, read);
-      const skipped = Math.min(skip, data.length);
-      skip -= skipped;
-      data = data.subarray(skipped);
-      const joined = new Uint8Array(pending.length + data.length);
-      joined.set(pending);
-      joined.set(data, pending.length);
-      pending = joined;
-      let header = frameHeader(pending);
-      while (header) {
-        const end = header.headerLength + header.payloadLength;
-        if (header.opcode === 0x8) {
-          if (pending.length < end) break;
-          const payload = pending.subarray(header.headerLength, end);
-          return {
-            code: ((payload[0] ?? 0) << 8) | (payload[1] ?? 0),
-            reason: new TextDecoder().decode(payload.subarray(2)),
-          };
-        }
-        if (pending.length < end) {
-          skip = end - pending.length;
-          pending = new Uint8Array(0);
-          break;
-        }
-        pending = pending.slice(end);
-        header = frameHeader(pending);
-      }
+  while (true) {
+    const read = await conn.read(chunk);
+    if (read === null) {
+      throw new Error(
+        "The server ended the connection without a close frame",
+      );
     }
-  } catch (error) {
-    if (timedOut) {
-      throw new Error(`No close frame within ${timeoutMs} ms`, {
-        cause: error,
-      });
+    let data = chunk.subarray(0, read);
+    const skipped = Math.min(skip, data.length);
+    skip -= skipped;
+    data = data.subarray(skipped);
+    const joined = new Uint8Array(pending.length + data.length);
+    joined.set(pending);
+    joined.set(data, pending.length);
+    pending = joined;
+    let header = frameHeader(pending);
+    while (header) {
+      const end = header.headerLength + header.payloadLength;
+      if (header.opcode === 0x8) {
+        if (pending.length < end) break;
+        const payload = pending.subarray(header.headerLength, end);
+        return {
+          code: ((payload[0] ?? 0) << 8) | (payload[1] ?? 0),
+          reason: new TextDecoder().decode(payload.subarray(2)),
+        };
+      }
+      if (pending.length < end) {
+        skip = end - pending.length;
+        pending = new Uint8Array(0);
+        break;
+      }
+      pending = pending.slice(end);
+      header = frameHeader(pending);
     }
-    throw error;
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -188,34 +182,35 @@ export async function rawHead(
   timeoutMs = 3000,
 ): Promise<ResponseHead | undefined> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
+  let closed = false;
+  const close = () => {
+    closed = true;
     conn.close();
-  }, timeoutMs);
+  };
   let head = "";
   try {
-    await conn.write(bytes);
-    await conn.closeWrite();
-    const decoder = new TextDecoder();
-    const chunk = new Uint8Array(4096);
-    while (!head.includes("\r\n\r\n")) {
-      const read = await conn.read(chunk);
-      if (read === null) break;
-      head += decoder.decode(chunk.subarray(0, read), { stream: true });
-    }
+    await closingAfter(
+      { ms: timeoutMs, close, what: "No answer from the server" },
+      async () => {
+        await conn.write(bytes);
+        await conn.closeWrite();
+        const decoder = new TextDecoder();
+        const chunk = new Uint8Array(4096);
+        while (!head.includes("\r\n\r\n")) {
+          const read = await conn.read(chunk);
+          if (read === null) break;
+          head += decoder.decode(chunk.subarray(0, read), { stream: true });
+        }
+      },
+    );
   } catch (error) {
-    if (timedOut) {
-      throw new Error(`No answer from the server within ${timeoutMs} ms`);
-    }
     // The server may reset a connection that sent garbage: no answer.
     if (
       !(error instanceof Deno.errors.ConnectionReset ||
         error instanceof Deno.errors.BrokenPipe)
     ) throw error;
   } finally {
-    clearTimeout(timer);
-    if (!timedOut) conn.close();
+    if (!closed) close();
   }
   const [statusLine = "", ...lines] = head.split("\r\n\r\n")[0]?.split(
     "\r\n",
@@ -324,29 +319,18 @@ export async function openKeepAlive(
     }
   };
   return {
-    async get(path, timeoutMs = 5000) {
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        close();
-      }, timeoutMs);
-      try {
-        await conn.write(
-          new TextEncoder().encode(
-            `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`,
-          ),
-        );
-        return await readAnswer();
-      } catch (error) {
-        if (timedOut) {
-          throw new Error(`No answer to GET ${path} within ${timeoutMs} ms`, {
-            cause: error,
-          });
-        }
-        throw error;
-      } finally {
-        clearTimeout(timer);
-      }
+    get(path, timeoutMs = 5000) {
+      return closingAfter(
+        { ms: timeoutMs, close, what: `No answer to GET ${path}` },
+        async () => {
+          await conn.write(
+            new TextEncoder().encode(
+              `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`,
+            ),
+          );
+          return await readAnswer();
+        },
+      );
     },
     [Symbol.dispose]: close,
   };

@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { SERVER, type ServerProcess, startServerProcess } from "./process.ts";
-import { type Frame, TestClient } from "./server.ts";
+import { type Frame, TestClient } from "./test_client.ts";
 
 /** One parsed JSON log line of the server. */
 export type LogRecord = Record<string, unknown>;

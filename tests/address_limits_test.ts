@@ -3,10 +3,10 @@ import { SERVER, startServerProcess } from "../testkit/process.ts";
 import {
   startServer,
   storedMessages,
-  TestClient,
   uniqueRoom,
   UPGRADE_HEADERS,
 } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 
 const UPGRADE = UPGRADE_HEADERS;
 

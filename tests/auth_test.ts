@@ -1,13 +1,9 @@
 import assert from "node:assert/strict";
 import { type JWTPayload, SignJWT } from "jose";
-import { CloseCode } from "../client/close_codes.js";
+import { CloseCode } from "../client/protocol.js";
 import { UPGRADE_HEADERS } from "../testkit/server.ts";
-import {
-  recordingLogger,
-  startServer,
-  TestClient,
-  uniqueRoom,
-} from "../testkit/server.ts";
+import { recordingLogger, startServer, uniqueRoom } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 
 const SECRET = "site-and-chat-share-this-32-byte-secret";
 const API_KEY = "backend-key-0123456789abcdef0123";
@@ -65,6 +61,26 @@ Deno.test("signed identities, required", async (t) => {
     assert.equal(refused.status, 403);
     assert.match(refused.error, /does not allow the room/);
   });
+
+  await t.step(
+    "a plain GET gets the refusal an upgrade would get, and 426 once every check passes",
+    async () => {
+      const plain = (query: string) =>
+        fetch(`${server.origin}/ws/chat/${room}/${query}`).then(async (r) => ({
+          status: r.status,
+          error: String((await r.json()).error),
+        }));
+      const none = await plain("");
+      assert.deepEqual(none.status, 401);
+      assert.match(none.error, /needs a signed token/);
+      const other = await token({ sub: "u1", rooms: ["elsewhere"] });
+      assert.equal((await plain(`?token=${other}`)).status, 403);
+      const good = await token({ sub: "u1", rooms: [room] });
+      const accepted = await plain(`?token=${good}`);
+      assert.equal(accepted.status, 426);
+      assert.match(accepted.error, /WebSocket only/);
+    },
+  );
 
   await t.step(
     "the name is the token's, ?name= is ignored, and frames say verified",

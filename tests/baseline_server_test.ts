@@ -10,7 +10,8 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { startServerProcess } from "../testkit/process.ts";
-import { TestClient, uniqueRoom } from "../testkit/server.ts";
+import { uniqueRoom } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 
 const BASELINE = new URL("../bench/baseline_server.ts", import.meta.url)
   .pathname;

@@ -2,12 +2,8 @@ import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { ignoreWithoutChromium, launchChromium } from "../testkit/browser.ts";
 import { freePort } from "../testkit/process.ts";
-import {
-  startServer,
-  TestClient,
-  type TestServer,
-  uniqueRoom,
-} from "../testkit/server.ts";
+import { startServer, type TestServer, uniqueRoom } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 
 async function logTexts(page: Page): Promise<string[]> {
   return await page.locator("#chat-log li.message .text").allTextContents();

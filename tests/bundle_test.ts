@@ -5,12 +5,8 @@ import {
   taskFlags,
 } from "../testkit/process.ts";
 import { ignoreWithoutRedis, startRedis } from "../testkit/redis.ts";
-import {
-  type Frame,
-  TestClient,
-  uniqueRoom,
-  waitUntil,
-} from "../testkit/server.ts";
+import { uniqueRoom, waitUntil } from "../testkit/server.ts";
+import { type Frame, TestClient } from "../testkit/test_client.ts";
 
 const ROOT = new URL("..", import.meta.url);
 

@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
-import { CloseCode } from "../client/close_codes.js";
-import {
-  recordingLogger,
-  startServer,
-  TestClient,
-  uniqueRoom,
-} from "../testkit/server.ts";
+import { CloseCode } from "../client/protocol.js";
+import { recordingLogger, startServer, uniqueRoom } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 
 Deno.test("chat over WebSocket", async (t) => {
   // The protocol, not the address limits (limits_test.ts): every step's

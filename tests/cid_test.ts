@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  startServer,
-  storedMessages,
-  TestClient,
-  uniqueRoom,
-} from "../testkit/server.ts";
+import { startServer, storedMessages, uniqueRoom } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 
 Deno.test("client message ids (cid)", async (t) => {
   await using server = await startServer({ CHAT_RATE_LIMIT: "0" });

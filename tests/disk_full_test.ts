@@ -4,7 +4,8 @@ import {
   type ServerProcess,
   startServerProcess,
 } from "../testkit/process.ts";
-import { TestClient, uniqueRoom, waitUntil } from "../testkit/server.ts";
+import { uniqueRoom, waitUntil } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 import { mayskipWithoutRoot, mountTmpfs } from "../testkit/tmpfs.ts";
 
 /** Each message is this many characters, so that 2 MB fill in a few dozen. */

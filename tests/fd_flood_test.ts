@@ -21,7 +21,8 @@ import {
   type KeepAliveConnection,
   openKeepAlive,
 } from "../testkit/raw_socket.ts";
-import { TestClient, uniqueRoom, waitUntil } from "../testkit/server.ts";
+import { uniqueRoom, waitUntil } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 
 /** The server's open-file limit in these tests. */
 const FILE_LIMIT = 2048;

@@ -15,10 +15,10 @@ import {
   recordingLogger,
   startServer,
   storedMessages,
-  TestClient,
   uniqueRoom,
   UPGRADE_HEADERS,
 } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 
 const SECRET = "fuzzing-secret-that-is-32-bytes-long";
 const KEY = "fuzzing-api-key-0123456789abcdef";

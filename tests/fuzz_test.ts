@@ -9,18 +9,17 @@
  */
 
 import assert from "node:assert/strict";
-import { CloseCode } from "../client/close_codes.js";
+import { CloseCode } from "../client/protocol.js";
 import fc from "fast-check";
 import { rawStatus } from "../testkit/raw_socket.ts";
 import {
-  type Frame,
   recordingLogger,
   startServer,
   storedMessages,
-  TestClient,
   type TestServer,
   uniqueRoom,
 } from "../testkit/server.ts";
+import { type Frame, TestClient } from "../testkit/test_client.ts";
 
 const MAX_FRAME_BYTES = 4096;
 const MAX_MESSAGE_CHARS = 200;

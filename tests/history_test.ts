@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
 import { isRecoverable } from "../chat/history.ts";
 import {
-  type Frame,
   startServer,
-  TestClient,
   type TestServer,
   uniqueRoom,
   UPGRADE_HEADERS,
 } from "../testkit/server.ts";
+import { type Frame, TestClient } from "../testkit/test_client.ts";
 
 // These tests seed rooms as fast as they can: no rate limit.
 const BULK = { CHAT_RATE_LIMIT: "0" };

@@ -1,88 +1,14 @@
 import assert from "node:assert/strict";
-import { createBroadcastChannelBus } from "../adapters/broadcast_channel/bus.ts";
-import { ChatHub, type ChatHubOptions, type Member } from "../chat/hub.ts";
-import { CloseCode } from "../client/close_codes.js";
-import { parseRoomName, type RoomName } from "../chat/room_name.ts";
-import { openSqliteStore } from "../adapters/sqlite/store.ts";
-import type { Store } from "../chat/store.ts";
-import { HUB_DEFAULTS, sqliteOptions } from "../testkit/defaults.ts";
+import { isolates, recorder } from "../testkit/hub.ts";
+import { room } from "../testkit/sqlite_store.ts";
 import { waitUntil } from "../testkit/server.ts";
 
-function room(name: string): RoomName {
-  const parsed = parseRoomName(name);
-  if (!parsed.ok) throw new Error(parsed.error);
-  return parsed.name;
-}
-
-function freshRoom(): RoomName {
-  return room(`hub_${crypto.randomUUID().slice(0, 8)}`);
-}
-
-interface Recorder extends Member {
-  readonly texts: string[];
-  frames(type?: string): Record<string, unknown>[];
-}
-
-function recorder(id: string): Recorder {
-  const texts: string[] = [];
-  return {
-    id,
-    format: "typed",
-    texts,
-    deliver: (text) => texts.push(text),
-    close: (code, reason) =>
-      texts.push(JSON.stringify({ close: code, reason })),
-    frames: (type) =>
-      texts.map((text) => JSON.parse(text)).filter((f) =>
-        !type || f.type === type
-      ),
-  };
-}
-
-const fixedClock = () => new Date("2026-11-24T12:00:00.000Z");
-
-/** Hubs over one SQLite file, like the isolates of one `deno serve --parallel`. */
-async function isolates(
-  count: number,
-  options: Partial<ChatHubOptions> = {},
-): Promise<{ hubs: ChatHub[]; stores: Store[] } & AsyncDisposable> {
-  const dir = await Deno.makeTempDir({ prefix: "chat-hub-" });
-  const stores = Array.from(
-    { length: count },
-    () => openSqliteStore(sqliteOptions(`${dir}/chat.db`)),
-  );
-  const buses = stores.map(() => createBroadcastChannelBus());
-  const hubs = stores.map((store, index) =>
-    new ChatHub({
-      bus: buses[index] ?? createBroadcastChannelBus(),
-      store,
-      now: fixedClock,
-      ...HUB_DEFAULTS,
-      repairIntervalMs: 3_600_000,
-      ...options,
-    })
-  );
-  return {
-    hubs,
-    stores,
-    async [Symbol.asyncDispose]() {
-      for (const hub of hubs) await hub.close();
-      // The hub leaves its bus and store to whoever built it.
-      for (const bus of buses) await bus.close();
-      for (const store of stores) store.close();
-      await Deno.remove(dir, { recursive: true });
-    },
-  };
-}
-
-Deno.test("hub", async (t) => {
+Deno.test("hub: delivery and the life of a room", async (t) => {
   await t.step(
     "stores a message, serialises it once and delivers the same text to all",
     async () => {
       await using world = await isolates(1);
-      const [hub] = world.hubs;
-      assert.ok(hub);
-      const lobby = freshRoom();
+      const { hub, lobby } = world;
       const a = recorder("a");
       const b = recorder("b");
       await hub.connect({ room: lobby, user: "alice", member: a }).ready;
@@ -113,9 +39,7 @@ Deno.test("hub", async (t) => {
     "a connection gets history, then presence, then live messages",
     async () => {
       await using world = await isolates(1);
-      const [hub] = world.hubs;
-      assert.ok(hub);
-      const lobby = freshRoom();
+      const { hub, lobby } = world;
       await hub.send({ room: lobby, user: "early", message: "before anyone" });
       const member = recorder("m");
       await hub.connect({ room: lobby, user: "carol", member }).ready;
@@ -141,12 +65,39 @@ Deno.test("hub", async (t) => {
   );
 
   await t.step(
+    "a room closes with its last member, and leave is idempotent",
+    async () => {
+      await using world = await isolates(1);
+      const { hub, lobby } = world;
+      const one = hub.connect({
+        room: lobby,
+        user: "a",
+        member: recorder("1"),
+      });
+      const two = hub.connect({
+        room: lobby,
+        user: "b",
+        member: recorder("2"),
+      });
+      await Promise.all([one.ready, two.ready]);
+      assert.deepEqual(hub.stats(), { rooms: 1, members: 2 });
+      one.leave();
+      one.leave();
+      assert.deepEqual(hub.stats(), { rooms: 1, members: 1 });
+      two.leave();
+      assert.deepEqual(hub.stats(), { rooms: 0, members: 0 });
+    },
+  );
+});
+
+Deno.test("hub: across isolates", async (t) => {
+  await t.step(
     "two hubs (two isolates) share a room over BroadcastChannel",
     async () => {
       await using world = await isolates(2);
       const [first, second] = world.hubs;
       assert.ok(first && second);
-      const lobby = freshRoom();
+      const { lobby } = world;
       const here = recorder("here");
       const there = recorder("there");
       const elsewhere = recorder("elsewhere");
@@ -193,7 +144,7 @@ Deno.test("hub", async (t) => {
       const [first, second] = world.hubs;
       const [store] = world.stores;
       assert.ok(first && second && store);
-      const lobby = freshRoom();
+      const { lobby } = world;
       const member = recorder("m");
       await second.connect({ room: lobby, user: "m", member }).ready;
       // Two messages whose bus posts were lost: only the store has them.
@@ -226,7 +177,7 @@ Deno.test("hub", async (t) => {
       const [hub] = world.hubs;
       const [store] = world.stores;
       assert.ok(hub && store);
-      const lobby = freshRoom();
+      const { lobby } = world;
       const member = recorder("m");
       await hub.connect({ room: lobby, user: "m", member }).ready;
       await store.messages.append(lobby, {
@@ -246,9 +197,7 @@ Deno.test("hub", async (t) => {
 
   await t.step("drops malformed data arriving from the channel", async () => {
     await using world = await isolates(1);
-    const [hub] = world.hubs;
-    assert.ok(hub);
-    const lobby = freshRoom();
+    const { hub, lobby } = world;
     const member = recorder("m");
     await hub.connect({ room: lobby, user: "m", member }).ready;
     const joins = () =>
@@ -287,137 +236,4 @@ Deno.test("hub", async (t) => {
     );
     intruder.close();
   });
-
-  await t.step(
-    "a room closes with its last member, and leave is idempotent",
-    async () => {
-      await using world = await isolates(1);
-      const [hub] = world.hubs;
-      assert.ok(hub);
-      const lobby = freshRoom();
-      const one = hub.connect({
-        room: lobby,
-        user: "a",
-        member: recorder("1"),
-      });
-      const two = hub.connect({
-        room: lobby,
-        user: "b",
-        member: recorder("2"),
-      });
-      await Promise.all([one.ready, two.ready]);
-      assert.deepEqual(hub.stats(), { rooms: 1, members: 2 });
-      one.leave();
-      one.leave();
-      assert.deepEqual(hub.stats(), { rooms: 1, members: 1 });
-      two.leave();
-      assert.deepEqual(hub.stats(), { rooms: 0, members: 0 });
-    },
-  );
-
-  await t.step(
-    "a guest whose picked name is online gets another name, not a refusal",
-    async () => {
-      await using world = await isolates(1);
-      const [hub] = world.hubs;
-      assert.ok(hub);
-      const lobby = freshRoom();
-      const first = recorder("first");
-      await hub.connect({
-        room: lobby,
-        user: "guest-0001",
-        member: first,
-        owner: "browser:a",
-      })
-        .ready;
-      // The second guest's server-picked name clashes with the first's,
-      // and so does the next one picked; the third pick is free.
-      const picks = ["guest-0001", "guest-0002"];
-      const second = recorder("second");
-      const membership = hub.connect({
-        room: lobby,
-        user: "guest-0001",
-        member: second,
-        owner: "browser:b",
-        pickName: () => picks.shift() ?? "guest-0003",
-      });
-      await membership.ready;
-      assert.equal(membership.user, "guest-0002");
-      assert.equal(second.frames("presence")[0]?.you, "guest-0002");
-      assert.deepEqual(second.texts.filter((t) => t.includes('"close"')), []);
-      assert.deepEqual(hub.stats(), { rooms: 1, members: 2 });
-    },
-  );
-
-  await t.step(
-    "a chosen name that is online is refused, and so is a guest after eight clashes",
-    async () => {
-      await using world = await isolates(1);
-      const [hub] = world.hubs;
-      assert.ok(hub);
-      const lobby = freshRoom();
-      await hub.connect({
-        room: lobby,
-        user: "alice",
-        member: recorder("a"),
-        owner: "browser:a",
-      })
-        .ready;
-      const chooser = recorder("chooser");
-      await hub.connect({
-        room: lobby,
-        user: "alice",
-        member: chooser,
-        owner: "browser:b",
-      }).ready;
-      assert.equal(chooser.frames()[0]?.close, CloseCode.NameTaken);
-      let picks = 0;
-      const unlucky = recorder("unlucky");
-      await hub.connect({
-        room: lobby,
-        user: "alice",
-        member: unlucky,
-        owner: "browser:c",
-        pickName: () => {
-          picks++;
-          return "alice";
-        },
-      }).ready;
-      assert.equal(picks, 7, "the first name and seven more picks");
-      assert.equal(unlucky.frames()[0]?.close, CloseCode.NameTaken);
-      assert.deepEqual(hub.stats(), { rooms: 1, members: 1 });
-    },
-  );
-
-  await t.step(
-    "each admission waits for its turn from the pacer, one after another",
-    async () => {
-      const turns: (() => void)[] = [];
-      await using world = await isolates(1, {
-        paceAdmission: () => new Promise((resolve) => turns.push(resolve)),
-      });
-      const [hub] = world.hubs;
-      assert.ok(hub);
-      const lobby = freshRoom();
-      const ann = recorder("ann");
-      const ben = recorder("ben");
-      const first =
-        hub.connect({ room: lobby, user: "ann", member: ann }).ready;
-      const second =
-        hub.connect({ room: lobby, user: "ben", member: ben }).ready;
-      await waitUntil(() => turns.length === 1, "ann's admission asks");
-      assert.deepEqual(ann.texts, [], "nothing before its turn");
-      turns.shift()?.();
-      await first;
-      assert.deepEqual(ann.frames().map((f) => f.type), [
-        "history",
-        "presence",
-      ]);
-      await waitUntil(() => turns.length === 1, "ben's admission asks");
-      assert.deepEqual(ben.texts, [], "the next waits for a turn of its own");
-      turns.shift()?.();
-      await second;
-      assert.deepEqual(ben.frames("presence")[0]?.count, 2);
-    },
-  );
 });

@@ -1,17 +1,16 @@
 import assert from "node:assert/strict";
-import { CloseCode } from "../client/close_codes.js";
+import { CloseCode } from "../client/protocol.js";
 import {
-  type Frame,
   recordingLogger,
   startServer,
   storedMessages,
-  TestClient,
   type TestServer,
   uniqueRoom,
   UPGRADE_HEADERS,
   waitUntil,
   within,
 } from "../testkit/server.ts";
+import { type Frame, TestClient } from "../testkit/test_client.ts";
 
 const UPGRADE = UPGRADE_HEADERS;
 

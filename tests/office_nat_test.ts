@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
 import { SERVER, startServerProcess } from "../testkit/process.ts";
-import {
-  startServer,
-  TestClient,
-  uniqueRoom,
-  UPGRADE_HEADERS,
-} from "../testkit/server.ts";
+import { startServer, uniqueRoom, UPGRADE_HEADERS } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 
 /** People in the office, all behind one address (127.0.0.1 here). */
 const PEOPLE = 1000;

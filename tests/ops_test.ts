@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { startServer, TestClient, uniqueRoom } from "../testkit/server.ts";
+import { startServer, uniqueRoom } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 
 function sample(text: string, series: string): number {
   const line = text.split("\n").find((l) => l.startsWith(`${series} `));

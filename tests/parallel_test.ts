@@ -15,7 +15,8 @@ import {
   type ServerProcess,
   startServerProcess,
 } from "../testkit/process.ts";
-import { type Frame, TestClient, uniqueRoom } from "../testkit/server.ts";
+import { uniqueRoom } from "../testkit/server.ts";
+import { type Frame, TestClient } from "../testkit/test_client.ts";
 
 /** A client and the isolate that holds its connection. */
 interface Placed {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { startServer, TestClient, uniqueRoom } from "../testkit/server.ts";
+import { startServer, uniqueRoom } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 
 /** Joins `count` clients named `<prefix><i>`, each its own connection. */
 async function joinMany(

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { CloseCode } from "../client/close_codes.js";
+import { CloseCode } from "../client/protocol.js";
 import { SERVER, startServerProcess } from "../testkit/process.ts";
 import {
   recordingLogger,
   startServer,
-  TestClient,
   uniqueRoom,
   waitUntil,
 } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 
 function changes(client: TestClient): string[] {
   return client.frames

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { parseStat } from "../observability/process_metrics.ts";
 import { parseOpenFileLimit } from "../platform/proc.ts";
 import { SERVER, startServerProcess, taskFlags } from "../testkit/process.ts";
-import { TestClient, uniqueRoom } from "../testkit/server.ts";
+import { uniqueRoom } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 
 /** Every sample of `series` (no labels) in an exposition text. */
 function sample(text: string, series: string): number {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { claimsIn } from "../testkit/presence_claim.ts";
 import { NodePresence } from "../chat/presence.ts";
 import { ignoreWithoutRedis, startRedis } from "../testkit/redis.ts";
 import { room, usingStores } from "../testkit/redis_store.ts";
@@ -15,40 +16,18 @@ Deno.test({
         await usingStores(redis.url, 2, async ([a, b]) => {
           assert.ok(a && b);
           const r = room("presence");
+          const claim = claimsIn(r);
           assert.deepEqual(
-            await a.presence.join({
-              room: r,
-              user: "ann",
-              node: "n1",
-              owner: "o1",
-            }),
-            {
-              taken: false,
-              first: true,
-            },
+            await a.presence.join(claim("ann", "n1", "o1")),
+            { taken: false, first: true },
           );
           assert.deepEqual(
-            await b.presence.join({
-              room: r,
-              user: "ann",
-              node: "n2",
-              owner: "o1",
-            }),
-            {
-              taken: false,
-              first: false,
-            },
+            await b.presence.join(claim("ann", "n2", "o1")),
+            { taken: false, first: false },
           );
           assert.deepEqual(
-            await b.presence.join({
-              room: r,
-              user: "ann",
-              node: "n2",
-              owner: "o2",
-            }),
-            {
-              taken: true,
-            },
+            await b.presence.join(claim("ann", "n2", "o2")),
+            { taken: true },
           );
           assert.deepEqual(await a.presence.list(r, { limit: 10 }), [
             { name: "ann", connections: 2, verified: false },
@@ -60,12 +39,7 @@ Deno.test({
             last: true,
           });
           assert.equal(await a.presence.count(r), 0);
-          await a.presence.join({
-            room: r,
-            user: "signed-one",
-            node: "n1",
-            owner: "signed:abc",
-          });
+          await a.presence.join(claim("signed-one", "n1", "signed:abc"));
           assert.deepEqual(await b.presence.list(r, { limit: 10 }), [
             { name: "signed-one", connections: 1, verified: true },
           ]);
@@ -80,44 +54,22 @@ Deno.test({
         await usingStores(redis.url, 2, async ([a, b]) => {
           assert.ok(a && b);
           const r = room("lookalikes");
+          const claim = claimsIn(r);
           assert.deepEqual(
-            await a.presence.join({
-              room: r,
-              user: "alice",
-              node: "n1",
-              owner: "o1",
-            }),
-            {
-              taken: false,
-              first: true,
-            },
+            await a.presence.join(claim("alice", "n1", "o1")),
+            { taken: false, first: true },
           );
           for (const like of ["Alice", "ALICE", "\u0391lice", "alice."]) {
             assert.deepEqual(
-              await b.presence.join({
-                room: r,
-                user: like,
-                node: "n2",
-                owner: "o2",
-              }),
-              {
-                taken: true,
-              },
+              await b.presence.join(claim(like, "n2", "o2")),
+              { taken: true },
               like,
             );
           }
           // The same browser may hold both spellings in two tabs.
           assert.deepEqual(
-            await b.presence.join({
-              room: r,
-              user: "Alice",
-              node: "n2",
-              owner: "o1",
-            }),
-            {
-              taken: false,
-              first: true,
-            },
+            await b.presence.join(claim("Alice", "n2", "o1")),
+            { taken: false, first: true },
           );
           // A heartbeat of another owner never adds a look-alike.
           await b.presence.heartbeat("n3", [
@@ -129,29 +81,14 @@ Deno.test({
           );
           await a.presence.leave(r, "alice", "n1");
           assert.deepEqual(
-            await a.presence.join({
-              room: r,
-              user: "ALICE",
-              node: "n4",
-              owner: "o2",
-            }),
-            {
-              taken: true,
-            },
+            await a.presence.join(claim("ALICE", "n4", "o2")),
+            { taken: true },
             "Alice is still online",
           );
           await b.presence.leave(r, "Alice", "n2");
           assert.deepEqual(
-            await a.presence.join({
-              room: r,
-              user: "ALICE",
-              node: "n4",
-              owner: "o2",
-            }),
-            {
-              taken: false,
-              first: true,
-            },
+            await a.presence.join(claim("ALICE", "n4", "o2")),
+            { taken: false, first: true },
           );
           await a.presence.leave(r, "ALICE", "n4");
           await a.presence.removeNode("n3");
@@ -163,13 +100,9 @@ Deno.test({
       await usingStores(redis.url, 1, async ([store]) => {
         assert.ok(store);
         const r = room("paged");
+        const claim = claimsIn(r);
         for (const name of ["dan", "bea", "cy", "ari", "가람"]) {
-          await store.presence.join({
-            room: r,
-            user: name,
-            node: "n1",
-            owner: `owner-${name}`,
-          });
+          await store.presence.join(claim(name, "n1", `owner-${name}`));
         }
         const names = async (after?: string) =>
           (await store.presence.list(r, {
@@ -195,18 +128,9 @@ Deno.test({
         await usingStores(redis.url, 1, async ([store]) => {
           assert.ok(store);
           const r = room("swept");
-          await store.presence.join({
-            room: r,
-            user: "gone",
-            node: "dead-node",
-            owner: "o-gone",
-          });
-          await store.presence.join({
-            room: r,
-            user: "stays",
-            node: "live-node",
-            owner: "o-stays",
-          });
+          const claim = claimsIn(r);
+          await store.presence.join(claim("gone", "dead-node", "o-gone"));
+          await store.presence.join(claim("stays", "live-node", "o-stays"));
           let departures: { room: string; user: string }[] = [];
           const deadline = Date.now() + 5000;
           while (departures.length === 0 && Date.now() < deadline) {
@@ -229,12 +153,8 @@ Deno.test({
         await usingStores(redis.url, 1, async ([store]) => {
           assert.ok(store);
           const r = room("restored");
-          await store.presence.join({
-            room: r,
-            user: "slow",
-            node: "stalled",
-            owner: "o-slow",
-          });
+          const claim = claimsIn(r);
+          await store.presence.join(claim("slow", "stalled", "o-slow"));
           await store.presence.removeNode("stalled");
           assert.equal(await store.presence.count(r), 0);
           await store.presence.heartbeat("stalled", [
@@ -244,15 +164,8 @@ Deno.test({
             { name: "slow", connections: 2, verified: false },
           ]);
           assert.deepEqual(
-            await store.presence.join({
-              room: r,
-              user: "slow",
-              node: "x",
-              owner: "other",
-            }),
-            {
-              taken: true,
-            },
+            await store.presence.join(claim("slow", "x", "other")),
+            { taken: true },
           );
           await store.presence.removeNode("stalled");
         });
@@ -265,12 +178,8 @@ Deno.test({
         await usingStores(redis.url, 1, async ([store]) => {
           assert.ok(store);
           const r = room("held");
-          await store.presence.join({
-            room: r,
-            user: "ann",
-            node: "n1",
-            owner: "o1",
-          });
+          const claim = claimsIn(r);
+          await store.presence.join(claim("ann", "n1", "o1"));
           // What a node whose claim of the name was refused, but which had
           // already counted it, would send.
           await store.presence.heartbeat("n2", [
@@ -294,6 +203,7 @@ Deno.test({
         await usingStores(redis.url, 1, async ([store]) => {
           assert.ok(store);
           const r = room("in-flight");
+          const claim = claimsIn(r);
           const presence = new NodePresence({
             store: store.presence,
             heartbeatMs: 60_000,
@@ -310,12 +220,7 @@ Deno.test({
               { name: "ann", connections: 1, verified: false },
             ]);
             // A refused claim in flight is not counted by the heartbeat.
-            await store.presence.join({
-              room: r,
-              user: "bo",
-              node: "another-node",
-              owner: "o-bo",
-            });
+            await store.presence.join(claim("bo", "another-node", "o-bo"));
             const refused = presence.join(r, "bo", "o2");
             const again = presence.refresh();
             assert.deepEqual(await refused, { taken: true });

@@ -9,32 +9,24 @@
  */
 
 import assert from "node:assert/strict";
-import { CloseCode } from "../client/close_codes.js";
+import { CloseCode } from "../client/protocol.js";
 import {
   SERVER,
   type ServerProcess,
+  SHARED_ROOMS_ENV,
   startServerProcess,
 } from "../testkit/process.ts";
 import { CollectingSocket } from "../testkit/message_collector.ts";
 import { ignoreWithoutRedis, startRedis, TEST_CA } from "../testkit/redis.ts";
-import {
-  type Frame,
-  storedMessages,
-  TestClient,
-  uniqueRoom,
-  waitUntil,
-} from "../testkit/server.ts";
+import { storedMessages, uniqueRoom, waitUntil } from "../testkit/server.ts";
+import { type Frame, TestClient } from "../testkit/test_client.ts";
 
 /** Settings for every process of these tests: limits off, quick presence. */
 function sharedEnv(redisUrl: string): Record<string, string> {
   return {
+    ...SHARED_ROOMS_ENV,
     REDIS_URL: redisUrl,
-    CHAT_RATE_LIMIT: "0",
-    CHAT_CONNECT_RATE: "0",
     CHAT_MAX_CONNECTIONS_PER_IP: "1000",
-    CHAT_PRESENCE_HEARTBEAT_MS: "200",
-    CHAT_PRESENCE_TTL_MS: "1000",
-    LOG_LEVEL: "warn",
     CHAT_API_KEY: API_KEY,
   };
 }

@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
 import { SignJWT } from "jose";
-import {
-  type Frame,
-  startServer,
-  TestClient,
-  uniqueRoom,
-} from "../testkit/server.ts";
+import { startServer, uniqueRoom } from "../testkit/server.ts";
+import { type Frame, TestClient } from "../testkit/test_client.ts";
 
 const SECRET = "site-and-chat-share-this-32-byte-secret";
 

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { type JWTPayload, SignJWT } from "jose";
 import type { Browser, Page } from "playwright-core";
 import { ignoreWithoutChromium, launchChromium } from "../testkit/browser.ts";
-import { startServer, TestClient, uniqueRoom } from "../testkit/server.ts";
+import { startServer, uniqueRoom } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 
 const SECRET = "site-and-chat-share-this-32-byte-secret";
 const API_KEY = "server-api-key-of-32-characters!";

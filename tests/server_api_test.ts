@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { CloseCode } from "../client/close_codes.js";
+import { CloseCode } from "../client/protocol.js";
 import {
   recordingLogger,
   startServer,
   storedMessages,
-  TestClient,
   uniqueRoom,
 } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 
 const KEY = "test-api-key-0123456789abcdef";
 const auth = { Authorization: `Bearer ${KEY}` };

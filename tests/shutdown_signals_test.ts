@@ -6,7 +6,8 @@ import {
   startServerProcess,
 } from "../testkit/process.ts";
 import { openSilentSocket } from "../testkit/raw_socket.ts";
-import { TestClient, uniqueRoom } from "../testkit/server.ts";
+import { uniqueRoom } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 
 /** Room sizes: chats of ten, idle rooms of fifty. */
 const CHAT_ROOM = 10;

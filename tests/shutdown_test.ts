@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { SERVER, startServerProcess } from "../testkit/process.ts";
 import { openSilentSocket } from "../testkit/raw_socket.ts";
-import { TestClient, uniqueRoom } from "../testkit/server.ts";
+import { uniqueRoom } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 
 const MODES = [
   { name: "1 isolate", args: SERVER.run() },

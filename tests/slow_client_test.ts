@@ -1,12 +1,8 @@
 import assert from "node:assert/strict";
-import { CloseCode } from "../client/close_codes.js";
+import { CloseCode } from "../client/protocol.js";
 import { openSilentSocket } from "../testkit/raw_socket.ts";
-import {
-  recordingLogger,
-  startServer,
-  TestClient,
-  uniqueRoom,
-} from "../testkit/server.ts";
+import { recordingLogger, startServer, uniqueRoom } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 
 async function metric(origin: string, name: string): Promise<number> {
   const text = await (await fetch(`${origin}/metrics`)).text();

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CloseCode } from "../client/close_codes.js";
+import { CloseCode } from "../client/protocol.js";
 import { CHAT_PROTOCOL } from "../chat/frames.ts";
 import { SERVER, startServerProcess } from "../testkit/process.ts";
 import { maskedTextFrames, RawFrameSocket } from "../testkit/raw_frames.ts";

@@ -36,11 +36,26 @@ async function texts(store: Store): Promise<string[]> {
   return (await store.messages.latest(lobby, 100)).map((m) => m.message);
 }
 
-/** Runs `work` with a fresh folder, removed afterwards. */
-async function withDir(work: (dir: string) => Promise<void>): Promise<void> {
+/** The texts of the lobby in the file at `path`, opened anew. */
+async function textsOnReopen(path: string): Promise<string[]> {
+  const reopened = openSqliteStore(sqliteOptions(path));
+  try {
+    return await texts(reopened);
+  } finally {
+    await reopened.close();
+  }
+}
+
+/**
+ * Runs `work` with a fresh folder and the path of a database file in it,
+ * removed afterwards.
+ */
+async function withDir(
+  work: (place: { dir: string; path: string }) => Promise<void>,
+): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "chat-database-" });
   try {
-    await work(dir);
+    await work({ dir, path: `${dir}/chat.db` });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -88,8 +103,7 @@ Deno.test("sqlite database: follows its path", async (t) => {
   await t.step(
     "a copy of the file put back (a backup restored) gets a new epoch; ids go on from the copy",
     async () => {
-      await withDir(async (dir) => {
-        const path = `${dir}/chat.db`;
+      await withDir(async ({ dir, path }) => {
         const log = recordingLogger();
         const store = await openStore(path, { log });
         try {
@@ -115,12 +129,7 @@ Deno.test("sqlite database: follows its path", async (t) => {
         } finally {
           await store.close();
         }
-        const reopened = openSqliteStore(sqliteOptions(path));
-        try {
-          assert.deepEqual(await texts(reopened), ["a", "b", "c", "e"]);
-        } finally {
-          await reopened.close();
-        }
+        assert.deepEqual(await textsOnReopen(path), ["a", "b", "c", "e"]);
       });
     },
   );
@@ -128,8 +137,7 @@ Deno.test("sqlite database: follows its path", async (t) => {
   await t.step(
     "a file moved away alone: its log is set aside, not read as the new file's",
     async () => {
-      await withDir(async (dir) => {
-        const path = `${dir}/chat.db`;
+      await withDir(async ({ dir, path }) => {
         const store = await openStore(path);
         try {
           for (const text of ["a", "b"]) await append(store, text);
@@ -163,8 +171,7 @@ Deno.test("sqlite database: follows its path", async (t) => {
   await t.step(
     "another file put in place while a connection reads the old one: the old log, which could not be copied, is not read as the new file's",
     async () => {
-      await withDir(async (dir) => {
-        const path = `${dir}/chat.db`;
+      await withDir(async ({ dir, path }) => {
         const other = openSqliteStore(sqliteOptions(`${dir}/other.db`));
         await append(other, "x");
         await other.close();
@@ -195,8 +202,7 @@ Deno.test("sqlite database: follows its path", async (t) => {
   await t.step(
     "a deleted file: writes go on to it and the probe says so, until a file is put back and followed",
     async () => {
-      await withDir(async (dir) => {
-        const path = `${dir}/chat.db`;
+      await withDir(async ({ path }) => {
         const log = recordingLogger();
         const store = await openStore(path, { log });
         try {
@@ -254,8 +260,7 @@ Deno.test("sqlite database: follows its path", async (t) => {
 });
 
 Deno.test("a file is whole once it holds every page its header counts", async () => {
-  await withDir(async (dir) => {
-    const path = `${dir}/chat.db`;
+  await withDir(async ({ dir, path }) => {
     const store = openSqliteStore(sqliteOptions(path));
     for (const text of ["a", "b", "c"]) await append(store, text);
     await store.close();

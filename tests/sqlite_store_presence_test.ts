@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { claimsIn } from "../testkit/presence_claim.ts";
 import { parseRoomName } from "../chat/room_name.ts";
 import { openSqliteStore } from "../adapters/sqlite/store.ts";
 import { sqliteOptions } from "../testkit/defaults.ts";
@@ -11,38 +12,21 @@ Deno.test("sqlite store: presence", async (t) => {
     now: () => clock,
   }));
   const presence = store.presence;
+  const inLobby = claimsIn(lobby);
+  const inOther = claimsIn(other);
 
   await t.step("first and last connection of a name, over nodes", async () => {
     assert.deepEqual(
-      await presence.join({
-        room: lobby,
-        user: "alice",
-        node: "n1",
-        owner: "A",
-      }),
-      {
-        taken: false,
-        first: true,
-      },
+      await presence.join(inLobby("alice", "n1", "A")),
+      { taken: false, first: true },
     );
     assert.deepEqual(
-      await presence.join({
-        room: lobby,
-        user: "alice",
-        node: "n2",
-        owner: "A",
-      }),
-      {
-        taken: false,
-        first: false,
-      },
+      await presence.join(inLobby("alice", "n2", "A")),
+      { taken: false, first: false },
     );
     assert.deepEqual(
-      await presence.join({ room: lobby, user: "bob", node: "n1", owner: "B" }),
-      {
-        taken: false,
-        first: true,
-      },
+      await presence.join(inLobby("bob", "n1", "B")),
+      { taken: false, first: true },
     );
     assert.deepEqual(await presence.list(lobby, { limit: 100 }), [
       { name: "alice", connections: 2, verified: false },
@@ -68,48 +52,36 @@ Deno.test("sqlite store: presence", async (t) => {
       const room = parseRoomName("lookalikes");
       assert.ok(room.ok);
       const r = room.name;
+      const claim = claimsIn(r);
       assert.deepEqual(
-        await presence.join({ room: r, user: "alice", node: "k1", owner: "A" }),
-        {
-          taken: false,
-          first: true,
-        },
+        await presence.join(claim("alice", "k1", "A")),
+        { taken: false, first: true },
       );
       for (const like of ["Alice", "ALICE", "\u0391lice", "alice."]) {
         assert.deepEqual(
-          await presence.join({ room: r, user: like, node: "k2", owner: "B" }),
-          {
-            taken: true,
-          },
+          await presence.join(claim(like, "k2", "B")),
+          { taken: true },
           like,
         );
       }
       // The same browser may hold both spellings in two tabs.
       assert.deepEqual(
-        await presence.join({ room: r, user: "Alice", node: "k2", owner: "A" }),
-        {
-          taken: false,
-          first: true,
-        },
+        await presence.join(claim("Alice", "k2", "A")),
+        { taken: false, first: true },
       );
       // A heartbeat rewrites the rows with their keys: still taken.
       await presence.heartbeat("k1", [
         { room: r, user: "alice", owner: "A", connections: 1 },
       ]);
       assert.deepEqual(
-        await presence.join({ room: r, user: "ALICE", node: "k3", owner: "B" }),
-        {
-          taken: true,
-        },
+        await presence.join(claim("ALICE", "k3", "B")),
+        { taken: true },
       );
       await presence.leave(r, "alice", "k1");
       await presence.leave(r, "Alice", "k2");
       assert.deepEqual(
-        await presence.join({ room: r, user: "ALICE", node: "k3", owner: "B" }),
-        {
-          taken: false,
-          first: true,
-        },
+        await presence.join(claim("ALICE", "k3", "B")),
+        { taken: false, first: true },
       );
       await presence.leave(r, "ALICE", "k3");
     },
@@ -119,39 +91,16 @@ Deno.test("sqlite store: presence", async (t) => {
     "a name online is refused to another owner on any node, until it leaves",
     async () => {
       assert.deepEqual(
-        await presence.join({
-          room: lobby,
-          user: "zoe",
-          node: "n1",
-          owner: "Z",
-        }),
-        {
-          taken: false,
-          first: true,
-        },
+        await presence.join(inLobby("zoe", "n1", "Z")),
+        { taken: false, first: true },
       );
       assert.deepEqual(
-        await presence.join({
-          room: lobby,
-          user: "zoe",
-          node: "n2",
-          owner: "impostor",
-        }),
-        {
-          taken: true,
-        },
+        await presence.join(inLobby("zoe", "n2", "impostor")),
+        { taken: true },
       );
       assert.deepEqual(
-        await presence.join({
-          room: lobby,
-          user: "zoe",
-          node: "n2",
-          owner: "Z",
-        }),
-        {
-          taken: false,
-          first: false,
-        },
+        await presence.join(inLobby("zoe", "n2", "Z")),
+        { taken: false, first: false },
       );
       assert.deepEqual(await presence.list(lobby, { limit: 100 }), [
         { name: "bob", connections: 1, verified: false },
@@ -160,16 +109,8 @@ Deno.test("sqlite store: presence", async (t) => {
       await presence.leave(lobby, "zoe", "n1");
       await presence.leave(lobby, "zoe", "n2");
       assert.deepEqual(
-        await presence.join({
-          room: lobby,
-          user: "zoe",
-          node: "n2",
-          owner: "Y",
-        }),
-        {
-          taken: false,
-          first: true,
-        },
+        await presence.join(inLobby("zoe", "n2", "Y")),
+        { taken: false, first: true },
       );
       await presence.leave(lobby, "zoe", "n2");
     },
@@ -178,18 +119,8 @@ Deno.test("sqlite store: presence", async (t) => {
   await t.step(
     "a node that stops refreshing is swept, and its users leave",
     async () => {
-      await presence.join({
-        room: other,
-        user: "carol",
-        node: "n3",
-        owner: "C",
-      });
-      await presence.join({
-        room: other,
-        user: "dave",
-        node: "n4",
-        owner: "D",
-      });
+      await presence.join(inOther("carol", "n3", "C"));
+      await presence.join(inOther("dave", "n4", "D"));
       clock += 600;
       await presence.heartbeat("n4", [{
         room: other,
@@ -238,8 +169,8 @@ Deno.test("sqlite store: presence", async (t) => {
   );
 
   await t.step("removing a node reports who left with it", async () => {
-    await presence.join({ room: other, user: "erin", node: "n5", owner: "E" });
-    await presence.join({ room: other, user: "dave", node: "n5", owner: "D" });
+    await presence.join(inOther("erin", "n5", "E"));
+    await presence.join(inOther("dave", "n5", "D"));
     const gone = await presence.removeNode("n5");
     assert.deepEqual(gone, [{ room: other, user: "erin" }]);
     assert.deepEqual(await presence.list(other, { limit: 100 }), [{
@@ -253,9 +184,10 @@ Deno.test("sqlite store: presence", async (t) => {
     "a heartbeat puts back the node's own counts where its rows differ",
     async () => {
       const beat = room("heartbeat");
-      await presence.join({ room: beat, user: "fay", node: "n6", owner: "F" });
-      await presence.join({ room: beat, user: "fay", node: "n6", owner: "F" });
-      await presence.join({ room: beat, user: "gus", node: "n6", owner: "G" });
+      const inBeat = claimsIn(beat);
+      await presence.join(inBeat("fay", "n6", "F"));
+      await presence.join(inBeat("fay", "n6", "F"));
+      await presence.join(inBeat("gus", "n6", "G"));
       // The node counts one connection of fay (a leave whose write failed).
       await presence.heartbeat("n6", [
         { room: beat, user: "fay", owner: "F", connections: 1 },

@@ -9,13 +9,11 @@ Deno.test("static files", async (t) => {
     for (
       const [file, type] of [
         ["room.js", /javascript/],
-        ["room_connection.js", /javascript/],
-        ["room_frames.js", /javascript/],
+        ["room_status.js", /javascript/],
         ["room_name.js", /javascript/],
         ["room_older.js", /javascript/],
         ["room_online.js", /javascript/],
         ["room_outbox.js", /javascript/],
-        ["close_codes.js", /javascript/],
         ["room_log.js", /javascript/],
         ["room_storage.js", /javascript/],
         ["index.js", /javascript/],
@@ -44,8 +42,7 @@ Deno.test("static files", async (t) => {
     for (
       const file of [
         "room.js",
-        "room_connection.js",
-        "room_frames.js",
+        "room_status.js",
         "room_name.js",
         "room_older.js",
         "room_online.js",
@@ -64,28 +61,71 @@ Deno.test("static files", async (t) => {
   });
 
   await t.step(
-    "read close codes from the core's table, never a copy",
+    "read close codes from the protocol's one table, never a copy",
     async () => {
-      const source = await (await app.request("/static/room_connection.js"))
+      const source = await (await app.request("/static/room_status.js"))
         .text();
-      assert.match(source, /from "\.\/close_codes\.js"/);
-      for (const file of ["room.js", "room_connection.js", "index.js"]) {
+      assert.match(source, /from "\.\.\/client\/chat_client\.js"/);
+      for (const file of ["room.js", "room_status.js", "index.js"]) {
         const script = await (await app.request(`/static/${file}`)).text();
         assert.doesNotMatch(script, /\b40(01|09|10)\b/, file);
       }
+      const library = await (await app.request("/client/chat_client.js"))
+        .text();
+      assert.match(library, /from "\.\/protocol\.js"/);
+      assert.doesNotMatch(library, /\b40(01|09|10)\b/);
     },
   );
 
   await t.step("choose wss: when the page is served over https", async () => {
-    const source = await (await app.request("/static/room_connection.js"))
-      .text();
-    assert.match(source, /protocol === "https:" \? "wss:" : "ws:"/);
+    const source = await (await app.request("/client/connecting.js")).text();
+    assert.match(source, /url\.protocol === "https:" \? "wss:" : "ws:"/);
   });
 
   await t.step("/favicon.ico is an empty 204, not a 404", async () => {
     const response = await app.request("/favicon.ico");
     assert.equal(response.status, 204);
   });
+
+  await t.step(
+    "the client library is served for any site to import, with its types",
+    async () => {
+      const entry = await app.request("/client.js");
+      assert.equal(entry.status, 200);
+      assert.match(entry.headers.get("content-type") ?? "", /javascript/);
+      assert.equal(entry.headers.get("access-control-allow-origin"), "*");
+      assert.equal(
+        entry.headers.get("cross-origin-resource-policy"),
+        "cross-origin",
+      );
+      assert.equal(
+        entry.headers.get("x-typescript-types"),
+        "/client/chat_client.d.ts",
+      );
+      assert.match(await entry.text(), /from "\.\/client\/chat_client\.js"/);
+      // Every file the npm package carries, the server serves.
+      const { files } = JSON.parse(
+        await Deno.readTextFile(
+          new URL("../client/package.json", import.meta.url),
+        ),
+      );
+      assert.ok(Array.isArray(files));
+      for (const file of files) {
+        const response = await app.request(`/client/${file}`);
+        assert.equal(response.status, 200, file);
+        assert.match(response.headers.get("etag") ?? "", /^"[0-9a-f]+"$/);
+        assert.equal(
+          await response.text(),
+          await Deno.readTextFile(
+            new URL(`../client/${file}`, import.meta.url),
+          ),
+        );
+      }
+      const missing = await app.request("/client/nope.js");
+      assert.equal(missing.status, 404);
+      await missing.body?.cancel();
+    },
+  );
 
   await t.step("an unknown file is a 404", async () => {
     const response = await app.request("/static/nope.js");

@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import {
   startServer,
   storedMessages,
-  TestClient,
   type TestServer,
   uniqueRoom,
   waitUntil,
 } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 
 /** Sends one message and returns its stored frame or its refusal. */
 async function sendOne(client: TestClient, message: string) {

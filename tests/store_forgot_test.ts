@@ -13,25 +13,15 @@ import assert from "node:assert/strict";
 import {
   SERVER,
   type ServerProcess,
+  SHARED_ROOMS_ENV,
   startServerProcess,
 } from "../testkit/process.ts";
 import { ignoreWithoutRedis, startRedis } from "../testkit/redis.ts";
-import {
-  type Frame,
-  storedMessages,
-  TestClient,
-  uniqueRoom,
-  waitUntil,
-} from "../testkit/server.ts";
+import { storedMessages, uniqueRoom, waitUntil } from "../testkit/server.ts";
+import { type Frame, TestClient } from "../testkit/test_client.ts";
 
 /** Settings for every server of these tests. */
-const ENV = {
-  CHAT_RATE_LIMIT: "0",
-  CHAT_CONNECT_RATE: "0",
-  CHAT_PRESENCE_HEARTBEAT_MS: "200",
-  CHAT_PRESENCE_TTL_MS: "1000",
-  LOG_LEVEL: "warn",
-};
+const ENV = SHARED_ROOMS_ENV;
 
 /** Waits until `/healthz` answers 200. */
 function healthy(server: ServerProcess): Promise<void> {

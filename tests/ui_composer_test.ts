@@ -7,12 +7,8 @@ import {
   send,
   waitUntilConnected,
 } from "../testkit/chat_page.ts";
-import {
-  startServer,
-  storedMessages,
-  TestClient,
-  uniqueRoom,
-} from "../testkit/server.ts";
+import { startServer, storedMessages, uniqueRoom } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 import { BROWSER_TEST } from "../testkit/ui.ts";
 
 Deno.test({

@@ -13,7 +13,8 @@ import {
   waitForMessage,
   waitUntilConnected,
 } from "../testkit/chat_page.ts";
-import { startServer, TestClient, uniqueRoom } from "../testkit/server.ts";
+import { startServer, uniqueRoom } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 import { BROWSER_TEST } from "../testkit/ui.ts";
 
 /** Asserts that `selector`'s box lies inside the viewport. */

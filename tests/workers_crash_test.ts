@@ -7,7 +7,8 @@
 
 import assert from "node:assert/strict";
 import { type ServerProcess } from "../testkit/process.ts";
-import { TestClient, uniqueRoom, within } from "../testkit/server.ts";
+import { uniqueRoom, within } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 import {
   assertDeliveredOnce,
   closeAll,

@@ -7,7 +7,8 @@
 
 import { upgradeRequest } from "../testkit/raw_socket.ts";
 import assert from "node:assert/strict";
-import { TestClient, uniqueRoom, within } from "../testkit/server.ts";
+import { uniqueRoom, within } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 import {
   closeAll,
   closePlaced,

@@ -1,22 +1,15 @@
 /**
  * The SQLite file under the embedded store: opened through Deno's built-in
  * `node:sqlite` in WAL mode, so that every isolate of `deno serve --parallel`
- * (each with its own connection) can share it; migrated (sqlite_schema.ts);
+ * (each with its own connection) can share it; migrated (schema.ts);
  * checked for damage at open; bounded in size; and written only in
  * {@linkcode SqliteDatabase.transaction}, which turns SQLite's errors into
  * {@linkcode StoreError}s and remembers the last write that failed for
  * {@linkcode SqliteDatabase.probe}. Every way the file cannot be used at
  * start is one {@linkcode StoreOpenError} that names the file.
  *
- * The database follows its path: when the path names another file than
- * the one open (a backup put back, another file moved over it, a deleted
- * file made again), the next call after that file has settled opens it,
- * so that what the server stores is what a copy of that path holds. The
- * file's epoch (see `RoomPosition` in store.ts) tells rooms that the log
- * they delivered is gone; a file that replaces another is given a new one
- * even when it is a copy of it, as its ids may name other messages now. A
- * path that names no file is not made again by the server: the probe fails
- * saying so until a file is back.
+ * The database follows its path (see path_follower.ts): another file
+ * there, once settled, is opened in place of the one open.
  *
  * Damage (SQLite's SQLITE_CORRUPT or SQLITE_NOTADB), found at open or met
  * by any call later, is remembered: the probe fails with it (`corrupt`)
@@ -25,25 +18,21 @@
  * @module
  */
 
-import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { Checkpointer } from "./checkpointer.ts";
 import {
-  fileAt,
-  type FileId,
-  isWhole,
-  type OpenFiles,
-  openFiles,
-  sameFile,
-  setAsideLog,
-} from "./file.ts";
-import { checkIntegrity, type Integrity } from "./integrity.ts";
-import { classifySqliteError, isDamageError, openDatabase } from "./open.ts";
-import { intField } from "./rows.ts";
-import { migrate } from "./schema.ts";
+  connect,
+  type Connection,
+  damageError,
+  nameSizeLimit,
+} from "./connection.ts";
+import { type FileId, type OpenFiles, sameFile, setAsideLog } from "./file.ts";
+import type { Integrity } from "./integrity.ts";
+import { classifySqliteError, isDamageError } from "./open.ts";
+import { copyLogBack, PathFollower } from "./path_follower.ts";
 import { Statement } from "./statement.ts";
 import { StoreError } from "../../chat/store.ts";
 
 export { StoreOpenError } from "./open.ts";
+export { FILE_CHECK_INTERVAL_MS, FILE_SETTLE_MS } from "./path_follower.ts";
 
 /** What {@linkcode SqliteDatabase.open} needs. */
 export interface SqliteDatabaseOptions {
@@ -53,7 +42,7 @@ export interface SqliteDatabaseOptions {
   readonly maxBytes: number;
   /**
    * Checkpoints in the background began to fail (with the reason) or work
-   * again (undefined); see {@linkcode Checkpointer}.
+   * again (undefined); see `Checkpointer` in checkpointer.ts.
    * @default nothing is told
    */
   readonly onCheckpointTrouble?: (reason: string | undefined) => void;
@@ -88,43 +77,10 @@ const WRITE_FAILURE_MEMORY_MS = 5000;
 /**
  * The health write runs at most this often (ms); a probe in between says
  * what the last write and the remembered failure say. Each write adds a
- * page to the log: a `/healthz` polled a hundred times a second filled the
- * space a freed disk gave back before any message could use it.
+ * page to the log: a `/healthz` polled a hundred times a second would fill
+ * the space a freed disk gives back before any message could use it.
  */
 const PROBE_WRITE_INTERVAL_MS = 1000;
-
-/**
- * How often (ms) the database asks whether its path still names the file
- * it has open: a `stat`, about 8 µs, at most this often, on the next call.
- */
-export const FILE_CHECK_INTERVAL_MS = 250;
-
-/**
- * Another file at the path is opened once the path has named it this long
- * (ms), and it holds all the pages its header counts: a file being moved
- * into place in steps, or copied, is not opened half way.
- */
-export const FILE_SETTLE_MS = 500;
-
-/** One connection to one file, and what is prepared on it. */
-interface Connection {
-  readonly db: DatabaseSync;
-  /** Counts the connections of this database: statements follow it. */
-  readonly generation: number;
-  readonly pageCount: StatementSync;
-  // Prepared once: `exec` would parse them again for every message, and
-  // the parser's code is cold when a quiet server wakes for one.
-  readonly begin: StatementSync;
-  readonly commit: StatementSync;
-  readonly pageSize: number;
-  readonly maxPages: number;
-  /** The files it has open; undefined in memory or where not followed. */
-  readonly files: OpenFiles | undefined;
-  /** The file's epoch when it was opened. */
-  readonly epoch: string;
-  /** Copies the log into the file (not into memory) off the event loop. */
-  readonly checkpointer: Checkpointer | undefined;
-}
 
 /**
  * One open, migrated database file: statements are prepared on it, and
@@ -137,14 +93,10 @@ export class SqliteDatabase {
   #connection: Connection;
   /** Inside {@linkcode SqliteDatabase.transaction}: the file is not left. */
   #inTransaction = false;
-  /** When the path is next compared with the open file (ms). */
-  #nextFileCheck = 0;
   /** Damage found in the open file, which the probe reports. */
   #damage: StoreError | undefined;
-  /** Another file seen at the path, and when it was first seen so (ms). */
-  #arriving: { readonly file: FileId; readonly seenAt: number } | undefined;
-  /** Set while the path names no file; the probe reports it. */
-  #missing: StoreError | undefined;
+  /** Tells when the path names another file than the one open. */
+  readonly #follower: PathFollower;
   /** Checkpointers of files left behind, until they have closed. */
   readonly #retiring = new Set<Promise<void>>();
   /**
@@ -162,6 +114,7 @@ export class SqliteDatabase {
     this.#options = options;
     this.#path = options.path;
     this.#maxBytes = options.maxBytes;
+    this.#follower = new PathFollower(options.path, options.onFileMissing);
     const { connection, integrity } = this.#connect(0, undefined);
     this.#connection = connection;
     this.#damage = this.#damageOf(integrity);
@@ -206,40 +159,15 @@ export class SqliteDatabase {
   follow(): void {
     const files = this.#connection.files;
     if (files === undefined || this.#inTransaction) return;
-    const now = Date.now();
-    if (now < this.#nextFileCheck) return;
-    this.#nextFileCheck = now + FILE_CHECK_INTERVAL_MS;
-    const at = fileAt(this.#path);
-    if (sameFile(at, files.database)) {
-      this.#arriving = undefined;
-      this.#missing = undefined;
-      return;
-    }
+    const look = this.#follower.look(files.database);
+    if (look.kind === "unchecked" || look.kind === "same") return;
     // The checkpoint thread opens the file by its path when it starts: it
     // must not open another than this connection's. SQLite's own
     // checkpoints go on in the commits.
     this.#closeCheckpointer(this.#connection);
-    if (at === undefined) {
-      this.#arriving = undefined;
-      if (!this.#missing) {
-        this.#missing = new StoreError(
-          `the database file ${this.#path} was deleted under the running server; what is stored now goes to the deleted file and is lost when the server stops: put a database file back at ${this.#path}`,
-          { kind: "io" },
-        );
-        this.#options.onFileMissing?.();
-      }
-      return;
+    if (look.kind === "settled") {
+      this.#replace(this.#connection, files, look.file);
     }
-    const arriving = this.#arriving;
-    if (!arriving || !sameFile(arriving.file, at)) {
-      this.#arriving = { file: at, seenAt: now };
-      return;
-    }
-    if (now - arriving.seenAt < FILE_SETTLE_MS || !isWhole(this.#path, at)) {
-      return;
-    }
-    this.#arriving = undefined;
-    this.#replace(this.#connection, files, at);
   }
 
   /**
@@ -249,7 +177,11 @@ export class SqliteDatabase {
    */
   explain(error: unknown): unknown {
     if (isDamageError(error)) this.#damaged(error.message);
-    return this.#nameLimit(error, classifySqliteError(error));
+    return nameSizeLimit(error, classifySqliteError(error), {
+      connection: this.#connection,
+      path: this.#path,
+      maxBytes: this.#maxBytes,
+    });
   }
 
   /**
@@ -306,7 +238,8 @@ export class SqliteDatabase {
   probe(): void {
     this.follow();
     if (this.#damage) throw this.#damage;
-    if (this.#missing) throw this.#missing;
+    const missing = this.#follower.missing;
+    if (missing) throw missing;
     const failure = this.#writeFailure;
     const now = Date.now();
     if (now - this.#lastProbeWrite >= PROBE_WRITE_INTERVAL_MS) {
@@ -345,47 +278,16 @@ export class SqliteDatabase {
     generation: number,
     replaced: string | undefined,
   ): { connection: Connection; integrity: Integrity } {
-    const path = this.#path;
-    const db = openDatabase(path);
-    try {
-      const epoch = migrate(db, path, replaced);
-      const integrity: Integrity = path === ":memory:"
-        ? { kind: "ok" }
-        : checkIntegrity(db, this.#options.integrityMaxBytes);
-      this.#options.onIntegrity?.(integrity);
-      // A per-connection bound: every isolate sets it for its own.
-      const pageSize = intField(
-        db.prepare("PRAGMA page_size").get() ?? {},
-        "page_size",
-      );
-      const maxPages = Math.max(1, Math.floor(this.#maxBytes / pageSize));
-      db.exec(`PRAGMA max_page_count = ${maxPages}`);
-      const connection: Connection = {
-        db,
-        generation,
-        pageSize,
-        maxPages,
-        pageCount: db.prepare("PRAGMA page_count"),
-        begin: db.prepare("BEGIN IMMEDIATE"),
-        commit: db.prepare("COMMIT"),
-        files: path === ":memory:" ? undefined : openFiles(path),
-        epoch,
-        checkpointer: path === ":memory:" ? undefined : new Checkpointer({
-          path,
-          onTrouble: this.#options.onCheckpointTrouble ?? (() => {}),
-          onLogCopied: () => this.#startLogOver(),
-        }),
-      };
-      // Its thread opens the file by its path: now, while the path names
-      // this connection's file, and not once another file may be there.
-      // A failure here is also the next checkpoint's, which tells of it
-      // (see onTrouble); a close before the thread answered is none.
-      connection.checkpointer?.checkpoint().catch(() => {});
-      return { connection, integrity };
-    } catch (error) {
-      db.close();
-      throw error;
-    }
+    return connect({
+      path: this.#path,
+      maxBytes: this.#maxBytes,
+      generation,
+      replaced,
+      integrityMaxBytes: this.#options.integrityMaxBytes,
+      onIntegrity: this.#options.onIntegrity,
+      onCheckpointTrouble: this.#options.onCheckpointTrouble,
+      onLogCopied: () => this.#startLogOver(),
+    });
   }
 
   /** Closes a connection the database no longer uses. */
@@ -409,23 +311,7 @@ export class SqliteDatabase {
    * opened; then it is closed. A copy of it (its epoch) gets a new epoch.
    */
   #replace(old: Connection, files: OpenFiles, next: FileId): void {
-    const done: string[] = [];
-    try {
-      // Briefly: another isolate's reader may hold the log.
-      old.db.exec("PRAGMA busy_timeout = 100");
-      const [result] = old.db.prepare("PRAGMA wal_checkpoint(TRUNCATE)").all();
-      done.push(
-        result?.busy === 0
-          ? "copied its log into the file it had open"
-          : "copied what it could of its log into the file it had open (another connection was using the log)",
-      );
-    } catch (error) {
-      done.push(
-        `could not copy its log into the file it had open (${
-          error instanceof Error ? error.message : String(error)
-        })`,
-      );
-    }
+    const done = [copyLogBack(old.db)];
     let opened: { connection: Connection; integrity: Integrity };
     try {
       done.push(...setAsideLog(this.#path, files));
@@ -445,7 +331,7 @@ export class SqliteDatabase {
     }
     this.#connection = opened.connection;
     this.#damage = this.#damageOf(opened.integrity);
-    this.#missing = undefined;
+    this.#follower.opened();
     this.#writeFailure = undefined;
     this.#retire(old);
     done.push("closed it");
@@ -454,21 +340,14 @@ export class SqliteDatabase {
 
   #damageOf(integrity: Integrity): StoreError | undefined {
     return integrity.kind === "damaged"
-      ? this.#damageError(integrity.problem)
+      ? damageError(this.#path, integrity.problem)
       : undefined;
-  }
-
-  #damageError(problem: string): StoreError {
-    return new StoreError(
-      `the database ${this.#path} is damaged (${problem})`,
-      { kind: "corrupt" },
-    );
   }
 
   /** Remembers damage met while serving; told once per file. */
   #damaged(problem: string): void {
     if (this.#damage) return;
-    this.#damage = this.#damageError(problem);
+    this.#damage = damageError(this.#path, problem);
     this.#options.onIntegrity?.({ kind: "damaged", problem });
   }
 
@@ -515,29 +394,5 @@ export class SqliteDatabase {
     } catch (error) {
       throw this.explain(error);
     }
-  }
-
-  /**
-   * Names the size limit when a full disk was that. SQLite says "database
-   * or disk is full" either way, and has rolled the write back by now, so
-   * the file is "at the limit" when the write that failed could have filled
-   * the rest: within 64 pages (a large message) or a tenth of the limit. An
-   * in-memory database has no disk to fill.
-   */
-  #nameLimit(error: unknown, classified: unknown): unknown {
-    if (!(classified instanceof StoreError) || classified.kind !== "full") {
-      return classified;
-    }
-    const { maxPages, pageCount } = this.#connection;
-    const headroom = maxPages - intField(pageCount.get() ?? {}, "page_count");
-    if (
-      this.#path === ":memory:" || headroom <= Math.max(64, maxPages / 10)
-    ) {
-      return new StoreError(
-        `the database reached its size limit of ${this.#maxBytes} bytes (CHAT_MAX_DB_BYTES)`,
-        { kind: "full", cause: error },
-      );
-    }
-    return classified;
   }
 }

@@ -1,11 +1,15 @@
 /**
- * Every WebSocket close code the server sends, with what each means; the
- * one table of them (see docs/protocol.md). Plain JavaScript so that the
- * browser imports this same file (served as `/static/close_codes.js`)
- * while the server's TypeScript imports it too.
+ * The protocol's names that both ends must agree on: the subprotocol and
+ * every WebSocket close code the server sends, with what each means; the
+ * one table of them (see docs/protocol.md). Plain JavaScript in the client
+ * library's folder, so that the library carries it (in the browser, from
+ * npm) while the server's TypeScript imports this same file.
  *
  * @module
  */
+
+/** The subprotocol a client offers to receive the typed frames. */
+export const CHAT_PROTOCOL = "chat.v1";
 
 /** Close codes the server uses, by what they mean. */
 export const CloseCode = Object.freeze(
