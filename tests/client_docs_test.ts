@@ -11,12 +11,8 @@
 import assert from "node:assert/strict";
 import { decoder, ROOT, Spawned } from "../testkit/cli.ts";
 import { installClientPackage, NODE } from "../testkit/npm_package.ts";
-import {
-  startServer,
-  storedMessages,
-  TestClient,
-  uniqueRoom,
-} from "../testkit/server.ts";
+import { startServer, storedMessages, uniqueRoom } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 
 const EXAMPLES = ["widget.html", "time_bot.ts", "post.mjs"];
 

@@ -10,7 +10,8 @@
 import assert from "node:assert/strict";
 import { launchChromium } from "../testkit/browser.ts";
 import { ROOT } from "../testkit/cli.ts";
-import { startServer, TestClient } from "../testkit/server.ts";
+import { startServer } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 import { BROWSER_TEST } from "../testkit/ui.ts";
 
 /** The address the widget names for the chat server. */
