@@ -239,3 +239,19 @@ Deno.test("close() rejects what waits and leaves nothing running", async (t) => 
     // The sanitizers fail this step if a timer, socket or request is left.
   });
 });
+
+Deno.test("a message the site deletes comes as a delete event", async () => {
+  const KEY = "backend-key-0123456789abcdef0123";
+  await using server = await startServer({ ...ENV, CHAT_API_KEY: KEY });
+  const room = uniqueRoom("delete");
+  using alice = await openClient(server.origin, { room, name: "alice" });
+  const stored = await alice.client.send("regrettable");
+  const response = await fetch(
+    `${server.origin}/api/rooms/${room}/messages/${stored.id}`,
+    { method: "DELETE", headers: { Authorization: `Bearer ${KEY}` } },
+  );
+  assert.equal(response.status, 204);
+  await response.body?.cancel();
+  const [deleted] = await alice.log.waitFor("delete");
+  assert.deepEqual(deleted, { id: stored.id });
+});
