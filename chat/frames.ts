@@ -130,6 +130,7 @@ export type FrameErrorCode =
   | "too_long"
   | "rate_limited"
   | "unavailable"
+  | "rejected"
   | "bad_name"
   | "name_taken"
   | "name_fixed";

@@ -28,6 +28,7 @@ import { type ChatMetrics, noMetrics } from "./metrics.ts";
 import { NodePresence } from "./presence.ts";
 import type { Connection } from "./connection.ts";
 import { mayHaveForgotten, Room } from "./room.ts";
+import { screened, type Submit } from "./publish_gate.ts";
 import { rename } from "./rename.ts";
 import type { RoomName } from "./room_name.ts";
 import type { AppendResult, Store } from "./store.ts";
@@ -67,6 +68,11 @@ export class ChatHub {
   readonly #rooms = new Map<RoomName, OpenRoom>();
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   readonly #paceAdmission: (() => Promise<void>) | undefined;
+  /**
+   * Stores a client's message, asked about by the publish hook first when
+   * there is one (see `publish_gate.ts`).
+   */
+  readonly submit: Submit;
 
   constructor(options: ChatHubOptions) {
     this.#bus = options.bus;
@@ -91,6 +97,7 @@ export class ChatHub {
       presenceListMax: options.presenceListMax,
     };
     this.#paceAdmission = options.paceAdmission;
+    this.submit = screened(options.publishHook, (o) => this.send(o));
     this.#every(options.repairIntervalMs, () => this.repair());
     const maxAgeMs = options.historyMaxAgeMs ?? 0;
     if (maxAgeMs > 0) {

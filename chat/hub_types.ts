@@ -13,6 +13,7 @@ import type { ChatMetrics } from "./metrics.ts";
 import type { RenameResult } from "./rename.ts";
 import type { Member } from "./connection.ts";
 import type { RoomName } from "./room_name.ts";
+import type { PublishHook } from "./publish_hook.ts";
 import type { MessageAuthor, Store } from "./store.ts";
 
 /** A connection's place in a room. */
@@ -64,6 +65,11 @@ export interface ChatHubOptions {
    * messages) for all of their admissions in one go. @default no wait
    */
   readonly paceAdmission?: () => Promise<void>;
+  /**
+   * Asked about every client message before it is stored (`submit`).
+   * @default none: client messages are stored as they come
+   */
+  readonly publishHook?: PublishHook | undefined;
 }
 
 /** Who connects to which room, for `ChatHub.connect`. */

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { PublishHookOutcome } from "./publish_hook.ts";
 import type { StoreErrorKind } from "./store.ts";
 
 /** Why an incoming frame was not accepted as a message. */
@@ -17,6 +18,7 @@ export type RejectReason =
   | "too_big"
   | "binary"
   | "unavailable"
+  | "rejected"
   | "duplicate"
   | "bad_name"
   | "name_taken"
@@ -55,6 +57,8 @@ export interface ChatMetrics {
    * back) and started its connections over.
    */
   storeForgot(): void;
+  /** The publish hook was asked about a message and took `seconds`. */
+  publishHook(outcome: PublishHookOutcome, seconds: number): void;
 }
 
 /** Metrics that go nowhere, for tests and tools. */
@@ -68,4 +72,5 @@ export const noMetrics: ChatMetrics = {
   storeCall() {},
   storeFailed() {},
   storeForgot() {},
+  publishHook() {},
 };

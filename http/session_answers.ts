@@ -1,12 +1,14 @@
 /**
  * What a socket's sender is told when a message is refused: the texts of
- * the error frames for a store failure and for a rate limit, worded for
- * people.
+ * the error frames for a store failure, a rate limit and the publish hook,
+ * worded for people.
  *
  * @module
  */
 
 import type { BudgetAnswer, Rate } from "../chat/message_budget.ts";
+import type { ErrorFrame } from "../chat/frames.ts";
+import type { Submitted } from "../chat/publish_gate.ts";
 import { StoreError, type StoreErrorKind } from "../chat/store.ts";
 
 /** What a sender is told about each kind of store failure. */
@@ -26,6 +28,27 @@ export function notStored(error: unknown): string {
   return `The message could not be stored${
     error instanceof StoreError ? ` (${STORE_TROUBLE[error.kind]})` : ""
   }; it was not sent, send it again later`;
+}
+
+/**
+ * What the sender of a message the publish hook kept out is told: the
+ * site's reason for a reject; for a hook that could not answer (under the
+ * `reject` failure policy), that it may send it again.
+ */
+export function notPublished(
+  submitted: Exclude<Submitted, { kind: "stored" }>,
+  cid: string | undefined,
+): ErrorFrame {
+  const named = cid === undefined ? {} : { cid };
+  return submitted.kind === "rejected"
+    ? { type: "error", code: "rejected", error: submitted.reason, ...named }
+    : {
+      type: "error",
+      code: "unavailable",
+      error:
+        "The message could not be checked by the site; it was not sent, send it again later",
+      ...named,
+    };
 }
 
 /** Which budget refused a message, and the limits it keeps. */

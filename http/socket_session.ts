@@ -28,7 +28,7 @@ import type { Membership } from "../chat/hub.ts";
 import type { BudgetAnswer } from "../chat/message_budget.ts";
 import { FloodGuard } from "../chat/rate_limit.ts";
 import type { Member } from "../chat/connection.ts";
-import { notStored, rateLimited } from "./session_answers.ts";
+import { notPublished, notStored, rateLimited } from "./session_answers.ts";
 import { renameMember } from "./session_rename.ts";
 import {
   closeSoon,
@@ -263,13 +263,19 @@ export class SocketSession implements Member, EventListenerObject {
     // Handed to the store at once, not after the previous message was
     // stored: the store keeps the order, and the messages of one turn (from
     // this socket and others) share one write.
-    const sent = hub.send({
+    const sent = hub.submit({
       room,
       user: this.#membership?.user ?? user,
       message,
       cid,
       author: identity ? "signed" : undefined,
-    }).then(({ message: stored, duplicate }) => {
+      sub: identity?.sub,
+    }).then((submitted) => {
+      if (submitted.kind !== "stored") {
+        this.#refuse(notPublished(submitted, cid));
+        return;
+      }
+      const { message: stored, duplicate } = submitted.result;
       if (duplicate) {
         // Stored before (the client resent it after a reconnect): its copy,
         // to this sender only, is the acknowledgement.

@@ -170,6 +170,9 @@ export interface PrometheusOptions {
 /** The upper bounds of `chat_store_seconds`, in seconds. */
 const STORE_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1];
 
+/** The upper bounds of `chat_publish_hook_seconds`, in seconds. */
+const HOOK_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
 /** Creates a fresh registry (one per server, so tests do not share). */
 export function createPrometheusMetrics(
   options: PrometheusOptions = {},
@@ -216,6 +219,12 @@ export function createPrometheusMetrics(
     "chat_store_forgot_total",
     "Times a room found that the store forgot its messages (a Redis restarted without persistence, a database file replaced) and started its connections over.",
   );
+  const hookSeconds = new Histogram(
+    "chat_publish_hook_seconds",
+    "Publish hook calls and their latency, by outcome (allowed, rejected, replaced, failed).",
+    ["outcome"],
+    HOOK_BUCKETS,
+  );
   const processMetrics = (options.processMetrics ?? true)
     ? createProcessMetrics()
     : undefined;
@@ -245,6 +254,7 @@ export function createPrometheusMetrics(
     storeSeconds.collect(),
     storeErrors.collect(),
     forgot.collect(),
+    hookSeconds.collect(),
     ...(processMetrics ? await processMetrics.snapshot() : isolateSeries()),
   ];
 
@@ -262,6 +272,8 @@ export function createPrometheusMetrics(
       ),
     storeFailed: (operation, kind) => storeErrors.inc({ operation, kind }),
     storeForgot: () => forgot.inc({}),
+    publishHook: (outcome, seconds) =>
+      hookSeconds.observe({ outcome }, seconds),
   };
   return {
     metrics,

@@ -46,6 +46,7 @@ import { PageError } from "../http/page_error.ts";
 import { createTimedTurnPacer } from "../http/turn_pacer.ts";
 import { finishedWithin } from "../platform/deadline.ts";
 import { openBus, openStore, openTokenVerifier } from "./backends.ts";
+import { openPublishHook } from "./publish_hook.ts";
 
 /** Replaceable parts, for tests and for other deployments. */
 export interface ChatServerOptions {
@@ -179,6 +180,7 @@ export async function createChatServer(
   const prometheus = createPrometheusMetrics({ processMetrics: !peers });
   const metrics = prometheus.metrics;
   const store = instrumentStore(rawStore, metrics);
+  const publishHook = openPublishHook(config, log, metrics);
   const hub = new ChatHub({
     bus,
     store,
@@ -191,6 +193,7 @@ export async function createChatServer(
     historyMaxAgeMs: config.historyMaxAgeMs,
     presenceListMax: config.presenceListMax,
     paceAdmission: createTimedTurnPacer(ADMISSION_MS_PER_TURN),
+    publishHook,
     ...(options.now ? { now: options.now } : {}),
   });
   const connections = new ConnectionTracker(
@@ -366,6 +369,7 @@ export async function createChatServer(
   const close = () => {
     closing ??= (async () => {
       const socketsClosed = closeSockets();
+      publishHook?.close();
       try {
         await hub.close();
       } catch (error) {

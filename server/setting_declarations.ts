@@ -12,6 +12,7 @@
 import { parseRedisUrl } from "../adapters/redis/url.ts";
 import { parseTrustedProxies } from "../chat/address_range.ts";
 import type { LogLevel } from "../observability/log.ts";
+import { parseHookUrl, parseSigningSecrets } from "./hook_setting_parsers.ts";
 import {
   choice,
   duration,
@@ -357,6 +358,48 @@ export const SETTINGS = {
       "Key of the server API (Authorization: Bearer); unset: the API is off (404).",
     allowed: "text of at least 24 characters",
     minLength: 24,
+  }),
+  webhookSecrets: value<readonly string[] | undefined>({
+    flag: "webhook-secret",
+    env: "CHAT_WEBHOOK_SECRET",
+    section: "server",
+    help:
+      "Secret that signs webhooks and the publish hook (Standard Webhooks); two, comma-separated, while rotating: the first signs, both signatures are sent.",
+    default: undefined,
+    shownDefault: "(none)",
+    allowed: "one or two comma-separated whsec_ secrets (whsec_ and base64)",
+    secret: true,
+    read: parseSigningSecrets,
+  }),
+  publishHookUrl: value<URL | undefined>({
+    flag: "publish-hook-url",
+    env: "CHAT_PUBLISH_HOOK_URL",
+    section: "server",
+    help:
+      "URL asked about each client message before it is stored (allow, reject or replace; docs/integration.md); needs CHAT_WEBHOOK_SECRET.",
+    default: undefined,
+    shownDefault: "(none)",
+    allowed: "an http or https URL without a user name or password",
+    read: parseHookUrl,
+  }),
+  publishHookTimeoutMs: integer({
+    flag: "publish-hook-timeout-ms",
+    env: "CHAT_PUBLISH_HOOK_TIMEOUT_MS",
+    section: "server",
+    default: 1000,
+    min: 10,
+    max: 30_000,
+    help:
+      "How long the publish hook may take to answer; later messages of the room wait for it.",
+  }),
+  publishHookFailure: choice({
+    flag: "publish-hook-failure",
+    env: "CHAT_PUBLISH_HOOK_FAILURE",
+    section: "server",
+    default: "allow",
+    values: ["allow", "reject"],
+    help:
+      "What a publish hook that fails (timeout, network error, non-2xx, bad answer) does to the message: allow it, or reject it (the sender may send it again).",
   }),
   requireOrigin: flag({
     flag: "require-origin",

@@ -265,6 +265,11 @@ function finish(raw: Record<string, unknown>, machine: MachineFacts): Config {
       `CHAT_AUTH=${auth} needs CHAT_AUTH_SECRET or CHAT_AUTH_PUBLIC_KEY to check tokens with`,
     );
   }
+  if (values.publishHookUrl !== undefined && !values.webhookSecrets) {
+    throw new ConfigError(
+      "CHAT_PUBLISH_HOOK_URL needs CHAT_WEBHOOK_SECRET to sign its requests with",
+    );
+  }
   const maxConnectionsSetting = values.maxConnections;
   const maxConnections = maxConnectionsSetting === "auto"
     ? autoMaxConnections(machine.openFileLimit)

@@ -35,8 +35,14 @@ const usersPanel = byId("chat-users-panel");
 const text = JSON.parse(room.dataset.text);
 const lang = document.documentElement.lang || undefined;
 
-/** The reader's words for a refusal; the server's as a fallback. */
-const reasonFor = (refusal) => text.errors[refusal.code] ?? refusal.message;
+/**
+ * The reader's words for a refusal; the server's as a fallback. The site's
+ * own reason for refusing a message (its publish hook) is shown as given.
+ */
+const reasonFor = (refusal) =>
+  refusal.code === "rejected"
+    ? text.rejected.split("{reason}").join(refusal.message)
+    : text.errors[refusal.code] ?? refusal.message;
 
 takeTokenFromAddress();
 const chat = new ChatClient(globalThis.location.origin, {

@@ -9,7 +9,13 @@
  */
 
 /** Refusals after which a message cannot simply be sent again later. */
-const FINAL_REFUSALS = new Set(["empty", "too_long", "bad_frame", "closed"]);
+const FINAL_REFUSALS = new Set([
+  "empty",
+  "too_long",
+  "bad_frame",
+  "rejected",
+  "closed",
+]);
 
 /** Messages sent or typed but not yet confirmed by the server. */
 export class Outbox {

@@ -56,8 +56,18 @@ export interface RoomText {
   /** A message the server refused; the reason follows. */
   readonly notSent: string;
   readonly sendAgain: string;
-  /** What to tell the writer for each refusal `code` (protocol.md). */
-  readonly errors: Readonly<Record<FrameErrorCode, string>>;
+  /**
+   * What to tell the writer for each refusal `code` (protocol.md), but
+   * `rejected`: the page shows the site's own reason for that one.
+   */
+  readonly errors: Readonly<
+    Record<Exclude<FrameErrorCode, "rejected">, string>
+  >;
+  /**
+   * Before the site's reason for a `rejected` message (its publish hook
+   * refused it); `{reason}` stands for the reason.
+   */
+  readonly rejected: string;
 }
 
 /** The index page's text for its script. */
@@ -198,6 +208,7 @@ const en: Messages = {
     pending: "Waiting for the connection…",
     notSent: "Not sent:",
     sendAgain: "Send again",
+    rejected: "The site did not accept this message: {reason}",
     errors: {
       invalid_json: "The server could not read this message.",
       bad_frame: "The server could not read this message.",
@@ -273,6 +284,7 @@ const ko: Messages = {
     pending: "연결을 기다리는 중…",
     notSent: "보내지 못함:",
     sendAgain: "다시 보내기",
+    rejected: "사이트에서 이 메시지를 받지 않았습니다: {reason}",
     errors: {
       invalid_json: "서버가 이 메시지를 읽을 수 없습니다.",
       bad_frame: "서버가 이 메시지를 읽을 수 없습니다.",

@@ -87,7 +87,7 @@ export async function isolates(
       for (const hub of hubs) await hub.close();
       // The hub leaves its bus and store to whoever built it.
       for (const bus of buses) await bus.close();
-      for (const store of stores) store.close();
+      for (const store of stores) await store.close();
       await Deno.remove(dir, { recursive: true });
     },
   };

@@ -42,3 +42,7 @@ export function assertRefused(
     return true;
   });
 }
+
+/** Signing secrets in the Standard Webhooks format. */
+export const SECRET_A = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+export const SECRET_B = "whsec_c2VjcmV0LXRoYXQtaXMtYmVpbmctcm90YXRlZA==";

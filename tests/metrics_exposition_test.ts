@@ -18,6 +18,7 @@ const CHAT_SERIES: Record<string, string> = {
   chat_connections_refused_total: "counter",
   chat_store_seconds: "histogram",
   chat_store_errors_total: "counter",
+  chat_publish_hook_seconds: "histogram",
 };
 
 Deno.test("the exposition text", async (t) => {

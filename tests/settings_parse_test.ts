@@ -49,6 +49,10 @@ const REFUSED: Record<SettingKey, string> = {
   presenceHeartbeatMs: "49",
   presenceListMax: "0",
   presenceTtlMs: "99",
+  webhookSecrets: "whsec_not base64!",
+  publishHookUrl: "https://user:pass@site.example/hook",
+  publishHookTimeoutMs: "9",
+  publishHookFailure: "drop",
 };
 
 Deno.test("a bad setting is refused, saying what was wrong", async (t) => {

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { ConfigError, loadConfig } from "../server/settings.ts";
-import { assertRefused, envOf, noEnv, ONE_CPU } from "../testkit/settings.ts";
+import {
+  assertRefused,
+  envOf,
+  noEnv,
+  ONE_CPU,
+  SECRET_A,
+  SECRET_B,
+} from "../testkit/settings.ts";
 
 Deno.test("auto settings follow the machine", async (t) => {
   await t.step("--workers auto starts one worker per CPU", () => {
@@ -122,4 +129,41 @@ Deno.test("settings that depend on each other", async (t) => {
       );
     },
   );
+});
+
+Deno.test("the publish hook needs a signing secret", () => {
+  const defaults = loadConfig([], noEnv, ONE_CPU);
+  assert.equal(defaults.publishHookUrl, undefined);
+  assert.equal(defaults.publishHookTimeoutMs, 1000);
+  assert.equal(defaults.publishHookFailure, "allow");
+  assertRefused(
+    () =>
+      loadConfig(
+        [],
+        envOf({ CHAT_PUBLISH_HOOK_URL: "http://127.0.0.1:9/hook" }),
+        ONE_CPU,
+      ),
+    "CHAT_PUBLISH_HOOK_URL needs CHAT_WEBHOOK_SECRET",
+  );
+  assertRefused(
+    () =>
+      loadConfig(
+        [],
+        envOf({ CHAT_WEBHOOK_SECRET: `${SECRET_A},${SECRET_B},${SECRET_A}` }),
+        ONE_CPU,
+      ),
+    "CHAT_WEBHOOK_SECRET must be",
+  );
+  try {
+    loadConfig(
+      [],
+      envOf({ CHAT_WEBHOOK_SECRET: `${SECRET_A},whsec_!` }),
+      ONE_CPU,
+    );
+    assert.fail("a bad signing secret was accepted");
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    assert.ok(!error.message.includes(SECRET_A), error.message);
+    assert.equal(error.message.split("\n").length, 1);
+  }
 });

@@ -6,7 +6,13 @@ import {
   settingList,
 } from "../server/settings.ts";
 import { SETTINGS } from "../server/setting_declarations.ts";
-import { envOf, noEnv, ONE_CPU } from "../testkit/settings.ts";
+import {
+  envOf,
+  noEnv,
+  ONE_CPU,
+  SECRET_A,
+  SECRET_B,
+} from "../testkit/settings.ts";
 /**
  * A valid value other than the default for every setting: the text given
  * on the command line or in the variable, and what the config holds then.
@@ -71,11 +77,22 @@ const SAMPLES: Record<SettingKey, { text: string; value: unknown }> = {
   presenceHeartbeatMs: { text: "1000", value: 1000 },
   presenceListMax: { text: "25", value: 25 },
   presenceTtlMs: { text: "20000", value: 20000 },
+  webhookSecrets: {
+    text: `${SECRET_A}, ${SECRET_B}`,
+    value: [SECRET_A, SECRET_B],
+  },
+  publishHookUrl: {
+    text: "https://site.example/chat/hook",
+    value: new URL("https://site.example/chat/hook"),
+  },
+  publishHookTimeoutMs: { text: "250", value: 250 },
+  publishHookFailure: { text: "Reject", value: "reject" },
 };
 
 /** Other variables a sample needs to be valid (checked across settings). */
 const COMPANIONS: Partial<Record<SettingKey, Record<string, string>>> = {
   auth: { CHAT_AUTH_SECRET: "s".repeat(32) },
+  publishHookUrl: { CHAT_WEBHOOK_SECRET: SECRET_A },
 };
 
 Deno.test("settings have defaults", async (t) => {

@@ -98,7 +98,7 @@ Deno.test("sqlite store: schema migrations", async (t) => {
           last: 7,
         });
         assert.equal(await appendOne(store, lobby), 8);
-        store.close();
+        await store.close();
       });
     },
   );

@@ -71,7 +71,7 @@ Deno.test("sqlite store: a message adds one page to the log, which starts over o
       const store = openSqliteStore(sqliteOptions(path));
       await fill(store, lobby, 2);
       const frames = await framesWritten(path, () => fill(store, lobby, 1));
-      store.close();
+      await store.close();
       assert.equal(frames, 1);
     });
   });
@@ -96,7 +96,7 @@ Deno.test("sqlite store: a message adds one page to the log, which starts over o
           assert.equal(logGeneration(path), second, "the message appended");
           assert.equal((await store.messages.latest(lobby, 10)).length, 2);
         } finally {
-          store.close();
+          await store.close();
         }
       });
     },
@@ -112,7 +112,7 @@ Deno.test("sqlite store: a message adds one page to the log, which starts over o
         );
         await fill(store, lobby, 650);
         const frames = await framesWritten(path, () => fill(store, lobby, 1));
-        store.close();
+        await store.close();
         assert.equal(frames, 1);
       });
     },

@@ -44,7 +44,7 @@ Deno.test("sqlite store: message ids and reads", async (t) => {
       first: 0,
       last: 0,
     });
-    store.close();
+    await store.close();
   });
 
   await t.step("keeps text exactly as sent", async () => {
@@ -52,7 +52,7 @@ Deno.test("sqlite store: message ids and reads", async (t) => {
     const text = "안녕 👋 <script>x</script> مرحبا \u0000 end";
     await store.messages.append(lobby, { user: "ü", message: text, ts: "t" });
     assert.equal((await store.messages.latest(lobby, 1))[0]?.message, text);
-    store.close();
+    await store.close();
   });
 
   await t.step(
@@ -119,7 +119,7 @@ Deno.test("sqlite store: message ids and reads", async (t) => {
         2,
       ]);
       assert.deepEqual(idsOf(await store.messages.before(lobby, 1, 50)), []);
-      store.close();
+      await store.close();
     },
   );
 });
@@ -189,7 +189,7 @@ Deno.test("sqlite store: expiry and retention", async (t) => {
         ts: "t",
       });
       assert.equal(next.message.id, 13);
-      store.close();
+      await store.close();
     },
   );
 
@@ -210,7 +210,7 @@ Deno.test("sqlite store: expiry and retention", async (t) => {
         [4],
       );
       assert.equal(await appendOne(store, lobby), 5);
-      store.close();
+      await store.close();
     },
   );
 
@@ -235,7 +235,7 @@ Deno.test("sqlite store: expiry and retention", async (t) => {
         await appendOne(store, lobby, "2026-11-24T11:30:00.000Z"),
         3,
       );
-      store.close();
+      await store.close();
     },
   );
 
@@ -256,7 +256,7 @@ Deno.test("sqlite store: expiry and retention", async (t) => {
         last: 130,
       });
       assert.equal((await store.messages.latest(lobby, 1000)).length, 128);
-      store.close();
+      await store.close();
     },
   );
 });

@@ -211,5 +211,5 @@ Deno.test("sqlite store: presence", async (t) => {
     },
   );
 
-  store.close();
+  await store.close();
 });
