@@ -151,7 +151,9 @@ Deno.test({
             body: JSON.stringify({ user: "troll" }),
           },
         );
-        assert.equal(removed.status, 204);
+        assert.equal(removed.status, 200);
+        // Counted by process B in Redis, for a socket on process A.
+        assert.deepEqual(await removed.json(), { closed: 1 });
         assert.equal((await troll.closed).code, CloseCode.RemovedBySite);
         assert.deepEqual(await storedMessages(a, room), []);
       },
