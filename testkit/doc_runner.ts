@@ -1,0 +1,326 @@
+/**
+ * Runs the documentation's fenced examples (testkit/doc_blocks.ts) as a
+ * reader would, for tests/doc_examples_test.ts, which states the rules.
+ * Each function throws an Error that quotes the block's page and line and
+ * what the program printed, or returns a note on what was checked.
+ *
+ * @module
+ */
+
+import { type DocBlock, where } from "./doc_blocks.ts";
+import { freePort } from "./process.ts";
+import { NGINX } from "./nginx.ts";
+
+/** The repository: `deno task …` examples run from here. */
+export const ROOT = new URL("../", import.meta.url);
+
+/** The address the documentation gives the server: the default one. */
+export const DOCUMENTED_ADDRESS = "127.0.0.1:8000";
+
+/** What a block may use: the runner's own server and secrets. */
+export interface DocContext {
+  /** `host:port` of the server the examples are run against. */
+  readonly address: string;
+  /** Variables every example sees (`CHAT_API_KEY`, `CHAT_AUTH_SECRET`). */
+  readonly env: Readonly<Record<string, string>>;
+  /** A temporary folder of this run. */
+  readonly dir: string;
+}
+
+/** The outcome of one program. */
+interface Ran {
+  readonly code: number;
+  readonly output: string;
+  readonly stdout: string;
+}
+
+/** Runs `command` with `args` to its end, within `timeoutMs`. */
+async function run(
+  command: string,
+  args: readonly string[],
+  options: {
+    cwd?: string | URL;
+    env?: Record<string, string>;
+    stdin?: string;
+    timeoutMs?: number;
+  } = {},
+): Promise<Ran> {
+  const child = new Deno.Command(command, {
+    args: [...args],
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    env: { NO_COLOR: "1", ...options.env },
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const timer = setTimeout(
+    () => child.kill("SIGKILL"),
+    options.timeoutMs ?? 60_000,
+  );
+  const { code, stdout, stderr } = await child.output();
+  clearTimeout(timer);
+  const out = new TextDecoder().decode(stdout);
+  return {
+    code,
+    stdout: out,
+    output: `${out}${new TextDecoder().decode(stderr)}`,
+  };
+}
+
+function fail(block: DocBlock, what: string, ran?: Ran): never {
+  throw new Error(
+    `${where(block)} (${block.lang}): ${what}${
+      ran ? `\n--- exit ${ran.code}, output:\n${ran.output.slice(-3000)}` : ""
+    }\n--- block:\n${block.text}`,
+  );
+}
+
+/** Writes `text` to a new file named `name` in a folder of its own. */
+async function scratch(context: DocContext, name: string, text: string) {
+  const dir = await Deno.makeTempDir({ dir: context.dir });
+  const path = `${dir}/${name}`;
+  await Deno.writeTextFile(path, text);
+  return { dir, path };
+}
+
+/** `json`: the block parses. */
+export function checkJson(block: DocBlock): string {
+  try {
+    JSON.parse(block.text);
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    fail(block, `not JSON: ${error.message}`);
+  }
+  return "parsed";
+}
+
+/** `js`: browser code; parsed (its imports are the page's to resolve). */
+export async function checkJs(block: DocBlock): Promise<string> {
+  const ran = await run(Deno.execPath(), ["fmt", "--ext=js", "-"], {
+    stdin: block.text,
+  });
+  if (ran.code !== 0) fail(block, "does not parse as JavaScript", ran);
+  return "parsed";
+}
+
+/**
+ * A program's last line, when it is a JWT: the token examples print the
+ * token they mint, and the runner's server must accept it.
+ */
+export function printedToken(stdout: string): string | undefined {
+  const last = stdout.trim().split("\n").at(-1)?.trim() ?? "";
+  return /^[\w-]+\.[\w-]+\.[\w-]+$/.test(last) ? last : undefined;
+}
+
+/** Whether the server admits `token` to `room` (a plain GET: 426 if so). */
+export async function tokenAccepted(
+  context: DocContext,
+  token: string,
+  room = "lobby",
+): Promise<{ status: number; body: string }> {
+  const response = await fetch(
+    `http://${context.address}/ws/chat/${room}/?token=${token}`,
+  );
+  return { status: response.status, body: await response.text() };
+}
+
+/**
+ * `ts`: type-checked with `deno check` in a folder outside the project (no
+ * deno.json, no import map: as a reader's own script), then run unless
+ * marked check-only. Returns what the program printed.
+ */
+export async function runTs(
+  block: DocBlock,
+  context: DocContext,
+): Promise<Ran | undefined> {
+  const { dir, path } = await scratch(context, "example.ts", block.text);
+  const checked = await run(Deno.execPath(), ["check", path], { cwd: dir });
+  if (checked.code !== 0) fail(block, "does not type-check", checked);
+  if (block.marker?.kind === "check-only") return undefined;
+  const ran = await run(Deno.execPath(), ["run", "--allow-all", path], {
+    cwd: dir,
+    env: { ...context.env },
+  });
+  if (ran.code !== 0) fail(block, "failed", ran);
+  return ran;
+}
+
+/** The python3 on PATH, if any. */
+export async function findPython(): Promise<string | undefined> {
+  try {
+    const ran = await run("python3", ["--version"]);
+    return ran.code === 0 ? "python3" : undefined;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+/** A Python example's outcome: ran, or could not for a missing module. */
+export type PythonOutcome =
+  | { readonly ran: Ran }
+  | { readonly missing: string };
+
+/** `python`: run with python3; a module it imports may be missing here. */
+export async function runPython(
+  block: DocBlock,
+  context: DocContext,
+  python: string,
+): Promise<PythonOutcome> {
+  const { dir, path } = await scratch(context, "example.py", block.text);
+  const ran = await run(python, [path], { cwd: dir, env: { ...context.env } });
+  const missing = /ModuleNotFoundError: No module named '([^']+)'/.exec(
+    ran.output,
+  )?.[1];
+  if (ran.code !== 0 && missing) return { missing };
+  if (ran.code !== 0) fail(block, "failed", ran);
+  return { ran };
+}
+
+/** `nginx`: a whole nginx.conf, checked with `nginx -t`, paths in a folder. */
+export async function checkNginx(
+  block: DocBlock,
+  context: DocContext,
+): Promise<string> {
+  const { dir, path } = await scratch(context, "nginx.conf", block.text);
+  const ran = await run(NGINX, [
+    "-t",
+    "-p",
+    dir,
+    "-c",
+    path,
+    "-g",
+    `pid ${dir}/nginx.pid; error_log stderr;`,
+  ]);
+  if (ran.code !== 0) fail(block, "nginx -t refused it", ran);
+  return "nginx -t: ok";
+}
+
+/** One command of a shell block, continuation lines joined. */
+export function shellCommands(text: string): string[] {
+  return text.replace(/\\\n/g, " ").split("\n")
+    .map((line) => line.replace(/\s+# .*$/, "").replace(/^#.*$/, "").trim())
+    .filter((line) => line !== "");
+}
+
+const SERVER_COMMAND =
+  /(^|[\s;])(deno(@[\d.]+)? task (start|start:parallel|dev)|\.\/dist\/chat-server)(\s|$)/;
+
+/** A command that starts the chat server and keeps running (not `--help`). */
+export function startsServer(command: string): boolean {
+  return SERVER_COMMAND.test(command) && !/\s--help\b/.test(command);
+}
+
+/**
+ * Runs a command that starts a server: on a free port and 127.0.0.1
+ * whatever it names, its data in a temporary folder; waits for the ready
+ * line, then stops it with SIGTERM, which must end it with 0.
+ */
+export async function runServerCommand(
+  block: DocBlock,
+  command: string,
+  context: DocContext,
+): Promise<string> {
+  const port = freePort();
+  const dir = await Deno.makeTempDir({ dir: context.dir });
+  const line = command
+    .replace(/--port[ =]\d+/g, `--port ${port}`)
+    .replace(/\bPORT=\d+/g, `PORT=${port}`)
+    .replace(/\b0\.0\.0\.0\b/g, "127.0.0.1")
+    .replaceAll("/var/lib/chat/", `${dir}/`);
+  const child = new Deno.Command("bash", {
+    args: ["-c", line],
+    cwd: ROOT,
+    env: {
+      NO_COLOR: "1",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      CHAT_DB: `${dir}/chat.db`,
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const printed: string[] = [];
+  const ready = Promise.withResolvers<string>();
+  const read = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      printed.push(chunk);
+      const url = /Chat server ready at (\S+)/.exec(printed.join(""))?.[1];
+      if (url) ready.resolve(url);
+    }
+  };
+  const drained = Promise.all([read(child.stdout), read(child.stderr)]);
+  const timer = setTimeout(
+    () => ready.reject(new Error("no ready line")),
+    30_000,
+  );
+  const exited = child.status.then((status) => {
+    ready.reject(new Error(`exited with ${status.code} before it was ready`));
+    return status;
+  });
+  let url: string;
+  try {
+    url = await ready.promise;
+  } catch (error) {
+    child.kill("SIGKILL");
+    await Promise.all([exited, drained]);
+    fail(block, `\`${line}\`: ${String(error)}`, {
+      code: -1,
+      stdout: "",
+      output: printed.join(""),
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+  // Any answer shows it serves: a Host it does not allow (a documented
+  // CHAT_ALLOWED_HOSTS) is a 400 from the server itself.
+  const page = await fetch(url);
+  await page.body?.cancel();
+  child.kill("SIGTERM");
+  const kill = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  const status = await exited;
+  clearTimeout(kill);
+  await drained;
+  if (page.status >= 500 || status.code !== 0) {
+    fail(block, `\`${line}\`: page ${page.status}, exit ${status.code}`, {
+      code: status.code,
+      stdout: "",
+      output: printed.join(""),
+    });
+  }
+  return `served ${url} and stopped`;
+}
+
+/**
+ * Runs the block's other commands as one bash script (`set -euo pipefail`)
+ * from the repository, against the runner's server: the documented address
+ * replaced by it, `curl` failing on an HTTP error (`--fail-with-body` in a
+ * .curlrc of the run's own).
+ */
+export async function runShell(
+  block: DocBlock,
+  commands: readonly string[],
+  context: DocContext,
+): Promise<Ran> {
+  const curlHome = `${context.dir}/curl`;
+  await Deno.mkdir(curlHome, { recursive: true });
+  await Deno.writeTextFile(
+    `${curlHome}/.curlrc`,
+    "--fail-with-body\n--silent\n--show-error\n",
+  );
+  const script = ["set -euo pipefail", ...commands].join("\n")
+    .replaceAll(DOCUMENTED_ADDRESS, context.address)
+    .replaceAll("localhost:8000", context.address);
+  const ran = await run("bash", ["-c", script], {
+    cwd: ROOT,
+    env: { CURL_HOME: curlHome, ...context.env },
+  });
+  if (ran.code !== 0) fail(block, "failed", ran);
+  return ran;
+}
