@@ -17,6 +17,15 @@ export const ROOT = new URL("../", import.meta.url);
 /** The address the documentation gives the server: the default one. */
 export const DOCUMENTED_ADDRESS = "127.0.0.1:8000";
 
+/**
+ * PATH with the running deno's folder first: `deno` in an example is this
+ * one, also when the suite was started through `npx deno@…`.
+ */
+function pathWithDeno(): string {
+  const folder = Deno.execPath().replace(/[/\\][^/\\]*$/, "");
+  return [folder, Deno.env.get("PATH") ?? ""].join(":");
+}
+
 /** What a block may use: the runner's own server and secrets. */
 export interface DocContext {
   /** `host:port` of the server the examples are run against. */
@@ -72,12 +81,17 @@ async function run(
   };
 }
 
-function fail(block: DocBlock, what: string, ran?: Ran): never {
-  throw new Error(
+/** An error naming the block, what went wrong and what it printed. */
+function failure(block: DocBlock, what: string, ran?: Ran): Error {
+  return new Error(
     `${where(block)} (${block.lang}): ${what}${
       ran ? `\n--- exit ${ran.code}, output:\n${ran.output.slice(-3000)}` : ""
     }\n--- block:\n${block.text}`,
   );
+}
+
+function fail(block: DocBlock, what: string, ran?: Ran): never {
+  throw failure(block, what, ran);
 }
 
 /** Writes `text` to a new file named `name` in a folder of its own. */
@@ -161,9 +175,10 @@ export async function findPython(): Promise<string | undefined> {
   }
 }
 
-/** A Python example's outcome: ran, or could not for a missing module. */
+/** A Python example's outcome: ran, failed, or a module is missing here. */
 export type PythonOutcome =
   | { readonly ran: Ran }
+  | { readonly failed: Error }
   | { readonly missing: string };
 
 /** `python`: run with python3; a module it imports may be missing here. */
@@ -174,12 +189,12 @@ export async function runPython(
 ): Promise<PythonOutcome> {
   const { dir, path } = await scratch(context, "example.py", block.text);
   const ran = await run(python, [path], { cwd: dir, env: { ...context.env } });
+  if (ran.code === 0) return { ran };
   const missing = /ModuleNotFoundError: No module named '([^']+)'/.exec(
     ran.output,
   )?.[1];
-  if (ran.code !== 0 && missing) return { missing };
-  if (ran.code !== 0) fail(block, "failed", ran);
-  return { ran };
+  if (missing) return { missing: `the python module ${missing}` };
+  return { failed: failure(block, "failed", ran) };
 }
 
 /** `nginx`: a whole nginx.conf, checked with `nginx -t`, paths in a folder. */
@@ -238,6 +253,7 @@ export async function runServerCommand(
     cwd: ROOT,
     env: {
       NO_COLOR: "1",
+      PATH: pathWithDeno(),
       PORT: String(port),
       HOST: "127.0.0.1",
       CHAT_DB: `${dir}/chat.db`,
@@ -260,7 +276,12 @@ export async function runServerCommand(
     () => ready.reject(new Error("no ready line")),
     30_000,
   );
+  let running = true;
+  const stop = (signal: Deno.Signal) => {
+    if (running) child.kill(signal);
+  };
   const exited = child.status.then((status) => {
+    running = false;
     ready.reject(new Error(`exited with ${status.code} before it was ready`));
     return status;
   });
@@ -268,7 +289,7 @@ export async function runServerCommand(
   try {
     url = await ready.promise;
   } catch (error) {
-    child.kill("SIGKILL");
+    stop("SIGKILL");
     await Promise.all([exited, drained]);
     fail(block, `\`${line}\`: ${String(error)}`, {
       code: -1,
@@ -282,8 +303,8 @@ export async function runServerCommand(
   // CHAT_ALLOWED_HOSTS) is a 400 from the server itself.
   const page = await fetch(url);
   await page.body?.cancel();
-  child.kill("SIGTERM");
-  const kill = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  stop("SIGTERM");
+  const kill = setTimeout(() => stop("SIGKILL"), 10_000);
   const status = await exited;
   clearTimeout(kill);
   await drained;
@@ -319,7 +340,7 @@ export async function runShell(
     .replaceAll("localhost:8000", context.address);
   const ran = await run("bash", ["-c", script], {
     cwd: ROOT,
-    env: { CURL_HOME: curlHome, ...context.env },
+    env: { PATH: pathWithDeno(), CURL_HOME: curlHome, ...context.env },
   });
   if (ran.code !== 0) fail(block, "failed", ran);
   return ran;

@@ -23,6 +23,7 @@
  * - `nginx`: a whole nginx.conf, `nginx -t` with its paths in a temporary
  *   folder (ignored without nginx, except in CI).
  * - `json`: parses. `js`, `javascript`: browser code, parsed only.
+ * - `html`: listed as ignored (markup; the browser tests load the pages).
  * - `text`: output and diagrams, not run. Any other language fails.
  *
  * `<!-- doc-test: skip (reason) -->` on the last line before a fence skips
@@ -131,7 +132,10 @@ Deno.test("every documented example runs as written", async (t) => {
         case "bash": {
           const commands = shellCommands(block.text);
           const servers = commands.filter(startsServer);
-          const others = commands.filter((command) => !startsServer(command));
+          // Without servers the block runs whole, as a reader pastes it.
+          const others = servers.length === 0
+            ? [block.text]
+            : commands.filter((command) => !startsServer(command));
           await t.step(`${name}: runs`, async () => {
             for (const command of servers) {
               await runServerCommand(block, command, context);
@@ -156,30 +160,32 @@ Deno.test("every documented example runs as written", async (t) => {
           break;
         case "python":
         case "py": {
-          if (python === undefined) {
-            await t.step({
-              name: `${name}: ignored (no python3 here)`,
-              ignore: true,
-              fn: () => {},
-            });
-            break;
-          }
-          const outcome = await runPython(block, context, python);
+          // Run first: a module missing here makes the step ignored.
+          const outcome = python === undefined
+            ? { missing: "python3" }
+            : await runPython(block, context, python);
           if ("missing" in outcome) {
             await t.step({
-              name:
-                `${name}: ignored (python module ${outcome.missing} is not installed)`,
+              name: `${name}: ignored (${outcome.missing} is not installed)`,
               ignore: true,
               fn: () => {},
             });
             break;
           }
-          await t.step(
-            `${name}: runs`,
-            () => checkToken(block, context, outcome.ran.stdout).then(() => {}),
-          );
+          await t.step(`${name}: runs`, async () => {
+            if ("failed" in outcome) throw outcome.failed;
+            await checkToken(block, context, outcome.ran.stdout);
+          });
           break;
         }
+        case "html":
+          await t.step({
+            name:
+              `${name}: ignored (markup for a browser; the browser tests load the pages)`,
+            ignore: true,
+            fn: () => {},
+          });
+          break;
         case "nginx":
           await t.step({
             name: `${name}: nginx -t accepts it`,
