@@ -1,14 +1,14 @@
 /**
  * Runs the documentation's fenced examples (testkit/doc_blocks.ts) as a
- * reader would, for tests/doc_examples_test.ts, which states the rules.
- * Each function throws an Error that quotes the block's page and line and
- * what the program printed, or returns a note on what was checked.
+ * reader would, for tests/doc_examples_test.ts, which states the rules:
+ * JSON, JavaScript, TypeScript, Python and nginx blocks, and the helpers the
+ * shell blocks share (testkit/doc_shell.ts). A failure is an Error that
+ * quotes the block's page and line and what the program printed.
  *
  * @module
  */
 
 import { type DocBlock, where } from "./doc_blocks.ts";
-import { freePort } from "./process.ts";
 import { NGINX } from "./nginx.ts";
 
 /** The repository: `deno task …` examples run from here. */
@@ -21,7 +21,7 @@ export const DOCUMENTED_ADDRESS = "127.0.0.1:8000";
  * PATH with the running deno's folder first: `deno` in an example is this
  * one, also when the suite was started through `npx deno@…`.
  */
-function pathWithDeno(): string {
+export function pathWithDeno(): string {
   const folder = Deno.execPath().replace(/[/\\][^/\\]*$/, "");
   return [folder, Deno.env.get("PATH") ?? ""].join(":");
 }
@@ -37,14 +37,14 @@ export interface DocContext {
 }
 
 /** The outcome of one program. */
-interface Ran {
+export interface Ran {
   readonly code: number;
   readonly output: string;
   readonly stdout: string;
 }
 
 /** Runs `command` with `args` to its end, within `timeoutMs`. */
-async function run(
+export async function run(
   command: string,
   args: readonly string[],
   options: {
@@ -82,7 +82,7 @@ async function run(
 }
 
 /** An error naming the block, what went wrong and what it printed. */
-function failure(block: DocBlock, what: string, ran?: Ran): Error {
+export function failure(block: DocBlock, what: string, ran?: Ran): Error {
   return new Error(
     `${where(block)} (${block.lang}): ${what}${
       ran ? `\n--- exit ${ran.code}, output:\n${ran.output.slice(-3000)}` : ""
@@ -90,7 +90,8 @@ function failure(block: DocBlock, what: string, ran?: Ran): Error {
   );
 }
 
-function fail(block: DocBlock, what: string, ran?: Ran): never {
+/** Throws {@linkcode failure}. */
+export function fail(block: DocBlock, what: string, ran?: Ran): never {
   throw failure(block, what, ran);
 }
 
@@ -214,134 +215,4 @@ export async function checkNginx(
   ]);
   if (ran.code !== 0) fail(block, "nginx -t refused it", ran);
   return "nginx -t: ok";
-}
-
-/** One command of a shell block, continuation lines joined. */
-export function shellCommands(text: string): string[] {
-  return text.replace(/\\\n/g, " ").split("\n")
-    .map((line) => line.replace(/\s+# .*$/, "").replace(/^#.*$/, "").trim())
-    .filter((line) => line !== "");
-}
-
-const SERVER_COMMAND =
-  /(^|[\s;])(deno(@[\d.]+)? task (start|start:parallel|dev)|\.\/dist\/chat-server)(\s|$)/;
-
-/** A command that starts the chat server and keeps running (not `--help`). */
-export function startsServer(command: string): boolean {
-  return SERVER_COMMAND.test(command) && !/\s--help\b/.test(command);
-}
-
-/**
- * Runs a command that starts a server: on a free port and 127.0.0.1
- * whatever it names, its data in a temporary folder; waits for the ready
- * line, then stops it with SIGTERM, which must end it with 0.
- */
-export async function runServerCommand(
-  block: DocBlock,
-  command: string,
-  context: DocContext,
-): Promise<string> {
-  const port = freePort();
-  const dir = await Deno.makeTempDir({ dir: context.dir });
-  const line = command
-    .replace(/--port[ =]\d+/g, `--port ${port}`)
-    .replace(/\bPORT=\d+/g, `PORT=${port}`)
-    .replace(/\b0\.0\.0\.0\b/g, "127.0.0.1")
-    .replaceAll("/var/lib/chat/", `${dir}/`);
-  const child = new Deno.Command("bash", {
-    args: ["-c", line],
-    cwd: ROOT,
-    env: {
-      NO_COLOR: "1",
-      PATH: pathWithDeno(),
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      CHAT_DB: `${dir}/chat.db`,
-    },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const printed: string[] = [];
-  const ready = Promise.withResolvers<string>();
-  const read = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      printed.push(chunk);
-      const url = /Chat server ready at (\S+)/.exec(printed.join(""))?.[1];
-      if (url) ready.resolve(url);
-    }
-  };
-  const drained = Promise.all([read(child.stdout), read(child.stderr)]);
-  const timer = setTimeout(
-    () => ready.reject(new Error("no ready line")),
-    30_000,
-  );
-  let running = true;
-  const stop = (signal: Deno.Signal) => {
-    if (running) child.kill(signal);
-  };
-  const exited = child.status.then((status) => {
-    running = false;
-    ready.reject(new Error(`exited with ${status.code} before it was ready`));
-    return status;
-  });
-  let url: string;
-  try {
-    url = await ready.promise;
-  } catch (error) {
-    stop("SIGKILL");
-    await Promise.all([exited, drained]);
-    fail(block, `\`${line}\`: ${String(error)}`, {
-      code: -1,
-      stdout: "",
-      output: printed.join(""),
-    });
-  } finally {
-    clearTimeout(timer);
-  }
-  // Any answer shows it serves: a Host it does not allow (a documented
-  // CHAT_ALLOWED_HOSTS) is a 400 from the server itself.
-  const page = await fetch(url);
-  await page.body?.cancel();
-  stop("SIGTERM");
-  const kill = setTimeout(() => stop("SIGKILL"), 10_000);
-  const status = await exited;
-  clearTimeout(kill);
-  await drained;
-  if (page.status >= 500 || status.code !== 0) {
-    fail(block, `\`${line}\`: page ${page.status}, exit ${status.code}`, {
-      code: status.code,
-      stdout: "",
-      output: printed.join(""),
-    });
-  }
-  return `served ${url} and stopped`;
-}
-
-/**
- * Runs the block's other commands as one bash script (`set -euo pipefail`)
- * from the repository, against the runner's server: the documented address
- * replaced by it, `curl` failing on an HTTP error (`--fail-with-body` in a
- * .curlrc of the run's own).
- */
-export async function runShell(
-  block: DocBlock,
-  commands: readonly string[],
-  context: DocContext,
-): Promise<Ran> {
-  const curlHome = `${context.dir}/curl`;
-  await Deno.mkdir(curlHome, { recursive: true });
-  await Deno.writeTextFile(
-    `${curlHome}/.curlrc`,
-    "--fail-with-body\n--silent\n--show-error\n",
-  );
-  const script = ["set -euo pipefail", ...commands].join("\n")
-    .replaceAll(DOCUMENTED_ADDRESS, context.address)
-    .replaceAll("localhost:8000", context.address);
-  const ran = await run("bash", ["-c", script], {
-    cwd: ROOT,
-    env: { PATH: pathWithDeno(), CURL_HOME: curlHome, ...context.env },
-  });
-  if (ran.code !== 0) fail(block, "failed", ran);
-  return ran;
 }

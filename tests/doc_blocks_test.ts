@@ -1,6 +1,6 @@
 /**
  * The doc-example runner's own rules (testkit/doc_blocks.ts,
- * testkit/doc_runner.ts): what counts as a block and a marker, and that a
+ * testkit/doc_runner.ts, testkit/doc_shell.ts): what counts as a block and a marker, and that a
  * broken example fails instead of passing quietly.
  *
  * @module
@@ -12,14 +12,13 @@ import {
   type DocBlock,
   DocMarkerError,
 } from "../testkit/doc_blocks.ts";
+import { type DocContext, printedToken } from "../testkit/doc_runner.ts";
 import {
-  type DocContext,
-  printedToken,
   runServerCommand,
   runShell,
   shellCommands,
   startsServer,
-} from "../testkit/doc_runner.ts";
+} from "../testkit/doc_shell.ts";
 import { startServer } from "../testkit/server.ts";
 
 const PAGE = [

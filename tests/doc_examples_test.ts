@@ -45,13 +45,15 @@ import {
   printedToken,
   ROOT,
   runPython,
-  runServerCommand,
-  runShell,
   runTs,
-  shellCommands,
-  startsServer,
   tokenAccepted,
 } from "../testkit/doc_runner.ts";
+import {
+  runServerCommand,
+  runShell,
+  shellCommands,
+  startsServer,
+} from "../testkit/doc_shell.ts";
 import { ignoreWithoutNginx } from "../testkit/nginx.ts";
 import { taskFlags } from "../testkit/process.ts";
 import { startServer } from "../testkit/server.ts";
