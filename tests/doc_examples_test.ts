@@ -35,7 +35,12 @@
  */
 
 import assert from "node:assert/strict";
-import { type DocBlock, docBlocks, where } from "../testkit/doc_blocks.ts";
+import {
+  type DocBlock,
+  docBlocks,
+  docPages,
+  where,
+} from "../testkit/doc_blocks.ts";
 import {
   checkJs,
   checkJson,
@@ -225,6 +230,28 @@ Deno.test("every documented example runs as written", async (t) => {
         for (const recipe of recipes) {
           assert.deepEqual(compileFlags(recipe.text), task, where(recipe));
         }
+      },
+    );
+
+    await t.step(
+      "every --allow-env list the pages quote is the compile task's",
+      async () => {
+        const flag = taskFlags("compile").find((word) =>
+          word.startsWith("--allow-env=")
+        );
+        const task = flag?.slice("--allow-env=".length);
+        assert.ok(task, "the compile task has an --allow-env list");
+        let quoted = 0;
+        for (const page of await docPages(ROOT)) {
+          const source = await Deno.readTextFile(new URL(page, ROOT));
+          for (
+            const [, list] of source.matchAll(/`([A-Z_]+(?:,[A-Z_*]+)+)`/g)
+          ) {
+            quoted++;
+            assert.equal(list, task, `${page} quotes ${list}`);
+          }
+        }
+        assert.ok(quoted > 0, "no page quotes the list");
       },
     );
   } finally {
