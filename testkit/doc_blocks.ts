@@ -7,7 +7,8 @@
  * - `<!-- doc-test: skip (reason) -->`: not run here (the reason says why
  *   and what shows it instead);
  * - `<!-- doc-test: check-only (reason) -->`: a `ts` block that is
- *   type-checked but not run.
+ *   type-checked, or a `python` block that is compiled, but not run (a
+ *   server that would run until stopped, say).
  *
  * @module
  */

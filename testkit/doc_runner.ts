@@ -95,11 +95,20 @@ export function fail(block: DocBlock, what: string, ran?: Ran): never {
   throw failure(block, what, ran);
 }
 
-/** Writes `text` to a new file named `name` in a folder of its own. */
-async function scratch(context: DocContext, name: string, text: string) {
+/** `text` with the documented address replaced by the runner's server's. */
+export function addressed(text: string, context: DocContext): string {
+  return text.replaceAll(DOCUMENTED_ADDRESS, context.address)
+    .replaceAll("localhost:8000", context.address);
+}
+
+/**
+ * Writes the block, addressed to the runner's server, to a new file named
+ * `name` in a folder of its own.
+ */
+async function scratch(context: DocContext, name: string, block: DocBlock) {
   const dir = await Deno.makeTempDir({ dir: context.dir });
   const path = `${dir}/${name}`;
-  await Deno.writeTextFile(path, text);
+  await Deno.writeTextFile(path, addressed(block.text, context));
   return { dir, path };
 }
 
@@ -147,14 +156,19 @@ export async function tokenAccepted(
 /**
  * `ts`: type-checked with `deno check` in a folder outside the project (no
  * deno.json, no import map: as a reader's own script), then run unless
- * marked check-only. Returns what the program printed.
+ * marked check-only, against the runner's server. Returns what the program
+ * printed.
  */
 export async function runTs(
   block: DocBlock,
   context: DocContext,
 ): Promise<Ran | undefined> {
-  const { dir, path } = await scratch(context, "example.ts", block.text);
-  const checked = await run(Deno.execPath(), ["check", path], { cwd: dir });
+  const { dir, path } = await scratch(context, "example.ts", block);
+  const checked = await run(
+    Deno.execPath(),
+    ["check", "--allow-import", path],
+    { cwd: dir },
+  );
   if (checked.code !== 0) fail(block, "does not type-check", checked);
   if (block.marker?.kind === "check-only") return undefined;
   const ran = await run(Deno.execPath(), ["run", "--allow-all", path], {
@@ -182,14 +196,19 @@ export type PythonOutcome =
   | { readonly failed: Error }
   | { readonly missing: string };
 
-/** `python`: run with python3; a module it imports may be missing here. */
+/**
+ * `python`: run with python3, or only compiled when marked check-only; a
+ * module it imports may be missing here.
+ */
 export async function runPython(
   block: DocBlock,
   context: DocContext,
   python: string,
 ): Promise<PythonOutcome> {
-  const { dir, path } = await scratch(context, "example.py", block.text);
-  const ran = await run(python, [path], { cwd: dir, env: { ...context.env } });
+  const { dir, path } = await scratch(context, "example.py", block);
+  const ran = block.marker?.kind === "check-only"
+    ? await run(python, ["-m", "py_compile", path], { cwd: dir })
+    : await run(python, [path], { cwd: dir, env: { ...context.env } });
   if (ran.code === 0) return { ran };
   const missing = /ModuleNotFoundError: No module named '([^']+)'/.exec(
     ran.output,
@@ -203,7 +222,7 @@ export async function checkNginx(
   block: DocBlock,
   context: DocContext,
 ): Promise<string> {
-  const { dir, path } = await scratch(context, "nginx.conf", block.text);
+  const { dir, path } = await scratch(context, "nginx.conf", block);
   const ran = await run(NGINX, [
     "-t",
     "-p",

@@ -9,8 +9,8 @@
 
 import type { DocBlock } from "./doc_blocks.ts";
 import {
+  addressed,
   type DocContext,
-  DOCUMENTED_ADDRESS,
   fail,
   pathWithDeno,
   type Ran,
@@ -138,9 +138,10 @@ export async function runShell(
     `${curlHome}/.curlrc`,
     "--fail-with-body\n--silent\n--show-error\n",
   );
-  const script = ["set -euo pipefail", ...commands].join("\n")
-    .replaceAll(DOCUMENTED_ADDRESS, context.address)
-    .replaceAll("localhost:8000", context.address);
+  const script = addressed(
+    ["set -euo pipefail", ...commands].join("\n"),
+    context,
+  );
   const ran = await run("bash", ["-c", script], {
     cwd: ROOT,
     env: { PATH: pathWithDeno(), CURL_HOME: curlHome, ...context.env },

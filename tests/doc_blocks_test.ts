@@ -12,7 +12,7 @@ import {
   type DocBlock,
   DocMarkerError,
 } from "../testkit/doc_blocks.ts";
-import { type DocContext, printedToken } from "../testkit/doc_runner.ts";
+import { type DocContext, printedToken, runTs } from "../testkit/doc_runner.ts";
 import {
   runServerCommand,
   runShell,
@@ -95,7 +95,7 @@ Deno.test("the doc-example runner reads blocks and markers", async (t) => {
   });
 });
 
-Deno.test("the doc-example runner fails a broken example", async (t) => {
+Deno.test("the doc-example runner runs examples against its server and fails broken ones", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "doc-runner-" });
   try {
     await using server = await startServer({ CHAT_API_KEY: "k".repeat(32) });
@@ -128,6 +128,28 @@ Deno.test("the doc-example runner fails a broken example", async (t) => {
         assert.match(ran.stdout, /"rooms"/);
       },
     );
+
+    await t.step(
+      "a ts example reaches the server at the documented address",
+      async () => {
+        const ran = await runTs({
+          ...block(
+            'const r = await fetch("http://127.0.0.1:8000/api/rooms");\n' +
+              "console.log(r.status, await r.text());\n",
+          ),
+          lang: "ts",
+        }, context);
+        assert.match(ran?.stdout ?? "", /^200 \{"rooms"/);
+      },
+    );
+
+    await t.step("a ts example that does not type-check fails", async () => {
+      await assert.rejects(
+        () =>
+          runTs({ ...block('const n: number = "x";\n'), lang: "ts" }, context),
+        /does not type-check/,
+      );
+    });
 
     await t.step("a server command that cannot start fails", async () => {
       const text = "deno task start --port 9000 --history nonsense";
