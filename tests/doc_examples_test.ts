@@ -15,7 +15,9 @@
  *   prints its ready line; then SIGTERM must end it with 0.
  * - `ts`, `typescript`: `deno check` in a folder outside the project (no
  *   deno.json: a reader's own script), then run with `deno run -A`, unless
- *   marked check-only.
+ *   marked check-only (which compiles a `python` block without running it
+ *   too). `ts` and `python` blocks get the address and variables `sh` ones
+ *   get.
  * - `python`: run with python3; reported as ignored where python3, or a
  *   module the block imports, is missing (except in CI, which installs
  *   them).
