@@ -196,12 +196,18 @@ export class ChatHub {
 
   /**
    * Closes every socket of `user` in `room`, here and on every other
-   * isolate and process, with `CloseCode.RemovedBySite`.
+   * isolate and process, with `CloseCode.RemovedBySite`. Resolves to how
+   * many there were: the presence store's count of the name's connections
+   * over every node, read before any of them closes (their leaves would
+   * race the count). A store that cannot answer rejects, and nothing is
+   * closed.
    */
-  disconnect(room: RoomName, user: string): void {
+  async disconnect(room: RoomName, user: string): Promise<number> {
+    const connections = await this.#store.presence.connections(room, user);
     this.#closeLocal(room, user);
     const event: DisconnectEvent = { type: "disconnect", user };
     this.#publish(room, JSON.stringify(event));
+    return connections;
   }
 
   /**

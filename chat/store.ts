@@ -187,6 +187,12 @@ export interface PresenceStore {
   list(room: RoomName, page: PresencePage): Promise<PresentUser[]>;
   /** How many names are online in `room`. */
   count(room: RoomName): Promise<number>;
+  /**
+   * How many connections are open under `user` in `room`, over every node
+   * (0 when the name is not online): what the server API's disconnect
+   * closes.
+   */
+  connections(room: RoomName, user: string): Promise<number>;
   /** Rooms with someone online, by name. */
   rooms(): Promise<OnlineRoom[]>;
   /**

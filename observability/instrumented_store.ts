@@ -60,6 +60,11 @@ export function instrumentStore(store: Store, metrics: ChatMetrics): Store {
     leave: timed("presence_leave", (...a) => p.leave(...a), metrics),
     list: timed("presence_list", (...a) => p.list(...a), metrics),
     count: timed("presence_count", (...a) => p.count(...a), metrics),
+    connections: timed(
+      "presence_connections",
+      (...a) => p.connections(...a),
+      metrics,
+    ),
     rooms: timed("presence_rooms", (...a) => p.rooms(...a), metrics),
     heartbeat: timed(
       "presence_heartbeat",

@@ -193,9 +193,18 @@ export function serverApiRoutes(options: ServerApiOptions): Hono {
   app.post("/api/rooms/:room/disconnect", ...guarded, async (c) => {
     const room = roomParam(c.req.param("room"), "Cannot disconnect");
     const user = userField(await jsonBody(c));
-    hub.disconnect(room, user);
-    log.info("api.user_disconnected", { room, user });
-    return c.body(null, 204);
+    try {
+      const closed = await hub.disconnect(room, user);
+      log.info("api.user_disconnected", { room, user, closed });
+      return c.json({ closed }, 200);
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error;
+      log.error("api.disconnect_failed", { room, error });
+      return c.json(
+        { error: `Nobody was disconnected: ${error.message}` },
+        503,
+      );
+    }
   });
 
   return app;

@@ -151,7 +151,9 @@ Deno.test({
             body: JSON.stringify({ user: "troll" }),
           },
         );
-        assert.equal(removed.status, 204);
+        assert.equal(removed.status, 200);
+        // Counted by process B in Redis, for a socket on process A.
+        assert.deepEqual(await removed.json(), { closed: 1 });
         assert.equal((await troll.closed).code, CloseCode.RemovedBySite);
         assert.deepEqual(await storedMessages(a, room), []);
       },
@@ -231,7 +233,7 @@ Deno.test({
     );
 
     await t.step(
-      "while Redis is down sends get `unavailable` and /healthz 503 naming Redis; after it, traffic resumes with history intact",
+      "while Redis is down sends get `unavailable`, /healthz and the server API's disconnect 503 (closing nobody); after it, traffic resumes with history intact",
       async () => {
         const room = uniqueRoom("outage");
         await using onA = await TestClient.join(
@@ -255,6 +257,18 @@ Deno.test({
           b.wsUrl(`/ws/chat/${room}/?name=late`),
         );
         assert.equal((await late.closed).code, CloseCode.InternalError);
+        // The server API cannot count ann's sockets: it says so and closes
+        // none (ann sends again below).
+        const kick = await fetch(`${a.origin}/api/rooms/${room}/disconnect`, {
+          method: "POST",
+          headers: {
+            Authorization: `Bearer ${API_KEY}`,
+            "Content-Type": "application/json",
+          },
+          body: JSON.stringify({ user: "ann" }),
+        });
+        assert.equal(kick.status, 503);
+        assert.match((await kick.json()).error, /Nobody was disconnected/);
 
         await redis.start();
         await healthBecomes(a, 200);

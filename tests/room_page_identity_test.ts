@@ -173,7 +173,7 @@ Deno.test({
             `/api/rooms/${room}/disconnect`,
             { user: "Alice" },
           );
-          assert.equal(removed.status, 204);
+          assert.deepEqual(await removed.json(), { closed: 1 });
           await alice.locator("#chat-status", {
             hasText: "The site has removed you from this room.",
           }).waitFor();

@@ -119,7 +119,7 @@ Deno.test("server API", async (t) => {
     );
 
     await t.step(
-      "a disconnected user's sockets close on every server; others stay",
+      "a disconnected user's sockets close on every server, the answer counts them, and others stay",
       async () => {
         const room = uniqueRoom("kick");
         const targetA = await TestClient.join(
@@ -137,7 +137,9 @@ Deno.test("server API", async (t) => {
           `/api/rooms/${room}/disconnect`,
           { user: "troll" },
         );
-        assert.equal(response.status, 204);
+        assert.equal(response.status, 200);
+        // Two tabs of one browser, one on each isolate: both counted.
+        assert.deepEqual(await response.json(), { closed: 2 });
         for (const target of [targetA, targetB]) {
           const closed = await target.closed;
           assert.equal(closed.code, CloseCode.RemovedBySite);
@@ -147,6 +149,32 @@ Deno.test("server API", async (t) => {
           1,
         );
         assert.equal(stays.socket.readyState, WebSocket.OPEN);
+      },
+    );
+
+    await t.step(
+      "disconnecting a user who is not there answers that none was closed",
+      async () => {
+        const room = uniqueRoom("nobody");
+        await using present = await TestClient.join(
+          b.wsUrl(`/ws/chat/${room}/?name=nice`),
+        );
+        const response = await call(
+          a.origin,
+          "POST",
+          `/api/rooms/${room}/disconnect`,
+          { user: "troll" },
+        );
+        assert.equal(response.status, 200);
+        assert.deepEqual(await response.json(), { closed: 0 });
+        const empty = await call(
+          a.origin,
+          "POST",
+          `/api/rooms/${uniqueRoom("empty")}/disconnect`,
+          { user: "troll" },
+        );
+        assert.deepEqual(await empty.json(), { closed: 0 });
+        assert.equal(present.socket.readyState, WebSocket.OPEN);
       },
     );
 

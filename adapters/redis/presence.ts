@@ -300,6 +300,15 @@ export function openRedisPresence(
       }
       return count;
     },
+    async connections(room, user) {
+      const count = await redis.run(["HGET", `${prefix}online:${room}`, user]);
+      if (count === null) return 0;
+      const connections = typeof count === "string" ? Number(count) : NaN;
+      if (!Number.isSafeInteger(connections)) {
+        throw new StoreError("Redis returned a malformed connection count");
+      }
+      return Math.max(0, connections);
+    },
     async rooms(): Promise<OnlineRoom[]> {
       const counts = await redis.run(["HGETALL", `${prefix}online-rooms`]);
       return pairs(counts, "list of rooms")

@@ -198,6 +198,10 @@ export function openSqlitePresence(
     count(room) {
       return Promise.resolve(lists.count(room));
     },
+    connections(room, user) {
+      const row = oneUser.get(room, user, now() - ttl);
+      return Promise.resolve(row ? intField(row, "connections") : 0);
+    },
     rooms(): Promise<OnlineRoom[]> {
       return Promise.resolve(
         listRooms.all(now() - ttl).map((row) => ({
