@@ -16,6 +16,8 @@ export const ROOT = new URL("../", import.meta.url);
 
 /** The address the documentation gives the server: the default one. */
 export const DOCUMENTED_ADDRESS = "127.0.0.1:8000";
+/** How the documentation names a chat server on the web, in examples. */
+export const DOCUMENTED_SITE = "https://chat.example";
 
 /**
  * PATH with the running deno's folder first: `deno` in an example is this
@@ -98,7 +100,8 @@ export function fail(block: DocBlock, what: string, ran?: Ran): never {
 /** `text` with the documented address replaced by the runner's server's. */
 export function addressed(text: string, context: DocContext): string {
   return text.replaceAll(DOCUMENTED_ADDRESS, context.address)
-    .replaceAll("localhost:8000", context.address);
+    .replaceAll("localhost:8000", context.address)
+    .replaceAll(DOCUMENTED_SITE, `http://${context.address}`);
 }
 
 /**

@@ -28,7 +28,7 @@ function example(name: string): Promise<string> {
 Deno.test("docs/client.md shows each example exactly as its file", async () => {
   const doc = await Deno.readTextFile(new URL("docs/client.md", ROOT));
   const marked = [...doc.matchAll(
-    /<!-- example: examples\/client\/([\w.]+) -->\n\n```\w+\n([\s\S]*?)```/g,
+    /<!-- example: examples\/client\/([\w.]+) -->\n\n(?:<!-- doc-test: [^\n]* -->\n\n)?```\w+\n([\s\S]*?)```/g,
   )].map(([, name = "", body = ""]) => ({ name, body }));
   assert.deepEqual(marked.map((block) => block.name), EXAMPLES);
   for (const { name, body } of marked) {

@@ -4,8 +4,9 @@
  *
  * - `sh`, `bash`: run with bash (`set -euo pipefail`) from the repository,
  *   against one server this test starts on a free port. The documentation
- *   addresses the server as `127.0.0.1:8000` (the default); the test
- *   replaces that address with its server's. `CHAT_API_KEY` and
+ *   addresses the server as `127.0.0.1:8000` (the default) or, on the
+ *   web, `https://chat.example`; the test replaces either with its
+ *   server's. `CHAT_API_KEY` and
  *   `CHAT_AUTH_SECRET` are set to that server's; its room `lobby` holds 42
  *   messages before the first block runs, so that an example may name one.
  *   `curl` fails on an HTTP error (`--fail-with-body`). A command that
