@@ -17,6 +17,7 @@ import {
   choice,
   duration,
   flag,
+  frameOrigins,
   hosts,
   integer,
   integerOrAuto,
@@ -304,6 +305,13 @@ export const SETTINGS = {
     section: "server",
     help:
       "Comma-separated origins besides the page's own that may open sockets; * for all.",
+  }),
+  frameAncestors: frameOrigins({
+    flag: "frame-ancestors",
+    env: "CHAT_FRAME_ANCESTORS",
+    section: "server",
+    help:
+      "Comma-separated origins of sites that may embed the pages in an iframe (CSP frame-ancestors; they may also hand the room page a token by postMessage); 'none' refuses every frame.",
   }),
   trustedProxies: value<readonly string[]>({
     flag: "trusted-proxies",
