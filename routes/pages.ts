@@ -59,8 +59,23 @@ function withTrailingSlash(c: Context): string {
   return `${url.pathname}/${url.search}`;
 }
 
+/** What the pages tell their scripts about the server. */
+export interface PageOptions {
+  /** The sign-in mode: with `optional` the room page offers guest access. @default "off" */
+  readonly auth?: "off" | "optional" | "required";
+  /**
+   * Origins that may frame the pages, and so hand the room page a token by
+   * `postMessage`. @default none
+   */
+  readonly frameAncestors?: readonly string[];
+}
+
 /** Builds the page routes. */
-export function pageRoutes(): Hono<PageEnv> {
+export function pageRoutes(options: PageOptions = {}): Hono<PageEnv> {
+  const embedding = {
+    auth: options.auth ?? "off",
+    frameAncestors: options.frameAncestors ?? [],
+  };
   const app = new Hono<PageEnv>();
   app.use(detectLanguage);
   app.use(async (c, next) => {
@@ -81,7 +96,7 @@ export function pageRoutes(): Hono<PageEnv> {
   app.get("/chat/:room/", (c) => {
     const room = roomParam(c);
     const lang = requestLang(c);
-    return c.html(roomPage(room, lang, messagesFor(lang)));
+    return c.html(roomPage(room, lang, messagesFor(lang), embedding));
   });
   return app;
 }

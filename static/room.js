@@ -6,7 +6,8 @@
  * (room_name.js) and the banner (room_status.js); the composer
  * (room_outbox.js) and older pages (room_older.js) call it.
  * A site that signs its users in hands the page a token in the address's
- * fragment (`#token=`); the page keeps it for this tab and joins with it.
+ * fragment (`#token=`), or, framing the page, by postMessage
+ * (room_embed.js); the page keeps it for this tab and joins with it.
  * User text only ever reaches the page through textContent.
  *
  * @module
@@ -18,12 +19,16 @@ import { NameForm } from "./room_name.js";
 import { OlderHistory } from "./room_older.js";
 import { OnlineList } from "./room_online.js";
 import { Outbox } from "./room_outbox.js";
+import { acceptTokensFromParent } from "./room_embed.js";
 import { showConnectionState } from "./room_status.js";
 import {
   browserKey,
+  forgetToken,
+  rememberToken,
   storedName,
   storedToken,
   takeTokenFromAddress,
+  tokenHasExpired,
 } from "./room_storage.js";
 
 const byId = (id) => document.getElementById(id);
@@ -149,17 +154,43 @@ showConnectionState(chat, {
   banner: byId("chat-status"),
   label: byId("chat-status-text"),
   retry: byId("chat-retry"),
+  guest: byId("chat-continue-guest"),
   usersPanel,
-}, { text, signedIn: () => storedToken() !== "" });
+  composer: {
+    input,
+    submit: byId("chat-message-submit"),
+    closed: byId("chat-composer-closed"),
+  },
+}, {
+  text,
+  token: {
+    held: () => storedToken() !== "",
+    expired: () => tokenHasExpired(storedToken()),
+  },
+  // Only where the server admits guests (CHAT_AUTH off or optional).
+  guestsAllowed: room.dataset.auth !== "required",
+  continueAsGuest: () => {
+    forgetToken();
+    chat.reconnect();
+  },
+});
 
 outbox.wire();
 name.wire();
 online.wire(globalThis.matchMedia("(min-width: 48rem)"));
 older.wire();
-// The site renews a token by setting a new #token= on this page.
+// The site renews a token by setting a new #token= on this page, or, from
+// the page that frames this one, by postMessage.
 globalThis.addEventListener("hashchange", () => {
   if (takeTokenFromAddress()) chat.reconnect();
 });
+acceptTokensFromParent(
+  (room.dataset.frameAncestors ?? "").split(" ").filter(Boolean),
+  (token) => {
+    rememberToken(token);
+    chat.reconnect();
+  },
+);
 
 name.show(storedName());
 input.focus();

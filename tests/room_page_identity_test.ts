@@ -210,7 +210,7 @@ Deno.test({
           })
             .waitFor();
           await bob.locator("#chat-status", {
-            hasText: "Your session has expired",
+            hasText: "Your sign-in expired",
           }).waitFor();
 
           const renewed = await token({ sub: "u-bob", name: "Bob" });
