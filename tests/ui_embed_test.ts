@@ -184,6 +184,32 @@ Deno.test({
       );
 
       await t.step(
+        "a fresh #token= in the frame's src reconnects with it, without a reload",
+        async () => {
+          assert.ok(chat);
+          await chat.evaluate("globalThis.loadedOnce = true");
+          const response = await fetch(`${listedOrigin}/chat-token`, {
+            method: "POST",
+          });
+          const { token } = await response.json();
+          assert.equal(typeof token, "string");
+          const reconnected = page.waitForEvent("websocket", {
+            predicate: (socket) =>
+              socket.url().includes(`token=${encodeURIComponent(token)}`),
+          });
+          await page.evaluate(`(() => {
+            const chat = document.getElementById("chat");
+            chat.src = chat.src.split("#")[0] + "#token=" + ${
+            JSON.stringify(token)
+          };
+          })()`);
+          assert.match((await reconnected).url(), /[?&]since=\d+/);
+          assert.equal(await chat.evaluate("globalThis.loadedOnce"), true);
+          await chat.locator("#chat-status").waitFor({ state: "hidden" });
+        },
+      );
+
+      await t.step(
         "a token posted by another origin's frame on the page is ignored",
         async () => {
           assert.ok(chat);
