@@ -193,4 +193,5 @@ acceptTokensFromParent(
 );
 
 name.show(storedName());
-input.focus();
+// In a site's frame, focus would scroll the site's page to the chat.
+if (globalThis.parent === globalThis) input.focus();

@@ -5,6 +5,7 @@ import { exactly, roomPath } from "../testkit/chat_page.ts";
 import { startServer, uniqueRoom } from "../testkit/server.ts";
 import { TestClient } from "../testkit/test_client.ts";
 import { signedToken, TEST_AUTH_SECRET } from "../testkit/tokens.ts";
+import { saveScreenshot } from "../testkit/screenshots.ts";
 import { BROWSER_TEST } from "../testkit/ui.ts";
 
 /**
@@ -130,11 +131,18 @@ Deno.test({
             await chat.locator("#chat-users li.me .verified").count(),
             1,
           );
+          // The frame takes no focus on its own: that would scroll the
+          // site's page to it.
+          assert.equal(
+            await page.evaluate("document.activeElement?.tagName"),
+            "BODY",
+          );
           await chat.fill("#chat-message-input", "hello from the frame");
           await chat.press("#chat-message-input", "Enter");
           await chat.locator("#chat-log li.message:not(.pending) .text", {
             hasText: exactly("hello from the frame"),
           }).waitFor();
+          await saveScreenshot(page, "embed-listed-site");
         },
       );
 
@@ -261,6 +269,7 @@ Deno.test({
           0,
         );
         assert.deepEqual(otherSockets, []);
+        await saveScreenshot(other, "embed-unlisted-site");
       });
 
       await t.step("the room page raised no errors", () => {

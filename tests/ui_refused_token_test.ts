@@ -3,6 +3,7 @@ import { launchChromium } from "../testkit/browser.ts";
 import {
   exactly,
   openChatPage,
+  PHONE,
   roomPath,
   send,
   waitForMessage,
@@ -14,6 +15,7 @@ import {
   signedToken,
   TEST_AUTH_SECRET,
 } from "../testkit/tokens.ts";
+import { saveScreenshot } from "../testkit/screenshots.ts";
 import { BROWSER_TEST } from "../testkit/ui.ts";
 
 const NO_ACCESS = "You have no access to this room";
@@ -72,6 +74,7 @@ Deno.test({
           assert.ok(await page.isDisabled("#chat-message-submit"));
           await page.locator("#chat-composer-closed", { hasText: CLOSED_NOTE })
             .waitFor();
+          await saveScreenshot(page, "room-no-access-desktop");
 
           const sockets: string[] = [];
           page.on("websocket", (socket) => sockets.push(socket.url()));
@@ -102,7 +105,7 @@ Deno.test({
       await t.step(
         "an expired token says the sign-in expired, not that the room is closed",
         async () => {
-          await using tab = await openChatPage(browser);
+          await using tab = await openChatPage(browser, { viewport: PHONE });
           const { page } = tab;
           const room = uniqueRoom("expired");
           const stale = await signedToken({
@@ -113,6 +116,7 @@ Deno.test({
           await page.goto(`${server.origin}${roomPath(room)}#token=${stale}`);
           await page.locator("#chat-status-text", { hasText: EXPIRED })
             .waitFor();
+          await saveScreenshot(page, "room-sign-in-expired-phone");
           assert.doesNotMatch(
             await page.textContent("#chat-status-text") ?? "",
             new RegExp(NO_ACCESS),

@@ -8,6 +8,7 @@ import {
 } from "../testkit/chat_page.ts";
 import { startServer, uniqueRoom } from "../testkit/server.ts";
 import { signedToken, TEST_AUTH_SECRET } from "../testkit/tokens.ts";
+import { saveScreenshot } from "../testkit/screenshots.ts";
 import { BROWSER_TEST } from "../testkit/ui.ts";
 
 Deno.test({
@@ -48,6 +49,7 @@ Deno.test({
             await section.locator("li .room-name").allTextContents(),
             [second, first], // by name
           );
+          await saveScreenshot(page, "index-signed-in-rooms");
           await section.locator("a", { hasText: exactly(second) }).click();
           await page.waitForURL(`${server.origin}${roomPath(second)}`);
           await page.locator("#chat-users li.me bdi", {
