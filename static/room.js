@@ -19,7 +19,7 @@ import { NameForm } from "./room_name.js";
 import { OlderHistory } from "./room_older.js";
 import { OnlineList } from "./room_online.js";
 import { Outbox } from "./room_outbox.js";
-import { acceptTokensFromParent } from "./room_embed.js";
+import { acceptTokensFromParent, askParentForToken } from "./room_embed.js";
 import { showConnectionState } from "./room_status.js";
 import {
   browserKey,
@@ -38,6 +38,9 @@ const input = byId("chat-message-input");
 const usersPanel = byId("chat-users-panel");
 
 const text = JSON.parse(room.dataset.text);
+/** Origins of the sites that may frame this page (CHAT_FRAME_ANCESTORS). */
+const frameAncestors = (room.dataset.frameAncestors ?? "").split(" ")
+  .filter(Boolean);
 const lang = document.documentElement.lang || undefined;
 
 /**
@@ -149,6 +152,13 @@ chat.addEventListener("state", ({ detail }) => {
   if (detail.state === "closed" && detail.code === CloseCode.NameTaken) {
     name.open();
   }
+  // The token ran out: a site that frames the page may hand a fresh one.
+  if (
+    detail.state === "closed" && (detail.code === CloseCode.TokenExpired ||
+      detail.code === 401 && tokenHasExpired(storedToken()))
+  ) {
+    askParentForToken(frameAncestors, room.dataset.room);
+  }
 });
 showConnectionState(chat, {
   banner: byId("chat-status"),
@@ -185,7 +195,7 @@ globalThis.addEventListener("hashchange", () => {
   if (takeTokenFromAddress()) chat.reconnect();
 });
 acceptTokensFromParent(
-  (room.dataset.frameAncestors ?? "").split(" ").filter(Boolean),
+  frameAncestors,
   (token) => {
     rememberToken(token);
     chat.reconnect();

@@ -5,7 +5,9 @@
  * ancestor (`CHAT_FRAME_ANCESTORS`, in the page's `data-frame-ancestors`)
  * is heard; any other sender (another frame of the parent page, a window
  * that opened this one) is ignored, with a console warning for the site's
- * developers. The token itself is never logged.
+ * developers. When its token has expired, the page asks the parent for a
+ * fresh one (`{type: "chat.token_needed", room}`), addressed to the listed
+ * origins only. The token itself is never logged.
  *
  * @module
  */
@@ -35,4 +37,17 @@ export function acceptTokensFromParent(allowed, take) {
     }
     take(data.token);
   });
+}
+
+/**
+ * Asks the page that frames this one for a fresh token for `room`: one
+ * message per `allowed` origin, which the browser delivers only when the
+ * parent is of that origin. Does nothing at the top level.
+ */
+export function askParentForToken(allowed, room) {
+  const parent = globalThis.parent;
+  if (parent === globalThis) return;
+  for (const origin of allowed) {
+    parent.postMessage({ type: "chat.token_needed", room }, origin);
+  }
 }

@@ -4,7 +4,11 @@ import { launchChromium } from "../testkit/browser.ts";
 import { exactly, roomPath } from "../testkit/chat_page.ts";
 import { startServer, uniqueRoom } from "../testkit/server.ts";
 import { TestClient } from "../testkit/test_client.ts";
-import { signedToken, TEST_AUTH_SECRET } from "../testkit/tokens.ts";
+import {
+  secondsFromNow,
+  signedToken,
+  TEST_AUTH_SECRET,
+} from "../testkit/tokens.ts";
 import { saveScreenshot } from "../testkit/screenshots.ts";
 import { BROWSER_TEST } from "../testkit/ui.ts";
 
@@ -30,6 +34,11 @@ function embeddingPage(chatUrl: string, token: string): string {
       chat.contentWindow.postMessage({ type: "chat.token", token }, chatOrigin);
     }
     setInterval(refreshChatToken, 50 * 60 * 1000);
+    addEventListener("message", (event) => {
+      if (event.origin === chatOrigin && event.data?.type === "chat.token_needed") {
+        refreshChatToken();
+      }
+    });
   </script>
 </body>
 </html>`;
@@ -250,6 +259,54 @@ Deno.test({
               url.includes("forged")
             ),
           );
+        },
+      );
+
+      await t.step(
+        "a token that expires is renewed by the parent when the page asks, losing nothing",
+        async () => {
+          assert.ok(chat);
+          const short = await signedToken({
+            sub: "u-ann",
+            name: "Ann",
+            exp: secondsFromNow(2),
+          });
+          const shortSocket = page.waitForEvent("websocket", {
+            predicate: (socket) =>
+              socket.url().includes(`token=${encodeURIComponent(short)}`),
+          });
+          // The server closes the socket with 4001 when the token expires;
+          // the page asks the parent, which fetches and posts a fresh one.
+          const mintedBefore = listed.minted.length;
+          const renewed = page.waitForEvent("websocket", {
+            timeout: 15_000,
+            predicate: (socket) => {
+              const token = new URL(socket.url()).searchParams.get("token");
+              return token !== null &&
+                listed.minted.indexOf(token) >= mintedBefore;
+            },
+          });
+          await page.evaluate(`document.getElementById("chat").contentWindow
+            .postMessage({ type: "chat.token", token: ${
+            JSON.stringify(short)
+          } }, ${JSON.stringify(server.origin)})`);
+          await shortSocket;
+          await using other = await TestClient.join(
+            server.wsUrl(`/ws/chat/${room}/?name=Cleo`),
+          );
+          const sent = ["six", "seven", "eight"];
+          for (const text of sent.slice(0, 2)) other.send({ message: text });
+          assert.match((await renewed).url(), /[?&]since=\d+/);
+          other.send({ message: sent[2] });
+          for (const text of sent) {
+            await chat.locator("#chat-log li.message:not(.pending) .text", {
+              hasText: exactly(text),
+            }).waitFor();
+          }
+          const shown = await chat.locator("#chat-log li.message .text")
+            .allTextContents();
+          assert.deepEqual(shown.filter((text) => sent.includes(text)), sent);
+          await chat.locator("#chat-status").waitFor({ state: "hidden" });
         },
       );
 
