@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { auditAccessibility, describeViolations } from "../testkit/axe.ts";
 import { launchChromium } from "../testkit/browser.ts";
 import {
   exactly,
@@ -75,6 +76,15 @@ Deno.test({
           await page.locator("#chat-composer-closed", { hasText: CLOSED_NOTE })
             .waitFor();
           await saveScreenshot(page, "room-no-access-desktop");
+          for (const colorScheme of ["light", "dark"] as const) {
+            await page.emulateMedia({ colorScheme });
+            const violations = await auditAccessibility(page);
+            assert.equal(
+              violations.length,
+              0,
+              `axe, ${colorScheme}:\n${describeViolations(violations)}`,
+            );
+          }
 
           const sockets: string[] = [];
           page.on("websocket", (socket) => sockets.push(socket.url()));
