@@ -16,7 +16,7 @@ import { timingSafeEqual } from "hono/utils/buffer";
 import { messageFrame } from "../chat/frames.ts";
 import type { RoomName } from "../chat/room_name.ts";
 import type { Store } from "../chat/store.ts";
-import type { TokenVerifier } from "../chat/identity.ts";
+import type { SignInMode, TokenVerifier } from "../chat/identity.ts";
 import { integerParam, roomParam } from "../http/params.ts";
 
 /** The most messages one page of `/messages` returns. */
@@ -25,7 +25,7 @@ export const MAX_PAGE = 200;
 /** Who may read which rooms. */
 export interface ApiAccess {
   /** `required`: rooms are private to the callers their tokens allow. */
-  readonly mode: "off" | "optional" | "required";
+  readonly mode: SignInMode;
   readonly verifier?: TokenVerifier;
   /** The server API key, which may read every room. */
   readonly apiKey?: string;

@@ -10,6 +10,7 @@
  */
 
 import { html } from "hono/html";
+import type { SignInMode } from "../chat/identity.ts";
 import type { RoomName } from "../chat/room_name.ts";
 import { MAX_USER_NAME_CHARS } from "../chat/user_name.ts";
 import { layout } from "./layout.ts";
@@ -18,7 +19,7 @@ import type { Lang, Messages } from "./messages.ts";
 /** What the room page's script needs to know about the server. */
 export interface RoomPageServer {
   /** The sign-in mode: guests are welcome unless it is `required`. */
-  readonly auth: "off" | "optional" | "required";
+  readonly auth: SignInMode;
   /** Origins that may frame the page and hand it a token by postMessage. */
   readonly frameAncestors: readonly string[];
 }
@@ -28,7 +29,7 @@ export function roomPage(
   room: RoomName,
   lang: Lang,
   t: Messages,
-  server: RoomPageServer = { auth: "off", frameAncestors: [] },
+  server: RoomPageServer,
 ) {
   return layout({
     lang,
