@@ -11,6 +11,7 @@
 
 import { parseRedisUrl } from "../adapters/redis/url.ts";
 import { parseTrustedProxies } from "../chat/address_range.ts";
+import type { SignInMode } from "../chat/identity.ts";
 import type { LogLevel } from "../observability/log.ts";
 import { parseHookUrl, parseSigningSecrets } from "./hook_setting_parsers.ts";
 import {
@@ -330,7 +331,7 @@ export const SETTINGS = {
     env: "CHAT_AUTH",
     section: "server",
     default: "off",
-    values: ["off", "optional", "required"],
+    values: ["off", "optional", "required"] satisfies SignInMode[],
     help:
       "Signed identities (JWT in ?token=): off, optional (guests too, signed users marked) or required (401 without a valid token).",
   }),
