@@ -8,6 +8,12 @@
 
 import type { RoomName } from "./room_name.ts";
 
+/**
+ * Whether signed identities are used: `off` ignores tokens, `optional`
+ * admits guests beside signed users, `required` only signed users.
+ */
+export type SignInMode = "off" | "optional" | "required";
+
 /** Who a valid token says the user is. */
 export interface Identity {
   /** The user's stable id at the host site. */

@@ -3,7 +3,9 @@
  * by name), and older messages of a room for "load older". With
  * `CHAT_AUTH=required` every room is private: a caller shows a signed token
  * (`Authorization: Bearer <token>` or `?token=`) and sees only the rooms it
- * allows, or the server API key and sees every room.
+ * allows, or the server API key and sees every room. With sign-in on,
+ * `GET /api/me` answers who a token says its holder is and which rooms it
+ * allows.
  *
  * @module
  */
@@ -14,7 +16,7 @@ import { timingSafeEqual } from "hono/utils/buffer";
 import { messageFrame } from "../chat/frames.ts";
 import type { RoomName } from "../chat/room_name.ts";
 import type { Store } from "../chat/store.ts";
-import type { TokenVerifier } from "../chat/identity.ts";
+import type { SignInMode, TokenVerifier } from "../chat/identity.ts";
 import { integerParam, roomParam } from "../http/params.ts";
 
 /** The most messages one page of `/messages` returns. */
@@ -23,7 +25,7 @@ export const MAX_PAGE = 200;
 /** Who may read which rooms. */
 export interface ApiAccess {
   /** `required`: rooms are private to the callers their tokens allow. */
-  readonly mode: "off" | "optional" | "required";
+  readonly mode: SignInMode;
   readonly verifier?: TokenVerifier;
   /** The server API key, which may read every room. */
   readonly apiKey?: string;
@@ -32,13 +34,17 @@ export interface ApiAccess {
 /** Which rooms a caller may read: all, or a set. */
 type Readable = "all" | ReadonlySet<RoomName>;
 
+/** The token of `Authorization: Bearer <token>`, if any. */
+function bearerOf(c: Context): string | undefined {
+  return /^Bearer (.+)$/.exec(c.req.header("Authorization") ?? "")?.[1];
+}
+
 /** Answers 401 unless the caller may read rooms; says which ones. */
 async function readableRooms(c: Context, access: ApiAccess): Promise<Readable> {
   if (access.mode !== "required" || access.verifier === undefined) {
     return "all";
   }
-  const bearer = /^Bearer (.+)$/.exec(c.req.header("Authorization") ?? "")
-    ?.[1];
+  const bearer = bearerOf(c);
   if (
     bearer !== undefined && access.apiKey !== undefined &&
     // Compares SHA-256 digests, so keys of any length take the same time.
@@ -79,6 +85,31 @@ export function apiRoutes(
       readable === "all" || readable.has(name)
     );
     return c.json({ rooms });
+  });
+
+  // Only from the header: a token in a URL ends up in proxies' logs.
+  app.get("/api/me", async (c) => {
+    const { verifier } = access;
+    if (access.mode === "off" || verifier === undefined) {
+      throw new HTTPException(404, {
+        message: "Sign-in is off on this server (CHAT_AUTH=off)",
+      });
+    }
+    const token = bearerOf(c);
+    if (token === undefined) {
+      throw new HTTPException(401, {
+        message: "Send the token as Authorization: Bearer <token>",
+      });
+    }
+    const check = await verifier.verify(token);
+    if (!check.ok) {
+      throw new HTTPException(401, {
+        message: `Token refused: ${check.reason}`,
+      });
+    }
+    const { name, rooms } = check.identity;
+    c.header("Cache-Control", "no-store");
+    return c.json({ name, rooms: rooms === undefined ? null : [...rooms] });
   });
 
   app.get("/api/rooms/:room/presence", async (c) => {

@@ -27,7 +27,7 @@ import {
   parseUserName,
   signedOwner,
 } from "../chat/user_name.ts";
-import type { Identity, TokenVerifier } from "../chat/identity.ts";
+import type { Identity, SignInMode, TokenVerifier } from "../chat/identity.ts";
 import { trustedProxies } from "../chat/address_range.ts";
 import { clientAddress } from "../http/client_address.ts";
 import type { ConnectionTracker } from "../http/connections.ts";
@@ -67,7 +67,7 @@ export interface ChatSocketOptions extends SocketSessionOptions {
    * valid token (401). @default off
    */
   readonly identity?: {
-    readonly mode: "off" | "optional" | "required";
+    readonly mode: SignInMode;
     readonly verifier?: TokenVerifier;
   };
 }

@@ -16,7 +16,7 @@ import {
   LANGUAGES,
   messagesFor,
 } from "../templates/messages.ts";
-import { roomPage } from "../templates/room_page.ts";
+import { roomPage, type RoomPageServer } from "../templates/room_page.ts";
 import { PageError } from "../http/page_error.ts";
 
 /** Hono variables the page routes rely on. */
@@ -59,8 +59,11 @@ function withTrailingSlash(c: Context): string {
   return `${url.pathname}/${url.search}`;
 }
 
-/** Builds the page routes. */
-export function pageRoutes(): Hono<PageEnv> {
+/**
+ * Builds the page routes; `server` says what the room page's script must
+ * know: the sign-in mode, and the origins that may frame it.
+ */
+export function pageRoutes(server: RoomPageServer): Hono<PageEnv> {
   const app = new Hono<PageEnv>();
   app.use(detectLanguage);
   app.use(async (c, next) => {
@@ -81,7 +84,7 @@ export function pageRoutes(): Hono<PageEnv> {
   app.get("/chat/:room/", (c) => {
     const room = roomParam(c);
     const lang = requestLang(c);
-    return c.html(roomPage(room, lang, messagesFor(lang)));
+    return c.html(roomPage(room, lang, messagesFor(lang), server));
   });
   return app;
 }

@@ -10,12 +10,16 @@ import { Hono } from "hono";
 import { etag } from "hono/etag";
 import { HTTPException } from "hono/http-exception";
 import indexScript from "../static/index.js" with { type: "text" };
+import indexSignedInScript from "../static/index_signed_in.js" with {
+  type: "text",
+};
 import roomScript from "../static/room.js" with { type: "text" };
 import roomNameScript from "../static/room_name.js" with { type: "text" };
 import roomOlderScript from "../static/room_older.js" with { type: "text" };
 import roomOnlineScript from "../static/room_online.js" with { type: "text" };
 import roomOutboxScript from "../static/room_outbox.js" with { type: "text" };
 import roomLogScript from "../static/room_log.js" with { type: "text" };
+import roomEmbedScript from "../static/room_embed.js" with { type: "text" };
 import roomStatusScript from "../static/room_status.js" with { type: "text" };
 import roomStorageScript from "../static/room_storage.js" with {
   type: "text",
@@ -31,7 +35,9 @@ const JS = "text/javascript; charset=utf-8";
 
 const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["index.js", { body: indexScript, contentType: JS }],
+  ["index_signed_in.js", { body: indexSignedInScript, contentType: JS }],
   ["room.js", { body: roomScript, contentType: JS }],
+  ["room_embed.js", { body: roomEmbedScript, contentType: JS }],
   ["room_name.js", { body: roomNameScript, contentType: JS }],
   ["room_older.js", { body: roomOlderScript, contentType: JS }],
   ["room_online.js", { body: roomOnlineScript, contentType: JS }],

@@ -11,7 +11,6 @@
 
 import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { secureHeaders } from "hono/secure-headers";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Bus } from "../chat/bus.ts";
 import { ChatHub } from "../chat/hub.ts";
@@ -35,6 +34,7 @@ import {
   CountingLimiter,
 } from "../http/connections.ts";
 import { hostGuard } from "../http/hosts.ts";
+import { securityHeaders } from "../http/security_headers.ts";
 import { opsRoutes } from "../routes/ops.ts";
 import { serverApiRoutes } from "../routes/server_api.ts";
 import { detectLanguage, pageRoutes, requestLang } from "../routes/pages.ts";
@@ -132,19 +132,6 @@ export const MAX_URL_LENGTH = 8192;
  */
 const ADMISSION_MS_PER_TURN = 5;
 
-// Pages load only their own script and stylesheet, and connect only to their
-// own origin (CSP 'self' covers ws: and wss: of the same host).
-const contentSecurityPolicy = {
-  defaultSrc: ["'none'"],
-  scriptSrc: ["'self'"],
-  styleSrc: ["'self'"],
-  imgSrc: ["'self'"],
-  connectSrc: ["'self'"],
-  baseUri: ["'none'"],
-  formAction: ["'self'"],
-  frameAncestors: ["'none'"],
-};
-
 /** The connection limits, as the configuration sets them. */
 export function connectionLimits(config: Config): ConnectionLimits {
   return {
@@ -208,16 +195,7 @@ export async function createChatServer(
   const app = new Hono();
   // First, so that every answer carries them, refusals (400 Host, 414)
   // and errors included.
-  app.use(
-    secureHeaders({
-      contentSecurityPolicy,
-      referrerPolicy: "same-origin",
-      xFrameOptions: "DENY",
-      // A route may relax one on purpose (the client library is for
-      // every site to import).
-      overwrite: false,
-    }),
-  );
+  app.use(securityHeaders(config.frameAncestors));
   app.use(hostGuard(config.allowedHosts));
   app.use(async (c, next) => {
     if (c.req.url.length > MAX_URL_LENGTH) {
@@ -293,7 +271,10 @@ export async function createChatServer(
   );
   app.route("/", staticRoutes());
   app.route("/", clientLibraryRoutes());
-  app.route("/", pageRoutes());
+  app.route(
+    "/",
+    pageRoutes({ auth: config.auth, frameAncestors: config.frameAncestors }),
+  );
 
   const respondWithError = (
     c: Context,

@@ -11,12 +11,14 @@
 
 import { parseRedisUrl } from "../adapters/redis/url.ts";
 import { parseTrustedProxies } from "../chat/address_range.ts";
+import type { SignInMode } from "../chat/identity.ts";
 import type { LogLevel } from "../observability/log.ts";
 import { parseHookUrl, parseSigningSecrets } from "./hook_setting_parsers.ts";
 import {
   choice,
   duration,
   flag,
+  frameOrigins,
   hosts,
   integer,
   integerOrAuto,
@@ -305,6 +307,13 @@ export const SETTINGS = {
     help:
       "Comma-separated origins besides the page's own that may open sockets; * for all.",
   }),
+  frameAncestors: frameOrigins({
+    flag: "frame-ancestors",
+    env: "CHAT_FRAME_ANCESTORS",
+    section: "server",
+    help:
+      "Comma-separated origins of sites that may embed the pages in an iframe (CSP frame-ancestors; they may also hand the room page a token by postMessage); 'none' refuses every frame.",
+  }),
   trustedProxies: value<readonly string[]>({
     flag: "trusted-proxies",
     env: "CHAT_TRUSTED_PROXIES",
@@ -322,7 +331,7 @@ export const SETTINGS = {
     env: "CHAT_AUTH",
     section: "server",
     default: "off",
-    values: ["off", "optional", "required"],
+    values: ["off", "optional", "required"] satisfies SignInMode[],
     help:
       "Signed identities (JWT in ?token=): off, optional (guests too, signed users marked) or required (401 without a valid token).",
   }),

@@ -236,6 +236,26 @@ export function origins(options: Common): Setting<readonly string[]> {
   };
 }
 
+/**
+ * Origins of the sites that may show the pages in a frame; none by
+ * default. `*` is refused: any site could then frame the pages under its
+ * own buttons (clickjacking).
+ */
+export function frameOrigins(options: Common): Setting<readonly string[]> {
+  return {
+    ...options,
+    default: [],
+    shownDefault: "'none'",
+    allowed: "comma-separated origins like https://site.example, or 'none'",
+    type: "string",
+    parse: (text) => {
+      if (/^\s*'?none'?\s*$/i.test(text)) return ok([]);
+      const parsed = parseOrigins(text);
+      return parsed.ok && !parsed.value.includes("*") ? parsed : bad;
+    },
+  };
+}
+
 /** The trimmed text, or `undefined` when nothing is left. */
 export function nonEmpty(text: string): string | undefined {
   const trimmed = text.trim();

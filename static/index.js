@@ -1,11 +1,15 @@
 /**
  * Index page: checks the room name with the server's own rule (read from the
  * page's data attributes) and goes to /chat/<room>/; lists the rooms with
- * people in them from GET /api/rooms, refreshed while the page is visible.
+ * people in them from GET /api/rooms, refreshed while the page is visible;
+ * for a reader the site signed in, the rooms their token allows
+ * (index_signed_in.js).
  * Room names only ever reach the page through textContent.
  *
  * @module
  */
+
+import { showSignedInRooms } from "./index_signed_in.js";
 
 /** How often the list of rooms is refreshed while the page is visible. */
 const REFRESH_MS = 5_000;
@@ -112,3 +116,12 @@ document.addEventListener("visibilitychange", () => {
   else clearTimeout(refreshTimer);
 });
 refreshRooms();
+showSignedInRooms(
+  {
+    section: document.getElementById("my-rooms"),
+    who: document.getElementById("my-rooms-who"),
+    list: document.getElementById("my-room-list"),
+  },
+  text,
+  lang,
+);

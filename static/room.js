@@ -6,7 +6,8 @@
  * (room_name.js) and the banner (room_status.js); the composer
  * (room_outbox.js) and older pages (room_older.js) call it.
  * A site that signs its users in hands the page a token in the address's
- * fragment (`#token=`); the page keeps it for this tab and joins with it.
+ * fragment (`#token=`), or, framing the page, by postMessage
+ * (room_embed.js); the page keeps it for this tab and joins with it.
  * User text only ever reaches the page through textContent.
  *
  * @module
@@ -18,12 +19,16 @@ import { NameForm } from "./room_name.js";
 import { OlderHistory } from "./room_older.js";
 import { OnlineList } from "./room_online.js";
 import { Outbox } from "./room_outbox.js";
+import { acceptTokensFromParent, askParentForToken } from "./room_embed.js";
 import { showConnectionState } from "./room_status.js";
 import {
   browserKey,
+  forgetToken,
+  rememberToken,
   storedName,
   storedToken,
   takeTokenFromAddress,
+  tokenHasExpired,
 } from "./room_storage.js";
 
 const byId = (id) => document.getElementById(id);
@@ -33,6 +38,9 @@ const input = byId("chat-message-input");
 const usersPanel = byId("chat-users-panel");
 
 const text = JSON.parse(room.dataset.text);
+/** Origins of the sites that may frame this page (CHAT_FRAME_ANCESTORS). */
+const frameAncestors = (room.dataset.frameAncestors ?? "").split(" ")
+  .filter(Boolean);
 const lang = document.documentElement.lang || undefined;
 
 /**
@@ -144,22 +152,56 @@ chat.addEventListener("state", ({ detail }) => {
   if (detail.state === "closed" && detail.code === CloseCode.NameTaken) {
     name.open();
   }
+  // The token ran out: a site that frames the page may hand a fresh one.
+  if (
+    detail.state === "closed" && (detail.code === CloseCode.TokenExpired ||
+      detail.code === 401 && tokenHasExpired(storedToken()))
+  ) {
+    askParentForToken(frameAncestors, room.dataset.room);
+  }
 });
 showConnectionState(chat, {
   banner: byId("chat-status"),
   label: byId("chat-status-text"),
   retry: byId("chat-retry"),
+  guest: byId("chat-continue-guest"),
   usersPanel,
-}, { text, signedIn: () => storedToken() !== "" });
+  composer: {
+    input,
+    submit: byId("chat-message-submit"),
+    closed: byId("chat-composer-closed"),
+  },
+}, {
+  text,
+  token: {
+    held: () => storedToken() !== "",
+    expired: () => tokenHasExpired(storedToken()),
+  },
+  // Only where the server admits guests (CHAT_AUTH off or optional).
+  guestsAllowed: room.dataset.auth !== "required",
+  continueAsGuest: () => {
+    forgetToken();
+    chat.reconnect();
+  },
+});
 
 outbox.wire();
 name.wire();
 online.wire(globalThis.matchMedia("(min-width: 48rem)"));
 older.wire();
-// The site renews a token by setting a new #token= on this page.
+// The site renews a token by setting a new #token= on this page, or, from
+// the page that frames this one, by postMessage.
 globalThis.addEventListener("hashchange", () => {
   if (takeTokenFromAddress()) chat.reconnect();
 });
+acceptTokensFromParent(
+  frameAncestors,
+  (token) => {
+    rememberToken(token);
+    chat.reconnect();
+  },
+);
 
 name.show(storedName());
-input.focus();
+// In a site's frame, focus would scroll the site's page to the chat.
+if (globalThis.parent === globalThis) input.focus();

@@ -45,12 +45,38 @@ export function storedToken() {
   }
 }
 
-function rememberToken(token) {
+/** Keeps `token` for this tab, in place of the one before. */
+export function rememberToken(token) {
   pageToken = token;
   try {
     sessionStorage.setItem(TOKEN_KEY, token);
   } catch {
     // Storage can be disabled; the token then lasts for this page only.
+  }
+}
+
+/** Forgets the token: the page goes on as a guest. */
+export function forgetToken() {
+  pageToken = "";
+  try {
+    sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // Storage can be disabled; the page's copy is gone already.
+  }
+}
+
+/**
+ * Whether `token`'s `exp` claim has passed by this browser's clock. Read
+ * only to word the banner: the payload of a JWT is not secret, only
+ * signed, and the server decides whether the token is good.
+ */
+export function tokenHasExpired(token) {
+  try {
+    const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const { exp } = JSON.parse(atob(payload));
+    return typeof exp === "number" && exp * 1000 <= Date.now();
+  } catch {
+    return false; // not a JWT we can read: the server's word stands
   }
 }
 

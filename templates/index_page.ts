@@ -1,6 +1,7 @@
 /**
  * The index page of the tutorial: type a room name, press Enter or the
  * button, land in `/chat/<room>/`. The ids are the tutorial's. Below it, the
+ * rooms a signed-in reader's token allows (when the tab holds one), and the
  * rooms with people in them, filled in and kept fresh by the script.
  *
  * @module
@@ -38,6 +39,12 @@ export function indexPage(lang: Lang, t: Messages) {
           </div>
           <p id="room-name-error" class="form-error" role="alert" hidden></p>
         </div>
+        <section id="my-rooms" class="picker-rooms" hidden
+          aria-labelledby="my-rooms-title">
+          <h2 id="my-rooms-title">${t.signedInRooms}</h2>
+          <p id="my-rooms-who" class="muted"></p>
+          <ul id="my-room-list"></ul>
+        </section>
         <section class="picker-rooms" aria-labelledby="room-list-title">
           <h2 id="room-list-title">${t.activeRooms}</h2>
           <ul id="room-list"></ul>

@@ -45,6 +45,8 @@ export interface RoomText {
   readonly removedBySite: string;
   /** The server kept refusing the page's token before the upgrade. */
   readonly signInRefused: string;
+  /** The page's token does not allow this room (403). */
+  readonly noAccess: string;
   /** The server kept refusing a page that has no token. */
   readonly connectionRefused: string;
   /** Label of the mark beside a name the server vouches for. */
@@ -78,6 +80,10 @@ export interface IndexText {
   readonly roomNameDots: string;
   /** `{count}` stands for the number of people. */
   readonly peopleOnline: string;
+  /** `{user}` stands for the name a token gives; the rooms it allows follow. */
+  readonly signedInAs: string;
+  /** `{user}` stands for the name; the token allows every room. */
+  readonly signedInAnyRoom: string;
 }
 
 /** Why a page could not be shown, for an error page in the reader's language. */
@@ -96,6 +102,8 @@ export interface Messages {
   readonly indexPrompt: string;
   readonly enterRoom: string;
   readonly activeRooms: string;
+  /** Heading of the rooms a signed-in reader's token allows. */
+  readonly signedInRooms: string;
   readonly noActiveRooms: string;
   readonly roomTitle: (room: string) => string;
   readonly rooms: string;
@@ -108,6 +116,10 @@ export interface Messages {
   readonly messagePlaceholder: string;
   readonly send: string;
   readonly retryNow: string;
+  /** Forgets a refused token and joins as a guest (`CHAT_AUTH=optional`). */
+  readonly continueAsGuest: string;
+  /** Beside the composer while the page cannot connect. */
+  readonly composerClosed: string;
   readonly loadOlder: string;
   readonly newMessages: string;
   readonly otherRooms: string;
@@ -126,6 +138,8 @@ const enIndex: IndexText = {
     "A room name may only contain letters, digits, '_', '-' and '.'.",
   roomNameDots: "A room name cannot be only dots.",
   peopleOnline: "{count} online",
+  signedInAs: "Signed in as {user}. Your sign-in lets you into these rooms:",
+  signedInAnyRoom: "Signed in as {user}. Your sign-in lets you into any room.",
 };
 
 const koIndex: IndexText = {
@@ -135,6 +149,9 @@ const koIndex: IndexText = {
     "채팅방 이름에는 글자, 숫자, '_', '-', '.'만 쓸 수 있습니다.",
   roomNameDots: "채팅방 이름은 점으로만 이루어질 수 없습니다.",
   peopleOnline: "{count}명 접속 중",
+  signedInAs: "{user} 님으로 로그인했습니다. 들어갈 수 있는 채팅방:",
+  signedInAnyRoom:
+    "{user} 님으로 로그인했습니다. 모든 채팅방에 들어갈 수 있습니다.",
 };
 
 /** The index page's sentence for each room name problem. */
@@ -156,6 +173,7 @@ const en: Messages = {
   indexPrompt: "What chat room would you like to enter?",
   enterRoom: "Enter",
   activeRooms: "Rooms with people in them",
+  signedInRooms: "Your rooms",
   noActiveRooms: "Nobody is chatting right now. Open a room above.",
   roomTitle: (room) => `Chat room: ${room}`,
   rooms: "Rooms",
@@ -168,6 +186,9 @@ const en: Messages = {
   messagePlaceholder: "Write a message…",
   send: "Send",
   retryNow: "Retry now",
+  continueAsGuest: "Continue as a guest",
+  composerClosed:
+    "Messages cannot be sent until the chat connects again (see above).",
   loadOlder: "Load older messages",
   newMessages: "New messages",
   otherRooms: "Other rooms",
@@ -197,10 +218,12 @@ const en: Messages = {
     nameTaken:
       "Someone else is using that name in this room. Choose another name to join.",
     tokenExpired:
-      "Your session has expired; reopen the chat from the site to continue.",
+      "Your sign-in expired; reopen the chat from the site to continue.",
     removedBySite: "The site has removed you from this room.",
     signInRefused:
       "Your sign-in was refused; reopen the chat from the site to sign in again.",
+    noAccess:
+      "You have no access to this room; the site's sign-in does not include it.",
     connectionRefused:
       "The server refused the connection. If this chat needs a sign-in, open it from the site; otherwise reload the page to try again.",
     verified: "Verified by the site",
@@ -231,6 +254,7 @@ const ko: Messages = {
   indexPrompt: "입장하실 채팅방 이름을 입력해주세요.",
   enterRoom: "입장하기",
   activeRooms: "사람들이 있는 채팅방",
+  signedInRooms: "내 채팅방",
   noActiveRooms:
     "지금은 대화 중인 채팅방이 없습니다. 위에서 채팅방을 열어 보세요.",
   roomTitle: (room) => `채팅방: ${room}`,
@@ -244,6 +268,9 @@ const ko: Messages = {
   messagePlaceholder: "메시지를 입력하세요…",
   send: "보내기",
   retryNow: "지금 다시 연결",
+  continueAsGuest: "게스트로 계속하기",
+  composerClosed:
+    "채팅이 다시 연결될 때까지 메시지를 보낼 수 없습니다(위 안내 참고).",
   loadOlder: "이전 메시지 불러오기",
   newMessages: "새 메시지",
   otherRooms: "다른 채팅방",
@@ -273,10 +300,12 @@ const ko: Messages = {
     nameTaken:
       "이 채팅방에서 다른 사람이 이미 쓰는 이름입니다. 다른 이름을 골라 주세요.",
     tokenExpired:
-      "로그인 세션이 만료되었습니다. 계속하려면 사이트에서 채팅을 다시 열어 주세요.",
+      "로그인이 만료되었습니다. 계속하려면 사이트에서 채팅을 다시 열어 주세요.",
     removedBySite: "사이트에서 회원님을 이 채팅방에서 내보냈습니다.",
     signInRefused:
       "로그인이 거부되었습니다. 사이트에서 채팅을 다시 열어 로그인해 주세요.",
+    noAccess:
+      "이 채팅방에 들어갈 권한이 없습니다. 사이트의 로그인에 이 채팅방이 포함되어 있지 않습니다.",
     connectionRefused:
       "서버가 연결을 거부했습니다. 로그인이 필요한 채팅이라면 사이트에서 열어 주시고, 아니라면 페이지를 새로 고쳐 다시 시도해 주세요.",
     verified: "사이트에서 확인한 사용자",

@@ -2,20 +2,35 @@
  * The room page: a full-height chat. A header with the room name, who is
  * online and the reader's own name; the log filling the space; a composer
  * at the bottom. The tutorial's ids are kept (`#chat-log`,
- * `#chat-message-input`, `#chat-message-submit`); the room name and the UI
- * text reach the script through escaped data attributes.
+ * `#chat-message-input`, `#chat-message-submit`); the room name, the UI
+ * text, the sign-in mode and the origins that may frame the page reach the
+ * script through escaped data attributes.
  *
  * @module
  */
 
 import { html } from "hono/html";
+import type { SignInMode } from "../chat/identity.ts";
 import type { RoomName } from "../chat/room_name.ts";
 import { MAX_USER_NAME_CHARS } from "../chat/user_name.ts";
 import { layout } from "./layout.ts";
 import type { Lang, Messages } from "./messages.ts";
 
+/** What the room page's script needs to know about the server. */
+export interface RoomPageServer {
+  /** The sign-in mode: guests are welcome unless it is `required`. */
+  readonly auth: SignInMode;
+  /** Origins that may frame the page and hand it a token by postMessage. */
+  readonly frameAncestors: readonly string[];
+}
+
 /** Renders the page of `room` in `lang`. */
-export function roomPage(room: RoomName, lang: Lang, t: Messages) {
+export function roomPage(
+  room: RoomName,
+  lang: Lang,
+  t: Messages,
+  server: RoomPageServer,
+) {
   return layout({
     lang,
     title: t.roomTitle(room),
@@ -23,7 +38,8 @@ export function roomPage(room: RoomName, lang: Lang, t: Messages) {
     bodyClass: "room-page",
     body: html`
       <main id="room" class="room" data-room="${room}"
-        data-text="${JSON.stringify(t.room)}">
+        data-text="${JSON.stringify(t.room)}" data-auth="${server.auth}"
+        data-frame-ancestors="${server.frameAncestors.join(" ")}">
         <header class="room-header">
           <a class="room-back" href="/chat/"
             title="${t
@@ -57,7 +73,9 @@ export function roomPage(room: RoomName, lang: Lang, t: Messages) {
             <div id="chat-status" class="room-banner" role="status"><span
             id="chat-status-text">${t.room.connecting}</span>
             <button id="chat-retry" type="button" hidden>${t
-              .retryNow}</button></div>
+              .retryNow}</button>
+            <button id="chat-continue-guest" type="button" hidden>${t
+              .continueAsGuest}</button></div>
             <div id="chat-scroller" class="room-scroller">
               <button id="chat-load-older" class="room-load-older" type="button"
                 hidden>${t.loadOlder}</button>
@@ -83,6 +101,8 @@ export function roomPage(room: RoomName, lang: Lang, t: Messages) {
           <button id="chat-message-submit" class="primary"
             type="submit">${t.send}</button>
           <p id="chat-composer-error" class="form-error" role="alert" hidden></p>
+          <p id="chat-composer-closed" class="composer-closed" hidden>${t
+            .composerClosed}</p>
         </form>
       </main>
     `,

@@ -35,6 +35,7 @@ const REFUSED: Record<SettingKey, string> = {
   maxBufferedBytes: "1023",
   idleTimeoutS: "86401",
   allowedOrigins: "https://chat.example/path",
+  frameAncestors: "*", // any site could frame the pages under its buttons
   trustedProxies: "proxy.example", // a proxy is known by its address
   requireOrigin: "maybe",
   auth: "sometimes",
@@ -203,6 +204,44 @@ Deno.test("parseHost", async (t) => {
       ]
     ) {
       assert.equal(parseHost(text), undefined, JSON.stringify(text));
+    }
+  });
+});
+
+Deno.test("frame ancestors are origins, 'none' or nothing", async (t) => {
+  await t.step("'none', as CSP writes it or bare, frames nothing", () => {
+    for (const text of ["'none'", "none", " 'NONE' "]) {
+      const config = loadConfig([], envOf({ CHAT_FRAME_ANCESTORS: text }));
+      assert.deepEqual(config.frameAncestors, [], text);
+    }
+    assert.deepEqual(loadConfig([], noEnv).frameAncestors, []);
+  });
+
+  await t.step("origins are kept in their canonical form", () => {
+    const config = loadConfig(
+      ["--frame-ancestors", "HTTPS://Site.Example:443, http://127.0.0.2:8080"],
+      noEnv,
+    );
+    assert.deepEqual(config.frameAncestors, [
+      "https://site.example",
+      "http://127.0.0.2:8080",
+    ]);
+  });
+
+  await t.step("a path, a wildcard or a non-URL is refused", () => {
+    for (
+      const text of [
+        "https://site.example/embed",
+        "*",
+        "site.example",
+        "'self'",
+      ]
+    ) {
+      assert.throws(
+        () => loadConfig(["--frame-ancestors", text], noEnv),
+        ConfigError,
+        text,
+      );
     }
   });
 });

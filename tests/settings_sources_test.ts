@@ -47,6 +47,10 @@ const SAMPLES: Record<SettingKey, { text: string; value: unknown }> = {
   maxConnections: { text: "20", value: 20 },
   maxBufferedBytes: { text: "65536", value: 65536 },
   idleTimeoutS: { text: "90", value: 90 },
+  frameAncestors: {
+    text: "https://site.example, http://localhost:3000",
+    value: ["https://site.example", "http://localhost:3000"],
+  },
   allowedOrigins: {
     text: "https://chat.example, http://localhost:3000",
     value: ["https://chat.example", "http://localhost:3000"],

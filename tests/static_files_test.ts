@@ -16,6 +16,8 @@ Deno.test("static files", async (t) => {
         ["room_outbox.js", /javascript/],
         ["room_log.js", /javascript/],
         ["room_storage.js", /javascript/],
+        ["room_embed.js", /javascript/],
+        ["index_signed_in.js", /javascript/],
         ["index.js", /javascript/],
         ["style.css", /text\/css/],
       ] as const
@@ -49,6 +51,8 @@ Deno.test("static files", async (t) => {
         "room_outbox.js",
         "room_log.js",
         "room_storage.js",
+        "room_embed.js",
+        "index_signed_in.js",
         "index.js",
       ]
     ) {

@@ -1,0 +1,23 @@
+/**
+ * Tokens as a site would mint them for its users, signed with the secret
+ * the test servers are given (`CHAT_AUTH_SECRET`).
+ *
+ * @module
+ */
+
+import { type JWTPayload, SignJWT } from "jose";
+
+/** The HS256 secret the site and the test server share. */
+export const TEST_AUTH_SECRET = "site-and-chat-share-this-32-byte-secret";
+
+/** A signed token, valid for an hour unless `claims` set `exp`. */
+export function signedToken(claims: JWTPayload): Promise<string> {
+  return new SignJWT({ exp: Math.floor(Date.now() / 1000) + 3600, ...claims })
+    .setProtectedHeader({ alg: "HS256" })
+    .sign(new TextEncoder().encode(TEST_AUTH_SECRET));
+}
+
+/** Seconds since the epoch, `offset` seconds from now, for `exp`. */
+export function secondsFromNow(offset: number): number {
+  return Math.floor(Date.now() / 1000) + offset;
+}
