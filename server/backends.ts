@@ -29,6 +29,7 @@ export function sqliteStoreOptions(config: Config): SqliteStoreOptions {
     maxRooms: config.maxRooms,
     maxBytes: config.maxDbBytes,
     presenceTtlMs: config.presenceTtlMs,
+    webhooks: config.webhookUrls.length > 0,
   };
 }
 
@@ -62,6 +63,7 @@ export async function openStore(
     dedupeWindow: config.recoveryLimit,
     maxRooms: config.maxRooms,
     presenceTtlMs: config.presenceTtlMs,
+    webhooks: config.webhookUrls.length > 0,
     log,
   });
 }

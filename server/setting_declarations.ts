@@ -10,6 +10,10 @@
  */
 
 import { parseRedisUrl } from "../adapters/redis/url.ts";
+import {
+  parseSigningSecrets,
+  parseWebhookUrls,
+} from "../adapters/webhooks/config.ts";
 import { parseTrustedProxies } from "../chat/address_range.ts";
 import type { LogLevel } from "../observability/log.ts";
 import {
@@ -357,6 +361,73 @@ export const SETTINGS = {
       "Key of the server API (Authorization: Bearer); unset: the API is off (404).",
     allowed: "text of at least 24 characters",
     minLength: 24,
+  }),
+  webhookUrls: value<readonly string[]>({
+    flag: "webhook-url",
+    env: "CHAT_WEBHOOK_URL",
+    section: "server",
+    help:
+      "Where events (messages, members, rooms) are POSTed, signed, at least once and in order per room; unset: webhooks are off.",
+    default: [],
+    shownDefault: "(none)",
+    allowed: "one or more http(s) URLs, comma-separated",
+    // A URL may carry a token in its query or its user part.
+    secret: true,
+    read: parseWebhookUrls,
+  }),
+  webhookSecrets: value<readonly string[] | undefined>({
+    flag: "webhook-secret",
+    env: "CHAT_WEBHOOK_SECRET",
+    section: "server",
+    help:
+      "Standard Webhooks secret(s) that sign webhooks and publish hooks; two during a rotation (the first signs, both are sent).",
+    default: undefined,
+    shownDefault: "(none)",
+    allowed: "one or two whsec_ secrets, comma-separated",
+    secret: true,
+    read: parseSigningSecrets,
+  }),
+  webhookTimeoutMs: integer({
+    flag: "webhook-timeout-ms",
+    env: "CHAT_WEBHOOK_TIMEOUT_MS",
+    section: "server",
+    default: 10_000,
+    min: 100,
+    max: 600_000,
+    help:
+      "How long one webhook attempt may take before it counts as failed and is retried.",
+  }),
+  webhookRetryBaseMs: integer({
+    flag: "webhook-retry-base-ms",
+    env: "CHAT_WEBHOOK_RETRY_BASE_MS",
+    section: "server",
+    default: 1000,
+    min: 1,
+    max: 3_600_000,
+    help:
+      "The first webhook retry waits up to this; each next one up to twice as long (full jitter, at most an hour).",
+  }),
+  webhookMaxEvents: integer({
+    flag: "webhook-max-events",
+    env: "CHAT_WEBHOOK_MAX_EVENTS",
+    section: "limits",
+    default: 100_000,
+    min: 1,
+    max: 10_000_000,
+    help: "Webhook events the outbox keeps while receivers have not had them.",
+    whenExceeded:
+      "the oldest undelivered events are dropped (one log line, chat_webhook_dropped_total); messages are kept",
+  }),
+  webhookMaxAgeMs: duration({
+    flag: "webhook-max-age",
+    env: "CHAT_WEBHOOK_MAX_AGE",
+    section: "limits",
+    help:
+      "How long an undelivered webhook event is retried before it is dropped (24h, 90m); 0 bounds the outbox by count only.",
+    default: 24 * 60 * 60 * 1000,
+    shownDefault: "24h",
+    whenExceeded:
+      "the event is dropped (one log line, chat_webhook_dropped_total); messages are kept",
   }),
   requireOrigin: flag({
     flag: "require-origin",

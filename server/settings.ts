@@ -265,6 +265,11 @@ function finish(raw: Record<string, unknown>, machine: MachineFacts): Config {
       `CHAT_AUTH=${auth} needs CHAT_AUTH_SECRET or CHAT_AUTH_PUBLIC_KEY to check tokens with`,
     );
   }
+  if (values.webhookUrls.length > 0 && values.webhookSecrets === undefined) {
+    throw new ConfigError(
+      "CHAT_WEBHOOK_URL needs CHAT_WEBHOOK_SECRET (whsec_ and a base64 key) to sign events with",
+    );
+  }
   const maxConnectionsSetting = values.maxConnections;
   const maxConnections = maxConnectionsSetting === "auto"
     ? autoMaxConnections(machine.openFileLimit)

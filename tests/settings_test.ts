@@ -104,11 +104,30 @@ const SAMPLES: Record<SettingKey, { text: string; value: unknown }> = {
   presenceHeartbeatMs: { text: "1000", value: 1000 },
   presenceListMax: { text: "25", value: 25 },
   presenceTtlMs: { text: "20000", value: 20000 },
+  webhookUrls: {
+    text: "https://site.example/hooks, http://10.0.0.5:8080/events",
+    value: ["https://site.example/hooks", "http://10.0.0.5:8080/events"],
+  },
+  webhookSecrets: {
+    text:
+      "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, whsec_dGVzdHNlY3JldHRlc3RzZWNyZXQ=",
+    value: [
+      "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+      "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXQ=",
+    ],
+  },
+  webhookTimeoutMs: { text: "2500", value: 2500 },
+  webhookRetryBaseMs: { text: "50", value: 50 },
+  webhookMaxEvents: { text: "500", value: 500 },
+  webhookMaxAgeMs: { text: "90m", value: 90 * 60_000 },
 };
 
 /** Other variables a sample needs to be valid (checked across settings). */
 const COMPANIONS: Partial<Record<SettingKey, Record<string, string>>> = {
   auth: { CHAT_AUTH_SECRET: "s".repeat(32) },
+  webhookUrls: {
+    CHAT_WEBHOOK_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+  },
 };
 
 /** A value every setting refuses, by flag (when it takes one) and variable. */
@@ -152,6 +171,12 @@ const REFUSED: Record<SettingKey, string> = {
   presenceHeartbeatMs: "49",
   presenceListMax: "0",
   presenceTtlMs: "99",
+  webhookUrls: "ftp://site.example/hooks",
+  webhookSecrets: "whsec_a, whsec_b, whsec_c",
+  webhookTimeoutMs: "99",
+  webhookRetryBaseMs: "0",
+  webhookMaxEvents: "0",
+  webhookMaxAgeMs: "24", // a duration needs its unit
 };
 
 Deno.test("settings", async (t) => {
@@ -354,6 +379,30 @@ Deno.test("settings", async (t) => {
           assert.match(error.message, /^(--redis|REDIS_URL) must be/);
         }
       }
+    },
+  );
+
+  await t.step(
+    "a webhook URL needs a secret, and a bad secret is refused unshown",
+    () => {
+      assertRefused(
+        () =>
+          loadConfig(["--webhook-url", "https://site.example/hooks"], noEnv),
+        "CHAT_WEBHOOK_URL needs CHAT_WEBHOOK_SECRET",
+      );
+      try {
+        loadConfig([], envOf({ CHAT_WEBHOOK_SECRET: "whsec_not base64!" }));
+        assert.fail("a bad secret was accepted");
+      } catch (error) {
+        assert.ok(error instanceof ConfigError);
+        assert.ok(!error.message.includes("not base64"), error.message);
+        assert.match(error.message, /^CHAT_WEBHOOK_SECRET must be/);
+      }
+      const config = loadConfig([], noEnv);
+      assert.deepEqual(config.webhookUrls, []);
+      assert.equal(config.webhookMaxEvents, 100_000);
+      assert.equal(config.webhookMaxAgeMs, 24 * 3_600_000);
+      assert.equal(config.webhookTimeoutMs, 10_000);
     },
   );
 

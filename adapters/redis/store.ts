@@ -55,6 +55,11 @@ export interface RedisStoreOptions {
   readonly maxRooms: number;
   /** How long the entries of a silent node count, in ms. */
   readonly presenceTtlMs: number;
+  /**
+   * Write webhook events with what causes them (see outbox.ts).
+   * @default false
+   */
+  readonly webhooks?: boolean;
   /** @default silentLogger */
   readonly log?: Logger;
 }
