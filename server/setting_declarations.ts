@@ -405,7 +405,17 @@ export const SETTINGS = {
     min: 1,
     max: 3_600_000,
     help:
-      "The first webhook retry waits up to this; each next one up to twice as long (full jitter, at most an hour).",
+      "The first webhook retry waits up to this; each next one up to twice as long (full jitter).",
+  }),
+  webhookRetryMaxMs: integer({
+    flag: "webhook-retry-max-ms",
+    env: "CHAT_WEBHOOK_RETRY_MAX_MS",
+    section: "server",
+    default: 3_600_000,
+    min: 1,
+    max: 86_400_000,
+    help:
+      "The longest wait between two webhook attempts at one event; retries go on until CHAT_WEBHOOK_MAX_AGE.",
   }),
   webhookMaxEvents: integer({
     flag: "webhook-max-events",

@@ -48,6 +48,7 @@ export function startWebhooks(
     signer: new Signer(config.webhookSecrets),
     timeoutMs: config.webhookTimeoutMs,
     retryBaseMs: config.webhookRetryBaseMs,
+    retryMaxMs: config.webhookRetryMaxMs,
     maxEvents: config.webhookMaxEvents,
     maxAgeMs: config.webhookMaxAgeMs === 0
       ? Number.MAX_SAFE_INTEGER

@@ -13,6 +13,16 @@ import { Webhook } from "standardwebhooks";
 /** What the receiver does with one attempt. */
 export type Answer = number | "hang";
 
+/** One attempt as the answer function sees it. */
+export interface Asked {
+  /** The attempt's place among all attempts, from 1. */
+  readonly n: number;
+  /** The attempt's place among the attempts at its event, from 1. */
+  readonly attempt: number;
+  readonly id: string;
+  readonly body: string;
+}
+
 /** One request as it arrived. */
 export interface Attempt {
   readonly id: string;
@@ -36,10 +46,8 @@ export interface ReceivedEvent {
 export interface ReceiverOptions {
   /** The `whsec_…` secret it verifies with. */
   readonly secret: string;
-  /**
-   * How to answer the `n`-th attempt (from 1) overall. @default 200
-   */
-  readonly answer?: (n: number, id: string) => Answer;
+  /** How to answer an attempt. @default 200 */
+  readonly answer?: (asked: Asked) => Answer;
   /** The port. @default a free one */
   readonly port?: number;
 }
@@ -55,7 +63,7 @@ export interface WebhookReceiver extends AsyncDisposable {
   /** Ids that had two attempts in flight at once. */
   readonly overlapping: Set<string>;
   /** Changes how later attempts are answered. */
-  answerWith(answer: (n: number, id: string) => Answer): void;
+  answerWith(answer: (asked: Asked) => Answer): void;
   /** Waits until `check` holds for the events (woken by each attempt). */
   waitFor(
     check: (events: ReceivedEvent[]) => boolean,
@@ -84,6 +92,7 @@ export async function startWebhookReceiver(
   const attempts: Attempt[] = [];
   const events: ReceivedEvent[] = [];
   const seen = new Set<string>();
+  const tries = new Map<string, number>();
   const inFlight = new Set<string>();
   const overlapping = new Set<string>();
   const stopping = new AbortController();
@@ -108,7 +117,9 @@ export async function startWebhookReceiver(
       } catch {
         verified = false;
       }
-      const given = answer(attempts.length + 1, id);
+      const attempt = (tries.get(id) ?? 0) + 1;
+      tries.set(id, attempt);
+      const given = answer({ n: attempts.length + 1, attempt, id, body });
       attempts.push({ id, body, headers, verified, answer: given });
       if (given === "hang") {
         // Never answers (until the receiver stops). The sender gives up at

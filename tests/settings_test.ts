@@ -118,6 +118,7 @@ const SAMPLES: Record<SettingKey, { text: string; value: unknown }> = {
   },
   webhookTimeoutMs: { text: "2500", value: 2500 },
   webhookRetryBaseMs: { text: "50", value: 50 },
+  webhookRetryMaxMs: { text: "60000", value: 60_000 },
   webhookMaxEvents: { text: "500", value: 500 },
   webhookMaxAgeMs: { text: "90m", value: 90 * 60_000 },
 };
@@ -175,6 +176,7 @@ const REFUSED: Record<SettingKey, string> = {
   webhookSecrets: "whsec_a, whsec_b, whsec_c",
   webhookTimeoutMs: "99",
   webhookRetryBaseMs: "0",
+  webhookRetryMaxMs: "86400001",
   webhookMaxEvents: "0",
   webhookMaxAgeMs: "24", // a duration needs its unit
 };

@@ -7,9 +7,7 @@ import {
   waitUntil,
 } from "../testkit/server.ts";
 import { startWebhookReceiver } from "../testkit/webhook_receiver.ts";
-
-const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-const API_KEY = "webhook-test-api-key-0123456789";
+import { API_KEY, SECRET } from "../testkit/webhooks.ts";
 
 Deno.test("every event type reaches the receiver signed, and a tampered body fails verification", async (t) => {
   await using receiver = await startWebhookReceiver({ secret: SECRET });

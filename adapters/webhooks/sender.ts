@@ -25,9 +25,6 @@ import type { RoomName } from "../../chat/room_name.ts";
 import { DeadlineError, within } from "../../platform/deadline.ts";
 import type { Signer } from "./signing.ts";
 
-/** The longest wait between two attempts at one event. */
-export const RETRY_MAX_DELAY_MS = 60 * 60 * 1000;
-
 /** Rooms one receiver is sent at once. */
 const ROOMS_IN_FLIGHT = 16;
 
@@ -53,6 +50,8 @@ export interface WebhookSenderOptions {
   readonly timeoutMs: number;
   /** The first retry waits up to this (ms); each next one up to twice as long. */
   readonly retryBaseMs: number;
+  /** The longest wait between two attempts (ms). */
+  readonly retryMaxMs: number;
   /** Events the outbox keeps at most; the oldest go first. */
   readonly maxEvents: number;
   /** How long (ms) the outbox keeps an event that no receiver took. */
@@ -66,16 +65,16 @@ export interface WebhookSenderOptions {
 
 /**
  * How long to wait before attempt `attempts + 1`, after `attempts` failed:
- * full jitter, a random time up to `baseMs × 2^(attempts - 1)`, capped at
- * {@linkcode RETRY_MAX_DELAY_MS}.
+ * full jitter, a random time up to `baseMs × 2^(attempts - 1)`, and never
+ * more than `maxMs`.
  */
 export function retryDelay(
   attempts: number,
-  baseMs: number,
+  { baseMs, maxMs }: { baseMs: number; maxMs: number },
   random: () => number = Math.random,
 ): number {
   const ceiling = Math.min(
-    RETRY_MAX_DELAY_MS,
+    maxMs,
     baseMs * 2 ** Math.min(Math.max(attempts - 1, 0), 32),
   );
   return Math.floor(random() * ceiling);
@@ -179,7 +178,7 @@ class Receiver {
           this.#failed(result.reason);
           const wait = retryDelay(
             attempts + 1,
-            this.#sender.retryBaseMs,
+            this.#sender.retry,
             this.#sender.random,
           );
           await outbox.failed(this.url, room, owner, Date.now() + wait);
@@ -280,7 +279,7 @@ export class WebhookSender {
   readonly log: Logger;
   readonly metrics: WebhookMetrics;
   readonly timeoutMs: number;
-  readonly retryBaseMs: number;
+  readonly retry: { baseMs: number; maxMs: number };
   readonly random: () => number;
   /** Who this sender is in the outbox's leases. */
   readonly owner = crypto.randomUUID();
@@ -308,7 +307,7 @@ export class WebhookSender {
     this.log = options.log;
     this.metrics = options.metrics ?? noWebhookMetrics;
     this.timeoutMs = options.timeoutMs;
-    this.retryBaseMs = options.retryBaseMs;
+    this.retry = { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs };
     this.random = options.random ?? Math.random;
     this.leaseMs = 2 * options.timeoutMs + 1000;
     this.#receivers = options.urls.map((url) => new Receiver(url, this));
