@@ -8,13 +8,18 @@ import {
 } from "../testkit/server.ts";
 import { startWebhookReceiver } from "../testkit/webhook_receiver.ts";
 import { API_KEY, SECRET } from "../testkit/webhooks.ts";
+import { ignoreWithoutRedis, startRedis } from "../testkit/redis.ts";
 
-Deno.test("every event type reaches the receiver signed, and a tampered body fails verification", async (t) => {
+async function everyEventType(
+  t: Deno.TestContext,
+  store: Record<string, string>,
+): Promise<void> {
   await using receiver = await startWebhookReceiver({ secret: SECRET });
   await using server = await startServer({
     CHAT_WEBHOOK_URL: receiver.url,
     CHAT_WEBHOOK_SECRET: SECRET,
     CHAT_API_KEY: API_KEY,
+    ...store,
   });
   const room = uniqueRoom("hooks");
   const alice = await TestClient.join(
@@ -101,4 +106,18 @@ Deno.test("every event type reaches the receiver signed, and a tampered body fai
       }, "an empty backlog");
     },
   );
+}
+
+Deno.test("every event type reaches the receiver signed, and a tampered body fails verification (SQLite)", async (t) => {
+  await everyEventType(t, {});
+});
+
+Deno.test({
+  name:
+    "every event type reaches the receiver signed, and a tampered body fails verification (Redis)",
+  ignore: ignoreWithoutRedis,
+  async fn(t) {
+    await using redis = await startRedis();
+    await everyEventType(t, { REDIS_URL: redis.url });
+  },
 });

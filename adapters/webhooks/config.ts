@@ -7,7 +7,16 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { isSigningSecret, MAX_SIGNING_SECRETS } from "./signing.ts";
+
+/**
+ * The name a receiver URL has in the outbox: a digest, so that a token in
+ * the URL is not written to the store.
+ */
+export function receiverKey(url: string): string {
+  return createHash("sha256").update(url).digest("hex").slice(0, 24);
+}
 
 /** Comma-separated items, trimmed, none empty; `undefined` for an empty one. */
 function listOf(text: string): string[] | undefined {

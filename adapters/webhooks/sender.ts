@@ -24,6 +24,7 @@ import {
 import type { RoomName } from "../../chat/room_name.ts";
 import { DeadlineError, within } from "../../platform/deadline.ts";
 import type { Signer } from "./signing.ts";
+import { receiverKey } from "./config.ts";
 
 /** Rooms one receiver is sent at once. */
 const ROOMS_IN_FLIGHT = 16;
@@ -91,6 +92,8 @@ type Attempt = { ok: true } | { ok: false; reason: string };
 /** Sends the events of one receiver. */
 class Receiver {
   readonly url: string;
+  /** Its name in the outbox. */
+  readonly key: string;
   readonly label: string;
   readonly #sender: WebhookSender;
   readonly #inFlight = new Set<RoomName>();
@@ -101,6 +104,7 @@ class Receiver {
 
   constructor(url: string, sender: WebhookSender) {
     this.url = url;
+    this.key = receiverKey(url);
     this.label = receiverLabel(url);
     this.#sender = sender;
   }
@@ -118,7 +122,7 @@ class Receiver {
         const room = ROOMS_IN_FLIGHT - this.#inFlight.size;
         if (room <= 0 || this.#sender.closed) break;
         const claims = await this.#sender.outbox.claim(
-          this.url,
+          this.key,
           this.#sender.owner,
           Date.now(),
           this.#sender.leaseMs,
@@ -158,19 +162,19 @@ class Receiver {
     let attempts = claim.attempts;
     while (true) {
       if (this.#sender.closed) {
-        await outbox.release(this.url, room, owner);
+        await outbox.release(this.key, room, owner);
         return;
       }
-      const events = await outbox.next(this.url, room, EVENTS_PER_READ);
+      const events = await outbox.next(this.key, room, EVENTS_PER_READ);
       if (events.length === 0) {
-        await outbox.release(this.url, room, owner);
+        await outbox.release(this.key, room, owner);
         return;
       }
       for (const event of events) {
         if (attempts > 0) metrics.retried();
         const result = await this.#attempt(event);
         if (this.#sender.closed) {
-          await outbox.release(this.url, room, owner);
+          await outbox.release(this.key, room, owner);
           return;
         }
         if (!result.ok) {
@@ -181,14 +185,14 @@ class Receiver {
             this.#sender.retry,
             this.#sender.random,
           );
-          await outbox.failed(this.url, room, owner, Date.now() + wait);
+          await outbox.failed(this.key, room, owner, Date.now() + wait);
           return;
         }
         attempts = 0;
         metrics.delivered(Math.max(0, Date.now() - event.at) / 1000);
         this.#recovered();
         const held = await outbox.delivered(
-          this.url,
+          this.key,
           room,
           owner,
           event.seq,
@@ -349,7 +353,7 @@ export class WebhookSender {
     const now = Date.now();
     try {
       const { dropped, backlog } = await this.outbox.trim(
-        this.#options.urls,
+        this.#receivers.map((receiver) => receiver.key),
         {
           maxEvents: this.#options.maxEvents,
           maxAgeMs: this.#options.maxAgeMs,
