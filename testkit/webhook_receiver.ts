@@ -50,6 +50,12 @@ export interface ReceiverOptions {
   readonly answer?: (asked: Asked) => Answer;
   /** The port. @default a free one */
   readonly port?: number;
+  /**
+   * How long it takes over each answer (ms), as a receiver that does some
+   * work would: long enough for two senders of one event to overlap.
+   * @default 0
+   */
+  readonly workMs?: number;
 }
 
 /** A running receiver; dispose it to stop it. */
@@ -129,6 +135,9 @@ export async function startWebhookReceiver(
           stopping.signal.addEventListener("abort", () => resolve());
         });
         return new Response(null, { status: 503 });
+      }
+      if (options.workMs) {
+        await new Promise((resolve) => setTimeout(resolve, options.workMs));
       }
       if (given >= 200 && given < 300 && verified && !seen.has(id)) {
         const parsed: unknown = JSON.parse(body);
