@@ -121,3 +121,12 @@ Deno.test({
     await everyEventType(t, { REDIS_URL: redis.url });
   },
 });
+
+Deno.test("without CHAT_WEBHOOK_URL nothing of webhooks runs or shows", async () => {
+  await using server = await startServer({ CHAT_API_KEY: API_KEY });
+  assert.equal(server.chat.store.outbox, undefined);
+  const health = await (await fetch(`${server.origin}/healthz`)).json();
+  assert.equal(health.webhooks, undefined);
+  const metrics = await (await fetch(`${server.origin}/metrics`)).text();
+  assert.ok(!metrics.includes("chat_webhook_"));
+});
