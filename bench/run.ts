@@ -19,8 +19,8 @@
  * connections), `storm` (reconnect storm, this server only), `churn`
  * (another room's latency while members of a 2 000-member room leave and
  * come back, this server only: quiet against churning), `dead-hook` (the
- * paced load with webhooks on and a receiver that never answers, against
- * webhooks off, and a second server without them for the noise).
+ * paced load with webhooks to a receiver that never answers, against one
+ * that answers, against webhooks off, and a second live one for the noise).
  *
  * `--quick` runs a small version of every scenario, in under a minute.
  * `--at REV` runs the chat server of a commit (`git archive REV` into a
@@ -173,7 +173,7 @@ async function main(args: string[]): Promise<number> {
     "dead-hook": () =>
       deadReceiver(context, {
         scenario:
-          `paced with webhooks on and a receiver that never answers (baseline: webhooks off): ${
+          `dead-hook: paced, webhooks to a receiver that never answers (this server) against one that answers (featureless column): ${
             loadLabel(plan.paced)
           } at ${plan.paced.ratePerSender} msg/s per sender, p50 / p99 latency`,
         load: plan.paced,

@@ -148,9 +148,26 @@ export class Receiver {
     const { outbox, owner, metrics } = this.#sender;
     const { room } = claim;
     let attempts = claim.attempts;
+    // Deliveries are noted in the store a read's worth at a time (one
+    // write, not one per event), and before the lease is a third gone.
+    let unnoted: number | undefined;
+    let notedAt = Date.now();
+    const note = async (): Promise<boolean> => {
+      if (unnoted === undefined) return true;
+      const seq = unnoted;
+      unnoted = undefined;
+      notedAt = Date.now();
+      return await outbox.delivered(
+        this.key,
+        room,
+        owner,
+        seq,
+        notedAt + this.#sender.leaseMs,
+      );
+    };
     while (true) {
       if (this.#sender.closed) {
-        await outbox.release(this.key, room, owner);
+        if (await note()) await outbox.release(this.key, room, owner);
         return;
       }
       const events = await outbox.next(this.key, room, EVENTS_PER_READ);
@@ -161,13 +178,14 @@ export class Receiver {
         return;
       }
       for (const event of events) {
+        if (this.#sender.closed) break;
+        if (
+          Date.now() - notedAt > this.#sender.leaseMs / 3 && !await note()
+        ) return;
         if (attempts > 0) metrics.retried();
         const result = await this.#attempt(event);
-        if (this.#sender.closed) {
-          await outbox.release(this.key, room, owner);
-          return;
-        }
         if (!result.ok) {
+          if (this.#sender.closed) break;
           metrics.failed();
           this.#failed(room, result.reason);
           const wait = retryDelay(
@@ -175,21 +193,17 @@ export class Receiver {
             this.#sender.retry,
             this.#sender.random,
           );
-          await outbox.failed(this.key, room, owner, Date.now() + wait);
+          if (await note()) {
+            await outbox.failed(this.key, room, owner, Date.now() + wait);
+          }
           return;
         }
         attempts = 0;
+        unnoted = event.seq;
         metrics.delivered(Math.max(0, Date.now() - event.at) / 1000);
         this.#recovered(room);
-        const held = await outbox.delivered(
-          this.key,
-          room,
-          owner,
-          event.seq,
-          Date.now() + this.#sender.leaseMs,
-        );
-        if (!held) return;
       }
+      if (!await note()) return;
     }
   }
 

@@ -97,7 +97,11 @@ export class WebhookSender implements SenderContext {
     this.#receivers = options.urls.map((url) => new Receiver(url, this));
     this.#unsubscribe = this.outbox.onWrite(() => this.wake());
     this.#every(POLL_MS, () => this.wake());
-    this.#every(HOUSEKEEPING_MS, () => this.#housekeep());
+    this.#every(HOUSEKEEPING_MS, () => {
+      const trimming: Promise<void> = this.#housekeep()
+        .finally(() => this.running.delete(trimming));
+      this.running.add(trimming);
+    });
     this.wake();
   }
 
@@ -112,12 +116,17 @@ export class WebhookSender implements SenderContext {
   wake(): void {
     if (this.closed) return;
     for (const receiver of this.#receivers) {
-      receiver.pump().catch((error) =>
-        this.log.error("webhook.outbox_unreadable", {
-          receiver: receiver.label,
-          error,
-        })
-      );
+      // Tracked, so that closing waits for a claim under way (its rooms'
+      // leases are ended before the store closes).
+      const pumping: Promise<void> = receiver.pump()
+        .catch((error) =>
+          this.log.error("webhook.outbox_unreadable", {
+            receiver: receiver.label,
+            error,
+          })
+        )
+        .finally(() => this.running.delete(pumping));
+      this.running.add(pumping);
     }
   }
 
@@ -174,7 +183,9 @@ export class WebhookSender implements SenderContext {
     for (const timer of this.#timers) clearInterval(timer);
     this.#unsubscribe();
     for (const controller of this.aborts) controller.abort();
-    await Promise.allSettled([...this.running]);
+    // A claim that ends meanwhile starts deliveries, which see the sender
+    // closed and end their leases at once.
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
     this.client.close();
   }
 }
