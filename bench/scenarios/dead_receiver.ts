@@ -43,12 +43,15 @@ async function startReceiverProcess(live: boolean) {
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const reader = child.stdout.getReader();
   const { value } = await reader.read();
-  if (!value?.includes("listening")) {
+  reader.releaseLock();
+  if (!new TextDecoder().decode(value).includes("listening")) {
+    child.kill("SIGKILL");
+    await child.status;
+    await child.stdout.cancel();
     throw new Error("The webhook receiver process did not start");
   }
-  reader.releaseLock();
   return {
     url: `http://127.0.0.1:${port}/hooks`,
     async [Symbol.asyncDispose]() {
