@@ -73,19 +73,20 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX presence_by_key ON presence (room, name_key);`,
   // The webhook outbox (outbox.ts): events written with what caused them,
   // the rooms that have some, and each receiver's place in each room.
-  `CREATE TABLE webhook_events (
+  `CREATE TABLE IF NOT EXISTS webhook_events (
      seq INTEGER PRIMARY KEY AUTOINCREMENT,
      room TEXT NOT NULL,
      id TEXT NOT NULL,
      at INTEGER NOT NULL,
      body BLOB NOT NULL
    );
-   CREATE INDEX webhook_events_by_room ON webhook_events (room, seq);
-   CREATE TABLE webhook_rooms (
+   CREATE INDEX IF NOT EXISTS webhook_events_by_room
+     ON webhook_events (room, seq);
+   CREATE TABLE IF NOT EXISTS webhook_rooms (
      room TEXT PRIMARY KEY,
      last_seq INTEGER NOT NULL
    ) WITHOUT ROWID;
-   CREATE TABLE webhook_cursors (
+   CREATE TABLE IF NOT EXISTS webhook_cursors (
      receiver TEXT NOT NULL,
      room TEXT NOT NULL,
      delivered INTEGER NOT NULL DEFAULT 0,
