@@ -27,6 +27,7 @@ async function exactlyOnce(
   servers: number,
   env: Record<string, string>,
   total: number,
+  args: readonly string[] = SERVER.run("--workers", "2"),
 ): Promise<void> {
   await using receiver = await startWebhookReceiver({
     secret: SECRET,
@@ -35,7 +36,7 @@ async function exactlyOnce(
   const started = await Promise.all(
     Array.from({ length: servers }, () =>
       startServerProcess({
-        args: SERVER.run("--workers", "2"),
+        args,
         env: {
           ...webhookEnv(env.CHAT_DB ?? ":memory:", receiver.url, env),
           CHAT_WEBHOOK_TIMEOUT_MS: "2000",
@@ -85,5 +86,17 @@ Deno.test({
 Deno.test("two workers on one SQLite file deliver each event once at a time", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "chat-hooks-workers-" });
   await exactlyOnce(t, 1, { CHAT_DB: `${dir}/chat.db` }, 400);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("deno serve --parallel on one SQLite file delivers each event once at a time", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "chat-hooks-parallel-" });
+  await exactlyOnce(
+    t,
+    1,
+    { CHAT_DB: `${dir}/chat.db`, DENO_JOBS: "2" },
+    200,
+    SERVER.parallel(),
+  );
   await Deno.remove(dir, { recursive: true });
 });

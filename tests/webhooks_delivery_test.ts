@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { freePort, SERVER, startServerProcess } from "../testkit/process.ts";
 import { uniqueRoom, waitUntil } from "../testkit/server.ts";
 import { logRecords } from "../testkit/workers.ts";
+import { ignoreWithoutRedis, startRedis } from "../testkit/redis.ts";
 import {
   type ReceivedEvent,
   startWebhookReceiver,
@@ -157,4 +158,53 @@ Deno.test("kill -9 with 200 events pending: after a restart every one is deliver
   }, "an empty outbox");
   await server.stop();
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test({
+  name:
+    "a process killed mid-delivery leaves its room to another process once the lease expires",
+  ignore: ignoreWithoutRedis,
+  async fn() {
+    await using redis = await startRedis();
+    let answering = false;
+    await using receiver = await startWebhookReceiver({
+      secret: SECRET,
+      answer: () => answering ? 200 : "hang",
+    });
+    const env = webhookEnv(":memory:", receiver.url, {
+      REDIS_URL: redis.url,
+      // The first process dies well within its attempt's 5 s, holding the
+      // room's lease (11 s: two timeouts and a second).
+      CHAT_WEBHOOK_TIMEOUT_MS: "5000",
+    });
+    const room = uniqueRoom("lease");
+    {
+      await using first = await startServerProcess({ args: SERVER.run(), env });
+      await postMessages(first.origin, room, ["held"]);
+      await waitUntil(
+        () => receiver.attempts.length >= 1,
+        "the first attempt under way",
+      );
+      await first.stop("SIGKILL");
+    }
+    const held = receiver.attempts[0]?.id;
+    answering = true;
+    // Another process, with a short timeout of its own, gets the room
+    // once the dead one's lease expires.
+    await using second = await startServerProcess({
+      args: SERVER.run(),
+      env: { ...env, CHAT_WEBHOOK_TIMEOUT_MS: "300" },
+    });
+    await receiver.waitFor(
+      (events) => events.some((e) => e.type === "message.created"),
+      "the message.created event",
+      30_000,
+    );
+    assert.equal(receiver.events[0]?.id, held);
+    assert.deepEqual(receiver.events.map((e) => e.type), [
+      "room.created",
+      "message.created",
+    ]);
+    await second.stop();
+  },
 });
