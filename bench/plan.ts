@@ -169,6 +169,7 @@ export const SCENARIOS = [
   "idle-max",
   "storm",
   "churn",
+  "dead-hook",
 ] as const;
 
 /** One scenario's name. */

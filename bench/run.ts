@@ -18,7 +18,9 @@
  * `workers` (burst under `--workers 2`), `idle-max` (15 000 idle
  * connections), `storm` (reconnect storm, this server only), `churn`
  * (another room's latency while members of a 2 000-member room leave and
- * come back, this server only: quiet against churning).
+ * come back, this server only: quiet against churning), `dead-hook` (the
+ * paced load with webhooks to a receiver that never answers, against one
+ * that answers, against webhooks off, and a second live one for the noise).
  *
  * `--quick` runs a small version of every scenario, in under a minute.
  * `--at REV` runs the chat server of a commit (`git archive REV` into a
@@ -53,6 +55,7 @@ import { churn } from "./scenarios/churn.ts";
 import { createContext } from "./scenarios/context.ts";
 import { idle } from "./scenarios/idle.ts";
 import { paced } from "./scenarios/paced.ts";
+import { deadReceiver } from "./scenarios/dead_receiver.ts";
 import { storm } from "./scenarios/storm.ts";
 
 /** The load average, to tell a quiet machine from a busy one. */
@@ -167,6 +170,16 @@ async function main(args: string[]): Promise<number> {
       }),
     storm: () => storm(context, plan.storm),
     churn: () => churn(context, plan.churn, plan.churnTargetP99Ms),
+    "dead-hook": () =>
+      deadReceiver(context, {
+        scenario:
+          `dead-hook: paced, webhooks to a receiver that never answers (this server) against one that answers (featureless column): ${
+            loadLabel(plan.paced)
+          } at ${plan.paced.ratePerSender} msg/s per sender, p50 / p99 latency`,
+        load: plan.paced,
+        // A ratio needs a few rounds even in a quick run.
+        rounds: { ...pacedRounds, count: Math.max(3, plan.pacedRounds) },
+      }),
   };
   for (const name of SCENARIOS) {
     if (!wanted(name)) continue;

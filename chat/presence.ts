@@ -16,6 +16,7 @@ import type {
   PresenceEntry,
   PresenceStore,
   PresentUser,
+  RenameLeave,
 } from "./store.ts";
 import { isSignedOwner } from "./user_name.ts";
 import { type Logger, silentLogger } from "./logger.ts";
@@ -112,9 +113,13 @@ export class NodePresence {
    */
   async rename(change: PresenceRename): Promise<JoinResult> {
     const { room, from, to, owner } = change;
-    const result = await this.#claim(room, to, owner);
+    const result = await this.#claim(room, to, owner, true);
     if (result.taken) return result;
-    const { last } = await this.#release(room, from, owner);
+    const { last } = await this.#release(room, from, owner, {
+      to,
+      owner,
+      joined: result.first,
+    });
     const verified = isSignedOwner(owner);
     if (result.first && last) {
       this.#announce(room, { type: "rename", from, to, verified });
@@ -161,6 +166,7 @@ export class NodePresence {
     room: RoomName,
     user: string,
     owner: string,
+    renaming = false,
   ): Promise<JoinResult> {
     // Counted before the store answers: a heartbeat sent meanwhile reaches
     // the store after this join, and writes these counts as the node's
@@ -174,6 +180,7 @@ export class NodePresence {
         user,
         node: this.node,
         owner,
+        ...(renaming ? { renaming } : {}),
       });
     } catch (error) {
       this.#count({ room, user, owner }, -1);
@@ -187,9 +194,10 @@ export class NodePresence {
     room: RoomName,
     user: string,
     owner: string,
+    rename?: RenameLeave,
   ): Promise<{ last: boolean }> {
     this.#count({ room, user, owner }, -1);
-    return this.#store.leave(room, user, this.node);
+    return this.#store.leave(room, user, this.node, rename);
   }
 
   /** Adds `change` to this node's connections of a name held by an owner. */

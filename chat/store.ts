@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { WebhookOutbox } from "./outbox.ts";
 import type { RoomName } from "./room_name.ts";
 
 /**
@@ -138,6 +139,21 @@ export interface PresenceClaim {
   readonly node: string;
   /** Who holds the name; see `nameOwner`. */
   readonly owner: string;
+  /**
+   * The claim is the first half of a rename: the webhook event waits for
+   * the second (see {@linkcode RenameLeave}).
+   */
+  readonly renaming?: boolean;
+}
+
+/** The second half of a rename, for `PresenceStore.leave`. */
+export interface RenameLeave {
+  /** The name the connection moved to. */
+  readonly to: string;
+  /** Who holds both names; see `nameOwner`. */
+  readonly owner: string;
+  /** Whether the new name came online with the rename's claim. */
+  readonly joined: boolean;
 }
 
 /** The answer to a join. */
@@ -178,8 +194,17 @@ export interface PresenceStore {
    * online in the room: atomically, over every node.
    */
   join(claim: PresenceClaim): Promise<JoinResult>;
-  /** Uncounts a connection; `last` when the name is no longer online. */
-  leave(room: RoomName, user: string, node: string): Promise<{ last: boolean }>;
+  /**
+   * Uncounts a connection; `last` when the name is no longer online.
+   * `rename` when the connection moves to another name: its webhook event
+   * (a rename, a join or a leave) is written here, with both halves known.
+   */
+  leave(
+    room: RoomName,
+    user: string,
+    node: string,
+    rename?: RenameLeave,
+  ): Promise<{ last: boolean }>;
   /**
    * Users online in `room`, in name order: the first `limit` after the
    * name `after` (from the start when absent).
@@ -210,6 +235,11 @@ export interface PresenceStore {
 export interface Store {
   readonly messages: MessageStore;
   readonly presence: PresenceStore;
+  /**
+   * The webhook events it writes with the changes that cause them; absent
+   * when webhooks are off (nothing is written then).
+   */
+  readonly outbox?: WebhookOutbox;
   /**
    * Resolves when the store can write now (a small write, as a message
    * append is); rejects with a {@linkcode StoreError} saying why not.

@@ -81,6 +81,8 @@ export function instrumentStore(store: Store, metrics: ChatMetrics): Store {
   return {
     messages,
     presence,
+    // Read by the webhook sender, off the message path: not timed.
+    ...(store.outbox === undefined ? {} : { outbox: store.outbox }),
     ping: timed("ping", () => store.ping(), metrics),
     close: () => store.close(),
   };

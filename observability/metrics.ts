@@ -14,6 +14,7 @@
  */
 
 import type { ChatMetrics } from "../chat/metrics.ts";
+import type { OutboxBacklog, WebhookMetrics } from "../chat/outbox.ts";
 import { createProcessMetrics, isolateSeries } from "./process_metrics.ts";
 import {
   expositionText,
@@ -147,6 +148,8 @@ export interface GaugeSource {
 /** A registry and the counters that feed it. */
 export interface PrometheusMetrics {
   readonly metrics: ChatMetrics;
+  /** What the webhook sender counts. */
+  readonly webhooks: WebhookMetrics;
   readonly contentType: string;
   /** Reads the live counts from `source` from now on. */
   watch(source: GaugeSource): void;
@@ -165,6 +168,8 @@ export interface PrometheusOptions {
    * @default true
    */
   readonly processMetrics?: boolean;
+  /** Include the webhook series (webhooks are on). @default false */
+  readonly webhooks?: boolean;
 }
 
 /** The upper bounds of `chat_store_seconds`, in seconds. */
@@ -172,6 +177,71 @@ const STORE_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1];
 
 /** The upper bounds of `chat_publish_hook_seconds`, in seconds. */
 const HOOK_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+/** The upper bounds of `chat_webhook_delivery_seconds`, in seconds. */
+const DELIVERY_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 300, 3600, 86400];
+
+/** The webhook series: counters, the delivery latency, the outbox backlog. */
+function webhookSeries() {
+  let backlog: OutboxBacklog | undefined;
+  const counters = {
+    delivered: new Counter(
+      "chat_webhook_delivered_total",
+      "Webhook events a receiver accepted (2xx).",
+    ),
+    retried: new Counter(
+      "chat_webhook_retried_total",
+      "Webhook attempts that retried an event that failed before.",
+    ),
+    failed: new Counter(
+      "chat_webhook_failed_total",
+      "Webhook attempts that failed: an error status, no answer within CHAT_WEBHOOK_TIMEOUT_MS, no connection.",
+    ),
+    dropped: new Counter(
+      "chat_webhook_dropped_total",
+      "Undelivered webhook events dropped past CHAT_WEBHOOK_MAX_EVENTS or CHAT_WEBHOOK_MAX_AGE.",
+    ),
+  };
+  const latency = new Histogram(
+    "chat_webhook_delivery_seconds",
+    "From an event written to the outbox to a receiver accepting it.",
+    [],
+    DELIVERY_BUCKETS,
+  );
+  const metrics: WebhookMetrics = {
+    delivered(seconds) {
+      counters.delivered.inc({});
+      latency.observe({}, seconds);
+    },
+    retried: () => counters.retried.inc({}),
+    failed: () => counters.failed.inc({}),
+    dropped: (count) => counters.dropped.inc({}, count),
+    backlog(next) {
+      backlog = next;
+    },
+  };
+  // The backlog is the shared outbox's, the same in every isolate: only
+  // one that reports it has it, so a sum over workers counts it once.
+  const collect = (): Series[] => [
+    ...Object.values(counters).map((counter) => counter.collect()),
+    latency.collect(),
+    ...(backlog === undefined ? [] : [
+      gauge(
+        "chat_webhook_pending",
+        "Webhook events some receiver has not accepted yet.",
+        backlog.pending,
+      ),
+      gauge(
+        "chat_webhook_oldest_pending_seconds",
+        "Age of the oldest webhook event some receiver has not accepted yet.",
+        backlog.oldestAt === undefined
+          ? 0
+          : Math.max(0, Date.now() - backlog.oldestAt) / 1000,
+      ),
+    ]),
+  ];
+  return { metrics, collect };
+}
 
 /** Creates a fresh registry (one per server, so tests do not share). */
 export function createPrometheusMetrics(
@@ -225,6 +295,7 @@ export function createPrometheusMetrics(
     ["outcome"],
     HOOK_BUCKETS,
   );
+  const webhooks = webhookSeries();
   const processMetrics = (options.processMetrics ?? true)
     ? createProcessMetrics()
     : undefined;
@@ -255,6 +326,7 @@ export function createPrometheusMetrics(
     storeErrors.collect(),
     forgot.collect(),
     hookSeconds.collect(),
+    ...(options.webhooks ? webhooks.collect() : []),
     ...(processMetrics ? await processMetrics.snapshot() : isolateSeries()),
   ];
 
@@ -277,6 +349,7 @@ export function createPrometheusMetrics(
   };
   return {
     metrics,
+    webhooks: webhooks.metrics,
     contentType: METRICS_CONTENT_TYPE,
     watch(next) {
       source = next;

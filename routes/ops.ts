@@ -21,6 +21,16 @@ export interface OpsOptions {
   readonly stats: () => Promise<{ rooms: number; connections: number }>;
   /** The Prometheus exposition and its content type. */
   readonly metrics: { render(): Promise<string>; contentType: string };
+  /**
+   * The webhook outbox's backlog and the receivers failing now, reported by
+   * the health answer (a receiver down leaves the chat healthy); absent
+   * with webhooks off.
+   */
+  readonly webhooks?: () => {
+    pending: number;
+    oldestAt: number | undefined;
+    failing: string[];
+  };
   /** How long the store may take to answer a health check. @default 2000 */
   readonly healthTimeoutMs?: number;
 }
@@ -50,12 +60,22 @@ export function opsRoutes(options: OpsOptions): Hono {
       const status = kind === "corrupt" ? "corrupt" : "unavailable";
       return c.json({ status, [part]: kind, reason }, 503);
     }
+    const webhooks = options.webhooks?.();
     return c.json({
       status: "ok",
       store: "ok",
       bus: "ok",
       uptimeSeconds: Math.round((Date.now() - started) / 1000),
       ...stats,
+      ...(webhooks === undefined ? {} : {
+        webhooks: {
+          pending: webhooks.pending,
+          oldestPendingSeconds: webhooks.oldestAt === undefined
+            ? 0
+            : Math.max(0, Math.round((Date.now() - webhooks.oldestAt) / 1000)),
+          failing: webhooks.failing,
+        },
+      }),
     });
   });
 

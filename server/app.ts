@@ -47,6 +47,7 @@ import { createTimedTurnPacer } from "../http/turn_pacer.ts";
 import { finishedWithin } from "../platform/deadline.ts";
 import { openBus, openStore, openTokenVerifier } from "./backends.ts";
 import { openPublishHook } from "./publish_hook.ts";
+import { startWebhooks, webhooksOn } from "./webhooks.ts";
 
 /** Replaceable parts, for tests and for other deployments. */
 export interface ChatServerOptions {
@@ -87,6 +88,8 @@ export interface WorkerPeers {
   renderMetrics(): Promise<string>;
   /** The message budgets per client address, in memory all workers share. */
   readonly rateTable: SharedBucketTable;
+  /** This worker's place (0 reports what all share, such as the outbox). */
+  readonly index?: number;
 }
 
 /** A built server: the request handler and what it owns. */
@@ -164,9 +167,23 @@ export async function createChatServer(
     await rawStore.close();
     throw error;
   }
-  const prometheus = createPrometheusMetrics({ processMetrics: !peers });
+  const prometheus = createPrometheusMetrics({
+    processMetrics: !peers,
+    webhooks: webhooksOn(config),
+  });
   const metrics = prometheus.metrics;
   const store = instrumentStore(rawStore, metrics);
+  let webhooks;
+  try {
+    webhooks = startWebhooks(config, store, {
+      log,
+      metrics: prometheus.webhooks,
+      reportsBacklog: (peers?.index ?? 0) === 0,
+    });
+  } catch (error) {
+    await Promise.all([bus.close(), store.close()]);
+    throw error;
+  }
   const publishHook = openPublishHook(config, log, metrics);
   const hub = new ChatHub({
     bus,
@@ -249,6 +266,7 @@ export async function createChatServer(
         rooms: (await store.presence.rooms()).length,
         connections: peers ? await peers.connectionCount() : connections.size,
       }),
+      ...(webhooks ? { webhooks: () => webhooks.status() } : {}),
     }),
   );
   app.route(
@@ -351,6 +369,8 @@ export async function createChatServer(
     closing ??= (async () => {
       const socketsClosed = closeSockets();
       publishHook?.close();
+      // Before the store: its attempts end their leases there.
+      await webhooks?.close();
       try {
         await hub.close();
       } catch (error) {

@@ -16,6 +16,7 @@ import {
   type SqliteStoreOptions,
 } from "../adapters/sqlite/store.ts";
 import type { Store } from "../chat/store.ts";
+import { receiverKey } from "../adapters/webhooks/config.ts";
 import { TokenKeyError, type TokenVerifier } from "../chat/identity.ts";
 import type { Config } from "./settings.ts";
 import type { Logger } from "../observability/log.ts";
@@ -29,6 +30,7 @@ export function sqliteStoreOptions(config: Config): SqliteStoreOptions {
     maxRooms: config.maxRooms,
     maxBytes: config.maxDbBytes,
     presenceTtlMs: config.presenceTtlMs,
+    webhooks: config.webhookUrls.length > 0,
   };
 }
 
@@ -62,6 +64,7 @@ export async function openStore(
     dedupeWindow: config.recoveryLimit,
     maxRooms: config.maxRooms,
     presenceTtlMs: config.presenceTtlMs,
+    webhookReceivers: config.webhookUrls.map(receiverKey),
     log,
   });
 }

@@ -10,10 +10,14 @@
  */
 
 import { parseRedisUrl } from "../adapters/redis/url.ts";
+import {
+  parseHookUrl,
+  parseSigningSecrets,
+  parseWebhookUrls,
+} from "../adapters/webhooks/config.ts";
 import { parseTrustedProxies } from "../chat/address_range.ts";
 import type { SignInMode } from "../chat/identity.ts";
 import type { LogLevel } from "../observability/log.ts";
-import { parseHookUrl, parseSigningSecrets } from "./hook_setting_parsers.ts";
 import {
   choice,
   duration,
@@ -368,6 +372,19 @@ export const SETTINGS = {
     allowed: "text of at least 24 characters",
     minLength: 24,
   }),
+  webhookUrls: value<readonly string[]>({
+    flag: "webhook-url",
+    env: "CHAT_WEBHOOK_URL",
+    section: "server",
+    help:
+      "Where events (messages, members, rooms) are POSTed, signed, at least once and in order per room; unset: webhooks are off.",
+    default: [],
+    shownDefault: "(none)",
+    allowed: "one or more http(s) URLs, comma-separated",
+    // A URL may carry a token in its query or its user part.
+    secret: true,
+    read: parseWebhookUrls,
+  }),
   webhookSecrets: value<readonly string[] | undefined>({
     flag: "webhook-secret",
     env: "CHAT_WEBHOOK_SECRET",
@@ -409,6 +426,58 @@ export const SETTINGS = {
     values: ["allow", "reject"],
     help:
       "What a publish hook that fails (timeout, network error, non-2xx, bad answer) does to the message: allow it, or reject it (the sender may send it again).",
+  }),
+  webhookTimeoutMs: integer({
+    flag: "webhook-timeout-ms",
+    env: "CHAT_WEBHOOK_TIMEOUT_MS",
+    section: "server",
+    default: 10_000,
+    min: 100,
+    max: 600_000,
+    help:
+      "How long one webhook attempt may take before it counts as failed and is retried.",
+  }),
+  webhookRetryBaseMs: integer({
+    flag: "webhook-retry-base-ms",
+    env: "CHAT_WEBHOOK_RETRY_BASE_MS",
+    section: "server",
+    default: 1000,
+    min: 1,
+    max: 3_600_000,
+    help:
+      "The first webhook retry waits up to this; each next one up to twice as long (full jitter).",
+  }),
+  webhookRetryMaxMs: integer({
+    flag: "webhook-retry-max-ms",
+    env: "CHAT_WEBHOOK_RETRY_MAX_MS",
+    section: "server",
+    default: 3_600_000,
+    min: 1,
+    max: 86_400_000,
+    help:
+      "The longest wait between two webhook attempts at one event; retries go on until CHAT_WEBHOOK_MAX_AGE.",
+  }),
+  webhookMaxEvents: integer({
+    flag: "webhook-max-events",
+    env: "CHAT_WEBHOOK_MAX_EVENTS",
+    section: "limits",
+    default: 100_000,
+    min: 1,
+    max: 10_000_000,
+    help: "Webhook events the outbox keeps while receivers have not had them.",
+    whenExceeded:
+      "the oldest undelivered events are dropped (one log line, chat_webhook_dropped_total); messages are kept",
+  }),
+  webhookMaxAgeMs: duration({
+    flag: "webhook-max-age",
+    env: "CHAT_WEBHOOK_MAX_AGE",
+    section: "limits",
+    help:
+      "How long an undelivered webhook event is retried before it is dropped (24h, 90m); 0 bounds the outbox by count only.",
+    default: 24 * 60 * 60 * 1000,
+    shownDefault: "24h",
+    whenExceeded:
+      "the event is dropped (one log line, chat_webhook_dropped_total); messages are kept",
   }),
   requireOrigin: flag({
     flag: "require-origin",

@@ -197,11 +197,11 @@ export function secret(
 
 /** A duration like `30d`, `12h`, `90m`, `45s` or `0`, in milliseconds. */
 export function duration(
-  options: Common & { default: number },
+  options: Common & { default: number; shownDefault?: string },
 ): Setting<number> {
   return {
     ...options,
-    shownDefault: String(options.default),
+    shownDefault: options.shownDefault ?? String(options.default),
     allowed: "a duration like 30d, 12h, 90m or 45s, or 0",
     type: "string",
     parse: parseDuration,

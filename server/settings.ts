@@ -270,6 +270,11 @@ function finish(raw: Record<string, unknown>, machine: MachineFacts): Config {
       "CHAT_PUBLISH_HOOK_URL needs CHAT_WEBHOOK_SECRET to sign its requests with",
     );
   }
+  if (values.webhookUrls.length > 0 && values.webhookSecrets === undefined) {
+    throw new ConfigError(
+      "CHAT_WEBHOOK_URL needs CHAT_WEBHOOK_SECRET (whsec_ and a base64 key) to sign events with",
+    );
+  }
   const maxConnectionsSetting = values.maxConnections;
   const maxConnections = maxConnectionsSetting === "auto"
     ? autoMaxConnections(machine.openFileLimit)

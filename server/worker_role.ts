@@ -107,7 +107,7 @@ export function runWorker(scope: WorkerScope): void {
       const chat = await createChatServer({
         config,
         log,
-        peers: { ...peers, rateTable: message.rateTable },
+        peers: { ...peers, rateTable: message.rateTable, index: message.index },
       });
       if (stopping) {
         // Told to stop while the store was still opening.

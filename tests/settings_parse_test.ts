@@ -54,6 +54,12 @@ const REFUSED: Record<SettingKey, string> = {
   publishHookUrl: "https://user:pass@site.example/hook",
   publishHookTimeoutMs: "9",
   publishHookFailure: "drop",
+  webhookUrls: "ftp://site.example/hooks",
+  webhookTimeoutMs: "99",
+  webhookRetryBaseMs: "0",
+  webhookRetryMaxMs: "86400001",
+  webhookMaxEvents: "0",
+  webhookMaxAgeMs: "24", // a duration needs its unit
 };
 
 Deno.test("a bad setting is refused, saying what was wrong", async (t) => {

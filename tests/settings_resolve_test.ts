@@ -167,3 +167,32 @@ Deno.test("the publish hook needs a signing secret", () => {
     assert.equal(error.message.split("\n").length, 1);
   }
 });
+
+Deno.test("a webhook URL needs a secret, and a bad secret is refused unshown", () => {
+  assertRefused(
+    () =>
+      loadConfig(
+        ["--webhook-url", "https://site.example/hooks"],
+        noEnv,
+        ONE_CPU,
+      ),
+    "CHAT_WEBHOOK_URL needs CHAT_WEBHOOK_SECRET",
+  );
+  try {
+    loadConfig(
+      [],
+      envOf({ CHAT_WEBHOOK_SECRET: "whsec_not base64!" }),
+      ONE_CPU,
+    );
+    assert.fail("a bad secret was accepted");
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    assert.ok(!error.message.includes("not base64"), error.message);
+    assert.match(error.message, /^CHAT_WEBHOOK_SECRET must be/);
+  }
+  const config = loadConfig([], noEnv, ONE_CPU);
+  assert.deepEqual(config.webhookUrls, []);
+  assert.equal(config.webhookMaxEvents, 100_000);
+  assert.equal(config.webhookMaxAgeMs, 24 * 3_600_000);
+  assert.equal(config.webhookTimeoutMs, 10_000);
+});

@@ -91,12 +91,22 @@ const SAMPLES: Record<SettingKey, { text: string; value: unknown }> = {
   },
   publishHookTimeoutMs: { text: "250", value: 250 },
   publishHookFailure: { text: "Reject", value: "reject" },
+  webhookUrls: {
+    text: "https://site.example/hooks, http://10.0.0.5:8080/events",
+    value: ["https://site.example/hooks", "http://10.0.0.5:8080/events"],
+  },
+  webhookTimeoutMs: { text: "2500", value: 2500 },
+  webhookRetryBaseMs: { text: "50", value: 50 },
+  webhookRetryMaxMs: { text: "60000", value: 60_000 },
+  webhookMaxEvents: { text: "500", value: 500 },
+  webhookMaxAgeMs: { text: "90m", value: 90 * 60_000 },
 };
 
 /** Other variables a sample needs to be valid (checked across settings). */
 const COMPANIONS: Partial<Record<SettingKey, Record<string, string>>> = {
   auth: { CHAT_AUTH_SECRET: "s".repeat(32) },
   publishHookUrl: { CHAT_WEBHOOK_SECRET: SECRET_A },
+  webhookUrls: { CHAT_WEBHOOK_SECRET: SECRET_A },
 };
 
 Deno.test("settings have defaults", async (t) => {

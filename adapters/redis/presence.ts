@@ -20,6 +20,7 @@
 
 import { nameKey } from "../../chat/name_key.ts";
 import { type RedisConnection, RedisScript } from "./connection.ts";
+import { OUTBOX_LUA, type RedisOutboxWriter } from "./outbox.ts";
 import { parseRoomName, type RoomName } from "../../chat/room_name.ts";
 import {
   type Departure,
@@ -35,14 +36,17 @@ export interface RedisPresenceOptions {
   readonly prefix: string;
   /** How long the entries of a silent node count, in ms. */
   readonly ttlMs: number;
+  /** Where webhook events go, in the same scripts; none when off. */
+  readonly outbox?: RedisOutboxWriter;
 }
 
 /**
  * Helpers every presence script starts with. ARGV[1] is always the key
  * prefix and ARGV[2] the TTL in ms; Redis's clock is the one every
- * process shares.
+ * process shares. A script's webhook context (`wh`, see outbox.ts) is ''
+ * when webhooks are off.
  */
-const COMMON = `
+const COMMON = `${OUTBOX_LUA}
 local P = ARGV[1]
 local ttl = tonumber(ARGV[2])
 local time = redis.call('TIME')
@@ -82,14 +86,19 @@ local function drop(room, user, n)
   return true
 end
 
-local function remove_node(node, gone)
+local function remove_node(node, gone, wh)
   local key = P .. 'node:' .. node
   local entries = redis.call('HGETALL', key)
   for i = 1, #entries, 2 do
     local where = cjson.decode(entries[i])
+    local owner = redis.call('HGET', P .. 'owner:' .. where[1], where[2])
     if drop(where[1], where[2], tonumber(entries[i + 1])) then
       table.insert(gone, where[1])
       table.insert(gone, where[2])
+      if wh ~= '' then
+        wh_write(cjson.decode(wh), where[1], 'member.left',
+          wh_member(where[2], owner))
+      end
     end
   end
   redis.call('DEL', key)
@@ -97,7 +106,11 @@ local function remove_node(node, gone)
 end
 `;
 
-/** ARGV 3..7: room, user, node, owner, name key. Returns {taken, first}. */
+/**
+ * ARGV 3..9: room, user, node, owner, name key, webhook context, '1' when
+ * the claim is a rename's (its event waits for the leave). Returns {taken,
+ * first}.
+ */
 const JOIN = new RedisScript(`${COMMON}
 local room, user, node, owner, key = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local holder = redis.call('HGET', P .. 'key-owner:' .. room, key)
@@ -106,26 +119,54 @@ if holder and holder ~= owner then
 end
 redis.call('HINCRBY', P .. 'node:' .. node, cjson.encode({room, user}), 1)
 local first = add(room, user, owner, 1, key)
+if first and ARGV[8] ~= '' and ARGV[9] ~= '1' then
+  wh_write(cjson.decode(ARGV[8]), room, 'member.joined', wh_member(user, owner))
+end
 redis.call('ZADD', P .. 'nodes', now + ttl, node)
 return {0, first and 1 or 0}
 `);
 
-/** ARGV 3..5: room, user, node. Returns 1 when the name is gone. */
+/**
+ * ARGV 3..7: room, user, node, webhook context, and for a rename ('' for
+ * none) the JSON of {@linkcode RenameLeave}: the event of the rename (or
+ * of its join or leave alone) is written here. Returns 1 when the name is
+ * gone.
+ */
 const LEAVE = new RedisScript(`${COMMON}
 local room, user, node = ARGV[3], ARGV[4], ARGV[5]
 local key = P .. 'node:' .. node
 local field = cjson.encode({room, user})
 local mine = tonumber(redis.call('HGET', key, field) or '0')
+local owner = redis.call('HGET', P .. 'owner:' .. room, user)
+local last, went = false, false
 if mine <= 0 then
   -- Swept while stalled: nothing of this node is counted any more.
-  return redis.call('HEXISTS', P .. 'online:' .. room, user) == 1 and 0 or 1
-end
-if mine == 1 then
-  redis.call('HDEL', key, field)
+  last = redis.call('HEXISTS', P .. 'online:' .. room, user) == 0
 else
-  redis.call('HINCRBY', key, field, -1)
+  if mine == 1 then
+    redis.call('HDEL', key, field)
+  else
+    redis.call('HINCRBY', key, field, -1)
+  end
+  last = drop(room, user, 1)
+  went = last
 end
-return drop(room, user, 1) and 1 or 0
+if ARGV[6] ~= '' then
+  local wh = cjson.decode(ARGV[6])
+  if ARGV[7] ~= '' then
+    local rename = cjson.decode(ARGV[7])
+    if rename.joined and went then
+      wh_write(wh, room, 'member.renamed', wh_member(rename.to, rename.owner, user))
+    elseif rename.joined then
+      wh_write(wh, room, 'member.joined', wh_member(rename.to, rename.owner))
+    elseif went then
+      wh_write(wh, room, 'member.left', wh_member(user, rename.owner))
+    end
+  elseif went then
+    wh_write(wh, room, 'member.left', wh_member(user, owner))
+  end
+end
+return last and 1 or 0
 `);
 
 /**
@@ -173,19 +214,22 @@ redis.call('ZADD', P .. 'nodes', now + ttl, node)
 return 1
 `);
 
-/** Removes every node whose expiry passed; returns {room, user, …} gone. */
+/**
+ * Removes every node whose expiry passed; returns {room, user, …} gone.
+ * ARGV 3: webhook context.
+ */
 const SWEEP = new RedisScript(`${COMMON}
 local gone = {}
 for _, node in ipairs(redis.call('ZRANGEBYSCORE', P .. 'nodes', '-inf', now)) do
-  remove_node(node, gone)
+  remove_node(node, gone, ARGV[3])
 end
 return gone
 `);
 
-/** ARGV 3: node. Returns {room, user, …} gone with it. */
+/** ARGV 3: node, 4: webhook context. Returns {room, user, …} gone with it. */
 const REMOVE_NODE = new RedisScript(`${COMMON}
 local gone = {}
-remove_node(ARGV[3], gone)
+remove_node(ARGV[3], gone, ARGV[4])
 return gone
 `);
 
@@ -248,24 +292,41 @@ function flag(reply: unknown, index: number, what: string): boolean {
 export function openRedisPresence(
   options: RedisPresenceOptions,
 ): PresenceStore {
-  const { redis, prefix } = options;
+  const { redis, prefix, outbox } = options;
   const common = [prefix, options.ttlMs];
+  /** The webhook context of a script run now; '' when webhooks are off. */
+  const events = () => outbox?.context(new Date()) ?? "";
+  /** Runs a script that may write events, and wakes the sender after. */
+  const writing = async <T>(run: Promise<T>): Promise<T> => {
+    const reply = await run;
+    outbox?.wrote();
+    return reply;
+  };
   return {
-    async join({ room, user, node, owner }) {
-      const reply = await JOIN.run(redis, [], [
+    async join({ room, user, node, owner, renaming }) {
+      const reply = await writing(JOIN.run(redis, [], [
         ...common,
         room,
         user,
         node,
         owner,
         nameKey(user),
-      ]);
+        events(),
+        renaming ? "1" : "",
+      ]));
       return flag(reply, 0, "join")
         ? { taken: true }
         : { taken: false, first: flag(reply, 1, "join") };
     },
-    async leave(room, user, node) {
-      const reply = await LEAVE.run(redis, [], [...common, room, user, node]);
+    async leave(room, user, node, rename) {
+      const reply = await writing(LEAVE.run(redis, [], [
+        ...common,
+        room,
+        user,
+        node,
+        events(),
+        rename ? JSON.stringify(rename) : "",
+      ]));
       return { last: flag(reply, 0, "leave") };
     },
     async list(room, { limit, after = "" }): Promise<PresentUser[]> {
@@ -330,10 +391,16 @@ export function openRedisPresence(
       await HEARTBEAT.run(redis, [], [...common, node, JSON.stringify(list)]);
     },
     async sweep() {
-      return departures(await SWEEP.run(redis, [], common));
+      return departures(
+        await writing(SWEEP.run(redis, [], [...common, events()])),
+      );
     },
     async removeNode(node) {
-      return departures(await REMOVE_NODE.run(redis, [], [...common, node]));
+      return departures(
+        await writing(
+          REMOVE_NODE.run(redis, [], [...common, node, events()]),
+        ),
+      );
     },
   };
 }

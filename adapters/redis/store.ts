@@ -25,14 +25,18 @@ import {
   APPEND,
   BOUNDS,
   EXPIRE,
+  REMOVE,
   UNBEGUN_EPOCH_TTL_MS,
 } from "./store_scripts.ts";
+import { openRedisOutbox, RedisOutboxWriter, splitAtId } from "./outbox.ts";
+import { messageFrame } from "../../chat/frames.ts";
 import { openRedisPresence } from "./presence.ts";
 import type { RoomName } from "../../chat/room_name.ts";
 import {
   type AppendResult,
   type ChatMessage,
   type MessageStore,
+  type NewMessage,
   type RoomBounds,
   type RoomPosition,
   type Store,
@@ -55,6 +59,11 @@ export interface RedisStoreOptions {
   readonly maxRooms: number;
   /** How long the entries of a silent node count, in ms. */
   readonly presenceTtlMs: number;
+  /**
+   * The webhook receivers (their outbox names): events are written with
+   * what causes them (see outbox.ts). @default none, webhooks off
+   */
+  readonly webhookReceivers?: readonly string[];
   /** @default silentLogger */
   readonly log?: Logger;
 }
@@ -169,6 +178,18 @@ export async function openRedisStore(
 ): Promise<Store> {
   const log = options.log ?? silentLogger;
   const redis = await RedisConnection.open(options.url, "store", log);
+  const receivers = options.webhookReceivers ?? [];
+  const writer = receivers.length > 0
+    ? new RedisOutboxWriter(KEY_PREFIX, receivers)
+    : undefined;
+  /** The webhook arguments of an append: none when webhooks are off. */
+  const appendEvents = (room: RoomName, message: NewMessage) => {
+    if (!writer) return ["", "", ""];
+    const { head, tail } = splitAtId(
+      JSON.stringify(messageFrame({ id: 0, room, ...message })),
+    );
+    return [writer.context(new Date(message.ts)), head, tail];
+  };
 
   const messages: MessageStore = {
     async append(room, message): Promise<AppendResult> {
@@ -192,8 +213,10 @@ export async function openRedisStore(
           options.maxRooms,
           message.author ?? "",
           newEpoch(),
+          ...appendEvents(room, message),
         ],
       );
+      writer?.wrote();
       if (
         !Array.isArray(reply) || typeof reply[1] !== "number" ||
         typeof reply[2] !== "string"
@@ -263,6 +286,15 @@ export async function openRedisStore(
       };
     },
     async remove(room, id) {
+      if (writer) {
+        const removed = await REMOVE.run(redis, [keys.stream(room)], [
+          writer.context(new Date()),
+          id,
+          room,
+        ]);
+        writer.wrote();
+        return removed === 1;
+      }
       const removed = await redis.run(["XDEL", keys.stream(room), `${id}-0`]);
       return removed === 1;
     },
@@ -285,11 +317,13 @@ export async function openRedisStore(
     redis,
     prefix: KEY_PREFIX,
     ttlMs: options.presenceTtlMs,
+    ...(writer ? { outbox: writer } : {}),
   });
 
   return {
     messages,
     presence,
+    ...(writer ? { outbox: openRedisOutbox(redis, KEY_PREFIX, writer) } : {}),
     async ping() {
       // A write, as an append is: Redis refuses it when out of memory.
       await redis.run([

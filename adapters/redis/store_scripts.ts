@@ -7,17 +7,21 @@
  */
 
 import { RedisScript } from "./connection.ts";
+import { OUTBOX_LUA } from "./outbox.ts";
 
 /**
  * Appends a message: KEYS seq, stream, cids, rooms, epoch; ARGV room, user,
  * message, ts, cid ('' for none), dedupe window, history max, max rooms,
- * author ('' for a guest), a new epoch in case the log begins here.
+ * author ('' for a guest), a new epoch in case the log begins here, and
+ * for webhooks ('' when off) the outbox context and the message frame's
+ * JSON before and after its id: the new message's events are written
+ * with it (`room.created` too when it is the log's first).
  * Returns {1, id, epoch, fields} for a repeated cid, {0, id, epoch} for a
  * new message. A log without a counter begins under the epoch a reader made
  * for it (an expiring one), else under the new one; so does a log without
  * an epoch (written before epochs, or its key lost).
  */
-export const APPEND = new RedisScript(`
+export const APPEND = new RedisScript(`${OUTBOX_LUA}
 local counted = redis.call('GET', KEYS[1])
 local last = tonumber(counted or '0')
 local cid = ARGV[5]
@@ -60,7 +64,27 @@ if ARGV[9] ~= '' then
 end
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], id .. '-0', unpack(fields))
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', id - window)
+if ARGV[11] ~= '' then
+  local wh = cjson.decode(ARGV[11])
+  local frame = ARGV[12] .. id .. ARGV[13]
+  if id == 1 then wh_write(wh, ARGV[1], 'room.created', frame) end
+  wh_write(wh, ARGV[1], 'message.created', frame)
+end
 return {0, id, epoch}
+`);
+
+/**
+ * Deletes message ARGV[2] from stream KEYS[1] and writes its
+ * `message.deleted` event with outbox context ARGV[1]. Returns 1 when it
+ * was there.
+ */
+export const REMOVE = new RedisScript(`${OUTBOX_LUA}
+local removed = redis.call('XDEL', KEYS[1], ARGV[2] .. '-0')
+if removed == 1 then
+  local wh = cjson.decode(ARGV[1])
+  wh_write(wh, ARGV[3], 'message.deleted', '{"id":' .. ARGV[2] .. '}')
+end
+return removed
 `);
 
 /**

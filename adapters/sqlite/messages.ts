@@ -17,6 +17,7 @@
 
 import { setImmediate } from "node:timers";
 import type { SqliteDatabase } from "./database.ts";
+import type { OutboxWriter } from "./outbox.ts";
 import { intField, roomField, type Row, textField } from "./rows.ts";
 import type { RoomName } from "../../chat/room_name.ts";
 import {
@@ -28,6 +29,7 @@ import {
   type RoomBounds,
   StoreError,
 } from "../../chat/store.ts";
+import { messageEvents, webhookPayload } from "../../chat/webhook_events.ts";
 
 /** What {@linkcode openSqliteMessages} needs. */
 export interface SqliteMessagesOptions {
@@ -37,6 +39,8 @@ export interface SqliteMessagesOptions {
   readonly dedupeWindow: number;
   /** Rooms that may hold messages at once; a new room past it is refused. */
   readonly maxRooms: number;
+  /** Where webhook events go, in the same transactions; none when off. */
+  readonly outbox?: OutboxWriter;
 }
 
 // Message bodies are stored as UTF-8 bytes: node:sqlite binds strings as C
@@ -230,7 +234,9 @@ export function openSqliteMessages(
     if (id > historyMax && (id - historyMax) % pruneEvery === 0) {
       pruneMessages.run(room, id - historyMax);
     }
-    return { message: { id, room, ...message }, duplicate: false, epoch };
+    const stored: ChatMessage = { id, room, ...message };
+    options.outbox?.write(messageEvents(stored, new Date(message.ts)));
+    return { message: stored, duplicate: false, epoch };
   }
 
   /**
@@ -314,7 +320,13 @@ export function openSqliteMessages(
       return Promise.resolve(
         database.transaction(() => {
           keepLast.run(room);
-          return Number(deleteOne.run(room, id).changes) > 0;
+          const deleted = Number(deleteOne.run(room, id).changes) > 0;
+          if (deleted) {
+            options.outbox?.write([
+              webhookPayload("message.deleted", room, { id }, new Date()),
+            ]);
+          }
+          return deleted;
         }),
       );
     },

@@ -12,6 +12,7 @@
  */
 
 import type { SqliteDatabase } from "./database.ts";
+import type { OutboxWriter } from "./outbox.ts";
 import { intField, roomField, type Row, textField } from "./rows.ts";
 import { nameKey } from "../../chat/name_key.ts";
 import { PresenceListCache } from "./presence_list_cache.ts";
@@ -22,7 +23,14 @@ import type {
   PresenceEntry,
   PresenceStore,
   PresentUser,
+  RenameLeave,
 } from "../../chat/store.ts";
+import type { RoomName } from "../../chat/room_name.ts";
+import {
+  memberData,
+  renameEvent,
+  webhookPayload,
+} from "../../chat/webhook_events.ts";
 
 /** About what one entry takes in the log: its row and its index entry. */
 const ENTRY_BYTES = 128;
@@ -51,6 +59,8 @@ export interface SqlitePresenceOptions {
   readonly ttlMs: number;
   /** The clock that `seen_at` is written and compared in. */
   readonly now: () => number;
+  /** Where webhook events go, in the same transactions; none when off. */
+  readonly outbox?: OutboxWriter;
 }
 
 /** The presence table of the open, migrated `database`. */
@@ -111,13 +121,18 @@ export function openSqlitePresence(
      SET connections = connections + excluded.connections`,
   );
   const staleEntries = database.prepare(
-    "SELECT DISTINCT room, user FROM presence WHERE seen_at <= ?",
+    `SELECT room, user, MAX(owner) AS owner FROM presence WHERE seen_at <= ?
+     GROUP BY room, user`,
   );
   const deleteStale = database.prepare(
     "DELETE FROM presence WHERE seen_at <= ?",
   );
   const nodeEntries = database.prepare(
-    "SELECT DISTINCT room, user FROM presence WHERE node = ?",
+    `SELECT room, user, MAX(owner) AS owner FROM presence WHERE node = ?
+     GROUP BY room, user`,
+  );
+  const ownerOf = database.prepare(
+    "SELECT owner FROM presence WHERE room = ? AND user = ? AND node = ?",
   );
   const deleteNode = database.prepare("DELETE FROM presence WHERE node = ?");
   const refreshNode = database.prepare(
@@ -152,17 +167,59 @@ export function openSqlitePresence(
     now,
   });
 
-  /** After entries were deleted: who of `candidates` is gone for good. */
-  const departed = (candidates: Row[]): Departure[] =>
-    candidates
+  const outbox = options.outbox;
+  /**
+   * After entries were deleted: who of `candidates` is gone for good, each
+   * a `member.left` event written in the same transaction.
+   */
+  const departed = (candidates: Row[]): Departure[] => {
+    const gone = candidates
       .map((row) => ({
         room: roomField(row, "room"),
         user: textField(row, "user"),
+        owner: textField(row, "owner"),
       }))
       .filter(({ room, user }) => !isOnline(room, user));
+    const at = new Date(now());
+    outbox?.write(
+      gone.map(({ room, user, owner }) =>
+        webhookPayload("member.left", room, memberData(user, owner), at)
+      ),
+    );
+    return gone.map(({ room, user }) => ({ room, user }));
+  };
+
+  /** The event of a leave, or of the rename it ends, written in its transaction. */
+  function writeLeave(
+    room: RoomName,
+    user: string,
+    wentOffline: boolean,
+    rename: RenameLeave | undefined,
+    held: Row | undefined,
+  ): void {
+    const at = new Date(now());
+    if (rename) {
+      const event = renameEvent(
+        room,
+        { from: user, to: rename.to, owner: rename.owner },
+        { joined: rename.joined, left: wentOffline },
+        at,
+      );
+      if (event) outbox?.write([event]);
+    } else if (wentOffline && held) {
+      outbox?.write([
+        webhookPayload(
+          "member.left",
+          room,
+          memberData(user, textField(held, "owner")),
+          at,
+        ),
+      ]);
+    }
+  }
 
   return {
-    join({ room, user, node, owner }): Promise<JoinResult> {
+    join({ room, user, node, owner, renaming }): Promise<JoinResult> {
       const key = nameKey(user);
       const seenAt = now();
       const result: JoinResult = database.transaction(() => {
@@ -171,6 +228,16 @@ export function openSqlitePresence(
         }
         const first = !isOnline(room, user);
         addConnection.run(room, user, node, owner, key, seenAt);
+        if (first && !renaming) {
+          outbox?.write([
+            webhookPayload(
+              "member.joined",
+              room,
+              memberData(user, owner),
+              new Date(seenAt),
+            ),
+          ]);
+        }
         return { taken: false, first };
       });
       if (!result.taken) {
@@ -179,14 +246,17 @@ export function openSqlitePresence(
       }
       return Promise.resolve(result);
     },
-    leave(room, user, node) {
+    leave(room, user, node, rename) {
       const { last, wentOffline } = database.transaction(() => {
         // A name already stale is not online before: its count stays.
         const before = isOnline(room, user);
+        const held = outbox && !rename ? ownerOf.get(room, user, node) : {};
         removeConnection.run(room, user, node);
         dropEmpty.run(room, user, node);
         const last = !isOnline(room, user);
-        return { last, wentOffline: before && last };
+        const wentOffline = before && last;
+        if (outbox) writeLeave(room, user, wentOffline, rename, held);
+        return { last, wentOffline };
       });
       database.wroteInPassing(0);
       lists.left(room, user, wentOffline);

@@ -71,6 +71,31 @@ const MIGRATIONS: readonly string[] = [
   // rewritten by every node's next heartbeat, which fills the key in.
   `ALTER TABLE presence ADD COLUMN name_key TEXT NOT NULL DEFAULT '';
    CREATE INDEX presence_by_key ON presence (room, name_key);`,
+  // The webhook outbox (outbox.ts): events written with what caused them,
+  // the rooms that have some, and each receiver's place in each room.
+  `CREATE TABLE IF NOT EXISTS webhook_events (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     room TEXT NOT NULL,
+     id TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     body BLOB NOT NULL
+   );
+   CREATE INDEX IF NOT EXISTS webhook_events_by_room
+     ON webhook_events (room, seq);
+   CREATE TABLE IF NOT EXISTS webhook_rooms (
+     room TEXT PRIMARY KEY,
+     last_seq INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE IF NOT EXISTS webhook_cursors (
+     receiver TEXT NOT NULL,
+     room TEXT NOT NULL,
+     delivered INTEGER NOT NULL DEFAULT 0,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     due_at INTEGER NOT NULL DEFAULT 0,
+     lease_owner TEXT NOT NULL DEFAULT '',
+     lease_until INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (receiver, room)
+   ) WITHOUT ROWID;`,
 ];
 
 /** The schema version this code writes. */

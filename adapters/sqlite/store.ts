@@ -15,6 +15,7 @@ import { SqliteDatabase } from "./database.ts";
 import { INTEGRITY_CHECK_MAX_BYTES } from "./integrity.ts";
 import { openSqliteMessages } from "./messages.ts";
 import { openSqlitePresence } from "./presence.ts";
+import { openSqliteOutbox, OutboxWriter } from "./outbox.ts";
 import type { Store } from "../../chat/store.ts";
 import { type Logger, silentLogger } from "../../chat/logger.ts";
 
@@ -37,6 +38,11 @@ export interface SqliteStoreOptions {
    * @default INTEGRITY_CHECK_MAX_BYTES
    */
   readonly integrityMaxBytes?: number;
+  /**
+   * Write webhook events with what causes them (see outbox.ts).
+   * @default false
+   */
+  readonly webhooks?: boolean;
   /** Clock for presence. @default Date.now */
   readonly now?: () => number;
   /** @default silentLogger */
@@ -112,20 +118,24 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       ? {}
       : { integrityMaxBytes: options.integrityMaxBytes }),
   });
+  const writer = options.webhooks ? new OutboxWriter(database) : undefined;
   const messages = openSqliteMessages(database, {
     historyMax: options.historyMax,
     dedupeWindow: options.dedupeWindow,
     maxRooms: options.maxRooms,
+    ...(writer ? { outbox: writer } : {}),
   });
   const presence = openSqlitePresence(database, {
     ttlMs: options.presenceTtlMs,
     now,
+    ...(writer ? { outbox: writer } : {}),
   });
 
   let open = true;
   return {
     messages,
     presence,
+    ...(writer ? { outbox: openSqliteOutbox(database, writer) } : {}),
     started: database.started,
     ping() {
       return Promise.resolve().then(() => database.probe());

@@ -1,0 +1,125 @@
+/**
+ * The events the server tells the site's backend about (webhooks), as the
+ * core sees them: their types, their JSON payloads, and the outbox the
+ * store keeps them in until every receiver has them. A store writes an
+ * event in the same transaction as what caused it (a message stored, a
+ * name gone online), so a crash never loses one; `adapters/webhooks/`
+ * sends them. No I/O here.
+ *
+ * @module
+ */
+
+import { type ChatMessage } from "./store.ts";
+import { type MessageFrame, messageFrame } from "./frames.ts";
+import type { RoomName } from "./room_name.ts";
+import { isSignedOwner } from "./user_name.ts";
+
+/** What an event reports. */
+export type WebhookEventType =
+  | "message.created"
+  | "message.deleted"
+  | "member.joined"
+  | "member.left"
+  | "member.renamed"
+  | "room.created";
+
+/** A name in a room, as an event shows it: never a token or a key. */
+export interface MemberData {
+  readonly name: string;
+  /** The name is held by a signed identity. */
+  readonly verified: boolean;
+  /** The signed identity's `sub`, when it is one. */
+  readonly sub?: string;
+}
+
+/** A rename: the new name, and the one it replaced. */
+export interface RenamedData extends MemberData {
+  readonly from: string;
+}
+
+/** The data of each type of event. */
+export interface WebhookEventData {
+  readonly "message.created": MessageFrame;
+  readonly "message.deleted": { readonly id: number };
+  readonly "member.joined": MemberData;
+  readonly "member.left": MemberData;
+  readonly "member.renamed": RenamedData;
+  /** The room's first message. */
+  readonly "room.created": MessageFrame;
+}
+
+/** One event's payload, the JSON body a receiver gets. */
+export interface WebhookPayload<
+  T extends WebhookEventType = WebhookEventType,
+> {
+  readonly type: T;
+  /** `evt_…`, the same on every attempt (the `webhook-id` header). */
+  readonly id: string;
+  readonly room: RoomName;
+  /** When the event happened, ISO-8601 in UTC. */
+  readonly ts: string;
+  readonly data: WebhookEventData[T];
+}
+
+/** A new event id: `evt_` and 32 hex digits. */
+export function newEventId(): string {
+  return `evt_${crypto.randomUUID().replaceAll("-", "")}`;
+}
+
+/** Builds the payload of one event, with a new id. */
+export function webhookPayload<T extends WebhookEventType>(
+  type: T,
+  room: RoomName,
+  data: WebhookEventData[T],
+  at: Date,
+): WebhookPayload<T> {
+  return { type, id: newEventId(), room, ts: at.toISOString(), data };
+}
+
+/** The member data of `name` held by `owner` (see `nameOwner`). */
+export function memberData(name: string, owner: string): MemberData {
+  return isSignedOwner(owner)
+    ? { name, verified: true, sub: owner.slice("signed:".length) }
+    : { name, verified: false };
+}
+
+/**
+ * The events of a message just stored: `room.created` first when it is the
+ * first message the room ever had (its id is 1), then `message.created`.
+ */
+export function messageEvents(
+  message: ChatMessage,
+  at: Date,
+): WebhookPayload[] {
+  const frame = messageFrame(message);
+  const created = webhookPayload("message.created", message.room, frame, at);
+  return message.id === 1
+    ? [webhookPayload("room.created", message.room, frame, at), created]
+    : [created];
+}
+
+/**
+ * The event a rename makes once the store knows both halves: whether the
+ * new name came online with it (`joined`) and the old one went (`left`).
+ */
+export function renameEvent(
+  room: RoomName,
+  change: { from: string; to: string; owner: string },
+  outcome: { joined: boolean; left: boolean },
+  at: Date,
+): WebhookPayload | undefined {
+  const { from, to, owner } = change;
+  if (outcome.joined && outcome.left) {
+    return webhookPayload("member.renamed", room, {
+      ...memberData(to, owner),
+      from,
+    }, at);
+  }
+  if (outcome.joined) {
+    return webhookPayload("member.joined", room, memberData(to, owner), at);
+  }
+  if (outcome.left) {
+    return webhookPayload("member.left", room, memberData(from, owner), at);
+  }
+  return undefined;
+}

@@ -1,0 +1,68 @@
+/**
+ * What the webhook tests share: a signing secret, the environment of a
+ * server that sends webhooks fast enough for a test (small timeouts and
+ * retry waits), and posting messages through the server API.
+ *
+ * @module
+ */
+
+import type { ReceivedEvent } from "./webhook_receiver.ts";
+
+/** The secret tests sign and verify with. */
+export const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/** The server API key of the test servers. */
+export const API_KEY = "webhook-test-api-key-0123456789";
+
+/**
+ * The environment of a server storing in `db` (a SQLite file, or ignored
+ * with `REDIS_URL` in `extra`) and sending webhooks to `url`: an attempt
+ * gives up after 300 ms, retries wait 10 to 200 ms.
+ */
+export function webhookEnv(
+  db: string,
+  url: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    CHAT_DB: db,
+    CHAT_API_KEY: API_KEY,
+    CHAT_WEBHOOK_URL: url,
+    CHAT_WEBHOOK_SECRET: SECRET,
+    CHAT_WEBHOOK_TIMEOUT_MS: "300",
+    CHAT_WEBHOOK_RETRY_BASE_MS: "10",
+    CHAT_WEBHOOK_RETRY_MAX_MS: "200",
+    ...extra,
+  };
+}
+
+/** Posts `texts` to `room` through the server API, one after another. */
+export async function postMessages(
+  origin: string,
+  room: string,
+  texts: readonly string[],
+  user = "site",
+): Promise<void> {
+  for (const message of texts) {
+    const response = await fetch(
+      `${origin}/api/rooms/${encodeURIComponent(room)}/messages`,
+      {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${API_KEY}`,
+          "content-type": "application/json",
+        },
+        body: JSON.stringify({ user, message }),
+      },
+    );
+    await response.body?.cancel();
+    if (response.status !== 201) {
+      throw new Error(`Posting to ${room} answered ${response.status}`);
+    }
+  }
+}
+
+/** The message ids of `message.created` events, in their order. */
+export function messageIds(events: readonly ReceivedEvent[]): number[] {
+  return events.map((event) => Number(event.data.id));
+}
