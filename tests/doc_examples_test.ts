@@ -9,7 +9,8 @@
  *   server's. `CHAT_API_KEY` and
  *   `CHAT_AUTH_SECRET` are set to that server's; its room `lobby` holds 42
  *   messages before the first block runs, so that an example may name one.
- *   `curl` fails on an HTTP error (`--fail-with-body`). A command that
+ *   `CHAT_WEBHOOK_SECRET` is a valid signing secret for the examples that
+ *   verify events. `curl` fails on an HTTP error (`--fail-with-body`). A command that
  *   starts the chat server (`deno task start…`, `./dist/chat-server`, not
  *   `--help`) runs alone, on a free port and 127.0.0.1 whatever it names,
  *   with its data (and `/var/lib/chat/`) in a temporary folder, until it
@@ -66,6 +67,7 @@ import {
 import { ignoreWithoutNginx } from "../testkit/nginx.ts";
 import { taskFlags } from "../testkit/process.ts";
 import { startServer } from "../testkit/server.ts";
+import { SECRET_A as WEBHOOK_SECRET } from "../testkit/settings.ts";
 
 const API_KEY = "doc-examples-api-key-0123456789abcdef";
 const SECRET = "doc-examples-secret-of-at-least-32-bytes";
@@ -122,7 +124,11 @@ Deno.test("every documented example runs as written", async (t) => {
     }
     const context: DocContext = {
       address: new URL(server.origin).host,
-      env: { CHAT_API_KEY: API_KEY, CHAT_AUTH_SECRET: SECRET },
+      env: {
+        CHAT_API_KEY: API_KEY,
+        CHAT_AUTH_SECRET: SECRET,
+        CHAT_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      },
       dir,
     };
     const python = await findPython();
