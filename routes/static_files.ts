@@ -21,6 +21,7 @@ import roomStorageScript from "../static/room_storage.js" with {
   type: "text",
 };
 import styleSheet from "../static/style.css" with { type: "text" };
+import favicon from "../static/favicon.svg" with { type: "text" };
 
 interface Asset {
   readonly body: string;
@@ -28,6 +29,7 @@ interface Asset {
 }
 
 const JS = "text/javascript; charset=utf-8";
+const SVG = "image/svg+xml; charset=utf-8";
 
 const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["index.js", { body: indexScript, contentType: JS }],
@@ -40,6 +42,7 @@ const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["room_status.js", { body: roomStatusScript, contentType: JS }],
   ["room_storage.js", { body: roomStorageScript, contentType: JS }],
   ["style.css", { body: styleSheet, contentType: "text/css; charset=utf-8" }],
+  ["favicon.svg", { body: favicon, contentType: SVG }],
 ]);
 
 /** Builds the `/static/:file` route. */
@@ -57,7 +60,12 @@ export function staticRoutes(): Hono {
       "Cache-Control": "no-cache",
     });
   });
-  // Browsers ask for it on every page; there is none, and a 404 is noise.
-  app.get("/favicon.ico", (c) => c.body(null, 204));
+  // Browsers that skip the pages' <link rel="icon"> ask for this path; they
+  // all read an SVG served under it.
+  app.get("/favicon.ico", etag(), (c) =>
+    c.body(favicon, 200, {
+      "Content-Type": SVG,
+      "Cache-Control": "public, max-age=86400",
+    }));
   return app;
 }
