@@ -38,7 +38,7 @@ export const SETTINGS = {
   port: integer({
     flag: "port",
     env: "PORT",
-    section: "server",
+    group: "basic",
     default: 8000,
     min: 0,
     max: 65535,
@@ -47,7 +47,7 @@ export const SETTINGS = {
   host: value({
     flag: "host",
     env: "HOST",
-    section: "server",
+    group: "basic",
     help:
       "Address to listen on: an IP address or a host name; only 0.0.0.0 or :: listen on every interface.",
     default: "127.0.0.1",
@@ -58,7 +58,7 @@ export const SETTINGS = {
   workers: integerOrAuto({
     flag: "workers",
     env: "CHAT_WORKERS",
-    section: "server",
+    group: "basic",
     help:
       "Isolates serving the port in this process (`auto`: one per CPU); Linux only, elsewhere 1.",
     default: 1,
@@ -68,7 +68,7 @@ export const SETTINGS = {
   db: value({
     flag: "db",
     env: "CHAT_DB",
-    section: "storage",
+    group: "basic",
     help: "SQLite file (missing folders are created), or :memory:.",
     default: "./data/chat.db",
     shownDefault: "./data/chat.db",
@@ -78,7 +78,7 @@ export const SETTINGS = {
   redisUrl: value<URL | undefined>({
     flag: "redis",
     env: "REDIS_URL",
-    section: "storage",
+    group: "scaling",
     help:
       "Redis shared by several server processes: rooms, ids, history and presence live there instead of SQLite.",
     default: undefined,
@@ -90,7 +90,7 @@ export const SETTINGS = {
   logLevel: choice({
     flag: "log-level",
     env: "LOG_LEVEL",
-    section: "server",
+    group: "basic",
     default: "info",
     values: ["debug", "info", "warn", "error"] satisfies LogLevel[],
     help: "Lowest level of the JSON log lines printed.",
@@ -98,7 +98,7 @@ export const SETTINGS = {
   historyLimit: integer({
     flag: "history",
     env: "CHAT_HISTORY",
-    section: "storage",
+    group: "tuning",
     default: 50,
     min: 0,
     max: 10_000,
@@ -107,7 +107,7 @@ export const SETTINGS = {
   historyMax: integer({
     flag: "history-max",
     env: "CHAT_HISTORY_MAX",
-    section: "storage",
+    group: "tuning",
     default: 10_000,
     min: 1,
     max: 100_000_000,
@@ -117,7 +117,7 @@ export const SETTINGS = {
   historyMaxAgeMs: duration({
     flag: "history-max-age",
     env: "CHAT_HISTORY_MAX_AGE",
-    section: "storage",
+    group: "tuning",
     help:
       "Messages older than this are deleted (30d, 12h, 90m, 45s); 0 keeps them, bounded by count and size only.",
     default: 0,
@@ -125,7 +125,7 @@ export const SETTINGS = {
   maxRooms: integer({
     flag: "max-rooms",
     env: "CHAT_MAX_ROOMS",
-    section: "limits",
+    group: "limits",
     default: 10_000,
     min: 1,
     max: 100_000_000,
@@ -136,7 +136,7 @@ export const SETTINGS = {
   maxDbBytes: integer({
     flag: "max-db-bytes",
     env: "CHAT_MAX_DB_BYTES",
-    section: "limits",
+    group: "limits",
     default: 1024 * 1024 * 1024,
     min: 256 * 1024,
     max: 1024 ** 4,
@@ -147,7 +147,7 @@ export const SETTINGS = {
   recoveryLimit: integer({
     flag: "recovery-max",
     env: "CHAT_RECOVERY_MAX",
-    section: "storage",
+    group: "tuning",
     default: 1000,
     min: 0,
     max: 100_000,
@@ -157,7 +157,7 @@ export const SETTINGS = {
   maxMessageChars: integer({
     flag: "max-message-chars",
     env: "CHAT_MAX_MESSAGE_CHARS",
-    section: "limits",
+    group: "limits",
     default: 2000,
     min: 1,
     max: 1_000_000,
@@ -167,7 +167,7 @@ export const SETTINGS = {
   maxFrameBytes: integer({
     flag: "max-frame-bytes",
     env: "CHAT_MAX_FRAME_BYTES",
-    section: "limits",
+    group: "limits",
     default: 16_384,
     min: 64,
     max: 64 * 1024 * 1024,
@@ -177,7 +177,7 @@ export const SETTINGS = {
   rateLimit: integer({
     flag: "rate-limit",
     env: "CHAT_RATE_LIMIT",
-    section: "limits",
+    group: "limits",
     default: 5,
     min: 0,
     max: 1_000_000,
@@ -188,7 +188,7 @@ export const SETTINGS = {
   rateBurst: integer({
     flag: "rate-burst",
     env: "CHAT_RATE_BURST",
-    section: "limits",
+    group: "limits",
     default: 10,
     min: 1,
     max: 1_000_000,
@@ -199,7 +199,7 @@ export const SETTINGS = {
   addressRateLimit: integerOrAuto({
     flag: "address-rate-limit",
     env: "CHAT_ADDRESS_RATE_LIMIT",
-    section: "limits",
+    group: "limits",
     min: 0,
     max: 1_000_000,
     help:
@@ -209,7 +209,7 @@ export const SETTINGS = {
   addressRateBurst: integerOrAuto({
     flag: "address-rate-burst",
     env: "CHAT_ADDRESS_RATE_BURST",
-    section: "limits",
+    group: "limits",
     min: 1,
     max: 1_000_000,
     help:
@@ -219,7 +219,7 @@ export const SETTINGS = {
   connectRate: integer({
     flag: "connect-rate",
     env: "CHAT_CONNECT_RATE",
-    section: "limits",
+    group: "limits",
     default: 20,
     min: 0,
     max: 1_000_000,
@@ -230,7 +230,7 @@ export const SETTINGS = {
   connectBurst: integer({
     flag: "connect-burst",
     env: "CHAT_CONNECT_BURST",
-    section: "limits",
+    group: "limits",
     default: 2000,
     min: 1,
     max: 1_000_000,
@@ -241,7 +241,7 @@ export const SETTINGS = {
   maxConnectionsPerIp: integerOrAuto({
     flag: "max-connections-per-ip",
     env: "CHAT_MAX_CONNECTIONS_PER_IP",
-    section: "limits",
+    group: "limits",
     min: 1,
     max: 1_000_000,
     help:
@@ -251,7 +251,7 @@ export const SETTINGS = {
   maxConnections: integerOrAuto({
     flag: "max-connections",
     env: "CHAT_MAX_CONNECTIONS",
-    section: "limits",
+    group: "limits",
     min: 1,
     max: 10_000_000,
     help:
@@ -261,7 +261,7 @@ export const SETTINGS = {
   maxBufferedBytes: integer({
     flag: "max-buffered-bytes",
     env: "CHAT_MAX_BUFFERED_BYTES",
-    section: "limits",
+    group: "limits",
     default: 1024 * 1024,
     min: 1024,
     max: 1024 * 1024 * 1024,
@@ -271,7 +271,7 @@ export const SETTINGS = {
   idleTimeoutS: integer({
     flag: "idle-timeout",
     env: "CHAT_IDLE_TIMEOUT_S",
-    section: "limits",
+    group: "limits",
     default: 30,
     min: 1,
     max: 86_400,
@@ -281,7 +281,7 @@ export const SETTINGS = {
   allowedHosts: hosts({
     flag: "allowed-hosts",
     env: "CHAT_ALLOWED_HOSTS",
-    section: "server",
+    group: "security",
     help:
       "Comma-separated host names clients use (.example.com for a domain and its subdomains, * for any); other Host headers get 400. Required with --host 0.0.0.0 or ::.",
     shownDefault: "the listen address (and localhost on loopback)",
@@ -289,7 +289,7 @@ export const SETTINGS = {
   reservedNames: value<readonly string[]>({
     flag: "reserved-names",
     env: "CHAT_RESERVED_NAMES",
-    section: "limits",
+    group: "identities",
     help:
       "Comma-separated display names nobody may take, nor anything that looks like them (other cases, look-alike letters, punctuation).",
     whenExceeded: "upgrade refused with `400`",
@@ -301,14 +301,14 @@ export const SETTINGS = {
   allowedOrigins: origins({
     flag: "allowed-origins",
     env: "ALLOWED_ORIGINS",
-    section: "server",
+    group: "security",
     help:
       "Comma-separated origins besides the page's own that may open sockets; * for all.",
   }),
   trustedProxies: value<readonly string[]>({
     flag: "trusted-proxies",
     env: "CHAT_TRUSTED_PROXIES",
-    section: "server",
+    group: "scaling",
     help:
       "Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For (or Forwarded) names the client; from others those headers are ignored.",
     default: [],
@@ -320,7 +320,7 @@ export const SETTINGS = {
   auth: choice({
     flag: "auth",
     env: "CHAT_AUTH",
-    section: "server",
+    group: "identities",
     default: "off",
     values: ["off", "optional", "required"],
     help:
@@ -329,12 +329,14 @@ export const SETTINGS = {
   authSecret: secret({
     flag: "auth-secret",
     env: "CHAT_AUTH_SECRET",
+    group: "identities",
     help: "HS256 secret the site signs tokens with (at least 32 bytes).",
     allowed: "text of at least 32 bytes",
   }),
   authPublicKey: text({
     flag: "auth-public-key",
     env: "CHAT_AUTH_PUBLIC_KEY",
+    group: "identities",
     help:
       "File with the site's public key: PEM (RS256, ES256, EdDSA) or a JWKS document.",
     allowed: "a file path",
@@ -342,18 +344,21 @@ export const SETTINGS = {
   authIssuer: text({
     flag: "auth-issuer",
     env: "CHAT_AUTH_ISSUER",
+    group: "identities",
     help: "Required iss claim of tokens, when set.",
     allowed: "text",
   }),
   authAudience: text({
     flag: "auth-audience",
     env: "CHAT_AUTH_AUDIENCE",
+    group: "identities",
     help: "Required aud claim of tokens, when set.",
     allowed: "text",
   }),
   apiKey: secret({
     flag: "api-key",
     env: "CHAT_API_KEY",
+    group: "integration",
     help:
       "Key of the server API (Authorization: Bearer); unset: the API is off (404).",
     allowed: "text of at least 24 characters",
@@ -362,7 +367,7 @@ export const SETTINGS = {
   webhookSecrets: value<readonly string[] | undefined>({
     flag: "webhook-secret",
     env: "CHAT_WEBHOOK_SECRET",
-    section: "server",
+    group: "integration",
     help:
       "Secret that signs webhooks and the publish hook (Standard Webhooks); two, comma-separated, while rotating: the first signs, both signatures are sent.",
     default: undefined,
@@ -374,7 +379,7 @@ export const SETTINGS = {
   publishHookUrl: value<URL | undefined>({
     flag: "publish-hook-url",
     env: "CHAT_PUBLISH_HOOK_URL",
-    section: "server",
+    group: "integration",
     help:
       "URL asked about each client message before it is stored (allow, reject or replace; docs/integration.md); needs CHAT_WEBHOOK_SECRET.",
     default: undefined,
@@ -385,7 +390,7 @@ export const SETTINGS = {
   publishHookTimeoutMs: integer({
     flag: "publish-hook-timeout-ms",
     env: "CHAT_PUBLISH_HOOK_TIMEOUT_MS",
-    section: "server",
+    group: "integration",
     default: 1000,
     min: 10,
     max: 30_000,
@@ -395,7 +400,7 @@ export const SETTINGS = {
   publishHookFailure: choice({
     flag: "publish-hook-failure",
     env: "CHAT_PUBLISH_HOOK_FAILURE",
-    section: "server",
+    group: "integration",
     default: "allow",
     values: ["allow", "reject"],
     help:
@@ -404,14 +409,14 @@ export const SETTINGS = {
   requireOrigin: flag({
     flag: "require-origin",
     env: "CHAT_REQUIRE_ORIGIN",
-    section: "server",
+    group: "security",
     default: false,
     help: "Refuse sockets whose upgrade has no Origin header.",
   }),
   presenceListMax: integer({
     flag: "presence-list-max",
     env: "CHAT_PRESENCE_LIST_MAX",
-    section: "presence",
+    group: "tuning",
     default: 200,
     min: 1,
     max: 10_000,
@@ -421,7 +426,7 @@ export const SETTINGS = {
   repairIntervalMs: integer({
     flag: "repair-interval-ms",
     env: "CHAT_REPAIR_INTERVAL_MS",
-    section: "presence",
+    group: "tuning",
     default: 1000,
     min: 10,
     max: 3_600_000,
@@ -430,7 +435,7 @@ export const SETTINGS = {
   presenceHeartbeatMs: integer({
     flag: "presence-heartbeat-ms",
     env: "CHAT_PRESENCE_HEARTBEAT_MS",
-    section: "presence",
+    group: "tuning",
     default: 5000,
     min: 50,
     max: 3_600_000,
@@ -439,7 +444,7 @@ export const SETTINGS = {
   presenceTtlMs: integer({
     flag: "presence-ttl-ms",
     env: "CHAT_PRESENCE_TTL_MS",
-    section: "presence",
+    group: "tuning",
     help:
       "Presence of a silent isolate expires after this; longer than the heartbeat.",
     default: "3x-heartbeat",
