@@ -16,6 +16,10 @@ import roomOlderScript from "../static/room_older.js" with { type: "text" };
 import roomOnlineScript from "../static/room_online.js" with { type: "text" };
 import roomOutboxScript from "../static/room_outbox.js" with { type: "text" };
 import roomLogScript from "../static/room_log.js" with { type: "text" };
+import roomDaysScript from "../static/room_days.js" with { type: "text" };
+import roomWelcomeScript from "../static/room_welcome.js" with {
+  type: "text",
+};
 import roomStatusScript from "../static/room_status.js" with { type: "text" };
 import roomStorageScript from "../static/room_storage.js" with {
   type: "text",
@@ -39,6 +43,8 @@ const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["room_online.js", { body: roomOnlineScript, contentType: JS }],
   ["room_outbox.js", { body: roomOutboxScript, contentType: JS }],
   ["room_log.js", { body: roomLogScript, contentType: JS }],
+  ["room_days.js", { body: roomDaysScript, contentType: JS }],
+  ["room_welcome.js", { body: roomWelcomeScript, contentType: JS }],
   ["room_status.js", { body: roomStatusScript, contentType: JS }],
   ["room_storage.js", { body: roomStorageScript, contentType: JS }],
   ["style.css", { body: styleSheet, contentType: "text/css; charset=utf-8" }],

@@ -15,6 +15,8 @@ Deno.test("static files", async (t) => {
         ["room_online.js", /javascript/],
         ["room_outbox.js", /javascript/],
         ["room_log.js", /javascript/],
+        ["room_days.js", /javascript/],
+        ["room_welcome.js", /javascript/],
         ["room_storage.js", /javascript/],
         ["index.js", /javascript/],
         ["style.css", /text\/css/],
@@ -48,6 +50,8 @@ Deno.test("static files", async (t) => {
         "room_online.js",
         "room_outbox.js",
         "room_log.js",
+        "room_days.js",
+        "room_welcome.js",
         "room_storage.js",
         "index.js",
       ]
