@@ -14,6 +14,7 @@ import {
   waitUntilConnected,
 } from "../testkit/chat_page.ts";
 import { startServer, uniqueRoom } from "../testkit/server.ts";
+import { TestClient } from "../testkit/test_client.ts";
 import { BROWSER_TEST } from "../testkit/ui.ts";
 
 /** What each language says, as the tests look for it. */
@@ -277,6 +278,55 @@ Deno.test({
           assert.ok(await page.locator("#chat-users-backdrop").isHidden());
         },
       );
+    } finally {
+      await browser.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "the index page names the product, states the room-name rules, and lists recently active rooms",
+  ...BROWSER_TEST,
+  async fn(t) {
+    await using server = await startServer();
+    const browser = await launchChromium();
+    try {
+      // A room where someone spoke and left: nobody is online in it.
+      const quiet = uniqueRoom("quiet");
+      const talker = await TestClient.join(
+        server.wsUrl(`/ws/chat/${quiet}/?name=talker`),
+      );
+      talker.send({ message: "anyone?" });
+      await talker.waitForType("message", 1);
+      await talker.close();
+      for (
+        const [locale, product, rule, ago] of [
+          ["en-US", "Deno chat", "up to 100 characters", /^last message /],
+          ["ko-KR", "Deno 채팅", "100자까지", /^마지막 메시지 /],
+        ] as const
+      ) {
+        await t.step(locale, async () => {
+          await using visitor = await openChatPage(browser, { locale });
+          const { page } = visitor;
+          await page.goto(`${server.origin}/chat/`);
+          await page.locator(".brand", { hasText: product }).waitFor();
+          const hint = page.locator("#room-name-hint");
+          assert.ok(await hint.isVisible(), "the rules show before any error");
+          assert.match(await hint.textContent() ?? "", new RegExp(rule));
+          assert.equal(
+            await page.getAttribute("#room-name-input", "aria-describedby"),
+            "room-name-hint room-name-error",
+          );
+          const row = page.locator(`#room-list a[href="${roomPath(quiet)}"]`);
+          await row.waitFor();
+          assert.match(
+            await row.locator(".room-count").textContent() ?? "",
+            ago,
+          );
+          assert.deepEqual(visitor.problems, []);
+        });
+      }
     } finally {
       await browser.close();
     }
