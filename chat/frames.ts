@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { UserNameProblem } from "./user_name.ts";
 import type { RoomName } from "./room_name.ts";
 import type { ChatMessage, PresentUser } from "./store.ts";
 import { CHAT_PROTOCOL } from "../client/protocol.js";
@@ -142,6 +143,8 @@ export interface ErrorFrame {
   readonly error: string;
   /** The `cid` of the refused message, when it carried a valid one. */
   readonly cid?: string;
+  /** For `bad_name`: which rule the name broke. */
+  readonly reason?: UserNameProblem;
 }
 
 /** Every frame the server sends. */

@@ -111,6 +111,18 @@ export interface MessageStore {
    * messages went.
    */
   expire(before: string): Promise<number>;
+  /**
+   * The `limit` rooms with the most recent messages, newest first, each
+   * with the time of its newest message (the index page's "active rooms").
+   */
+  recent(limit: number): Promise<RecentRoom[]>;
+}
+
+/** A room and when its newest message was sent. */
+export interface RecentRoom {
+  readonly name: RoomName;
+  /** ISO-8601, the `ts` of the room's newest message. */
+  readonly lastMessageAt: string;
 }
 
 /** One user's place in a room's presence list. */

@@ -17,10 +17,30 @@ import { nameKey } from "./name_key.ts";
 /** The longest display name, in Unicode code points after normalising. */
 export const MAX_USER_NAME_CHARS = 32;
 
+/**
+ * Why a name was refused, for a client to say in its reader's language:
+ * `empty`, `too_long`, `invisible` (control, format or bidi characters),
+ * `nothing_visible` (only spaces or marks), `mixed_scripts` (lookalike
+ * letters of several scripts), `badge` (imitates the verified mark),
+ * `reserved` (looks like a reserved word).
+ */
+export type UserNameProblem =
+  | "empty"
+  | "too_long"
+  | "invisible"
+  | "nothing_visible"
+  | "mixed_scripts"
+  | "badge"
+  | "reserved";
+
 /** Result of {@linkcode parseUserName}. */
 export type UserNameResult =
   | { readonly ok: true; readonly name: string }
-  | { readonly ok: false; readonly error: string };
+  | {
+    readonly ok: false;
+    readonly problem: UserNameProblem;
+    readonly error: string;
+  };
 
 // Control, format (zero-width, bidi overrides and isolates, BOM), line and
 // paragraph separators: invisible or reordering, never part of a name.
@@ -69,10 +89,13 @@ export function parseUserName(
 ): UserNameResult {
   const name = raw.normalize("NFKC").replace(/\p{Zs}+/gu, " ").trim();
   const length = [...name].length;
-  if (length === 0) return { ok: false, error: "Name is empty" };
+  if (length === 0) {
+    return { ok: false, problem: "empty", error: "Name is empty" };
+  }
   if (length > MAX_USER_NAME_CHARS) {
     return {
       ok: false,
+      problem: "too_long",
       error:
         `Name is longer than ${MAX_USER_NAME_CHARS} characters (${length})`,
     };
@@ -80,17 +103,23 @@ export function parseUserName(
   if (INVISIBLE.test(name)) {
     return {
       ok: false,
+      problem: "invisible",
       error:
         "Name contains invisible, formatting or control characters (such as zero-width or right-to-left marks)",
     };
   }
   if (NOTHING_VISIBLE.test(name)) {
-    return { ok: false, error: "Name has no visible characters" };
+    return {
+      ok: false,
+      problem: "nothing_visible",
+      error: "Name has no visible characters",
+    };
   }
   const scripts = lookalikeScripts(name);
   if (scripts.length > 1) {
     return {
       ok: false,
+      problem: "mixed_scripts",
       error: `Name mixes ${
         scripts.join(" and ")
       } letters, which can imitate another name`,
@@ -100,6 +129,7 @@ export function parseUserName(
   if (badge) {
     return {
       ok: false,
+      problem: "badge",
       error: `Name contains ${
         badge[0]
       }, which imitates the mark of a verified user`,
@@ -110,6 +140,7 @@ export function parseUserName(
   if (like !== undefined) {
     return {
       ok: false,
+      problem: "reserved",
       error: like === name
         ? `Name "${name}" is reserved`
         : `Name "${name}" looks like "${like}", which is reserved`,

@@ -77,16 +77,29 @@ export type ChatErrorCode =
   | "http"
   | (string & Record<never, never>);
 
+/** Why a name was refused (`bad_name`); docs/protocol.md lists them. */
+export type NameRefusalReason =
+  | "empty"
+  | "too_long"
+  | "invisible"
+  | "nothing_visible"
+  | "mixed_scripts"
+  | "badge"
+  | "reserved"
+  | (string & Record<never, never>);
+
 /** A refusal: the server's `error` frame, or the client's own. */
 export declare class ChatError extends Error {
   constructor(
     code: ChatErrorCode,
     message: string,
-    options?: { cid?: string; status?: number },
+    options?: { cid?: string; status?: number; reason?: NameRefusalReason },
   );
   readonly code: ChatErrorCode;
   /** The refused message's `cid`, when the refusal concerns one. */
   readonly cid?: string;
+  /** For `bad_name`: which rule the name broke. */
+  readonly reason?: NameRefusalReason;
   /** The HTTP status, for code `http`. */
   readonly status?: number;
 }

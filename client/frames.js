@@ -11,13 +11,14 @@ export class ChatError extends Error {
   /**
    * @param {string} code
    * @param {string} message
-   * @param {{ cid?: string, status?: number }} [options]
+   * @param {{ cid?: string, status?: number, reason?: string }} [options]
    */
   constructor(code, message, options = {}) {
     super(message);
     this.name = "ChatError";
     this.code = code;
     if (options.cid !== undefined) this.cid = options.cid;
+    if (options.reason !== undefined) this.reason = options.reason;
     if (options.status !== undefined) this.status = options.status;
   }
 }
@@ -80,10 +81,12 @@ export function presenceChangeOf(frame) {
 /** The refusal an `error` frame carries. */
 export function refusalOf(frame) {
   const code = typeof frame.code === "string" ? frame.code : "error";
-  const cid = typeof frame.cid === "string" ? frame.cid : undefined;
+  const options = {};
+  if (typeof frame.cid === "string") options.cid = frame.cid;
+  if (typeof frame.reason === "string") options.reason = frame.reason;
   return new ChatError(
     code,
     typeof frame.error === "string" ? frame.error : code,
-    cid === undefined ? {} : { cid },
+    options,
   );
 }

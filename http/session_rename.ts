@@ -44,7 +44,15 @@ export async function renameMember(
   }
   const checked = parseUserName(request.raw, request.reservedNames);
   if (!checked.ok) {
-    return refused("bad_name", `Cannot rename: ${checked.error}`);
+    return {
+      kind: "refused",
+      error: {
+        type: "error",
+        code: "bad_name",
+        reason: checked.problem,
+        error: `Cannot rename: ${checked.error}`,
+      },
+    };
   }
   const from = request.membership?.user;
   const result = await request.membership?.rename(checked.name);

@@ -54,6 +54,7 @@ export function instrumentStore(store: Store, metrics: ChatMetrics): Store {
     positions: timed("positions", (...a) => m.positions(...a), metrics),
     remove: timed("remove", (...a) => m.remove(...a), metrics),
     expire: timed("expire", (...a) => m.expire(...a), metrics),
+    recent: timed("recent", (...a) => m.recent(...a), metrics),
   };
   const presence: AsyncMethods<PresenceStore> = {
     join: timed("presence_join", (...a) => p.join(...a), metrics),

@@ -1,5 +1,6 @@
 /**
- * The JSON API: rooms with someone online, who is online in a room (paged
+ * The JSON API: rooms with someone online and the recently active ones,
+ * who is online in a room (paged
  * by name), and older messages of a room for "load older". With
  * `CHAT_AUTH=required` every room is private: a caller shows a signed token
  * (`Authorization: Bearer <token>` or `?token=`) and sees only the rooms it
@@ -21,6 +22,9 @@ import { integerParam, roomParam } from "../http/params.ts";
 
 /** The most messages one page of `/messages` returns. */
 export const MAX_PAGE = 200;
+
+/** How many recently active rooms `GET /api/rooms` lists. */
+export const RECENT_ROOMS = 20;
 
 /** Who may read which rooms. */
 export interface ApiAccess {
@@ -81,10 +85,16 @@ export function apiRoutes(
 
   app.get("/api/rooms", async (c) => {
     const readable = await readableRooms(c, access);
-    const rooms = (await store.presence.rooms()).filter(({ name }) =>
-      readable === "all" || readable.has(name)
-    );
-    return c.json({ rooms });
+    const allowed = ({ name }: { name: RoomName }) =>
+      readable === "all" || readable.has(name);
+    const [online, recent] = await Promise.all([
+      store.presence.rooms(),
+      store.messages.recent(RECENT_ROOMS),
+    ]);
+    return c.json({
+      rooms: online.filter(allowed),
+      recent: recent.filter(allowed),
+    });
   });
 
   // Only from the header: a token in a URL ends up in proxies' logs.

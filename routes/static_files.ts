@@ -20,11 +20,16 @@ import roomOnlineScript from "../static/room_online.js" with { type: "text" };
 import roomOutboxScript from "../static/room_outbox.js" with { type: "text" };
 import roomLogScript from "../static/room_log.js" with { type: "text" };
 import roomEmbedScript from "../static/room_embed.js" with { type: "text" };
+import roomDaysScript from "../static/room_days.js" with { type: "text" };
+import roomWelcomeScript from "../static/room_welcome.js" with {
+  type: "text",
+};
 import roomStatusScript from "../static/room_status.js" with { type: "text" };
 import roomStorageScript from "../static/room_storage.js" with {
   type: "text",
 };
 import styleSheet from "../static/style.css" with { type: "text" };
+import favicon from "../static/favicon.svg" with { type: "text" };
 
 interface Asset {
   readonly body: string;
@@ -32,6 +37,7 @@ interface Asset {
 }
 
 const JS = "text/javascript; charset=utf-8";
+const SVG = "image/svg+xml; charset=utf-8";
 
 const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["index.js", { body: indexScript, contentType: JS }],
@@ -43,9 +49,12 @@ const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["room_online.js", { body: roomOnlineScript, contentType: JS }],
   ["room_outbox.js", { body: roomOutboxScript, contentType: JS }],
   ["room_log.js", { body: roomLogScript, contentType: JS }],
+  ["room_days.js", { body: roomDaysScript, contentType: JS }],
+  ["room_welcome.js", { body: roomWelcomeScript, contentType: JS }],
   ["room_status.js", { body: roomStatusScript, contentType: JS }],
   ["room_storage.js", { body: roomStorageScript, contentType: JS }],
   ["style.css", { body: styleSheet, contentType: "text/css; charset=utf-8" }],
+  ["favicon.svg", { body: favicon, contentType: SVG }],
 ]);
 
 /** Builds the `/static/:file` route. */
@@ -63,7 +72,12 @@ export function staticRoutes(): Hono {
       "Cache-Control": "no-cache",
     });
   });
-  // Browsers ask for it on every page; there is none, and a 404 is noise.
-  app.get("/favicon.ico", (c) => c.body(null, 204));
+  // Browsers that skip the pages' <link rel="icon"> ask for this path; they
+  // all read an SVG served under it.
+  app.get("/favicon.ico", etag(), (c) =>
+    c.body(favicon, 200, {
+      "Content-Type": SVG,
+      "Cache-Control": "public, max-age=86400",
+    }));
   return app;
 }

@@ -44,7 +44,7 @@ export const SETTINGS = {
   port: integer({
     flag: "port",
     env: "PORT",
-    section: "server",
+    group: "basic",
     default: 8000,
     min: 0,
     max: 65535,
@@ -53,7 +53,7 @@ export const SETTINGS = {
   host: value({
     flag: "host",
     env: "HOST",
-    section: "server",
+    group: "basic",
     help:
       "Address to listen on: an IP address or a host name; only 0.0.0.0 or :: listen on every interface.",
     default: "127.0.0.1",
@@ -64,7 +64,7 @@ export const SETTINGS = {
   workers: integerOrAuto({
     flag: "workers",
     env: "CHAT_WORKERS",
-    section: "server",
+    group: "basic",
     help:
       "Isolates serving the port in this process (`auto`: one per CPU); Linux only, elsewhere 1.",
     default: 1,
@@ -74,7 +74,7 @@ export const SETTINGS = {
   db: value({
     flag: "db",
     env: "CHAT_DB",
-    section: "storage",
+    group: "basic",
     help: "SQLite file (missing folders are created), or :memory:.",
     default: "./data/chat.db",
     shownDefault: "./data/chat.db",
@@ -84,7 +84,7 @@ export const SETTINGS = {
   redisUrl: value<URL | undefined>({
     flag: "redis",
     env: "REDIS_URL",
-    section: "storage",
+    group: "scaling",
     help:
       "Redis shared by several server processes: rooms, ids, history and presence live there instead of SQLite.",
     default: undefined,
@@ -96,7 +96,7 @@ export const SETTINGS = {
   logLevel: choice({
     flag: "log-level",
     env: "LOG_LEVEL",
-    section: "server",
+    group: "basic",
     default: "info",
     values: ["debug", "info", "warn", "error"] satisfies LogLevel[],
     help: "Lowest level of the JSON log lines printed.",
@@ -104,7 +104,7 @@ export const SETTINGS = {
   historyLimit: integer({
     flag: "history",
     env: "CHAT_HISTORY",
-    section: "storage",
+    group: "tuning",
     default: 50,
     min: 0,
     max: 10_000,
@@ -113,7 +113,7 @@ export const SETTINGS = {
   historyMax: integer({
     flag: "history-max",
     env: "CHAT_HISTORY_MAX",
-    section: "storage",
+    group: "tuning",
     default: 10_000,
     min: 1,
     max: 100_000_000,
@@ -123,7 +123,7 @@ export const SETTINGS = {
   historyMaxAgeMs: duration({
     flag: "history-max-age",
     env: "CHAT_HISTORY_MAX_AGE",
-    section: "storage",
+    group: "tuning",
     help:
       "Messages older than this are deleted (30d, 12h, 90m, 45s); 0 keeps them, bounded by count and size only.",
     default: 0,
@@ -131,7 +131,7 @@ export const SETTINGS = {
   maxRooms: integer({
     flag: "max-rooms",
     env: "CHAT_MAX_ROOMS",
-    section: "limits",
+    group: "limits",
     default: 10_000,
     min: 1,
     max: 100_000_000,
@@ -142,7 +142,7 @@ export const SETTINGS = {
   maxDbBytes: integer({
     flag: "max-db-bytes",
     env: "CHAT_MAX_DB_BYTES",
-    section: "limits",
+    group: "limits",
     default: 1024 * 1024 * 1024,
     min: 256 * 1024,
     max: 1024 ** 4,
@@ -153,7 +153,7 @@ export const SETTINGS = {
   recoveryLimit: integer({
     flag: "recovery-max",
     env: "CHAT_RECOVERY_MAX",
-    section: "storage",
+    group: "tuning",
     default: 1000,
     min: 0,
     max: 100_000,
@@ -163,7 +163,7 @@ export const SETTINGS = {
   maxMessageChars: integer({
     flag: "max-message-chars",
     env: "CHAT_MAX_MESSAGE_CHARS",
-    section: "limits",
+    group: "limits",
     default: 2000,
     min: 1,
     max: 1_000_000,
@@ -173,7 +173,7 @@ export const SETTINGS = {
   maxFrameBytes: integer({
     flag: "max-frame-bytes",
     env: "CHAT_MAX_FRAME_BYTES",
-    section: "limits",
+    group: "limits",
     default: 16_384,
     min: 64,
     max: 64 * 1024 * 1024,
@@ -183,7 +183,7 @@ export const SETTINGS = {
   rateLimit: integer({
     flag: "rate-limit",
     env: "CHAT_RATE_LIMIT",
-    section: "limits",
+    group: "limits",
     default: 5,
     min: 0,
     max: 1_000_000,
@@ -194,7 +194,7 @@ export const SETTINGS = {
   rateBurst: integer({
     flag: "rate-burst",
     env: "CHAT_RATE_BURST",
-    section: "limits",
+    group: "limits",
     default: 10,
     min: 1,
     max: 1_000_000,
@@ -205,7 +205,7 @@ export const SETTINGS = {
   addressRateLimit: integerOrAuto({
     flag: "address-rate-limit",
     env: "CHAT_ADDRESS_RATE_LIMIT",
-    section: "limits",
+    group: "limits",
     min: 0,
     max: 1_000_000,
     help:
@@ -215,7 +215,7 @@ export const SETTINGS = {
   addressRateBurst: integerOrAuto({
     flag: "address-rate-burst",
     env: "CHAT_ADDRESS_RATE_BURST",
-    section: "limits",
+    group: "limits",
     min: 1,
     max: 1_000_000,
     help:
@@ -225,7 +225,7 @@ export const SETTINGS = {
   connectRate: integer({
     flag: "connect-rate",
     env: "CHAT_CONNECT_RATE",
-    section: "limits",
+    group: "limits",
     default: 20,
     min: 0,
     max: 1_000_000,
@@ -236,7 +236,7 @@ export const SETTINGS = {
   connectBurst: integer({
     flag: "connect-burst",
     env: "CHAT_CONNECT_BURST",
-    section: "limits",
+    group: "limits",
     default: 2000,
     min: 1,
     max: 1_000_000,
@@ -247,7 +247,7 @@ export const SETTINGS = {
   maxConnectionsPerIp: integerOrAuto({
     flag: "max-connections-per-ip",
     env: "CHAT_MAX_CONNECTIONS_PER_IP",
-    section: "limits",
+    group: "limits",
     min: 1,
     max: 1_000_000,
     help:
@@ -257,7 +257,7 @@ export const SETTINGS = {
   maxConnections: integerOrAuto({
     flag: "max-connections",
     env: "CHAT_MAX_CONNECTIONS",
-    section: "limits",
+    group: "limits",
     min: 1,
     max: 10_000_000,
     help:
@@ -267,7 +267,7 @@ export const SETTINGS = {
   maxBufferedBytes: integer({
     flag: "max-buffered-bytes",
     env: "CHAT_MAX_BUFFERED_BYTES",
-    section: "limits",
+    group: "limits",
     default: 1024 * 1024,
     min: 1024,
     max: 1024 * 1024 * 1024,
@@ -277,7 +277,7 @@ export const SETTINGS = {
   idleTimeoutS: integer({
     flag: "idle-timeout",
     env: "CHAT_IDLE_TIMEOUT_S",
-    section: "limits",
+    group: "limits",
     default: 30,
     min: 1,
     max: 86_400,
@@ -287,7 +287,7 @@ export const SETTINGS = {
   allowedHosts: hosts({
     flag: "allowed-hosts",
     env: "CHAT_ALLOWED_HOSTS",
-    section: "server",
+    group: "security",
     help:
       "Comma-separated host names clients use (.example.com for a domain and its subdomains, * for any); other Host headers get 400. Required with --host 0.0.0.0 or ::.",
     shownDefault: "the listen address (and localhost on loopback)",
@@ -295,7 +295,7 @@ export const SETTINGS = {
   reservedNames: value<readonly string[]>({
     flag: "reserved-names",
     env: "CHAT_RESERVED_NAMES",
-    section: "limits",
+    group: "identities",
     help:
       "Comma-separated display names nobody may take, nor anything that looks like them (other cases, look-alike letters, punctuation).",
     whenExceeded: "upgrade refused with `400`",
@@ -307,21 +307,21 @@ export const SETTINGS = {
   allowedOrigins: origins({
     flag: "allowed-origins",
     env: "ALLOWED_ORIGINS",
-    section: "server",
+    group: "security",
     help:
       "Comma-separated origins besides the page's own that may open sockets; * for all.",
   }),
   frameAncestors: frameOrigins({
     flag: "frame-ancestors",
     env: "CHAT_FRAME_ANCESTORS",
-    section: "server",
+    group: "security",
     help:
       "Comma-separated origins of sites that may embed the pages in an iframe (CSP frame-ancestors; they may also hand the room page a token by postMessage); 'none' refuses every frame.",
   }),
   trustedProxies: value<readonly string[]>({
     flag: "trusted-proxies",
     env: "CHAT_TRUSTED_PROXIES",
-    section: "server",
+    group: "scaling",
     help:
       "Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For (or Forwarded) names the client; from others those headers are ignored.",
     default: [],
@@ -333,7 +333,7 @@ export const SETTINGS = {
   auth: choice({
     flag: "auth",
     env: "CHAT_AUTH",
-    section: "server",
+    group: "identities",
     default: "off",
     values: ["off", "optional", "required"] satisfies SignInMode[],
     help:
@@ -342,12 +342,14 @@ export const SETTINGS = {
   authSecret: secret({
     flag: "auth-secret",
     env: "CHAT_AUTH_SECRET",
+    group: "identities",
     help: "HS256 secret the site signs tokens with (at least 32 bytes).",
     allowed: "text of at least 32 bytes",
   }),
   authPublicKey: text({
     flag: "auth-public-key",
     env: "CHAT_AUTH_PUBLIC_KEY",
+    group: "identities",
     help:
       "File with the site's public key: PEM (RS256, ES256, EdDSA) or a JWKS document.",
     allowed: "a file path",
@@ -355,18 +357,21 @@ export const SETTINGS = {
   authIssuer: text({
     flag: "auth-issuer",
     env: "CHAT_AUTH_ISSUER",
+    group: "identities",
     help: "Required iss claim of tokens, when set.",
     allowed: "text",
   }),
   authAudience: text({
     flag: "auth-audience",
     env: "CHAT_AUTH_AUDIENCE",
+    group: "identities",
     help: "Required aud claim of tokens, when set.",
     allowed: "text",
   }),
   apiKey: secret({
     flag: "api-key",
     env: "CHAT_API_KEY",
+    group: "integration",
     help:
       "Key of the server API (Authorization: Bearer); unset: the API is off (404).",
     allowed: "text of at least 24 characters",
@@ -375,7 +380,7 @@ export const SETTINGS = {
   webhookUrls: value<readonly string[]>({
     flag: "webhook-url",
     env: "CHAT_WEBHOOK_URL",
-    section: "server",
+    group: "integration",
     help:
       "Where events (messages, members, rooms) are POSTed, signed, at least once and in order per room; unset: webhooks are off.",
     default: [],
@@ -388,7 +393,7 @@ export const SETTINGS = {
   webhookSecrets: value<readonly string[] | undefined>({
     flag: "webhook-secret",
     env: "CHAT_WEBHOOK_SECRET",
-    section: "server",
+    group: "integration",
     help:
       "Secret that signs webhooks and the publish hook (Standard Webhooks); two, comma-separated, while rotating: the first signs, both signatures are sent.",
     default: undefined,
@@ -400,7 +405,7 @@ export const SETTINGS = {
   publishHookUrl: value<URL | undefined>({
     flag: "publish-hook-url",
     env: "CHAT_PUBLISH_HOOK_URL",
-    section: "server",
+    group: "integration",
     help:
       "URL asked about each client message before it is stored (allow, reject or replace; docs/integration.md); needs CHAT_WEBHOOK_SECRET.",
     default: undefined,
@@ -411,7 +416,7 @@ export const SETTINGS = {
   publishHookTimeoutMs: integer({
     flag: "publish-hook-timeout-ms",
     env: "CHAT_PUBLISH_HOOK_TIMEOUT_MS",
-    section: "server",
+    group: "integration",
     default: 1000,
     min: 10,
     max: 30_000,
@@ -421,7 +426,7 @@ export const SETTINGS = {
   publishHookFailure: choice({
     flag: "publish-hook-failure",
     env: "CHAT_PUBLISH_HOOK_FAILURE",
-    section: "server",
+    group: "integration",
     default: "allow",
     values: ["allow", "reject"],
     help:
@@ -430,7 +435,7 @@ export const SETTINGS = {
   webhookTimeoutMs: integer({
     flag: "webhook-timeout-ms",
     env: "CHAT_WEBHOOK_TIMEOUT_MS",
-    section: "server",
+    group: "integration",
     default: 10_000,
     min: 100,
     max: 600_000,
@@ -440,7 +445,7 @@ export const SETTINGS = {
   webhookRetryBaseMs: integer({
     flag: "webhook-retry-base-ms",
     env: "CHAT_WEBHOOK_RETRY_BASE_MS",
-    section: "server",
+    group: "integration",
     default: 1000,
     min: 1,
     max: 3_600_000,
@@ -450,7 +455,7 @@ export const SETTINGS = {
   webhookRetryMaxMs: integer({
     flag: "webhook-retry-max-ms",
     env: "CHAT_WEBHOOK_RETRY_MAX_MS",
-    section: "server",
+    group: "integration",
     default: 3_600_000,
     min: 1,
     max: 86_400_000,
@@ -460,7 +465,7 @@ export const SETTINGS = {
   webhookMaxEvents: integer({
     flag: "webhook-max-events",
     env: "CHAT_WEBHOOK_MAX_EVENTS",
-    section: "limits",
+    group: "integration",
     default: 100_000,
     min: 1,
     max: 10_000_000,
@@ -471,7 +476,7 @@ export const SETTINGS = {
   webhookMaxAgeMs: duration({
     flag: "webhook-max-age",
     env: "CHAT_WEBHOOK_MAX_AGE",
-    section: "limits",
+    group: "integration",
     help:
       "How long an undelivered webhook event is retried before it is dropped (24h, 90m); 0 bounds the outbox by count only.",
     default: 24 * 60 * 60 * 1000,
@@ -482,14 +487,14 @@ export const SETTINGS = {
   requireOrigin: flag({
     flag: "require-origin",
     env: "CHAT_REQUIRE_ORIGIN",
-    section: "server",
+    group: "security",
     default: false,
     help: "Refuse sockets whose upgrade has no Origin header.",
   }),
   presenceListMax: integer({
     flag: "presence-list-max",
     env: "CHAT_PRESENCE_LIST_MAX",
-    section: "presence",
+    group: "tuning",
     default: 200,
     min: 1,
     max: 10_000,
@@ -499,7 +504,7 @@ export const SETTINGS = {
   repairIntervalMs: integer({
     flag: "repair-interval-ms",
     env: "CHAT_REPAIR_INTERVAL_MS",
-    section: "presence",
+    group: "tuning",
     default: 1000,
     min: 10,
     max: 3_600_000,
@@ -508,7 +513,7 @@ export const SETTINGS = {
   presenceHeartbeatMs: integer({
     flag: "presence-heartbeat-ms",
     env: "CHAT_PRESENCE_HEARTBEAT_MS",
-    section: "presence",
+    group: "tuning",
     default: 5000,
     min: 50,
     max: 3_600_000,
@@ -517,7 +522,7 @@ export const SETTINGS = {
   presenceTtlMs: integer({
     flag: "presence-ttl-ms",
     env: "CHAT_PRESENCE_TTL_MS",
-    section: "presence",
+    group: "tuning",
     help:
       "Presence of a silent isolate expires after this; longer than the heartbeat.",
     default: "3x-heartbeat",

@@ -11,8 +11,22 @@
 
 import { parseUserName } from "../chat/user_name.ts";
 
-/** Where a setting is documented: the README lists all, security.md limits. */
-export type SettingSection = "server" | "storage" | "limits" | "presence";
+/**
+ * The groups `--help` lists the settings in, in this order: what most
+ * people set first, then each concern a deployment adds.
+ */
+export const SETTING_GROUPS = {
+  basic: "Basic",
+  scaling: "Scaling out (several processes, a proxy in front)",
+  security: "Security (which hosts and origins are served)",
+  identities: "Identities (signed tokens, reserved names)",
+  integration: "Integration with your site (server API, hooks)",
+  limits: "Limits (each one's refusal is in docs/security.md)",
+  tuning: "Tuning (history, recovery, presence timing)",
+} as const;
+
+/** One of {@linkcode SETTING_GROUPS}. */
+export type SettingGroup = keyof typeof SETTING_GROUPS;
 
 /** The result of parsing one value. */
 export type Parsed<T> = { readonly ok: true; readonly value: T } | {
@@ -27,7 +41,8 @@ export interface Setting<T> {
   readonly env: string;
   /** One line for `--help` and the docs. */
   readonly help: string;
-  readonly section: SettingSection;
+  /** Where `--help` lists it. */
+  readonly group: SettingGroup;
   /** For limits: what a client gets past it (docs/security.md). */
   readonly whenExceeded?: string;
   /** Used when neither the flag nor the variable is given. */
@@ -44,10 +59,10 @@ export interface Setting<T> {
   parse(text: string): Parsed<T>;
 }
 
-/** What every builder takes: the names, the help and the section. */
+/** What every builder takes: the names, the help and the group. */
 type Common = Pick<
   Setting<unknown>,
-  "flag" | "env" | "help" | "section" | "whenExceeded"
+  "flag" | "env" | "help" | "group" | "whenExceeded"
 >;
 
 const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
@@ -164,11 +179,10 @@ export function value<T>(
 
 /** Optional free text, such as a file path or a claim value. */
 export function text(
-  options: Omit<Common, "section"> & { allowed: string },
+  options: Common & { allowed: string },
 ): Setting<string | undefined> {
   return {
     ...options,
-    section: "server",
     default: undefined,
     shownDefault: "(none)",
     type: "string",
@@ -181,12 +195,11 @@ export function text(
  * checked here so that a short one is refused at start.
  */
 export function secret(
-  options: Omit<Common, "section"> & { allowed: string; minLength?: number },
+  options: Common & { allowed: string; minLength?: number },
 ): Setting<string | undefined> {
   const { minLength = 1, ...rest } = options;
   return {
     ...rest,
-    section: "server",
     default: undefined,
     shownDefault: "(none)",
     type: "string",

@@ -9,7 +9,7 @@
  */
 
 import denoJson from "../deno.json" with { type: "json" };
-import type { Setting } from "./setting_parsers.ts";
+import { type Setting, SETTING_GROUPS } from "./setting_parsers.ts";
 import { settingList } from "./settings.ts";
 
 /** The server's version, from deno.json. */
@@ -32,23 +32,68 @@ export function helpText(program = "chat-server"): string {
     "over the variable, which wins over the default.",
     "",
   ];
-  for (const { setting } of settingList()) {
-    lines.push(
-      `  ${flagSpelling(setting)}`,
-      `      ${setting.help}`,
-      `      Variable ${setting.env}; default ${setting.shownDefault}; ${setting.allowed}.`,
-    );
+  for (const [group, title] of Object.entries(SETTING_GROUPS)) {
+    lines.push(`${title}:`);
+    for (const { setting } of settingList()) {
+      if (setting.group !== group) continue;
+      lines.push(
+        `  ${flagSpelling(setting)}`,
+        `      ${setting.help}`,
+        `      Variable ${setting.env}; default ${setting.shownDefault}; ${setting.allowed}.`,
+      );
+    }
+    lines.push("");
   }
   lines.push(
+    "Commands:",
     "  -h, --help",
     "      Print this help and exit.",
     "  --version",
     "      Print the version and exit.",
     "",
+    "Examples:",
+    ...HELP_EXAMPLES.flatMap(({ what, args }) => [
+      `  # ${what}`,
+      `  ${program} ${args.join(" ")}`,
+    ]),
+    "",
     "Exit status: 0 after a clean shutdown, 1 when the server cannot start, 2 for a bad option or value.",
   );
   return lines.join("\n");
 }
+
+/** The examples that end `--help`; a test parses each one's arguments. */
+export const HELP_EXAMPLES: readonly {
+  readonly what: string;
+  readonly args: readonly string[];
+}[] = [
+  {
+    what: "On this machine only, port 8080, the history in a file of its own:",
+    args: ["--port", "8080", "--db", "/var/lib/chat/chat.db"],
+  },
+  {
+    what: "On every interface, one isolate per CPU, under its public name:",
+    args: [
+      "--host",
+      "0.0.0.0",
+      "--workers",
+      "auto",
+      "--allowed-hosts",
+      "chat.example.com",
+    ],
+  },
+  {
+    what: "One of several processes behind nginx, sharing rooms through Redis:",
+    args: [
+      "--port",
+      "8001",
+      "--redis",
+      "redis://127.0.0.1:6379/0",
+      "--trusted-proxies",
+      "127.0.0.1",
+    ],
+  },
+];
 
 const code = (text: string) => `\`${text}\``;
 
@@ -72,7 +117,7 @@ export function limitsTableRows(): string[][] {
   return [
     ["Limit", "Default", "Variable", "Flag", "When exceeded"],
     ...settingList().flatMap(({ setting }) =>
-      setting.section === "limits" && setting.whenExceeded
+      setting.whenExceeded
         ? [[
           setting.help,
           code(setting.shownDefault),

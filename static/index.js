@@ -1,8 +1,9 @@
 /**
  * Index page: checks the room name with the server's own rule (read from the
  * page's data attributes) and goes to /chat/<room>/; lists the rooms with
- * people in them from GET /api/rooms, refreshed while the page is visible;
- * for a reader the site signed in, the rooms their token allows
+ * people in them, then the recently active ones with the time of their last
+ * message, from GET /api/rooms, refreshed while the page is visible; for a
+ * reader the site signed in, the rooms their token allows
  * (index_signed_in.js).
  * Room names only ever reach the page through textContent.
  *
@@ -50,6 +51,20 @@ function enter() {
   globalThis.location.pathname = `/chat/${encodeURIComponent(name)}/`;
 }
 
+/** How long ago `ms` was, in the reader's words ("5 minutes ago"). */
+function ago(ms) {
+  const seconds = Math.round((ms - Date.now()) / 1000);
+  const format = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
+  for (
+    const [unit, size] of [["day", 86_400], ["hour", 3600], ["minute", 60]]
+  ) {
+    if (Math.abs(seconds) >= size) {
+      return format.format(Math.round(seconds / size), unit);
+    }
+  }
+  return format.format(0, "minute");
+}
+
 function roomItem(room) {
   const item = document.createElement("li");
   const link = document.createElement("a");
@@ -59,22 +74,47 @@ function roomItem(room) {
   name.textContent = room.name;
   const count = document.createElement("span");
   count.className = "room-count";
-  count.textContent = text.peopleOnline.split("{count}").join(
-    room.online.toLocaleString(lang),
-  );
+  if (room.online > 0) {
+    count.textContent = text.peopleOnline.split("{count}").join(
+      room.online.toLocaleString(lang),
+    );
+  } else {
+    count.classList.add("quiet");
+    count.textContent = text.lastMessage.split("{time}").join(
+      ago(room.lastMessageAt),
+    );
+  }
   link.append(name, count);
   item.append(link);
   return item;
 }
 
-function isRoom(value) {
-  return value && typeof value.name === "string" &&
-    Number.isInteger(value.online) && value.online > 0;
-}
+const isOnlineRoom = (value) =>
+  typeof value?.name === "string" && Number.isInteger(value.online) &&
+  value.online > 0;
 
-/** Busiest first, then by name. */
-function byActivity(a, b) {
-  return b.online - a.online || a.name.localeCompare(b.name, lang);
+const isRecentRoom = (value) =>
+  typeof value?.name === "string" &&
+  Number.isFinite(Date.parse(value.lastMessageAt));
+
+/**
+ * One list: the rooms with someone online, busiest first, then the others
+ * that were recently active, the latest first.
+ */
+function roomsOf(body) {
+  const online = (Array.isArray(body.rooms) ? body.rooms : [])
+    .filter(isOnlineRoom)
+    .sort((a, b) => b.online - a.online || a.name.localeCompare(b.name, lang));
+  const listed = new Set(online.map(({ name }) => name));
+  const recent = (Array.isArray(body.recent) ? body.recent : [])
+    .filter((room) => isRecentRoom(room) && !listed.has(room.name))
+    .map(({ name, lastMessageAt }) => ({
+      name,
+      online: 0,
+      lastMessageAt: Date.parse(lastMessageAt),
+    }))
+    .sort((a, b) => b.lastMessageAt - a.lastMessageAt);
+  return [...online, ...recent];
 }
 
 async function refreshRooms() {
@@ -87,9 +127,7 @@ async function refreshRooms() {
       roomListEmpty.hidden = false;
       return;
     }
-    const body = await response.json();
-    const rooms = (Array.isArray(body.rooms) ? body.rooms : [])
-      .filter(isRoom).sort(byActivity);
+    const rooms = roomsOf(await response.json());
     roomList.replaceChildren(...rooms.map(roomItem));
     roomListEmpty.hidden = rooms.length > 0;
   } catch (error) {

@@ -3,7 +3,8 @@
  * client library (`/client/chat_client.js`), which keeps the socket, the
  * order of messages, the outbox and the online list. Its events reach the
  * log (room_log.js), the online list (room_online.js), the reader's name
- * (room_name.js) and the banner (room_status.js); the composer
+ * (room_name.js), a first visit's invitation to choose one
+ * (room_welcome.js) and the banner (room_status.js); the composer
  * (room_outbox.js) and older pages (room_older.js) call it.
  * A site that signs its users in hands the page a token in the address's
  * fragment (`#token=`), or, framing the page, by postMessage
@@ -21,6 +22,7 @@ import { OnlineList } from "./room_online.js";
 import { Outbox } from "./room_outbox.js";
 import { acceptTokensFromParent, askParentForToken } from "./room_embed.js";
 import { showConnectionState } from "./room_status.js";
+import { Welcome } from "./room_welcome.js";
 import {
   browserKey,
   forgetToken,
@@ -45,12 +47,21 @@ const lang = document.documentElement.lang || undefined;
 
 /**
  * The reader's words for a refusal; the server's as a fallback. The site's
- * own reason for refusing a message (its publish hook) is shown as given.
+ * own reason for refusing a message (its publish hook) is shown as given;
+ * a refused name says which rule it broke.
  */
-const reasonFor = (refusal) =>
-  refusal.code === "rejected"
-    ? text.rejected.split("{reason}").join(refusal.message)
-    : text.errors[refusal.code] ?? refusal.message;
+const reasonFor = (refusal) => {
+  if (refusal.code === "rejected") {
+    return text.rejected.split("{reason}").join(refusal.message);
+  }
+  if (
+    refusal.code === "bad_name" && typeof refusal.reason === "string" &&
+    Object.hasOwn(text.nameReasons, refusal.reason)
+  ) {
+    return text.nameReasons[refusal.reason];
+  }
+  return text.errors[refusal.code] ?? refusal.message;
+};
 
 takeTokenFromAddress();
 const chat = new ChatClient(globalThis.location.origin, {
@@ -65,6 +76,7 @@ const chatLog = new ChatLog({
   log: logElement,
   scroller: byId("chat-scroller"),
   pill: byId("chat-new-messages"),
+  empty: byId("chat-empty"),
   lang,
   text,
 });
@@ -72,6 +84,8 @@ const online = new OnlineList({
   list: byId("chat-users"),
   panel: usersPanel,
   toggle: byId("chat-online-toggle"),
+  close: byId("chat-users-close"),
+  backdrop: byId("chat-users-backdrop"),
   countText: byId("chat-online-count"),
   chatLog,
   text,
@@ -103,6 +117,17 @@ const outbox = new Outbox({
   chat,
   reasonFor,
 });
+const welcome = new Welcome({
+  elements: {
+    form: byId("chat-welcome"),
+    input: byId("chat-welcome-input"),
+    keep: byId("chat-welcome-keep"),
+    error: byId("chat-welcome-error"),
+  },
+  chat,
+  reasonFor,
+  composer: input,
+});
 const older = new OlderHistory({
   button: byId("chat-load-older"),
   log: logElement,
@@ -116,6 +141,7 @@ chat.addEventListener("history", ({ detail }) => {
   // Not recovered: what we show may have a hole; start over from here.
   if (!detail.recovered) chatLog.clear();
   missed ||= detail.missed;
+  chatLog.loaded();
 });
 chat.addEventListener("message", ({ detail }) => chatLog.appendMessage(detail));
 chat.addEventListener(
@@ -125,6 +151,7 @@ chat.addEventListener(
 chat.addEventListener("presence", ({ detail }) => {
   if (detail.full) {
     name.confirmed(chat.you, online.isVerified(chat.you));
+    welcome.offer(chat.you, name.signedIn);
     online.render();
   } else {
     online.showChanges(detail);
@@ -187,6 +214,7 @@ showConnectionState(chat, {
 
 outbox.wire();
 name.wire();
+welcome.wire();
 online.wire(globalThis.matchMedia("(min-width: 48rem)"));
 older.wire();
 // The site renews a token by setting a new #token= on this page, or, from

@@ -1,13 +1,38 @@
 /**
  * The room page's chat log: message lines grouped by sender and minute, the
- * reader's own messages told apart, day separators, one-line notices, and
- * scrolling that follows new lines only while the reader is at the bottom
- * (a "new messages" button otherwise). User text only ever reaches the page
- * through textContent, each name and text isolated in a <bdi> so that
- * right-to-left or override characters cannot reorder their neighbours.
+ * reader's own messages told apart, day separators, one-line notices, a
+ * friendly line while the room has no message, and scrolling that follows
+ * new lines only while the reader is at the bottom (a "new messages" button
+ * with a count otherwise). User text only ever reaches the page through
+ * textContent, each name and text isolated in a <bdi> so that right-to-left
+ * or override characters cannot reorder their neighbours.
+ *
+ * Lines are in the order things happened. Messages are in the server's
+ * order (their ids) and carry the server's `ts`; system lines (joins,
+ * leaves, renames, notices) carry the time this page received them. Two
+ * rules keep them in time order without comparing the two clocks:
+ * - Days: a day separator goes before the first line of each local day,
+ *   system lines included; a message of an earlier day than the system
+ *   lines at the end of the log (history that arrives after a reconnect)
+ *   goes above them and their separator.
+ * - Joins trail messages: the server gathers joins for 150 ms
+ *   (docs/protocol.md), and after a restart the one who comes back sends
+ *   what waited in their outbox at once. So a join of someone whose message
+ *   arrived moments ago ({@linkcode JOIN_TRAIL_MS} by this page's clock, and
+ *   no older than that by the server's, next to the newest message) goes
+ *   above that message: they came in, then they spoke.
  *
  * @module
  */
+
+import {
+  dayOf,
+  daySeparator,
+  isDated,
+  isMessage,
+  laterDayAtEnd,
+  separate,
+} from "./room_days.js";
 
 /** Closer than this to the bottom counts as reading the newest lines. */
 const NEAR_BOTTOM_PX = 48;
@@ -15,6 +40,8 @@ const NEAR_BOTTOM_PX = 48;
 const GROUP_MS = 60_000;
 /** A leave followed this soon by a join of the same name was a reconnect. */
 const FLAP_MS = 60_000;
+/** A join is placed above its user's messages received this recently. */
+export const JOIN_TRAIL_MS = 2_000;
 
 /** Fills `{name}` placeholders of `template`, each value in a <bdi>. */
 export function fillTemplate(template, values) {
@@ -43,10 +70,6 @@ export function verifiedMark(label) {
   return mark;
 }
 
-function localDay(date) {
-  return `${date.getFullYear()}-${date.getMonth()}-${date.getDate()}`;
-}
-
 /** The log of one room page. */
 export class ChatLog {
   /** The name this page goes by; its messages are marked as its own. */
@@ -54,24 +77,52 @@ export class ChatLog {
   #log;
   #scroller;
   #pill;
+  #empty;
   #lang;
   #text;
+  #now;
   /** Recent leave lines by name, removed again if the name comes back. */
   #recentLeaves = new Map();
+  /** Messages that arrived while the reader was scrolled up. */
+  #unread = 0;
+  /** Whether the reader was at the bottom when the view last settled. */
+  #following = true;
+  /** Whether the room's history has arrived (else "no messages" is unknown). */
+  #loaded = false;
 
-  constructor({ log, scroller, pill, lang, text }) {
+  /**
+   * `pill` is the "new messages" button, `empty` what shows while the room
+   * has no message; `now` is the clock system lines are dated by.
+   */
+  constructor(
+    { log, scroller, pill, empty, lang, text, now = () => Date.now() },
+  ) {
     this.#log = log;
     this.#scroller = scroller;
     this.#pill = pill;
+    this.#empty = empty;
     this.#lang = lang;
     this.#text = text;
+    this.#now = now;
     scroller.addEventListener("scroll", () => {
-      if (this.atBottom()) pill.hidden = true;
+      this.#following = this.atBottom();
+      if (this.#following) this.#hidePill();
     }, { passive: true });
     pill.addEventListener("click", () => {
       this.scrollToEnd();
       log.focus({ preventScroll: true });
     });
+    // A banner or a bar above the log takes its height from the log: a
+    // reader at the bottom stays at the bottom.
+    new ResizeObserver(() => {
+      if (this.#following) scroller.scrollTop = scroller.scrollHeight;
+    }).observe(scroller);
+  }
+
+  /** The history has arrived: an empty log now means an empty room. */
+  loaded() {
+    this.#loaded = true;
+    this.#showEmpty();
   }
 
   /** Whether the reader is looking at the newest lines. */
@@ -82,13 +133,25 @@ export class ChatLog {
 
   scrollToEnd() {
     this.#scroller.scrollTop = this.#scroller.scrollHeight;
-    this.#pill.hidden = true;
+    this.#following = true;
+    this.#hidePill();
   }
 
   /** Empties the log. */
   clear() {
     this.#log.replaceChildren();
     this.#recentLeaves.clear();
+    this.#showEmpty();
+  }
+
+  #hidePill() {
+    this.#pill.hidden = true;
+    this.#unread = 0;
+  }
+
+  #showEmpty() {
+    this.#empty.hidden = !this.#loaded ||
+      this.#log.querySelector("li.message") !== null;
   }
 
   /**
@@ -99,13 +162,19 @@ export class ChatLog {
   appendMessage(frame) {
     const item = this.#messageItem(frame);
     const follow = this.atBottom() || item.classList.contains("mine");
-    const previous = this.#lastMessage();
-    if (!previous || this.#dayOf(previous) !== this.#dayOf(item)) {
-      this.#log.append(this.#daySeparator(item));
+    this.#log.insertBefore(item, laterDayAtEnd(this.#log, dayOf(frame.ts)));
+    separate(item, this.#lang);
+    // Pending lines of the reader's (the server's copies replace them)
+    // stand between nothing.
+    let previous = item.previousElementSibling;
+    while (previous?.classList.contains("pending")) {
+      previous = previous.previousElementSibling;
     }
-    this.#group(item, this.#log.lastElementChild);
-    this.#log.append(item);
-    this.#settle(follow);
+    this.#group(item, previous);
+    const next = item.nextElementSibling;
+    if (next && isMessage(next)) this.#group(next, item);
+    this.#empty.hidden = true;
+    this.#settle(follow, 1);
     return item;
   }
 
@@ -114,6 +183,7 @@ export class ChatLog {
     const fromBottom = this.#scroller.scrollHeight - this.#scroller.scrollTop;
     this.#log.prepend(...frames.map((frame) => this.#messageItem(frame)));
     this.#decorate();
+    this.#showEmpty();
     this.#scroller.scrollTop = this.#scroller.scrollHeight - fromBottom;
   }
 
@@ -124,21 +194,35 @@ export class ChatLog {
     if (!item) return;
     item.remove();
     this.#decorate();
+    this.#showEmpty();
   }
 
   /** Appends any line (a notice, a pending message), following if at the end. */
   appendLine(item, { own = false } = {}) {
     const follow = own || this.atBottom();
     this.#log.append(item);
+    if (isDated(item)) separate(item, this.#lang);
+    this.#showEmpty();
     this.#settle(follow);
   }
 
-  /** A one-line notice; `values` fill the template's placeholders. */
-  notice(template, values = {}, className = "notice") {
+  /**
+   * A one-line notice, dated now; `values` fill the template's
+   * placeholders. It goes at the end, or above `before`.
+   */
+  notice(template, values = {}, className = "notice", before = null) {
     const item = document.createElement("li");
     item.className = className;
+    item.dataset.ts = new Date(this.#now()).toISOString();
     item.append(...fillTemplate(template, values));
-    this.appendLine(item);
+    if (before === null) {
+      this.appendLine(item);
+      return item;
+    }
+    before.before(item);
+    // The message now follows a system line: it shows its sender again.
+    this.#group(before, item);
+    if (this.#following) this.scrollToEnd();
     return item;
   }
 
@@ -149,16 +233,45 @@ export class ChatLog {
   joined(user) {
     const leave = this.#recentLeaves.get(user);
     this.#recentLeaves.delete(user);
-    if (leave && Date.now() - leave.at < FLAP_MS && leave.item.isConnected) {
+    if (leave && this.#now() - leave.at < FLAP_MS && leave.item.isConnected) {
       leave.item.remove();
       return;
     }
-    this.notice(this.#text.joined, { user }, "presence");
+    this.notice(
+      this.#text.joined,
+      { user },
+      "presence",
+      this.#recentMessageOf(user),
+    );
+  }
+
+  /**
+   * The first of `user`'s messages that arrived within JOIN_TRAIL_MS and
+   * are as recent by the server's clock, next to the newest message: a join
+   * that trails them happened before them (see the module's doc).
+   */
+  #recentMessageOf(user) {
+    const now = this.#now();
+    let newest;
+    let found = null;
+    for (
+      let line = this.#log.lastElementChild;
+      line;
+      line = line.previousElementSibling
+    ) {
+      if (!isMessage(line) || !isDated(line)) continue;
+      if (now - Number(line.dataset.received) > JOIN_TRAIL_MS) break;
+      const ts = Date.parse(line.dataset.ts);
+      newest ??= ts;
+      if (!(newest - ts <= JOIN_TRAIL_MS)) break;
+      if (line.dataset.user === user) found = line;
+    }
+    return found;
   }
 
   left(user) {
     const item = this.notice(this.#text.left, { user }, "presence");
-    this.#recentLeaves.set(user, { item, at: Date.now() });
+    this.#recentLeaves.set(user, { item, at: this.#now() });
   }
 
   renamed(from, to) {
@@ -174,9 +287,20 @@ export class ChatLog {
     }
   }
 
-  #settle(follow) {
-    if (follow) this.scrollToEnd();
-    else this.#pill.hidden = false;
+  /** Follows the new lines, or counts `messages` more unread ones. */
+  #settle(follow, messages = 0) {
+    if (follow) {
+      this.scrollToEnd();
+      return;
+    }
+    this.#following = false;
+    if (messages === 0 && this.#pill.hidden) return;
+    this.#unread += messages;
+    const count = this.#pill.querySelector(".count");
+    count.textContent = this.#text.newMessages.split("{count}").join(
+      Math.max(this.#unread, 1).toLocaleString(this.#lang),
+    );
+    this.#pill.hidden = false;
   }
 
   #messageItem(frame) {
@@ -185,6 +309,7 @@ export class ChatLog {
     item.dataset.id = String(frame.id);
     item.dataset.user = frame.user;
     item.dataset.ts = frame.ts;
+    item.dataset.received = String(this.#now());
     if (frame.user === this.me && frame.server !== true) {
       item.classList.add("mine");
     }
@@ -218,35 +343,6 @@ export class ChatLog {
     return item;
   }
 
-  #lastMessage() {
-    const items = this.#log.querySelectorAll("li.message");
-    return items[items.length - 1];
-  }
-
-  #dayOf(item) {
-    const date = new Date(item.dataset.ts);
-    return Number.isNaN(date.getTime()) ? "" : localDay(date);
-  }
-
-  #daySeparator(item) {
-    const separator = document.createElement("li");
-    separator.className = "day";
-    const date = new Date(item.dataset.ts);
-    const time = document.createElement("time");
-    if (!Number.isNaN(date.getTime())) {
-      time.dateTime = item.dataset.ts.slice(0, 10);
-      const thisYear = date.getFullYear() === new Date().getFullYear();
-      time.textContent = date.toLocaleDateString(this.#lang, {
-        weekday: "long",
-        month: "long",
-        day: "numeric",
-        ...(thisYear ? {} : { year: "numeric" }),
-      });
-    }
-    separator.append(time);
-    return separator;
-  }
-
   /** Marks `item` as the continuation of `previous` when they group. */
   #group(item, previous) {
     const groups = previous?.classList.contains("message") &&
@@ -264,13 +360,13 @@ export class ChatLog {
       separator.remove();
     }
     let day;
-    for (const item of this.#log.querySelectorAll("li.message")) {
-      const itsDay = this.#dayOf(item);
-      if (itsDay !== day) {
-        item.before(this.#daySeparator(item));
+    for (const line of this.#log.querySelectorAll("li[data-ts]")) {
+      const itsDay = dayOf(line.dataset.ts);
+      if (itsDay !== day && itsDay !== "") {
+        line.before(daySeparator(line.dataset.ts, this.#lang));
         day = itsDay;
       }
-      this.#group(item, item.previousElementSibling);
+      if (isMessage(line)) this.#group(line, line.previousElementSibling);
     }
   }
 }

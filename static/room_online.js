@@ -1,9 +1,11 @@
 /**
  * Who is online in the room: the list (names with their verified mark, the
- * reader's own marked, "and N more" past what the server listed), the count
- * in the header, and the panel that opens as a side column on a wide screen
- * and over the log on a phone. The client library keeps the list from the
- * presence frames; this shows it and tells the log who came and went.
+ * reader's own marked "(you)", "and N more" past what the server listed),
+ * the count in the header, and the panel that opens as a side column on a
+ * wide screen and as a drawer over the log on a phone (with a close button,
+ * a backdrop that closes it, and Escape). The client library keeps the list
+ * from the presence frames; this shows it and tells the log who came and
+ * went.
  *
  * @module
  */
@@ -15,6 +17,10 @@ export class OnlineList {
   #list;
   #panel;
   #toggle;
+  #close;
+  #backdrop;
+  /** Whether the screen is wide (the panel is a column, not a drawer). */
+  #wide = true;
   #countText;
   #chatLog;
   #text;
@@ -22,10 +28,25 @@ export class OnlineList {
   #chat;
 
   /** `chat` is the room's client; its `you` is marked in the list. */
-  constructor({ list, panel, toggle, countText, chatLog, text, lang, chat }) {
+  constructor(
+    {
+      list,
+      panel,
+      toggle,
+      close,
+      backdrop,
+      countText,
+      chatLog,
+      text,
+      lang,
+      chat,
+    },
+  ) {
     this.#list = list;
     this.#panel = panel;
     this.#toggle = toggle;
+    this.#close = close;
+    this.#backdrop = backdrop;
     this.#countText = countText;
     this.#chatLog = chatLog;
     this.#text = text;
@@ -51,7 +72,12 @@ export class OnlineList {
       if (online.get(name)?.verified) {
         item.append(verifiedMark(this.#text.verified));
       }
-      if (name === you) item.className = "me";
+      if (name === you) {
+        item.className = "me";
+        // Drawn by the stylesheet after the name: the list's text stays
+        // the names alone.
+        item.dataset.you = this.#text.you;
+      }
       return item;
     }));
     const more = count - online.size;
@@ -84,12 +110,33 @@ export class OnlineList {
     this.#toggle.setAttribute("aria-expanded", String(open));
   }
 
+  /** Whether the panel is open as a drawer over the log (on a phone). */
+  #drawerOpen() {
+    return !this.#wide && this.#panel.classList.contains("open");
+  }
+
+  /** Closes the drawer and gives the focus back to the toggle. */
+  #closeDrawer() {
+    this.setOpen(false);
+    this.#toggle.focus();
+  }
+
   /** Opens or closes the panel by the toggle and follows the screen's width. */
   wire(wide) {
+    this.#wide = wide.matches;
     this.#toggle.addEventListener("click", () => {
       this.setOpen(!this.#panel.classList.contains("open"));
+      if (this.#drawerOpen()) this.#close.focus();
     });
-    wide.addEventListener("change", () => this.setOpen(wide.matches));
+    this.#close.addEventListener("click", () => this.#closeDrawer());
+    this.#backdrop.addEventListener("click", () => this.#closeDrawer());
+    document.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && this.#drawerOpen()) this.#closeDrawer();
+    });
+    wide.addEventListener("change", () => {
+      this.#wide = wide.matches;
+      this.setOpen(wide.matches);
+    });
     this.setOpen(wide.matches);
   }
 }

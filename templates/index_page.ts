@@ -1,8 +1,10 @@
 /**
  * The index page of the tutorial: type a room name, press Enter or the
- * button, land in `/chat/<room>/`. The ids are the tutorial's. Below it, the
- * rooms a signed-in reader's token allows (when the tab holds one), and the
- * rooms with people in them, filled in and kept fresh by the script.
+ * button, land in `/chat/<room>/`. The ids are the tutorial's. Above it the
+ * product's name, under the field the rules of a room name; below it, the
+ * rooms a signed-in reader's token allows (when the tab holds one), the
+ * rooms with people in them and the recently active ones, filled in and
+ * kept fresh by the script.
  *
  * @module
  */
@@ -27,16 +29,20 @@ export function indexPage(lang: Lang, t: Messages) {
         data-pattern="${ROOM_NAME_PATTERN_SOURCE}"
         data-max-length="${MAX_ROOM_NAME_CHARS}"
         data-text="${JSON.stringify(t.index)}">
+        <p class="brand"><img src="/static/favicon.svg" alt="" width="28"
+          height="28"><span>${t.productName}</span></p>
         <h1>${t.indexTitle}</h1>
         <div class="picker-form">
           <label for="room-name-input">${t.indexPrompt}</label>
           <div class="row">
             <input id="room-name-input" type="text" size="100" autofocus
               autocomplete="off"
-              enterkeyhint="go" aria-describedby="room-name-error">
+              enterkeyhint="go"
+              aria-describedby="room-name-hint room-name-error">
             <input id="room-name-submit" class="primary" type="button"
               value="${t.enterRoom}">
           </div>
+          <p id="room-name-hint" class="hint">${t.roomNameHint}</p>
           <p id="room-name-error" class="form-error" role="alert" hidden></p>
         </div>
         <section id="my-rooms" class="picker-rooms" hidden

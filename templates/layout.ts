@@ -30,6 +30,7 @@ export function layout(props: LayoutProps) {
     <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
     <meta name="color-scheme" content="light dark">
     <title>${props.title}</title>
+    <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
     <link rel="stylesheet" href="/static/style.css">
     ${props.script
       ? html`<script type="module" src="/static/${props.script}"></script>`

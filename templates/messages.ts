@@ -9,6 +9,7 @@
 
 import type { FrameErrorCode } from "../chat/frames.ts";
 import type { RoomNameProblem } from "../chat/room_name.ts";
+import type { UserNameProblem } from "../chat/user_name.ts";
 
 /** Languages with a full set of UI text. */
 export const LANGUAGES = ["en", "ko"] as const;
@@ -70,6 +71,12 @@ export interface RoomText {
    * refused it); `{reason}` stands for the reason.
    */
   readonly rejected: string;
+  /** Why a name was refused, by the `reason` of a `bad_name` error. */
+  readonly nameReasons: Readonly<Record<UserNameProblem, string>>;
+  /** The "new messages" button; `{count}` stands for how many. */
+  readonly newMessages: string;
+  /** After the reader's own name in the Online list. */
+  readonly you: string;
 }
 
 /** The index page's text for its script. */
@@ -84,6 +91,8 @@ export interface IndexText {
   readonly signedInAs: string;
   /** `{user}` stands for the name; the token allows every room. */
   readonly signedInAnyRoom: string;
+  /** `{time}` stands for how long ago, e.g. "5 minutes ago". */
+  readonly lastMessage: string;
 }
 
 /** Why a page could not be shown, for an error page in the reader's language. */
@@ -98,7 +107,11 @@ export type PageProblem =
 
 /** Every string a page shows. */
 export interface Messages {
+  /** The product's name, on the index page. */
+  readonly productName: string;
   readonly indexTitle: string;
+  /** The room name rules, shown under the index page's field. */
+  readonly roomNameHint: string;
   readonly indexPrompt: string;
   readonly enterRoom: string;
   readonly activeRooms: string;
@@ -121,8 +134,14 @@ export interface Messages {
   /** Beside the composer while the page cannot connect. */
   readonly composerClosed: string;
   readonly loadOlder: string;
-  readonly newMessages: string;
   readonly otherRooms: string;
+  /** What an empty room shows: a title and an invitation. */
+  readonly emptyTitle: string;
+  readonly emptyHint: string;
+  /** A first visit's invitation to pick a name, over the guest name. */
+  readonly welcome: string;
+  readonly keepName: string;
+  readonly closeOnline: string;
   readonly notFoundTitle: string;
   readonly errorTitle: string;
   /** The detail of an error page. */
@@ -140,6 +159,7 @@ const enIndex: IndexText = {
   peopleOnline: "{count} online",
   signedInAs: "Signed in as {user}. Your sign-in lets you into these rooms:",
   signedInAnyRoom: "Signed in as {user}. Your sign-in lets you into any room.",
+  lastMessage: "last message {time}",
 };
 
 const koIndex: IndexText = {
@@ -152,6 +172,7 @@ const koIndex: IndexText = {
   signedInAs: "{user} 님으로 로그인했습니다. 들어갈 수 있는 채팅방:",
   signedInAnyRoom:
     "{user} 님으로 로그인했습니다. 모든 채팅방에 들어갈 수 있습니다.",
+  lastMessage: "마지막 메시지 {time}",
 };
 
 /** The index page's sentence for each room name problem. */
@@ -169,12 +190,15 @@ function roomNameReason(index: IndexText, problem: RoomNameProblem): string {
 }
 
 const en: Messages = {
+  productName: "Deno chat",
   indexTitle: "Chat Rooms",
+  roomNameHint:
+    "Letters and digits in any language, and _ - . (up to 100 characters).",
   indexPrompt: "What chat room would you like to enter?",
   enterRoom: "Enter",
-  activeRooms: "Rooms with people in them",
+  activeRooms: "Active rooms",
   signedInRooms: "Your rooms",
-  noActiveRooms: "Nobody is chatting right now. Open a room above.",
+  noActiveRooms: "No room has been active lately. Open one above.",
   roomTitle: (room) => `Chat room: ${room}`,
   rooms: "Rooms",
   online: "Online",
@@ -190,8 +214,12 @@ const en: Messages = {
   composerClosed:
     "Messages cannot be sent until the chat connects again (see above).",
   loadOlder: "Load older messages",
-  newMessages: "New messages",
   otherRooms: "Other rooms",
+  emptyTitle: "No messages yet",
+  emptyHint: "Say hello: everyone in this room will see it.",
+  welcome: "Welcome! Choose the name others see you by.",
+  keepName: "Keep this one",
+  closeOnline: "Close",
   notFoundTitle: "Not found",
   errorTitle: "Something went wrong",
   problem: (problem) => {
@@ -232,6 +260,19 @@ const en: Messages = {
     notSent: "Not sent:",
     sendAgain: "Send again",
     rejected: "The site did not accept this message: {reason}",
+    newMessages: "{count} new messages",
+    you: "(you)",
+    nameReasons: {
+      empty: "Please type a name.",
+      too_long: "That name is too long: at most 32 characters.",
+      invisible:
+        "That name holds invisible characters (such as zero-width or right-to-left marks).",
+      nothing_visible: "That name has nothing visible in it.",
+      mixed_scripts:
+        "That name mixes letters of scripts that look alike (such as Latin and Cyrillic).",
+      badge: "That name holds a check mark, which imitates the verified mark.",
+      reserved: "That name is reserved, or looks like a reserved one.",
+    },
     errors: {
       invalid_json: "The server could not read this message.",
       bad_frame: "The server could not read this message.",
@@ -250,13 +291,16 @@ const en: Messages = {
 };
 
 const ko: Messages = {
+  productName: "Deno 채팅",
   indexTitle: "채팅방",
+  roomNameHint:
+    "모든 언어의 글자와 숫자, 그리고 _ - . 를 쓸 수 있습니다 (100자까지).",
   indexPrompt: "입장하실 채팅방 이름을 입력해주세요.",
   enterRoom: "입장하기",
-  activeRooms: "사람들이 있는 채팅방",
+  activeRooms: "최근 활동한 채팅방",
   signedInRooms: "내 채팅방",
   noActiveRooms:
-    "지금은 대화 중인 채팅방이 없습니다. 위에서 채팅방을 열어 보세요.",
+    "최근에 활동한 채팅방이 없습니다. 위에서 채팅방을 열어 보세요.",
   roomTitle: (room) => `채팅방: ${room}`,
   rooms: "채팅방 목록",
   online: "접속 중",
@@ -272,8 +316,12 @@ const ko: Messages = {
   composerClosed:
     "채팅이 다시 연결될 때까지 메시지를 보낼 수 없습니다(위 안내 참고).",
   loadOlder: "이전 메시지 불러오기",
-  newMessages: "새 메시지",
   otherRooms: "다른 채팅방",
+  emptyTitle: "아직 메시지가 없습니다",
+  emptyHint: "첫 인사를 남겨 보세요. 이 채팅방의 모두가 볼 수 있습니다.",
+  welcome: "환영합니다! 다른 사람에게 보일 이름을 정해 주세요.",
+  keepName: "이대로 쓰기",
+  closeOnline: "닫기",
   notFoundTitle: "찾을 수 없습니다",
   errorTitle: "문제가 발생했습니다",
   problem: (problem) => {
@@ -314,6 +362,19 @@ const ko: Messages = {
     notSent: "보내지 못함:",
     sendAgain: "다시 보내기",
     rejected: "사이트에서 이 메시지를 받지 않았습니다: {reason}",
+    newMessages: "새 메시지 {count}개",
+    you: "(나)",
+    nameReasons: {
+      empty: "이름을 입력해 주세요.",
+      too_long: "이름이 너무 깁니다. 32자까지 쓸 수 있습니다.",
+      invisible:
+        "이름에 보이지 않는 문자(폭 없는 공백, 오른쪽에서 왼쪽 표시 등)가 들어 있습니다.",
+      nothing_visible: "이름에 보이는 글자가 없습니다.",
+      mixed_scripts:
+        "이름에 서로 비슷해 보이는 다른 문자(라틴 문자와 키릴 문자 등)가 섞여 있습니다.",
+      badge: "이름에 인증 표시처럼 보이는 체크 표시가 들어 있습니다.",
+      reserved: "예약된 이름이거나 예약된 이름과 비슷해 보입니다.",
+    },
     errors: {
       invalid_json: "서버가 이 메시지를 읽을 수 없습니다.",
       bad_frame: "서버가 이 메시지를 읽을 수 없습니다.",

@@ -43,7 +43,7 @@ export function roomPage(
         <header class="room-header">
           <a class="room-back" href="/chat/"
             title="${t
-              .otherRooms}"><span aria-hidden="true">‹</span><span class="label">${t
+              .otherRooms}"><span aria-hidden="true">‹</span> <span class="label">${t
               .rooms}</span></a>
           <h1 id="room-title" title="${room}"><bdi>${room}</bdi></h1>
           <button id="chat-online-toggle" class="room-online-toggle" type="button"
@@ -54,7 +54,8 @@ export function roomPage(
           id="chat-online-count">0</span></button>
           <div class="room-me">
             <button id="chat-my-name" class="room-my-name" type="button"><bdi
-            id="chat-my-name-text"></bdi><span aria-hidden="true"> ✎</span></button>
+            id="chat-my-name-text"></bdi><span class="edit"
+            aria-hidden="true">✎</span></button>
             <form id="chat-name-form" class="room-name-form" hidden>
               <label for="chat-name-input">${t.yourName}</label>
               <input id="chat-name-input" type="text" maxlength="${MAX_USER_NAME_CHARS}"
@@ -76,19 +77,42 @@ export function roomPage(
               .retryNow}</button>
             <button id="chat-continue-guest" type="button" hidden>${t
               .continueAsGuest}</button></div>
+            <form id="chat-welcome" class="room-welcome" hidden>
+              <label for="chat-welcome-input">${t.welcome}</label>
+              <div class="row">
+                <input id="chat-welcome-input" type="text"
+                  maxlength="${MAX_USER_NAME_CHARS}" autocomplete="nickname"
+                  aria-describedby="chat-welcome-error">
+                <button id="chat-welcome-save" class="primary"
+                  type="submit">${t.saveName}</button>
+                <button id="chat-welcome-keep" type="button">${t
+                  .keepName}</button>
+              </div>
+              <p id="chat-welcome-error" class="form-error" role="alert" hidden></p>
+            </form>
             <div id="chat-scroller" class="room-scroller">
               <button id="chat-load-older" class="room-load-older" type="button"
                 hidden>${t.loadOlder}</button>
               <ol id="chat-log" aria-live="polite" aria-relevant="additions"
                 tabindex="0"
                 aria-label="${t.roomTitle(room)}"></ol>
+              <div id="chat-empty" class="room-empty" hidden>
+                <p class="title">${t.emptyTitle}</p>
+                <p>${t.emptyHint}</p>
+              </div>
             </div>
             <button id="chat-new-messages" class="room-new-messages" type="button"
-              hidden>${t.newMessages} <span aria-hidden="true">↓</span></button>
+              hidden><span class="count"></span> <span aria-hidden="true">↓</span></button>
           </section>
+          <div id="chat-users-backdrop" class="room-users-backdrop"></div>
           <aside id="chat-users-panel" class="room-users"
             aria-labelledby="chat-users-title">
-            <h2 id="chat-users-title">${t.online}</h2>
+            <div class="room-users-head">
+              <h2 id="chat-users-title">${t.online}</h2>
+              <button id="chat-users-close" class="room-users-close" type="button"
+                aria-label="${t
+                  .closeOnline}"><span aria-hidden="true">×</span></button>
+            </div>
             <ul id="chat-users"></ul>
           </aside>
         </div>

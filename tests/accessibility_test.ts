@@ -2,8 +2,16 @@ import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { auditAccessibility, describeViolations } from "../testkit/axe.ts";
 import { ignoreWithoutChromium, launchChromium } from "../testkit/browser.ts";
-import { COLOR_SCHEMES, DEVICES, LOCALES } from "../testkit/chat_page.ts";
+import {
+  COLOR_SCHEMES,
+  DEVICES,
+  LOCALES,
+  openChatPage,
+  roomPath,
+  waitUntilConnected,
+} from "../testkit/chat_page.ts";
 import { openChatScene } from "../testkit/chat_scene.ts";
+import { uniqueRoom } from "../testkit/server.ts";
 
 /** Audits `page` in light and in dark; fails listing every violation. */
 async function assertAccessible(page: Page, what: string): Promise<void> {
@@ -78,6 +86,26 @@ Deno.test({
                 state: "attached",
               });
             });
+
+            await t.step(
+              "an empty room on a first visit, inviting a name",
+              async () => {
+                await using first = await openChatPage(browser, {
+                  locale,
+                  viewport,
+                });
+                await first.page.goto(
+                  `${scene.server.origin}${roomPath(uniqueRoom("first"))}`,
+                );
+                await waitUntilConnected(first.page);
+                await first.page.locator("#chat-welcome").waitFor();
+                await first.page.locator("#chat-empty").waitFor();
+                await assertAccessible(
+                  first.page,
+                  `a first visit to an empty room (${where})`,
+                );
+              },
+            );
 
             await t.step("the room page while disconnected", async () => {
               await scene.stopServer();

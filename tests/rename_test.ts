@@ -148,6 +148,17 @@ Deno.test("renaming in a room", async (t) => {
           errors.map((e) => e.code),
           bad.map(() => "bad_name"),
         );
+        // Which rule each broke, for the page to say in its reader's words.
+        assert.deepEqual(errors.map((e) => e.reason), [
+          "reserved",
+          "reserved",
+          "reserved",
+          "invisible",
+          "invisible",
+          "mixed_scripts",
+          "badge",
+          "empty",
+        ]);
         guest.send({ type: "message", message: "marker" });
         assert.equal((await messageNamed(guest, "marker")).user, "dee");
         assert.equal(guest.ofType("rename").length, 0);

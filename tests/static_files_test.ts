@@ -15,6 +15,8 @@ Deno.test("static files", async (t) => {
         ["room_online.js", /javascript/],
         ["room_outbox.js", /javascript/],
         ["room_log.js", /javascript/],
+        ["room_days.js", /javascript/],
+        ["room_welcome.js", /javascript/],
         ["room_storage.js", /javascript/],
         ["room_embed.js", /javascript/],
         ["index_signed_in.js", /javascript/],
@@ -50,6 +52,8 @@ Deno.test("static files", async (t) => {
         "room_online.js",
         "room_outbox.js",
         "room_log.js",
+        "room_days.js",
+        "room_welcome.js",
         "room_storage.js",
         "room_embed.js",
         "index_signed_in.js",
@@ -86,10 +90,27 @@ Deno.test("static files", async (t) => {
     assert.match(source, /url\.protocol === "https:" \? "wss:" : "ws:"/);
   });
 
-  await t.step("/favicon.ico is an empty 204, not a 404", async () => {
-    const response = await app.request("/favicon.ico");
-    assert.equal(response.status, 204);
-  });
+  await t.step(
+    "/favicon.ico answers with the app's SVG icon, the one the pages link",
+    async () => {
+      const response = await app.request("/favicon.ico");
+      assert.equal(response.status, 200);
+      assert.match(
+        response.headers.get("content-type") ?? "",
+        /image\/svg\+xml/,
+      );
+      const icon = await response.text();
+      assert.match(icon, /^<svg /);
+      const linked = await app.request("/static/favicon.svg");
+      assert.equal(linked.status, 200);
+      assert.equal(await linked.text(), icon);
+      const page = await (await app.request("/chat/")).text();
+      assert.match(
+        page,
+        /<link rel="icon" href="\/static\/favicon\.svg" type="image\/svg\+xml">/,
+      );
+    },
+  );
 
   await t.step(
     "the client library is served for any site to import, with its types",

@@ -172,6 +172,27 @@ Deno.test({
               .waitFor({ state: "attached" });
             assert.deepEqual(await onlineNames(page), ["Ana", "민지"]);
           }
+          // Their message cannot come before they came back: a join line,
+          // if any, is above it.
+          const order = [
+            { page: ana.page, other: "민지", text: fromMinji },
+            { page: minji.page, other: "Ana", text: fromAna },
+          ];
+          for (const { page, other, text } of order) {
+            const lines: unknown = await page.evaluate(
+              `[...document.querySelectorAll("#chat-log > li")].map((li) =>
+                li.className + " " + li.textContent)`,
+            );
+            assert.ok(Array.isArray(lines));
+            const texts = lines.map(String);
+            const message = texts.findIndex((line) => line.includes(text));
+            assert.ok(message >= 0, text);
+            texts.forEach((line, index) => {
+              if (line.startsWith(`presence ${other}`)) {
+                assert.ok(index < message, `"${line}" after "${text}"`);
+              }
+            });
+          }
         },
       );
 

@@ -11,6 +11,23 @@ function refused(raw: string, reason: RegExp): void {
 }
 
 Deno.test("display names", async (t) => {
+  await t.step("a refusal names the rule it broke, as a code", () => {
+    const problems = [
+      ["", "empty"],
+      ["x".repeat(33), "too_long"],
+      ["ali\u200Bce", "invisible"],
+      ["\u0301\u0301", "nothing_visible"],
+      ["\u0430lice", "mixed_scripts"],
+      ["dee \u2714", "badge"],
+      ["admin", "reserved"],
+    ] as const;
+    for (const [raw, problem] of problems) {
+      const result = parse(raw);
+      assert.ok(!result.ok, JSON.stringify(raw));
+      assert.equal(result.problem, problem, JSON.stringify(raw));
+    }
+  });
+
   await t.step("are NFKC normalised, trimmed and spaces folded", () => {
     assert.deepEqual(parse("  ａｌｉｃｅ  "), { ok: true, name: "alice" });
     assert.deepEqual(parse("Zoe\u0301"), { ok: true, name: "Zoé" });

@@ -13,8 +13,9 @@
  * its history frame carries the epoch the log will begin under),
  * `msgs:<room>` (the stream, trimmed with `MAXLEN ~ CHAT_HISTORY_MAX`),
  * `cids:<room>` (client ids of the recent messages, for idempotent sends),
- * `rooms` (the rooms holding messages, for `CHAT_MAX_ROOMS`), `health` (the
- * health probe's write).
+ * `rooms` (the rooms holding messages, for `CHAT_MAX_ROOMS`), `recent` (the
+ * same rooms scored by their newest message's time in ms, for the index
+ * page), `health` (the health probe's write).
  *
  * @module
  */
@@ -31,12 +32,13 @@ import {
 import { openRedisOutbox, RedisOutboxWriter, splitAtId } from "./outbox.ts";
 import { messageFrame } from "../../chat/frames.ts";
 import { openRedisPresence } from "./presence.ts";
-import type { RoomName } from "../../chat/room_name.ts";
+import { parseRoomName, type RoomName } from "../../chat/room_name.ts";
 import {
   type AppendResult,
   type ChatMessage,
   type MessageStore,
   type NewMessage,
+  type RecentRoom,
   type RoomBounds,
   type RoomPosition,
   type Store,
@@ -74,6 +76,7 @@ const keys = {
   stream: (room: string) => `${KEY_PREFIX}msgs:${room}`,
   cids: (room: string) => `${KEY_PREFIX}cids:${room}`,
   rooms: `${KEY_PREFIX}rooms`,
+  recent: `${KEY_PREFIX}recent`,
   health: `${KEY_PREFIX}health`,
 };
 
@@ -170,6 +173,24 @@ function toPositions(values: unknown, count: number): RoomPosition[] {
 }
 
 /**
+ * `ZREVRANGE … WITHSCORES` of `recent` (name, score, name, score, …) as
+ * rooms; a name that is not a room name is skipped.
+ */
+function toRecentRooms(reply: unknown): RecentRoom[] {
+  if (!isStringArray(reply) || reply.length % 2 !== 0) {
+    throw new StoreError("Redis returned a bad list for the recent rooms");
+  }
+  const rooms: RecentRoom[] = [];
+  for (let index = 0; index + 1 < reply.length; index += 2) {
+    const name = parseRoomName(reply[index] ?? "");
+    const ms = Number(reply[index + 1]);
+    if (!name.ok || !Number.isFinite(ms)) continue;
+    rooms.push({ name: name.name, lastMessageAt: new Date(ms).toISOString() });
+  }
+  return rooms;
+}
+
+/**
  * Connects to Redis and returns the store; rejects with a one-line
  * {@linkcode StoreError} when Redis cannot be reached.
  */
@@ -201,6 +222,7 @@ export async function openRedisStore(
           keys.cids(room),
           keys.rooms,
           keys.epoch(room),
+          keys.recent,
         ],
         [
           room,
@@ -213,6 +235,7 @@ export async function openRedisStore(
           options.maxRooms,
           message.author ?? "",
           newEpoch(),
+          Date.parse(message.ts) || 0,
           ...appendEvents(room, message),
         ],
       );
@@ -284,6 +307,17 @@ export async function openRedisStore(
         last: toCount(reply[1], "last id"),
         epoch: reply[2],
       };
+    },
+    async recent(limit) {
+      if (limit <= 0) return [];
+      const reply = await redis.run([
+        "ZREVRANGE",
+        keys.recent,
+        0,
+        limit - 1,
+        "WITHSCORES",
+      ]);
+      return toRecentRooms(reply);
     },
     async remove(room, id) {
       if (writer) {

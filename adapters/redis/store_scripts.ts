@@ -10,12 +10,13 @@ import { RedisScript } from "./connection.ts";
 import { OUTBOX_LUA } from "./outbox.ts";
 
 /**
- * Appends a message: KEYS seq, stream, cids, rooms, epoch; ARGV room, user,
- * message, ts, cid ('' for none), dedupe window, history max, max rooms,
- * author ('' for a guest), a new epoch in case the log begins here, and
- * for webhooks ('' when off) the outbox context and the message frame's
- * JSON before and after its id: the new message's events are written
- * with it (`room.created` too when it is the log's first).
+ * Appends a message: KEYS seq, stream, cids, rooms, epoch, recent; ARGV
+ * room, user, message, ts, cid ('' for none), dedupe window, history max,
+ * max rooms, author ('' for a guest), a new epoch in case the log begins
+ * here, ts in ms (the room's score in recent), and for webhooks ('' when
+ * off) the outbox context and the message frame's JSON before and after
+ * its id: the new message's events are written with it (`room.created` too
+ * when it is the log's first).
  * Returns {1, id, epoch, fields} for a repeated cid, {0, id, epoch} for a
  * new message. A log without a counter begins under the epoch a reader made
  * for it (an expiring one), else under the new one; so does a log without
@@ -64,9 +65,10 @@ if ARGV[9] ~= '' then
 end
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], id .. '-0', unpack(fields))
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', id - window)
-if ARGV[11] ~= '' then
-  local wh = cjson.decode(ARGV[11])
-  local frame = ARGV[12] .. id .. ARGV[13]
+redis.call('ZADD', KEYS[6], 'GT', ARGV[11], ARGV[1])
+if ARGV[12] ~= '' then
+  local wh = cjson.decode(ARGV[12])
+  local frame = ARGV[13] .. id .. ARGV[14]
   if id == 1 then wh_write(wh, ARGV[1], 'room.created', frame) end
   wh_write(wh, ARGV[1], 'message.created', frame)
 end
@@ -116,8 +118,9 @@ return {first, last or '0', epoch}
 export const UNBEGUN_EPOCH_TTL_MS = 24 * 60 * 60 * 1000;
 
 /**
- * Deletes messages older than ARGV[2] (ISO-8601) in every room and forgets
- * rooms left with no message and nobody online; ARGV[1] is the key prefix.
+ * Deletes messages older than ARGV[2] (ISO-8601) in every room, takes rooms
+ * left with no message out of `recent`, and forgets those with nobody online
+ * either; ARGV[1] is the key prefix.
  * Returns how many messages went.
  */
 export const EXPIRE = new RedisScript(`
@@ -144,6 +147,9 @@ for _, room in ipairs(redis.call('SMEMBERS', prefix .. 'rooms')) do
     end
     local newest = tonumber(string.match(batch[#batch][1], '^(%d+)'))
     removed = removed + redis.call('XTRIM', stream, 'MINID', (newest + 1) .. '-0')
+  end
+  if redis.call('XLEN', stream) == 0 then
+    redis.call('ZREM', prefix .. 'recent', room)
   end
   if redis.call('XLEN', stream) == 0
     and redis.call('ZCARD', prefix .. 'names:' .. room) == 0 then

@@ -155,6 +155,13 @@ export function openSqliteMessages(
     `SELECT COUNT(*) AS n FROM (${roomsWithMessages})`,
   );
   const roomNames = database.prepare(roomsWithMessages);
+  // Each room's newest message by its primary key, then the newest rooms:
+  // an index lookup per room, as above.
+  const selectRecent = database.prepare(
+    `SELECT room, (SELECT ts FROM messages WHERE messages.room = held.room
+                   ORDER BY id DESC LIMIT 1) AS ts
+     FROM (${roomsWithMessages}) AS held ORDER BY ts DESC, room LIMIT ?`,
+  );
   const optionalInt = (row: Row, key: string) =>
     row[key] === null ? 0 : intField(row, key);
   const firstOf = (room: RoomName) =>
@@ -315,6 +322,14 @@ export function openSqliteMessages(
         forgetEmptyRooms.run();
         return deleted;
       }));
+    },
+    recent(limit) {
+      return Promise.resolve(
+        selectRecent.all(limit).map((row) => ({
+          name: roomField(row, "room"),
+          lastMessageAt: textField(row, "ts"),
+        })),
+      );
     },
     remove(room, id) {
       return Promise.resolve(
