@@ -43,3 +43,11 @@ export function launchChromium(): Promise<Browser> {
     ],
   });
 }
+
+/** Chromium that closes when it leaves scope: `await using browser = ...`. */
+export async function openChromium(): Promise<Browser & AsyncDisposable> {
+  const browser = await launchChromium();
+  return Object.assign(browser, {
+    [Symbol.asyncDispose]: () => browser.close(),
+  });
+}

@@ -8,7 +8,11 @@
  * @module
  */
 
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import assert from "node:assert/strict";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+
+/** Where an element is drawn, in CSS pixels. */
+type Box = NonNullable<Awaited<ReturnType<Locator["boundingBox"]>>>;
 
 /** A viewport size in CSS pixels. */
 export interface Viewport {
@@ -100,6 +104,40 @@ export async function openChatPage(
       await context.close();
     },
   };
+}
+
+/**
+ * `visitor`'s page open on `room` of the server at `origin`, once its socket
+ * is connected.
+ */
+export async function openRoom(
+  browser: Browser,
+  origin: string,
+  room: string,
+  visitor: Visitor = {},
+): Promise<ChatPage> {
+  const opened = await openChatPage(browser, visitor);
+  try {
+    await opened.page.goto(`${origin}${roomPath(room)}`);
+    await waitUntilConnected(opened.page);
+  } catch (error) {
+    await opened[Symbol.asyncDispose]();
+    throw error;
+  }
+  return opened;
+}
+
+/** The box of `selector`, which must be displayed. */
+export async function box(page: Page, selector: string): Promise<Box> {
+  const found = await page.locator(selector).boundingBox();
+  assert.ok(found, `${selector} is displayed`);
+  return found;
+}
+
+/** Sends `text` from the page's composer and waits until the log shows it. */
+export async function say(page: Page, text: string): Promise<void> {
+  await send(page, text);
+  await waitForMessage(page, text);
 }
 
 /** A regular expression matching exactly `text`. */

@@ -10,6 +10,12 @@ import { type JWTPayload, SignJWT } from "jose";
 /** The HS256 secret the site and the test server share. */
 export const TEST_AUTH_SECRET = "site-and-chat-share-this-32-byte-secret";
 
+/** Settings for a server where signing in is optional, with the test secret. */
+export const OPTIONAL_SIGN_IN = {
+  CHAT_AUTH: "optional",
+  CHAT_AUTH_SECRET: TEST_AUTH_SECRET,
+} as const;
+
 /** A signed token, valid for an hour unless `claims` set `exp`. */
 export function signedToken(claims: JWTPayload): Promise<string> {
   return new SignJWT({ exp: Math.floor(Date.now() / 1000) + 3600, ...claims })

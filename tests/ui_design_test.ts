@@ -1,16 +1,17 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { launchChromium } from "../testkit/browser.ts";
+import { openChromium } from "../testkit/browser.ts";
 import {
+  box,
   DESKTOP,
   focusedId,
   type Locale,
   myName,
   openChatPage,
+  openRoom,
   PHONE,
   roomPath,
-  send,
-  waitForMessage,
+  say,
   waitUntilConnected,
 } from "../testkit/chat_page.ts";
 import { startServer, uniqueRoom } from "../testkit/server.ts";
@@ -52,59 +53,53 @@ async function showsWhole(page: Page, selector: string): Promise<boolean> {
   })()`) === true;
 }
 
-/** The box of `selector`, which must be displayed. */
-async function box(page: Page, selector: string) {
-  const found = await page.locator(selector).boundingBox();
-  assert.ok(found, `${selector} is displayed`);
-  return found;
-}
-
 Deno.test({
   name:
     "the phone header shows the room's name whole, a labelled way back, and the reader's name with its ✎",
   ...BROWSER_TEST,
   async fn(t) {
     await using server = await startServer();
-    const browser = await launchChromium();
-    try {
-      for (const locale of ["en-US", "ko-KR"] as const) {
-        await t.step(locale, async () => {
-          await using visitor = await openChatPage(browser, {
+    await using browser = await openChromium();
+    for (const locale of ["en-US", "ko-KR"] as const) {
+      await t.step(locale, async () => {
+        await using visitor = await openRoom(
+          browser,
+          server.origin,
+          uniqueRoom("design-review"),
+          {
             locale,
             viewport: PHONE,
-          });
-          const { page } = visitor;
-          const room = uniqueRoom("design-review");
-          await page.goto(`${server.origin}${roomPath(room)}`);
-          await waitUntilConnected(page);
-          assert.ok(await showsWhole(page, "#room-title"), "the room name");
-          assert.match(await myName(page), /^guest-/);
-          assert.ok(await showsWhole(page, "#chat-my-name-text"), "the name");
-          const edit = await box(page, "#chat-my-name .edit");
-          assert.ok(edit.x + edit.width <= PHONE.width, "✎ is on screen");
-          const back = page.getByRole("link", { name: WORDS[locale].rooms });
-          assert.ok(await back.isVisible(), "the way back says where");
-          assert.deepEqual(visitor.problems, []);
-        });
-      }
+          },
+        );
+        const { page } = visitor;
+        assert.ok(await showsWhole(page, "#room-title"), "the room name");
+        assert.match(await myName(page), /^guest-/);
+        assert.ok(await showsWhole(page, "#chat-my-name-text"), "the name");
+        const edit = await box(page, "#chat-my-name .edit");
+        assert.ok(edit.x + edit.width <= PHONE.width, "✎ is on screen");
+        const back = page.getByRole("link", { name: WORDS[locale].rooms });
+        assert.ok(await back.isVisible(), "the way back says where");
+        assert.deepEqual(visitor.problems, []);
+      });
+    }
 
-      await t.step("a 32-character name shrinks, its ✎ stays", async () => {
-        await using visitor = await openChatPage(browser, {
+    await t.step("a 32-character name shrinks, its ✎ stays", async () => {
+      await using visitor = await openRoom(
+        browser,
+        server.origin,
+        uniqueRoom("long"),
+        {
           viewport: PHONE,
           name: "Wolfeschlegelsteinhausenbergerdo",
-        });
-        const { page } = visitor;
-        await page.goto(`${server.origin}${roomPath(uniqueRoom("long"))}`);
-        await waitUntilConnected(page);
-        const button = await box(page, "#chat-my-name");
-        const edit = await box(page, "#chat-my-name .edit");
-        assert.ok(button.x >= 0 && button.x + button.width <= PHONE.width);
-        assert.ok(edit.x + edit.width <= button.x + button.width);
-        assert.equal(await showsWhole(page, "#chat-my-name-text"), false);
-      });
-    } finally {
-      await browser.close();
-    }
+        },
+      );
+      const { page } = visitor;
+      const button = await box(page, "#chat-my-name");
+      const edit = await box(page, "#chat-my-name .edit");
+      assert.ok(button.x >= 0 && button.x + button.width <= PHONE.width);
+      assert.ok(edit.x + edit.width <= button.x + button.width);
+      assert.equal(await showsWhole(page, "#chat-my-name-text"), false);
+    });
   },
 });
 
@@ -114,98 +109,97 @@ Deno.test({
   ...BROWSER_TEST,
   async fn(t) {
     await using server = await startServer();
-    const browser = await launchChromium();
-    try {
-      for (const locale of ["en-US", "ko-KR"] as const) {
-        const words = WORDS[locale];
-        await t.step(locale, async (t) => {
-          await using visitor = await openChatPage(browser, { locale });
-          const { page } = visitor;
-          const room = uniqueRoom("first-visit");
-          await page.goto(`${server.origin}${roomPath(room)}`);
-          await waitUntilConnected(page);
-
-          await t.step("the empty room says so", async () => {
-            await page.locator("#chat-empty", { hasText: words.empty })
-              .waitFor();
-          });
-
-          await t.step(
-            "the invitation holds the guest name; the composer keeps the focus",
-            async () => {
-              await page.locator("#chat-welcome").waitFor();
-              const guest = await myName(page);
-              assert.match(guest, /^guest-/);
-              assert.equal(
-                await page.inputValue("#chat-welcome-input"),
-                guest,
-              );
-              assert.equal(await focusedId(page), "chat-message-input");
-            },
-          );
-
-          await t.step(
-            "typing and sending works with the invitation open",
-            async () => {
-              await send(page, "hello");
-              await waitForMessage(page, "hello");
-              await page.locator("#chat-empty").waitFor({ state: "hidden" });
-              assert.ok(await page.locator("#chat-welcome").isVisible());
-            },
-          );
-
-          await t.step("a refused name says why", async () => {
-            await page.fill("#chat-welcome-input", "admin");
-            await page.click("#chat-welcome-save");
-            await page.locator("#chat-welcome-error", {
-              hasText: words.reserved,
-            }).waitFor();
-            // The header's form says why too.
-            await page.click("#chat-my-name");
-            await page.fill("#chat-name-input", "ali\u200Bce");
-            await page.click("#chat-name-save");
-            await page.locator("#chat-name-error", {
-              hasText: words.invisible,
-            }).waitFor();
-            await page.click("#chat-name-cancel");
-          });
-
-          await t.step(
-            "a chosen name is taken and remembered; the invitation is gone",
-            async () => {
-              await page.fill("#chat-welcome-input", "Ada");
-              await page.click("#chat-welcome-save");
-              await page.locator("#chat-my-name-text", { hasText: "Ada" })
-                .waitFor();
-              await page.locator("#chat-welcome").waitFor({ state: "hidden" });
-              assert.equal(await focusedId(page), "chat-message-input");
-              await page.reload();
-              await waitUntilConnected(page);
-              assert.equal(await myName(page), "Ada");
-              assert.ok(await page.locator("#chat-welcome").isHidden());
-              assert.ok(await page.locator("#chat-empty").isHidden());
-            },
-          );
-          assert.deepEqual(visitor.problems, []);
-        });
-      }
-
-      await t.step("keeping the guest name remembers it", async () => {
-        await using visitor = await openChatPage(browser);
+    await using browser = await openChromium();
+    for (const locale of ["en-US", "ko-KR"] as const) {
+      const words = WORDS[locale];
+      await t.step(locale, async (t) => {
+        await using visitor = await openRoom(
+          browser,
+          server.origin,
+          uniqueRoom("first-visit"),
+          { locale },
+        );
         const { page } = visitor;
-        await page.goto(`${server.origin}${roomPath(uniqueRoom("keep"))}`);
-        await waitUntilConnected(page);
-        const guest = await myName(page);
-        await page.click("#chat-welcome-keep");
-        await page.locator("#chat-welcome").waitFor({ state: "hidden" });
-        await page.reload();
-        await waitUntilConnected(page);
-        assert.equal(await myName(page), guest);
-        assert.ok(await page.locator("#chat-welcome").isHidden());
+
+        await t.step("the empty room says so", async () => {
+          await page.locator("#chat-empty", { hasText: words.empty })
+            .waitFor();
+        });
+
+        await t.step(
+          "the invitation holds the guest name; the composer keeps the focus",
+          async () => {
+            await page.locator("#chat-welcome").waitFor();
+            const guest = await myName(page);
+            assert.match(guest, /^guest-/);
+            assert.equal(
+              await page.inputValue("#chat-welcome-input"),
+              guest,
+            );
+            assert.equal(await focusedId(page), "chat-message-input");
+          },
+        );
+
+        await t.step(
+          "typing and sending works with the invitation open",
+          async () => {
+            await say(page, "hello");
+            await page.locator("#chat-empty").waitFor({ state: "hidden" });
+            assert.ok(await page.locator("#chat-welcome").isVisible());
+          },
+        );
+
+        await t.step("a refused name says why", async () => {
+          await page.fill("#chat-welcome-input", "admin");
+          await page.click("#chat-welcome-save");
+          await page.locator("#chat-welcome-error", {
+            hasText: words.reserved,
+          }).waitFor();
+          // The header's form says why too.
+          await page.click("#chat-my-name");
+          await page.fill("#chat-name-input", "ali\u200Bce");
+          await page.click("#chat-name-save");
+          await page.locator("#chat-name-error", {
+            hasText: words.invisible,
+          }).waitFor();
+          await page.click("#chat-name-cancel");
+        });
+
+        await t.step(
+          "a chosen name is taken and remembered; the invitation is gone",
+          async () => {
+            await page.fill("#chat-welcome-input", "Ada");
+            await page.click("#chat-welcome-save");
+            await page.locator("#chat-my-name-text", { hasText: "Ada" })
+              .waitFor();
+            await page.locator("#chat-welcome").waitFor({ state: "hidden" });
+            assert.equal(await focusedId(page), "chat-message-input");
+            await page.reload();
+            await waitUntilConnected(page);
+            assert.equal(await myName(page), "Ada");
+            assert.ok(await page.locator("#chat-welcome").isHidden());
+            assert.ok(await page.locator("#chat-empty").isHidden());
+          },
+        );
+        assert.deepEqual(visitor.problems, []);
       });
-    } finally {
-      await browser.close();
     }
+
+    await t.step("keeping the guest name remembers it", async () => {
+      await using visitor = await openRoom(
+        browser,
+        server.origin,
+        uniqueRoom("keep"),
+      );
+      const { page } = visitor;
+      const guest = await myName(page);
+      await page.click("#chat-welcome-keep");
+      await page.locator("#chat-welcome").waitFor({ state: "hidden" });
+      await page.reload();
+      await waitUntilConnected(page);
+      assert.equal(await myName(page), guest);
+      assert.ok(await page.locator("#chat-welcome").isHidden());
+    });
   },
 });
 
@@ -215,72 +209,74 @@ Deno.test({
   ...BROWSER_TEST,
   async fn(t) {
     await using server = await startServer();
-    const browser = await launchChromium();
-    try {
-      for (const locale of ["en-US", "ko-KR"] as const) {
-        await t.step(locale, async (t) => {
-          await using visitor = await openChatPage(browser, {
+    await using browser = await openChromium();
+    for (const locale of ["en-US", "ko-KR"] as const) {
+      await t.step(locale, async (t) => {
+        await using visitor = await openRoom(
+          browser,
+          server.origin,
+          uniqueRoom("drawer"),
+          {
             locale,
             viewport: PHONE,
             name: "Ana",
-          });
-          const { page } = visitor;
-          await page.goto(`${server.origin}${roomPath(uniqueRoom("drawer"))}`);
-          await waitUntilConnected(page);
-          const panel = page.locator("#chat-users-panel");
-          const open = async () => {
-            await page.click("#chat-online-toggle");
-            await panel.waitFor({ state: "visible" });
-            await page.locator("#chat-users-backdrop").waitFor();
-            assert.equal(await focusedId(page), "chat-users-close");
-          };
-          const closed = async () => {
-            await panel.waitFor({ state: "hidden" });
-            assert.ok(await page.locator("#chat-users-backdrop").isHidden());
-            assert.equal(await focusedId(page), "chat-online-toggle");
-          };
-
-          await t.step("the list marks the reader", async () => {
-            await open();
-            const mark = await page.evaluate(
-              `getComputedStyle(document.querySelector("#chat-users li.me"), "::after").content`,
-            );
-            assert.equal(mark, `" ${WORDS[locale].you}"`);
-          });
-          await t.step("the close button closes it", async () => {
-            await page.click("#chat-users-close");
-            await closed();
-          });
-          await t.step("Escape closes it", async () => {
-            await open();
-            await page.keyboard.press("Escape");
-            await closed();
-          });
-          await t.step("a tap beside it closes it", async () => {
-            await open();
-            await page.mouse.click(20, PHONE.height / 2);
-            await closed();
-          });
-        });
-      }
-
-      await t.step(
-        "a desktop has neither close button nor backdrop",
-        async () => {
-          await using visitor = await openChatPage(browser, {
-            viewport: DESKTOP,
-          });
-          const { page } = visitor;
-          await page.goto(`${server.origin}${roomPath(uniqueRoom("wide"))}`);
-          await waitUntilConnected(page);
-          await page.locator("#chat-users-panel").waitFor();
-          assert.ok(await page.locator("#chat-users-close").isHidden());
+          },
+        );
+        const { page } = visitor;
+        const panel = page.locator("#chat-users-panel");
+        const open = async () => {
+          await page.click("#chat-online-toggle");
+          await panel.waitFor({ state: "visible" });
+          await page.locator("#chat-users-backdrop").waitFor();
+          assert.equal(await focusedId(page), "chat-users-close");
+        };
+        const closed = async () => {
+          await panel.waitFor({ state: "hidden" });
           assert.ok(await page.locator("#chat-users-backdrop").isHidden());
-        },
-      );
-    } finally {
-      await browser.close();
+          assert.equal(await focusedId(page), "chat-online-toggle");
+        };
+
+        await t.step("the list marks the reader", async () => {
+          await open();
+          const mark = await page.evaluate(
+            `getComputedStyle(document.querySelector("#chat-users li.me"), "::after").content`,
+          );
+          assert.equal(mark, `" ${WORDS[locale].you}"`);
+        });
+        await t.step("the close button closes it", async () => {
+          await page.click("#chat-users-close");
+          await closed();
+        });
+        await t.step("Escape closes it", async () => {
+          await open();
+          await page.keyboard.press("Escape");
+          await closed();
+        });
+        await t.step("a tap beside it closes it", async () => {
+          await open();
+          await page.mouse.click(20, PHONE.height / 2);
+          await closed();
+        });
+      });
     }
+
+    await t.step(
+      "a desktop has neither close button nor backdrop",
+      async () => {
+        await using visitor = await openRoom(
+          browser,
+          server.origin,
+          uniqueRoom("wide"),
+          {
+            viewport: DESKTOP,
+          },
+        );
+        const { page } = visitor;
+        await page.locator("#chat-users-panel").waitFor();
+        assert.ok(await page.locator("#chat-users-close").isHidden());
+        assert.ok(await page.locator("#chat-users-backdrop").isHidden());
+      },
+    );
   },
 });
 
@@ -290,45 +286,41 @@ Deno.test({
   ...BROWSER_TEST,
   async fn(t) {
     await using server = await startServer();
-    const browser = await launchChromium();
-    try {
-      // A room where someone spoke and left: nobody is online in it.
-      const quiet = uniqueRoom("quiet");
-      const talker = await TestClient.join(
-        server.wsUrl(`/ws/chat/${quiet}/?name=talker`),
-      );
-      talker.send({ message: "anyone?" });
-      await talker.waitForType("message", 1);
-      await talker.close();
-      for (
-        const [locale, product, rule, ago] of [
-          ["en-US", "Deno chat", "up to 100 characters", /^last message /],
-          ["ko-KR", "Deno 채팅", "100자까지", /^마지막 메시지 /],
-        ] as const
-      ) {
-        await t.step(locale, async () => {
-          await using visitor = await openChatPage(browser, { locale });
-          const { page } = visitor;
-          await page.goto(`${server.origin}/chat/`);
-          await page.locator(".brand", { hasText: product }).waitFor();
-          const hint = page.locator("#room-name-hint");
-          assert.ok(await hint.isVisible(), "the rules show before any error");
-          assert.match(await hint.textContent() ?? "", new RegExp(rule));
-          assert.equal(
-            await page.getAttribute("#room-name-input", "aria-describedby"),
-            "room-name-hint room-name-error",
-          );
-          const row = page.locator(`#room-list a[href="${roomPath(quiet)}"]`);
-          await row.waitFor();
-          assert.match(
-            await row.locator(".room-count").textContent() ?? "",
-            ago,
-          );
-          assert.deepEqual(visitor.problems, []);
-        });
-      }
-    } finally {
-      await browser.close();
+    await using browser = await openChromium();
+    // A room where someone spoke and left: nobody is online in it.
+    const quiet = uniqueRoom("quiet");
+    const talker = await TestClient.join(
+      server.wsUrl(`/ws/chat/${quiet}/?name=talker`),
+    );
+    talker.send({ message: "anyone?" });
+    await talker.waitForType("message", 1);
+    await talker.close();
+    for (
+      const [locale, product, rule, ago] of [
+        ["en-US", "Deno chat", "up to 100 characters", /^last message /],
+        ["ko-KR", "Deno 채팅", "100자까지", /^마지막 메시지 /],
+      ] as const
+    ) {
+      await t.step(locale, async () => {
+        await using visitor = await openChatPage(browser, { locale });
+        const { page } = visitor;
+        await page.goto(`${server.origin}/chat/`);
+        await page.locator(".brand", { hasText: product }).waitFor();
+        const hint = page.locator("#room-name-hint");
+        assert.ok(await hint.isVisible(), "the rules show before any error");
+        assert.match(await hint.textContent() ?? "", new RegExp(rule));
+        assert.equal(
+          await page.getAttribute("#room-name-input", "aria-describedby"),
+          "room-name-hint room-name-error",
+        );
+        const row = page.locator(`#room-list a[href="${roomPath(quiet)}"]`);
+        await row.waitFor();
+        assert.match(
+          await row.locator(".room-count").textContent() ?? "",
+          ago,
+        );
+        assert.deepEqual(visitor.problems, []);
+      });
     }
   },
 });

@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { launchChromium } from "../testkit/browser.ts";
+import { launchChromium, openChromium } from "../testkit/browser.ts";
 import {
+  box,
   DESKTOP,
-  openChatPage,
-  roomPath,
+  openRoom,
   waitForMessage,
-  waitUntilConnected,
 } from "../testkit/chat_page.ts";
 import { startServer, uniqueRoom } from "../testkit/server.ts";
 import { TestClient } from "../testkit/test_client.ts";
@@ -60,90 +59,82 @@ Deno.test({
   ...BROWSER_TEST,
   async fn(t) {
     await using server = await startServer();
-    const browser = await launchChromium();
-    try {
-      await using visitor = await openChatPage(browser, { name: "Ana" });
-      const { page } = visitor;
-      await page.goto(`${server.origin}${roomPath(uniqueRoom("order"))}`);
-      await waitUntilConnected(page);
+    await using browser = await openChromium();
+    await using visitor = await openRoom(
+      browser,
+      server.origin,
+      uniqueRoom("order"),
+      { name: "Ana" },
+    );
+    const { page } = visitor;
 
-      await t.step(
-        "a join that trails its user's message goes above it",
-        async () => {
-          // The join is sent up to 150 ms after the message it preceded.
-          const lines = await logAfter(
-            page,
-            `now = Date.parse("2026-12-07T10:00:00Z");
+    await t.step(
+      "a join that trails its user's message goes above it",
+      async () => {
+        // The join is sent up to 150 ms after the message it preceded.
+        const lines = await logAfter(
+          page,
+          `now = Date.parse("2026-12-07T10:00:00Z");
              say(1, "Bob", "2026-12-07T09:59:00Z");
              say(2, "Alice", "2026-12-07T09:59:59.900Z");
              now += 150;
              chatLog.joined("Alice");`,
-          );
-          assert.deepEqual(lines.slice(1), [
-            "message:1",
-            "presence:Alice joined",
-            "message:2",
-          ]);
-        },
-      );
+        );
+        assert.deepEqual(lines.slice(1), [
+          "message:1",
+          "presence:Alice joined",
+          "message:2",
+        ]);
+      },
+    );
 
-      await t.step(
-        "a join long after its user's last message goes at the end",
-        async () => {
-          const lines = await logAfter(
-            page,
-            `now = Date.parse("2026-12-07T10:00:00Z");
+    await t.step(
+      "a join long after its user's last message goes at the end",
+      async () => {
+        const lines = await logAfter(
+          page,
+          `now = Date.parse("2026-12-07T10:00:00Z");
              say(1, "Carol", "2026-12-07T09:40:00Z");
              say(2, "Dave", "2026-12-07T09:59:59Z");
              now += 150;
              chatLog.joined("Carol");
              now += 10000;
              chatLog.joined("Dave");`,
-          );
-          assert.deepEqual(lines.slice(1), [
-            "message:1",
-            "message:2",
-            "presence:Carol joined",
-            "presence:Dave joined",
-          ]);
-        },
-      );
+        );
+        assert.deepEqual(lines.slice(1), [
+          "message:1",
+          "message:2",
+          "presence:Carol joined",
+          "presence:Dave joined",
+        ]);
+      },
+    );
 
-      await t.step(
-        "a new day's separator goes above its first line, a rename included; yesterday's history goes above both",
-        async () => {
-          const lines = await logAfter(
-            page,
-            `now = Date.parse(local(2026, 11, 6, 23, 55));
+    await t.step(
+      "a new day's separator goes above its first line, a rename included; yesterday's history goes above both",
+      async () => {
+        const lines = await logAfter(
+          page,
+          `now = Date.parse(local(2026, 11, 6, 23, 55));
              say(1, "Bob", local(2026, 11, 6, 23, 50));
              now = Date.parse(local(2026, 11, 7, 0, 5));
              chatLog.renamed("Bob", "Robert");
              say(2, "Eve", local(2026, 11, 6, 23, 58));
              say(3, "Robert", local(2026, 11, 7, 0, 6));`,
-          );
-          assert.deepEqual(lines, [
-            "day:2026-12-06",
-            "message:1",
-            "message:2",
-            "day:2026-12-07",
-            "presence:Bob is now Robert",
-            "message:3",
-          ]);
-        },
-      );
-      assert.deepEqual(visitor.problems, []);
-    } finally {
-      await browser.close();
-    }
+        );
+        assert.deepEqual(lines, [
+          "day:2026-12-06",
+          "message:1",
+          "message:2",
+          "day:2026-12-07",
+          "presence:Bob is now Robert",
+          "message:3",
+        ]);
+      },
+    );
+    assert.deepEqual(visitor.problems, []);
   },
 });
-
-/** The box of `selector`, which must be displayed. */
-async function box(page: Page, selector: string) {
-  const found = await page.locator(selector).boundingBox();
-  assert.ok(found, `${selector} is displayed`);
-  return found;
-}
 
 Deno.test({
   name:
@@ -162,13 +153,11 @@ Deno.test({
         bot.send({ message: `line ${index}` });
       }
       await bot.waitForType("message", 40);
-      await using visitor = await openChatPage(browser, {
+      await using visitor = await openRoom(browser, server.origin, room, {
         viewport: DESKTOP,
         name: "Ana",
       });
       const { page } = visitor;
-      await page.goto(`${server.origin}${roomPath(room)}`);
-      await waitUntilConnected(page);
       await waitForMessage(page, "line 40");
 
       await t.step(
