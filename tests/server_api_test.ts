@@ -25,6 +25,15 @@ async function call(
   });
 }
 
+/** Asks the server at `origin` to disconnect `user` from `room`. */
+async function disconnect(
+  origin: string,
+  room: string,
+  user: string,
+): Promise<Response> {
+  return await call(origin, "POST", `/api/rooms/${room}/disconnect`, { user });
+}
+
 Deno.test("server API", async (t) => {
   // Two servers on one database file: two isolates' worth of members, the
   // bus between them a BroadcastChannel, as under --workers.
@@ -131,12 +140,7 @@ Deno.test("server API", async (t) => {
         await using stays = await TestClient.join(
           b.wsUrl(`/ws/chat/${room}/?name=nice`),
         );
-        const response = await call(
-          a.origin,
-          "POST",
-          `/api/rooms/${room}/disconnect`,
-          { user: "troll" },
-        );
+        const response = await disconnect(a.origin, room, "troll");
         assert.equal(response.status, 200);
         // Two tabs of one browser, one on each isolate: both counted.
         assert.deepEqual(await response.json(), { closed: 2 });
@@ -159,20 +163,10 @@ Deno.test("server API", async (t) => {
         await using present = await TestClient.join(
           b.wsUrl(`/ws/chat/${room}/?name=nice`),
         );
-        const response = await call(
-          a.origin,
-          "POST",
-          `/api/rooms/${room}/disconnect`,
-          { user: "troll" },
-        );
+        const response = await disconnect(a.origin, room, "troll");
         assert.equal(response.status, 200);
         assert.deepEqual(await response.json(), { closed: 0 });
-        const empty = await call(
-          a.origin,
-          "POST",
-          `/api/rooms/${uniqueRoom("empty")}/disconnect`,
-          { user: "troll" },
-        );
+        const empty = await disconnect(a.origin, uniqueRoom("empty"), "troll");
         assert.deepEqual(await empty.json(), { closed: 0 });
         assert.equal(present.socket.readyState, WebSocket.OPEN);
       },
