@@ -6,8 +6,14 @@
  * @module
  */
 
+import assert from "node:assert/strict";
 import { parseStrict, valueOf } from "./exposition.ts";
-import { recordingLogger, startServer, type TestServer } from "./server.ts";
+import {
+  recordingLogger,
+  startServer,
+  storedMessages,
+  type TestServer,
+} from "./server.ts";
 import { type Frame, TestClient } from "./test_client.ts";
 
 /** The signing secret of the servers {@linkcode serverWithHook} starts. */
@@ -157,3 +163,22 @@ export async function failedCalls(server: TestServer): Promise<number> {
 
 export const byText = (text: string) => (frame: Frame) =>
   frame.message === text;
+
+/**
+ * Sends "marker" from the pair's sender, with the hook allowing it, and
+ * asserts that the reader received it alone and the room stored it alone:
+ * what the hook refused before it reached nobody and was not stored.
+ */
+export async function onlyMarkerPasses(
+  server: TestServer,
+  room: string,
+  members: Pair,
+): Promise<void> {
+  members.sender.send({ type: "message", message: "marker", cid: "c-3" });
+  await members.reader.waitForMatching(byText("marker"), 1);
+  assert.deepEqual(members.reader.messageTexts(), ["marker"]);
+  assert.deepEqual(
+    (await storedMessages(server, room)).map((m) => m.message),
+    ["marker"],
+  );
+}

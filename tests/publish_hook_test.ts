@@ -10,6 +10,7 @@ import {
   byText,
   hookCalls,
   HookReceiver,
+  onlyMarkerPasses,
   pair,
   SECRET,
   serverWithHook,
@@ -90,14 +91,8 @@ Deno.test("publish hook", async (t) => {
       });
       // What follows the rejected message arrives; the reader never
       // received the rejected one before it.
-      members.sender.send({ type: "message", message: "marker", cid: "c-3" });
-      await members.reader.waitForMatching(byText("marker"), 1);
-      assert.deepEqual(members.reader.messageTexts(), ["marker"]);
+      await onlyMarkerPasses(server, room, members);
       assert.deepEqual(members.sender.messageTexts(), ["marker"]);
-      assert.deepEqual(
-        (await storedMessages(server, room)).map((m) => m.message),
-        ["marker"],
-      );
     },
   );
 
