@@ -12,6 +12,7 @@ import {
   createChatServer,
 } from "../server/app.ts";
 import { DeadlineError, within } from "../platform/deadline.ts";
+import { serveLoopback } from "./loopback.ts";
 import { type Config, loadConfig } from "../server/settings.ts";
 import {
   createLogger,
@@ -64,23 +65,15 @@ export async function startServer(
     log: options.log ?? silentLogger,
     ...(options.guestNames ? { guestNames: options.guestNames } : {}),
   });
-  const controller = new AbortController();
-  const listening = Promise.withResolvers<number>();
-  const server = Deno.serve({
-    port: options.port ?? 0,
-    hostname: "127.0.0.1",
-    signal: controller.signal,
-    onListen: ({ port }) => listening.resolve(port),
-  }, chat.fetch);
-  const bound = await listening.promise;
+  const server = await serveLoopback(chat.fetch, options.port);
+  const bound = server.port;
   const origin = `http://127.0.0.1:${bound}`;
   return {
     chat,
     origin,
     wsUrl: (path) => `ws://127.0.0.1:${bound}${path}`,
     async [Symbol.asyncDispose]() {
-      controller.abort();
-      await server.finished;
+      await server.stop();
       await chat.close();
     },
   };

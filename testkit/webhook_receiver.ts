@@ -9,6 +9,7 @@
  */
 
 import { Webhook } from "standardwebhooks";
+import { serveLoopback } from "./loopback.ts";
 
 /** What the receiver does with one attempt. */
 export type Answer = number | "hang";
@@ -103,14 +104,7 @@ export async function startWebhookReceiver(
   const overlapping = new Set<string>();
   const stopping = new AbortController();
   let wake = Promise.withResolvers<void>();
-  const controller = new AbortController();
-  const listening = Promise.withResolvers<number>();
-  const server = Deno.serve({
-    port: options.port ?? 0,
-    hostname: "127.0.0.1",
-    signal: controller.signal,
-    onListen: ({ port }) => listening.resolve(port),
-  }, async (request) => {
+  const server = await serveLoopback(async (request) => {
     const body = await request.text();
     const headers = Object.fromEntries(request.headers);
     const id = headers["webhook-id"] ?? "";
@@ -152,12 +146,11 @@ export async function startWebhookReceiver(
       wake.resolve();
       wake = Promise.withResolvers<void>();
     }
-  });
-  const port = await listening.promise;
+  }, options.port);
+  const port = server.port;
   const stop = async () => {
     stopping.abort();
-    controller.abort();
-    await server.finished;
+    await server.stop();
   };
   return {
     url: `http://127.0.0.1:${port}/hooks`,
