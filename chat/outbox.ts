@@ -123,3 +123,29 @@ export const noWebhookMetrics: WebhookMetrics = {
   dropped() {},
   backlog() {},
 };
+
+/**
+ * The listeners of {@linkcode WebhookOutbox.onWrite}: however many writes
+ * a turn makes, each listener is called once, after the turn, so after the
+ * transaction or script that wrote has finished.
+ */
+export class WriteSignal {
+  readonly #listeners = new Set<() => void>();
+  #told = false;
+
+  /** Events were written: calls each listener once after this turn. */
+  wrote(): void {
+    if (this.#told || this.#listeners.size === 0) return;
+    this.#told = true;
+    setTimeout(() => {
+      this.#told = false;
+      for (const listener of this.#listeners) listener();
+    }, 0);
+  }
+
+  /** Calls `listener` after each turn with writes; returns its removal. */
+  onWrite(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+}

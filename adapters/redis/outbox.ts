@@ -15,10 +15,11 @@
 
 import { type RedisConnection, RedisScript } from "./connection.ts";
 import { parseRoomName, type RoomName } from "../../chat/room_name.ts";
-import type {
-  OutboxClaim,
-  OutboxEvent,
-  WebhookOutbox,
+import {
+  type OutboxClaim,
+  type OutboxEvent,
+  type WebhookOutbox,
+  WriteSignal,
 } from "../../chat/outbox.ts";
 import { StoreError } from "../../chat/store.ts";
 
@@ -77,10 +78,16 @@ return redis.call('XRANGE', p .. 'wh:events:' .. room, '(' .. done .. '-0',
   '+', 'COUNT', tonumber(ARGV[4]))
 `);
 
-/** ARGV p, r, room, owner, seq, lease until. Returns 1 while leased. */
-const DELIVERED = new RedisScript(`
+/**
+ * How the scripts that act under a lease begin: ARGV p, r, room, owner;
+ * they return 0 unless `owner` holds the lease of `room` for `r`.
+ */
+const LEASED = `
 local p, r, room, owner = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-if redis.call('HGET', p .. 'wh:lease:' .. r, room) ~= owner then return 0 end
+if redis.call('HGET', p .. 'wh:lease:' .. r, room) ~= owner then return 0 end`;
+
+/** ARGV p, r, room, owner, seq, lease until. Returns 1 while leased. */
+const DELIVERED = new RedisScript(`${LEASED}
 local seq = tonumber(ARGV[5])
 local done = tonumber(redis.call('HGET', p .. 'wh:delivered:' .. r, room) or '0')
 if seq > done then redis.call('HSET', p .. 'wh:delivered:' .. r, room, seq) end
@@ -90,9 +97,7 @@ return 1
 `);
 
 /** ARGV p, r, room, owner, retry at. */
-const FAILED = new RedisScript(`
-local p, r, room, owner = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-if redis.call('HGET', p .. 'wh:lease:' .. r, room) ~= owner then return 0 end
+const FAILED = new RedisScript(`${LEASED}
 redis.call('HINCRBY', p .. 'wh:attempts:' .. r, room, 1)
 redis.call('HDEL', p .. 'wh:lease:' .. r, room)
 redis.call('ZADD', p .. 'wh:due:' .. r, tonumber(ARGV[5]), room)
@@ -103,9 +108,7 @@ return 1
  * ARGV p, r, room, owner. Ends the lease; the room stays due when events
  * came after the place (even while the sender was finishing).
  */
-const RELEASE = new RedisScript(`
-local p, r, room, owner = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-if redis.call('HGET', p .. 'wh:lease:' .. r, room) ~= owner then return 0 end
+const RELEASE = new RedisScript(`${LEASED}
 redis.call('HDEL', p .. 'wh:lease:' .. r, room)
 local newest = tonumber(redis.call('ZSCORE', p .. 'wh:rooms', room) or '0')
 local done = tonumber(redis.call('HGET', p .. 'wh:delivered:' .. r, room) or '0')
@@ -196,8 +199,7 @@ return {dropped, total, oldest}
 export class RedisOutboxWriter {
   readonly #prefix: string;
   readonly #receivers: readonly string[];
-  readonly #listeners = new Set<() => void>();
-  #told = false;
+  readonly #signal = new WriteSignal();
 
   constructor(prefix: string, receivers: readonly string[]) {
     this.#prefix = prefix;
@@ -217,17 +219,11 @@ export class RedisOutboxWriter {
 
   /** After a script that may have written events: wakes the listeners. */
   wrote(): void {
-    if (this.#told || this.#listeners.size === 0) return;
-    this.#told = true;
-    setTimeout(() => {
-      this.#told = false;
-      for (const listener of this.#listeners) listener();
-    }, 0);
+    this.#signal.wrote();
   }
 
   onWrite(listener: () => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#signal.onWrite(listener);
   }
 }
 

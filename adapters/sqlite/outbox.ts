@@ -13,11 +13,12 @@
 import type { SqliteDatabase } from "./database.ts";
 import { intField, roomField, type Row, textField } from "./rows.ts";
 import type { WebhookPayload } from "../../chat/webhook_events.ts";
-import type {
-  OutboxBacklog,
-  OutboxClaim,
-  OutboxEvent,
-  WebhookOutbox,
+import {
+  type OutboxBacklog,
+  type OutboxClaim,
+  type OutboxEvent,
+  type WebhookOutbox,
+  WriteSignal,
 } from "../../chat/outbox.ts";
 import { StoreError } from "../../chat/store.ts";
 
@@ -28,8 +29,7 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 export class OutboxWriter {
   readonly #insert;
   readonly #touchRoom;
-  readonly #listeners = new Set<() => void>();
-  #told = false;
+  readonly #signal = new WriteSignal();
 
   constructor(database: SqliteDatabase) {
     this.#insert = database.prepare(
@@ -52,20 +52,13 @@ export class OutboxWriter {
       );
       this.#touchRoom.run(event.room, lastInsertRowid);
     }
-    if (events.length > 0 && !this.#told && this.#listeners.size > 0) {
-      // After the turn, so after the commit: the transaction is synchronous.
-      this.#told = true;
-      setTimeout(() => {
-        this.#told = false;
-        for (const listener of this.#listeners) listener();
-      }, 0);
-    }
+    // Told after the turn, so after the commit: the transaction is synchronous.
+    if (events.length > 0) this.#signal.wrote();
   }
 
   /** Calls `listener` once after each turn in which events were written. */
   onWrite(listener: () => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#signal.onWrite(listener);
   }
 }
 
