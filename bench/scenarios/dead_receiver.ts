@@ -14,15 +14,9 @@ import { runLoad } from "../load.ts";
 import type { LoadShape } from "../plan.ts";
 import { ratio } from "../report.ts";
 import { type LoadNumbers, medianRatio, medians } from "../round_stats.ts";
-import {
-  type BenchServer,
-  cpuSecondsBetween,
-  readCpu,
-  settled,
-  startChatServer,
-} from "../servers.ts";
+import { type BenchServer, settled, startChatServer } from "../servers.ts";
 import { type BenchContext, progress } from "./context.ts";
-import type { Rounds } from "./load_pair.ts";
+import { loadWithCpu, type Rounds, shown } from "./load_pair.ts";
 import { SECRET } from "../../testkit/webhooks.ts";
 import { freePort } from "../../testkit/process.ts";
 
@@ -74,32 +68,15 @@ async function round(
   server: BenchServer,
   load: LoadShape,
 ): Promise<LoadNumbers> {
-  const readings = new Map<string, Awaited<ReturnType<typeof readCpu>>>();
-  const result = await runLoad({
-    ...load,
-    origin: server.wsOrigin,
-    roomPrefix: context.roomPrefix("hook"),
-    onPhase: async (phase) => {
-      readings.set(phase, await readCpu(server.pid));
-    },
-  });
+  const measured = await loadWithCpu(context, server, load, "hook");
+  const { result } = measured;
   context.report.checkLoad("dead-hook", server.label, result);
-  const sending = readings.get("sending");
-  const done = readings.get("done");
-  const cpuMicros = sending && done
-    ? cpuSecondsBetween(sending, done) * 1e6 / Math.max(1, result.delivered)
-    : NaN;
   progress(
     `${server.label}: p50 ${result.p50Ms.toFixed(2)} ms, p99 ${
       result.p99Ms.toFixed(2)
     } ms`,
   );
-  return {
-    deliveriesPerSecond: result.deliveriesPerSecond,
-    cpuMicros,
-    p50Ms: result.p50Ms,
-    p99Ms: result.p99Ms,
-  };
+  return shown(measured);
 }
 
 /** Runs the scenario and adds its rows to the report. */

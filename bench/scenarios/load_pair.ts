@@ -22,13 +22,13 @@ import {
 import { type BenchContext, progress, showOutput } from "./context.ts";
 
 /** A load's result and the server's CPU time per delivery. */
-interface Measured {
+export interface Measured {
   readonly result: LoadResult;
   readonly cpuMicros: number;
 }
 
 /** The numbers of one round that the table shows. */
-function shown({ result, cpuMicros }: Measured): LoadNumbers {
+export function shown({ result, cpuMicros }: Measured): LoadNumbers {
   return {
     deliveriesPerSecond: result.deliveriesPerSecond,
     cpuMicros,
@@ -157,31 +157,45 @@ export async function loadPair(
   };
 }
 
+/**
+ * Runs `load` on `server` in fresh rooms named after `kind`, and measures
+ * the server's CPU time per delivery from the first message sent to the
+ * last delivered.
+ */
+export async function loadWithCpu(
+  context: BenchContext,
+  server: BenchServer,
+  load: LoadShape,
+  kind: string,
+): Promise<Measured> {
+  const cpu = new Map<string, CpuReading>();
+  const result = await runLoad({
+    ...load,
+    origin: server.wsOrigin,
+    roomPrefix: context.roomPrefix(kind),
+    onPhase: async (phase) => {
+      cpu.set(phase, await readCpu(server.pid));
+    },
+  });
+  const sending = cpu.get("sending");
+  const done = cpu.get("done");
+  const cpuMicros = sending && done
+    ? cpuSecondsBetween(sending, done) * 1e6 / Math.max(1, result.delivered)
+    : NaN;
+  return { result, cpuMicros };
+}
+
 /** One measured round of `load` on `server`, in fresh rooms. */
 async function measureRound(
   context: BenchContext,
   server: BenchServer,
   load: LoadShape,
 ): Promise<Measured> {
-  const cpu = new Map<"sending" | "done", CpuReading>();
-  const result = await runLoad({
-    ...load,
-    origin: server.wsOrigin,
-    roomPrefix: context.roomPrefix("load"),
-    onPhase: async (phase) => {
-      cpu.set(phase, await readCpu(server.pid));
-    },
-  });
-  // From the first message sent to the last delivered.
-  const sending = cpu.get("sending");
-  const done = cpu.get("done");
-  const cpuMicros = sending && done
-    ? cpuSecondsBetween(sending, done) * 1e6 / Math.max(1, result.delivered)
-    : NaN;
+  const measured = await loadWithCpu(context, server, load, "load");
   progress(
-    `${server.label}: ${describeLoad(result)}; server CPU ${
-      cpuMicros.toFixed(1)
+    `${server.label}: ${describeLoad(measured.result)}; server CPU ${
+      measured.cpuMicros.toFixed(1)
     } µs per delivery`,
   );
-  return { result, cpuMicros };
+  return measured;
 }
