@@ -11,6 +11,10 @@
 import type { RoomName } from "./room_name.ts";
 import type { ChatMessage, PresentUser } from "./store.ts";
 import { CHAT_PROTOCOL } from "../client/protocol.js";
+import type {
+  ConversationFrame,
+  ConversationRequest,
+} from "./conversation_frames.ts";
 
 /** A chat message sent by a client. */
 export interface SendMessageFrame {
@@ -34,7 +38,10 @@ export interface RenameRequestFrame {
 }
 
 /** Every frame a client may send (a discriminated union on `type`). */
-export type ClientFrame = SendMessageFrame | RenameRequestFrame;
+export type ClientFrame =
+  | SendMessageFrame
+  | RenameRequestFrame
+  | ConversationRequest;
 
 /** A chat message as every member of the room receives it. */
 export interface MessageFrame extends Omit<ChatMessage, "author"> {
@@ -133,7 +140,14 @@ export type FrameErrorCode =
   | "rejected"
   | "bad_name"
   | "name_taken"
-  | "name_fixed";
+  | "name_fixed"
+  | "no_key"
+  | "not_owner"
+  | "no_such_message"
+  | "edits_off"
+  | "edit_window_passed"
+  | "too_many_reactions"
+  | "not_emoji";
 
 /** Tells a client that one of its frames was refused. */
 export interface ErrorFrame {
@@ -142,6 +156,8 @@ export interface ErrorFrame {
   readonly error: string;
   /** The `cid` of the refused message, when it carried a valid one. */
   readonly cid?: string;
+  /** The `id` of the message an edit, delete or react was about. */
+  readonly id?: number;
 }
 
 /** Every frame the server sends. */
@@ -152,7 +168,8 @@ export type ServerFrame =
   | PresenceChangeFrame
   | PresenceBatchFrame
   | DeleteFrame
-  | ErrorFrame;
+  | ErrorFrame
+  | ConversationFrame;
 
 /**
  * The WebSocket subprotocol of the typed protocol (the one declaration is
@@ -214,6 +231,9 @@ export function serialiseFor(format: WireFormat, frame: ServerFrame): string[] {
     case "rename":
     case "presence_change":
     case "delete":
+    case "typing":
+    case "edit":
+    case "reactions":
       return [];
   }
 }
@@ -230,5 +250,9 @@ export function messageFrame(message: ChatMessage): MessageFrame {
     ...(message.cid === undefined ? {} : { cid: message.cid }),
     verified: message.author !== undefined,
     ...(message.author === "server" ? { server: true } : {}),
+    ...(message.edited === undefined ? {} : { edited: message.edited }),
+    ...(message.reactions === undefined
+      ? {}
+      : { reactions: message.reactions }),
   };
 }

@@ -30,6 +30,8 @@ import { FloodGuard } from "../chat/rate_limit.ts";
 import type { Member } from "../chat/connection.ts";
 import { notPublished, notStored, rateLimited } from "./session_answers.ts";
 import { renameMember } from "./session_rename.ts";
+import { SessionConversation } from "./session_conversation.ts";
+import { isAnonymousOwner } from "../chat/user_name.ts";
 import {
   closeSoon,
   expireWithToken,
@@ -82,6 +84,8 @@ export class SocketSession implements Member, EventListenerObject {
   #sent: Promise<void> = Promise.resolve();
   /** Cancels the close at the token's exp. */
   #cancelExpiry: (() => void) | undefined;
+  /** Its typing, edits, deletes and reactions. */
+  readonly #conversation: SessionConversation;
 
   /** Wires `parts.socket` (just upgraded) to the hub. */
   static attach(parts: SessionParts): SocketSession {
@@ -102,6 +106,12 @@ export class SocketSession implements Member, EventListenerObject {
     this.#guard = new FloodGuard({
       take: () => (this.#budget = wiring.takeMessageToken()) === "accepted",
       tolerance: options.rate.burst,
+    });
+    this.#conversation = new SessionConversation(options.hub, {
+      room: admission.room,
+      format: admission.format,
+      owner: admission.owner,
+      user: () => this.#membership?.user ?? admission.user,
     });
     this.#cancelExpiry = expireWithToken(
       admission.identity,
@@ -240,6 +250,27 @@ export class SocketSession implements Member, EventListenerObject {
       return;
     }
     const frame = parsed.frame;
+    if (frame.type !== "message" && frame.type !== "rename") {
+      // In the chain too: a delete after an edit stays after it.
+      this.#handling = this.#handling.then(async () => {
+        const refused = await this.#conversation.handle(frame);
+        if (refused) this.#refuse(refused);
+      }).catch((error) => {
+        this.#options.log.error("socket.conversation_failed", {
+          connection: this.id,
+          room: this.#admission.room,
+          error,
+        });
+        if (frame.type === "typing") return;
+        this.#refuse({
+          type: "error",
+          code: "unavailable",
+          error: notStored(error),
+          id: frame.id,
+        });
+      });
+      return;
+    }
     // In the chain: the messages sent after a rename carry the new name.
     this.#handling = this.#handling.then(() =>
       frame.type === "rename"
@@ -270,6 +301,11 @@ export class SocketSession implements Member, EventListenerObject {
       cid,
       author: identity ? "signed" : undefined,
       sub: identity?.sub,
+      // The socket's key or token owns the message: it may edit and
+      // delete it. A socket without either owns nothing.
+      owner: isAnonymousOwner(this.#admission.owner)
+        ? undefined
+        : this.#admission.owner,
     }).then((submitted) => {
       if (submitted.kind !== "stored") {
         this.#refuse(notPublished(submitted, cid));

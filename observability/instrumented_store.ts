@@ -81,6 +81,7 @@ export function instrumentStore(store: Store, metrics: ChatMetrics): Store {
   return {
     messages,
     presence,
+    conversation: store.conversation,
     ping: timed("ping", () => store.ping(), metrics),
     close: () => store.close(),
   };

@@ -57,12 +57,15 @@ export async function startServer(
     port?: number;
     log?: Logger;
     guestNames?: ChatServerOptions["guestNames"];
+    /** The server's clock (message times, the edit window). */
+    now?: () => Date;
   } = {},
 ): Promise<TestServer> {
   const chat = await createChatServer({
     config: testConfig(env),
     log: options.log ?? silentLogger,
     ...(options.guestNames ? { guestNames: options.guestNames } : {}),
+    ...(options.now ? { now: options.now } : {}),
   });
   const controller = new AbortController();
   const listening = Promise.withResolvers<number>();

@@ -28,6 +28,8 @@ import {
   UNBEGUN_EPOCH_TTL_MS,
 } from "./store_scripts.ts";
 import { openRedisPresence } from "./presence.ts";
+import { openRedisConversation } from "./conversation.ts";
+import { annotated } from "../../chat/annotated.ts";
 import type { RoomName } from "../../chat/room_name.ts";
 import {
   type AppendResult,
@@ -170,7 +172,7 @@ export async function openRedisStore(
   const log = options.log ?? silentLogger;
   const redis = await RedisConnection.open(options.url, "store", log);
 
-  const messages: MessageStore = {
+  const messageLog: MessageStore = {
     async append(room, message): Promise<AppendResult> {
       const reply = await APPEND.run(
         redis,
@@ -192,6 +194,7 @@ export async function openRedisStore(
           options.maxRooms,
           message.author ?? "",
           newEpoch(),
+          message.owner ?? "",
         ],
       );
       if (
@@ -281,6 +284,11 @@ export async function openRedisStore(
     },
   };
 
+  const conversation = openRedisConversation(redis, messageLog, {
+    prefix: KEY_PREFIX,
+    stream: keys.stream,
+  });
+  const messages = annotated(messageLog, conversation);
   const presence = openRedisPresence({
     redis,
     prefix: KEY_PREFIX,
@@ -290,6 +298,7 @@ export async function openRedisStore(
   return {
     messages,
     presence,
+    conversation,
     async ping() {
       // A write, as an append is: Redis refuses it when out of memory.
       await redis.run([

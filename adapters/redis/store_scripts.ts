@@ -11,7 +11,8 @@ import { RedisScript } from "./connection.ts";
 /**
  * Appends a message: KEYS seq, stream, cids, rooms, epoch; ARGV room, user,
  * message, ts, cid ('' for none), dedupe window, history max, max rooms,
- * author ('' for a guest), a new epoch in case the log begins here.
+ * author ('' for a guest), a new epoch in case the log begins here, owner
+ * ('' for none).
  * Returns {1, id, epoch, fields} for a repeated cid, {0, id, epoch} for a
  * new message. A log without a counter begins under the epoch a reader made
  * for it (an expiring one), else under the new one; so does a log without
@@ -57,6 +58,10 @@ end
 if ARGV[9] ~= '' then
   table.insert(fields, 'author')
   table.insert(fields, ARGV[9])
+end
+if ARGV[11] ~= '' then
+  table.insert(fields, 'owner')
+  table.insert(fields, ARGV[11])
 end
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], id .. '-0', unpack(fields))
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', id - window)
@@ -124,7 +129,8 @@ for _, room in ipairs(redis.call('SMEMBERS', prefix .. 'rooms')) do
   if redis.call('XLEN', stream) == 0
     and redis.call('ZCARD', prefix .. 'names:' .. room) == 0 then
     redis.call('DEL', stream, prefix .. 'seq:' .. room, prefix .. 'cids:' .. room,
-      prefix .. 'epoch:' .. room)
+      prefix .. 'epoch:' .. room, prefix .. 'edits:' .. room,
+      prefix .. 'reacts:' .. room)
     redis.call('SREM', prefix .. 'rooms', room)
   end
 end

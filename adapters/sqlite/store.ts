@@ -14,6 +14,8 @@
 import { SqliteDatabase } from "./database.ts";
 import { INTEGRITY_CHECK_MAX_BYTES } from "./integrity.ts";
 import { openSqliteMessages } from "./messages.ts";
+import { openSqliteConversation } from "./conversation.ts";
+import { annotated } from "../../chat/annotated.ts";
 import { openSqlitePresence } from "./presence.ts";
 import type { Store } from "../../chat/store.ts";
 import { type Logger, silentLogger } from "../../chat/logger.ts";
@@ -112,11 +114,13 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       ? {}
       : { integrityMaxBytes: options.integrityMaxBytes }),
   });
-  const messages = openSqliteMessages(database, {
+  const messageLog = openSqliteMessages(database, {
     historyMax: options.historyMax,
     dedupeWindow: options.dedupeWindow,
     maxRooms: options.maxRooms,
   });
+  const conversation = openSqliteConversation(database, messageLog);
+  const messages = annotated(messageLog, conversation);
   const presence = openSqlitePresence(database, {
     ttlMs: options.presenceTtlMs,
     now,
@@ -126,6 +130,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   return {
     messages,
     presence,
+    conversation,
     started: database.started,
     ping() {
       return Promise.resolve().then(() => database.probe());

@@ -1,0 +1,66 @@
+/**
+ * The Lua scripts of the Redis conversation store (conversation.ts), each
+ * atomic on the server: an edit checked against the message's owner and
+ * age, and a reaction toggled within the bound of distinct emoji.
+ *
+ * @module
+ */
+
+import { RedisScript } from "./connection.ts";
+
+/**
+ * Edits a message: KEYS stream, edits; ARGV id, owner, message, edited,
+ * the oldest ts allowed. Returns 'ok' or the refusal's code. The edit is
+ * the hash fields `<id>:m` (text) and `<id>:e` (when).
+ */
+export const EDIT = new RedisScript(`
+local found = redis.call('XRANGE', KEYS[1], ARGV[1] .. '-0', ARGV[1] .. '-0')
+if #found == 0 then return 'no_such_message' end
+local fields = found[1][2]
+local owner, ts = '', ''
+for i = 1, #fields, 2 do
+  if fields[i] == 'owner' then owner = fields[i + 1] end
+  if fields[i] == 'ts' then ts = fields[i + 1] end
+end
+if owner == '' or owner ~= ARGV[2] then return 'not_owner' end
+if ts < ARGV[5] then return 'edit_window_passed' end
+redis.call('HSET', KEYS[2], ARGV[1] .. ':m', ARGV[3], ARGV[1] .. ':e', ARGV[4])
+return 'ok'
+`);
+
+/**
+ * Toggles a reaction: KEYS stream, reactions; ARGV id, emoji, owner, user,
+ * most distinct emoji. The reactions of a message are the hash field
+ * `<id>`, a JSON list of [emoji, owner, user] in the order they came.
+ * Returns {'ok', list} or {code}.
+ */
+export const REACT = new RedisScript(`
+local found = redis.call('XRANGE', KEYS[1], ARGV[1] .. '-0', ARGV[1] .. '-0')
+if #found == 0 then return {'no_such_message'} end
+local raw = redis.call('HGET', KEYS[2], ARGV[1])
+local list = {}
+if raw then list = cjson.decode(raw) end
+local emoji, owner, user = ARGV[2], ARGV[3], ARGV[4]
+local kept, seen, distinct, removed = {}, {}, 0, false
+for _, r in ipairs(list) do
+  if r[1] == emoji and r[2] == owner then
+    removed = true
+  else
+    table.insert(kept, r)
+    if not seen[r[1]] then seen[r[1]] = true distinct = distinct + 1 end
+  end
+end
+if not removed then
+  if not seen[emoji] and distinct >= tonumber(ARGV[5]) then
+    return {'too_many_reactions'}
+  end
+  table.insert(kept, {emoji, owner, user})
+end
+if #kept == 0 then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  return {'ok', '[]'}
+end
+local encoded = cjson.encode(kept)
+redis.call('HSET', KEYS[2], ARGV[1], encoded)
+return {'ok', encoded}
+`);

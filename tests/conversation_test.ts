@@ -1,0 +1,175 @@
+import assert from "node:assert/strict";
+import { startServer, storedMessages, uniqueRoom } from "../testkit/server.ts";
+import { type Frame, TestClient } from "../testkit/test_client.ts";
+
+const ALICE = "alice-key-0123456789";
+const BOB = "bob-key-0123456789ab";
+
+function path(room: string, name: string, key?: string): string {
+  const query = new URLSearchParams({ name, ...(key ? { key } : {}) });
+  return `/ws/chat/${room}/?${query}`;
+}
+
+/** Sends a message and waits for its echo; resolves its id. */
+async function say(client: TestClient, message: string): Promise<number> {
+  const seen = client.ofType("message").length;
+  client.send({ type: "message", message });
+  const frames = await client.waitForType("message", seen + 1);
+  return Number(frames.at(-1)?.id);
+}
+
+function errorFor(client: TestClient, id: number, count = 1) {
+  return client.waitForMatching(
+    (f) => f.type === "error" && f.id === id,
+    count,
+  );
+}
+
+Deno.test("conversation: ownership, edit, delete and refusals", async (t) => {
+  await using server = await startServer({ CHAT_RATE_LIMIT: "0" });
+  const room = uniqueRoom("conv");
+
+  await t.step(
+    "the owner's edit reaches everyone, and history and since= return the edited text",
+    async () => {
+      await using alice = await TestClient.join(
+        server.wsUrl(path(room, "alice", ALICE)),
+      );
+      await using bob = await TestClient.join(
+        server.wsUrl(path(room, "bob", BOB)),
+      );
+      const id = await say(alice, "helo");
+      alice.send({ type: "edit", id, message: "hello" });
+      const [edit] = await bob.waitForType("edit", 1);
+      assert.equal(edit?.id, id);
+      assert.equal(edit?.message, "hello");
+      assert.equal(typeof edit?.edited, "string");
+      await alice.waitForType("edit", 1);
+      await using late = await TestClient.join(
+        server.wsUrl(path(room, "carol")),
+      );
+      const history = late.ofType("history")[0];
+      const messages = history?.messages;
+      assert.ok(Array.isArray(messages));
+      const stored = messages.find((m: Frame) => m.id === id);
+      assert.equal(stored?.message, "hello");
+      assert.equal(stored?.edited, edit?.edited);
+      assert.equal(stored?.owner, undefined, "the owner is never sent");
+      await using back = await TestClient.join(
+        server.wsUrl(`${path(room, "dave")}&since=${id - 1}`),
+      );
+      const recovered = back.ofType("history")[0];
+      assert.equal(recovered?.recovered, true);
+      assert.ok(Array.isArray(recovered?.messages));
+      assert.equal(recovered.messages[0]?.message, "hello");
+      const api = await storedMessages(server, room);
+      assert.equal(api.find((m) => m.id === id)?.message, "hello");
+    },
+  );
+
+  await t.step(
+    "a refused edit or delete is an error frame with the id, and nothing changes",
+    async () => {
+      await using alice = await TestClient.join(
+        server.wsUrl(path(room, "alice", ALICE)),
+      );
+      await using bob = await TestClient.join(
+        server.wsUrl(path(room, "bob", BOB)),
+      );
+      await using keyless = await TestClient.join(
+        server.wsUrl(path(room, "nokey")),
+      );
+      const id = await say(alice, "mine");
+      const theirs = await say(keyless, "keyless");
+      bob.send({ type: "edit", id, message: "not yours" });
+      bob.send({ type: "delete", id });
+      const [notOwner, notOwnerDelete] = await errorFor(bob, id, 2);
+      assert.equal(notOwner?.code, "not_owner");
+      assert.equal(notOwnerDelete?.code, "not_owner");
+      keyless.send({ type: "edit", id: theirs, message: "x" });
+      keyless.send({ type: "delete", id: theirs });
+      const keylessErrors = await errorFor(keyless, theirs, 2);
+      assert.deepEqual(keylessErrors.map((f) => f.code), ["no_key", "no_key"]);
+      alice.send({ type: "edit", id: 999_999, message: "x" });
+      alice.send({ type: "delete", id: 999_999 });
+      const missing = await errorFor(alice, 999_999, 2);
+      assert.deepEqual(missing.map((f) => f.code), [
+        "no_such_message",
+        "no_such_message",
+      ]);
+      alice.send({ type: "edit", id, message: "   " });
+      alice.send({ type: "edit", id, message: "x".repeat(2001) });
+      const bad = await errorFor(alice, id, 2);
+      assert.deepEqual(bad.map((f) => f.code), ["empty", "too_long"]);
+      alice.send({ type: "edit", id: "one", message: "x" });
+      await alice.waitForMatching(
+        (f) => f.type === "error" && f.code === "bad_frame",
+        1,
+      );
+      const stored = await storedMessages(server, room);
+      assert.equal(stored.find((m) => m.id === id)?.message, "mine");
+      assert.equal(stored.find((m) => m.id === theirs)?.message, "keyless");
+      assert.equal(bob.ofType("edit").length, 0);
+      assert.equal(bob.ofType("delete").length, 0);
+    },
+  );
+
+  await t.step(
+    "the owner's delete reaches everyone and leaves history and since=",
+    async () => {
+      await using alice = await TestClient.join(
+        server.wsUrl(path(room, "alice", ALICE)),
+      );
+      await using bob = await TestClient.join(
+        server.wsUrl(path(room, "bob", BOB)),
+      );
+      const id = await say(alice, "take it back");
+      alice.send({ type: "delete", id });
+      const [gone] = await bob.waitForType("delete", 1);
+      assert.equal(gone?.id, id);
+      const stored = await storedMessages(server, room);
+      assert.equal(stored.some((m) => m.id === id), false);
+      await using back = await TestClient.join(
+        server.wsUrl(`${path(room, "dave")}&since=${id - 1}`),
+      );
+      const recovered = back.ofType("history")[0];
+      assert.ok(Array.isArray(recovered?.messages));
+      assert.equal(recovered.messages.some((m: Frame) => m.id === id), false);
+      alice.send({ type: "delete", id });
+      const [again] = await errorFor(alice, id);
+      assert.equal(again?.code, "no_such_message");
+    },
+  );
+});
+
+Deno.test("conversation: the edit window", async (t) => {
+  await t.step("with CHAT_EDIT_WINDOW_S=0 edits are off", async () => {
+    await using server = await startServer({ CHAT_EDIT_WINDOW_S: "0" });
+    const room = uniqueRoom("off");
+    await using alice = await TestClient.join(
+      server.wsUrl(path(room, "alice", ALICE)),
+    );
+    const id = await say(alice, "typo");
+    alice.send({ type: "edit", id, message: "fixed" });
+    const [refused] = await errorFor(alice, id);
+    assert.equal(refused?.code, "edits_off");
+    assert.equal((await storedMessages(server, room))[0]?.message, "typo");
+  });
+
+  await t.step("past the window an edit is refused", async () => {
+    let now = new Date("2026-01-01T00:00:00Z");
+    await using server = await startServer({ CHAT_EDIT_WINDOW_S: "60" }, {
+      now: () => now,
+    });
+    const room = uniqueRoom("late");
+    await using alice = await TestClient.join(
+      server.wsUrl(path(room, "alice", ALICE)),
+    );
+    const id = await say(alice, "typo");
+    now = new Date("2026-01-01T00:01:01Z");
+    alice.send({ type: "edit", id, message: "fixed" });
+    const [refused] = await errorFor(alice, id);
+    assert.equal(refused?.code, "edit_window_passed");
+    assert.equal((await storedMessages(server, room))[0]?.message, "typo");
+  });
+});
