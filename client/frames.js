@@ -11,13 +11,14 @@ export class ChatError extends Error {
   /**
    * @param {string} code
    * @param {string} message
-   * @param {{ cid?: string, status?: number }} [options]
+   * @param {{ cid?: string, status?: number, id?: number }} [options]
    */
   constructor(code, message, options = {}) {
     super(message);
     this.name = "ChatError";
     this.code = code;
     if (options.cid !== undefined) this.cid = options.cid;
+    if (options.id !== undefined) this.id = options.id;
     if (options.status !== undefined) this.status = options.status;
   }
 }
@@ -80,10 +81,12 @@ export function presenceChangeOf(frame) {
 /** The refusal an `error` frame carries. */
 export function refusalOf(frame) {
   const code = typeof frame.code === "string" ? frame.code : "error";
-  const cid = typeof frame.cid === "string" ? frame.cid : undefined;
+  const options = {};
+  if (typeof frame.cid === "string") options.cid = frame.cid;
+  if (Number.isInteger(frame.id)) options.id = frame.id;
   return new ChatError(
     code,
     typeof frame.error === "string" ? frame.error : code,
-    cid === undefined ? {} : { cid },
+    options,
   );
 }
