@@ -1,0 +1,160 @@
+/**
+ * Edits, deletes, reactions and typing across isolates (`--workers 2`) and
+ * across server processes sharing Redis: what one member does reaches the
+ * members on the other side, reactions aggregate in the shared store, and a
+ * tutorial client sees none of it.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import {
+  SERVER,
+  type ServerProcess,
+  SHARED_ROOMS_ENV,
+  startServerProcess,
+} from "../testkit/process.ts";
+import { ignoreWithoutRedis, startRedis } from "../testkit/redis.ts";
+import { uniqueRoom } from "../testkit/server.ts";
+import { type Frame, TestClient } from "../testkit/test_client.ts";
+import { joinPlaced, type Placed, withWorkers } from "../testkit/workers.ts";
+
+/** A key of 16 or more characters for `name`. */
+function keyOf(name: string): string {
+  return `${name}-key-0123456789abcdef`;
+}
+
+function withId(id: number, type: string) {
+  return (frame: Frame) => frame.type === type && frame.id === id;
+}
+
+/**
+ * Alice (on one side) and Bob (on the other) edit, react, delete and type;
+ * `late` joins on Bob's side at the end; `tutorial` must see messages only.
+ */
+async function converse(
+  alice: TestClient,
+  bob: TestClient,
+  join: () => Promise<TestClient>,
+  tutorial: TestClient,
+): Promise<void> {
+  // Everyone is live once this reached them.
+  alice.send({ type: "message", message: "start" });
+  await tutorial.waitForMatching((f) => f.message === "start", 1);
+  alice.send({ type: "message", message: "helo" });
+  const [sent] = await bob.waitForMatching((f) => f.message === "helo", 1);
+  const id = Number(sent?.id);
+
+  alice.send({ type: "react", id, emoji: "👍" });
+  bob.send({ type: "react", id, emoji: "👍" });
+  bob.send({ type: "react", id, emoji: "🎉" });
+  const full = (frame: Frame) =>
+    frame.type === "reactions" && frame.id === id &&
+    JSON.stringify(frame.reactions).includes('"count":2') &&
+    JSON.stringify(frame.reactions).includes("🎉");
+  for (const client of [alice, bob]) {
+    const [state] = await client.waitForMatching(full, 1);
+    assert.ok(Array.isArray(state?.reactions));
+    const thumbs = state.reactions.find((r: Frame) => r.emoji === "👍");
+    assert.deepEqual([...thumbs.users].sort(), ["alice", "bob"]);
+  }
+
+  alice.send({ type: "edit", id, message: "hello" });
+  const [edit] = await bob.waitForMatching(withId(id, "edit"), 1);
+  assert.equal(edit?.message, "hello");
+
+  bob.send({ type: "delete", id });
+  const [refused] = await bob.waitForMatching(withId(id, "error"), 1);
+  assert.equal(refused?.code, "not_owner");
+
+  alice.send({ type: "typing" });
+  const [typing] = await bob.waitForMatching(
+    (f) => f.type === "typing" && Array.isArray(f.users) && f.users.length > 0,
+    1,
+  );
+  assert.deepEqual(typing?.users, ["alice"]);
+
+  await using late = await join();
+  const history = late.ofType("history")[0];
+  assert.ok(Array.isArray(history?.messages));
+  const stored = history.messages.find((m: Frame) => m.id === id);
+  assert.equal(stored?.message, "hello");
+  assert.equal(stored?.edited, edit?.edited);
+  assert.equal(stored?.reactions?.length, 2);
+
+  alice.send({ type: "delete", id });
+  await bob.waitForMatching(withId(id, "delete"), 1);
+
+  alice.send({ type: "message", message: "marker" });
+  await tutorial.waitForMatching((f) => f.message === "marker", 1);
+  assert.deepEqual(
+    [...new Set(tutorial.frames.map((f) => (f as Frame).type))],
+    ["message"],
+    "the tutorial client got messages only",
+  );
+}
+
+Deno.test({
+  name: "conversation across server processes sharing Redis",
+  ignore: ignoreWithoutRedis,
+  async fn() {
+    await using redis = await startRedis();
+    const env = { ...SHARED_ROOMS_ENV, REDIS_URL: redis.url };
+    await using a = await startServerProcess({ args: SERVER.run(), env });
+    await using b = await startServerProcess({ args: SERVER.run(), env });
+    const room = uniqueRoom("shared");
+    const url = (server: ServerProcess, name: string) =>
+      server.wsUrl(`/ws/chat/${room}/?name=${name}&key=${keyOf(name)}`);
+    await using alice = await TestClient.join(url(a, "alice"));
+    await using bob = await TestClient.join(url(b, "bob"));
+    await using tutorial = await TestClient.connect(
+      b.wsUrl(`/ws/chat/${room}/`),
+      [],
+    );
+    await converse(
+      alice,
+      bob,
+      () => TestClient.join(url(b, "late")),
+      tutorial,
+    );
+  },
+});
+
+Deno.test("conversation across the isolates of --workers 2", async () => {
+  await withWorkers("conversation", {}, async (server) => {
+    const room = uniqueRoom("workers");
+    const placed: Placed[] = [];
+    try {
+      // Sockets land where the kernel puts them: join until both workers
+      // hold one (bounded).
+      for (let index = 0; index < 30; index++) {
+        const name = `u${index}`;
+        placed.push(
+          await joinPlaced(server, room, name, `&key=${keyOf(name)}`),
+        );
+        const workers = new Set(placed.map((p) => p.worker));
+        if (workers.size === 2) break;
+      }
+      const first = placed[0];
+      const other = placed.find((p) => p.worker !== first?.worker);
+      assert.ok(first && other, "sockets on both workers");
+      await using tutorial = await TestClient.connect(
+        server.wsUrl(`/ws/chat/${room}/`),
+        [],
+      );
+      // Names in the scenario are alice and bob: rename them.
+      first.client.send({ type: "rename", name: "alice" });
+      other.client.send({ type: "rename", name: "bob" });
+      await first.client.waitForType("presence", 2);
+      await other.client.waitForType("presence", 2);
+      await converse(
+        first.client,
+        other.client,
+        () => TestClient.join(server.wsUrl(`/ws/chat/${room}/?name=late`)),
+        tutorial,
+      );
+    } finally {
+      await Promise.all(placed.map((p) => p.client.close()));
+    }
+  });
+});
