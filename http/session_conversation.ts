@@ -13,15 +13,31 @@ import type { ChatHub } from "../chat/hub.ts";
 import type { RoomName } from "../chat/room_name.ts";
 import { TYPING_EVERY_MS } from "../chat/typing.ts";
 import { isAnonymousOwner } from "../chat/user_name.ts";
+import type { Logger } from "../chat/logger.ts";
+import { notStored } from "./session_answers.ts";
+
+/**
+ * Who owns what a socket sends, and may edit and delete it: its key's or
+ * token's owner. A socket that came with neither owns nothing: its owner
+ * is its own, gone with it.
+ */
+export function messageOwner(owner: string): string | undefined {
+  return isAnonymousOwner(owner) ? undefined : owner;
+}
 
 /** The socket a conversation frame came from. */
 export interface ConversingSocket {
+  /** The connection's id in logs. */
+  readonly id: string;
   readonly room: RoomName;
   readonly format: WireFormat;
   /** The socket's owner (see `nameOwner`). */
   readonly owner: string;
   /** The name it goes by now. */
   readonly user: () => string;
+  /** Sends the socket an error frame. */
+  readonly refuse: (error: ErrorFrame) => void;
+  readonly log: Logger;
 }
 
 /** One socket's side of the conversation. */
@@ -36,10 +52,30 @@ export class SessionConversation {
   }
 
   /**
-   * Carries out `frame`; resolves the error frame to send back when it was
-   * refused (nothing changed then).
+   * Carries out `frame`, or tells the socket why not (nothing changed
+   * then; a store that failed is `unavailable`). Never rejects.
    */
-  async handle(frame: ConversationRequest): Promise<ErrorFrame | undefined> {
+  async handle(frame: ConversationRequest): Promise<void> {
+    const { id, room, log, refuse } = this.#socket;
+    try {
+      const refused = await this.#carryOut(frame);
+      if (refused) refuse(refused);
+    } catch (error) {
+      log.error("socket.conversation_failed", { connection: id, room, error });
+      if (frame.type !== "typing") {
+        refuse({
+          type: "error",
+          code: "unavailable",
+          error: notStored(error),
+          id: frame.id,
+        });
+      }
+    }
+  }
+
+  async #carryOut(
+    frame: ConversationRequest,
+  ): Promise<ErrorFrame | undefined> {
     const { room, format, owner } = this.#socket;
     const user = this.#socket.user();
     if (format === "tutorial") {
@@ -50,9 +86,7 @@ export class SessionConversation {
           `Unknown frame type "${frame.type}"; expected "message" or "rename"`,
       };
     }
-    // A socket that came with neither key nor token owns nothing: its
-    // owner is its own, gone with it.
-    const keyed = isAnonymousOwner(owner) ? undefined : owner;
+    const keyed = messageOwner(owner);
     const conversation = this.#hub.conversation;
     switch (frame.type) {
       case "typing": {

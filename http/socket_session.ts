@@ -30,8 +30,7 @@ import { FloodGuard } from "../chat/rate_limit.ts";
 import type { Member } from "../chat/connection.ts";
 import { notPublished, notStored, rateLimited } from "./session_answers.ts";
 import { renameMember } from "./session_rename.ts";
-import { SessionConversation } from "./session_conversation.ts";
-import { isAnonymousOwner } from "../chat/user_name.ts";
+import { messageOwner, SessionConversation } from "./session_conversation.ts";
 import {
   closeSoon,
   expireWithToken,
@@ -108,10 +107,13 @@ export class SocketSession implements Member, EventListenerObject {
       tolerance: options.rate.burst,
     });
     this.#conversation = new SessionConversation(options.hub, {
+      id: this.id,
       room: admission.room,
       format: admission.format,
       owner: admission.owner,
       user: () => this.#membership?.user ?? admission.user,
+      refuse: (error) => this.#refuse(error),
+      log: options.log,
     });
     this.#cancelExpiry = expireWithToken(
       admission.identity,
@@ -252,23 +254,9 @@ export class SocketSession implements Member, EventListenerObject {
     const frame = parsed.frame;
     if (frame.type !== "message" && frame.type !== "rename") {
       // In the chain too: a delete after an edit stays after it.
-      this.#handling = this.#handling.then(async () => {
-        const refused = await this.#conversation.handle(frame);
-        if (refused) this.#refuse(refused);
-      }).catch((error) => {
-        this.#options.log.error("socket.conversation_failed", {
-          connection: this.id,
-          room: this.#admission.room,
-          error,
-        });
-        if (frame.type === "typing") return;
-        this.#refuse({
-          type: "error",
-          code: "unavailable",
-          error: notStored(error),
-          id: frame.id,
-        });
-      });
+      this.#handling = this.#handling.then(() =>
+        this.#conversation.handle(frame)
+      );
       return;
     }
     // In the chain: the messages sent after a rename carry the new name.
@@ -301,11 +289,7 @@ export class SocketSession implements Member, EventListenerObject {
       cid,
       author: identity ? "signed" : undefined,
       sub: identity?.sub,
-      // The socket's key or token owns the message: it may edit and
-      // delete it. A socket without either owns nothing.
-      owner: isAnonymousOwner(this.#admission.owner)
-        ? undefined
-        : this.#admission.owner,
+      owner: messageOwner(this.#admission.owner),
     }).then((submitted) => {
       if (submitted.kind !== "stored") {
         this.#refuse(notPublished(submitted, cid));

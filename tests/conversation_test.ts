@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { SignJWT } from "jose";
 import { startServer, storedMessages, uniqueRoom } from "../testkit/server.ts";
 import { type Frame, TestClient } from "../testkit/test_client.ts";
 
@@ -172,4 +173,44 @@ Deno.test("conversation: the edit window", async (t) => {
     assert.equal(refused?.code, "edit_window_passed");
     assert.equal((await storedMessages(server, room))[0]?.message, "typo");
   });
+});
+
+const SECRET = "site-and-chat-share-this-32-byte-secret";
+
+function token(sub: string, name: string): Promise<string> {
+  return new SignJWT({ sub, name, exp: Math.floor(Date.now() / 1000) + 600 })
+    .setProtectedHeader({ alg: "HS256" })
+    .sign(new TextEncoder().encode(SECRET));
+}
+
+Deno.test("a signed user's messages are the token's sub's", async (t) => {
+  await using server = await startServer({
+    CHAT_RATE_LIMIT: "0",
+    CHAT_AUTH: "optional",
+    CHAT_AUTH_SECRET: SECRET,
+  });
+  const room = uniqueRoom("signed");
+  const socket = async (sub: string, name: string) =>
+    await TestClient.join(
+      server.wsUrl(`/ws/chat/${room}/?token=${await token(sub, name)}`),
+    );
+
+  await t.step(
+    "another socket of the same sub edits and deletes it; another sub cannot",
+    async () => {
+      await using phone = await socket("user-1", "Anna");
+      const id = await say(phone, "from my phone");
+      await using laptop = await socket("user-1", "Anna");
+      await using other = await socket("user-2", "Ben");
+      other.send({ type: "edit", id, message: "not yours" });
+      const [refused] = await errorFor(other, id);
+      assert.equal(refused?.code, "not_owner");
+      laptop.send({ type: "edit", id, message: "from my laptop" });
+      const [edit] = await other.waitForType("edit", 1);
+      assert.equal(edit?.message, "from my laptop");
+      laptop.send({ type: "delete", id });
+      const [gone] = await other.waitForType("delete", 1);
+      assert.equal(gone?.id, id);
+    },
+  );
 });
