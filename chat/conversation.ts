@@ -20,6 +20,7 @@ import type { DeleteFrame, ErrorFrame, FrameErrorCode } from "./frames.ts";
 import { isRecord, parseJson } from "./json.ts";
 import type { RoomName } from "./room_name.ts";
 import { TypingRooms } from "./typing.ts";
+import { MAX_USER_NAME_CHARS } from "./user_name.ts";
 
 /** What {@linkcode Conversation} needs from the hub. */
 export interface ConversationOptions {
@@ -191,7 +192,10 @@ export class Conversation {
     const parsed = parseJson(text);
     if (!parsed.ok || !isRecord(parsed.value)) return false;
     const value = parsed.value;
-    if (value.type === "typist" && typeof value.user === "string") {
+    if (
+      value.type === "typist" && typeof value.user === "string" &&
+      [...value.user].length <= MAX_USER_NAME_CHARS
+    ) {
       this.#typing.typing(room, value.user);
       return true;
     }

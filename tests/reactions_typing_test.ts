@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { startServer, uniqueRoom } from "../testkit/server.ts";
+import { startServer, uniqueRoom, waitUntil } from "../testkit/server.ts";
 import { type Frame, TestClient } from "../testkit/test_client.ts";
 import { TYPING_FRAME_MS, TYPING_TTL_MS } from "../chat/typing.ts";
 
@@ -151,6 +151,8 @@ Deno.test("typing", async (t) => {
       );
       assert.ok(gone);
       assert.equal(alice.ofType("typing").length, 0);
+      // The expired list took its room's entry and timer with it.
+      assert.equal(server.chat.hub.conversation.typingRooms, 0);
     },
   );
 
@@ -191,9 +193,17 @@ Deno.test("typing", async (t) => {
           `${frames} typing frames in ${elapsed} ms`,
         );
         assert.ok(frames < 50, `${frames} frames for 50 typists`);
+        assert.equal(server.chat.hub.conversation.typingRooms, 1);
       } finally {
         await Promise.all(typists.map((typist) => typist.close()));
       }
+      // The room closes with its last member, and its typists go with it.
+      await watcher.close();
+      await waitUntil(
+        () => server.chat.hub.stats().rooms === 0,
+        "every room closed",
+      );
+      assert.equal(server.chat.hub.conversation.typingRooms, 0);
     },
   );
 
