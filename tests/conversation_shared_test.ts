@@ -15,6 +15,7 @@ import {
   startServerProcess,
 } from "../testkit/process.ts";
 import { ignoreWithoutRedis, startRedis } from "../testkit/redis.ts";
+import { message, room, usingStores } from "../testkit/redis_store.ts";
 import { uniqueRoom } from "../testkit/server.ts";
 import { type Frame, TestClient } from "../testkit/test_client.ts";
 import { joinPlaced, type Placed, withWorkers } from "../testkit/workers.ts";
@@ -157,4 +158,48 @@ Deno.test("conversation across the isolates of --workers 2", async () => {
       await Promise.all(placed.map((p) => p.client.close()));
     }
   });
+});
+
+Deno.test({
+  name: "the Redis store reads the notes of a page of thousands of messages",
+  ignore: ignoreWithoutRedis,
+  async fn() {
+    await using redis = await startRedis();
+    await usingStores(redis.url, 2, async ([writer, reader]) => {
+      assert.ok(writer && reader);
+      const lobby = room(uniqueRoom("long"));
+      for (let index = 0; index < 4_500; index++) {
+        await writer.messages.append(lobby, {
+          ...message(`m${index}`),
+          owner: "owner-1",
+        });
+      }
+      const react = { owner: "o", user: "bob", emoji: "👍", maxDistinct: 20 };
+      assert.equal((await writer.conversation.react(lobby, 7, react)).ok, true);
+      assert.equal(
+        (await writer.conversation.react(lobby, 4_450, react)).ok,
+        true,
+      );
+      const edited = await writer.conversation.edit(lobby, 4_499, {
+        owner: "owner-1",
+        message: "changed",
+        edited: new Date().toISOString(),
+        sentSince: "1970-01-01T00:00:00.000Z",
+      });
+      assert.equal(edited.ok, true);
+      const page = await reader.messages.after(lobby, 0, 4_500);
+      assert.equal(page.length, 4_500);
+      assert.deepEqual(
+        page.filter((m) => m.reactions).map((m) => m.id),
+        [7, 4_450],
+      );
+      assert.equal(page[4_498]?.message, "changed");
+      assert.equal(typeof page[4_498]?.edited, "string");
+      assert.equal(
+        page.filter((m) => m.edited).length,
+        1,
+        "one edited message",
+      );
+    });
+  },
 });

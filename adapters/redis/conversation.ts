@@ -9,7 +9,7 @@
  */
 
 import type { RedisConnection } from "./connection.ts";
-import { EDIT, REACT } from "./conversation_scripts.ts";
+import { EDIT, NOTES, REACT } from "./conversation_scripts.ts";
 import type { RoomName } from "../../chat/room_name.ts";
 import type {
   Annotation,
@@ -135,16 +135,12 @@ export function openRedisConversation(
     async annotations(room, ids) {
       const found = new Map<number, Annotation>();
       if (ids.length === 0) return found;
-      const edits = await redis.run([
-        "HMGET",
-        notes.edits(room),
-        ...ids.flatMap((id) => [`${id}:m`, `${id}:e`]),
-      ]);
-      const reactions = await redis.run([
-        "HMGET",
-        notes.reactions(room),
-        ...ids.map(String),
-      ]);
+      const reply = await NOTES.run(
+        redis,
+        [notes.edits(room), notes.reactions(room)],
+        ids,
+      );
+      const [edits, reactions] = Array.isArray(reply) ? reply : [];
       if (!Array.isArray(edits) || !Array.isArray(reactions)) {
         throw new StoreError(`Redis returned bad notes for ${room}`);
       }

@@ -64,3 +64,27 @@ local encoded = cjson.encode(kept)
 redis.call('HSET', KEYS[2], ARGV[1], encoded)
 return {'ok', encoded}
 `);
+
+/**
+ * The notes of messages, in one round trip: KEYS edits, reactions; ARGV
+ * the ids. Returns {edit fields (text, when) per id, reactions per id}.
+ * Read in slices: Lua unpacks a few thousand values at most.
+ */
+export const NOTES = new RedisScript(`
+local edits, reactions = {}, {}
+for start = 1, #ARGV, 500 do
+  local last = math.min(start + 499, #ARGV)
+  local fields = {}
+  for i = start, last do
+    table.insert(fields, ARGV[i] .. ':m')
+    table.insert(fields, ARGV[i] .. ':e')
+  end
+  for _, value in ipairs(redis.call('HMGET', KEYS[1], unpack(fields))) do
+    table.insert(edits, value)
+  end
+  for _, value in ipairs(redis.call('HMGET', KEYS[2], unpack(ARGV, start, last))) do
+    table.insert(reactions, value)
+  end
+end
+return {edits, reactions}
+`);
