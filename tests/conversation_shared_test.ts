@@ -16,6 +16,13 @@ import {
 } from "../testkit/process.ts";
 import { ignoreWithoutRedis, startRedis } from "../testkit/redis.ts";
 import { message, room, usingStores } from "../testkit/redis_store.ts";
+import { RedisConnection } from "../adapters/redis/connection.ts";
+import { conversationKeys } from "../adapters/redis/conversation.ts";
+import { NOTES_SWEEP_EVERY } from "../adapters/redis/conversation_scripts.ts";
+import { KEY_PREFIX } from "../adapters/redis/store.ts";
+import { silentLogger } from "../chat/logger.ts";
+import type { AppendResult } from "../chat/store.ts";
+import type { ChangeResult, Reaction } from "../chat/conversation_store.ts";
 import { uniqueRoom } from "../testkit/server.ts";
 import { type Frame, TestClient } from "../testkit/test_client.ts";
 import { joinPlaced, type Placed, withWorkers } from "../testkit/workers.ts";
@@ -201,5 +208,75 @@ Deno.test({
         "one edited message",
       );
     });
+  },
+});
+
+Deno.test({
+  name: "the Redis store's notes go with their messages",
+  ignore: ignoreWithoutRedis,
+  async fn(t) {
+    await using redis = await startRedis();
+    const raw = await RedisConnection.open(
+      new URL(redis.url),
+      "test",
+      silentLogger,
+    );
+    try {
+      const notes = conversationKeys(KEY_PREFIX);
+      const react = { owner: "o", user: "bob", emoji: "👍", maxDistinct: 20 };
+      await usingStores(redis.url, 1, async ([store]) => {
+        assert.ok(store);
+        await t.step("a deleted message's reactions and edit go", async () => {
+          const lobby = room(uniqueRoom("deleted"));
+          const { message: sent } = await store.messages.append(lobby, {
+            ...message("mine"),
+            owner: "owner-1",
+          });
+          await store.conversation.react(lobby, sent.id, react);
+          await store.conversation.edit(lobby, sent.id, {
+            owner: "owner-1",
+            message: "edited",
+            edited: new Date().toISOString(),
+            sentSince: "1970-01-01T00:00:00.000Z",
+          });
+          const removed = await store.conversation.removeOwn(
+            lobby,
+            sent.id,
+            "owner-1",
+          );
+          assert.equal(removed.ok, true);
+          assert.equal(await raw.run(["HLEN", notes.reactions(lobby)]), 0);
+          assert.equal(await raw.run(["HLEN", notes.edits(lobby)]), 0);
+        });
+      });
+      await usingStores(redis.url, 1, async ([store]) => {
+        assert.ok(store);
+        await t.step(
+          "the notes of messages trimmed from the stream are swept",
+          async () => {
+            const lobby = room(uniqueRoom("trimmed"));
+            for (let index = 0; index < 3 * NOTES_SWEEP_EVERY; index++) {
+              const appended: AppendResult = await store.messages.append(
+                lobby,
+                message(`m${index}`),
+              );
+              const reacted: ChangeResult<Reaction[]> = await store
+                .conversation.react(lobby, appended.message.id, react);
+              assert.equal(reacted.ok, true);
+            }
+            const kept = await raw.run(["XLEN", `${KEY_PREFIX}msgs:${lobby}`]);
+            const size = Number(
+              await raw.run(["HLEN", notes.reactions(lobby)]),
+            );
+            assert.ok(
+              size <= NOTES_SWEEP_EVERY + Number(kept),
+              `${size} reaction notes for ${kept} messages`,
+            );
+          },
+        );
+      }, { historyMax: 10 });
+    } finally {
+      await raw.close();
+    }
   },
 });

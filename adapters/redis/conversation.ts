@@ -3,7 +3,8 @@
  * of its stream entry (written by the append script), its edit two fields
  * of the hash `edits:<room>`, its reactions one field of `reacts:<room>`.
  * Both hashes go with the room when expiry forgets it; a delete takes the
- * message's fields.
+ * message's fields, and every `NOTES_SWEEP_EVERY` new fields the notes of
+ * messages trimmed from the stream go.
  *
  * @module
  */
@@ -113,8 +114,6 @@ export function openRedisConversation(
       if (!await messages.remove(room, id)) {
         return { ok: false, code: "no_such_message" };
       }
-      await redis.run(["HDEL", notes.edits(room), `${id}:m`, `${id}:e`]);
-      await redis.run(["HDEL", notes.reactions(room), String(id)]);
       return { ok: true, value: true };
     },
     async react(room, id, toggle) {

@@ -9,11 +9,40 @@
 import { RedisScript } from "./connection.ts";
 
 /**
+ * How many notes a room's hash gains between two sweeps of the notes of
+ * messages the stream no longer holds (trimmed to CHAT_HISTORY_MAX, or
+ * expired): each note costs its share of one sweep.
+ */
+export const NOTES_SWEEP_EVERY = 512;
+
+/**
+ * Lua: once the hash (KEYS[2]) has gained another NOTES_SWEEP_EVERY
+ * fields, drops the fields of ids below the stream's (KEYS[1]) first.
+ */
+const SWEEP = `
+local function sweep(added)
+  local size = redis.call('HLEN', KEYS[2])
+  if added == 0 or size % ${NOTES_SWEEP_EVERY} >= added then return end
+  local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
+  local floor = math.huge
+  if #first > 0 then floor = tonumber(string.match(first[1][1], '^(%d+)')) end
+  local gone = {}
+  for _, field in ipairs(redis.call('HKEYS', KEYS[2])) do
+    local id = tonumber(string.match(field, '^(%d+)'))
+    if id and id < floor then table.insert(gone, field) end
+  end
+  for i = 1, #gone, 500 do
+    redis.call('HDEL', KEYS[2], unpack(gone, i, math.min(i + 499, #gone)))
+  end
+end
+`;
+
+/**
  * Edits a message: KEYS stream, edits; ARGV id, owner, message, edited,
  * the oldest ts allowed. Returns 'ok' or the refusal's code. The edit is
  * the hash fields `<id>:m` (text) and `<id>:e` (when).
  */
-export const EDIT = new RedisScript(`
+export const EDIT = new RedisScript(`${SWEEP}
 local found = redis.call('XRANGE', KEYS[1], ARGV[1] .. '-0', ARGV[1] .. '-0')
 if #found == 0 then return 'no_such_message' end
 local fields = found[1][2]
@@ -24,7 +53,7 @@ for i = 1, #fields, 2 do
 end
 if owner == '' or owner ~= ARGV[2] then return 'not_owner' end
 if ts < ARGV[5] then return 'edit_window_passed' end
-redis.call('HSET', KEYS[2], ARGV[1] .. ':m', ARGV[3], ARGV[1] .. ':e', ARGV[4])
+sweep(redis.call('HSET', KEYS[2], ARGV[1] .. ':m', ARGV[3], ARGV[1] .. ':e', ARGV[4]))
 return 'ok'
 `);
 
@@ -34,7 +63,7 @@ return 'ok'
  * `<id>`, a JSON list of [emoji, owner, user] in the order they came.
  * Returns {'ok', list} or {code}.
  */
-export const REACT = new RedisScript(`
+export const REACT = new RedisScript(`${SWEEP}
 local found = redis.call('XRANGE', KEYS[1], ARGV[1] .. '-0', ARGV[1] .. '-0')
 if #found == 0 then return {'no_such_message'} end
 local raw = redis.call('HGET', KEYS[2], ARGV[1])
@@ -61,7 +90,7 @@ if #kept == 0 then
   return {'ok', '[]'}
 end
 local encoded = cjson.encode(kept)
-redis.call('HSET', KEYS[2], ARGV[1], encoded)
+sweep(redis.call('HSET', KEYS[2], ARGV[1], encoded))
 return {'ok', encoded}
 `);
 

@@ -28,7 +28,7 @@ import {
   UNBEGUN_EPOCH_TTL_MS,
 } from "./store_scripts.ts";
 import { openRedisPresence } from "./presence.ts";
-import { openRedisConversation } from "./conversation.ts";
+import { conversationKeys, openRedisConversation } from "./conversation.ts";
 import { annotated } from "../../chat/annotated.ts";
 import type { RoomName } from "../../chat/room_name.ts";
 import {
@@ -172,6 +172,7 @@ export async function openRedisStore(
   const log = options.log ?? silentLogger;
   const redis = await RedisConnection.open(options.url, "store", log);
 
+  const notes = conversationKeys(KEY_PREFIX);
   const messageLog: MessageStore = {
     async append(room, message): Promise<AppendResult> {
       const reply = await APPEND.run(
@@ -267,6 +268,9 @@ export async function openRedisStore(
     },
     async remove(room, id) {
       const removed = await redis.run(["XDEL", keys.stream(room), `${id}-0`]);
+      // Its edit and reactions go with it.
+      await redis.run(["HDEL", notes.edits(room), `${id}:m`, `${id}:e`]);
+      await redis.run(["HDEL", notes.reactions(room), String(id)]);
       return removed === 1;
     },
     async positions(rooms) {
