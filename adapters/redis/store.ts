@@ -14,7 +14,8 @@
  * `msgs:<room>` (the stream, trimmed with `MAXLEN ~ CHAT_HISTORY_MAX`),
  * `cids:<room>` (client ids of the recent messages, for idempotent sends),
  * `rooms` (the rooms holding messages, for `CHAT_MAX_ROOMS`), `health` (the
- * health probe's write).
+ * health probe's write); `edits:<room>` and `reacts:<room>` are
+ * `conversation.ts`'s. A message's stream entry holds its `owner`.
  *
  * @module
  */
