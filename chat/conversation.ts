@@ -20,7 +20,8 @@ import type { DeleteFrame, ErrorFrame, FrameErrorCode } from "./frames.ts";
 import { isRecord, parseJson } from "./json.ts";
 import type { RoomName } from "./room_name.ts";
 import { TypingRooms } from "./typing.ts";
-import { MAX_USER_NAME_CHARS } from "./user_name.ts";
+import { MAX_USER_NAME_CHARS, signedSub } from "./user_name.ts";
+import type { PublishHook } from "./publish_hook.ts";
 
 /** What {@linkcode Conversation} needs from the hub. */
 export interface ConversationOptions {
@@ -34,6 +35,11 @@ export interface ConversationOptions {
   readonly deliverDelete: (room: RoomName, frame: DeleteFrame) => void;
   /** Publishes to the other isolates and processes. */
   readonly publish: (room: RoomName, text: string) => void;
+  /**
+   * Asked about an edit's text as about a message's, so that an edit
+   * cannot say what a message could not. @default none
+   */
+  readonly publishHook?: PublishHook | undefined;
 }
 
 /** Who asks for a change to a message. */
@@ -97,10 +103,12 @@ export class Conversation {
     const { editWindowMs, now } = this.#options;
     if (editWindowMs <= 0) return refusal("edits_off", id);
     if (requester.owner === undefined) return refusal("no_key", id);
+    const screened = await this.#screen(room, requester, request);
+    if (typeof screened !== "string") return screened;
     const at = now();
     const result = await this.#options.store.edit(room, id, {
       owner: requester.owner,
-      message: request.message,
+      message: screened,
       edited: at.toISOString(),
       sentSince: new Date(at.getTime() - editWindowMs).toISOString(),
     });
@@ -108,6 +116,48 @@ export class Conversation {
     const frame: EditFrame = { type: "edit", room, id, ...result.value };
     this.#tell(room, frame);
     return undefined;
+  }
+
+  /**
+   * The edit's text as the publish hook has it (the same, or its
+   * replacement), or the refusal to send.
+   */
+  async #screen(
+    room: RoomName,
+    requester: Requester,
+    request: { readonly id: number; readonly message: string },
+  ): Promise<string | ErrorFrame> {
+    const hook = this.#options.publishHook;
+    if (!hook) return request.message;
+    const sub = signedSub(requester.owner ?? "");
+    const verdict = await hook.screen({
+      room,
+      user: requester.user,
+      verified: sub !== undefined,
+      ...(sub === undefined ? {} : { sub }),
+      message: request.message,
+    });
+    switch (verdict.action) {
+      case "allow":
+        return request.message;
+      case "replace":
+        return verdict.message;
+      case "reject":
+        return {
+          type: "error",
+          code: "rejected",
+          error: verdict.reason,
+          id: request.id,
+        };
+      case "unchecked":
+        return {
+          type: "error",
+          code: "unavailable",
+          error:
+            "The site's publish hook could not be asked; the edit was not made, try again later",
+          id: request.id,
+        };
+    }
   }
 
   /** Deletes the requester's message; an error frame if not. */

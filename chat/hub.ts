@@ -108,6 +108,7 @@ export class ChatHub {
       deliverDelete: (room, frame) =>
         this.#rooms.get(room)?.room.deliverLive(frame),
       publish: (room, text) => this.#publish(room, text),
+      publishHook: options.publishHook,
     });
     this.submit = screened(options.publishHook, (o) => this.send(o));
     this.#every(options.repairIntervalMs, () => this.repair());

@@ -2,6 +2,10 @@ import assert from "node:assert/strict";
 import { SignJWT } from "jose";
 import { startServer, storedMessages, uniqueRoom } from "../testkit/server.ts";
 import { type Frame, TestClient } from "../testkit/test_client.ts";
+import {
+  HookReceiver,
+  serverWithHook,
+} from "../testkit/publish_hook_receiver.ts";
 
 const ALICE = "alice-key-0123456789";
 const BOB = "bob-key-0123456789ab";
@@ -213,4 +217,44 @@ Deno.test("a signed user's messages are the token's sub's", async (t) => {
       assert.equal(gone?.id, id);
     },
   );
+});
+
+Deno.test("the publish hook screens an edit as it screens a message", async (t) => {
+  await using hook = new HookReceiver();
+  await using server = await serverWithHook(hook);
+  const room = uniqueRoom("hooked");
+  await using alice = await TestClient.join(
+    server.wsUrl(path(room, "alice", ALICE)),
+  );
+  const id = await say(alice, "fine words");
+
+  await t.step(
+    "a rejected edit is refused with the site's reason",
+    async () => {
+      hook.answer = () =>
+        Response.json({ action: "reject", reason: "Not here" });
+      alice.send({ type: "edit", id, message: "rude words" });
+      const [refused] = await errorFor(alice, id);
+      assert.equal(refused?.code, "rejected");
+      assert.equal(refused?.error, "Not here");
+      const question = hook.calls.at(-1)?.payload;
+      assert.equal(question?.data.message, "rude words");
+      assert.equal(
+        (await storedMessages(server, room))[0]?.message,
+        "fine words",
+      );
+    },
+  );
+
+  await t.step("a replaced edit is stored as the site has it", async () => {
+    hook.answer = () =>
+      Response.json({ action: "replace", message: "kind words" });
+    alice.send({ type: "edit", id, message: "rude words" });
+    const [edit] = await alice.waitForType("edit", 1);
+    assert.equal(edit?.message, "kind words");
+    assert.equal(
+      (await storedMessages(server, room))[0]?.message,
+      "kind words",
+    );
+  });
 });
