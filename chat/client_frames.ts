@@ -13,6 +13,8 @@ import type {
   SendMessageFrame,
 } from "./frames.ts";
 import { isRecord, parseJson } from "./json.ts";
+import type { ConversationRequest } from "./conversation_frames.ts";
+import { isOneEmoji } from "./emoji.ts";
 
 /** What a client message id may look like. */
 const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -88,12 +90,13 @@ export function parseClientFrame(
   // Only a missing `type` means the tutorial's format; `null` is not missing.
   const type = "type" in value ? value.type : "message";
   if (type === "rename") return parseRename(value);
+  if (isConversationType(type)) return parseConversationFrame(value, limits);
   if (type !== "message") {
     return refuse(
       "bad_frame",
       `Unknown frame type ${
         JSON.stringify(type)
-      }; expected "message" or "rename"`,
+      }; expected "message", "rename", "typing", "edit", "delete" or "react"`,
       knownCid,
     );
   }
@@ -146,4 +149,67 @@ export function parseSendMessage(
     );
   }
   return { ok: true, frame: { type: "message", message, cid } };
+}
+
+type Parsed =
+  | { readonly ok: true; readonly frame: ConversationRequest }
+  | { readonly ok: false; readonly error: ErrorFrame };
+
+function refuseAbout(
+  code: FrameErrorCode,
+  error: string,
+  id?: number,
+): Parsed {
+  return {
+    ok: false,
+    error: { type: "error", code, error, ...(id === undefined ? {} : { id }) },
+  };
+}
+
+function isMessageId(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) &&
+    value > 0;
+}
+
+/** Whether `type` names a conversation frame. */
+function isConversationType(
+  type: unknown,
+): type is ConversationRequest["type"] {
+  return type === "typing" || type === "edit" || type === "delete" ||
+    type === "react";
+}
+
+/**
+ * Checks a conversation frame's fields; an edit's text is checked as a
+ * message's is (empty, length, Unicode).
+ */
+function parseConversationFrame(
+  value: Record<string, unknown>,
+  limits: FrameLimits,
+): Parsed {
+  const type = value.type;
+  if (type === "typing") return { ok: true, frame: { type } };
+  const id = value.id;
+  if (!isMessageId(id)) {
+    return refuseAbout(
+      "bad_frame",
+      `A ${String(type)} frame needs a positive integer "id"`,
+    );
+  }
+  if (type === "delete") return { ok: true, frame: { type, id } };
+  if (type === "react") {
+    const emoji = value.emoji;
+    if (typeof emoji !== "string" || !isOneEmoji(emoji)) {
+      return refuseAbout("not_emoji", 'A reaction\'s "emoji" is one emoji', id);
+    }
+    return { ok: true, frame: { type, id, emoji } };
+  }
+  const checked = parseSendMessage({ message: value.message }, limits);
+  if (!checked.ok) {
+    return { ok: false, error: { ...checked.error, id } };
+  }
+  return {
+    ok: true,
+    frame: { type: "edit", id, message: checked.frame.message },
+  };
 }

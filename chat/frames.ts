@@ -12,6 +12,10 @@ import type { UserNameProblem } from "./user_name.ts";
 import type { RoomName } from "./room_name.ts";
 import type { ChatMessage, PresentUser } from "./store.ts";
 import { CHAT_PROTOCOL } from "../client/protocol.js";
+import type {
+  ConversationFrame,
+  ConversationRequest,
+} from "./conversation_frames.ts";
 
 /** A chat message sent by a client. */
 export interface SendMessageFrame {
@@ -35,7 +39,10 @@ export interface RenameRequestFrame {
 }
 
 /** Every frame a client may send (a discriminated union on `type`). */
-export type ClientFrame = SendMessageFrame | RenameRequestFrame;
+export type ClientFrame =
+  | SendMessageFrame
+  | RenameRequestFrame
+  | ConversationRequest;
 
 /** A chat message as every member of the room receives it. */
 export interface MessageFrame extends Omit<ChatMessage, "author"> {
@@ -134,7 +141,14 @@ export type FrameErrorCode =
   | "rejected"
   | "bad_name"
   | "name_taken"
-  | "name_fixed";
+  | "name_fixed"
+  | "no_key"
+  | "not_owner"
+  | "no_such_message"
+  | "edits_off"
+  | "edit_window_passed"
+  | "too_many_reactions"
+  | "not_emoji";
 
 /** Tells a client that one of its frames was refused. */
 export interface ErrorFrame {
@@ -145,6 +159,8 @@ export interface ErrorFrame {
   readonly cid?: string;
   /** For `bad_name`: which rule the name broke. */
   readonly reason?: UserNameProblem;
+  /** The `id` of the message an edit, delete or react was about. */
+  readonly id?: number;
 }
 
 /** Every frame the server sends. */
@@ -155,7 +171,8 @@ export type ServerFrame =
   | PresenceChangeFrame
   | PresenceBatchFrame
   | DeleteFrame
-  | ErrorFrame;
+  | ErrorFrame
+  | ConversationFrame;
 
 /**
  * The WebSocket subprotocol of the typed protocol (the one declaration is
@@ -217,6 +234,9 @@ export function serialiseFor(format: WireFormat, frame: ServerFrame): string[] {
     case "rename":
     case "presence_change":
     case "delete":
+    case "typing":
+    case "edit":
+    case "reactions":
       return [];
   }
 }
@@ -233,5 +253,9 @@ export function messageFrame(message: ChatMessage): MessageFrame {
     ...(message.cid === undefined ? {} : { cid: message.cid }),
     verified: message.author !== undefined,
     ...(message.author === "server" ? { server: true } : {}),
+    ...(message.edited === undefined ? {} : { edited: message.edited }),
+    ...(message.reactions === undefined
+      ? {}
+      : { reactions: message.reactions }),
   };
 }

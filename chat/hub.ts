@@ -33,6 +33,7 @@ import { rename } from "./rename.ts";
 import type { RoomName } from "./room_name.ts";
 import type { AppendResult, Store } from "./store.ts";
 import { type Logger, silentLogger } from "./logger.ts";
+import { Conversation } from "./conversation.ts";
 
 import type {
   ChatHubOptions,
@@ -73,6 +74,8 @@ export class ChatHub {
    * there is one (see `publish_gate.ts`).
    */
   readonly submit: Submit;
+  /** Edits, deletes, reactions and typing (see `conversation.ts`). */
+  readonly conversation: Conversation;
 
   constructor(options: ChatHubOptions) {
     this.#bus = options.bus;
@@ -97,6 +100,16 @@ export class ChatHub {
       presenceListMax: options.presenceListMax,
     };
     this.#paceAdmission = options.paceAdmission;
+    this.conversation = new Conversation({
+      store: this.#store.conversation,
+      editWindowMs: options.editWindowMs ?? 0,
+      now: this.#now,
+      connections: (room) => this.#rooms.get(room)?.room.connections,
+      deliverDelete: (room, frame) =>
+        this.#rooms.get(room)?.room.deliverLive(frame),
+      publish: (room, text) => this.#publish(room, text),
+      publishHook: options.publishHook,
+    });
     this.submit = screened(options.publishHook, (o) => this.send(o));
     this.#every(options.repairIntervalMs, () => this.repair());
     const maxAgeMs = options.historyMaxAgeMs ?? 0;
@@ -162,17 +175,19 @@ export class ChatHub {
    * and delivers it to the local members in id order.
    */
   async send(options: SendOptions): Promise<AppendResult> {
-    const { room, user, message, cid, author } = options;
+    const { room, user, message, cid, author, owner } = options;
     const result = await this.#store.messages.append(room, {
       user,
       message,
       ts: this.#now().toISOString(),
       ...(cid === undefined ? {} : { cid }),
       ...(author === undefined ? {} : { author }),
+      ...(owner === undefined ? {} : { owner }),
     });
     // A resend of a message the room already has: nobody hears it twice.
     if (result.duplicate) return result;
     const stored = result.message;
+    this.conversation.spoke(room, stored.user);
     const text = JSON.stringify(messageFrame(stored));
     this.#publish(room, withEpoch(text, result.epoch));
     const local = this.#rooms.get(room)?.room;
@@ -279,6 +294,7 @@ export class ChatHub {
    */
   async close(): Promise<void> {
     for (const timer of this.#timers.splice(0)) clearInterval(timer);
+    this.conversation.close();
     for (const { room, subscription } of this.#rooms.values()) {
       for (const connection of room.connections) connection.left = true;
       subscription.close();
@@ -326,6 +342,11 @@ export class ChatHub {
   }
 
   #receive(room: Room, data: unknown): void {
+    if (
+      typeof data === "string" && this.conversation.receive(room.name, data)
+    ) {
+      return;
+    }
     const event = typeof data === "string"
       ? parseBusEvent(data, room.name)
       : undefined;
@@ -350,6 +371,7 @@ export class ChatHub {
     }
     const { id } = event.frame;
     const { epoch } = event;
+    this.conversation.spoke(room.name, event.frame.user);
     if (
       id <= room.lastDelivered && (epoch === undefined || epoch === room.epoch)
     ) return;
@@ -394,6 +416,7 @@ export class ChatHub {
       subscription.close();
       room.close();
       this.#rooms.delete(room.name);
+      this.conversation.roomClosed(room.name);
       this.#log.debug("room.close", { room: room.name, node: this.node });
     }
     if (connection.present) {

@@ -70,6 +70,11 @@ export interface ChatHubOptions {
    * @default none: client messages are stored as they come
    */
   readonly publishHook?: PublishHook | undefined;
+  /**
+   * How long after sending a message its owner may edit it, in ms; 0
+   * turns edits off. @default 0 (the server's is `CHAT_EDIT_WINDOW_S`)
+   */
+  readonly editWindowMs?: number;
 }
 
 /** Who connects to which room, for `ChatHub.connect`. */
@@ -101,6 +106,11 @@ export interface SendOptions {
   readonly cid?: string | undefined;
   /** Who vouches for the author. @default the name alone */
   readonly author?: MessageAuthor | undefined;
+  /**
+   * Who may edit and delete it (see `nameOwner`); stored, never sent.
+   * @default nobody
+   */
+  readonly owner?: string | undefined;
 }
 
 /** Counts for health and metrics. */

@@ -22,7 +22,14 @@ export type RejectReason =
   | "duplicate"
   | "bad_name"
   | "name_taken"
-  | "name_fixed";
+  | "name_fixed"
+  | "no_key"
+  | "not_owner"
+  | "no_such_message"
+  | "edits_off"
+  | "edit_window_passed"
+  | "too_many_reactions"
+  | "not_emoji";
 
 /** Why an upgrade was refused before it happened. */
 export type RefuseReason =

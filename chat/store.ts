@@ -8,6 +8,7 @@
 
 import type { WebhookOutbox } from "./outbox.ts";
 import type { RoomName } from "./room_name.ts";
+import type { ConversationStore, Reaction } from "./conversation_store.ts";
 
 /**
  * Who vouches for a message's sender: `signed` for a user with a valid
@@ -28,6 +29,10 @@ export interface ChatMessage {
   readonly cid?: string;
   /** Who vouches for the sender; absent for a guest. */
   readonly author?: MessageAuthor;
+  /** When its owner last edited it (ISO-8601); `message` is the new text. */
+  readonly edited?: string;
+  /** Its reactions, when it has any. */
+  readonly reactions?: readonly Reaction[];
 }
 
 /** A message before the store has given it an id. */
@@ -37,6 +42,11 @@ export interface NewMessage {
   readonly ts: string;
   readonly cid?: string;
   readonly author?: MessageAuthor;
+  /**
+   * Who may edit and delete it (see `nameOwner`): stored, never sent.
+   * Absent when nobody may (a socket without a key, the server API).
+   */
+  readonly owner?: string;
 }
 
 /** What an append did. */
@@ -247,6 +257,8 @@ export interface PresenceStore {
 export interface Store {
   readonly messages: MessageStore;
   readonly presence: PresenceStore;
+  /** Owners, edits and reactions of the stored messages. */
+  readonly conversation: ConversationStore;
   /**
    * The webhook events it writes with the changes that cause them; absent
    * when webhooks are off (nothing is written then).

@@ -175,9 +175,16 @@ export async function nameOwner(key: string | undefined): Promise<string> {
   return `key:${hex.join("").slice(0, 32)}`;
 }
 
+const SIGNED = "signed:";
+
 /** The owner of a name held by a signed identity (see server/tokens.ts). */
 export function signedOwner(sub: string): string {
-  return `signed:${sub}`;
+  return `${SIGNED}${sub}`;
+}
+
+/** The token's `sub` of a signed identity's owner, else undefined. */
+export function signedSub(owner: string): string | undefined {
+  return owner.startsWith(SIGNED) ? owner.slice(SIGNED.length) : undefined;
 }
 
 /** Whether `owner` is a socket's that came with neither key nor token. */
@@ -187,7 +194,7 @@ export function isAnonymousOwner(owner: string): boolean {
 
 /** Whether `owner` is a signed identity's, so its name is vouched for. */
 export function isSignedOwner(owner: string): boolean {
-  return owner.startsWith("signed:");
+  return owner.startsWith(SIGNED);
 }
 
 /** What a browser key may look like: 16 to 128 URL-safe characters. */

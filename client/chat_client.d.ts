@@ -43,6 +43,32 @@ export interface ChatMessage {
   readonly server?: true;
   /** The sender's own id of the message, when it gave one. */
   readonly cid?: string;
+  /** When its owner last edited it (ISO-8601); `message` is the new text. */
+  readonly edited?: string;
+  /** Its reactions, when it has any. */
+  readonly reactions?: readonly Reaction[];
+}
+
+/** One emoji's reactions to a message. */
+export interface Reaction {
+  readonly emoji: string;
+  readonly count: number;
+  /** Who reacted, in the order they did. */
+  readonly users: readonly string[];
+}
+
+/** The detail of an `edit` event, and what `edit()` resolves with. */
+export interface EditDetail {
+  readonly id: number;
+  readonly message: string;
+  /** When, ISO-8601 in UTC. */
+  readonly edited: string;
+}
+
+/** The detail of a `reactions` event: a message's whole reaction state. */
+export interface ReactionsDetail {
+  readonly id: number;
+  readonly reactions: readonly Reaction[];
 }
 
 /** One name online in the room. */
@@ -69,6 +95,13 @@ export type ChatErrorCode =
   | "bad_name"
   | "name_taken"
   | "name_fixed"
+  | "no_key"
+  | "not_owner"
+  | "no_such_message"
+  | "edits_off"
+  | "edit_window_passed"
+  | "too_many_reactions"
+  | "not_emoji"
   /** More than `outboxLimit` sends are waiting for the server. */
   | "outbox_full"
   /** `close()` was called, or the server ended the connection for good. */
@@ -93,7 +126,12 @@ export declare class ChatError extends Error {
   constructor(
     code: ChatErrorCode,
     message: string,
-    options?: { cid?: string; status?: number; reason?: NameRefusalReason },
+    options?: {
+      cid?: string;
+      status?: number;
+      reason?: NameRefusalReason;
+      id?: number;
+    },
   );
   readonly code: ChatErrorCode;
   /** The refused message's `cid`, when the refusal concerns one. */
@@ -102,6 +140,8 @@ export declare class ChatError extends Error {
   readonly reason?: NameRefusalReason;
   /** The HTTP status, for code `http`. */
   readonly status?: number;
+  /** The message an `edit`, `delete` or `react` refused was about. */
+  readonly id?: number;
 }
 
 /** A token, or where to get a fresh one. */
@@ -189,8 +229,14 @@ export interface RenameDetail {
 export interface ChatClientEventMap {
   /** Each stored message once, in id order. */
   message: CustomEvent<ChatMessage>;
-  /** The site deleted message `id`. */
+  /** Message `id` was deleted (by its owner or the site). */
   delete: CustomEvent<{ readonly id: number }>;
+  /** Message `id`'s owner edited it. */
+  edit: CustomEvent<EditDetail>;
+  /** Message `id`'s reactions changed; the detail is the whole state. */
+  reactions: CustomEvent<ReactionsDetail>;
+  /** Who else is typing now (empty: nobody). */
+  typing: CustomEvent<readonly string[]>;
   history: CustomEvent<HistoryDetail>;
   presence: CustomEvent<PresenceDetail>;
   rename: CustomEvent<RenameDetail>;
@@ -240,6 +286,21 @@ export declare class ChatClient extends EventTarget {
    * oldest first. @default limit 50
    */
   loadOlder(limit?: number): Promise<ChatMessage[]>;
+  /**
+   * Replaces the text of your message `id` (within the server's
+   * `CHAT_EDIT_WINDOW_S`); resolves when the server's `edit` frame for it
+   * arrives, rejects with a {@linkcode ChatError} naming `id`.
+   */
+  edit(id: number, text: string): Promise<EditDetail>;
+  /** Deletes your message `id`; resolves on its `delete` frame. */
+  delete(id: number): Promise<{ readonly id: number }>;
+  /**
+   * Adds your `emoji` reaction to message `id`, or takes it back; resolves
+   * with the message's reactions after the change.
+   */
+  react(id: number, emoji: string): Promise<ReactionsDetail>;
+  /** Tells the room you are typing; sent at most once every 3 s. */
+  typing(): void;
   /** Connects again at once: a new token, back online, "retry now". */
   reconnect(): void;
   /** Closes for good; waiting sends are rejected with `closed`. */

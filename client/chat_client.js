@@ -22,13 +22,15 @@ import {
 } from "./connecting.js";
 import { CHAT_PROTOCOL, CloseCode } from "./protocol.js";
 import { Roster } from "./roster.js";
-import { Outbox, Renames } from "./waiting.js";
+import { Changes, Outbox, Renames } from "./waiting.js";
 
 export { CHAT_PROTOCOL, ChatError, CloseCode };
 
 const DEFAULT_BACKOFF = Object.freeze({ baseMs: 500, capMs: 5_000 });
 const DEFAULT_OUTBOX_LIMIT = 100;
 const DEFAULT_PAGE_SIZE = 50;
+/** The least time between two `typing` frames (docs/protocol.md). */
+const TYPING_EVERY_MS = 3_000;
 
 /**
  * Close codes after which reconnecting would be refused the same way: the
@@ -79,6 +81,8 @@ export class ChatClient extends EventTarget {
   #outbox;
   /** Renames not yet answered. */
   #renames = new Renames();
+  #changes = new Changes();
+  #typedAt = -Infinity;
   /** The current socket's presence frame has arrived: it is caught up. */
   #caughtUp = false;
   #unwire;
@@ -193,6 +197,49 @@ export class ChatClient extends EventTarget {
     this.#name = name;
     if (this.#state === "closed") this.reconnect();
     return answer;
+  }
+
+  /** @param {number} id @param {string} text */
+  edit(id, text) {
+    if (typeof text !== "string") {
+      return Promise.reject(new TypeError("edit() takes a string"));
+    }
+    return this.#change("edit", id, { type: "edit", id, message: text });
+  }
+
+  /** @param {number} id */
+  delete(id) {
+    return this.#change("delete", id, { type: "delete", id });
+  }
+
+  /** @param {number} id @param {string} emoji */
+  react(id, emoji) {
+    return this.#change("reactions", id, { type: "react", id, emoji });
+  }
+
+  /** Tells the room this user is typing: at most once every 3 s. */
+  typing() {
+    const now = Date.now();
+    if (!this.#caughtUp || now - this.#typedAt < TYPING_EVERY_MS) return;
+    this.#typedAt = now;
+    this.#sendFrame({ type: "typing" });
+  }
+
+  #change(answer, id, frame) {
+    if (!Number.isInteger(id) || id < 1) {
+      return Promise.reject(
+        new TypeError("A message id is a positive integer"),
+      );
+    }
+    if (this.#closed || this.#ended || !this.#caughtUp) {
+      const why = this.#closed
+        ? "The client is closed"
+        : this.#endedWhy || "Not connected";
+      return Promise.reject(new ChatError("closed", why, { id }));
+    }
+    const answered = this.#changes.add(answer, id);
+    this.#sendFrame(frame);
+    return answered;
   }
 
   /** @param {number} [limit] */
@@ -310,6 +357,11 @@ export class ChatClient extends EventTarget {
   }
 
   #onClose(code, reason) {
+    // Their answers would have come on this socket: whether they were
+    // carried out, the next history tells.
+    this.#changes.refuseAll(
+      new ChatError("closed", "The connection closed before the answer"),
+    );
     if (code === CloseCode.TokenExpired) {
       this.#renewToken(
         code,
@@ -438,7 +490,21 @@ export class ChatClient extends EventTarget {
         this.#onMessage(frame);
         return;
       case "delete":
-        if (Number.isInteger(frame.id)) this.#emit("delete", { id: frame.id });
+        if (!Number.isInteger(frame.id)) return;
+        this.#changes.settle("delete", frame.id, { id: frame.id });
+        this.#emit("delete", { id: frame.id });
+        return;
+      case "edit":
+      case "reactions":
+        this.#onChange(frame);
+        return;
+      case "typing":
+        if (Array.isArray(frame.users)) {
+          this.#emit(
+            "typing",
+            frame.users.filter((u) => typeof u === "string"),
+          );
+        }
         return;
       case "error":
         this.#onError(frame);
@@ -449,6 +515,17 @@ export class ChatClient extends EventTarget {
     const { joined, left, renamed } = this.#roster.apply(change);
     for (const rename of renamed) this.#emit("rename", rename);
     this.#emit("presence", { full: false, joined, left, renamed });
+  }
+
+  #onChange(frame) {
+    if (!Number.isInteger(frame.id)) return;
+    const detail = frame.type === "edit"
+      ? { id: frame.id, message: frame.message, edited: frame.edited }
+      : { id: frame.id, reactions: frame.reactions };
+    if (frame.type === "edit" && typeof frame.message !== "string") return;
+    if (frame.type === "reactions" && !Array.isArray(frame.reactions)) return;
+    this.#changes.settle(frame.type, frame.id, detail);
+    this.#emit(frame.type, detail);
   }
 
   #onHistory(frame) {
@@ -504,6 +581,10 @@ export class ChatClient extends EventTarget {
     const error = refusalOf(frame);
     const { code, cid } = error;
     this.#emit("error", error);
+    if (error.id !== undefined) {
+      this.#changes.refuse(error.id, error);
+      return;
+    }
     if (RENAME_REFUSALS.has(code)) {
       this.#renames.refuseSent(error);
       return;
@@ -529,6 +610,7 @@ export class ChatClient extends EventTarget {
     const error = new ChatError("closed", reason || "The connection ended");
     this.#outbox.refuseAll(error);
     this.#renames.refuseAll(error);
+    this.#changes.refuseAll(error);
   }
 
   #setState(state, { code, reason } = {}) {

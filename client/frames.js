@@ -11,7 +11,7 @@ export class ChatError extends Error {
   /**
    * @param {string} code
    * @param {string} message
-   * @param {{ cid?: string, status?: number, reason?: string }} [options]
+   * @param {{ cid?: string, status?: number, reason?: string, id?: number }} [options]
    */
   constructor(code, message, options = {}) {
     super(message);
@@ -19,6 +19,7 @@ export class ChatError extends Error {
     this.code = code;
     if (options.cid !== undefined) this.cid = options.cid;
     if (options.reason !== undefined) this.reason = options.reason;
+    if (options.id !== undefined) this.id = options.id;
     if (options.status !== undefined) this.status = options.status;
   }
 }
@@ -84,6 +85,7 @@ export function refusalOf(frame) {
   const options = {};
   if (typeof frame.cid === "string") options.cid = frame.cid;
   if (typeof frame.reason === "string") options.reason = frame.reason;
+  if (Number.isInteger(frame.id)) options.id = frame.id;
   return new ChatError(
     code,
     typeof frame.error === "string" ? frame.error : code,

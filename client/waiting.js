@@ -1,7 +1,8 @@
 /**
  * What the client waits on the server for: the sends not yet stored (the
  * `cid` outbox, bounded, resent in order after each reconnect until the
- * server's copy comes back) and the renames not yet answered. Each
+ * server's copy comes back), the renames not yet answered, and the edits,
+ * deletes and reactions not yet answered. Each
  * promise is settled exactly once, and `close()` leaves none behind.
  *
  * @module
@@ -118,6 +119,47 @@ export class Renames {
   }
 
   /** Every rename fails with `error`. */
+  refuseAll(error) {
+    const all = this.#waiting;
+    this.#waiting = [];
+    for (const { reject } of all) reject(error);
+  }
+}
+
+/**
+ * Requests about messages (edit, delete, react) waiting for the server's
+ * answer: the `edit`, `delete` or `reactions` frame of that message id, or
+ * an `error` frame naming it. The oldest request for an id takes the first
+ * answer for it.
+ */
+export class Changes {
+  #waiting = [];
+
+  /**
+   * Waits for the answer of type `answer` (`edit`, `delete`, `reactions`)
+   * about message `id`.
+   */
+  add(answer, id) {
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ answer, id, resolve, reject });
+    });
+  }
+
+  /** A frame of type `answer` about `id` arrived: its request is done. */
+  settle(answer, id, value) {
+    const index = this.#waiting.findIndex((w) =>
+      w.answer === answer && w.id === id
+    );
+    if (index >= 0) this.#waiting.splice(index, 1)[0].resolve(value);
+  }
+
+  /** The server refused a request about `id`. */
+  refuse(id, error) {
+    const index = this.#waiting.findIndex((w) => w.id === id);
+    if (index >= 0) this.#waiting.splice(index, 1)[0].reject(error);
+  }
+
+  /** Every request fails with `error` (the connection ended). */
   refuseAll(error) {
     const all = this.#waiting;
     this.#waiting = [];

@@ -30,6 +30,7 @@ import { FloodGuard } from "../chat/rate_limit.ts";
 import type { Member } from "../chat/connection.ts";
 import { notPublished, notStored, rateLimited } from "./session_answers.ts";
 import { renameMember } from "./session_rename.ts";
+import { messageOwner, SessionConversation } from "./session_conversation.ts";
 import {
   closeSoon,
   expireWithToken,
@@ -82,6 +83,8 @@ export class SocketSession implements Member, EventListenerObject {
   #sent: Promise<void> = Promise.resolve();
   /** Cancels the close at the token's exp. */
   #cancelExpiry: (() => void) | undefined;
+  /** Its typing, edits, deletes and reactions. */
+  readonly #conversation: SessionConversation;
 
   /** Wires `parts.socket` (just upgraded) to the hub. */
   static attach(parts: SessionParts): SocketSession {
@@ -102,6 +105,15 @@ export class SocketSession implements Member, EventListenerObject {
     this.#guard = new FloodGuard({
       take: () => (this.#budget = wiring.takeMessageToken()) === "accepted",
       tolerance: options.rate.burst,
+    });
+    this.#conversation = new SessionConversation(options.hub, {
+      id: this.id,
+      room: admission.room,
+      format: admission.format,
+      owner: admission.owner,
+      user: () => this.#membership?.user ?? admission.user,
+      refuse: (error) => this.#refuse(error),
+      log: options.log,
     });
     this.#cancelExpiry = expireWithToken(
       admission.identity,
@@ -240,6 +252,13 @@ export class SocketSession implements Member, EventListenerObject {
       return;
     }
     const frame = parsed.frame;
+    if (frame.type !== "message" && frame.type !== "rename") {
+      // In the chain too: a delete after an edit stays after it.
+      this.#handling = this.#handling.then(() =>
+        this.#conversation.handle(frame)
+      );
+      return;
+    }
     // In the chain: the messages sent after a rename carry the new name.
     this.#handling = this.#handling.then(() =>
       frame.type === "rename"
@@ -270,6 +289,7 @@ export class SocketSession implements Member, EventListenerObject {
       cid,
       author: identity ? "signed" : undefined,
       sub: identity?.sub,
+      owner: messageOwner(this.#admission.owner),
     }).then((submitted) => {
       if (submitted.kind !== "stored") {
         this.#refuse(notPublished(submitted, cid));

@@ -84,6 +84,7 @@ export function instrumentStore(store: Store, metrics: ChatMetrics): Store {
     presence,
     // Read by the webhook sender, off the message path: not timed.
     ...(store.outbox === undefined ? {} : { outbox: store.outbox }),
+    conversation: store.conversation,
     ping: timed("ping", () => store.ping(), metrics),
     close: () => store.close(),
   };

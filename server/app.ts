@@ -196,6 +196,7 @@ export async function createChatServer(
     presenceHeartbeatMs: config.presenceHeartbeatMs,
     historyMaxAgeMs: config.historyMaxAgeMs,
     presenceListMax: config.presenceListMax,
+    editWindowMs: config.editWindowS * 1000,
     paceAdmission: createTimedTurnPacer(ADMISSION_MS_PER_TURN),
     publishHook,
     ...(options.now ? { now: options.now } : {}),

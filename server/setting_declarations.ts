@@ -170,6 +170,17 @@ export const SETTINGS = {
     help: "Longest chat message, in characters (code points).",
     whenExceeded: "`error` frame `too_long`; not stored; socket stays open",
   }),
+  editWindowS: integer({
+    flag: "edit-window",
+    env: "CHAT_EDIT_WINDOW_S",
+    group: "limits",
+    default: 900,
+    min: 0,
+    max: 31_536_000,
+    help:
+      "Seconds after sending a message during which its owner may edit it; 0 turns edits off.",
+    whenExceeded: "`error` frame `edit_window_passed` (`edits_off` at 0)",
+  }),
   maxFrameBytes: integer({
     flag: "max-frame-bytes",
     env: "CHAT_MAX_FRAME_BYTES",

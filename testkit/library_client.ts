@@ -18,6 +18,9 @@ import { EventLog } from "./event_log.ts";
 export const CLIENT_EVENTS = [
   "message",
   "delete",
+  "edit",
+  "reactions",
+  "typing",
   "history",
   "presence",
   "rename",

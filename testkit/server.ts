@@ -58,12 +58,15 @@ export async function startServer(
     port?: number;
     log?: Logger;
     guestNames?: ChatServerOptions["guestNames"];
+    /** The server's clock (message times, the edit window). */
+    now?: () => Date;
   } = {},
 ): Promise<TestServer> {
   const chat = await createChatServer({
     config: testConfig(env),
     log: options.log ?? silentLogger,
     ...(options.guestNames ? { guestNames: options.guestNames } : {}),
+    ...(options.now ? { now: options.now } : {}),
   });
   const server = await serveLoopback(chat.fetch, options.port);
   const bound = server.port;

@@ -90,6 +90,8 @@ export async function joinPlaced(
   server: ServerProcess,
   room: string,
   name: string,
+  /** More of the query, as `&key=…`. */
+  query = "",
 ): Promise<Placed> {
   const isOpen = (record: LogRecord) =>
     record.event === "socket.open" && record.room === room &&
@@ -97,7 +99,7 @@ export async function joinPlaced(
   // Earlier sockets of the same name were placed already: their lines are in.
   const before = logRecords(server.output()).filter(isOpen).length;
   const client = await TestClient.join(
-    server.wsUrl(`/ws/chat/${room}/?name=${encodeURIComponent(name)}`),
+    server.wsUrl(`/ws/chat/${room}/?name=${encodeURIComponent(name)}${query}`),
   );
   try {
     const opened = await waitForLogs(

@@ -130,6 +130,52 @@ const query = fc.oneof(
   }).map(({ key, value }) => `?${key}=${value}`),
 );
 
+/** Codes an edit, delete or react may be refused with (docs/protocol.md). */
+const CHANGE_ERRORS = [
+  "bad_frame",
+  "empty",
+  "too_long",
+  "no_key",
+  "not_owner",
+  "no_such_message",
+  "edit_window_passed",
+  "edits_off",
+  "too_many_reactions",
+  "not_emoji",
+];
+
+/**
+ * Edit, delete, react and typing frames about the messages `ids` (someone
+ * else's), about ids nobody holds, and about anything.
+ */
+function changeFrame(ids: readonly number[]): fc.Arbitrary<string> {
+  const id = fc.oneof(
+    fc.constantFrom(...ids),
+    fc.integer({ min: -5, max: 1_000_000 }),
+    fc.jsonValue({ maxDepth: 1 }),
+  );
+  return fc.record(
+    {
+      type: fc.constantFrom("edit", "delete", "react", "typing"),
+      id,
+      message: fc.oneof(
+        fc.string({ unit: "binary", maxLength: 250 }),
+        fc.constantFrom("", " ", "fixed"),
+        fc.jsonValue({ maxDepth: 1 }),
+      ),
+      emoji: fc.oneof(
+        fc.constantFrom("👍", "❤️", "👩‍💻", "🇰🇷", "1️⃣", "a", "👍👍", "", " 👍"),
+        fc.string({ unit: "grapheme", maxLength: 3 }),
+        fc.jsonValue({ maxDepth: 1 }),
+      ),
+    },
+    { requiredKeys: ["type"] },
+  ).map((frame) => JSON.stringify(frame));
+}
+
+const isChangeReply = (frame: Frame) =>
+  frame.type === "error" || frame.type === "reactions";
+
 const UPGRADE_HEADERS = [
   "Upgrade: websocket",
   "Connection: Upgrade",
@@ -214,6 +260,68 @@ Deno.test("fuzzing a running server", async (t) => {
         ),
         { numRuns: 300 },
       );
+    },
+  );
+
+  await t.step(
+    "random edit, delete, react and typing frames get their answer and change nobody else's message",
+    async () => {
+      const room = uniqueRoom("owned");
+      const owned = (key: string) =>
+        server.wsUrl(`/ws/chat/${room}/?key=${key}`);
+      {
+        await using owner = await TestClient.join(
+          owned("owner-key-0123456789"),
+        );
+        for (let i = 0; i < 5; i++) owner.send({ message: `owned ${i}` });
+        await owner.waitForType("message", 5);
+      }
+      const before = await storedMessages(server, room);
+      const ids = before.map((message) => message.id);
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(changeFrame(ids), { minLength: 1, maxLength: 6 }),
+          fc.boolean(),
+          async (texts, keyed) => {
+            await using client = await TestClient.join(
+              keyed
+                ? owned("fuzzer-key-0123456789")
+                : server.wsUrl(`/ws/chat/${room}/`),
+            );
+            let answered = 0;
+            for (const text of texts) {
+              client.send(text);
+              // Typing is never answered; every other frame once.
+              if (JSON.parse(text).type === "typing") continue;
+              answered++;
+              const [reply] = (await client.waitForMatching(
+                isChangeReply,
+                answered,
+              )).slice(-1);
+              assert.ok(reply);
+              if (reply.type === "error") {
+                assert.ok(
+                  CHANGE_ERRORS.includes(String(reply.code)),
+                  JSON.stringify(reply),
+                );
+              } else {
+                assert.equal(JSON.parse(text).type, "react");
+              }
+            }
+            // Nothing else came: the answer to a frame sent last is next.
+            client.send({});
+            const replies = await client.waitForMatching(
+              isChangeReply,
+              answered + 1,
+            );
+            assert.equal(replies.length, answered + 1);
+            assert.equal(replies.at(-1)?.code, "bad_frame");
+            assert.equal(client.socket.readyState, WebSocket.OPEN);
+          },
+        ),
+        { numRuns: 150 },
+      );
+      assert.deepEqual(await storedMessages(server, room), before);
     },
   );
 

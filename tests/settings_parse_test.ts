@@ -23,6 +23,7 @@ const REFUSED: Record<SettingKey, string> = {
   maxDbBytes: "1024",
   recoveryLimit: "1.5",
   maxMessageChars: "many",
+  editWindowS: "-1",
   maxFrameBytes: "63",
   rateLimit: "1e3",
   rateBurst: "0",

@@ -36,6 +36,7 @@ const SAMPLES: Record<SettingKey, { text: string; value: unknown }> = {
   maxDbBytes: { text: "1048576", value: 1_048_576 },
   recoveryLimit: { text: "0", value: 0 },
   maxMessageChars: { text: "280", value: 280 },
+  editWindowS: { text: "0", value: 0 },
   maxFrameBytes: { text: "4096", value: 4096 },
   rateLimit: { text: "0", value: 0 },
   rateBurst: { text: "3", value: 3 },

@@ -15,7 +15,9 @@
  * `cids:<room>` (client ids of the recent messages, for idempotent sends),
  * `rooms` (the rooms holding messages, for `CHAT_MAX_ROOMS`), `recent` (the
  * same rooms scored by their newest message's time in ms, for the index
- * page), `health` (the health probe's write).
+ * page), `health` (the health probe's write); `edits:<room>` and
+ * `reacts:<room>` are `conversation.ts`'s. A message's stream entry holds
+ * its `owner`.
  *
  * @module
  */
@@ -32,6 +34,8 @@ import {
 import { openRedisOutbox, RedisOutboxWriter, splitAtId } from "./outbox.ts";
 import { messageFrame } from "../../chat/frames.ts";
 import { openRedisPresence } from "./presence.ts";
+import { conversationKeys, openRedisConversation } from "./conversation.ts";
+import { annotated } from "../../chat/annotated.ts";
 import { parseRoomName, type RoomName } from "../../chat/room_name.ts";
 import {
   type AppendResult,
@@ -212,7 +216,8 @@ export async function openRedisStore(
     return [writer.context(new Date(message.ts)), head, tail];
   };
 
-  const messages: MessageStore = {
+  const notes = conversationKeys(KEY_PREFIX);
+  const messageLog: MessageStore = {
     async append(room, message): Promise<AppendResult> {
       const reply = await APPEND.run(
         redis,
@@ -235,6 +240,7 @@ export async function openRedisStore(
           options.maxRooms,
           message.author ?? "",
           newEpoch(),
+          message.owner ?? "",
           Date.parse(message.ts) || 0,
           ...appendEvents(room, message),
         ],
@@ -330,6 +336,9 @@ export async function openRedisStore(
         return removed === 1;
       }
       const removed = await redis.run(["XDEL", keys.stream(room), `${id}-0`]);
+      // Its edit and reactions go with it.
+      await redis.run(["HDEL", notes.edits(room), `${id}:m`, `${id}:e`]);
+      await redis.run(["HDEL", notes.reactions(room), String(id)]);
       return removed === 1;
     },
     async positions(rooms) {
@@ -347,6 +356,11 @@ export async function openRedisStore(
     },
   };
 
+  const conversation = openRedisConversation(redis, messageLog, {
+    prefix: KEY_PREFIX,
+    stream: keys.stream,
+  });
+  const messages = annotated(messageLog, conversation);
   const presence = openRedisPresence({
     redis,
     prefix: KEY_PREFIX,
@@ -358,6 +372,7 @@ export async function openRedisStore(
     messages,
     presence,
     ...(writer ? { outbox: openRedisOutbox(redis, KEY_PREFIX, writer) } : {}),
+    conversation,
     async ping() {
       // A write, as an append is: Redis refuses it when out of memory.
       await redis.run([

@@ -13,10 +13,10 @@ import { OUTBOX_LUA } from "./outbox.ts";
  * Appends a message: KEYS seq, stream, cids, rooms, epoch, recent; ARGV
  * room, user, message, ts, cid ('' for none), dedupe window, history max,
  * max rooms, author ('' for a guest), a new epoch in case the log begins
- * here, ts in ms (the room's score in recent), and for webhooks ('' when
- * off) the outbox context and the message frame's JSON before and after
- * its id: the new message's events are written with it (`room.created` too
- * when it is the log's first).
+ * here, owner ('' for none), ts in ms (the room's score in recent), and for
+ * webhooks ('' when off) the outbox context and the message frame's JSON
+ * before and after its id: the new message's events are written with it
+ * (`room.created` too when it is the log's first).
  * Returns {1, id, epoch, fields} for a repeated cid, {0, id, epoch} for a
  * new message. A log without a counter begins under the epoch a reader made
  * for it (an expiring one), else under the new one; so does a log without
@@ -63,12 +63,16 @@ if ARGV[9] ~= '' then
   table.insert(fields, 'author')
   table.insert(fields, ARGV[9])
 end
+if ARGV[11] ~= '' then
+  table.insert(fields, 'owner')
+  table.insert(fields, ARGV[11])
+end
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], id .. '-0', unpack(fields))
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', id - window)
-redis.call('ZADD', KEYS[6], 'GT', ARGV[11], ARGV[1])
-if ARGV[12] ~= '' then
-  local wh = cjson.decode(ARGV[12])
-  local frame = ARGV[13] .. id .. ARGV[14]
+redis.call('ZADD', KEYS[6], 'GT', ARGV[12], ARGV[1])
+if ARGV[13] ~= '' then
+  local wh = cjson.decode(ARGV[13])
+  local frame = ARGV[14] .. id .. ARGV[15]
   if id == 1 then wh_write(wh, ARGV[1], 'room.created', frame) end
   wh_write(wh, ARGV[1], 'message.created', frame)
 end
@@ -154,7 +158,8 @@ for _, room in ipairs(redis.call('SMEMBERS', prefix .. 'rooms')) do
   if redis.call('XLEN', stream) == 0
     and redis.call('ZCARD', prefix .. 'names:' .. room) == 0 then
     redis.call('DEL', stream, prefix .. 'seq:' .. room, prefix .. 'cids:' .. room,
-      prefix .. 'epoch:' .. room)
+      prefix .. 'epoch:' .. room, prefix .. 'edits:' .. room,
+      prefix .. 'reacts:' .. room)
     redis.call('SREM', prefix .. 'rooms', room)
   end
 end

@@ -117,7 +117,7 @@ export function openSqliteMessages(
      ON CONFLICT (name) DO UPDATE SET last_id = MAX(last_id, excluded.last_id)`,
   );
   const insertMessage = database.prepare(
-    "INSERT INTO messages (room, id, user, message, ts, cid, author) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO messages (room, id, user, message, ts, cid, author, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
   );
   const selectByCid = database.prepare(
     `SELECT room, id, user, message, ts, cid, author FROM messages
@@ -237,6 +237,7 @@ export function openSqliteMessages(
       message.ts,
       message.cid ?? null,
       message.author ?? null,
+      message.owner ?? null,
     );
     if (id > historyMax && (id - historyMax) % pruneEvery === 0) {
       pruneMessages.run(room, id - historyMax);

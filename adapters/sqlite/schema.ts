@@ -96,6 +96,28 @@ const MIGRATIONS: readonly string[] = [
      lease_until INTEGER NOT NULL DEFAULT 0,
      PRIMARY KEY (receiver, room)
    ) WITHOUT ROWID;`,
+  // Conversation (chat/conversation_store.ts): who may edit and delete a
+  // message, its edit, its reactions; a message's notes go with it.
+  `ALTER TABLE messages ADD COLUMN owner TEXT;
+   CREATE TABLE edits (
+     room TEXT NOT NULL,
+     id INTEGER NOT NULL,
+     message BLOB NOT NULL,
+     edited TEXT NOT NULL,
+     PRIMARY KEY (room, id)
+   ) WITHOUT ROWID;
+   CREATE TABLE reactions (
+     room TEXT NOT NULL,
+     id INTEGER NOT NULL,
+     emoji TEXT NOT NULL,
+     owner TEXT NOT NULL,
+     user TEXT NOT NULL,
+     UNIQUE (room, id, emoji, owner)
+   );
+   CREATE TRIGGER messages_notes_go AFTER DELETE ON messages BEGIN
+     DELETE FROM edits WHERE room = OLD.room AND id = OLD.id;
+     DELETE FROM reactions WHERE room = OLD.room AND id = OLD.id;
+   END;`,
 ];
 
 /** The schema version this code writes. */

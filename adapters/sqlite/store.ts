@@ -14,6 +14,8 @@
 import { SqliteDatabase } from "./database.ts";
 import { INTEGRITY_CHECK_MAX_BYTES } from "./integrity.ts";
 import { openSqliteMessages } from "./messages.ts";
+import { openSqliteConversation } from "./conversation.ts";
+import { annotated } from "../../chat/annotated.ts";
 import { openSqlitePresence } from "./presence.ts";
 import { openSqliteOutbox, OutboxWriter } from "./outbox.ts";
 import type { Store } from "../../chat/store.ts";
@@ -119,12 +121,14 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       : { integrityMaxBytes: options.integrityMaxBytes }),
   });
   const writer = options.webhooks ? new OutboxWriter(database) : undefined;
-  const messages = openSqliteMessages(database, {
+  const messageLog = openSqliteMessages(database, {
     historyMax: options.historyMax,
     dedupeWindow: options.dedupeWindow,
     maxRooms: options.maxRooms,
     ...(writer ? { outbox: writer } : {}),
   });
+  const conversation = openSqliteConversation(database, messageLog);
+  const messages = annotated(messageLog, conversation);
   const presence = openSqlitePresence(database, {
     ttlMs: options.presenceTtlMs,
     now,
@@ -136,6 +140,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     messages,
     presence,
     ...(writer ? { outbox: openSqliteOutbox(database, writer) } : {}),
+    conversation,
     started: database.started,
     ping() {
       return Promise.resolve().then(() => database.probe());
