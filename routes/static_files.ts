@@ -24,6 +24,7 @@ import roomDaysScript from "../static/room_days.js" with { type: "text" };
 import roomWelcomeScript from "../static/room_welcome.js" with {
   type: "text",
 };
+import roomTypingScript from "../static/room_typing.js" with { type: "text" };
 import roomStatusScript from "../static/room_status.js" with { type: "text" };
 import roomStorageScript from "../static/room_storage.js" with {
   type: "text",
@@ -52,6 +53,7 @@ const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["room_days.js", { body: roomDaysScript, contentType: JS }],
   ["room_welcome.js", { body: roomWelcomeScript, contentType: JS }],
   ["room_status.js", { body: roomStatusScript, contentType: JS }],
+  ["room_typing.js", { body: roomTypingScript, contentType: JS }],
   ["room_storage.js", { body: roomStorageScript, contentType: JS }],
   ["style.css", { body: styleSheet, contentType: "text/css; charset=utf-8" }],
   ["favicon.svg", { body: favicon, contentType: SVG }],

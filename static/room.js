@@ -4,8 +4,9 @@
  * order of messages, the outbox and the online list. Its events reach the
  * log (room_log.js), the online list (room_online.js), the reader's name
  * (room_name.js), a first visit's invitation to choose one
- * (room_welcome.js) and the banner (room_status.js); the composer
- * (room_outbox.js) and older pages (room_older.js) call it.
+ * (room_welcome.js), the banner (room_status.js) and the line of who is
+ * typing (room_typing.js); the composer (room_outbox.js) and older pages
+ * (room_older.js) call it.
  * A site that signs its users in hands the page a token in the address's
  * fragment (`#token=`), or, framing the page, by postMessage
  * (room_embed.js); the page keeps it for this tab and joins with it.
@@ -22,6 +23,7 @@ import { OnlineList } from "./room_online.js";
 import { Outbox } from "./room_outbox.js";
 import { acceptTokensFromParent, askParentForToken } from "./room_embed.js";
 import { showConnectionState } from "./room_status.js";
+import { TypingLine } from "./room_typing.js";
 import { Welcome } from "./room_welcome.js";
 import {
   browserKey,
@@ -128,6 +130,12 @@ const welcome = new Welcome({
   reasonFor,
   composer: input,
 });
+const typingLine = new TypingLine({
+  line: byId("chat-typing"),
+  input,
+  text,
+  chat,
+});
 const older = new OlderHistory({
   button: byId("chat-load-older"),
   log: logElement,
@@ -217,6 +225,7 @@ name.wire();
 welcome.wire();
 online.wire(globalThis.matchMedia("(min-width: 48rem)"));
 older.wire();
+typingLine.wire();
 // The site renews a token by setting a new #token= on this page, or, from
 // the page that frames this one, by postMessage.
 globalThis.addEventListener("hashchange", () => {

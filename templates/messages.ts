@@ -77,6 +77,25 @@ export interface RoomText {
   readonly newMessages: string;
   /** After the reader's own name in the Online list. */
   readonly you: string;
+  /** Above the composer while one person types; `{user}` is the name. */
+  readonly typingOne: string;
+  /** While two people type; `{first}` and `{second}` are their names. */
+  readonly typingTwo: string;
+  /** While three or more people type. */
+  readonly typingMany: string;
+  /** The menu button on a message (react, edit, delete). */
+  readonly messageActions: string;
+  readonly react: string;
+  readonly edit: string;
+  readonly delete: string;
+  /** Beside a message its owner edited. */
+  readonly edited: string;
+  /** Under the composer while it holds an edit of the reader's message. */
+  readonly editing: string;
+  /** A reaction chip's name: `{emoji}`, `{count}` and `{users}`. */
+  readonly reactedBy: string;
+  /** A button of the react menu; `{emoji}` stands for the emoji. */
+  readonly reactWith: string;
 }
 
 /** The index page's text for its script. */
@@ -262,6 +281,17 @@ const en: Messages = {
     rejected: "The site did not accept this message: {reason}",
     newMessages: "{count} new messages",
     you: "(you)",
+    typingOne: "{user} is typing…",
+    typingTwo: "{first} and {second} are typing…",
+    typingMany: "Several people are typing…",
+    messageActions: "Message actions",
+    react: "React",
+    edit: "Edit",
+    delete: "Delete",
+    edited: "(edited)",
+    editing: "Editing your message. Escape cancels.",
+    reactedBy: "{emoji} {count}: {users}",
+    reactWith: "React with {emoji}",
     nameReasons: {
       empty: "Please type a name.",
       too_long: "That name is too long: at most 32 characters.",
@@ -373,6 +403,17 @@ const ko: Messages = {
     rejected: "사이트에서 이 메시지를 받지 않았습니다: {reason}",
     newMessages: "새 메시지 {count}개",
     you: "(나)",
+    typingOne: "{user} 님이 입력 중…",
+    typingTwo: "{first} 님과 {second} 님이 입력 중…",
+    typingMany: "여러 명이 입력 중…",
+    messageActions: "메시지 메뉴",
+    react: "반응 달기",
+    edit: "고치기",
+    delete: "지우기",
+    edited: "(수정됨)",
+    editing: "메시지를 고치는 중입니다. Esc를 누르면 취소합니다.",
+    reactedBy: "{emoji} {count}명: {users}",
+    reactWith: "{emoji} 반응 달기",
     nameReasons: {
       empty: "이름을 입력해 주세요.",
       too_long: "이름이 너무 깁니다. 32자까지 쓸 수 있습니다.",

@@ -117,6 +117,7 @@ export function roomPage(
           </aside>
         </div>
         <form id="chat-composer" class="room-composer">
+          <p id="chat-typing" class="room-typing" aria-live="polite"></p>
           <label for="chat-message-input" class="visually-hidden">${t
             .messageLabel}</label>
           <textarea id="chat-message-input" rows="1" autofocus autocomplete="off"

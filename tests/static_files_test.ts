@@ -19,6 +19,7 @@ Deno.test("static files", async (t) => {
         ["room_welcome.js", /javascript/],
         ["room_storage.js", /javascript/],
         ["room_embed.js", /javascript/],
+        ["room_typing.js", /javascript/],
         ["index_signed_in.js", /javascript/],
         ["index.js", /javascript/],
         ["style.css", /text\/css/],
@@ -56,6 +57,7 @@ Deno.test("static files", async (t) => {
         "room_welcome.js",
         "room_storage.js",
         "room_embed.js",
+        "room_typing.js",
         "index_signed_in.js",
         "index.js",
       ]
