@@ -25,6 +25,9 @@ import roomWelcomeScript from "../static/room_welcome.js" with {
   type: "text",
 };
 import roomTypingScript from "../static/room_typing.js" with { type: "text" };
+import roomActionsScript from "../static/room_actions.js" with {
+  type: "text",
+};
 import roomStatusScript from "../static/room_status.js" with { type: "text" };
 import roomStorageScript from "../static/room_storage.js" with {
   type: "text",
@@ -54,6 +57,7 @@ const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["room_welcome.js", { body: roomWelcomeScript, contentType: JS }],
   ["room_status.js", { body: roomStatusScript, contentType: JS }],
   ["room_typing.js", { body: roomTypingScript, contentType: JS }],
+  ["room_actions.js", { body: roomActionsScript, contentType: JS }],
   ["room_storage.js", { body: roomStorageScript, contentType: JS }],
   ["style.css", { body: styleSheet, contentType: "text/css; charset=utf-8" }],
   ["favicon.svg", { body: favicon, contentType: SVG }],

@@ -4,9 +4,9 @@
  * order of messages, the outbox and the online list. Its events reach the
  * log (room_log.js), the online list (room_online.js), the reader's name
  * (room_name.js), a first visit's invitation to choose one
- * (room_welcome.js), the banner (room_status.js) and the line of who is
- * typing (room_typing.js); the composer (room_outbox.js) and older pages
- * (room_older.js) call it.
+ * (room_welcome.js), the banner (room_status.js), the line of who is
+ * typing (room_typing.js) and the actions on messages (room_actions.js);
+ * the composer (room_outbox.js) and older pages (room_older.js) call it.
  * A site that signs its users in hands the page a token in the address's
  * fragment (`#token=`), or, framing the page, by postMessage
  * (room_embed.js); the page keeps it for this tab and joins with it.
@@ -25,6 +25,7 @@ import { acceptTokensFromParent, askParentForToken } from "./room_embed.js";
 import { showConnectionState } from "./room_status.js";
 import { TypingLine } from "./room_typing.js";
 import { Welcome } from "./room_welcome.js";
+import { MessageActions } from "./room_actions.js";
 import {
   browserKey,
   forgetToken,
@@ -74,7 +75,13 @@ const chat = new ChatClient(globalThis.location.origin, {
   token: () => storedToken(),
 });
 
+const actions = new MessageActions({
+  text,
+  chat,
+  startEdit: (id, message) => outbox.startEdit(id, message),
+});
 const chatLog = new ChatLog({
+  decorate: (item, frame) => actions.decorate(item, frame),
   log: logElement,
   scroller: byId("chat-scroller"),
   pill: byId("chat-new-messages"),
@@ -113,12 +120,14 @@ const outbox = new Outbox({
     composer: byId("chat-composer"),
     input,
     error: byId("chat-composer-error"),
+    editing: byId("chat-composer-editing"),
   },
   text,
   chatLog,
   chat,
   reasonFor,
 });
+actions.chatLog = chatLog;
 const welcome = new Welcome({
   elements: {
     form: byId("chat-welcome"),
@@ -226,6 +235,7 @@ welcome.wire();
 online.wire(globalThis.matchMedia("(min-width: 48rem)"));
 older.wire();
 typingLine.wire();
+actions.wire();
 // The site renews a token by setting a new #token= on this page, or, from
 // the page that frames this one, by postMessage.
 globalThis.addEventListener("hashchange", () => {

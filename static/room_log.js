@@ -81,6 +81,7 @@ export class ChatLog {
   #lang;
   #text;
   #now;
+  #decorateMessage;
   /** Recent leave lines by name, removed again if the name comes back. */
   #recentLeaves = new Map();
   /** Messages that arrived while the reader was scrolled up. */
@@ -92,10 +93,20 @@ export class ChatLog {
 
   /**
    * `pill` is the "new messages" button, `empty` what shows while the room
-   * has no message; `now` is the clock system lines are dated by.
+   * has no message; `now` is the clock system lines are dated by;
+   * `decorate(item, frame)` adds to each message line (its actions).
    */
   constructor(
-    { log, scroller, pill, empty, lang, text, now = () => Date.now() },
+    {
+      log,
+      scroller,
+      pill,
+      empty,
+      lang,
+      text,
+      now = () => Date.now(),
+      decorate = () => {},
+    },
   ) {
     this.#log = log;
     this.#scroller = scroller;
@@ -104,6 +115,7 @@ export class ChatLog {
     this.#lang = lang;
     this.#text = text;
     this.#now = now;
+    this.#decorateMessage = decorate;
     scroller.addEventListener("scroll", () => {
       this.#following = this.atBottom();
       if (this.#following) this.#hidePill();
@@ -187,10 +199,22 @@ export class ChatLog {
     this.#scroller.scrollTop = this.#scroller.scrollHeight - fromBottom;
   }
 
+  /** The line of message `id`, or null. */
+  findMessage(id) {
+    if (!Number.isSafeInteger(id)) return null;
+    // The selector is built from a whole number only, never from text.
+    return this.#log.querySelector(`li.message[data-id="${id}"]`);
+  }
+
+  /** The newest of the reader's own stored messages, or null. */
+  lastOwnMessage() {
+    const own = this.#log.querySelectorAll("li.message.mine[data-id]");
+    return own.item(own.length - 1);
+  }
+
   /** Removes a deleted message; its neighbours regroup. */
   removeMessage(id) {
-    // The selector is built from a whole number only, never from text.
-    const item = this.#log.querySelector(`li.message[data-id="${id}"]`);
+    const item = this.findMessage(id);
     if (!item) return;
     item.remove();
     this.#decorate();
@@ -340,6 +364,7 @@ export class ChatLog {
     body.className = "text";
     body.textContent = frame.message;
     item.append(meta, body);
+    this.#decorateMessage(item, frame);
     return item;
   }
 

@@ -26,10 +26,12 @@ export class Outbox {
   #chatLog;
   #chat;
   #reasonFor;
+  /** The id of the reader's message the composer edits, or null. */
+  #editing = null;
 
   /**
-   * `elements` holds the `composer` form, its `input` and `error` line;
-   * `reasonFor` turns a refusal into the reader's words.
+   * `elements` holds the `composer` form, its `input`, `error` line and
+   * `editing` hint; `reasonFor` turns a refusal into the reader's words.
    */
   constructor({ elements, text, chatLog, chat, reasonFor }) {
     this.#elements = elements;
@@ -115,11 +117,41 @@ export class Outbox {
     error.hidden = false;
   }
 
+  /** Puts the reader's message `id` into the composer to edit it. */
+  startEdit(id, message) {
+    const { input, composer, editing } = this.#elements;
+    this.#editing = id;
+    composer.classList.add("editing");
+    editing.hidden = false;
+    input.value = message;
+    input.focus();
+    input.setSelectionRange(message.length, message.length);
+  }
+
+  /** Leaves the edit; the composer is empty again. */
+  cancelEdit() {
+    const { input, composer, editing } = this.#elements;
+    this.#editing = null;
+    composer.classList.remove("editing");
+    editing.hidden = true;
+    input.value = "";
+  }
+
+  #sendEdit(id, message) {
+    this.cancelEdit();
+    // A refusal reaches the page's `error` listener, which shows it.
+    this.#chat.edit(id, message).catch(() => {});
+  }
+
   #send() {
     const { input, error } = this.#elements;
     const message = input.value;
     error.hidden = true;
     if (message.trim() === "") return;
+    if (this.#editing !== null) {
+      this.#sendEdit(this.#editing, message);
+      return;
+    }
     const line = this.#pendingLine(message);
     this.#chatLog.appendLine(line, { own: true });
     input.value = "";
@@ -138,6 +170,23 @@ export class Outbox {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         this.#send();
+        return;
+      }
+      if (event.isComposing) return;
+      // ↑ in an empty composer edits the reader's newest message.
+      if (event.key === "ArrowUp" && input.value === "") {
+        const own = this.#chatLog.lastOwnMessage();
+        if (own) {
+          event.preventDefault();
+          this.startEdit(
+            Number(own.dataset.id),
+            own.querySelector(".text").textContent,
+          );
+        }
+      }
+      if (event.key === "Escape" && this.#editing !== null) {
+        event.preventDefault();
+        this.cancelEdit();
       }
     });
     input.addEventListener("input", () => {

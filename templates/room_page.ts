@@ -126,6 +126,9 @@ export function roomPage(
           <button id="chat-message-submit" class="primary"
             type="submit">${t.send}</button>
           <p id="chat-composer-error" class="form-error" role="alert" hidden></p>
+          <p id="chat-composer-editing" class="composer-editing"
+            hidden>${t.room
+              .editing}</p>
           <p id="chat-composer-closed" class="composer-closed" hidden>${t
             .composerClosed}</p>
         </form>

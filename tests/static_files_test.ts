@@ -20,6 +20,7 @@ Deno.test("static files", async (t) => {
         ["room_storage.js", /javascript/],
         ["room_embed.js", /javascript/],
         ["room_typing.js", /javascript/],
+        ["room_actions.js", /javascript/],
         ["index_signed_in.js", /javascript/],
         ["index.js", /javascript/],
         ["style.css", /text\/css/],
@@ -58,6 +59,7 @@ Deno.test("static files", async (t) => {
         "room_storage.js",
         "room_embed.js",
         "room_typing.js",
+        "room_actions.js",
         "index_signed_in.js",
         "index.js",
       ]

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { openChromium } from "../testkit/browser.ts";
-import { openRoom } from "../testkit/chat_page.ts";
+import {
+  countMessages,
+  openRoom,
+  PHONE,
+  say,
+  waitForMessage,
+} from "../testkit/chat_page.ts";
 import { startServer, uniqueRoom } from "../testkit/server.ts";
 import { BROWSER_TEST } from "../testkit/ui.ts";
 
@@ -55,6 +61,110 @@ Deno.test({
       await typing(carol.page).getByText(/^Bob 님이 입력 중…$/).waitFor();
     });
     for (const visitor of [alice, bob, carol, dave]) {
+      assert.deepEqual(visitor.problems, []);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "the reader edits and deletes their own messages, from the message's menu or ↑ in the composer, and everyone sees it",
+  ...BROWSER_TEST,
+  async fn(t) {
+    await using server = await startServer();
+    await using browser = await openChromium();
+    const room = uniqueRoom("edit");
+    await using alice = await openRoom(browser, server.origin, room, {
+      name: "Alice",
+    });
+    await using bob = await openRoom(browser, server.origin, room, {
+      name: "Bob",
+      viewport: PHONE,
+      locale: "ko-KR",
+    });
+    const line = (page: typeof alice.page, text: string) =>
+      page.locator("#chat-log li.message", {
+        has: page.locator(".text", { hasText: text }),
+      });
+
+    await t.step("↑ in an empty composer edits the last message", async () => {
+      await say(alice.page, "helo wrld");
+      await waitForMessage(bob.page, "helo wrld");
+      await alice.page.press("#chat-message-input", "ArrowUp");
+      assert.equal(
+        await alice.page.inputValue("#chat-message-input"),
+        "helo wrld",
+      );
+      await alice.page.locator("#chat-composer-editing").waitFor();
+      await alice.page.fill("#chat-message-input", "hello world");
+      await alice.page.press("#chat-message-input", "Enter");
+      await waitForMessage(bob.page, "hello world");
+      await line(bob.page, "hello world").getByText("(수정됨)").waitFor();
+      await line(alice.page, "hello world").getByText("(edited)").waitFor();
+      assert.equal(await countMessages(bob.page, "helo wrld"), 0);
+    });
+
+    await t.step("Escape leaves the edit with nothing changed", async () => {
+      await alice.page.press("#chat-message-input", "ArrowUp");
+      await alice.page.locator("#chat-composer-editing").waitFor();
+      await alice.page.press("#chat-message-input", "Escape");
+      await alice.page.locator("#chat-composer-editing").waitFor({
+        state: "hidden",
+      });
+      assert.equal(await alice.page.inputValue("#chat-message-input"), "");
+    });
+
+    await t.step("only one's own messages offer the menu", async () => {
+      await say(bob.page, "mine to keep");
+      await waitForMessage(alice.page, "mine to keep");
+      const theirs = line(alice.page, "mine to keep");
+      assert.equal(await theirs.locator(".actions-toggle").isVisible(), false);
+      // On a phone (no hover) the menu button of one's own shows at once.
+      await line(bob.page, "mine to keep").getByRole("button", {
+        name: "메시지 메뉴",
+      }).waitFor();
+      const opacity = await bob.page.evaluate(
+        `getComputedStyle(document.querySelector(
+          "#chat-log li.message.mine .actions-toggle")).opacity`,
+      );
+      assert.equal(opacity, "1");
+    });
+
+    await t.step("the keyboard reaches the menu and deletes", async () => {
+      await say(alice.page, "take this back");
+      await waitForMessage(bob.page, "take this back");
+      const toggle = line(alice.page, "take this back").getByRole("button", {
+        name: "Message actions",
+      });
+      await toggle.focus();
+      await toggle.press("Enter");
+      assert.equal(await toggle.getAttribute("aria-expanded"), "true");
+      // The panel takes focus: Edit first, then Delete.
+      await alice.page.keyboard.press("Tab");
+      await alice.page.keyboard.press("Enter");
+      await line(bob.page, "take this back").waitFor({ state: "detached" });
+      await line(alice.page, "take this back").waitFor({ state: "detached" });
+      assert.equal(await countMessages(bob.page, "hello world"), 1);
+    });
+
+    await t.step("the menu's Edit fills the composer", async () => {
+      const toggle = line(alice.page, "hello world").getByRole("button", {
+        name: "Message actions",
+      });
+      await line(alice.page, "hello world").hover();
+      await toggle.click();
+      await line(alice.page, "hello world").getByRole("button", {
+        name: "Edit",
+      }).click();
+      assert.equal(
+        await alice.page.inputValue("#chat-message-input"),
+        "hello world",
+      );
+      await alice.page.fill("#chat-message-input", "hello, world");
+      await alice.page.press("#chat-message-input", "Enter");
+      await waitForMessage(bob.page, "hello, world");
+    });
+    for (const visitor of [alice, bob]) {
       assert.deepEqual(visitor.problems, []);
     }
   },

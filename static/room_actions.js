@@ -1,0 +1,132 @@
+/**
+ * What the reader can do to a message: a menu button on each line (shown
+ * on hover and focus, always on touch screens) opening a small panel of
+ * actions, to edit or delete the reader's own messages; and the marks of
+ * what others did ("(edited)"). Refusals reach the reader through the
+ * client's `error` event, which the page shows under the composer.
+ *
+ * @module
+ */
+
+/** The actions on the messages of one room page. */
+export class MessageActions {
+  #text;
+  #chat;
+  #chatLog;
+  #startEdit;
+  /** The panel open now, with its toggle. */
+  #open = null;
+
+  /** `startEdit(id, text)` puts message `id` into the composer to edit. */
+  constructor({ text, chat, startEdit }) {
+    this.#text = text;
+    this.#chat = chat;
+    this.#startEdit = startEdit;
+  }
+
+  /** The log this works on; set before the first message arrives. */
+  set chatLog(chatLog) {
+    this.#chatLog = chatLog;
+  }
+
+  /** Adds the menu button and the marks of `frame` to its line `item`. */
+  decorate(item, frame) {
+    if (frame.edited !== undefined) this.#markEdited(item);
+    const toggle = document.createElement("button");
+    toggle.type = "button";
+    toggle.className = "actions-toggle";
+    toggle.setAttribute("aria-label", this.#text.messageActions);
+    toggle.setAttribute("aria-expanded", "false");
+    toggle.title = this.#text.messageActions;
+    const dots = document.createElement("span");
+    dots.setAttribute("aria-hidden", "true");
+    dots.textContent = "⋯";
+    toggle.append(dots);
+    toggle.addEventListener("click", () => {
+      if (this.#open?.toggle === toggle) this.close();
+      else this.#openPanel(item, toggle);
+    });
+    item.append(toggle);
+  }
+
+  /** Closes the open panel; `refocus` puts focus back on its button. */
+  close(refocus = false) {
+    if (!this.#open) return;
+    const { toggle, panel } = this.#open;
+    this.#open = null;
+    panel.remove();
+    toggle.setAttribute("aria-expanded", "false");
+    if (refocus && toggle.isConnected) toggle.focus();
+  }
+
+  #button(label, className, action) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = className;
+    button.textContent = label;
+    button.addEventListener("click", () => {
+      this.close(true);
+      action();
+    });
+    return button;
+  }
+
+  /** The panel's buttons, built as it opens: a rename changes "mine". */
+  #openPanel(item, toggle) {
+    this.close();
+    const id = Number(item.dataset.id);
+    const panel = document.createElement("div");
+    panel.className = "actions";
+    panel.setAttribute("role", "group");
+    panel.setAttribute("aria-label", this.#text.messageActions);
+    if (item.classList.contains("mine")) {
+      panel.append(
+        this.#button(this.#text.edit, "edit", () => {
+          this.#startEdit(id, item.querySelector(".text").textContent);
+        }),
+        this.#button(this.#text.delete, "delete", () => {
+          // A refusal reaches the page's `error` listener, which shows it.
+          this.#chat.delete(id).catch(() => {});
+        }),
+      );
+    }
+    panel.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        this.close(true);
+      }
+    });
+    toggle.after(panel);
+    toggle.setAttribute("aria-expanded", "true");
+    this.#open = { toggle, panel };
+    panel.querySelector("button")?.focus();
+  }
+
+  #markEdited(item) {
+    if (item.querySelector(".edited")) return;
+    const mark = document.createElement("span");
+    mark.className = "edited";
+    mark.textContent = this.#text.edited;
+    item.querySelector(".text").after(mark);
+  }
+
+  /** Message `id` has a new text. */
+  edited({ id, message }) {
+    const item = this.#chatLog.findMessage(id);
+    if (!item) return;
+    item.querySelector(".text").textContent = message;
+    this.#markEdited(item);
+  }
+
+  wire() {
+    this.#chat.addEventListener("edit", ({ detail }) => this.edited(detail));
+    // A click elsewhere closes the panel.
+    document.addEventListener("click", (event) => {
+      if (
+        this.#open && !this.#open.toggle.parentElement.contains(event.target)
+      ) {
+        this.close();
+      }
+    });
+  }
+}
