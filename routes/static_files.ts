@@ -28,6 +28,9 @@ import roomTypingScript from "../static/room_typing.js" with { type: "text" };
 import roomActionsScript from "../static/room_actions.js" with {
   type: "text",
 };
+import roomReactionsScript from "../static/room_reactions.js" with {
+  type: "text",
+};
 import roomStatusScript from "../static/room_status.js" with { type: "text" };
 import roomStorageScript from "../static/room_storage.js" with {
   type: "text",
@@ -58,6 +61,7 @@ const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["room_status.js", { body: roomStatusScript, contentType: JS }],
   ["room_typing.js", { body: roomTypingScript, contentType: JS }],
   ["room_actions.js", { body: roomActionsScript, contentType: JS }],
+  ["room_reactions.js", { body: roomReactionsScript, contentType: JS }],
   ["room_storage.js", { body: roomStorageScript, contentType: JS }],
   ["style.css", { body: styleSheet, contentType: "text/css; charset=utf-8" }],
   ["favicon.svg", { body: favicon, contentType: SVG }],

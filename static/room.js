@@ -78,6 +78,7 @@ const chat = new ChatClient(globalThis.location.origin, {
 const actions = new MessageActions({
   text,
   chat,
+  lang,
   startEdit: (id, message) => outbox.startEdit(id, message),
 });
 const chatLog = new ChatLog({

@@ -1,12 +1,15 @@
 /**
  * What the reader can do to a message: a menu button on each line (shown
  * on hover and focus, always on touch screens) opening a small panel of
- * actions, to edit or delete the reader's own messages; and the marks of
- * what others did ("(edited)"). Refusals reach the reader through the
+ * actions: to react (room_reactions.js) to any message, to edit or delete
+ * the reader's own; and the marks of what others did ("(edited)",
+ * reaction chips). Refusals reach the reader through the
  * client's `error` event, which the page shows under the composer.
  *
  * @module
  */
+
+import { REACTIONS, Reactions } from "./room_reactions.js";
 
 /** The actions on the messages of one room page. */
 export class MessageActions {
@@ -14,14 +17,16 @@ export class MessageActions {
   #chat;
   #chatLog;
   #startEdit;
+  #reactions;
   /** The panel open now, with its toggle. */
   #open = null;
 
   /** `startEdit(id, text)` puts message `id` into the composer to edit. */
-  constructor({ text, chat, startEdit }) {
+  constructor({ text, chat, lang, startEdit }) {
     this.#text = text;
     this.#chat = chat;
     this.#startEdit = startEdit;
+    this.#reactions = new Reactions({ text, chat, lang });
   }
 
   /** The log this works on; set before the first message arrives. */
@@ -32,6 +37,7 @@ export class MessageActions {
   /** Adds the menu button and the marks of `frame` to its line `item`. */
   decorate(item, frame) {
     if (frame.edited !== undefined) this.#markEdited(item);
+    if (frame.reactions) this.#reactions.show(item, frame.reactions);
     const toggle = document.createElement("button");
     toggle.type = "button";
     toggle.className = "actions-toggle";
@@ -90,6 +96,14 @@ export class MessageActions {
         }),
       );
     }
+    for (const emoji of REACTIONS) {
+      const button = this.#reactions.menuButton(emoji);
+      button.addEventListener("click", () => {
+        this.close(true);
+        this.#reactions.toggle(id, emoji);
+      });
+      panel.append(button);
+    }
     panel.addEventListener("keydown", (event) => {
       if (event.key === "Escape") {
         event.preventDefault();
@@ -120,6 +134,10 @@ export class MessageActions {
 
   wire() {
     this.#chat.addEventListener("edit", ({ detail }) => this.edited(detail));
+    this.#chat.addEventListener("reactions", ({ detail }) => {
+      const item = this.#chatLog.findMessage(detail.id);
+      if (item) this.#reactions.show(item, detail.reactions);
+    });
     // A click elsewhere closes the panel.
     document.addEventListener("click", (event) => {
       if (

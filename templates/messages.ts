@@ -412,7 +412,7 @@ const ko: Messages = {
     delete: "지우기",
     edited: "(수정됨)",
     editing: "메시지를 고치는 중입니다. Esc를 누르면 취소합니다.",
-    reactedBy: "{emoji} {count}명: {users}",
+    reactedBy: "{emoji} {count}: {users}",
     reactWith: "{emoji} 반응 달기",
     nameReasons: {
       empty: "이름을 입력해 주세요.",

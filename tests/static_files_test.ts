@@ -21,6 +21,7 @@ Deno.test("static files", async (t) => {
         ["room_embed.js", /javascript/],
         ["room_typing.js", /javascript/],
         ["room_actions.js", /javascript/],
+        ["room_reactions.js", /javascript/],
         ["index_signed_in.js", /javascript/],
         ["index.js", /javascript/],
         ["style.css", /text\/css/],
@@ -60,6 +61,7 @@ Deno.test("static files", async (t) => {
         "room_embed.js",
         "room_typing.js",
         "room_actions.js",
+        "room_reactions.js",
         "index_signed_in.js",
         "index.js",
       ]

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import type { Page } from "playwright-core";
+import { auditAccessibility, describeViolations } from "../testkit/axe.ts";
 import { openChromium } from "../testkit/browser.ts";
 import {
   countMessages,
@@ -9,6 +11,19 @@ import {
 } from "../testkit/chat_page.ts";
 import { startServer, uniqueRoom } from "../testkit/server.ts";
 import { BROWSER_TEST } from "../testkit/ui.ts";
+
+/** Fails listing axe's violations on `page`, in light and in dark. */
+async function assertAccessible(page: Page, what: string): Promise<void> {
+  for (const colorScheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme });
+    const violations = await auditAccessibility(page);
+    assert.equal(
+      violations.length,
+      0,
+      `${what}, ${colorScheme}:\n${describeViolations(violations)}`,
+    );
+  }
+}
 
 Deno.test({
   name:
@@ -54,6 +69,7 @@ Deno.test({
       // Alice sees only the others: Bob and Carol.
       await typing(alice.page).getByText("Bob and Carol are typing…")
         .waitFor();
+      await assertAccessible(carol.page, "the typing line");
     });
 
     await t.step("a typist's message takes them off the line", async () => {
@@ -114,11 +130,9 @@ Deno.test({
       assert.equal(await alice.page.inputValue("#chat-message-input"), "");
     });
 
-    await t.step("only one's own messages offer the menu", async () => {
+    await t.step("a phone shows the menu button at once", async () => {
       await say(bob.page, "mine to keep");
       await waitForMessage(alice.page, "mine to keep");
-      const theirs = line(alice.page, "mine to keep");
-      assert.equal(await theirs.locator(".actions-toggle").isVisible(), false);
       // On a phone (no hover) the menu button of one's own shows at once.
       await line(bob.page, "mine to keep").getByRole("button", {
         name: "메시지 메뉴",
@@ -163,6 +177,99 @@ Deno.test({
       await alice.page.fill("#chat-message-input", "hello, world");
       await alice.page.press("#chat-message-input", "Enter");
       await waitForMessage(bob.page, "hello, world");
+    });
+    for (const visitor of [alice, bob]) {
+      assert.deepEqual(visitor.problems, []);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "reactions from the message's menu show as chips with counts and names, the reader's own highlighted, and a click on a chip takes it back",
+  ...BROWSER_TEST,
+  async fn(t) {
+    await using server = await startServer();
+    await using browser = await openChromium();
+    const room = uniqueRoom("react");
+    await using alice = await openRoom(browser, server.origin, room, {
+      name: "Alice",
+    });
+    await using bob = await openRoom(browser, server.origin, room, {
+      name: "Bob",
+      locale: "ko-KR",
+      viewport: PHONE,
+    });
+    const line = (page: typeof alice.page) =>
+      page.locator("#chat-log li.message", {
+        has: page.locator(".text", { hasText: "ship it?" }),
+      });
+    await say(alice.page, "ship it?");
+    await waitForMessage(bob.page, "ship it?");
+
+    await t.step("Bob reacts to Alice's message by keyboard", async () => {
+      const toggle = line(bob.page).getByRole("button", {
+        name: "메시지 메뉴",
+      });
+      await toggle.focus();
+      await toggle.press("Enter");
+      await line(bob.page).getByRole("button", { name: "👍 반응 달기" })
+        .press("Enter");
+      const chip = line(alice.page).getByRole("button", {
+        name: "👍 1: Bob",
+      });
+      await chip.waitFor();
+      assert.equal(await chip.getAttribute("aria-pressed"), "false");
+      assert.equal(await chip.getAttribute("title"), "👍 1: Bob");
+      const mine = line(bob.page).getByRole("button", { name: "👍 1: Bob" });
+      await mine.waitFor();
+      assert.equal(await mine.getAttribute("aria-pressed"), "true");
+      assert.match(await mine.getAttribute("class") ?? "", /\bmine\b/);
+    });
+
+    await t.step("Alice adds hers by clicking the chip", async () => {
+      await line(alice.page).getByRole("button", { name: "👍 1: Bob" })
+        .click();
+      const chip = line(alice.page).getByRole("button", {
+        name: "👍 2: Bob, Alice",
+      });
+      await chip.waitFor();
+      assert.equal(await chip.getAttribute("aria-pressed"), "true");
+      await line(bob.page).getByRole("button", { name: "👍 2: Bob, Alice" })
+        .waitFor();
+    });
+
+    await t.step("another emoji gets its own chip", async () => {
+      await line(alice.page).hover();
+      await line(alice.page).getByRole("button", { name: "Message actions" })
+        .click();
+      await line(alice.page).getByRole("button", { name: "React with 🎉" })
+        .click();
+      await line(bob.page).getByRole("button", { name: "🎉 1: Alice" })
+        .waitFor();
+    });
+
+    await t.step("a click on one's own chip takes it back", async () => {
+      await line(bob.page).getByRole("button", { name: "👍 2: Bob, Alice" })
+        .click();
+      await line(alice.page).getByRole("button", { name: "👍 1: Alice" })
+        .waitFor();
+    });
+
+    await t.step("a reload shows the reactions from history", async () => {
+      await bob.page.reload();
+      await line(bob.page).getByRole("button", { name: "👍 1: Alice" })
+        .waitFor();
+      assert.equal(await line(bob.page).locator(".reaction").count(), 2);
+    });
+
+    await t.step("axe finds nothing with chips and an open menu", async () => {
+      await assertAccessible(bob.page, "reaction chips (phone, ko)");
+      await line(alice.page).hover();
+      await line(alice.page).getByRole("button", { name: "Message actions" })
+        .click();
+      await line(alice.page).locator(".actions").waitFor();
+      await assertAccessible(alice.page, "the open message menu");
     });
     for (const visitor of [alice, bob]) {
       assert.deepEqual(visitor.problems, []);
