@@ -31,6 +31,7 @@ import roomActionsScript from "../static/room_actions.js" with {
 import roomReactionsScript from "../static/room_reactions.js" with {
   type: "text",
 };
+import roomTextScript from "../static/room_text.js" with { type: "text" };
 import roomStatusScript from "../static/room_status.js" with { type: "text" };
 import roomStorageScript from "../static/room_storage.js" with {
   type: "text",
@@ -62,6 +63,7 @@ const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["room_typing.js", { body: roomTypingScript, contentType: JS }],
   ["room_actions.js", { body: roomActionsScript, contentType: JS }],
   ["room_reactions.js", { body: roomReactionsScript, contentType: JS }],
+  ["room_text.js", { body: roomTextScript, contentType: JS }],
   ["room_storage.js", { body: roomStorageScript, contentType: JS }],
   ["style.css", { body: styleSheet, contentType: "text/css; charset=utf-8" }],
   ["favicon.svg", { body: favicon, contentType: SVG }],

@@ -10,6 +10,7 @@
  */
 
 import { REACTIONS, Reactions } from "./room_reactions.js";
+import { showMessageText } from "./room_text.js";
 
 /** The actions on the messages of one room page. */
 export class MessageActions {
@@ -128,7 +129,7 @@ export class MessageActions {
   edited({ id, message }) {
     const item = this.#chatLog.findMessage(id);
     if (!item) return;
-    item.querySelector(".text").textContent = message;
+    showMessageText(item.querySelector(".text"), message);
     this.#markEdited(item);
   }
 

@@ -4,7 +4,7 @@
  * friendly line while the room has no message, and scrolling that follows
  * new lines only while the reader is at the bottom (a "new messages" button
  * with a count otherwise). User text only ever reaches the page through
- * textContent, each name and text isolated in a <bdi> so that right-to-left
+ * textContent and text nodes, each name and text isolated in a <bdi> so that right-to-left
  * or override characters cannot reorder their neighbours.
  *
  * Lines are in the order things happened. Messages are in the server's
@@ -33,6 +33,7 @@ import {
   laterDayAtEnd,
   separate,
 } from "./room_days.js";
+import { showMessageText } from "./room_text.js";
 
 /** Closer than this to the bottom counts as reading the newest lines. */
 const NEAR_BOTTOM_PX = 48;
@@ -362,7 +363,7 @@ export class ChatLog {
     meta.append(" ", time);
     const body = document.createElement("bdi");
     body.className = "text";
-    body.textContent = frame.message;
+    showMessageText(body, frame.message);
     item.append(meta, body);
     this.#decorateMessage(item, frame);
     return item;

@@ -22,6 +22,7 @@ Deno.test("static files", async (t) => {
         ["room_typing.js", /javascript/],
         ["room_actions.js", /javascript/],
         ["room_reactions.js", /javascript/],
+        ["room_text.js", /javascript/],
         ["index_signed_in.js", /javascript/],
         ["index.js", /javascript/],
         ["style.css", /text\/css/],
@@ -62,6 +63,7 @@ Deno.test("static files", async (t) => {
         "room_typing.js",
         "room_actions.js",
         "room_reactions.js",
+        "room_text.js",
         "index_signed_in.js",
         "index.js",
       ]

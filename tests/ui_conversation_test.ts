@@ -4,6 +4,7 @@ import { auditAccessibility, describeViolations } from "../testkit/axe.ts";
 import { openChromium } from "../testkit/browser.ts";
 import {
   countMessages,
+  documentWidth,
   openRoom,
   PHONE,
   say,
@@ -270,6 +271,81 @@ Deno.test({
         .click();
       await line(alice.page).locator(".actions").waitFor();
       await assertAccessible(alice.page, "the open message menu");
+    });
+    for (const visitor of [alice, bob]) {
+      assert.deepEqual(visitor.problems, []);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "http and https addresses in a message are links that carry no referrer or trust, and a long one wraps on a phone",
+  ...BROWSER_TEST,
+  async fn(t) {
+    await using server = await startServer();
+    await using browser = await openChromium();
+    const room = uniqueRoom("links");
+    await using alice = await openRoom(browser, server.origin, room, {
+      name: "Alice",
+    });
+    await using bob = await openRoom(browser, server.origin, room, {
+      name: "Bob",
+      viewport: PHONE,
+    });
+    const long = `https://example.com/${
+      "a-very-long-path-segment-".repeat(8)
+    }end`;
+    const text =
+      `read https://example.com/docs?q=1. or (http://example.org/x_(y)) not javascript:alert(1) nor ftp://example.net/f ${long}`;
+    await say(alice.page, text);
+    await waitForMessage(bob.page, text);
+    const links = bob.page.locator("#chat-log li.message .text a");
+
+    await t.step("only http and https become links", async () => {
+      assert.deepEqual(await links.allTextContents(), [
+        "https://example.com/docs?q=1",
+        "http://example.org/x_(y)",
+        long,
+      ]);
+      assert.equal(
+        await links.first().getAttribute("href"),
+        "https://example.com/docs?q=1",
+      );
+      for (const anchor of await links.all()) {
+        assert.equal(
+          await anchor.getAttribute("rel"),
+          "noopener noreferrer nofollow ugc",
+        );
+      }
+    });
+
+    await t.step("the text around them stays text", async () => {
+      assert.equal(
+        await bob.page.locator("#chat-log li.message .text").textContent(),
+        text,
+      );
+      assert.equal(
+        await bob.page.locator("#chat-log li.message .text *").count(),
+        3,
+      );
+    });
+
+    await t.step("a long link wraps inside a 375 px page", async () => {
+      assert.ok(await documentWidth(bob.page) <= PHONE.width);
+      const bubble = await bob.page.locator("#chat-log li.message .text")
+        .boundingBox();
+      assert.ok(bubble && bubble.x + bubble.width <= PHONE.width);
+      await assertAccessible(bob.page, "a message with links (phone)");
+    });
+
+    await t.step("an edit's links are links too", async () => {
+      await alice.page.press("#chat-message-input", "ArrowUp");
+      await alice.page.fill("#chat-message-input", "now https://deno.com");
+      await alice.page.press("#chat-message-input", "Enter");
+      await bob.page.locator("#chat-log .text a", {
+        hasText: "https://deno.com",
+      }).waitFor();
     });
     for (const visitor of [alice, bob]) {
       assert.deepEqual(visitor.problems, []);
