@@ -10,7 +10,6 @@
  */
 
 import { REACTIONS, Reactions } from "./room_reactions.js";
-import { showMessageText } from "./room_text.js";
 
 /** The actions on the messages of one room page. */
 export class MessageActions {
@@ -129,7 +128,7 @@ export class MessageActions {
   edited({ id, message }) {
     const item = this.#chatLog.findMessage(id);
     if (!item) return;
-    showMessageText(item.querySelector(".text"), message);
+    this.#chatLog.showText(item, message);
     this.#markEdited(item);
   }
 

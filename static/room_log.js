@@ -304,12 +304,26 @@ export class ChatLog {
     this.notice(this.#text.renamed, { from, to }, "presence");
   }
 
-  /** Marks the messages of `me` (after a rename, say) as the reader's own. */
+  /**
+   * Marks the messages of `me` (after a rename, say) as the reader's own,
+   * and the mentions of `me` in the others.
+   */
   markOwn(me) {
     this.me = me;
-    for (const item of this.#log.querySelectorAll("li.message")) {
+    for (const item of this.#log.querySelectorAll("li.message[data-id]")) {
       item.classList.toggle("mine", item.dataset.user === me);
+      this.showText(item, item.querySelector(".text").textContent);
     }
+  }
+
+  /** Shows `message` as the text of line `item`, marking mentions of me. */
+  showText(item, message) {
+    const mentioned = showMessageText(
+      item.querySelector(".text"),
+      message,
+      item.classList.contains("mine") ? "" : this.me,
+    );
+    item.classList.toggle("mentions-me", mentioned);
   }
 
   /** Follows the new lines, or counts `messages` more unread ones. */
@@ -363,8 +377,8 @@ export class ChatLog {
     meta.append(" ", time);
     const body = document.createElement("bdi");
     body.className = "text";
-    showMessageText(body, frame.message);
     item.append(meta, body);
+    this.showText(item, frame.message);
     this.#decorateMessage(item, frame);
     return item;
   }

@@ -2,7 +2,7 @@
  * A message's text as page nodes: plain text, with `http:` and `https:`
  * addresses turned into links that open apart from the page and carry no
  * referrer, no trust and no ranking (`rel="noopener noreferrer nofollow
- * ugc"`). Built from text nodes and elements only, never from HTML, so a
+ * ugc"`), and mentions of the reader (`@name`) marked. Built from text nodes and elements only, never from HTML, so a
  * message cannot add markup of its own.
  *
  * @module
@@ -45,17 +45,53 @@ function link(candidate) {
   return anchor;
 }
 
-/** Replaces the content of `element` with `text`, its addresses linked. */
-export function showMessageText(element, text) {
+/** Whether `char` can go on a name, so `@ann` does not mention `@anna`. */
+const NAME_CHAR = /[\p{L}\p{N}_.-]/u;
+
+/**
+ * `text` as strings and <mark>s where it mentions `@me` (any case); the
+ * mentions found are counted in `found`.
+ */
+function markMentions(text, me, found) {
+  if (me === "") return [text];
+  const nodes = [];
+  const lower = text.toLowerCase();
+  const needle = `@${me.toLowerCase()}`;
+  let at = 0;
+  for (
+    let index = lower.indexOf(needle);
+    index !== -1;
+    index = lower.indexOf(needle, index + needle.length)
+  ) {
+    const after = text[index + needle.length];
+    if (after !== undefined && NAME_CHAR.test(after)) continue;
+    const mark = document.createElement("mark");
+    mark.className = "mention";
+    mark.textContent = text.slice(index, index + needle.length);
+    nodes.push(text.slice(at, index), mark);
+    at = index + needle.length;
+    found.count += 1;
+  }
+  nodes.push(text.slice(at));
+  return nodes;
+}
+
+/**
+ * Replaces the content of `element` with `text`, its addresses linked and
+ * its mentions of `me` marked; returns whether it mentions `me`.
+ */
+export function showMessageText(element, text, me = "") {
+  const found = { count: 0 };
   const nodes = [];
   let at = 0;
   for (const match of text.matchAll(ADDRESS)) {
     const candidate = trimEnd(match[0]);
     const anchor = link(candidate);
     if (!anchor) continue;
-    nodes.push(text.slice(at, match.index), anchor);
+    nodes.push(...markMentions(text.slice(at, match.index), me, found), anchor);
     at = match.index + candidate.length;
   }
-  nodes.push(text.slice(at));
+  nodes.push(...markMentions(text.slice(at), me, found));
   element.replaceChildren(...nodes.filter((node) => node !== ""));
+  return found.count > 0;
 }

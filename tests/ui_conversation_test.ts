@@ -352,3 +352,32 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "a mention of the reader (@name, any case) is highlighted on their page only",
+  ...BROWSER_TEST,
+  async fn() {
+    await using server = await startServer();
+    await using browser = await openChromium();
+    const room = uniqueRoom("mention");
+    await using alice = await openRoom(browser, server.origin, room, {
+      name: "Alice",
+    });
+    await using bob = await openRoom(browser, server.origin, room, {
+      name: "Bob",
+    });
+    const text = "hey @alice, see https://example.com @Alicea @bob";
+    await say(bob.page, text);
+    await waitForMessage(alice.page, text);
+    const mentions = alice.page.locator("#chat-log li.mentions-me mark");
+    assert.deepEqual(await mentions.allTextContents(), ["@alice"]);
+    assert.equal(await alice.page.locator("#chat-log .text a").count(), 1);
+    // Bob's own line mentions Bob, but one's own words are not a call.
+    assert.equal(await bob.page.locator("#chat-log mark").count(), 0);
+    await assertAccessible(alice.page, "a mention");
+    for (const visitor of [alice, bob]) {
+      assert.deepEqual(visitor.problems, []);
+    }
+  },
+});
