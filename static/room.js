@@ -5,7 +5,8 @@
  * log (room_log.js), the online list (room_online.js), the reader's name
  * (room_name.js), a first visit's invitation to choose one
  * (room_welcome.js), the banner (room_status.js), the line of who is
- * typing (room_typing.js) and the actions on messages (room_actions.js);
+ * typing (room_typing.js), the actions on messages (room_actions.js) and
+ * the line where the reader left off (room_unread.js);
  * the composer (room_outbox.js) and older pages (room_older.js) call it.
  * A site that signs its users in hands the page a token in the address's
  * fragment (`#token=`), or, framing the page, by postMessage
@@ -26,6 +27,7 @@ import { showConnectionState } from "./room_status.js";
 import { TypingLine } from "./room_typing.js";
 import { Welcome } from "./room_welcome.js";
 import { MessageActions } from "./room_actions.js";
+import { UnreadMark } from "./room_unread.js";
 import {
   browserKey,
   forgetToken,
@@ -146,6 +148,12 @@ const typingLine = new TypingLine({
   text,
   chat,
 });
+const unread = new UnreadMark({
+  room: room.dataset.room,
+  chat,
+  chatLog,
+  text,
+});
 const older = new OlderHistory({
   button: byId("chat-load-older"),
   log: logElement,
@@ -191,7 +199,7 @@ chat.addEventListener("state", ({ detail }) => {
     missed = false;
     outbox.showPendingLast();
     older.offer();
-    chatLog.scrollToEnd();
+    if (!unread.scrollToDivider()) chatLog.scrollToEnd();
   }
   // Another browser holds the name: choose another, and rename() joins.
   if (detail.state === "closed" && detail.code === CloseCode.NameTaken) {
@@ -237,6 +245,7 @@ online.wire(globalThis.matchMedia("(min-width: 48rem)"));
 older.wire();
 typingLine.wire();
 actions.wire();
+unread.wire();
 // The site renews a token by setting a new #token= on this page, or, from
 // the page that frames this one, by postMessage.
 globalThis.addEventListener("hashchange", () => {

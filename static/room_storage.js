@@ -115,3 +115,21 @@ export function browserKey() {
     return pageKey;
   }
 }
+
+/** The newest message id the reader saw in `room` (0: none remembered). */
+export function storedReadMark(room) {
+  try {
+    const id = Number(localStorage.getItem(`chat.read.${room}`));
+    return Number.isSafeInteger(id) && id > 0 ? id : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export function rememberReadMark(room, id) {
+  try {
+    localStorage.setItem(`chat.read.${room}`, String(id));
+  } catch {
+    // Storage can be disabled; the page then shows no "new messages" line.
+  }
+}

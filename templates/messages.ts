@@ -96,6 +96,8 @@ export interface RoomText {
   readonly reactedBy: string;
   /** A button of the react menu; `{emoji}` stands for the emoji. */
   readonly reactWith: string;
+  /** The line above the first message after the reader's last visit. */
+  readonly unread: string;
 }
 
 /** The index page's text for its script. */
@@ -292,6 +294,7 @@ const en: Messages = {
     editing: "Editing your message. Escape cancels.",
     reactedBy: "{emoji} {count}: {users}",
     reactWith: "React with {emoji}",
+    unread: "New messages",
     nameReasons: {
       empty: "Please type a name.",
       too_long: "That name is too long: at most 32 characters.",
@@ -414,6 +417,7 @@ const ko: Messages = {
     editing: "메시지를 고치는 중입니다. Esc를 누르면 취소합니다.",
     reactedBy: "{emoji} {count}: {users}",
     reactWith: "{emoji} 반응 달기",
+    unread: "새 메시지",
     nameReasons: {
       empty: "이름을 입력해 주세요.",
       too_long: "이름이 너무 깁니다. 32자까지 쓸 수 있습니다.",

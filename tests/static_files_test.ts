@@ -23,6 +23,7 @@ Deno.test("static files", async (t) => {
         ["room_actions.js", /javascript/],
         ["room_reactions.js", /javascript/],
         ["room_text.js", /javascript/],
+        ["room_unread.js", /javascript/],
         ["index_signed_in.js", /javascript/],
         ["index.js", /javascript/],
         ["style.css", /text\/css/],
@@ -64,6 +65,7 @@ Deno.test("static files", async (t) => {
         "room_actions.js",
         "room_reactions.js",
         "room_text.js",
+        "room_unread.js",
         "index_signed_in.js",
         "index.js",
       ]
