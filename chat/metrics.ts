@@ -5,31 +5,17 @@
  * @module
  */
 
+import type { FrameErrorCode } from "./frames.ts";
 import type { PublishHookOutcome } from "./publish_hook.ts";
 import type { StoreErrorKind } from "./store.ts";
 
-/** Why an incoming frame was not accepted as a message. */
-export type RejectReason =
-  | "invalid_json"
-  | "bad_frame"
-  | "empty"
-  | "too_long"
-  | "rate_limited"
-  | "too_big"
-  | "binary"
-  | "unavailable"
-  | "rejected"
-  | "duplicate"
-  | "bad_name"
-  | "name_taken"
-  | "name_fixed"
-  | "no_key"
-  | "not_owner"
-  | "no_such_message"
-  | "edits_off"
-  | "edit_window_passed"
-  | "too_many_reactions"
-  | "not_emoji";
+/**
+ * Why an incoming frame was not accepted as a message: each refusal a
+ * client is told of, and those only the server sees (a frame too big or
+ * binary, which close the socket; a repeated `cid`, answered with the copy
+ * stored).
+ */
+export type RejectReason = FrameErrorCode | "too_big" | "binary" | "duplicate";
 
 /** Why an upgrade was refused before it happened. */
 export type RefuseReason =
