@@ -82,9 +82,11 @@ export interface OnlineUser {
 /** Where the client is. */
 export type ChatState = "connecting" | "open" | "reconnecting" | "closed";
 
-/** Codes of a {@linkcode ChatError}: the protocol's, and the client's own. */
-export type ChatErrorCode =
-  /** The protocol's refusals (docs/protocol.md, "error"). */
+/**
+ * The protocol's refusals (docs/protocol.md, "error"); a test checks that
+ * they are the server's.
+ */
+export type ProtocolErrorCode =
   | "invalid_json"
   | "bad_frame"
   | "empty"
@@ -101,7 +103,11 @@ export type ChatErrorCode =
   | "edits_off"
   | "edit_window_passed"
   | "too_many_reactions"
-  | "not_emoji"
+  | "not_emoji";
+
+/** Codes of a {@linkcode ChatError}: the protocol's, and the client's own. */
+export type ChatErrorCode =
+  | ProtocolErrorCode
   /** More than `outboxLimit` sends are waiting for the server. */
   | "outbox_full"
   /** `close()` was called, or the server ended the connection for good. */
@@ -110,15 +116,22 @@ export type ChatErrorCode =
   | "http"
   | (string & Record<never, never>);
 
-/** Why a name was refused (`bad_name`); docs/protocol.md lists them. */
-export type NameRefusalReason =
+/**
+ * Why a name was refused (`bad_name`), as docs/protocol.md lists them; a
+ * test checks that they are the server's.
+ */
+export type KnownNameRefusal =
   | "empty"
   | "too_long"
   | "invisible"
   | "nothing_visible"
   | "mixed_scripts"
   | "badge"
-  | "reserved"
+  | "reserved";
+
+/** Why a name was refused; a newer server may give a reason not listed. */
+export type NameRefusalReason =
+  | KnownNameRefusal
   | (string & Record<never, never>);
 
 /** A refusal: the server's `error` frame, or the client's own. */
