@@ -28,6 +28,7 @@ import { TypingLine } from "./room_typing.js";
 import { Welcome } from "./room_welcome.js";
 import { MessageActions } from "./room_actions.js";
 import { UnreadMark } from "./room_unread.js";
+import { MentionNotifier } from "./room_notify.js";
 import {
   browserKey,
   forgetToken,
@@ -154,6 +155,13 @@ const unread = new UnreadMark({
   chatLog,
   text,
 });
+const notifier = new MentionNotifier({
+  bell: byId("chat-notify"),
+  text,
+  chat,
+  chatLog,
+  room: room.dataset.room,
+});
 const older = new OlderHistory({
   button: byId("chat-load-older"),
   log: logElement,
@@ -246,6 +254,7 @@ older.wire();
 typingLine.wire();
 actions.wire();
 unread.wire();
+notifier.wire();
 // The site renews a token by setting a new #token= on this page, or, from
 // the page that frames this one, by postMessage.
 globalThis.addEventListener("hashchange", () => {

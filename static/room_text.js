@@ -95,3 +95,10 @@ export function showMessageText(element, text, me = "") {
   element.replaceChildren(...nodes.filter((node) => node !== ""));
   return found.count > 0;
 }
+
+/** Whether `text` mentions `@me` (any case, not `@mex`). */
+export function mentions(text, me) {
+  const found = { count: 0 };
+  markMentions(text, me, found);
+  return found.count > 0;
+}

@@ -52,6 +52,9 @@ export function roomPage(
               .showOnline}"><span class="dot" aria-hidden="true"></span><span
           class="visually-hidden">${t.online}: </span><span
           id="chat-online-count">0</span></button>
+          <button id="chat-notify" class="room-notify" type="button"
+            aria-pressed="false" hidden><span aria-hidden="true">🔔</span><span
+            class="visually-hidden"></span></button>
           <div class="room-me">
             <button id="chat-my-name" class="room-my-name" type="button"><bdi
             id="chat-my-name-text"></bdi><span class="edit"

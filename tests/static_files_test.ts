@@ -24,6 +24,7 @@ Deno.test("static files", async (t) => {
         ["room_reactions.js", /javascript/],
         ["room_text.js", /javascript/],
         ["room_unread.js", /javascript/],
+        ["room_notify.js", /javascript/],
         ["index_signed_in.js", /javascript/],
         ["index.js", /javascript/],
         ["style.css", /text\/css/],
@@ -66,6 +67,7 @@ Deno.test("static files", async (t) => {
         "room_reactions.js",
         "room_text.js",
         "room_unread.js",
+        "room_notify.js",
         "index_signed_in.js",
         "index.js",
       ]
