@@ -29,6 +29,7 @@ import { Welcome } from "./room_welcome.js";
 import { MessageActions } from "./room_actions.js";
 import { UnreadMark } from "./room_unread.js";
 import { MentionNotifier } from "./room_notify.js";
+import { MentionCompletion } from "./room_complete.js";
 import {
   browserKey,
   forgetToken,
@@ -155,6 +156,12 @@ const unread = new UnreadMark({
   chatLog,
   text,
 });
+const completion = new MentionCompletion({
+  input,
+  list: byId("chat-mention-list"),
+  chat,
+  lang,
+});
 const notifier = new MentionNotifier({
   bell: byId("chat-notify"),
   text,
@@ -246,6 +253,7 @@ showConnectionState(chat, {
   },
 });
 
+completion.wire();
 outbox.wire();
 name.wire();
 welcome.wire();

@@ -106,6 +106,8 @@ export interface RoomText {
   readonly notifyBlocked: string;
   /** A mention's notification title; `{user}` is who wrote. */
   readonly mentionedBy: string;
+  /** The list of names offered after `@` in the composer. */
+  readonly mentionList: string;
 }
 
 /** The index page's text for its script. */
@@ -307,6 +309,7 @@ const en: Messages = {
     notifyOff: "Notify me of mentions",
     notifyBlocked: "The browser blocks notifications for this site",
     mentionedBy: "{user} mentioned you",
+    mentionList: "People to mention",
     nameReasons: {
       empty: "Please type a name.",
       too_long: "That name is too long: at most 32 characters.",
@@ -434,6 +437,7 @@ const ko: Messages = {
     notifyOff: "멘션 알림 받기",
     notifyBlocked: "브라우저가 이 사이트의 알림을 막고 있습니다",
     mentionedBy: "{user} 님이 나를 언급했습니다",
+    mentionList: "언급할 사람",
     nameReasons: {
       empty: "이름을 입력해 주세요.",
       too_long: "이름이 너무 깁니다. 32자까지 쓸 수 있습니다.",

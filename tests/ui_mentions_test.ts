@@ -181,3 +181,88 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "typing @ in the composer offers the people online as a listbox, picked with the keyboard or a click, and Escape closes it",
+  ...BROWSER_TEST,
+  async fn(t) {
+    await using server = await startServer();
+    await using browser = await openChromium();
+    const room = uniqueRoom("complete");
+    await using alice = await openRoom(browser, server.origin, room, {
+      name: "Alice",
+    });
+    await using bob = await openRoom(browser, server.origin, room, {
+      name: "Bob",
+    });
+    await using bonnie = await openRoom(browser, server.origin, room, {
+      name: "Bonnie",
+      locale: "ko-KR",
+    });
+    await using carol = await openRoom(browser, server.origin, room, {
+      name: "Carol",
+    });
+    const { page } = alice;
+    const input = page.locator("#chat-message-input");
+    const list = page.getByRole("listbox", { name: "People to mention" });
+    const options = list.getByRole("option");
+    await page.locator("#chat-users li", { hasText: "Carol" }).waitFor();
+
+    await t.step("@ and a start lists the matching names", async () => {
+      await input.pressSequentially("hi @bo");
+      await list.waitFor();
+      assert.deepEqual(await options.allTextContents(), ["Bob", "Bonnie"]);
+      assert.equal(
+        await input.getAttribute("aria-activedescendant"),
+        await options.nth(0).getAttribute("id"),
+      );
+      assert.equal(await options.nth(0).getAttribute("aria-selected"), "true");
+      await assertAccessible(page, "the @ completion");
+    });
+
+    await t.step("↓ moves and Enter puts the name in, not sent", async () => {
+      await input.press("ArrowDown");
+      assert.equal(await options.nth(1).getAttribute("aria-selected"), "true");
+      assert.equal(
+        await input.getAttribute("aria-activedescendant"),
+        await options.nth(1).getAttribute("id"),
+      );
+      await input.press("Enter");
+      await list.waitFor({ state: "hidden" });
+      assert.equal(await input.inputValue(), "hi @Bonnie ");
+      assert.equal(await input.getAttribute("aria-activedescendant"), null);
+    });
+
+    await t.step("Tab picks too; the reader is not offered", async () => {
+      await input.pressSequentially("and @");
+      await list.waitFor();
+      assert.deepEqual(await options.allTextContents(), [
+        "Bob",
+        "Bonnie",
+        "Carol",
+      ]);
+      await input.pressSequentially("c");
+      assert.deepEqual(await options.allTextContents(), ["Carol"]);
+      await input.press("Tab");
+      await list.waitFor({ state: "hidden" });
+      assert.equal(await input.inputValue(), "hi @Bonnie and @Carol ");
+    });
+
+    await t.step("a click picks, and Escape closes", async () => {
+      await input.pressSequentially("@");
+      await options.filter({ hasText: "Bob" }).click();
+      assert.equal(await input.inputValue(), "hi @Bonnie and @Carol @Bob ");
+      await input.pressSequentially("@");
+      await list.waitFor();
+      await input.press("Escape");
+      await list.waitFor({ state: "hidden" });
+      await input.press("Enter");
+      await waitForMessage(bonnie.page, "hi @Bonnie and @Carol @Bob @");
+      await bonnie.page.locator("#chat-log li.mentions-me").waitFor();
+    });
+    for (const visitor of [alice, bob, bonnie, carol]) {
+      assert.deepEqual(visitor.problems, []);
+    }
+  },
+});
