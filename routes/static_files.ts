@@ -33,6 +33,10 @@ import roomReactionsScript from "../static/room_reactions.js" with {
 };
 import roomTextScript from "../static/room_text.js" with { type: "text" };
 import roomUnreadScript from "../static/room_unread.js" with { type: "text" };
+import roomNotifyScript from "../static/room_notify.js" with { type: "text" };
+import roomCompleteScript from "../static/room_complete.js" with {
+  type: "text",
+};
 import roomStatusScript from "../static/room_status.js" with { type: "text" };
 import roomStorageScript from "../static/room_storage.js" with {
   type: "text",
@@ -66,6 +70,8 @@ const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["room_reactions.js", { body: roomReactionsScript, contentType: JS }],
   ["room_text.js", { body: roomTextScript, contentType: JS }],
   ["room_unread.js", { body: roomUnreadScript, contentType: JS }],
+  ["room_notify.js", { body: roomNotifyScript, contentType: JS }],
+  ["room_complete.js", { body: roomCompleteScript, contentType: JS }],
   ["room_storage.js", { body: roomStorageScript, contentType: JS }],
   ["style.css", { body: styleSheet, contentType: "text/css; charset=utf-8" }],
   ["favicon.svg", { body: favicon, contentType: SVG }],

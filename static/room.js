@@ -28,6 +28,8 @@ import { TypingLine } from "./room_typing.js";
 import { Welcome } from "./room_welcome.js";
 import { MessageActions } from "./room_actions.js";
 import { UnreadMark } from "./room_unread.js";
+import { MentionNotifier } from "./room_notify.js";
+import { MentionCompletion } from "./room_complete.js";
 import {
   browserKey,
   forgetToken,
@@ -154,6 +156,19 @@ const unread = new UnreadMark({
   chatLog,
   text,
 });
+const completion = new MentionCompletion({
+  input,
+  list: byId("chat-mention-list"),
+  chat,
+  lang,
+});
+const notifier = new MentionNotifier({
+  bell: byId("chat-notify"),
+  text,
+  chat,
+  chatLog,
+  room: room.dataset.room,
+});
 const older = new OlderHistory({
   button: byId("chat-load-older"),
   log: logElement,
@@ -238,6 +253,7 @@ showConnectionState(chat, {
   },
 });
 
+completion.wire();
 outbox.wire();
 name.wire();
 welcome.wire();
@@ -246,6 +262,7 @@ older.wire();
 typingLine.wire();
 actions.wire();
 unread.wire();
+notifier.wire();
 // The site renews a token by setting a new #token= on this page, or, from
 // the page that frames this one, by postMessage.
 globalThis.addEventListener("hashchange", () => {

@@ -33,7 +33,7 @@ import {
   laterDayAtEnd,
   separate,
 } from "./room_days.js";
-import { showMessageText } from "./room_text.js";
+import { fillTemplate, showMessageText, verifiedMark } from "./room_text.js";
 
 /** Closer than this to the bottom counts as reading the newest lines. */
 const NEAR_BOTTOM_PX = 48;
@@ -43,33 +43,6 @@ const GROUP_MS = 60_000;
 const FLAP_MS = 60_000;
 /** A join is placed above its user's messages received this recently. */
 export const JOIN_TRAIL_MS = 2_000;
-
-/** Fills `{name}` placeholders of `template`, each value in a <bdi>. */
-export function fillTemplate(template, values) {
-  const parts = template.split(/\{(\w+)\}/);
-  return parts.map((part, index) => {
-    if (index % 2 === 0) return part;
-    if (!(part in values)) return `{${part}}`;
-    const value = document.createElement("bdi");
-    value.textContent = values[part];
-    return value;
-  });
-}
-
-/**
- * The mark beside a name the server vouches for: a badge drawn by the
- * stylesheet (a filled circle with a check), an element of its own with a
- * label, outside the name's text. No text a name can hold draws it, and
- * the server refuses check marks in names, so a name cannot imitate it.
- */
-export function verifiedMark(label) {
-  const mark = document.createElement("span");
-  mark.className = "verified";
-  mark.setAttribute("role", "img");
-  mark.setAttribute("aria-label", label);
-  mark.title = label;
-  return mark;
-}
 
 /** The log of one room page. */
 export class ChatLog {

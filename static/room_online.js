@@ -10,7 +10,7 @@
  * @module
  */
 
-import { fillTemplate, verifiedMark } from "./room_log.js";
+import { fillTemplate, verifiedMark } from "./room_text.js";
 
 /** The list of people online, as the chat client holds it. */
 export class OnlineList {

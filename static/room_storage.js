@@ -133,3 +133,23 @@ export function rememberReadMark(room, id) {
     // Storage can be disabled; the page then shows no "new messages" line.
   }
 }
+
+const NOTIFY_KEY = "chat.notify";
+
+/** Whether the reader turned mention notifications on with the bell. */
+export function storedNotify() {
+  try {
+    return localStorage.getItem(NOTIFY_KEY) === "on";
+  } catch {
+    return false;
+  }
+}
+
+export function rememberNotify(on) {
+  try {
+    if (on) localStorage.setItem(NOTIFY_KEY, "on");
+    else localStorage.removeItem(NOTIFY_KEY);
+  } catch {
+    // Storage can be disabled; the bell then starts off on each visit.
+  }
+}

@@ -2,8 +2,10 @@
  * A message's text as page nodes: plain text, with `http:` and `https:`
  * addresses turned into links that open apart from the page and carry no
  * referrer, no trust and no ranking (`rel="noopener noreferrer nofollow
- * ugc"`), and mentions of the reader (`@name`) marked. Built from text nodes and elements only, never from HTML, so a
- * message cannot add markup of its own.
+ * ugc"`), and mentions of the reader (`@name`) marked; and the page's
+ * sentences with names in them (templates, the verified mark). Built from
+ * text nodes and elements only, never from HTML, so a message or a name
+ * cannot add markup of its own.
  *
  * @module
  */
@@ -94,4 +96,38 @@ export function showMessageText(element, text, me = "") {
   nodes.push(...markMentions(text.slice(at), me, found));
   element.replaceChildren(...nodes.filter((node) => node !== ""));
   return found.count > 0;
+}
+
+/** Whether `text` mentions `@me` (any case, not `@mex`). */
+export function mentions(text, me) {
+  const found = { count: 0 };
+  markMentions(text, me, found);
+  return found.count > 0;
+}
+
+/** Fills `{name}` placeholders of `template`, each value in a <bdi>. */
+export function fillTemplate(template, values) {
+  const parts = template.split(/\{(\w+)\}/);
+  return parts.map((part, index) => {
+    if (index % 2 === 0) return part;
+    if (!(part in values)) return `{${part}}`;
+    const value = document.createElement("bdi");
+    value.textContent = values[part];
+    return value;
+  });
+}
+
+/**
+ * The mark beside a name the server vouches for: a badge drawn by the
+ * stylesheet (a filled circle with a check), an element of its own with a
+ * label, outside the name's text. No text a name can hold draws it, and
+ * the server refuses check marks in names, so a name cannot imitate it.
+ */
+export function verifiedMark(label) {
+  const mark = document.createElement("span");
+  mark.className = "verified";
+  mark.setAttribute("role", "img");
+  mark.setAttribute("aria-label", label);
+  mark.title = label;
+  return mark;
 }

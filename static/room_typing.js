@@ -7,7 +7,7 @@
  * @module
  */
 
-import { fillTemplate } from "./room_log.js";
+import { fillTemplate } from "./room_text.js";
 
 /** The "is typing" line of the room page. */
 export class TypingLine {

@@ -98,6 +98,16 @@ export interface RoomText {
   readonly reactWith: string;
   /** The line above the first message after the reader's last visit. */
   readonly unread: string;
+  /** The bell's name while mention notifications are on. */
+  readonly notifyOn: string;
+  /** The bell's name while they are off. */
+  readonly notifyOff: string;
+  /** The bell's name when the browser blocks notifications. */
+  readonly notifyBlocked: string;
+  /** A mention's notification title; `{user}` is who wrote. */
+  readonly mentionedBy: string;
+  /** The list of names offered after `@` in the composer. */
+  readonly mentionList: string;
 }
 
 /** The index page's text for its script. */
@@ -295,6 +305,11 @@ const en: Messages = {
     reactedBy: "{emoji} {count}: {users}",
     reactWith: "React with {emoji}",
     unread: "New messages",
+    notifyOn: "Notifications of mentions are on",
+    notifyOff: "Notify me of mentions",
+    notifyBlocked: "The browser blocks notifications for this site",
+    mentionedBy: "{user} mentioned you",
+    mentionList: "People to mention",
     nameReasons: {
       empty: "Please type a name.",
       too_long: "That name is too long: at most 32 characters.",
@@ -418,6 +433,11 @@ const ko: Messages = {
     reactedBy: "{emoji} {count}: {users}",
     reactWith: "{emoji} 반응 달기",
     unread: "새 메시지",
+    notifyOn: "멘션 알림 켜짐",
+    notifyOff: "멘션 알림 받기",
+    notifyBlocked: "브라우저가 이 사이트의 알림을 막고 있습니다",
+    mentionedBy: "{user} 님이 나를 언급했습니다",
+    mentionList: "언급할 사람",
     nameReasons: {
       empty: "이름을 입력해 주세요.",
       too_long: "이름이 너무 깁니다. 32자까지 쓸 수 있습니다.",

@@ -52,6 +52,9 @@ export function roomPage(
               .showOnline}"><span class="dot" aria-hidden="true"></span><span
           class="visually-hidden">${t.online}: </span><span
           id="chat-online-count">0</span></button>
+          <button id="chat-notify" class="room-notify" type="button"
+            aria-pressed="false" hidden><span aria-hidden="true">🔔</span><span
+            class="visually-hidden"></span></button>
           <div class="room-me">
             <button id="chat-my-name" class="room-my-name" type="button"><bdi
             id="chat-my-name-text"></bdi><span class="edit"
@@ -120,8 +123,11 @@ export function roomPage(
           <p id="chat-typing" class="room-typing" aria-live="polite"></p>
           <label for="chat-message-input" class="visually-hidden">${t
             .messageLabel}</label>
+          <ul id="chat-mention-list" class="room-mention-list" role="listbox"
+            aria-label="${t.room.mentionList}" hidden></ul>
           <textarea id="chat-message-input" rows="1" autofocus autocomplete="off"
-            placeholder="${t.messagePlaceholder}"
+            placeholder="${t.messagePlaceholder}" aria-autocomplete="list"
+            aria-controls="chat-mention-list"
             aria-describedby="chat-composer-error"></textarea>
           <button id="chat-message-submit" class="primary"
             type="submit">${t.send}</button>

@@ -8,6 +8,7 @@
  * @module
  */
 
+import assert from "node:assert/strict";
 import axe from "axe-core";
 import type { Page } from "playwright-core";
 
@@ -91,4 +92,27 @@ export function describeViolations(
       ),
     ].join("\n")
   ).join("\n");
+}
+
+/**
+ * Audits `page` in light and in dark (it leaves the page dark); fails
+ * listing every violation of both.
+ */
+export async function assertAccessible(
+  page: Page,
+  what: string,
+): Promise<void> {
+  const reports: string[] = [];
+  for (const colorScheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme });
+    const violations = await auditAccessibility(page);
+    if (violations.length > 0) {
+      reports.push(
+        `axe on ${what}, ${colorScheme}: ${violations.length} rules broken\n${
+          describeViolations(violations)
+        }`,
+      );
+    }
+  }
+  if (reports.length > 0) assert.fail(reports.join("\n"));
 }

@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
-import type { Page } from "playwright-core";
-import { auditAccessibility, describeViolations } from "../testkit/axe.ts";
+import { assertAccessible } from "../testkit/axe.ts";
 import { ignoreWithoutChromium, launchChromium } from "../testkit/browser.ts";
 import {
-  COLOR_SCHEMES,
   DEVICES,
   LOCALES,
   openChatPage,
@@ -12,23 +10,6 @@ import {
 } from "../testkit/chat_page.ts";
 import { openChatScene } from "../testkit/chat_scene.ts";
 import { uniqueRoom } from "../testkit/server.ts";
-
-/** Audits `page` in light and in dark; fails listing every violation. */
-async function assertAccessible(page: Page, what: string): Promise<void> {
-  const reports: string[] = [];
-  for (const colorScheme of COLOR_SCHEMES) {
-    await page.emulateMedia({ colorScheme });
-    const violations = await auditAccessibility(page);
-    if (violations.length > 0) {
-      reports.push(
-        `axe on ${what}, ${colorScheme}: ${violations.length} rules broken\n${
-          describeViolations(violations)
-        }`,
-      );
-    }
-  }
-  if (reports.length > 0) assert.fail(reports.join("\n"));
-}
 
 Deno.test({
   name: "axe finds nothing on either page, light and dark, desktop and phone",

@@ -24,6 +24,8 @@ Deno.test("static files", async (t) => {
         ["room_reactions.js", /javascript/],
         ["room_text.js", /javascript/],
         ["room_unread.js", /javascript/],
+        ["room_notify.js", /javascript/],
+        ["room_complete.js", /javascript/],
         ["index_signed_in.js", /javascript/],
         ["index.js", /javascript/],
         ["style.css", /text\/css/],
@@ -66,6 +68,8 @@ Deno.test("static files", async (t) => {
         "room_reactions.js",
         "room_text.js",
         "room_unread.js",
+        "room_notify.js",
+        "room_complete.js",
         "index_signed_in.js",
         "index.js",
       ]

@@ -1,32 +1,16 @@
 import assert from "node:assert/strict";
-import type { Page } from "playwright-core";
-import { auditAccessibility, describeViolations } from "../testkit/axe.ts";
+import { assertAccessible } from "../testkit/axe.ts";
 import { openChromium } from "../testkit/browser.ts";
 import {
   countMessages,
   documentWidth,
   openRoom,
   PHONE,
-  roomPath,
   say,
   waitForMessage,
-  waitUntilConnected,
 } from "../testkit/chat_page.ts";
 import { startServer, uniqueRoom } from "../testkit/server.ts";
 import { BROWSER_TEST } from "../testkit/ui.ts";
-
-/** Fails listing axe's violations on `page`, in light and in dark. */
-async function assertAccessible(page: Page, what: string): Promise<void> {
-  for (const colorScheme of ["light", "dark"] as const) {
-    await page.emulateMedia({ colorScheme });
-    const violations = await auditAccessibility(page);
-    assert.equal(
-      violations.length,
-      0,
-      `${what}, ${colorScheme}:\n${describeViolations(violations)}`,
-    );
-  }
-}
 
 Deno.test({
   name:
@@ -354,91 +338,6 @@ Deno.test({
       await bob.page.locator("#chat-log .text a", {
         hasText: "https://deno.com",
       }).waitFor();
-    });
-    for (const visitor of [alice, bob]) {
-      assert.deepEqual(visitor.problems, []);
-    }
-  },
-});
-
-Deno.test({
-  name:
-    "a mention of the reader (@name, any case) is highlighted on their page only",
-  ...BROWSER_TEST,
-  async fn() {
-    await using server = await startServer();
-    await using browser = await openChromium();
-    const room = uniqueRoom("mention");
-    await using alice = await openRoom(browser, server.origin, room, {
-      name: "Alice",
-    });
-    await using bob = await openRoom(browser, server.origin, room, {
-      name: "Bob",
-    });
-    const text = "hey @alice, see https://example.com @Alicea @bob";
-    await say(bob.page, text);
-    await waitForMessage(alice.page, text);
-    const mentions = alice.page.locator("#chat-log li.mentions-me mark");
-    assert.deepEqual(await mentions.allTextContents(), ["@alice"]);
-    assert.equal(await alice.page.locator("#chat-log .text a").count(), 1);
-    // Bob's own line mentions Bob, but one's own words are not a call.
-    assert.equal(await bob.page.locator("#chat-log mark").count(), 0);
-    await assertAccessible(alice.page, "a mention");
-    for (const visitor of [alice, bob]) {
-      assert.deepEqual(visitor.problems, []);
-    }
-  },
-});
-
-Deno.test({
-  name:
-    "back in a room, the page shows a New messages line above what came since the last visit, and scrolls to it",
-  ...BROWSER_TEST,
-  async fn(t) {
-    await using server = await startServer();
-    await using browser = await openChromium();
-    const room = uniqueRoom("unread");
-    await using alice = await openRoom(browser, server.origin, room, {
-      name: "Alice",
-    });
-    await using bob = await openRoom(browser, server.origin, room, {
-      name: "Bob",
-      locale: "ko-KR",
-      viewport: PHONE,
-    });
-    await say(alice.page, "read this one");
-    await waitForMessage(bob.page, "read this one");
-    const divider = bob.page.locator("#chat-log li.unread");
-
-    await t.step("nothing new: no line", async () => {
-      await bob.page.reload();
-      await waitForMessage(bob.page, "read this one");
-      await waitUntilConnected(bob.page);
-      assert.equal(await divider.count(), 0);
-    });
-
-    await t.step("what came while away is under the line", async () => {
-      await bob.page.goto(`${server.origin}/chat/`);
-      // Long enough that the end of the log is screens below the line.
-      const said = Array.from(
-        { length: 10 },
-        (_, i) => `while away ${i} ${"and on and on ".repeat(20)}`.trim(),
-      );
-      for (const text of said) await say(alice.page, text);
-      await bob.page.goto(`${server.origin}${roomPath(room)}`);
-      await waitUntilConnected(bob.page);
-      await divider.getByText("새 메시지").waitFor();
-      const next = bob.page.locator("#chat-log li.unread + li.message .text");
-      assert.equal(await next.textContent(), said[0]);
-      // The page scrolled to the line, not to the end.
-      assert.ok(await divider.isVisible());
-      const line = await divider.boundingBox();
-      const scroller = await bob.page.locator("#chat-scroller").boundingBox();
-      assert.ok(line && scroller);
-      assert.ok(
-        line.y >= scroller.y - 1 && line.y < scroller.y + scroller.height,
-      );
-      await assertAccessible(bob.page, "the New messages line");
     });
     for (const visitor of [alice, bob]) {
       assert.deepEqual(visitor.problems, []);

@@ -1,0 +1,129 @@
+import assert from "node:assert/strict";
+import type { Page } from "playwright-core";
+import { openChromium } from "../testkit/browser.ts";
+import {
+  type ColorScheme,
+  DESKTOP,
+  documentWidth,
+  type Locale,
+  openRoom,
+  PHONE,
+  say,
+  type Viewport,
+  waitForMessage,
+} from "../testkit/chat_page.ts";
+import { saveScreenshot } from "../testkit/screenshots.ts";
+import { startServer, uniqueRoom } from "../testkit/server.ts";
+import { BROWSER_TEST } from "../testkit/ui.ts";
+
+/** The most a committed screenshot may weigh. */
+const MAX_BYTES = 300 * 1024;
+
+/** The reader's own words for the menu button, by language. */
+const MESSAGE_ACTIONS: Record<Locale, string> = {
+  "en-US": "Message actions",
+  "ko-KR": "메시지 메뉴",
+};
+
+const READERS: readonly {
+  device: string;
+  viewport: Viewport;
+  locale: Locale;
+  colorScheme: ColorScheme;
+}[] = [
+  {
+    device: "desktop",
+    viewport: DESKTOP,
+    locale: "en-US",
+    colorScheme: "light",
+  },
+  { device: "phone", viewport: PHONE, locale: "ko-KR", colorScheme: "dark" },
+];
+
+/** The message line of `page` whose text holds `text`. */
+const line = (page: Page, text: string) =>
+  page.locator("#chat-log li.message", {
+    has: page.locator(".text", { hasText: text }),
+  });
+
+Deno.test({
+  name:
+    "screenshots of the conversation features: (edited), reactions, a link, a mention, the message menu and @ completion",
+  ...BROWSER_TEST,
+  async fn(t) {
+    await using server = await startServer();
+    await using browser = await openChromium();
+    for (const { device, viewport, locale, colorScheme } of READERS) {
+      await t.step(`${locale} on a ${device}, ${colorScheme}`, async () => {
+        const room = uniqueRoom("conversation");
+        await using alice = await openRoom(browser, server.origin, room, {
+          name: "Alice",
+          locale,
+          viewport,
+          colorScheme,
+        });
+        await using bob = await openRoom(browser, server.origin, room, {
+          name: "Bob",
+        });
+        const { page } = alice;
+        const snap = async (state: string) => {
+          const path = await saveScreenshot(
+            page,
+            `conversation-${state}-${device}-${locale.slice(0, 2)}`,
+          );
+          const { size } = await Deno.stat(path);
+          assert.ok(size > 1000 && size < MAX_BYTES, `${path} is ${size} B`);
+          assert.equal(await documentWidth(page), viewport.width, path);
+        };
+
+        const link =
+          "https://example.com/release-notes/2026/12/07/conversation-features";
+        await say(bob.page, `Notes for today: ${link}`);
+        await say(page, "thanks, reading them");
+        await say(bob.page, "@alice can you check the build after lunch?");
+        await waitForMessage(
+          page,
+          "@alice can you check the build after lunch?",
+        );
+        // Alice fixes her words; Bob answers with reactions.
+        await page.press("#chat-message-input", "ArrowUp");
+        await page.fill("#chat-message-input", "thanks @Bob, reading them");
+        await page.press("#chat-message-input", "Enter");
+        await line(page, "thanks @Bob").locator(".edited").waitFor();
+        for (const emoji of ["👍", "🎉"]) {
+          await line(bob.page, "thanks @Bob").getByRole("button", {
+            name: "Message actions",
+          }).click();
+          await line(bob.page, "thanks @Bob").getByRole("button", {
+            name: `React with ${emoji}`,
+          }).click();
+          await line(page, "thanks @Bob").locator(".reactions .reaction", {
+            hasText: emoji,
+          }).waitFor();
+        }
+        await line(page, "thanks @Bob").locator(".reactions .reaction").first()
+          .click();
+        await line(page, "thanks @Bob")
+          .locator('.reactions .reaction[aria-pressed="true"]').waitFor();
+        await snap("log");
+
+        await line(page, "can you check the build").getByRole("button", {
+          name: MESSAGE_ACTIONS[locale],
+        }).click();
+        await line(page, "can you check the build")
+          .locator(".actions").waitFor();
+        await snap("menu");
+        await page.keyboard.press("Escape");
+        await line(page, "can you check the build").locator(".actions")
+          .waitFor({ state: "detached" });
+
+        await page.locator("#chat-message-input").pressSequentially("sure @");
+        await page.locator("#chat-mention-list").waitFor();
+        await snap("completion");
+        for (const visitor of [alice, bob]) {
+          assert.deepEqual(visitor.problems, []);
+        }
+      });
+    }
+  },
+});
