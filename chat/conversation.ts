@@ -108,6 +108,7 @@ export class Conversation {
     const at = now();
     const result = await this.#options.store.edit(room, id, {
       owner: requester.owner,
+      user: requester.user,
       message: screened,
       edited: at.toISOString(),
       sentSince: new Date(at.getTime() - editWindowMs).toISOString(),

@@ -29,6 +29,8 @@ export type ChangeRefusal =
 export interface EditChange {
   /** Who asks; must be the message's owner. */
   readonly owner: string;
+  /** The name the owner goes by now (for the `message.edited` event). */
+  readonly user: string;
   readonly message: string;
   /** When, ISO-8601 in UTC. */
   readonly edited: string;
@@ -40,7 +42,7 @@ export interface EditChange {
 export interface ReactionToggle {
   /** Whose reaction it is: one per owner and emoji. */
   readonly owner: string;
-  /** The name shown for it. */
+  /** The name shown for it (and in the `message.reactions` event). */
   readonly user: string;
   readonly emoji: string;
   /** Distinct emoji a message may carry. */

@@ -10,14 +10,17 @@
  */
 
 import { type ChatMessage } from "./store.ts";
+import type { Reaction } from "./conversation_store.ts";
 import { type MessageFrame, messageFrame } from "./frames.ts";
 import type { RoomName } from "./room_name.ts";
-import { isSignedOwner } from "./user_name.ts";
+import { isSignedOwner, signedSub } from "./user_name.ts";
 
 /** What an event reports. */
 export type WebhookEventType =
   | "message.created"
   | "message.deleted"
+  | "message.edited"
+  | "message.reactions"
   | "member.joined"
   | "member.left"
   | "member.renamed"
@@ -37,10 +40,43 @@ export interface RenamedData extends MemberData {
   readonly from: string;
 }
 
+/**
+ * Who changed a message, as a message frame names its sender (`user`,
+ * `verified`) with the signed identity's `sub`, as member events do.
+ */
+export interface ActorData {
+  /** The name they go by now. */
+  readonly user: string;
+  /** The name is held by a signed identity. */
+  readonly verified: boolean;
+  /** The signed identity's `sub`, when it is one. */
+  readonly sub?: string;
+}
+
+/** An edit by the message's owner: its new text and when. */
+export interface EditedData extends ActorData {
+  readonly id: number;
+  readonly message: string;
+  /** When it was edited, ISO-8601 in UTC (the `edited` of history). */
+  readonly edited: string;
+}
+
+/** A reaction toggled: which, by whom, and the message's whole state after. */
+export interface ReactionsData extends ActorData {
+  readonly id: number;
+  readonly emoji: string;
+  /** True when the reaction was added, false when taken back. */
+  readonly added: boolean;
+  /** Every reaction the message carries now (as the `reactions` frame's). */
+  readonly reactions: readonly Reaction[];
+}
+
 /** The data of each type of event. */
 export interface WebhookEventData {
   readonly "message.created": MessageFrame;
   readonly "message.deleted": { readonly id: number };
+  readonly "message.edited": EditedData;
+  readonly "message.reactions": ReactionsData;
   readonly "member.joined": MemberData;
   readonly "member.left": MemberData;
   readonly "member.renamed": RenamedData;
@@ -81,6 +117,14 @@ export function memberData(name: string, owner: string): MemberData {
   return isSignedOwner(owner)
     ? { name, verified: true, sub: owner.slice("signed:".length) }
     : { name, verified: false };
+}
+
+/** `user` as an event names who did something, held by `owner`. */
+export function actorData(user: string, owner: string): ActorData {
+  const sub = signedSub(owner);
+  return sub === undefined
+    ? { user, verified: false }
+    : { user, verified: true, sub };
 }
 
 /**

@@ -189,6 +189,7 @@ Deno.test({
       );
       const edited = await writer.conversation.edit(lobby, 4_499, {
         owner: "owner-1",
+        user: "ana",
         message: "changed",
         edited: new Date().toISOString(),
         sentSince: "1970-01-01T00:00:00.000Z",
@@ -235,6 +236,7 @@ Deno.test({
           await store.conversation.react(lobby, sent.id, react);
           await store.conversation.edit(lobby, sent.id, {
             owner: "owner-1",
+            user: "ana",
             message: "edited",
             edited: new Date().toISOString(),
             sentSince: "1970-01-01T00:00:00.000Z",

@@ -4,12 +4,16 @@
  * of the hash `edits:<room>`, its reactions one field of `reacts:<room>`.
  * Both hashes go with the room when expiry forgets it; a delete takes the
  * message's fields, and every `NOTES_SWEEP_EVERY` new fields the notes of
- * messages trimmed from the stream go.
+ * messages trimmed from the stream go. With webhooks on, the edit and
+ * react scripts write the `message.edited` and `message.reactions` events
+ * as they change the notes; an own delete goes through the message log's
+ * script, which writes `message.deleted`.
  *
  * @module
  */
 
 import type { RedisConnection } from "./connection.ts";
+import type { RedisOutboxWriter } from "./outbox.ts";
 import { EDIT, NOTES, REACT } from "./conversation_scripts.ts";
 import type { RoomName } from "../../chat/room_name.ts";
 import type {
@@ -19,6 +23,7 @@ import type {
   Reaction,
 } from "../../chat/conversation_store.ts";
 import { type MessageStore, StoreError } from "../../chat/store.ts";
+import { actorData, type EditedData } from "../../chat/webhook_events.ts";
 
 /** The keys of the conversation notes of a room, under `prefix`. */
 export function conversationKeys(prefix: string) {
@@ -65,7 +70,10 @@ function toReactions(room: RoomName, raw: unknown): Reaction[] {
   }));
 }
 
-/** The conversation notes on `redis`, beside the message log `messages`. */
+/**
+ * The conversation notes on `redis`, beside the message log `messages`;
+ * `outbox` writes their webhook events (none when webhooks are off).
+ */
 export function openRedisConversation(
   redis: RedisConnection,
   messages: MessageStore,
@@ -73,15 +81,36 @@ export function openRedisConversation(
     readonly prefix: string;
     readonly stream: (room: string) => string;
   },
+  outbox?: RedisOutboxWriter,
 ): ConversationStore {
   const notes = conversationKeys(keys.prefix);
   return {
     async edit(room, id, change) {
+      const data: EditedData = {
+        id,
+        message: change.message,
+        edited: change.edited,
+        ...actorData(change.user, change.owner),
+      };
       const reply = await EDIT.run(
         redis,
         [keys.stream(room), notes.edits(room)],
-        [id, change.owner, change.message, change.edited, change.sentSince],
+        [
+          id,
+          change.owner,
+          change.message,
+          change.edited,
+          change.sentSince,
+          ...(outbox
+            ? [
+              outbox.context(new Date(change.edited)),
+              room,
+              JSON.stringify(data),
+            ]
+            : ["", "", ""]),
+        ],
       );
+      outbox?.wrote();
       if (reply === "ok") {
         return {
           ok: true,
@@ -117,11 +146,25 @@ export function openRedisConversation(
       return { ok: true, value: true };
     },
     async react(room, id, toggle) {
+      // The script adds whether it was added and the reactions after.
+      const head = JSON.stringify({
+        id,
+        emoji: toggle.emoji,
+        ...actorData(toggle.user, toggle.owner),
+      }).slice(0, -1);
       const reply = await REACT.run(
         redis,
         [keys.stream(room), notes.reactions(room)],
-        [id, toggle.emoji, toggle.owner, toggle.user, toggle.maxDistinct],
+        [
+          id,
+          toggle.emoji,
+          toggle.owner,
+          toggle.user,
+          toggle.maxDistinct,
+          ...(outbox ? [outbox.context(new Date()), room, head] : ["", "", ""]),
+        ],
       );
+      outbox?.wrote();
       if (!Array.isArray(reply)) {
         throw new StoreError(`Redis returned a bad react reply for ${room}`);
       }

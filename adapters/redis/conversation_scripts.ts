@@ -1,12 +1,14 @@
 /**
  * The Lua scripts of the Redis conversation store (conversation.ts), each
  * atomic on the server: an edit checked against the message's owner and
- * age, and a reaction toggled within the bound of distinct emoji.
+ * age, and a reaction toggled within the bound of distinct emoji, each
+ * writing its webhook event in the same script when webhooks are on.
  *
  * @module
  */
 
 import { RedisScript } from "./connection.ts";
+import { OUTBOX_LUA } from "./outbox.ts";
 
 /**
  * How many notes a room's hash gains between two sweeps of the notes of
@@ -39,10 +41,12 @@ end
 
 /**
  * Edits a message: KEYS stream, edits; ARGV id, owner, message, edited,
- * the oldest ts allowed. Returns 'ok' or the refusal's code. The edit is
- * the hash fields `<id>:m` (text) and `<id>:e` (when).
+ * the oldest ts allowed, then the outbox context ('' when webhooks are
+ * off), the room and the `message.edited` event's data JSON. Returns 'ok'
+ * or the refusal's code. The edit is the hash fields `<id>:m` (text) and
+ * `<id>:e` (when).
  */
-export const EDIT = new RedisScript(`${SWEEP}
+export const EDIT = new RedisScript(`${SWEEP}${OUTBOX_LUA}
 local found = redis.call('XRANGE', KEYS[1], ARGV[1] .. '-0', ARGV[1] .. '-0')
 if #found == 0 then return 'no_such_message' end
 local fields = found[1][2]
@@ -54,16 +58,45 @@ end
 if owner == '' or owner ~= ARGV[2] then return 'not_owner' end
 if ts < ARGV[5] then return 'edit_window_passed' end
 sweep(redis.call('HSET', KEYS[2], ARGV[1] .. ':m', ARGV[3], ARGV[1] .. ':e', ARGV[4]))
+if ARGV[6] ~= '' then
+  wh_write(cjson.decode(ARGV[6]), ARGV[7], 'message.edited', ARGV[8])
+end
 return 'ok'
 `);
 
 /**
- * Toggles a reaction: KEYS stream, reactions; ARGV id, emoji, owner, user,
- * most distinct emoji. The reactions of a message are the hash field
- * `<id>`, a JSON list of [emoji, owner, user] in the order they came.
- * Returns {'ok', list} or {code}.
+ * Lua: `reactions_json(list)`, the [emoji, owner, user] list of a message
+ * as the JSON of its reactions, grouped by emoji in the order they came
+ * (as `toReactions` in conversation.ts groups them).
  */
-export const REACT = new RedisScript(`${SWEEP}
+const REACTIONS_JSON = `
+local function reactions_json(list)
+  local order, users = {}, {}
+  for _, r in ipairs(list) do
+    if not users[r[1]] then
+      users[r[1]] = {}
+      table.insert(order, r[1])
+    end
+    table.insert(users[r[1]], r[3])
+  end
+  local parts = {}
+  for _, emoji in ipairs(order) do
+    table.insert(parts, '{"emoji":' .. cjson.encode(emoji) .. ',"count":' ..
+      #users[emoji] .. ',"users":' .. cjson.encode(users[emoji]) .. '}')
+  end
+  return '[' .. table.concat(parts, ',') .. ']'
+end
+`;
+
+/**
+ * Toggles a reaction: KEYS stream, reactions; ARGV id, emoji, owner, user,
+ * most distinct emoji, then the outbox context ('' when webhooks are off),
+ * the room and the `message.reactions` event's data JSON without its
+ * closing brace (the script adds `added` and `reactions`). The reactions
+ * of a message are the hash field `<id>`, a JSON list of [emoji, owner,
+ * user] in the order they came. Returns {'ok', list} or {code}.
+ */
+export const REACT = new RedisScript(`${SWEEP}${OUTBOX_LUA}${REACTIONS_JSON}
 local found = redis.call('XRANGE', KEYS[1], ARGV[1] .. '-0', ARGV[1] .. '-0')
 if #found == 0 then return {'no_such_message'} end
 local raw = redis.call('HGET', KEYS[2], ARGV[1])
@@ -84,6 +117,11 @@ if not removed then
     return {'too_many_reactions'}
   end
   table.insert(kept, {emoji, owner, user})
+end
+if ARGV[6] ~= '' then
+  wh_write(cjson.decode(ARGV[6]), ARGV[7], 'message.reactions', ARGV[8] ..
+    ',"added":' .. tostring(not removed) .. ',"reactions":' ..
+    reactions_json(kept) .. '}')
 end
 if #kept == 0 then
   redis.call('HDEL', KEYS[2], ARGV[1])

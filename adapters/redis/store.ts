@@ -359,7 +359,7 @@ export async function openRedisStore(
   const conversation = openRedisConversation(redis, messageLog, {
     prefix: KEY_PREFIX,
     stream: keys.stream,
-  });
+  }, writer);
   const messages = annotated(messageLog, conversation);
   const presence = openRedisPresence({
     redis,

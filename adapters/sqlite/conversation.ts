@@ -2,12 +2,16 @@
  * The {@linkcode ConversationStore} in SQLite: a message's owner in its
  * `owner` column, its edit in `edits`, its reactions in `reactions` (one
  * row per emoji and owner, in the order they came); a trigger drops a
- * message's edit and reactions with it (a delete, a prune, expiry).
+ * message's edit and reactions with it (a delete, a prune, expiry). With
+ * webhooks on, an edit writes its `message.edited` event and a toggle its
+ * `message.reactions` event in the same transaction; an own delete goes
+ * through the message log's, which writes `message.deleted`.
  *
  * @module
  */
 
 import type { SqliteDatabase } from "./database.ts";
+import type { OutboxWriter } from "./outbox.ts";
 import { intField, type Row, textField } from "./rows.ts";
 import type { RoomName } from "../../chat/room_name.ts";
 import type {
@@ -17,6 +21,7 @@ import type {
 } from "../../chat/conversation_store.ts";
 import type { MessageStore } from "../../chat/store.ts";
 import { StoreError } from "../../chat/store.ts";
+import { actorData, webhookPayload } from "../../chat/webhook_events.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -53,10 +58,14 @@ function groupReactions(rows: Row[]): Map<number, Reaction[]> {
   return grouped;
 }
 
-/** The conversation notes of the open, migrated `database`. */
+/**
+ * The conversation notes of the open, migrated `database`; `outbox` takes
+ * their webhook events (none when webhooks are off).
+ */
 export function openSqliteConversation(
   database: SqliteDatabase,
   messages: MessageStore,
+  outbox?: OutboxWriter,
 ): ConversationStore {
   const selectMessage = database.prepare(
     "SELECT owner, ts FROM messages WHERE room = ? AND id = ?",
@@ -110,6 +119,14 @@ export function openSqliteConversation(
           return { ok: false, code: "edit_window_passed" } as const;
         }
         upsertEdit.run(room, id, encoder.encode(change.message), change.edited);
+        outbox?.write([
+          webhookPayload("message.edited", room, {
+            id,
+            message: change.message,
+            edited: change.edited,
+            ...actorData(change.user, change.owner),
+          }, new Date(change.edited)),
+        ]);
         return {
           ok: true,
           value: { message: change.message, edited: change.edited },
@@ -135,8 +152,9 @@ export function openSqliteConversation(
           return { ok: false, code: "no_such_message" } as const;
         }
         const { emoji, owner, user } = toggle;
-        const taken = deleteReaction.run(room, id, emoji, owner).changes;
-        if (Number(taken) === 0) {
+        const added =
+          Number(deleteReaction.run(room, id, emoji, owner).changes) === 0;
+        if (added) {
           const distinct = intField(countEmoji.get(room, id) ?? {}, "n");
           if (
             distinct >= toggle.maxDistinct && !hasEmoji.get(room, id, emoji)
@@ -146,6 +164,15 @@ export function openSqliteConversation(
           insertReaction.run(room, id, emoji, owner, user);
         }
         const value = groupReactions(reactionsOf.all(room, id)).get(id) ?? [];
+        outbox?.write([
+          webhookPayload("message.reactions", room, {
+            id,
+            emoji,
+            ...actorData(user, owner),
+            added,
+            reactions: value,
+          }, new Date()),
+        ]);
         return { ok: true, value } as const;
       }));
     },

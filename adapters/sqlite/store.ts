@@ -127,7 +127,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     maxRooms: options.maxRooms,
     ...(writer ? { outbox: writer } : {}),
   });
-  const conversation = openSqliteConversation(database, messageLog);
+  const conversation = openSqliteConversation(database, messageLog, writer);
   const messages = annotated(messageLog, conversation);
   const presence = openSqlitePresence(database, {
     ttlMs: options.presenceTtlMs,
