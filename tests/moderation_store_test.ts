@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { openSqliteStore } from "../adapters/sqlite/store.ts";
 import { openRedisStore } from "../adapters/redis/store.ts";
 import { RedisConnection } from "../adapters/redis/connection.ts";
-import type { Store } from "../chat/store.ts";
+import { type Store, StoreError } from "../chat/store.ts";
 import type {
   NewAuditEntry,
   Sanction,
@@ -126,6 +126,22 @@ async function cases(t: Deno.TestContext, backend: Backend): Promise<void> {
       ),
       undefined,
     );
+  });
+
+  await step("an id is stored once", async (s) => {
+    const mute = sanction(
+      "mute",
+      { user: "carol", owner: carol.owner },
+      lobby,
+      10,
+    );
+    await s.moderation.impose(mute, auditOf(mute));
+    await assert.rejects(
+      s.moderation.impose({ ...mute, reason: "again" }, auditOf(mute)),
+      StoreError,
+    );
+    assert.deepEqual(await s.moderation.list({}, at(1)), [mute]);
+    assert.equal((await s.moderation.auditLog({ limit: 10 })).length, 1);
   });
 
   await step("a ban of every room applies in each room", async (s) => {
@@ -425,10 +441,17 @@ async function cases(t: Deno.TestContext, backend: Backend): Promise<void> {
       null,
     );
     const first = await backend.open();
+    const second = await backend.open();
     try {
       await first.moderation.impose(ban, auditOf(ban));
+      assert.deepEqual(
+        await second.moderation.find("ban", other, bobKey, at(1)),
+        ban,
+        "another connection sees it at once",
+      );
     } finally {
       await first.close();
+      await second.close();
     }
     const again = await backend.open();
     try {
