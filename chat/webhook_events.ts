@@ -13,7 +13,9 @@ import { type ChatMessage } from "./store.ts";
 import type { Reaction } from "./conversation_store.ts";
 import { type MessageFrame, messageFrame } from "./frames.ts";
 import type { RoomName } from "./room_name.ts";
+import { EVERY_ROOM, type OutboxRoom } from "./outbox.ts";
 import { isSignedOwner, signedSub } from "./user_name.ts";
+import type { Sanction } from "./moderation_store.ts";
 
 /** What an event reports. */
 export type WebhookEventType =
@@ -24,7 +26,11 @@ export type WebhookEventType =
   | "member.joined"
   | "member.left"
   | "member.renamed"
-  | "room.created";
+  | "room.created"
+  | "moderation.muted"
+  | "moderation.unmuted"
+  | "moderation.banned"
+  | "moderation.unbanned";
 
 /** A name in a room, as an event shows it: never a token or a key. */
 export interface MemberData {
@@ -71,6 +77,15 @@ export interface ReactionsData extends ActorData {
   readonly reactions: readonly Reaction[];
 }
 
+/**
+ * A mute or a ban as an event shows it: whom by name (and `sub` when signed),
+ * never the key hash or the addresses; `actor` did what the event reports.
+ */
+export interface SanctionData extends Omit<Sanction, "target"> {
+  readonly target: { readonly user: string; readonly sub?: string };
+  readonly actor: string;
+}
+
 /** The data of each type of event. */
 export interface WebhookEventData {
   readonly "message.created": MessageFrame;
@@ -82,6 +97,10 @@ export interface WebhookEventData {
   readonly "member.renamed": RenamedData;
   /** The room's first message. */
   readonly "room.created": MessageFrame;
+  readonly "moderation.muted": SanctionData;
+  readonly "moderation.unmuted": SanctionData;
+  readonly "moderation.banned": SanctionData;
+  readonly "moderation.unbanned": SanctionData;
 }
 
 /** One event's payload, the JSON body a receiver gets. */
@@ -91,7 +110,8 @@ export interface WebhookPayload<
   readonly type: T;
   /** `evt_…`, the same on every attempt (the `webhook-id` header). */
   readonly id: string;
-  readonly room: RoomName;
+  /** The room, or `*` for a sanction of every room. */
+  readonly room: OutboxRoom;
   /** When the event happened, ISO-8601 in UTC. */
   readonly ts: string;
   readonly data: WebhookEventData[T];
@@ -105,7 +125,7 @@ export function newEventId(): string {
 /** Builds the payload of one event, with a new id. */
 export function webhookPayload<T extends WebhookEventType>(
   type: T,
-  room: RoomName,
+  room: OutboxRoom,
   data: WebhookEventData[T],
   at: Date,
 ): WebhookPayload<T> {
@@ -166,4 +186,27 @@ export function renameEvent(
     return webhookPayload("member.left", room, memberData(from, owner), at);
   }
   return undefined;
+}
+
+/**
+ * The event of imposing (`lifted` false) or lifting `sanction`; one of
+ * every room is reported under {@linkcode EVERY_ROOM}.
+ */
+export function sanctionEvent(
+  sanction: Sanction,
+  lifted: boolean,
+  actor: string,
+  at: Date,
+): WebhookPayload {
+  const { target, ...rest } = sanction;
+  const sub = target.owner === undefined ? undefined : signedSub(target.owner);
+  const data: SanctionData = {
+    ...rest,
+    target: { user: target.user, ...(sub === undefined ? {} : { sub }) },
+    actor,
+  };
+  const type = sanction.kind === "mute"
+    ? (lifted ? "moderation.unmuted" : "moderation.muted")
+    : (lifted ? "moderation.unbanned" : "moderation.banned");
+  return webhookPayload(type, sanction.room ?? EVERY_ROOM, data, at);
 }
