@@ -24,7 +24,7 @@ const CONTROLS = "button, a, input, textarea, .actions";
  * them is long-pressed.
  */
 export function watchLongPress(log, open) {
-  /** The press under way: pointer, where it started, its timer. */
+  /** The press under way: its line, pointer, where it started, timer. */
   let press = null;
   /** A press opened the menu: its finger is still down, or just lifted. */
   let opened = false;
@@ -34,6 +34,17 @@ export function watchLongPress(log, open) {
     clearTimeout(press.timer);
     press = null;
   };
+  const fire = () => {
+    const { item } = press;
+    cancel();
+    opened = true;
+    // The browser may have begun selecting the word under the finger.
+    const selection = document.getSelection();
+    if (selection && item.contains(selection.anchorNode)) {
+      selection.removeAllRanges();
+    }
+    open(item);
+  };
 
   log.addEventListener("pointerdown", (event) => {
     cancel();
@@ -42,19 +53,11 @@ export function watchLongPress(log, open) {
     const item = event.target.closest("li.message");
     if (item === null || event.target.closest(CONTROLS) !== null) return;
     press = {
+      item,
       pointerId: event.pointerId,
       x: event.clientX,
       y: event.clientY,
-      timer: setTimeout(() => {
-        press = null;
-        opened = true;
-        // The browser may have begun selecting the word under the finger.
-        const selection = document.getSelection();
-        if (selection && item.contains(selection.anchorNode)) {
-          selection.removeAllRanges();
-        }
-        open(item);
-      }, HOLD_MS),
+      timer: setTimeout(fire, HOLD_MS),
     };
   });
   log.addEventListener("pointermove", (event) => {
@@ -69,13 +72,15 @@ export function watchLongPress(log, open) {
   globalThis.addEventListener("scroll", cancel, { capture: true });
 
   // The browser's own long-press answers, while a press is held or has
-  // just opened the menu.
-  const pressing = () => press !== null || opened;
+  // just opened the menu. A phone whose own long press is shorter asks for
+  // its context menu first: that opens the message's menu at once.
   log.addEventListener("contextmenu", (event) => {
-    if (pressing()) event.preventDefault();
+    if (press === null && !opened) return;
+    event.preventDefault();
+    if (press !== null) fire();
   });
   log.addEventListener("selectstart", (event) => {
-    if (pressing()) event.preventDefault();
+    if (press !== null || opened) event.preventDefault();
   });
   // Lifting the finger after the menu opened is no tap: no mouse events
   // (whose mousedown would take the focus out of the menu), no click.

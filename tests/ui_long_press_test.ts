@@ -205,6 +205,25 @@ Deno.test({
       assert.deepEqual(await openedMenus(alice.page), []);
     });
 
+    await t.step("the browser's own long press opens it at once", async () => {
+      await finger.down(await middle(line(page, "tap me").locator(".text")));
+      // A phone whose long press is shorter than the page's asks for its
+      // context menu while the finger is down; the evaluation runs whole
+      // before any timer of the page's could.
+      const answer = await page.evaluate(`(() => {
+        const item = [...document.querySelectorAll("#chat-log li.message")]
+          .find((item) => item.querySelector(".text").textContent === "tap me");
+        const shown = item.querySelector(".text").dispatchEvent(
+          new MouseEvent("contextmenu", { bubbles: true, cancelable: true }),
+        );
+        return { shown, opened: item.querySelector(".actions") !== null };
+      })()`);
+      await finger.up();
+      assert.deepEqual(answer, { shown: false, opened: true });
+      await page.keyboard.press("Escape");
+      await menu("tap me").waitFor({ state: "detached" });
+    });
+
     await t.step(
       "a finger resting not quite still opens it, and its reaction reaches everyone",
       async () => {
