@@ -28,6 +28,9 @@ import roomTypingScript from "../static/room_typing.js" with { type: "text" };
 import roomActionsScript from "../static/room_actions.js" with {
   type: "text",
 };
+import roomLongPressScript from "../static/room_long_press.js" with {
+  type: "text",
+};
 import roomReactionsScript from "../static/room_reactions.js" with {
   type: "text",
 };
@@ -67,6 +70,7 @@ const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["room_status.js", { body: roomStatusScript, contentType: JS }],
   ["room_typing.js", { body: roomTypingScript, contentType: JS }],
   ["room_actions.js", { body: roomActionsScript, contentType: JS }],
+  ["room_long_press.js", { body: roomLongPressScript, contentType: JS }],
   ["room_reactions.js", { body: roomReactionsScript, contentType: JS }],
   ["room_text.js", { body: roomTextScript, contentType: JS }],
   ["room_unread.js", { body: roomUnreadScript, contentType: JS }],

@@ -5,7 +5,8 @@
  * log (room_log.js), the online list (room_online.js), the reader's name
  * (room_name.js), a first visit's invitation to choose one
  * (room_welcome.js), the banner (room_status.js), the line of who is
- * typing (room_typing.js), the actions on messages (room_actions.js) and
+ * typing (room_typing.js), the actions on messages (room_actions.js, a
+ * long press on phones in room_long_press.js) and
  * the line where the reader left off (room_unread.js);
  * the composer (room_outbox.js) and older pages (room_older.js) call it.
  * A site that signs its users in hands the page a token in the address's
@@ -27,6 +28,7 @@ import { showConnectionState } from "./room_status.js";
 import { TypingLine } from "./room_typing.js";
 import { Welcome } from "./room_welcome.js";
 import { MessageActions } from "./room_actions.js";
+import { watchLongPress } from "./room_long_press.js";
 import { UnreadMark } from "./room_unread.js";
 import { MentionNotifier } from "./room_notify.js";
 import { MentionCompletion } from "./room_complete.js";
@@ -261,6 +263,7 @@ online.wire(globalThis.matchMedia("(min-width: 48rem)"));
 older.wire();
 typingLine.wire();
 actions.wire();
+watchLongPress(logElement, (item) => actions.openFor(item));
 unread.wire();
 notifier.wire();
 // The site renews a token by setting a new #token= on this page, or, from

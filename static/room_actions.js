@@ -1,7 +1,7 @@
 /**
  * What the reader can do to a message: a menu button on each line (shown
- * on hover and focus, always on touch screens) opening a small panel of
- * actions: to react (room_reactions.js) to any message, to edit or delete
+ * on hover and focus, always on touch screens), or a long press on the
+ * line (room_long_press.js), opening a small panel of actions: to react (room_reactions.js) to any message, to edit or delete
  * the reader's own; and the marks of what others did ("(edited)",
  * reaction chips). Refusals reach the reader through the
  * client's `error` event, which the page shows under the composer.
@@ -53,6 +53,14 @@ export class MessageActions {
       else this.#openPanel(item, toggle);
     });
     item.append(toggle);
+  }
+
+  /** Opens the panel of the message line `item`, focus in it. */
+  openFor(item) {
+    const toggle = item.querySelector(":scope > .actions-toggle");
+    if (toggle !== null && this.#open?.toggle !== toggle) {
+      this.#openPanel(item, toggle);
+    }
   }
 
   /** Closes the open panel; `refocus` puts focus back on its button. */

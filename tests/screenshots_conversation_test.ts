@@ -11,6 +11,7 @@ import {
   say,
   type Viewport,
   waitForMessage,
+  waitUntilConnected,
 } from "../testkit/chat_page.ts";
 import { saveScreenshot } from "../testkit/screenshots.ts";
 import { startServer, uniqueRoom } from "../testkit/server.ts";
@@ -18,6 +19,12 @@ import { BROWSER_TEST } from "../testkit/ui.ts";
 
 /** The most a committed screenshot may weigh. */
 const MAX_BYTES = 300 * 1024;
+
+/** The typing line when Alice and Bob type, by language. */
+const ALICE_AND_BOB_TYPE: Record<Locale, string> = {
+  "en-US": "Alice and Bob are typing…",
+  "ko-KR": "Alice 님과 Bob 님이 입력 중…",
+};
 
 /** The reader's own words for the menu button, by language. */
 const MESSAGE_ACTIONS: Record<Locale, string> = {
@@ -48,7 +55,7 @@ const line = (page: Page, text: string) =>
 
 Deno.test({
   name:
-    "screenshots of the conversation features: (edited), reactions, a link, a mention, the message menu and @ completion",
+    "screenshots of the conversation features: (edited), reactions, a link, a mention, the message menu, @ completion and who is typing",
   ...BROWSER_TEST,
   async fn(t) {
     await using server = await startServer();
@@ -66,14 +73,14 @@ Deno.test({
           name: "Bob",
         });
         const { page } = alice;
-        const snap = async (state: string) => {
+        const snap = async (state: string, shown = page) => {
           const path = await saveScreenshot(
-            page,
+            shown,
             `conversation-${state}-${device}-${locale.slice(0, 2)}`,
           );
           const { size } = await Deno.stat(path);
           assert.ok(size > 1000 && size < MAX_BYTES, `${path} is ${size} B`);
-          assert.equal(await documentWidth(page), viewport.width, path);
+          assert.equal(await documentWidth(shown), viewport.width, path);
         };
 
         const link =
@@ -120,7 +127,28 @@ Deno.test({
         await page.locator("#chat-message-input").pressSequentially("sure @");
         await page.locator("#chat-mention-list").waitFor();
         await snap("completion");
-        for (const visitor of [alice, bob]) {
+
+        // Carol, reading the room as the reader would, sees Alice and Bob
+        // type. A reload starts each one's 3 s between typing frames afresh,
+        // and comes before Carol arrives so that her log has no "left" line.
+        for (const typist of [alice, bob]) {
+          await typist.page.reload();
+          await waitUntilConnected(typist.page);
+        }
+        await using carol = await openRoom(browser, server.origin, room, {
+          name: "Carol",
+          locale,
+          viewport,
+          colorScheme,
+        });
+        await waitForMessage(carol.page, "thanks @Bob, reading them");
+        const typing = carol.page.locator("#chat-typing");
+        await page.fill("#chat-message-input", "on it");
+        await typing.getByText("Alice").waitFor();
+        await bob.page.fill("#chat-message-input", "thanks!");
+        await typing.getByText(ALICE_AND_BOB_TYPE[locale]).waitFor();
+        await snap("typing", carol.page);
+        for (const visitor of [alice, bob, carol]) {
           assert.deepEqual(visitor.problems, []);
         }
       });
