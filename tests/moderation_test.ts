@@ -299,6 +299,42 @@ async function moderationOnTheSocket(
   );
 
   await t.step(
+    "a ban of every room (the API's) closes the user's sockets in every room and refuses every room",
+    async () => {
+      const [one, two] = [uniqueRoom("every"), uniqueRoom("every")];
+      const path = (room: string) => signedPath(room, { sub: "frank" });
+      const inOne = await TestClient.join(server.wsUrl(await path(one)));
+      const inTwo = await TestClient.join(server.wsUrl(await path(two)));
+      const result = await moderation.impose({
+        kind: "ban",
+        room: null,
+        target: { user: "frank" },
+        durationMs: 60_000,
+        reason: "everywhere",
+        actor: "api",
+      });
+      assert.ok(result.ok);
+      assert.equal(result.sanction.target.owner, "signed:frank");
+      assert.equal((await inOne.closed).code, CloseCode.Banned);
+      assert.equal((await inTwo.closed).code, CloseCode.Banned);
+      const elsewhere = await askWhy(server, await path(uniqueRoom("every")));
+      assert.equal(elsewhere.status, 403);
+      assert.equal(elsewhere.body.reason, "everywhere");
+      const refused = await moderation.impose({
+        kind: "mute",
+        room: null,
+        target: { sub: "frank" },
+        durationMs: null,
+        reason: "",
+        actor: "api",
+      });
+      assert.equal(refused.ok ? "" : refused.code, "not_allowed");
+      assert.ok(await moderation.lift("ban", result.sanction.id, "api"));
+      assert.equal((await askWhy(server, await path(one))).status, 426);
+    },
+  );
+
+  await t.step(
     "a guest and a plain signed user sending moderator frames get not_moderator, and nothing changes",
     async () => {
       const room = uniqueRoom("notmod");
