@@ -1,10 +1,10 @@
 /**
  * The server API, for the backend of the site the chat belongs to: post a
- * message as the site, delete a message, and remove a user from a room, on
- * every isolate and process (through the same store and bus as messages).
- * Authenticated with `Authorization: Bearer <CHAT_API_KEY>`, compared in
- * constant time here and nowhere else; without a key configured these
- * routes do not exist (404).
+ * message as the site, and moderate as the administrator (delete, remove,
+ * mute and ban, the audit log: `moderation_api.ts`), on every isolate and
+ * process (through the same store and bus as messages). Authenticated with
+ * `Authorization: Bearer <CHAT_API_KEY>`, compared in constant time here and
+ * nowhere else; without a key configured these routes do not exist (404).
  *
  * @module
  */
@@ -17,13 +17,14 @@ import { messageFrame } from "../chat/frames.ts";
 import type { ChatHub } from "../chat/hub.ts";
 import { StoreError } from "../chat/store.ts";
 import type { Logger } from "../observability/log.ts";
-import { integerParam, roomParam } from "../http/params.ts";
+import { roomParam } from "../http/params.ts";
 import {
   dropUnreadBody,
   jsonBody,
   limitBody,
   userField,
 } from "../http/request_body.ts";
+import { moderationRoutes, type ModeratorEnv } from "./moderation_api.ts";
 
 /** What the server API needs. */
 export interface ServerApiOptions {
@@ -51,12 +52,12 @@ export async function isApiKey(
 /**
  * Refuses a caller without `Authorization: Bearer <apiKey>` with 401 (and
  * logs the attempt, never the key); names the caller `api` for the audit
- * log.
+ * log. The one check of the server API key.
  */
 export function apiKeyCheck(
   apiKey: string,
   log: Logger,
-): MiddlewareHandler {
+): MiddlewareHandler<ModeratorEnv> {
   return async (c, next) => {
     const header = c.req.header("Authorization") ?? "";
     const given = /^Bearer (.+)$/.exec(header)?.[1] ?? "";
@@ -70,6 +71,7 @@ export function apiKeyCheck(
         message: "A valid Authorization: Bearer <CHAT_API_KEY> is required",
       });
     }
+    c.set("actor", "api");
     await next();
   };
 }
@@ -123,37 +125,17 @@ export function serverApiRoutes(options: ServerApiOptions): Hono {
     }
   });
 
-  app.delete(
-    "/api/rooms/:room/messages/:id",
-    dropUnreadBody,
-    authorised,
-    async (c) => {
-      const room = roomParam(c.req.param("room"), "Cannot delete");
-      const id = integerParam("id", c.req.param("id"), { min: 1 });
-      if (id === undefined || !await hub.deleteMessage(room, id)) {
-        return c.json({ error: `Room ${room} holds no message ${id}` }, 404);
-      }
-      log.info("api.message_deleted", { room, id });
-      return c.body(null, 204);
-    },
+  // Delete, disconnect, mutes, bans and the audit log, as the administrator.
+  app.route(
+    "/api",
+    moderationRoutes({
+      hub,
+      log,
+      authorise: authorised,
+      maxBodyBytes: options.maxBodyBytes,
+      showAddresses: true,
+    }),
   );
-
-  app.post("/api/rooms/:room/disconnect", ...guarded, async (c) => {
-    const room = roomParam(c.req.param("room"), "Cannot disconnect");
-    const user = userField(await jsonBody(c));
-    try {
-      const closed = await hub.disconnect(room, user);
-      log.info("api.user_disconnected", { room, user, closed });
-      return c.json({ closed }, 200);
-    } catch (error) {
-      if (!(error instanceof StoreError)) throw error;
-      log.error("api.disconnect_failed", { room, error });
-      return c.json(
-        { error: `Nobody was disconnected: ${error.message}` },
-        503,
-      );
-    }
-  });
 
   return app;
 }
