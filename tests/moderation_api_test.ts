@@ -10,17 +10,26 @@
 import assert from "node:assert/strict";
 import { CloseCode } from "../client/protocol.js";
 import {
+  SERVER,
+  SHARED_ROOMS_ENV,
+  startServerProcess,
+} from "../testkit/process.ts";
+import { ignoreWithoutRedis, startRedis } from "../testkit/redis.ts";
+import {
   startServer,
   storedMessages,
-  type TestServer,
   uniqueRoom,
   UPGRADE_HEADERS,
+  waitUntil,
 } from "../testkit/server.ts";
 import { TestClient } from "../testkit/test_client.ts";
 import { OPTIONAL_SIGN_IN, signedToken } from "../testkit/tokens.ts";
 
 const KEY = "test-api-key-0123456789abcdef";
 const auth = { Authorization: `Bearer ${KEY}` };
+
+/** A server, in this process or a child. */
+type TestServer = { readonly origin: string; wsUrl(path: string): string };
 
 async function call(
   server: TestServer,
@@ -525,4 +534,47 @@ Deno.test("without CHAT_API_KEY the moderation routes do not exist", async () =>
     assert.equal(response.status, 404);
     await response.body?.cancel();
   }
+});
+
+Deno.test({
+  name:
+    "while the store cannot answer, moderation calls are 503 and nothing is imposed",
+  ignore: ignoreWithoutRedis,
+  async fn() {
+    await using redis = await startRedis();
+    await using server = await startServerProcess({
+      args: SERVER.run(),
+      env: { ...SHARED_ROOMS_ENV, REDIS_URL: redis.url, CHAT_API_KEY: KEY },
+    });
+    const room = uniqueRoom("outage");
+    await redis.stop();
+    await waitUntil(async () => {
+      const response = await fetch(`${server.origin}/healthz`);
+      await response.body?.cancel();
+      return response.status === 503;
+    }, "/healthz answering 503");
+    const requests: [string, string, unknown, RegExp][] = [
+      [
+        "POST",
+        `/api/rooms/${room}/bans`,
+        { sub: "u-outage", duration: 60 },
+        /^The ban was not stored: /,
+      ],
+      ["GET", "/api/mutes", undefined, /^The mutes cannot be read: /],
+      ["DELETE", "/api/bans/ban_x", undefined, /^The ban was not lifted: /],
+      ["GET", "/api/audit", undefined, /^The audit log cannot be read: /],
+    ];
+    for (const [method, path, body, says] of requests) {
+      const answer = await expect(server, 503, method, path, body);
+      assert.match(String(answer.error), says);
+    }
+    await redis.start();
+    await waitUntil(async () => {
+      const response = await fetch(`${server.origin}/api/bans`, {
+        headers: auth,
+      });
+      const text = await response.text();
+      return response.status === 200 && !text.includes("u-outage");
+    }, "the bans answering again, without the refused one");
+  },
 });
