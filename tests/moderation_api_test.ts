@@ -399,6 +399,11 @@ Deno.test("moderation through the server API", async (t) => {
       ],
       [
         `/api/rooms/${room}/bans`,
+        { sub: "u-1", duration: 60, reason: "half \ud800 a pair" },
+        /valid Unicode/,
+      ],
+      [
+        `/api/rooms/${room}/bans`,
         { sub: "u-1", duration: 60, reason: "x".repeat(501) },
         /501 characters.*500/,
       ],
