@@ -251,6 +251,18 @@ Deno.test({
       ["GET", "/api/mutes", undefined, /^The mutes cannot be read: /],
       ["DELETE", "/api/bans/ban_x", undefined, /^The ban was not lifted: /],
       ["GET", "/api/audit", undefined, /^The audit log cannot be read: /],
+      [
+        "DELETE",
+        `/api/rooms/${room}/messages/1`,
+        undefined,
+        /^The message was not deleted, or its delete not audited: /,
+      ],
+      [
+        "POST",
+        `/api/rooms/${room}/disconnect`,
+        { user: "ann" },
+        /^Nobody was disconnected: /,
+      ],
     ];
     for (const [method, path, body, says] of requests) {
       const answer = await apiExpect(server, 503, method, path, body);
