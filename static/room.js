@@ -6,7 +6,8 @@
  * (room_name.js), a first visit's invitation to choose one
  * (room_welcome.js), the banner (room_status.js), the line of who is
  * typing (room_typing.js), the actions on messages (room_actions.js) and
- * the line where the reader left off (room_unread.js);
+ * the line where the reader left off (room_unread.js) and moderation (a
+ * moderator's tools, a muted or banned reader's notice: room_moderation.js);
  * the composer (room_outbox.js) and older pages (room_older.js) call it.
  * A site that signs its users in hands the page a token in the address's
  * fragment (`#token=`), or, framing the page, by postMessage
@@ -30,6 +31,7 @@ import { MessageActions } from "./room_actions.js";
 import { UnreadMark } from "./room_unread.js";
 import { MentionNotifier } from "./room_notify.js";
 import { MentionCompletion } from "./room_complete.js";
+import { Moderation } from "./room_moderation.js";
 import {
   browserKey,
   forgetToken,
@@ -84,6 +86,7 @@ const actions = new MessageActions({
   chat,
   lang,
   startEdit: (id, message) => outbox.startEdit(id, message),
+  isModerator: () => moderation.isModerator,
 });
 const chatLog = new ChatLog({
   decorate: (item, frame) => actions.decorate(item, frame),
@@ -93,6 +96,21 @@ const chatLog = new ChatLog({
   empty: byId("chat-empty"),
   lang,
   text,
+});
+const moderation = new Moderation({
+  text,
+  chat,
+  chatLog,
+  lang,
+  reasonFor,
+  elements: {
+    room,
+    muted: byId("chat-muted"),
+    banned: byId("chat-banned"),
+    bannedTitle: byId("chat-banned-title"),
+    bannedDetail: byId("chat-banned-detail"),
+  },
+  onRoleChange: () => online.render(),
 });
 const online = new OnlineList({
   list: byId("chat-users"),
@@ -105,6 +123,7 @@ const online = new OnlineList({
   text,
   lang,
   chat,
+  userTools: (user) => moderation.userTools(user),
 });
 const name = new NameForm({
   elements: {
@@ -203,8 +222,10 @@ const NAME_REFUSALS = new Set(["bad_name", "name_taken", "name_fixed"]);
 chat.addEventListener("error", ({ detail }) => {
   // A refused send or rename is shown by its line or by the name form; a
   // refusal of no message of ours (a broken frame) goes under the composer.
+  // Being muted shows above the composer (room_moderation.js).
   const ours = detail.cid !== undefined || detail.code === "outbox_full";
-  if (!ours && !NAME_REFUSALS.has(detail.code)) {
+  const shown = NAME_REFUSALS.has(detail.code) || detail.code === "muted";
+  if (!ours && !shown) {
     outbox.showError(reasonFor(detail));
   }
 });
@@ -263,6 +284,7 @@ typingLine.wire();
 actions.wire();
 unread.wire();
 notifier.wire();
+moderation.wire();
 // The site renews a token by setting a new #token= on this page, or, from
 // the page that frames this one, by postMessage.
 globalThis.addEventListener("hashchange", () => {
