@@ -69,7 +69,7 @@ export class SanctionDialog {
       radio.type = "radio";
       radio.name = "duration";
       radio.value = seconds === null ? "" : String(seconds);
-      radio.checked = seconds === 600;
+      radio.defaultChecked = seconds === 600;
       choices.append(element("label", "", radio, " ", text[word]));
     }
     this.#reason = document.createElement("input");
