@@ -15,6 +15,7 @@ import { SqliteDatabase } from "./database.ts";
 import { INTEGRITY_CHECK_MAX_BYTES } from "./integrity.ts";
 import { openSqliteMessages } from "./messages.ts";
 import { openSqliteConversation } from "./conversation.ts";
+import { openSqliteModeration } from "./moderation.ts";
 import { annotated } from "../../chat/annotated.ts";
 import { openSqlitePresence } from "./presence.ts";
 import { openSqliteOutbox, OutboxWriter } from "./outbox.ts";
@@ -129,6 +130,10 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   });
   const conversation = openSqliteConversation(database, messageLog);
   const messages = annotated(messageLog, conversation);
+  const moderation = openSqliteModeration(
+    database,
+    writer ? { outbox: writer } : {},
+  );
   const presence = openSqlitePresence(database, {
     ttlMs: options.presenceTtlMs,
     now,
@@ -141,6 +146,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     presence,
     ...(writer ? { outbox: openSqliteOutbox(database, writer) } : {}),
     conversation,
+    moderation,
     started: database.started,
     ping() {
       return Promise.resolve().then(() => database.probe());
