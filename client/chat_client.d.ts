@@ -149,6 +149,7 @@ export declare class ChatError extends Error {
       status?: number;
       reason?: NameRefusalReason;
       id?: number;
+      until?: string | null;
     },
   );
   readonly code: ChatErrorCode;
@@ -160,6 +161,30 @@ export declare class ChatError extends Error {
   readonly status?: number;
   /** The message an `edit`, `delete` or `react` refused was about. */
   readonly id?: number;
+  /** For `muted`: until when, ISO-8601 (`null`: for good). */
+  readonly until?: string | null;
+}
+
+/** A mute or a ban: until when (ISO-8601, `null`: for good) and why. */
+export interface SanctionDetail {
+  readonly until: string | null;
+  readonly reason: string;
+}
+
+/** The server's answer to a moderator's `mute`, `ban`, `unmute` or `unban`. */
+export interface ModeratedDetail {
+  readonly action: "mute" | "ban" | "unmute" | "unban";
+  readonly user: string;
+  readonly until?: string | null;
+  readonly reason?: string;
+}
+
+/** How long and why, for `mute()` and `ban()`. */
+export interface SanctionOptions {
+  /** In seconds; `null`: for good. */
+  readonly duration: number | null;
+  /** Shown to the person. @default "" */
+  readonly reason?: string;
 }
 
 /** A token, or where to get a fresh one. */
@@ -261,6 +286,16 @@ export interface ChatClientEventMap {
   state: CustomEvent<StateDetail>;
   /** Every refusal from the server, and a send refused by the client. */
   error: CustomEvent<ChatError>;
+  /** This connection moderates the room (after its `presence`). */
+  role: CustomEvent<{ readonly role: "moderator" }>;
+  /** A moderator muted you here: you still read, but cannot write. */
+  muted: CustomEvent<SanctionDetail>;
+  /** Your mute here was lifted. */
+  unmuted: CustomEvent<Record<never, never>>;
+  /** A moderator banned you from the room; the client does not reconnect. */
+  banned: CustomEvent<SanctionDetail>;
+  /** Your own moderator action went through. */
+  moderated: CustomEvent<ModeratedDetail>;
 }
 
 /** One room over one WebSocket at a time, reconnecting without loss. */
@@ -287,6 +322,8 @@ export declare class ChatClient extends EventTarget {
   readonly oldestId: number;
   /** Sends waiting for the server. */
   readonly pending: number;
+  /** The server said this connection moderates the room. */
+  readonly moderator: boolean;
 
   /**
    * Sends a message; resolves with its stored frame. While disconnected it
@@ -319,6 +356,17 @@ export declare class ChatClient extends EventTarget {
   react(id: number, emoji: string): Promise<ReactionsDetail>;
   /** Tells the room you are typing; sent at most once every 3 s. */
   typing(): void;
+  /**
+   * A moderator mutes `user` (online in the room); resolves with the
+   * server's answer, rejects with `not_moderator`, `no_such_user`, ….
+   */
+  mute(user: string, options: SanctionOptions): Promise<ModeratedDetail>;
+  /** A moderator bans `user` from the room; as `mute()`. */
+  ban(user: string, options: SanctionOptions): Promise<ModeratedDetail>;
+  /** A moderator lifts `user`'s mute; as `mute()`. */
+  unmute(user: string): Promise<ModeratedDetail>;
+  /** A moderator lifts `user`'s ban; as `mute()`. */
+  unban(user: string): Promise<ModeratedDetail>;
   /** Connects again at once: a new token, back online, "retry now". */
   reconnect(): void;
   /** Closes for good; waiting sends are rejected with `closed`. */

@@ -43,6 +43,15 @@ const FINAL_CLOSES = new Set([
   CloseCode.MessageTooBig,
 ]);
 
+/** Refusals that answer a moderator's request. */
+const MODERATION_REFUSALS = new Set([
+  "not_moderator",
+  "no_such_user",
+  "bad_duration",
+  "bad_frame",
+  "unavailable",
+]);
+
 /** Refusals that answer a `rename` rather than a message. */
 const RENAME_REFUSALS = new Set(["bad_name", "name_taken", "name_fixed"]);
 
@@ -83,6 +92,10 @@ export class ChatClient extends EventTarget {
   #renames = new Renames();
   #changes = new Changes();
   #typedAt = -Infinity;
+  /** The server said this connection moderates the room (`role` frame). */
+  #moderator = false;
+  /** Moderator requests not yet answered, oldest first. */
+  #moderating = [];
   /** The current socket's presence frame has arrived: it is caught up. */
   #caughtUp = false;
   #unwire;
@@ -155,6 +168,42 @@ export class ChatClient extends EventTarget {
   }
   get pending() {
     return this.#outbox.size;
+  }
+  get moderator() {
+    return this.#moderator;
+  }
+
+  /** @param {string} user @param {{ duration: number | null, reason?: string }} options */
+  mute(user, { duration, reason = "" }) {
+    return this.#moderate({ type: "mute", user, duration, reason });
+  }
+
+  /** @param {string} user @param {{ duration: number | null, reason?: string }} options */
+  ban(user, { duration, reason = "" }) {
+    return this.#moderate({ type: "ban", user, duration, reason });
+  }
+
+  /** @param {string} user */
+  unmute(user) {
+    return this.#moderate({ type: "unmute", user });
+  }
+
+  /** @param {string} user */
+  unban(user) {
+    return this.#moderate({ type: "unban", user });
+  }
+
+  #moderate(frame) {
+    if (this.#closed || this.#ended || !this.#caughtUp) {
+      const why = this.#closed
+        ? "The client is closed"
+        : this.#endedWhy || "Not connected";
+      return Promise.reject(new ChatError("closed", why));
+    }
+    const answer = Promise.withResolvers();
+    this.#moderating.push(answer);
+    this.#sendFrame(frame);
+    return answer.promise;
   }
 
   /** @param {string} text */
@@ -299,6 +348,7 @@ export class ChatClient extends EventTarget {
     const previous = this.#socket;
     this.#socket = undefined;
     this.#caughtUp = false;
+    this.#moderator = false;
     previous?.close(1000, "Reconnecting");
     if (this.#state !== "connecting") this.#setState("reconnecting");
     let socket;
@@ -369,6 +419,11 @@ export class ChatClient extends EventTarget {
       );
       return;
     }
+    if (code === CloseCode.Banned) {
+      this.#end(code, reason || "Banned from this room");
+      this.#askWhyBanned();
+      return;
+    }
     if (code === CloseCode.NameTaken) {
       if (this.#refuseOfflineRenames("name_taken", reason)) {
         this.#connect();
@@ -411,7 +466,7 @@ export class ChatClient extends EventTarget {
    * (down, busy, at a limit: try again).
    */
   async #onRefused(attempt, url) {
-    const { status, why } = await askWhyRefused(
+    const { status, why, banned } = await askWhyRefused(
       this.#fetch,
       url,
       this.#calls.signal,
@@ -426,6 +481,7 @@ export class ChatClient extends EventTarget {
       return;
     }
     if (status === 403) {
+      if (banned) this.#emit("banned", banned);
       this.#end(status, why || "Refused by the server (403)");
       return;
     }
@@ -434,6 +490,24 @@ export class ChatClient extends EventTarget {
       return;
     }
     this.#scheduleReconnect(status === 0 ? 1006 : status);
+  }
+
+  /** Closed for a ban: the socket's address over HTTP says until when. */
+  async #askWhyBanned() {
+    const url = socketUrl(this.#base, this.room, {
+      name: this.#name,
+      key: this.#key,
+      lastId: 0,
+      epoch: "",
+      token: this.#token,
+    });
+    const { banned } = await askWhyRefused(
+      this.#fetch,
+      url,
+      this.#calls.signal,
+    );
+    if (this.#closed) return;
+    this.#emit("banned", banned ?? { until: null, reason: "" });
   }
 
   /**
@@ -508,6 +582,23 @@ export class ChatClient extends EventTarget {
         return;
       case "error":
         this.#onError(frame);
+        return;
+      case "role":
+        this.#moderator = frame.role === "moderator";
+        this.#emit("role", { role: frame.role });
+        return;
+      case "muted":
+        this.#emit("muted", {
+          until: typeof frame.until === "string" ? frame.until : null,
+          reason: typeof frame.reason === "string" ? frame.reason : "",
+        });
+        return;
+      case "unmuted":
+        this.#emit("unmuted", {});
+        return;
+      case "moderated":
+        this.#moderating.shift()?.resolve(frame);
+        this.#emit("moderated", frame);
         return;
     }
     const change = presenceChangeOf(frame);
@@ -585,6 +676,10 @@ export class ChatClient extends EventTarget {
       this.#changes.refuse(error.id, error);
       return;
     }
+    if (MODERATION_REFUSALS.has(code) && this.#moderating.length > 0) {
+      this.#moderating.shift().reject(error);
+      return;
+    }
     if (RENAME_REFUSALS.has(code)) {
       this.#renames.refuseSent(error);
       return;
@@ -611,6 +706,7 @@ export class ChatClient extends EventTarget {
     this.#outbox.refuseAll(error);
     this.#renames.refuseAll(error);
     this.#changes.refuseAll(error);
+    for (const answer of this.#moderating.splice(0)) answer.reject(error);
   }
 
   #setState(state, { code, reason } = {}) {

@@ -41,6 +41,11 @@ export async function askWhyRefused(fetch, url, signal) {
     // A refusal that is not the server's JSON (a proxy's page) has no words.
     const body = await response.json().catch(() => ({}));
     const why = typeof body?.error === "string" ? body.error : "";
+    if (response.status === 403 && body?.code === "banned") {
+      const until = typeof body.until === "string" ? body.until : null;
+      const reason = typeof body.reason === "string" ? body.reason : "";
+      return { status: response.status, why, banned: { until, reason } };
+    }
     return { status: response.status, why };
   } catch (error) {
     if (!(error instanceof Error)) throw error;
