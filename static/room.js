@@ -110,7 +110,7 @@ const moderation = new Moderation({
     bannedTitle: byId("chat-banned-title"),
     bannedDetail: byId("chat-banned-detail"),
   },
-  onRoleChange: () => online.render(),
+  redrawTools: () => online.render(),
 });
 const online = new OnlineList({
   list: byId("chat-users"),

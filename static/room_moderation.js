@@ -3,7 +3,8 @@
  * moderator (the server says so after admission: the client's `role`
  * event and `moderator` property) gets a Mute and a Ban button beside each
  * other person in the Online list, opening the dialog of
- * room_moderation_dialog.js, and a note in the log when it took effect;
+ * room_moderation_dialog.js, and a note in the log when it took effect
+ * (someone this page muted gets Unmute in place of Mute);
  * deleting anyone's message is in the message menu (room_actions.js asks
  * `isModerator`). A muted user reads above the composer why and until
  * when, until it ends or is lifted. A banned user reads why and until when
@@ -25,27 +26,29 @@ export class Moderation {
   #chatLog;
   #lang;
   #elements;
-  #onRoleChange;
+  #redrawTools;
   #dialog;
   /** Whether the tools were last shown, to redraw only on a change. */
   #shown = false;
   #mutedTimer;
+  /** Names this page muted, offered Unmute (other moderators' are unknown). */
+  #mutedHere = new Set();
 
   /**
    * `text` is the room text; `elements` holds the page's `room`, the
    * `muted` notice above the composer and the `banned` section with its
-   * `bannedTitle` and `bannedDetail`; `onRoleChange()` redraws what shows
+   * `bannedTitle` and `bannedDetail`; `redrawTools()` redraws what shows
    * the tools (the Online list); `reasonFor` words a refusal.
    */
   constructor(
-    { text, chat, chatLog, lang, elements, reasonFor, onRoleChange },
+    { text, chat, chatLog, lang, elements, reasonFor, redrawTools },
   ) {
     this.#text = text.moderation;
     this.#chat = chat;
     this.#chatLog = chatLog;
     this.#lang = lang;
     this.#elements = elements;
-    this.#onRoleChange = onRoleChange;
+    this.#redrawTools = redrawTools;
     this.#dialog = new SanctionDialog({
       text: this.#text,
       reasonFor,
@@ -64,20 +67,39 @@ export class Moderation {
   /** The buttons to moderate `user`, for their line of the Online list. */
   userTools(user) {
     if (!this.isModerator || user === this.#chat.you) return [];
-    return [["mute", this.#text.muteUser], ["ban", this.#text.banUser]].map(
-      ([kind, label]) => {
-        const button = document.createElement("button");
-        button.type = "button";
-        button.className = `moderate ${kind}`;
-        button.textContent = this.#text[kind];
-        button.setAttribute(
-          "aria-label",
-          label.split("{user}").join(user),
-        );
-        button.addEventListener("click", () => this.#dialog.open(kind, user));
-        return button;
-      },
-    );
+    const text = this.#text;
+    const first = this.#mutedHere.has(user)
+      ? this.#tool("unmute", text.unmuteUser, user, () => {
+        // A refusal reaches the page's `error` listener, which shows it.
+        // Its line is drawn again: focus goes on to the new one.
+        this.#chat.unmute(user).then(() => this.#focusTools(user), () => {});
+      })
+      : this.#tool("mute", text.muteUser, user, () => {
+        this.#dialog.open("mute", user, () => this.#focusTools(user));
+      });
+    return [
+      first,
+      this.#tool("ban", text.banUser, user, () => {
+        this.#dialog.open("ban", user, () => this.#focusTools(user));
+      }),
+    ];
+  }
+
+  /** Focuses the first tool of `user` in the list as it is now drawn. */
+  #focusTools(user) {
+    const tools = document.querySelectorAll("#chat-users .moderate");
+    [...tools].find((button) => button.dataset.user === user)?.focus();
+  }
+
+  #tool(kind, label, user, action) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = `moderate ${kind}`;
+    button.dataset.user = user;
+    button.textContent = this.#text[kind];
+    button.setAttribute("aria-label", label.split("{user}").join(user));
+    button.addEventListener("click", action);
+    return button;
   }
 
   /** An ISO time (or null, for good) in the reader's words. */
@@ -149,7 +171,12 @@ export class Moderation {
   /** A moderator's own action took effect: a note in the log. */
   #noteDone({ action, user, until }) {
     const text = this.#text;
-    if (action === "ban") {
+    if (action === "mute") this.#mutedHere.add(user);
+    if (action === "unmute") this.#mutedHere.delete(user);
+    if (action === "mute" || action === "unmute") this.#redrawTools();
+    if (action === "unmute") {
+      this.#chatLog.notice(text.unmutedSomeone, { user });
+    } else if (action === "ban") {
       this.#chatLog.notice(text.bannedSomeone, { user });
     } else if (action === "mute" && typeof until === "string") {
       this.#chatLog.notice(text.mutedSomeoneUntil, {
@@ -167,7 +194,7 @@ export class Moderation {
     if (now === this.#shown) return;
     this.#shown = now;
     if (!now) this.#dialog.close();
-    this.#onRoleChange();
+    this.#redrawTools();
   }
 
   wire() {

@@ -40,7 +40,7 @@ export class SanctionDialog {
   #reason;
   #error;
   #submit;
-  /** What the open dialog does: `{ kind, user }`. */
+  /** What the open dialog does: `{ kind, user, refocus, opener }`. */
   #target = null;
   #busy = false;
 
@@ -116,10 +116,13 @@ export class SanctionDialog {
     return this.#dialog.open;
   }
 
-  /** Opens the dialog to `kind` ("mute" or "ban") `user`. */
-  open(kind, user) {
+  /**
+   * Opens the dialog to `kind` ("mute" or "ban") `user`; `refocus()` puts
+   * focus back once it is done, when the button that opened it is gone.
+   */
+  open(kind, user, refocus = () => {}) {
     const text = this.#text;
-    this.#target = { kind, user };
+    this.#target = { kind, user, refocus, opener: document.activeElement };
     this.#title.replaceChildren(
       ...fillTemplate(kind === "ban" ? text.banUser : text.muteUser, { user }),
     );
@@ -157,8 +160,13 @@ export class SanctionDialog {
     this.#setBusy(true);
     this.#showError("");
     try {
-      await this.#act({ ...target, duration, reason });
-      if (this.#target === target) this.close();
+      const { kind, user } = target;
+      await this.#act({ kind, user, duration, reason });
+      if (this.#target === target) {
+        this.close();
+        // Focus went back to the opener, which a redraw may have replaced.
+        if (!target.opener?.isConnected) target.refocus();
+      }
     } catch (error) {
       if (!(error instanceof Error)) throw error;
       if (this.#target === target) this.#showError(this.#reasonFor(error));

@@ -16,9 +16,12 @@ export interface ModerationText {
   readonly muteUser: string;
   /** A button in the Online list; `{user}` is the name. */
   readonly banUser: string;
+  /** In place of Mute for someone this page muted; `{user}` is the name. */
+  readonly unmuteUser: string;
   /** The short visible label of those buttons. */
   readonly mute: string;
   readonly ban: string;
+  readonly unmute: string;
   /** The dialog's question above the durations. */
   readonly duration: string;
   readonly tenMinutes: string;
@@ -36,6 +39,7 @@ export interface ModerationText {
   readonly mutedSomeoneForGood: string;
   /** A moderator's note in the log; `{user}`. */
   readonly bannedSomeone: string;
+  readonly unmutedSomeone: string;
   /** Above the composer of a muted user; `{until}` is the end. */
   readonly mutedUntil: string;
   readonly mutedForGood: string;
@@ -52,8 +56,10 @@ export interface ModerationText {
 export const enModeration: ModerationText = {
   muteUser: "Mute {user}",
   banUser: "Ban {user}",
+  unmuteUser: "Unmute {user}",
   mute: "Mute",
   ban: "Ban",
+  unmute: "Unmute",
   duration: "For how long",
   tenMinutes: "10 minutes",
   oneHour: "1 hour",
@@ -65,6 +71,7 @@ export const enModeration: ModerationText = {
   mutedSomeoneUntil: "{user} is muted until {until}",
   mutedSomeoneForGood: "{user} is muted for good",
   bannedSomeone: "{user} is banned from this room",
+  unmutedSomeone: "{user} can write again",
   mutedUntil:
     "A moderator muted you until {until}: you can read, but not write.",
   mutedForGood: "A moderator muted you: you can read, but not write.",
@@ -78,8 +85,10 @@ export const enModeration: ModerationText = {
 export const koModeration: ModerationText = {
   muteUser: "{user} 님 채팅 금지",
   banUser: "{user} 님 내보내기",
+  unmuteUser: "{user} 님 채팅 금지 해제",
   mute: "채팅 금지",
   ban: "내보내기",
+  unmute: "금지 해제",
   duration: "기간",
   tenMinutes: "10분",
   oneHour: "1시간",
@@ -91,6 +100,7 @@ export const koModeration: ModerationText = {
   mutedSomeoneUntil: "{user} 님은 {until}까지 채팅 금지입니다",
   mutedSomeoneForGood: "{user} 님은 영구 채팅 금지입니다",
   bannedSomeone: "{user} 님을 이 채팅방에서 내보냈습니다",
+  unmutedSomeone: "{user} 님이 다시 채팅할 수 있습니다",
   mutedUntil:
     "관리자가 {until}까지 채팅을 금지했습니다. 읽을 수는 있지만 쓸 수는 없습니다.",
   mutedForGood:

@@ -144,6 +144,8 @@ Deno.test({
     await t.step(
       "the moderator mutes the guest for 10 minutes with a reason: the guest reads why and until when, and its message is refused",
       async () => {
+        // The guest's page on a clock the test can move (a later step).
+        await bob.page.clock.install();
         await openDialog(mia.page, "mute", "Bob");
         // The keyboard alone: the first duration (10 minutes) has focus.
         assert.equal(
@@ -173,6 +175,39 @@ Deno.test({
         );
         const stored = await storedMessages(server, room);
         assert.ok(!stored.some((m) => m.message === "you cannot stop me"));
+        // Focus is back on Bob's line, whose Mute is now Unmute.
+        assert.equal(
+          await mia.page.evaluate("document.activeElement.ariaLabel"),
+          "Unmute Bob",
+        );
+      },
+    );
+
+    await t.step(
+      "the moderator unmutes the guest: the notice goes and the guest writes again",
+      async () => {
+        await onlineLine(mia.page, "Bob").getByRole("button", {
+          name: "Unmute Bob",
+        }).click();
+        await mia.page.locator("#chat-log .notice", {
+          hasText: exactly("Bob can write again"),
+        }).waitFor();
+        await bob.page.locator("#chat-muted").waitFor({ state: "hidden" });
+        await bob.page.fill("#chat-message-input", "");
+        await say(bob.page, "sorry about that");
+        await waitForMessage(mia.page, "sorry about that");
+      },
+    );
+
+    await t.step(
+      "a mute's notice goes by itself when the mute ends",
+      async () => {
+        await openDialog(mia.page, "mute", "Bob");
+        await mia.page.locator(".moderation-dialog button.primary").click();
+        await bob.page.locator("#chat-muted").waitFor();
+        // The guest's page lives ten minutes and a second on.
+        await bob.page.clock.fastForward("10:01");
+        await bob.page.locator("#chat-muted").waitFor({ state: "hidden" });
       },
     );
 
