@@ -165,28 +165,6 @@ export declare class ChatError extends Error {
   readonly until?: string | null;
 }
 
-/** A mute or a ban: until when (ISO-8601, `null`: for good) and why. */
-export interface SanctionDetail {
-  readonly until: string | null;
-  readonly reason: string;
-}
-
-/** The server's answer to a moderator's `mute`, `ban`, `unmute` or `unban`. */
-export interface ModeratedDetail {
-  readonly action: "mute" | "ban" | "unmute" | "unban";
-  readonly user: string;
-  readonly until?: string | null;
-  readonly reason?: string;
-}
-
-/** How long and why, for `mute()` and `ban()`. */
-export interface SanctionOptions {
-  /** In seconds; `null`: for good. */
-  readonly duration: number | null;
-  /** Shown to the person. @default "" */
-  readonly reason?: string;
-}
-
 /** A token, or where to get a fresh one. */
 export type TokenSource = string | (() => string | Promise<string>);
 
@@ -269,6 +247,30 @@ export interface RenameDetail {
   readonly verified: boolean;
 }
 
+/** How long a mute or a ban lasts, and why. */
+export interface SanctionOptions {
+  /** In seconds; `null`: for good. @default null */
+  duration?: number | null;
+  /** Shown to the user. @default "" */
+  reason?: string;
+}
+
+/** Until when and why: a `muted` or `banned` event, a mute's `muted` error. */
+export interface SanctionDetail {
+  /** ISO-8601; `null`: for good. */
+  readonly until: string | null;
+  readonly reason: string;
+}
+
+/** A moderator's action went through (`moderated` event, the promise). */
+export interface ModeratedDetail {
+  readonly action: "mute" | "ban" | "unmute" | "unban";
+  readonly user: string;
+  /** For mute and ban. */
+  readonly until?: string | null;
+  readonly reason?: string;
+}
+
 export interface ChatClientEventMap {
   /** Each stored message once, in id order. */
   message: CustomEvent<ChatMessage>;
@@ -286,15 +288,18 @@ export interface ChatClientEventMap {
   state: CustomEvent<StateDetail>;
   /** Every refusal from the server, and a send refused by the client. */
   error: CustomEvent<ChatError>;
-  /** This connection moderates the room (after its `presence`). */
-  role: CustomEvent<{ readonly role: "moderator" }>;
-  /** A moderator muted you here: you still read, but cannot write. */
+  /** A moderator muted this user here: sends are refused with `muted`. */
   muted: CustomEvent<SanctionDetail>;
-  /** Your mute here was lifted. */
+  /** The mute was lifted or ended. */
   unmuted: CustomEvent<Record<never, never>>;
-  /** A moderator banned you from the room; the client does not reconnect. */
+  /**
+   * A moderator banned this user from the room (close code 4003, or a
+   * connect refused for it): the client stops and does not reconnect.
+   */
   banned: CustomEvent<SanctionDetail>;
-  /** Your own moderator action went through. */
+  /** This connection moderates the room (`moderator` is now true). */
+  role: CustomEvent<{ readonly role: string }>;
+  /** One of this moderator's actions went through. */
   moderated: CustomEvent<ModeratedDetail>;
 }
 
@@ -322,7 +327,7 @@ export declare class ChatClient extends EventTarget {
   readonly oldestId: number;
   /** Sends waiting for the server. */
   readonly pending: number;
-  /** The server said this connection moderates the room. */
+  /** This connection moderates the room (the server said so). */
   readonly moderator: boolean;
 
   /**
@@ -347,7 +352,10 @@ export declare class ChatClient extends EventTarget {
    * arrives, rejects with a {@linkcode ChatError} naming `id`.
    */
   edit(id: number, text: string): Promise<EditDetail>;
-  /** Deletes your message `id`; resolves on its `delete` frame. */
+  /**
+   * Deletes your message `id` (a moderator: anyone's); resolves on its
+   * `delete` frame.
+   */
   delete(id: number): Promise<{ readonly id: number }>;
   /**
    * Adds your `emoji` reaction to message `id`, or takes it back; resolves
@@ -357,15 +365,15 @@ export declare class ChatClient extends EventTarget {
   /** Tells the room you are typing; sent at most once every 3 s. */
   typing(): void;
   /**
-   * A moderator mutes `user` (online in the room); resolves with the
-   * server's answer, rejects with `not_moderator`, `no_such_user`, ….
+   * A moderator mutes `user` (a name online) in this room; rejects with
+   * `not_moderator`, `no_such_user` or `bad_duration`.
    */
-  mute(user: string, options: SanctionOptions): Promise<ModeratedDetail>;
-  /** A moderator bans `user` from the room; as `mute()`. */
-  ban(user: string, options: SanctionOptions): Promise<ModeratedDetail>;
-  /** A moderator lifts `user`'s mute; as `mute()`. */
+  mute(user: string, options?: SanctionOptions): Promise<ModeratedDetail>;
+  /** A moderator bans `user` from this room: their sockets close (4003). */
+  ban(user: string, options?: SanctionOptions): Promise<ModeratedDetail>;
+  /** A moderator lifts `user`'s mute here. */
   unmute(user: string): Promise<ModeratedDetail>;
-  /** A moderator lifts `user`'s ban; as `mute()`. */
+  /** A moderator lifts `user`'s ban here. */
   unban(user: string): Promise<ModeratedDetail>;
   /** Connects again at once: a new token, back online, "retry now". */
   reconnect(): void;

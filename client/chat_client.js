@@ -23,6 +23,7 @@ import {
 import { CHAT_PROTOCOL, CloseCode } from "./protocol.js";
 import { Roster } from "./roster.js";
 import { Changes, Outbox, Renames } from "./waiting.js";
+import { banOf, moderationFrame, Moderations } from "./moderation.js";
 
 export { CHAT_PROTOCOL, ChatError, CloseCode };
 
@@ -41,15 +42,6 @@ const FINAL_CLOSES = new Set([
   CloseCode.PolicyViolation,
   CloseCode.UnsupportedData,
   CloseCode.MessageTooBig,
-]);
-
-/** Refusals that answer a moderator's request. */
-const MODERATION_REFUSALS = new Set([
-  "not_moderator",
-  "no_such_user",
-  "bad_duration",
-  "bad_frame",
-  "unavailable",
 ]);
 
 /** Refusals that answer a `rename` rather than a message. */
@@ -91,11 +83,10 @@ export class ChatClient extends EventTarget {
   /** Renames not yet answered. */
   #renames = new Renames();
   #changes = new Changes();
-  #typedAt = -Infinity;
-  /** The server said this connection moderates the room (`role` frame). */
+  #moderations = new Moderations();
+  /** This connection moderates the room (its `role` frame). */
   #moderator = false;
-  /** Moderator requests not yet answered, oldest first. */
-  #moderating = [];
+  #typedAt = -Infinity;
   /** The current socket's presence frame has arrived: it is caught up. */
   #caughtUp = false;
   #unwire;
@@ -173,39 +164,6 @@ export class ChatClient extends EventTarget {
     return this.#moderator;
   }
 
-  /** @param {string} user @param {{ duration: number | null, reason?: string }} options */
-  mute(user, { duration, reason = "" }) {
-    return this.#moderate({ type: "mute", user, duration, reason });
-  }
-
-  /** @param {string} user @param {{ duration: number | null, reason?: string }} options */
-  ban(user, { duration, reason = "" }) {
-    return this.#moderate({ type: "ban", user, duration, reason });
-  }
-
-  /** @param {string} user */
-  unmute(user) {
-    return this.#moderate({ type: "unmute", user });
-  }
-
-  /** @param {string} user */
-  unban(user) {
-    return this.#moderate({ type: "unban", user });
-  }
-
-  #moderate(frame) {
-    if (this.#closed || this.#ended || !this.#caughtUp) {
-      const why = this.#closed
-        ? "The client is closed"
-        : this.#endedWhy || "Not connected";
-      return Promise.reject(new ChatError("closed", why));
-    }
-    const answer = Promise.withResolvers();
-    this.#moderating.push(answer);
-    this.#sendFrame(frame);
-    return answer.promise;
-  }
-
   /** @param {string} text */
   send(text) {
     if (typeof text !== "string") {
@@ -264,6 +222,44 @@ export class ChatClient extends EventTarget {
   /** @param {number} id @param {string} emoji */
   react(id, emoji) {
     return this.#change("reactions", id, { type: "react", id, emoji });
+  }
+
+  /** @param {string} user @param {{ duration?: number | null, reason?: string }} [options] */
+  mute(user, options) {
+    return this.#moderate("mute", user, options);
+  }
+
+  /** @param {string} user @param {{ duration?: number | null, reason?: string }} [options] */
+  ban(user, options) {
+    return this.#moderate("ban", user, options);
+  }
+
+  /** @param {string} user */
+  unmute(user) {
+    return this.#moderate("unmute", user);
+  }
+
+  /** @param {string} user */
+  unban(user) {
+    return this.#moderate("unban", user);
+  }
+
+  #moderate(action, user, options) {
+    let frame;
+    try {
+      frame = moderationFrame(action, user, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#closed || this.#ended || !this.#caughtUp) {
+      const why = this.#closed
+        ? "The client is closed"
+        : this.#endedWhy || "Not connected";
+      return Promise.reject(new ChatError("closed", why));
+    }
+    const answered = this.#moderations.add();
+    this.#sendFrame(frame);
+    return answered;
   }
 
   /** Tells the room this user is typing: at most once every 3 s. */
@@ -389,7 +385,7 @@ export class ChatClient extends EventTarget {
       if (this.#socket !== socket) return; // replaced or closed on purpose
       this.#socket = undefined;
       this.#caughtUp = false;
-      if (opened) this.#onClose(event.code, event.reason);
+      if (opened) this.#onClose(event.code, event.reason, url);
       else this.#onRefused(attempt, url);
     });
     // Node's WebSocket fires only `error` for a socket that never opened.
@@ -406,22 +402,25 @@ export class ChatClient extends EventTarget {
     return source ?? "";
   }
 
-  #onClose(code, reason) {
+  #onClose(code, reason, url) {
     // Their answers would have come on this socket: whether they were
     // carried out, the next history tells.
-    this.#changes.refuseAll(
-      new ChatError("closed", "The connection closed before the answer"),
+    const unanswered = new ChatError(
+      "closed",
+      "The connection closed before the answer",
     );
+    this.#changes.refuseAll(unanswered);
+    this.#moderations.refuseAll(unanswered);
+    if (code === CloseCode.Banned) {
+      this.#end(code, reason || "Banned from this room by a moderator");
+      this.#onBanned(url, reason);
+      return;
+    }
     if (code === CloseCode.TokenExpired) {
       this.#renewToken(
         code,
         reason || "The sign-in expired: a fresh token is needed",
       );
-      return;
-    }
-    if (code === CloseCode.Banned) {
-      this.#end(code, reason || "Banned from this room");
-      this.#askWhyBanned();
       return;
     }
     if (code === CloseCode.NameTaken) {
@@ -466,12 +465,17 @@ export class ChatClient extends EventTarget {
    * (down, busy, at a limit: try again).
    */
   async #onRefused(attempt, url) {
-    const { status, why, banned } = await askWhyRefused(
+    const { status, why, body } = await askWhyRefused(
       this.#fetch,
       url,
       this.#calls.signal,
     );
     if (attempt !== this.#attempt || this.#closed) return;
+    if (status === 403 && body?.code === "banned") {
+      this.#end(CloseCode.Banned, why);
+      this.#emit("banned", banOf(body, why));
+      return;
+    }
     if (status === 401 && typeof this.#options.token === "function") {
       this.#renewToken(status, why || "The token was refused");
       return;
@@ -481,7 +485,6 @@ export class ChatClient extends EventTarget {
       return;
     }
     if (status === 403) {
-      if (banned) this.#emit("banned", banned);
       this.#end(status, why || "Refused by the server (403)");
       return;
     }
@@ -492,22 +495,15 @@ export class ChatClient extends EventTarget {
     this.#scheduleReconnect(status === 0 ? 1006 : status);
   }
 
-  /** Closed for a ban: the socket's address over HTTP says until when. */
-  async #askWhyBanned() {
-    const url = socketUrl(this.#base, this.room, {
-      name: this.#name,
-      key: this.#key,
-      lastId: 0,
-      epoch: "",
-      token: this.#token,
-    });
-    const { banned } = await askWhyRefused(
+  /** Banned on an open socket: the GET of its address says until when. */
+  async #onBanned(url, reason) {
+    const { status, why, body } = await askWhyRefused(
       this.#fetch,
       url,
       this.#calls.signal,
     );
     if (this.#closed) return;
-    this.#emit("banned", banned ?? { until: null, reason: "" });
+    this.#emit("banned", banOf(status === 403 ? body : {}, why || reason));
   }
 
   /**
@@ -587,18 +583,14 @@ export class ChatClient extends EventTarget {
         this.#moderator = frame.role === "moderator";
         this.#emit("role", { role: frame.role });
         return;
+      case "moderated":
+        this.#emit("moderated", this.#moderations.settle(frame));
+        return;
       case "muted":
-        this.#emit("muted", {
-          until: typeof frame.until === "string" ? frame.until : null,
-          reason: typeof frame.reason === "string" ? frame.reason : "",
-        });
+        this.#emit("muted", banOf(frame, ""));
         return;
       case "unmuted":
         this.#emit("unmuted", {});
-        return;
-      case "moderated":
-        this.#moderating.shift()?.resolve(frame);
-        this.#emit("moderated", frame);
         return;
     }
     const change = presenceChangeOf(frame);
@@ -676,15 +668,12 @@ export class ChatClient extends EventTarget {
       this.#changes.refuse(error.id, error);
       return;
     }
-    if (MODERATION_REFUSALS.has(code) && this.#moderating.length > 0) {
-      this.#moderating.shift().reject(error);
-      return;
-    }
     if (RENAME_REFUSALS.has(code)) {
       this.#renames.refuseSent(error);
       return;
     }
     if (cid !== undefined) this.#outbox.refuse(error);
+    else this.#moderations.refuse(error);
   }
 
   // ---- sending ----------------------------------------------------------
@@ -706,7 +695,7 @@ export class ChatClient extends EventTarget {
     this.#outbox.refuseAll(error);
     this.#renames.refuseAll(error);
     this.#changes.refuseAll(error);
-    for (const answer of this.#moderating.splice(0)) answer.reject(error);
+    this.#moderations.refuseAll(error);
   }
 
   #setState(state, { code, reason } = {}) {

@@ -11,7 +11,7 @@ export class ChatError extends Error {
   /**
    * @param {string} code
    * @param {string} message
-   * @param {{ cid?: string, status?: number, reason?: string, id?: number }} [options]
+   * @param {{ cid?: string, status?: number, reason?: string, id?: number, until?: string | null }} [options]
    */
   constructor(code, message, options = {}) {
     super(message);

@@ -1,101 +1,26 @@
 import assert from "node:assert/strict";
+import { StoreError } from "../chat/store.ts";
+import type { Sanction } from "../chat/moderation_store.ts";
+import { SANCTION_KEY_GRACE_MS } from "../adapters/redis/moderation.ts";
 import { openSqliteStore } from "../adapters/sqlite/store.ts";
-import { openRedisStore } from "../adapters/redis/store.ts";
-import { RedisConnection } from "../adapters/redis/connection.ts";
-import type { Store } from "../chat/store.ts";
-import type {
-  NewAuditEntry,
-  Sanction,
-  SanctionKind,
-  SanctionSubject,
-} from "../chat/moderation_store.ts";
-import type { RoomName } from "../chat/room_name.ts";
-import { AUDIT_LOG_MAX } from "../chat/moderation_records.ts";
-import { silentLogger } from "../chat/logger.ts";
-import { isRecord, parseJson } from "../chat/json.ts";
+import { instrumentStore } from "../observability/instrumented_store.ts";
+import { noMetrics } from "../chat/metrics.ts";
 import { sqliteOptions } from "../testkit/defaults.ts";
-import { lobby, other, room, withDir } from "../testkit/sqlite_store.ts";
-import { options } from "../testkit/redis_store.ts";
-import { ignoreWithoutRedis, startRedis } from "../testkit/redis.ts";
+import { lobby, other, withDir } from "../testkit/sqlite_store.ts";
+import {
+  at,
+  auditOf,
+  bobKey,
+  carol,
+  freshStep,
+  iso,
+  lift,
+  onEachStore,
+  sanction,
+} from "../testkit/moderation_store.ts";
 
-/** How a case reaches a store kind. */
-interface Backend {
-  /** A store on the data of the case (again: the same data). */
-  open(webhooks?: boolean): Promise<Store>;
-  /** Forgets every datum, for the next case. */
-  reset(): Promise<void>;
-}
-
-/** The receiver the Redis store writes webhook events for. */
-const RECEIVER = "http://127.0.0.1:9/hooks";
-
-const T0 = Date.parse("2030-01-01T00:00:00.000Z");
-/** The injected clock: `minutes` after T0. */
-const at = (minutes: number) => new Date(T0 + minutes * 60_000);
-const iso = (minutes: number) => at(minutes).toISOString();
-
-let made = 0;
-function sanction(
-  kind: SanctionKind,
-  target: { user: string; owner?: string; addresses?: string[] },
-  where: RoomName | null,
-  until: number | null,
-  atMinutes = 0,
-): Sanction {
-  made += 1;
-  return {
-    id: `${kind}_${made}`,
-    kind,
-    room: where,
-    target: { addresses: [], ...target },
-    reason: `reason ${made}`,
-    by: "mod",
-    at: iso(atMinutes),
-    until: until === null ? null : iso(until),
-  };
-}
-
-function auditOf(s: Sanction, actor = "mod"): NewAuditEntry {
-  return {
-    at: s.at,
-    actor,
-    action: s.kind,
-    room: s.room,
-    user: s.target.user,
-    sanctionId: s.id,
-    reason: s.reason,
-    until: s.until,
-  };
-}
-
-const lift = (action: "unmute" | "unban", minutes: number) => ({
-  at: iso(minutes),
-  actor: "mod",
-  action,
-});
-
-const bobKey: SanctionSubject = {
-  owner: "key:bob",
-  address: "10.0.0.2",
-  guest: true,
-};
-const carol: SanctionSubject = {
-  owner: "signed:carol",
-  address: "10.0.0.3",
-  guest: false,
-};
-
-async function cases(t: Deno.TestContext, backend: Backend): Promise<void> {
-  const step = (name: string, work: (store: Store) => Promise<void>) =>
-    t.step(name, async () => {
-      await backend.reset();
-      const store = await backend.open();
-      try {
-        await work(store);
-      } finally {
-        await store.close();
-      }
-    });
+onEachStore("keeps mutes and bans", async (t, backend) => {
+  const step = freshStep(t, backend);
 
   await step("a mute is found by its owner in its room only", async (s) => {
     const mute = sanction(
@@ -126,6 +51,22 @@ async function cases(t: Deno.TestContext, backend: Backend): Promise<void> {
       ),
       undefined,
     );
+  });
+
+  await step("an id is stored once", async (s) => {
+    const mute = sanction(
+      "mute",
+      { user: "carol", owner: carol.owner },
+      lobby,
+      10,
+    );
+    await s.moderation.impose(mute, auditOf(mute));
+    await assert.rejects(
+      s.moderation.impose({ ...mute, reason: "again" }, auditOf(mute)),
+      StoreError,
+    );
+    assert.deepEqual(await s.moderation.list({}, at(1)), [mute]);
+    assert.equal((await s.moderation.auditLog({ limit: 10 })).length, 1);
   });
 
   await step("a ban of every room applies in each room", async (s) => {
@@ -329,66 +270,6 @@ async function cases(t: Deno.TestContext, backend: Backend): Promise<void> {
     });
   });
 
-  await step("the audit log pages newest first, by room", async (s) => {
-    const written = [];
-    for (let index = 0; index < 6; index++) {
-      written.push(
-        await s.moderation.audit({
-          at: iso(index),
-          actor: "api",
-          action: index % 2 === 0 ? "delete" : "disconnect",
-          room: index % 3 === 2 ? null : index % 2 === 0 ? lobby : other,
-          ...(index % 2 === 0 ? { messageId: index } : { user: `u${index}` }),
-        }),
-      );
-    }
-    const ids = written.map((entry) => entry.id);
-    assert.deepEqual(ids, ids.toSorted((a, b) => a - b));
-    assert.equal(new Set(ids).size, 6);
-    const all = await s.moderation.auditLog({ limit: 100 });
-    assert.deepEqual(all, written.toReversed());
-    const page = await s.moderation.auditLog({ limit: 2 });
-    assert.deepEqual(page, written.slice(4).toReversed());
-    const next = await s.moderation.auditLog({
-      limit: 2,
-      before: page[1]?.id ?? 0,
-    });
-    assert.deepEqual(next, written.slice(2, 4).toReversed());
-    const inLobby = await s.moderation.auditLog({ room: lobby, limit: 100 });
-    assert.deepEqual(inLobby.map((e) => e.messageId), [4, 0]);
-    const older = await s.moderation.auditLog({
-      room: lobby,
-      limit: 100,
-      before: inLobby[0]?.id ?? 0,
-    });
-    assert.deepEqual(older.map((e) => e.messageId), [0]);
-    assert.deepEqual(
-      await s.moderation.auditLog({ room: room("nobody"), limit: 10 }),
-      [],
-    );
-  });
-
-  await step("the audit log keeps its newest entries", async (s) => {
-    for (let index = 0; index < AUDIT_LOG_MAX + 3; index++) {
-      await s.moderation.audit({
-        at: iso(0),
-        actor: "api",
-        action: "delete",
-        room: lobby,
-        messageId: index,
-      });
-    }
-    for (const query of [{}, { room: lobby }]) {
-      const kept = await s.moderation.auditLog({
-        ...query,
-        limit: AUDIT_LOG_MAX + 10,
-      });
-      assert.equal(kept.length, AUDIT_LOG_MAX);
-      assert.equal(kept.at(-1)?.messageId, 3);
-      assert.equal(kept[0]?.messageId, AUDIT_LOG_MAX + 2);
-    }
-  });
-
   await step("purge forgets the ended sanctions only", async (s) => {
     const ended = sanction(
       "ban",
@@ -425,10 +306,17 @@ async function cases(t: Deno.TestContext, backend: Backend): Promise<void> {
       null,
     );
     const first = await backend.open();
+    const second = await backend.open();
     try {
       await first.moderation.impose(ban, auditOf(ban));
+      assert.deepEqual(
+        await second.moderation.find("ban", other, bobKey, at(1)),
+        ban,
+        "another connection sees it at once",
+      );
     } finally {
       await first.close();
+      await second.close();
     }
     const again = await backend.open();
     try {
@@ -443,120 +331,95 @@ async function cases(t: Deno.TestContext, backend: Backend): Promise<void> {
     }
   });
 
-  await t.step("imposing and lifting write webhook events", async () => {
-    await backend.reset();
-    const store = await backend.open(true);
-    try {
-      const outbox = store.outbox;
-      assert.ok(outbox);
-      const mute = sanction(
-        "mute",
-        { user: "carol", owner: carol.owner, addresses: ["10.0.0.3"] },
-        lobby,
+  const redis = backend.redis;
+  if (redis) {
+    await step(
+      "Redis keys expire a day after their sanction ends",
+      async (s) => {
+        const ban = sanction(
+          "ban",
+          { user: "bob", owner: bobKey.owner, addresses: [bobKey.address] },
+          lobby,
+          10,
+        );
+        const forGood = sanction(
+          "mute",
+          { user: "carol", owner: carol.owner },
+          lobby,
+          null,
+        );
+        for (const each of [ban, forGood]) {
+          await s.moderation.impose(each, auditOf(each));
+        }
+        const expiry = (key: string) =>
+          redis(["PEXPIRETIME", `chat:mod:${key}`]);
+        const ends = at(10).getTime() + SANCTION_KEY_GRACE_MS;
+        assert.equal(await expiry(`s:${ban.id}`), ends);
+        assert.equal(await expiry(`a:${ban.id}`), ends);
+        assert.equal(await expiry(`o:${bobKey.owner}`), ends);
+        assert.equal(await expiry(`ip:${bobKey.address}`), ends);
+        assert.equal(await expiry(`s:${forGood.id}`), -1);
+        assert.equal(await expiry(`o:${carol.owner}`), -1);
+      },
+    );
+
+    await step("Redis holds no sanction key once all are gone", async (s) => {
+      const ban = sanction(
+        "ban",
+        { user: "bob", owner: bobKey.owner, addresses: [bobKey.address] },
+        null,
         10,
       );
+      const mute = sanction(
+        "mute",
+        { user: "carol", owner: carol.owner },
+        lobby,
+        null,
+      );
+      for (const each of [ban, mute]) {
+        await s.moderation.impose(each, auditOf(each));
+      }
+      await s.moderation.addAddress(ban.id, "10.0.0.8");
+      await s.moderation.lift(mute.id, lift("unmute", 1), at(1));
+      assert.equal(await s.moderation.purge(at(10)), 1);
+      const left = await redis(["KEYS", "chat:mod:*"]);
+      assert.ok(Array.isArray(left));
+      assert.deepEqual(left.toSorted(), [
+        "chat:mod:audit",
+        "chat:mod:audit:room:lobby",
+        "chat:mod:audit:seq",
+      ]);
+    });
+  }
+});
+
+Deno.test("moderation calls are timed like every store call", async () => {
+  await withDir(async (dir) => {
+    const calls: string[] = [];
+    const store = instrumentStore(
+      openSqliteStore(sqliteOptions(`${dir}/chat.db`)),
+      {
+        ...noMetrics,
+        storeCall: (operation, _seconds, ok) => {
+          if (ok) calls.push(operation);
+        },
+      },
+    );
+    try {
       const ban = sanction(
         "ban",
         { user: "bob", owner: bobKey.owner },
-        other,
-        null,
+        lobby,
+        10,
       );
-      const global = sanction(
-        "ban",
-        { user: "eve", owner: "key:eve" },
-        null,
-        null,
-      );
-      for (const each of [mute, ban, global]) {
-        await store.moderation.impose(each, auditOf(each, "alice"));
-      }
-      await store.moderation.lift(mute.id, {
-        ...lift("unmute", 1),
-        actor: "api",
-      }, at(1));
-      await store.moderation.lift(ban.id, lift("unban", 2), at(2));
-      await store.moderation.lift(global.id, lift("unban", 2), at(2));
-      const events = async (where: RoomName) =>
-        (await outbox.next(RECEIVER, where, 10)).map((event) => {
-          const parsed = parseJson(event.body);
-          assert.ok(parsed.ok && isRecord(parsed.value));
-          return parsed.value;
-        });
-      const inLobby = await events(lobby);
-      assert.deepEqual(inLobby.map((e) => e.type), [
-        "moderation.muted",
-        "moderation.unmuted",
-      ]);
-      const { target: _, ...rest } = mute;
-      assert.deepEqual(inLobby[0]?.data, {
-        ...rest,
-        target: { user: "carol", sub: "carol" },
-        actor: "alice",
-      });
-      assert.equal(inLobby[0]?.room, lobby);
-      assert.equal(inLobby[1]?.ts, iso(1));
-      assert.deepEqual(
-        isRecord(inLobby[1]?.data) ? inLobby[1]?.data.actor : undefined,
-        "api",
-      );
-      const inOther = await events(other);
-      assert.deepEqual(inOther.map((e) => e.type), [
-        "moderation.banned",
-        "moderation.unbanned",
-      ]);
-      assert.deepEqual(
-        isRecord(inOther[0]?.data) ? inOther[0]?.data.target : undefined,
-        { user: "bob" },
-      );
+      await store.moderation.impose(ban, auditOf(ban));
       assert.equal(
-        (await store.moderation.auditLog({ limit: 10 })).length,
-        6,
-        "a sanction of every room is audited though it has no event",
+        (await store.moderation.find("ban", lobby, bobKey, at(1)))?.id,
+        ban.id,
       );
+      assert.deepEqual(calls, ["moderation_impose", "moderation_find"]);
     } finally {
       await store.close();
     }
   });
-}
-
-Deno.test("the SQLite moderation store keeps mutes, bans and the audit log", async (t) => {
-  await withDir(async (dir) => {
-    let generation = 0;
-    let path = `${dir}/chat-0.db`;
-    await cases(t, {
-      open: (webhooks = false) =>
-        Promise.resolve(openSqliteStore(sqliteOptions(path, { webhooks }))),
-      reset() {
-        generation += 1;
-        path = `${dir}/chat-${generation}.db`;
-        return Promise.resolve();
-      },
-    });
-  });
-});
-
-Deno.test({
-  name: "the Redis moderation store keeps mutes, bans and the audit log",
-  ignore: ignoreWithoutRedis,
-  async fn(t) {
-    await using redis = await startRedis();
-    await cases(t, {
-      open: (webhooks = false) =>
-        openRedisStore(
-          options(redis.url, webhooks ? { webhookReceivers: [RECEIVER] } : {}),
-        ),
-      async reset() {
-        const connection = await RedisConnection.open(
-          new URL(redis.url),
-          "test",
-          silentLogger,
-        );
-        try {
-          await connection.run(["FLUSHDB"]);
-        } finally {
-          await connection.close();
-        }
-      },
-    });
-  },
 });

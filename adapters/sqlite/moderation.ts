@@ -111,93 +111,88 @@ export function openSqliteModeration(
   };
 
   return {
-    impose(sanction, audit) {
-      const until = untilMs(sanction.until);
-      database.transaction(() => {
-        insertSanction.run(
-          sanction.id,
-          sanction.kind,
-          sanction.room,
-          sanction.target.owner ?? null,
-          sanction.at,
-          until,
-          sanctionRecord(sanction),
+    impose: (sanction, audit) =>
+      settle(() => {
+        const until = untilMs(sanction.until);
+        database.transaction(() => {
+          insertSanction.run(
+            sanction.id,
+            sanction.kind,
+            sanction.room,
+            sanction.target.owner ?? null,
+            sanction.at,
+            until,
+            sanctionRecord(sanction),
+          );
+          for (
+            const address of sanction.target.addresses.slice(
+              0,
+              SANCTION_ADDRESSES_MAX,
+            )
+          ) {
+            insertAddress.run(address, sanction.id, SANCTION_ADDRESSES_MAX);
+          }
+          writeAudit(audit);
+          outbox?.write([
+            sanctionEvent(sanction, false, audit.actor, new Date(audit.at)),
+          ]);
+        });
+      }),
+    lift: (id, audit, now) =>
+      settle(() =>
+        database.transaction(() => {
+          const row = selectInForce.get(id, now.getTime());
+          if (!row) return undefined;
+          const sanction = toSanction(row);
+          deleteSanction.run(id);
+          writeAudit(liftAudit(sanction, audit));
+          outbox?.write([
+            sanctionEvent(sanction, true, audit.actor, new Date(audit.at)),
+          ]);
+          return sanction;
+        })
+      ),
+    addAddress: (id, address) =>
+      settle(() => {
+        database.transaction(() =>
+          insertAddress.run(address, id, SANCTION_ADDRESSES_MAX)
         );
-        for (
-          const address of sanction.target.addresses.slice(
-            0,
-            SANCTION_ADDRESSES_MAX,
-          )
-        ) {
-          insertAddress.run(address, sanction.id, SANCTION_ADDRESSES_MAX);
-        }
-        writeAudit(audit);
-        const event = sanctionEvent(
-          sanction,
-          false,
-          audit.actor,
-          new Date(audit.at),
-        );
-        if (event) outbox?.write([event]);
-      });
-      return Promise.resolve();
-    },
-    lift(id, audit, now) {
-      return Promise.resolve(database.transaction(() => {
-        const row = selectInForce.get(id, now.getTime());
-        if (!row) return undefined;
-        const sanction = toSanction(row);
-        deleteSanction.run(id);
-        writeAudit(liftAudit(sanction, audit));
-        const event = sanctionEvent(
-          sanction,
-          true,
-          audit.actor,
-          new Date(audit.at),
-        );
-        if (event) outbox?.write([event]);
-        return sanction;
-      }));
-    },
-    addAddress(id, address) {
-      database.transaction(() =>
-        insertAddress.run(address, id, SANCTION_ADDRESSES_MAX)
-      );
-      return Promise.resolve();
-    },
-    list(query, now) {
-      return Promise.resolve(
+      }),
+    list: (query, now) =>
+      settle(() =>
         listAll.all(now.getTime(), query.kind ?? null, query.room ?? null)
-          .map(toSanction),
-      );
-    },
-    find(kind, room, subject, now) {
-      const at = now.getTime();
-      const candidates = [
-        findByOwner.get(subject.owner, kind, room, at),
-        subject.guest
-          ? findByAddress.get(subject.address, kind, room, at)
-          : undefined,
-      ].filter((row): row is Row => row !== undefined).map(toSanction);
-      return Promise.resolve(longest(candidates));
-    },
-    audit(entry) {
-      return Promise.resolve(database.transaction(() => writeAudit(entry)));
-    },
-    auditLog(query) {
-      return Promise.resolve(
+          .map(toSanction)
+      ),
+    find: (kind, room, subject, now) =>
+      settle(() => {
+        const at = now.getTime();
+        const candidates = [
+          findByOwner.get(subject.owner, kind, room, at),
+          subject.guest
+            ? findByAddress.get(subject.address, kind, room, at)
+            : undefined,
+        ].filter((row): row is Row => row !== undefined).map(toSanction);
+        return longest(candidates);
+      }),
+    audit: (entry) =>
+      settle(() => database.transaction(() => writeAudit(entry))),
+    auditLog: (query) =>
+      settle(() =>
         auditPage.all(query.room ?? null, query.before ?? null, query.limit)
           .map((row) =>
             parseAuditRecord(textField(row, "body"), intField(row, "id"))
-          ),
-      );
-    },
-    purge(now) {
-      return Promise.resolve(
+          )
+      ),
+    purge: (now) =>
+      settle(() =>
         database.transaction(() =>
           Number(purgeEnded.run(now.getTime()).changes)
-        ),
-      );
-    },
+        )
+      ),
   };
+}
+
+/** What `work` returns, or its error, as a promise. */
+function settle<T>(work: () => T): Promise<T> {
+  return new Promise((resolve) => resolve(work()));
 }

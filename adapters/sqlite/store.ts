@@ -5,8 +5,9 @@
  * write transactions, so writers on the same file never collide.
  *
  * This module composes the parts: the file and its writes
- * (`sqlite_database.ts`), the message log (`sqlite_messages.ts`) and
- * presence (`sqlite_presence.ts`), and adds the health probe.
+ * (`sqlite_database.ts`), the message log (`sqlite_messages.ts`),
+ * presence (`sqlite_presence.ts`) and moderation (`moderation.ts`), and
+ * adds the health probe.
  *
  * @module
  */
