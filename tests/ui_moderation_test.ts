@@ -144,8 +144,6 @@ Deno.test({
     await t.step(
       "the moderator mutes the guest for 10 minutes with a reason: the guest reads why and until when, and its message is refused",
       async () => {
-        // The guest's page on a clock the test can move (a later step).
-        await bob.page.clock.install();
         await openDialog(mia.page, "mute", "Bob");
         // The keyboard alone: the first duration (10 minutes) has focus.
         assert.equal(
@@ -184,6 +182,17 @@ Deno.test({
     );
 
     await t.step(
+      "a reload of the muted guest's page shows the notice again",
+      async () => {
+        await bob.page.reload();
+        await waitUntilConnected(bob.page);
+        await bob.page.locator("#chat-muted", {
+          hasText: /Reason: spam links$/,
+        }).waitFor();
+      },
+    );
+
+    await t.step(
       "the moderator unmutes the guest: the notice goes and the guest writes again",
       async () => {
         await onlineLine(mia.page, "Bob").getByRole("button", {
@@ -202,6 +211,8 @@ Deno.test({
     await t.step(
       "a mute's notice goes by itself when the mute ends",
       async () => {
+        // The guest's page on a clock the test can move.
+        await bob.page.clock.install();
         await openDialog(mia.page, "mute", "Bob");
         await mia.page.locator(".moderation-dialog button.primary").click();
         await bob.page.locator("#chat-muted").waitFor();
