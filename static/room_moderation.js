@@ -102,7 +102,7 @@ export class Moderation {
     return button;
   }
 
-  /** An ISO time (or null, for good) in the reader's words. */
+  /** An ISO time in the reader's words and time zone. */
   #when(until) {
     return new Date(until).toLocaleString(this.#lang, {
       dateStyle: "medium",
@@ -110,7 +110,10 @@ export class Moderation {
     });
   }
 
-  /** `sentence` (`{until}` filled in), then the reason if there is one. */
+  /**
+   * The sentence for a sanction: `untilTemplate` with `{until}` filled in,
+   * or `forGood` when it has no end; then the reason if there is one.
+   */
   #explain({ until, reason }, untilTemplate, forGood) {
     const nodes = typeof until === "string"
       ? fillTemplate(untilTemplate, { until: this.#when(until) })
