@@ -121,6 +121,27 @@ Deno.test({
       await bob.page.keyboard.press("Escape");
     });
 
+    await t.step("a signed user without a role sees none either", async () => {
+      const token = await signedToken({ sub: "u-sam", name: "Sam" });
+      await using sam = await openChatPage(browser);
+      await sam.page.goto(`${server.origin}${roomPath(room)}#token=${token}`);
+      await waitUntilConnected(sam.page);
+      await onlineLine(sam.page, "Bob").waitFor();
+      await waitForMessage(sam.page, "welcome, everyone");
+      // A round trip on Sam's socket: a role frame would have come first.
+      await say(sam.page, "hello from Sam");
+      assert.equal(await sam.page.locator(".user-tools").count(), 0);
+      await line(sam.page, "welcome, everyone").getByRole("button", {
+        name: "Message actions",
+      }).click();
+      await line(sam.page, "welcome, everyone").locator(".actions").waitFor();
+      assert.equal(
+        await line(sam.page, "welcome, everyone").locator(".delete").count(),
+        0,
+      );
+      assert.deepEqual(sam.problems, []);
+    });
+
     await t.step(
       "the moderator deletes the guest's message and it leaves the guest's log",
       async () => {
