@@ -40,6 +40,12 @@ import roomNotifyScript from "../static/room_notify.js" with { type: "text" };
 import roomCompleteScript from "../static/room_complete.js" with {
   type: "text",
 };
+import roomModerationScript from "../static/room_moderation.js" with {
+  type: "text",
+};
+import roomModerationDialogScript from "../static/room_moderation_dialog.js" with {
+  type: "text",
+};
 import roomStatusScript from "../static/room_status.js" with { type: "text" };
 import roomStorageScript from "../static/room_storage.js" with {
   type: "text",
@@ -77,6 +83,11 @@ const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["room_notify.js", { body: roomNotifyScript, contentType: JS }],
   ["room_complete.js", { body: roomCompleteScript, contentType: JS }],
   ["room_storage.js", { body: roomStorageScript, contentType: JS }],
+  ["room_moderation.js", { body: roomModerationScript, contentType: JS }],
+  [
+    "room_moderation_dialog.js",
+    { body: roomModerationDialogScript, contentType: JS },
+  ],
   ["style.css", { body: styleSheet, contentType: "text/css; charset=utf-8" }],
   ["favicon.svg", { body: favicon, contentType: SVG }],
 ]);

@@ -6,8 +6,9 @@
  * (room_name.js), a first visit's invitation to choose one
  * (room_welcome.js), the banner (room_status.js), the line of who is
  * typing (room_typing.js), the actions on messages (room_actions.js, a
- * long press on phones in room_long_press.js) and
- * the line where the reader left off (room_unread.js);
+ * long press on phones in room_long_press.js), the line where the reader
+ * left off (room_unread.js) and moderation (a moderator's tools, a muted
+ * or banned reader's notice: room_moderation.js);
  * the composer (room_outbox.js) and older pages (room_older.js) call it.
  * A site that signs its users in hands the page a token in the address's
  * fragment (`#token=`), or, framing the page, by postMessage
@@ -32,6 +33,7 @@ import { watchLongPress } from "./room_long_press.js";
 import { UnreadMark } from "./room_unread.js";
 import { MentionNotifier } from "./room_notify.js";
 import { MentionCompletion } from "./room_complete.js";
+import { Moderation } from "./room_moderation.js";
 import {
   browserKey,
   forgetToken,
@@ -86,6 +88,7 @@ const actions = new MessageActions({
   chat,
   lang,
   startEdit: (id, message) => outbox.startEdit(id, message),
+  isModerator: () => moderation.isModerator,
 });
 const chatLog = new ChatLog({
   decorate: (item, frame) => actions.decorate(item, frame),
@@ -95,6 +98,21 @@ const chatLog = new ChatLog({
   empty: byId("chat-empty"),
   lang,
   text,
+});
+const moderation = new Moderation({
+  text,
+  chat,
+  chatLog,
+  lang,
+  reasonFor,
+  elements: {
+    room,
+    muted: byId("chat-muted"),
+    banned: byId("chat-banned"),
+    bannedTitle: byId("chat-banned-title"),
+    bannedDetail: byId("chat-banned-detail"),
+  },
+  redrawTools: () => online.render(),
 });
 const online = new OnlineList({
   list: byId("chat-users"),
@@ -107,6 +125,7 @@ const online = new OnlineList({
   text,
   lang,
   chat,
+  userTools: (user) => moderation.userTools(user),
 });
 const name = new NameForm({
   elements: {
@@ -205,8 +224,10 @@ const NAME_REFUSALS = new Set(["bad_name", "name_taken", "name_fixed"]);
 chat.addEventListener("error", ({ detail }) => {
   // A refused send or rename is shown by its line or by the name form; a
   // refusal of no message of ours (a broken frame) goes under the composer.
+  // Being muted shows above the composer (room_moderation.js).
   const ours = detail.cid !== undefined || detail.code === "outbox_full";
-  if (!ours && !NAME_REFUSALS.has(detail.code)) {
+  const shown = NAME_REFUSALS.has(detail.code) || detail.code === "muted";
+  if (!ours && !shown) {
     outbox.showError(reasonFor(detail));
   }
 });
@@ -266,6 +287,7 @@ actions.wire();
 watchLongPress(logElement, (item) => actions.openFor(item));
 unread.wire();
 notifier.wire();
+moderation.wire();
 // The site renews a token by setting a new #token= on this page, or, from
 // the page that frames this one, by postMessage.
 globalThis.addEventListener("hashchange", () => {

@@ -1,8 +1,9 @@
 /**
  * What the reader can do to a message: a menu button on each line (shown
  * on hover and focus, always on touch screens), or a long press on the
- * line (room_long_press.js), opening a small panel of actions: to react (room_reactions.js) to any message, to edit or delete
- * the reader's own; and the marks of what others did ("(edited)",
+ * line (room_long_press.js), opening a small panel of actions: to react
+ * (room_reactions.js) to any message, to edit or delete the reader's own,
+ * and for a moderator to delete anyone's; and the marks of what others did ("(edited)",
  * reaction chips). Refusals reach the reader through the
  * client's `error` event, which the page shows under the composer.
  *
@@ -18,14 +19,19 @@ export class MessageActions {
   #chatLog;
   #startEdit;
   #reactions;
+  #isModerator;
   /** The panel open now, with its toggle. */
   #open = null;
 
-  /** `startEdit(id, text)` puts message `id` into the composer to edit. */
-  constructor({ text, chat, lang, startEdit }) {
+  /**
+   * `startEdit(id, text)` puts message `id` into the composer to edit;
+   * `isModerator()` says whether the reader may delete anyone's message.
+   */
+  constructor({ text, chat, lang, startEdit, isModerator = () => false }) {
     this.#text = text;
     this.#chat = chat;
     this.#startEdit = startEdit;
+    this.#isModerator = isModerator;
     this.#reactions = new Reactions({ text, chat, lang });
   }
 
@@ -93,11 +99,16 @@ export class MessageActions {
     panel.className = "actions";
     panel.setAttribute("role", "group");
     panel.setAttribute("aria-label", this.#text.messageActions);
-    if (item.classList.contains("mine")) {
+    const mine = item.classList.contains("mine");
+    if (mine) {
       panel.append(
         this.#button(this.#text.edit, "edit", () => {
           this.#startEdit(id, item.querySelector(".text").textContent);
         }),
+      );
+    }
+    if (mine || this.#isModerator()) {
+      panel.append(
         this.#button(this.#text.delete, "delete", () => {
           // A refusal reaches the page's `error` listener, which shows it.
           this.#chat.delete(id).catch(() => {});

@@ -5,7 +5,8 @@
  * wide screen and as a drawer over the log on a phone (with a close button,
  * a backdrop that closes it, and Escape). The client library keeps the list
  * from the presence frames; this shows it and tells the log who came and
- * went.
+ * went. A moderator's tools for each person (room_moderation.js) go on
+ * their line.
  *
  * @module
  */
@@ -26,8 +27,12 @@ export class OnlineList {
   #text;
   #lang;
   #chat;
+  #userTools;
 
-  /** `chat` is the room's client; its `you` is marked in the list. */
+  /**
+   * `chat` is the room's client; its `you` is marked in the list.
+   * `userTools(name)` gives the buttons for a person's line, if any.
+   */
   constructor(
     {
       list,
@@ -40,6 +45,7 @@ export class OnlineList {
       text,
       lang,
       chat,
+      userTools = () => [],
     },
   ) {
     this.#list = list;
@@ -52,6 +58,7 @@ export class OnlineList {
     this.#text = text;
     this.#lang = lang;
     this.#chat = chat;
+    this.#userTools = userTools;
   }
 
   /** Whether a signed identity holds `name`. */
@@ -77,6 +84,13 @@ export class OnlineList {
         // Drawn by the stylesheet after the name: the list's text stays
         // the names alone.
         item.dataset.you = this.#text.you;
+      }
+      const tools = this.#userTools(name);
+      if (tools.length > 0) {
+        const group = document.createElement("span");
+        group.className = "user-tools";
+        group.append(...tools);
+        item.append(group);
       }
       return item;
     }));

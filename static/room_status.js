@@ -2,10 +2,11 @@
  * The banner over the log that tells the reader the connection's state, as
  * the client library reports it: connecting, back soon (with "Retry now"),
  * or stopped, saying why in the reader's words (the name is taken, the
- * site removed them, the sign-in expired, the sign-in does not include
- * this room). Where the server admits guests, a refused sign-in is offered
- * "Continue as a guest". While stopped, the composer is disabled and says
- * why, rather than queueing messages that no connection will carry.
+ * site removed them, a moderator banned them, the sign-in expired, the
+ * sign-in does not include this room). Where the server admits guests, a
+ * refused sign-in is offered "Continue as a guest". While stopped, the
+ * composer is disabled and says why, rather than queueing messages that no
+ * connection will carry.
  *
  * @module
  */
@@ -34,6 +35,13 @@ function statusOf({ state, code }, text, token) {
   switch (code) {
     case CloseCode.NameTaken:
       return { message: text.nameTaken, canRetry: false, tokenRefused: false };
+    case CloseCode.Banned:
+      // room_moderation.js shows why and until when in place of the room.
+      return {
+        message: text.moderation.bannedTitle,
+        canRetry: false,
+        tokenRefused: false,
+      };
     case CloseCode.RemovedBySite:
       return {
         message: text.removedBySite,

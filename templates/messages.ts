@@ -10,6 +10,11 @@
 import type { FrameErrorCode } from "../chat/frames.ts";
 import type { RoomNameProblem } from "../chat/room_name.ts";
 import type { UserNameProblem } from "../chat/user_name.ts";
+import {
+  enModeration,
+  koModeration,
+  type ModerationText,
+} from "./moderation_messages.ts";
 
 /** Languages with a full set of UI text. */
 export const LANGUAGES = ["en", "ko"] as const;
@@ -108,6 +113,8 @@ export interface RoomText {
   readonly mentionedBy: string;
   /** The list of names offered after `@` in the composer. */
   readonly mentionList: string;
+  /** A moderator's tools, and what a muted or banned user reads. */
+  readonly moderation: ModerationText;
 }
 
 /** The index page's text for its script. */
@@ -310,6 +317,7 @@ const en: Messages = {
     notifyBlocked: "The browser blocks notifications for this site",
     mentionedBy: "{user} mentioned you",
     mentionList: "People to mention",
+    moderation: enModeration,
     nameReasons: {
       empty: "Please type a name.",
       too_long: "That name is too long: at most 32 characters.",
@@ -442,6 +450,7 @@ const ko: Messages = {
     notifyBlocked: "브라우저가 이 사이트의 알림을 막고 있습니다",
     mentionedBy: "{user} 님이 나를 언급했습니다",
     mentionList: "언급할 사람",
+    moderation: koModeration,
     nameReasons: {
       empty: "이름을 입력해 주세요.",
       too_long: "이름이 너무 깁니다. 32자까지 쓸 수 있습니다.",

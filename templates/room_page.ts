@@ -119,7 +119,15 @@ export function roomPage(
             <ul id="chat-users"></ul>
           </aside>
         </div>
+        <section id="chat-banned" class="room-banned" hidden
+          aria-labelledby="chat-banned-title">
+          <h2 id="chat-banned-title" tabindex="-1">${t.room.moderation
+            .bannedTitle}</h2>
+          <p id="chat-banned-detail"></p>
+          <p><a href="/chat/">${t.otherRooms}</a></p>
+        </section>
         <form id="chat-composer" class="room-composer">
+          <p id="chat-muted" class="composer-muted" role="status" hidden></p>
           <p id="chat-typing" class="room-typing" aria-live="polite"></p>
           <label for="chat-message-input" class="visually-hidden">${t
             .messageLabel}</label>

@@ -27,6 +27,8 @@ Deno.test("static files", async (t) => {
         ["room_unread.js", /javascript/],
         ["room_notify.js", /javascript/],
         ["room_complete.js", /javascript/],
+        ["room_moderation.js", /javascript/],
+        ["room_moderation_dialog.js", /javascript/],
         ["index_signed_in.js", /javascript/],
         ["index.js", /javascript/],
         ["style.css", /text\/css/],
@@ -72,6 +74,8 @@ Deno.test("static files", async (t) => {
         "room_unread.js",
         "room_notify.js",
         "room_complete.js",
+        "room_moderation.js",
+        "room_moderation_dialog.js",
         "index_signed_in.js",
         "index.js",
       ]
