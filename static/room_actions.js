@@ -3,8 +3,8 @@
  * on hover and focus, always on touch screens), or a long press on the
  * line (room_long_press.js), opening a small panel of actions: to react
  * (room_reactions.js) to any message, to edit or delete the reader's own,
- * and for a moderator to delete anyone's; and the marks of what others did ("(edited)",
- * reaction chips). Refusals reach the reader through the
+ * and for a moderator to delete anyone's; and the marks of what others did
+ * ("(edited)", reaction chips). Refusals reach the reader through the
  * client's `error` event, which the page shows under the composer.
  *
  * @module
