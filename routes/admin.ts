@@ -89,7 +89,7 @@ export function adminRoutes(options: AdminOptions): Hono<AdminEnv> {
   const unframed = secureHeaders({
     contentSecurityPolicy: contentSecurityPolicy([]),
     xFrameOptions: "DENY",
-    referrerPolicy: "no-referrer",
+    referrerPolicy: "same-origin",
   });
   app.use("/admin", headers, unframed);
   app.use("/admin/*", headers, unframed);

@@ -10,6 +10,9 @@
  */
 
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { parseUserName } from "../chat/user_name.ts";
 import type { ChatHub } from "../chat/hub.ts";
 import type { Store } from "../chat/store.ts";
 import { integerParam, roomParam } from "../http/params.ts";
@@ -51,6 +54,16 @@ async function health(
       ok: false,
       error: error instanceof Error ? error.message : String(error),
     };
+  }
+}
+
+/** A JSON body, or undefined when it is none. */
+function jsonBody(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    return undefined;
   }
 }
 
@@ -123,6 +136,32 @@ export function adminApiRoutes(
     });
     return c.body(null, 204);
   });
+
+  app.post(
+    "/api/rooms/:room/disconnect",
+    bodyLimit({ maxSize: 4096 }),
+    async (c) => {
+      const room = roomParam(c.req.param("room"), "Cannot disconnect");
+      const body = await jsonBody(await c.req.text());
+      const user = typeof body === "object" && body !== null &&
+          "user" in body && typeof body.user === "string"
+        ? parseUserName(body.user, [])
+        : undefined;
+      if (!user?.ok) {
+        throw new HTTPException(400, {
+          message: `Body needs a valid "user"${user ? `: ${user.error}` : ""}`,
+        });
+      }
+      const closed = await hub.disconnect(room, user.name);
+      log.info("admin.user_disconnected", {
+        room,
+        user: user.name,
+        closed,
+        actor: actorOf(sessionOf(c)),
+      });
+      return c.json({ closed });
+    },
+  );
 
   return app;
 }

@@ -69,7 +69,6 @@ export function adminLayout(props: AdminLayoutProps) {
     <meta charset="utf-8">
     <meta name="viewport" content="width=device-width, initial-scale=1">
     <meta name="color-scheme" content="light dark">
-    <meta name="referrer" content="no-referrer">
     <title>${props.title} · ${props.t.title}</title>
     <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
     <link rel="stylesheet" href="/static/style.css">

@@ -173,32 +173,49 @@ form.addEventListener("keydown", (event) => {
   if (event.key === "Escape") closeForm();
 });
 
-const refresh = refreshEvery(REFRESH_MS, async () => {
-  const [history, presence, mutes, bans] = await Promise.all([
-    api(`${roomPath}/messages?limit=50`),
-    api(`${roomPath}/presence`),
-    api(`${roomPath}/mutes`),
-    api(`${roomPath}/bans`),
-  ]);
-  keyed(
-    log,
-    history.messages,
-    (message) => `${message.id}:${message.edited ?? ""}`,
-    messageItem,
-    "room-log-empty",
-  );
-  keyed(
-    online,
-    presence.users,
-    (user) => user.name,
-    personItem,
-    "room-online-empty",
-  );
-  keyed(
-    sanctionList,
-    [...bans.sanctions, ...mutes.sanctions],
-    (sanction) => sanction.id,
-    sanctionItem,
-    "room-sanctions-empty",
-  );
-});
+/** Shows each part that could be read; then fails with the first that could not. */
+async function showParts(parts) {
+  const settled = await Promise.allSettled(parts.map(([read]) => read()));
+  settled.forEach((outcome, index) => {
+    if (outcome.status === "fulfilled") parts[index][1](outcome.value);
+  });
+  const failed = settled.find((outcome) => outcome.status === "rejected");
+  if (failed) throw failed.reason;
+}
+
+const refresh = refreshEvery(REFRESH_MS, () =>
+  showParts([
+    [
+      () => api(`${roomPath}/messages?limit=50`),
+      (history) =>
+        keyed(
+          log,
+          history.messages,
+          (message) => `${message.id}:${message.edited ?? ""}`,
+          messageItem,
+          "room-log-empty",
+        ),
+    ],
+    [
+      () => api(`${roomPath}/presence`),
+      (presence) =>
+        keyed(
+          online,
+          presence.users,
+          (user) => user.name,
+          personItem,
+          "room-online-empty",
+        ),
+    ],
+    [
+      () => Promise.all([api(`${roomPath}/mutes`), api(`${roomPath}/bans`)]),
+      ([mutes, bans]) =>
+        keyed(
+          sanctionList,
+          [...bans.sanctions, ...mutes.sanctions],
+          (sanction) => sanction.id,
+          sanctionItem,
+          "room-sanctions-empty",
+        ),
+    ],
+  ]));
