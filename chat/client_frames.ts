@@ -15,6 +15,7 @@ import type {
 import { isRecord, parseJson } from "./json.ts";
 import type { ConversationRequest } from "./conversation_frames.ts";
 import { isOneEmoji } from "./emoji.ts";
+import { isModerationType, parseModerationFrame } from "./moderation_frames.ts";
 
 /** What a client message id may look like. */
 const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -91,12 +92,13 @@ export function parseClientFrame(
   const type = "type" in value ? value.type : "message";
   if (type === "rename") return parseRename(value);
   if (isConversationType(type)) return parseConversationFrame(value, limits);
+  if (isModerationType(type)) return parseModerationFrame(value, type);
   if (type !== "message") {
     return refuse(
       "bad_frame",
       `Unknown frame type ${
         JSON.stringify(type)
-      }; expected "message", "rename", "typing", "edit", "delete" or "react"`,
+      }; expected "message", "rename", "typing", "edit", "delete", "react", "mute", "ban", "unmute" or "unban"`,
       knownCid,
     );
   }

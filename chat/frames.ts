@@ -16,6 +16,10 @@ import type {
   ConversationFrame,
   ConversationRequest,
 } from "./conversation_frames.ts";
+import type {
+  ModerationFrame,
+  ModerationRequest,
+} from "./moderation_frames.ts";
 
 /** A chat message sent by a client. */
 export interface SendMessageFrame {
@@ -42,7 +46,8 @@ export interface RenameRequestFrame {
 export type ClientFrame =
   | SendMessageFrame
   | RenameRequestFrame
-  | ConversationRequest;
+  | ConversationRequest
+  | ModerationRequest;
 
 /** A chat message as every member of the room receives it. */
 export interface MessageFrame extends Omit<ChatMessage, "author"> {
@@ -148,7 +153,11 @@ export type FrameErrorCode =
   | "edits_off"
   | "edit_window_passed"
   | "too_many_reactions"
-  | "not_emoji";
+  | "not_emoji"
+  | "muted"
+  | "not_moderator"
+  | "no_such_user"
+  | "bad_duration";
 
 /** Tells a client that one of its frames was refused. */
 export interface ErrorFrame {
@@ -157,8 +166,13 @@ export interface ErrorFrame {
   readonly error: string;
   /** The `cid` of the refused message, when it carried a valid one. */
   readonly cid?: string;
-  /** For `bad_name`: which rule the name broke. */
-  readonly reason?: UserNameProblem;
+  /**
+   * For `bad_name`: which rule the name broke ({@linkcode UserNameProblem});
+   * for `muted`: the moderator's reason.
+   */
+  readonly reason?: UserNameProblem | string;
+  /** For `muted`: until when, ISO-8601 (`null`: for good). */
+  readonly until?: string | null;
   /** The `id` of the message an edit, delete or react was about. */
   readonly id?: number;
 }
@@ -172,7 +186,8 @@ export type ServerFrame =
   | PresenceBatchFrame
   | DeleteFrame
   | ErrorFrame
-  | ConversationFrame;
+  | ConversationFrame
+  | ModerationFrame;
 
 /**
  * The WebSocket subprotocol of the typed protocol (the one declaration is
@@ -237,6 +252,10 @@ export function serialiseFor(format: WireFormat, frame: ServerFrame): string[] {
     case "typing":
     case "edit":
     case "reactions":
+    case "muted":
+    case "unmuted":
+    case "role":
+    case "moderated":
       return [];
   }
 }

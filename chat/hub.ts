@@ -34,6 +34,7 @@ import type { RoomName } from "./room_name.ts";
 import type { AppendResult, Store } from "./store.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import { Conversation } from "./conversation.ts";
+import { Moderation } from "./moderation.ts";
 
 import type {
   ChatHubOptions,
@@ -76,6 +77,8 @@ export class ChatHub {
   readonly submit: Submit;
   /** Edits, deletes, reactions and typing (see `conversation.ts`). */
   readonly conversation: Conversation;
+  /** Mutes, bans and moderators' deletes (see `moderation.ts`). */
+  readonly moderation: Moderation;
 
   constructor(options: ChatHubOptions) {
     this.#bus = options.bus;
@@ -109,6 +112,17 @@ export class ChatHub {
         this.#rooms.get(room)?.room.deliverLive(frame),
       publish: (room, text) => this.#publish(room, text),
       publishHook: options.publishHook,
+    });
+    this.moderation = new Moderation({
+      store: this.#store.moderation,
+      bus: this.#bus,
+      presence: this.#store.presence,
+      now: this.#now,
+      log: this.#log,
+      deleteMessage: (room, id) => this.deleteMessage(room, id),
+      ...(options.moderationReloadMs
+        ? { reloadMs: options.moderationReloadMs }
+        : {}),
     });
     this.submit = screened(options.publishHook, (o) => this.send(o));
     this.#every(options.repairIntervalMs, () => this.repair());
@@ -301,6 +315,7 @@ export class ChatHub {
       room.close();
     }
     this.#rooms.clear();
+    await this.moderation.close();
     await this.#presence.close();
   }
 

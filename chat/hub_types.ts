@@ -75,6 +75,12 @@ export interface ChatHubOptions {
    * turns edits off. @default 0 (the server's is `CHAT_EDIT_WINDOW_S`)
    */
   readonly editWindowMs?: number;
+  /**
+   * How often the mutes and bans in force are read again from the store,
+   * in ms (the bus tells of each change; this catches what it dropped).
+   * @default 5000
+   */
+  readonly moderationReloadMs?: number;
 }
 
 /** Who connects to which room, for `ChatHub.connect`. */

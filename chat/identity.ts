@@ -14,6 +14,9 @@ import type { RoomName } from "./room_name.ts";
  */
 export type SignInMode = "off" | "optional" | "required";
 
+/** A signed user's role over every room: moderators act, admins too. */
+export type ModeratorRole = "moderator" | "admin";
+
 /** Who a valid token says the user is. */
 export interface Identity {
   /** The user's stable id at the host site. */
@@ -22,6 +25,10 @@ export interface Identity {
   readonly name: string;
   /** The rooms the token may join; undefined: every room. */
   readonly rooms?: ReadonlySet<RoomName>;
+  /** A role over every room (claim `role`); other values are ignored. */
+  readonly role?: ModeratorRole;
+  /** The rooms this user moderates (claim `moderates`), beside `role`'s. */
+  readonly moderates?: ReadonlySet<RoomName>;
   /** When the token expires, in ms since the epoch. */
   readonly expiresAt: number;
 }

@@ -22,6 +22,7 @@ export type RefuseReason =
   | "origin"
   | "token"
   | "room_not_allowed"
+  | "banned"
   | "per_ip"
   | "total"
   | "connect_rate"

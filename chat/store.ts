@@ -9,6 +9,7 @@
 import type { WebhookOutbox } from "./outbox.ts";
 import type { RoomName } from "./room_name.ts";
 import type { ConversationStore, Reaction } from "./conversation_store.ts";
+import type { ModerationStore } from "./moderation_store.ts";
 
 /**
  * Who vouches for a message's sender: `signed` for a user with a valid
@@ -259,6 +260,8 @@ export interface Store {
   readonly presence: PresenceStore;
   /** Owners, edits and reactions of the stored messages. */
   readonly conversation: ConversationStore;
+  /** Mutes, bans and the audit log. */
+  readonly moderation: ModerationStore;
   /**
    * The webhook events it writes with the changes that cause them; absent
    * when webhooks are off (nothing is written then).

@@ -12,7 +12,8 @@
 import { type ChatMessage } from "./store.ts";
 import { type MessageFrame, messageFrame } from "./frames.ts";
 import type { RoomName } from "./room_name.ts";
-import { isSignedOwner } from "./user_name.ts";
+import { isSignedOwner, signedSub } from "./user_name.ts";
+import type { Sanction } from "./moderation_store.ts";
 
 /** What an event reports. */
 export type WebhookEventType =
@@ -21,7 +22,11 @@ export type WebhookEventType =
   | "member.joined"
   | "member.left"
   | "member.renamed"
-  | "room.created";
+  | "room.created"
+  | "moderation.muted"
+  | "moderation.unmuted"
+  | "moderation.banned"
+  | "moderation.unbanned";
 
 /** A name in a room, as an event shows it: never a token or a key. */
 export interface MemberData {
@@ -37,6 +42,15 @@ export interface RenamedData extends MemberData {
   readonly from: string;
 }
 
+/**
+ * A mute or a ban as an event shows it: whom by name (and `sub` when signed),
+ * never the key hash or the addresses; `actor` did what the event reports.
+ */
+export interface SanctionData extends Omit<Sanction, "target"> {
+  readonly target: { readonly user: string; readonly sub?: string };
+  readonly actor: string;
+}
+
 /** The data of each type of event. */
 export interface WebhookEventData {
   readonly "message.created": MessageFrame;
@@ -46,6 +60,10 @@ export interface WebhookEventData {
   readonly "member.renamed": RenamedData;
   /** The room's first message. */
   readonly "room.created": MessageFrame;
+  readonly "moderation.muted": SanctionData;
+  readonly "moderation.unmuted": SanctionData;
+  readonly "moderation.banned": SanctionData;
+  readonly "moderation.unbanned": SanctionData;
 }
 
 /** One event's payload, the JSON body a receiver gets. */
@@ -122,4 +140,29 @@ export function renameEvent(
     return webhookPayload("member.left", room, memberData(from, owner), at);
   }
   return undefined;
+}
+
+/**
+ * The event of imposing (`lifted` false) or lifting `sanction`. None for a
+ * sanction of every room: the outbox orders events per room and a global
+ * sanction has none (the audit log, `GET /api/audit`, has it).
+ */
+export function sanctionEvent(
+  sanction: Sanction,
+  lifted: boolean,
+  actor: string,
+  at: Date,
+): WebhookPayload | undefined {
+  if (sanction.room === null) return undefined;
+  const { target, ...rest } = sanction;
+  const sub = target.owner === undefined ? undefined : signedSub(target.owner);
+  const data: SanctionData = {
+    ...rest,
+    target: { user: target.user, ...(sub === undefined ? {} : { sub }) },
+    actor,
+  };
+  const type = sanction.kind === "mute"
+    ? (lifted ? "moderation.unmuted" : "moderation.muted")
+    : (lifted ? "moderation.unbanned" : "moderation.banned");
+  return webhookPayload(type, sanction.room, data, at);
 }

@@ -20,6 +20,7 @@ export declare const CloseCode: Readonly<{
   InternalError: 1011;
   TryAgainLater: 1013;
   TokenExpired: 4001;
+  Banned: 4003;
   NameTaken: 4009;
   RemovedBySite: 4010;
 }>;
@@ -103,7 +104,11 @@ export type ProtocolErrorCode =
   | "edits_off"
   | "edit_window_passed"
   | "too_many_reactions"
-  | "not_emoji";
+  | "not_emoji"
+  | "muted"
+  | "not_moderator"
+  | "no_such_user"
+  | "bad_duration";
 
 /** Codes of a {@linkcode ChatError}: the protocol's, and the client's own. */
 export type ChatErrorCode =

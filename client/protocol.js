@@ -28,6 +28,11 @@ export const CloseCode = Object.freeze(
     TryAgainLater: 1013,
     /** The token's `exp` has passed: fetch a fresh one and reconnect. */
     TokenExpired: 4001,
+    /**
+     * A moderator banned this user; do not reconnect. GET the socket URL to
+     * read the reason and until when.
+     */
+    Banned: 4003,
     /** Another browser holds this name online in the room. */
     NameTaken: 4009,
     /** The site's backend removed this user from the room. */

@@ -72,3 +72,16 @@ export function rateLimited(refusal: RateRefusal): string {
   const from = refusal.senderIsAddress ? " from your address" : "";
   return `Too many messages: at most ${rate.rate} per second${from} (bursts of ${rate.burst}); this one was not sent`;
 }
+
+/** The error frame of a message the budgets refused. */
+export function rateLimitedFrame(
+  refusal: RateRefusal,
+  cid: string | undefined,
+): ErrorFrame {
+  return {
+    type: "error",
+    code: "rate_limited",
+    error: rateLimited(refusal),
+    ...(cid === undefined ? {} : { cid }),
+  };
+}

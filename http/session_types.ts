@@ -51,6 +51,8 @@ export interface Admission {
   readonly format: WireFormat;
   /** The signed identity, when the socket has one. */
   readonly identity?: Identity;
+  /** The client's address (the forwarded one behind a trusted proxy). */
+  readonly address: string;
 }
 
 /** What wires a session to the rest of its upgrade. */

@@ -5,9 +5,10 @@
  * they came; slow readers are cut off; a signed socket ends when its token
  * expires. The upgrade itself (validation, Origin, limits) is
  * `chat_ws.ts`; what the session is made of is `session_types.ts`, what a
- * refused sender is told `session_answers.ts`, a rename
- * `session_rename.ts`, and how the server ends a
- * socket `session_close.ts`.
+ * refused sender is told `session_answers.ts` and `session_send.ts`, a
+ * rename `session_rename.ts`, mutes, bans and the other frames
+ * `session_moderation.ts`, and how the server ends a socket
+ * `session_close.ts`.
  *
  * A session is one object that is its socket's event listener and the
  * hub's member, rather than a closure per event: thousands of idle
@@ -19,7 +20,6 @@
 import { CloseCode } from "../client/protocol.js";
 import {
   type ErrorFrame,
-  messageFrame,
   serialiseFor,
   type WireFormat,
 } from "../chat/frames.ts";
@@ -28,9 +28,11 @@ import type { Membership } from "../chat/hub.ts";
 import type { BudgetAnswer } from "../chat/message_budget.ts";
 import { FloodGuard } from "../chat/rate_limit.ts";
 import type { Member } from "../chat/connection.ts";
-import { notPublished, notStored, rateLimited } from "./session_answers.ts";
+import { rateLimitedFrame } from "./session_answers.ts";
+import { answerSubmitted } from "./session_send.ts";
 import { renameMember } from "./session_rename.ts";
-import { messageOwner, SessionConversation } from "./session_conversation.ts";
+import { messageOwner } from "./session_conversation.ts";
+import { SessionModeration } from "./session_moderation.ts";
 import {
   closeSoon,
   expireWithToken,
@@ -83,8 +85,8 @@ export class SocketSession implements Member, EventListenerObject {
   #sent: Promise<void> = Promise.resolve();
   /** Cancels the close at the token's exp. */
   #cancelExpiry: (() => void) | undefined;
-  /** Its typing, edits, deletes and reactions. */
-  readonly #conversation: SessionConversation;
+  /** Its moderation, typing, edits, deletes and reactions. */
+  readonly #moderation: SessionModeration;
 
   /** Wires `parts.socket` (just upgraded) to the hub. */
   static attach(parts: SessionParts): SocketSession {
@@ -106,13 +108,17 @@ export class SocketSession implements Member, EventListenerObject {
       take: () => (this.#budget = wiring.takeMessageToken()) === "accepted",
       tolerance: options.rate.burst,
     });
-    this.#conversation = new SessionConversation(options.hub, {
+    this.#moderation = new SessionModeration(options.hub, {
       id: this.id,
       room: admission.room,
       format: admission.format,
       owner: admission.owner,
+      identity: admission.identity,
+      address: admission.address,
       user: () => this.#membership?.user ?? admission.user,
       refuse: (error) => this.#refuse(error),
+      deliver: (text) => this.deliver(text),
+      end: (code, reason) => this.#end(code, reason),
       log: options.log,
     });
     this.#cancelExpiry = expireWithToken(
@@ -183,6 +189,7 @@ export class SocketSession implements Member, EventListenerObject {
       pickName: pickGuestName,
     });
     this.#membership = membership;
+    this.#moderation.open(membership.ready);
     log.info("socket.open", {
       connection: this.id,
       room,
@@ -234,28 +241,26 @@ export class SocketSession implements Member, EventListenerObject {
       return;
     }
     if (decision === "refuse") {
-      this.#refuse({
-        type: "error",
-        code: "rate_limited",
-        error: rateLimited({
-          budget: this.#budget,
-          rate: this.#options.rate,
-          addressRate: this.#options.addressRate,
-          senderIsAddress: this.#wiring.senderIsAddress,
-        }),
-        ...(cid === undefined ? {} : { cid }),
-      });
-      return;
+      const { rate, addressRate } = this.#options;
+      const { senderIsAddress } = this.#wiring;
+      const budget = this.#budget;
+      const refusal = { budget, rate, addressRate, senderIsAddress };
+      return this.#refuse(rateLimitedFrame(refusal, cid));
     }
     if (!parsed.ok) {
       this.#refuse(parsed.error);
       return;
     }
     const frame = parsed.frame;
+    const muted = this.#moderation.muted(frame, cid);
+    if (muted) {
+      this.#refuse(muted);
+      return;
+    }
     if (frame.type !== "message" && frame.type !== "rename") {
       // In the chain too: a delete after an edit stays after it.
       this.#handling = this.#handling.then(() =>
-        this.#conversation.handle(frame)
+        this.#moderation.handle(frame)
       );
       return;
     }
@@ -282,7 +287,7 @@ export class SocketSession implements Member, EventListenerObject {
     // Handed to the store at once, not after the previous message was
     // stored: the store keeps the order, and the messages of one turn (from
     // this socket and others) share one write.
-    const sent = hub.submit({
+    const submitted = hub.submit({
       room,
       user: this.#membership?.user ?? user,
       message,
@@ -290,32 +295,16 @@ export class SocketSession implements Member, EventListenerObject {
       author: identity ? "signed" : undefined,
       sub: identity?.sub,
       owner: messageOwner(this.#admission.owner),
-    }).then((submitted) => {
-      if (submitted.kind !== "stored") {
-        this.#refuse(notPublished(submitted, cid));
-        return;
-      }
-      const { message: stored, duplicate } = submitted.result;
-      if (duplicate) {
-        // Stored before (the client resent it after a reconnect): its copy,
-        // to this sender only, is the acknowledgement.
-        metrics.messageRejected("duplicate");
-        log.info("message.duplicate", { connection: this.id, room, cid });
-        this.deliver(JSON.stringify(messageFrame(stored)));
-      } else {
-        metrics.messageAccepted();
-      }
-    }, (error: unknown) => {
-      log.error("message.store_failed", { connection: this.id, room, error });
-      this.#refuse({
-        type: "error",
-        code: "unavailable",
-        ...(cid === undefined ? {} : { cid }),
-        error: notStored(error),
-      });
-    }).catch((error) =>
-      log.error("message.handling_failed", { connection: this.id, room, error })
-    );
+    });
+    const sent = answerSubmitted(submitted, {
+      id: this.id,
+      room,
+      cid,
+      log,
+      metrics,
+      refuse: (error) => this.#refuse(error),
+      deliver: (text) => this.deliver(text),
+    });
     this.#sent = Promise.all([this.#sent, sent]).then(() => {});
   }
 
@@ -380,18 +369,22 @@ export class SocketSession implements Member, EventListenerObject {
   }
 
   #expire(): void {
-    this.#closing = true;
     this.#options.log.info("socket.token_expired", {
       connection: this.id,
       room: this.#admission.room,
       user: this.#admission.user,
     });
-    this.#membership?.leave();
-    closeSoon(
-      this.#socket,
+    this.#end(
       CloseCode.TokenExpired,
       "Token expired; reconnect with a new one",
     );
+  }
+
+  /** Leaves the room now and closes the socket with `code`. */
+  #end(code: number, reason: string): void {
+    this.#closing = true;
+    this.#membership?.leave();
+    this.close(code, reason);
   }
 
   // Deno may report both error and close; leave() and release() are
@@ -403,11 +396,13 @@ export class SocketSession implements Member, EventListenerObject {
       error: event instanceof ErrorEvent ? event.message : "unknown",
     });
     this.#membership?.leave();
+    this.#moderation.close();
     this.#wiring.release();
   }
 
   #closed(code: number): void {
     this.#cancelExpiry?.();
+    this.#moderation.close();
     this.#membership?.leave();
     this.#wiring.release();
     this.#options.log.info("socket.close", {

@@ -85,6 +85,8 @@ export function instrumentStore(store: Store, metrics: ChatMetrics): Store {
     // Read by the webhook sender, off the message path: not timed.
     ...(store.outbox === undefined ? {} : { outbox: store.outbox }),
     conversation: store.conversation,
+    // Off the message path (a mute is checked from a cache): not timed.
+    moderation: store.moderation,
     ping: timed("ping", () => store.ping(), metrics),
     close: () => store.close(),
   };

@@ -39,6 +39,8 @@ import {
   type SocketSessionOptions,
 } from "../http/socket_session.ts";
 import { createTurnPacer } from "../http/turn_pacer.ts";
+import type { ChatHub } from "../chat/hub.ts";
+import { bannedText } from "../chat/moderation.ts";
 
 /** What the socket route needs. */
 export interface ChatSocketOptions extends SocketSessionOptions {
@@ -87,6 +89,7 @@ async function admissionOf(
   reservedNames: readonly string[],
   nameFromToken: boolean,
   pickGuestName: () => string,
+  address: string,
 ): Promise<Admission> {
   const room = roomParam(c.req.param("room"), "Cannot join room");
   // A signed user's name comes from the token: ?name= is not even read.
@@ -123,7 +126,8 @@ async function admissionOf(
     ? undefined
     : { id: sinceId, ...(epoch === undefined ? {} : { epoch }) };
   const format = wireFormatFor(c.req.header("sec-websocket-protocol"));
-  return { room, ...name, owner: await nameOwner(key), since, format };
+  const owner = await nameOwner(key);
+  return { room, ...name, owner, since, format, address };
 }
 
 /** The outcome of checking the upgrade's `?token=`. */
@@ -180,6 +184,33 @@ async function identify(
   return { ok: true, identity: check.identity };
 }
 
+/**
+ * The 403 of a banned subject (its owner, its address for a guest), once
+ * the hub knows the sanctions in force, or undefined.
+ */
+async function bannedAnswer(
+  hub: ChatHub,
+  admission: Admission,
+  identity: Identity | undefined,
+) {
+  await hub.moderation.ready;
+  const ban = await hub.moderation.bannedFrom(admission.room, {
+    owner: identity ? signedOwner(identity.sub) : admission.owner,
+    address: admission.address,
+    guest: identity === undefined,
+  });
+  if (!ban) return undefined;
+  return {
+    sanction: ban.id,
+    body: {
+      error: bannedText(ban),
+      code: "banned",
+      until: ban.until,
+      reason: ban.reason,
+    },
+  };
+}
+
 /** Builds the WebSocket routes. */
 export function chatSocketRoutes(options: ChatSocketOptions): Hono {
   const { log, metrics } = options;
@@ -195,17 +226,18 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
   const app = new Hono();
   const identityMode = options.identity?.mode ?? "off";
   const upgrade = async (c: Context) => {
-    let admission = await admissionOf(
-      c,
-      options.reservedNames,
-      identityMode !== "off" && (c.req.query("token") ?? "") !== "",
-      options.guestNames ?? guestName,
-    );
     const peer = peerAddress(c);
     // Every limit, bucket and log line keys on the client, not on the
     // proxy in front of it.
     const ip = clientAddress(peer, c.req.raw.headers, proxies);
     const via = ip === peer ? {} : { peer };
+    let admission = await admissionOf(
+      c,
+      options.reservedNames,
+      identityMode !== "off" && (c.req.query("token") ?? "") !== "",
+      options.guestNames ?? guestName,
+      ip,
+    );
     const origin = checkOrigin(
       c.req.header("origin"),
       new URL(c.req.url).origin,
@@ -231,6 +263,18 @@ export function chatSocketRoutes(options: ChatSocketOptions): Hono {
         room: admission.room,
       });
       return c.json({ error: checked.message }, checked.status);
+    }
+    const banned = await bannedAnswer(options.hub, admission, checked.identity);
+    if (banned) {
+      metrics.connectionRefused("banned");
+      log.warn("upgrade.refused", {
+        reason: "banned",
+        sanction: banned.sanction,
+        ip,
+        ...via,
+        room: admission.room,
+      });
+      return c.json(banned.body, 403);
     }
     // A plain GET gets the refusal an upgrade would have got, or 426 when
     // it would have been let in: a client whose socket never opened asks

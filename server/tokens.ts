@@ -2,7 +2,8 @@
  * Signed identities: the JSON Web Tokens a host site mints for its users,
  * checked with npm:jose. A token says who the user is (`sub`), the name to
  * show (`name`), until when (`exp`, required) and, optionally, which rooms
- * it may join (`rooms`). Only the configured algorithms are accepted: HS256
+ * it may join (`rooms`), and whether it moderates (`role`: `moderator` or
+ * `admin` for every room, `moderates`: a list of rooms). Only the configured algorithms are accepted: HS256
  * with a shared secret, or the algorithm of a public key (RS256, ES256,
  * EdDSA) from a PEM or JWKS file; `alg: none` and algorithm confusion are
  * refused by construction. Nothing here logs or returns the token. It is
@@ -141,20 +142,13 @@ export async function createTokenVerifier(
       if (!name.ok) {
         return { ok: false, reason: `the token's name: ${name.error}` };
       }
-      let rooms: Set<RoomName> | undefined;
-      if (payload.rooms !== undefined) {
-        if (!Array.isArray(payload.rooms)) {
-          return { ok: false, reason: "the token's rooms is not a list" };
-        }
-        rooms = new Set();
-        for (const item of payload.rooms) {
-          const room = typeof item === "string" ? parseRoomName(item) : null;
-          if (!room?.ok) {
-            return { ok: false, reason: "the token lists an invalid room" };
-          }
-          rooms.add(room.name);
-        }
+      const rooms = roomSet(payload.rooms, "rooms");
+      if (typeof rooms === "string") return { ok: false, reason: rooms };
+      const moderates = roomSet(payload.moderates, "moderates");
+      if (typeof moderates === "string") {
+        return { ok: false, reason: moderates };
       }
+      const { role } = payload;
       return {
         ok: true,
         identity: {
@@ -162,10 +156,31 @@ export async function createTokenVerifier(
           name: name.name,
           expiresAt: exp * 1000,
           ...(rooms ? { rooms } : {}),
+          ...(moderates ? { moderates } : {}),
+          ...(role === "moderator" || role === "admin" ? { role } : {}),
         },
       };
     },
   };
+}
+
+/**
+ * A claim that lists rooms (`rooms`, `moderates`): its set, undefined when
+ * absent, or why the token is refused.
+ */
+function roomSet(
+  claim: unknown,
+  label: string,
+): Set<RoomName> | undefined | string {
+  if (claim === undefined) return undefined;
+  if (!Array.isArray(claim)) return `the token's ${label} is not a list`;
+  const rooms = new Set<RoomName>();
+  for (const item of claim) {
+    const room = typeof item === "string" ? parseRoomName(item) : null;
+    if (!room?.ok) return `the token's ${label} lists an invalid room`;
+    rooms.add(room.name);
+  }
+  return rooms;
 }
 
 /** jose's error as a short reason for people and logs (never the token). */

@@ -78,7 +78,7 @@ Deno.test("sqlite store: schema migrations", async (t) => {
         openSqliteStore(sqliteOptions(path)).close();
         // As the version before the id floor left it: ids 1-5 kept, 6 and
         // 7 handed out and deleted since (and no name keys yet, which came
-        // after, nor message owners, edits and reactions).
+        // after, nor message owners, edits and reactions, nor moderation).
         const db = new DatabaseSync(path);
         db.exec(
           "DROP INDEX presence_by_key; ALTER TABLE presence DROP COLUMN name_key",
@@ -87,7 +87,10 @@ Deno.test("sqlite store: schema migrations", async (t) => {
           `DROP TRIGGER messages_notes_go; DROP TABLE edits; DROP TABLE reactions;
            ALTER TABLE messages DROP COLUMN owner`,
         );
-        db.exec(`PRAGMA user_version = ${SCHEMA_VERSION - 3}`);
+        db.exec(
+          "DROP TABLE sanctions; DROP TABLE sanction_addresses; DROP TABLE audit",
+        );
+        db.exec(`PRAGMA user_version = ${SCHEMA_VERSION - 4}`);
         db.exec("INSERT INTO rooms (name, last_id) VALUES ('lobby', 7)");
         const insert = db.prepare(
           "INSERT INTO messages (room, id, user, message, ts) VALUES ('lobby', ?, 'u', ?, 't')",

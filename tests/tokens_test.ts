@@ -8,6 +8,8 @@ import {
 } from "jose";
 import { TokenKeyError, type TokenVerifier } from "../chat/identity.ts";
 import { createTokenVerifier } from "../server/tokens.ts";
+import { mayModerate } from "../chat/moderation.ts";
+import { room as roomName } from "../testkit/sqlite_store.ts";
 
 const SECRET = "a-shared-secret-of-at-least-32-bytes!";
 const hmacKey = new TextEncoder().encode(SECRET);
@@ -63,6 +65,34 @@ Deno.test("tokens", async (t) => {
     assert.equal(check.identity.rooms, undefined);
   });
 
+  await t.step(
+    "role and moderates claims make a moderator; any other role is ignored",
+    async () => {
+      const roles = await Promise.all(
+        ["moderator", "admin", "owner", 7].map(async (role) => {
+          const check = await hmac.verify(
+            await hs256({ sub: "m", exp: inAnHour(), role }),
+          );
+          assert.ok(check.ok);
+          return check.identity.role;
+        }),
+      );
+      assert.deepEqual(roles, ["moderator", "admin", undefined, undefined]);
+      const check = await hmac.verify(
+        await hs256({
+          sub: "m",
+          exp: inAnHour(),
+          moderates: ["lobby", "카페"],
+        }),
+      );
+      assert.ok(check.ok);
+      assert.deepEqual([...check.identity.moderates ?? []], ["lobby", "카페"]);
+      assert.ok(mayModerate(check.identity, roomName("lobby")));
+      assert.ok(!mayModerate(check.identity, roomName("other")));
+      assert.ok(!mayModerate(undefined, roomName("lobby")));
+    },
+  );
+
   await t.step("bad tokens are refused, each saying why", async () => {
     const other = new TextEncoder().encode(
       "another-secret-of-32-bytes-or-more!!",
@@ -80,6 +110,14 @@ Deno.test("tokens", async (t) => {
       ],
       [await hs256({ sub: "x", exp: inAnHour(), rooms: "lobby" }), /rooms/],
       [await hs256({ sub: "x", exp: inAnHour(), rooms: ["a b"] }), /room/],
+      [
+        await hs256({ sub: "x", exp: inAnHour(), moderates: "lobby" }),
+        /moderates/,
+      ],
+      [
+        await hs256({ sub: "x", exp: inAnHour(), moderates: ["a b"] }),
+        /moderates lists an invalid room/,
+      ],
       ["not.a.token", /malformed/],
       ["", /malformed/],
     ];

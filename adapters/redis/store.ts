@@ -16,8 +16,8 @@
  * `rooms` (the rooms holding messages, for `CHAT_MAX_ROOMS`), `recent` (the
  * same rooms scored by their newest message's time in ms, for the index
  * page), `health` (the health probe's write); `edits:<room>` and
- * `reacts:<room>` are `conversation.ts`'s. A message's stream entry holds
- * its `owner`.
+ * `reacts:<room>` are `conversation.ts`'s, `mod:…` `moderation.ts`'s. A
+ * message's stream entry holds its `owner`.
  *
  * @module
  */
@@ -35,6 +35,7 @@ import { openRedisOutbox, RedisOutboxWriter, splitAtId } from "./outbox.ts";
 import { messageFrame } from "../../chat/frames.ts";
 import { openRedisPresence } from "./presence.ts";
 import { conversationKeys, openRedisConversation } from "./conversation.ts";
+import { openRedisModeration } from "./moderation.ts";
 import { annotated } from "../../chat/annotated.ts";
 import { parseRoomName, type RoomName } from "../../chat/room_name.ts";
 import {
@@ -373,6 +374,10 @@ export async function openRedisStore(
     presence,
     ...(writer ? { outbox: openRedisOutbox(redis, KEY_PREFIX, writer) } : {}),
     conversation,
+    moderation: openRedisModeration(redis, {
+      prefix: KEY_PREFIX,
+      ...(writer ? { outbox: writer } : {}),
+    }),
     async ping() {
       // A write, as an append is: Redis refuses it when out of memory.
       await redis.run([

@@ -118,6 +118,37 @@ const MIGRATIONS: readonly string[] = [
      DELETE FROM edits WHERE room = OLD.room AND id = OLD.id;
      DELETE FROM reactions WHERE room = OLD.room AND id = OLD.id;
    END;`,
+  // Moderation (moderation.ts): the mutes and bans in force (`room` NULL
+  // for every room, `until_ms` NULL for good), the guest addresses each
+  // applies to, and the audit log.
+  `CREATE TABLE IF NOT EXISTS sanctions (
+     id TEXT PRIMARY KEY,
+     kind TEXT NOT NULL,
+     room TEXT,
+     owner TEXT,
+     at TEXT NOT NULL,
+     until_ms INTEGER,
+     body TEXT NOT NULL
+   );
+   CREATE INDEX IF NOT EXISTS sanctions_by_owner ON sanctions (owner, kind);
+   CREATE INDEX IF NOT EXISTS sanctions_by_until ON sanctions (until_ms);
+   CREATE TABLE IF NOT EXISTS sanction_addresses (
+     address TEXT NOT NULL,
+     id TEXT NOT NULL,
+     UNIQUE (address, id)
+   );
+   CREATE INDEX IF NOT EXISTS sanction_addresses_by_id
+     ON sanction_addresses (id);
+   CREATE TRIGGER IF NOT EXISTS sanctions_addresses_go
+     AFTER DELETE ON sanctions BEGIN
+     DELETE FROM sanction_addresses WHERE id = OLD.id;
+   END;
+   CREATE TABLE IF NOT EXISTS audit (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     room TEXT,
+     body TEXT NOT NULL
+   );
+   CREATE INDEX IF NOT EXISTS audit_by_room ON audit (room, id);`,
 ];
 
 /** The schema version this code writes. */

@@ -5,8 +5,9 @@
  * write transactions, so writers on the same file never collide.
  *
  * This module composes the parts: the file and its writes
- * (`sqlite_database.ts`), the message log (`sqlite_messages.ts`) and
- * presence (`sqlite_presence.ts`), and adds the health probe.
+ * (`sqlite_database.ts`), the message log (`sqlite_messages.ts`),
+ * presence (`sqlite_presence.ts`) and moderation (`moderation.ts`), and
+ * adds the health probe.
  *
  * @module
  */
@@ -15,6 +16,7 @@ import { SqliteDatabase } from "./database.ts";
 import { INTEGRITY_CHECK_MAX_BYTES } from "./integrity.ts";
 import { openSqliteMessages } from "./messages.ts";
 import { openSqliteConversation } from "./conversation.ts";
+import { openSqliteModeration } from "./moderation.ts";
 import { annotated } from "../../chat/annotated.ts";
 import { openSqlitePresence } from "./presence.ts";
 import { openSqliteOutbox, OutboxWriter } from "./outbox.ts";
@@ -129,6 +131,10 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   });
   const conversation = openSqliteConversation(database, messageLog);
   const messages = annotated(messageLog, conversation);
+  const moderation = openSqliteModeration(
+    database,
+    writer ? { outbox: writer } : {},
+  );
   const presence = openSqlitePresence(database, {
     ttlMs: options.presenceTtlMs,
     now,
@@ -141,6 +147,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     presence,
     ...(writer ? { outbox: openSqliteOutbox(database, writer) } : {}),
     conversation,
+    moderation,
     started: database.started,
     ping() {
       return Promise.resolve().then(() => database.probe());

@@ -1,0 +1,130 @@
+/**
+ * The frames of moderation on the socket (typed clients only; see
+ * docs/protocol.md): what a moderator sends (mute, ban, unmute, unban),
+ * what the server answers it, and what a muted member and a moderator are
+ * told. Their parser is here too; `client_frames.ts` calls it.
+ *
+ * @module
+ */
+
+import type { ErrorFrame } from "./frames.ts";
+import { MAX_USER_NAME_CHARS } from "./user_name.ts";
+import type { RoomName } from "./room_name.ts";
+
+/** The longest reason a moderator may give, in Unicode code points. */
+export const MAX_REASON_CHARS = 500;
+
+/** The longest sanction short of "for good": ten years, in seconds. */
+export const MAX_SANCTION_SECONDS = 10 * 365 * 24 * 3600;
+
+/** A moderator mutes or bans `user` (online in the room) from this room. */
+export interface SanctionRequestFrame {
+  readonly type: "mute" | "ban";
+  readonly user: string;
+  /** In seconds; `null`: for good. */
+  readonly duration: number | null;
+  readonly reason: string;
+}
+
+/** A moderator lifts `user`'s mute or ban in this room. */
+export interface LiftRequestFrame {
+  readonly type: "unmute" | "unban";
+  readonly user: string;
+}
+
+/** A client frame of a moderator. */
+export type ModerationRequest = SanctionRequestFrame | LiftRequestFrame;
+
+/** The receiver is muted in `room` until `until` (`null`: for good). */
+export interface MutedFrame {
+  readonly type: "muted";
+  readonly room: RoomName;
+  readonly until: string | null;
+  readonly reason: string;
+}
+
+/** The receiver's mute in `room` was lifted. */
+export interface UnmutedFrame {
+  readonly type: "unmuted";
+  readonly room: RoomName;
+}
+
+/** The receiver moderates this room: the page shows its tools. */
+export interface RoleFrame {
+  readonly type: "role";
+  readonly role: "moderator";
+}
+
+/** The moderator's own action went through. */
+export interface ModeratedFrame {
+  readonly type: "moderated";
+  readonly action: ModerationRequest["type"];
+  readonly user: string;
+  /** For mute and ban: until when (`null`: for good). */
+  readonly until?: string | null;
+  readonly reason?: string;
+}
+
+/** A server frame about moderation, sent to typed clients only. */
+export type ModerationFrame =
+  | MutedFrame
+  | UnmutedFrame
+  | RoleFrame
+  | ModeratedFrame;
+
+/** Whether `type` names a moderator's frame. */
+export function isModerationType(
+  type: unknown,
+): type is ModerationRequest["type"] {
+  return type === "mute" || type === "ban" || type === "unmute" ||
+    type === "unban";
+}
+
+type Parsed =
+  | { readonly ok: true; readonly frame: ModerationRequest }
+  | { readonly ok: false; readonly error: ErrorFrame };
+
+function refuse(code: ErrorFrame["code"], error: string): Parsed {
+  return { ok: false, error: { type: "error", code, error } };
+}
+
+/** Checks a moderator frame's fields (`type` already one of its four). */
+export function parseModerationFrame(
+  value: Record<string, unknown>,
+  type: ModerationRequest["type"],
+): Parsed {
+  const { user } = value;
+  if (
+    typeof user !== "string" || user === "" || !user.isWellFormed() ||
+    [...user].length > MAX_USER_NAME_CHARS
+  ) {
+    return refuse(
+      "bad_frame",
+      `A ${type} frame needs the "user" it is about (a name online here)`,
+    );
+  }
+  if (type === "unmute" || type === "unban") {
+    return { ok: true, frame: { type, user } };
+  }
+  const { duration, reason = "" } = value;
+  if (
+    duration !== null &&
+    !(typeof duration === "number" && Number.isSafeInteger(duration) &&
+      duration > 0 && duration <= MAX_SANCTION_SECONDS)
+  ) {
+    return refuse(
+      "bad_duration",
+      `A ${type}'s "duration" is a whole number of seconds from 1 to ${MAX_SANCTION_SECONDS}, or null for good`,
+    );
+  }
+  if (
+    typeof reason !== "string" || !reason.isWellFormed() ||
+    [...reason].length > MAX_REASON_CHARS
+  ) {
+    return refuse(
+      "bad_frame",
+      `A ${type}'s "reason" is text of at most ${MAX_REASON_CHARS} characters`,
+    );
+  }
+  return { ok: true, frame: { type, user, duration, reason } };
+}

@@ -1,0 +1,240 @@
+/**
+ * A socket's side of moderation: its frames refused while its user is
+ * muted (from the hub's memory, no store round trip), a moderator's frames
+ * (mute, ban, unmute, unban, and delete of anyone's message) handed to
+ * `hub.moderation`, the `role` frame that tells a moderator's page to show
+ * its tools, and the socket made reachable for bans and mute notices. Its
+ * conversation frames go on to `session_conversation.ts`.
+ *
+ * @module
+ */
+
+import type { ClientFrame, ErrorFrame } from "../chat/frames.ts";
+import type { ChatHub } from "../chat/hub.ts";
+import type { Identity } from "../chat/identity.ts";
+import type { ConversationRequest } from "../chat/conversation_frames.ts";
+import { mayModerate, moderatorActor, mutedText } from "../chat/moderation.ts";
+import type {
+  LiftRequestFrame,
+  ModeratedFrame,
+  ModerationRequest,
+  RoleFrame,
+  SanctionRequestFrame,
+} from "../chat/moderation_frames.ts";
+import type { SanctionSubject } from "../chat/moderation_store.ts";
+import { notStored } from "./session_answers.ts";
+import {
+  type ConversingSocket,
+  SessionConversation,
+} from "./session_conversation.ts";
+
+/** The socket, as its moderation needs it. */
+export interface ModeratingSocket extends ConversingSocket {
+  /** The signed identity, when the socket has one. */
+  readonly identity: Identity | undefined;
+  /** The client's address. */
+  readonly address: string;
+  /** Sends one serialised frame. */
+  readonly deliver: (text: string) => void;
+  /** Leaves the room and closes the socket (a ban). */
+  readonly end: (code: number, reason: string) => void;
+}
+
+/** What a frame that is neither a message nor a rename is. */
+export type OtherRequest = ConversationRequest | ModerationRequest;
+
+/** One socket's moderation, and its conversation behind it. */
+export class SessionModeration {
+  readonly #hub: ChatHub;
+  readonly #socket: ModeratingSocket;
+  readonly #subject: SanctionSubject;
+  readonly #conversation: SessionConversation;
+  #detach: (() => void) | undefined;
+
+  constructor(hub: ChatHub, socket: ModeratingSocket) {
+    this.#hub = hub;
+    this.#socket = socket;
+    this.#subject = {
+      owner: socket.owner,
+      address: socket.address,
+      guest: socket.identity === undefined,
+    };
+    this.#conversation = new SessionConversation(hub, socket);
+  }
+
+  /**
+   * Makes the socket reachable by bans and mutes from now on, and tells a
+   * moderator's typed socket its role once it is `ready` (after presence).
+   */
+  open(ready: Promise<void>): void {
+    const socket = this.#socket;
+    this.#detach = this.#hub.moderation.attach({
+      room: socket.room,
+      subject: this.#subject,
+      typed: socket.format === "typed",
+      user: socket.user,
+      deliver: socket.deliver,
+      close: socket.end,
+    });
+    if (socket.format !== "typed" || !this.#moderates) return;
+    const role: RoleFrame = { type: "role", role: "moderator" };
+    ready.then(() => socket.deliver(JSON.stringify(role)), () => {});
+  }
+
+  /** The socket closed. Idempotent. */
+  close(): void {
+    this.#detach?.();
+  }
+
+  /**
+   * The refusal of `frame` when its sender is muted here: everything that
+   * speaks (message, edit, react, typing, delete) but a moderator's frames.
+   */
+  muted(frame: ClientFrame, cid: string | undefined): ErrorFrame | undefined {
+    if (frame.type === "rename" || isModeration(frame)) return undefined;
+    const mute = this.#hub.moderation.mutedIn(this.#socket.room, this.#subject);
+    if (!mute) return undefined;
+    return {
+      type: "error",
+      code: "muted",
+      error: mutedText(mute),
+      until: mute.until,
+      reason: mute.reason,
+      ...(cid === undefined ? {} : { cid }),
+      ...("id" in frame ? { id: frame.id } : {}),
+    };
+  }
+
+  /** Carries out `frame`, or tells the socket why not. Never rejects. */
+  async handle(frame: OtherRequest): Promise<void> {
+    if (!isModeration(frame) && frame.type !== "delete") {
+      return await this.#conversation.handle(frame);
+    }
+    const { refuse, log, id, room } = this.#socket;
+    try {
+      const refused = isModeration(frame)
+        ? await this.#moderate(frame)
+        : await this.#delete(frame.id);
+      if (refused) refuse(refused);
+    } catch (error) {
+      log.error("socket.moderation_failed", { connection: id, room, error });
+      refuse({
+        type: "error",
+        code: "unavailable",
+        error: notStored(error),
+        ...(isModeration(frame) ? {} : { id: frame.id }),
+      });
+    }
+  }
+
+  get #moderates(): boolean {
+    return mayModerate(this.#socket.identity, this.#socket.room);
+  }
+
+  /** A delete: the sender's own, or anyone's for a moderator. */
+  async #delete(id: number): Promise<ErrorFrame | undefined> {
+    const identity = this.#socket.identity;
+    if (!identity || !this.#moderates) {
+      await this.#conversation.handle({ type: "delete", id });
+      return undefined;
+    }
+    const room = this.#socket.room;
+    if (
+      await this.#hub.moderation.deleteAny(room, id, moderatorActor(identity))
+    ) {
+      return undefined;
+    }
+    return {
+      type: "error",
+      code: "no_such_message",
+      error: "No such message in this room",
+      id,
+    };
+  }
+
+  async #moderate(frame: ModerationRequest): Promise<ErrorFrame | undefined> {
+    const { identity, format } = this.#socket;
+    if (format === "tutorial") {
+      return {
+        type: "error",
+        code: "bad_frame",
+        error:
+          `Unknown frame type "${frame.type}"; expected "message" or "rename"`,
+      };
+    }
+    if (!identity || !this.#moderates) {
+      return {
+        type: "error",
+        code: "not_moderator",
+        error: "Only a moderator of this room may mute, ban, unmute or unban",
+      };
+    }
+    const actor = moderatorActor(identity);
+    const done = isLift(frame)
+      ? await this.#lift(frame, actor)
+      : await this.#impose(frame, actor);
+    if (done.type === "error") return done;
+    this.#socket.deliver(JSON.stringify(done));
+    return undefined;
+  }
+
+  async #lift(
+    frame: LiftRequestFrame,
+    actor: string,
+  ): Promise<ModeratedFrame | ErrorFrame> {
+    const kind = frame.type === "unmute" ? "mute" : "ban";
+    const lifted = await this.#hub.moderation.liftByName(
+      kind,
+      this.#socket.room,
+      frame.user,
+      actor,
+    );
+    if (lifted.length === 0) {
+      return {
+        type: "error",
+        code: "no_such_user",
+        error: `${frame.user} is not ${
+          kind === "mute" ? "muted" : "banned"
+        } in this room`,
+      };
+    }
+    return { type: "moderated", action: frame.type, user: frame.user };
+  }
+
+  async #impose(
+    frame: SanctionRequestFrame,
+    actor: string,
+  ): Promise<ModeratedFrame | ErrorFrame> {
+    const result = await this.#hub.moderation.impose({
+      kind: frame.type,
+      room: this.#socket.room,
+      target: { user: frame.user },
+      durationMs: frame.duration === null ? null : frame.duration * 1000,
+      reason: frame.reason,
+      actor,
+    });
+    if (!result.ok) {
+      return {
+        type: "error",
+        code: result.code === "not_allowed" ? "not_moderator" : result.code,
+        error: result.error,
+      };
+    }
+    return {
+      type: "moderated",
+      action: frame.type,
+      user: frame.user,
+      until: result.sanction.until,
+      reason: result.sanction.reason,
+    };
+  }
+}
+
+function isModeration(frame: ClientFrame): frame is ModerationRequest {
+  return frame.type === "mute" || frame.type === "ban" ||
+    frame.type === "unmute" || frame.type === "unban";
+}
+
+function isLift(frame: ModerationRequest): frame is LiftRequestFrame {
+  return frame.type === "unmute" || frame.type === "unban";
+}

@@ -1,0 +1,159 @@
+import assert from "node:assert/strict";
+import type { RoomName } from "../chat/room_name.ts";
+import { AUDIT_LOG_MAX } from "../chat/moderation_records.ts";
+import { isRecord, parseJson } from "../chat/json.ts";
+import { lobby, other, room } from "../testkit/sqlite_store.ts";
+import {
+  at,
+  auditOf,
+  bobKey,
+  carol,
+  freshStep,
+  iso,
+  lift,
+  onEachStore,
+  RECEIVER,
+  sanction,
+} from "../testkit/moderation_store.ts";
+
+onEachStore(
+  "keeps the audit log and writes webhook events",
+  async (t, backend) => {
+    const step = freshStep(t, backend);
+
+    await step("the audit log pages newest first, by room", async (s) => {
+      const written = [];
+      for (let index = 0; index < 6; index++) {
+        written.push(
+          await s.moderation.audit({
+            at: iso(index),
+            actor: "api",
+            action: index % 2 === 0 ? "delete" : "disconnect",
+            room: index % 3 === 2 ? null : index % 2 === 0 ? lobby : other,
+            ...(index % 2 === 0 ? { messageId: index } : { user: `u${index}` }),
+          }),
+        );
+      }
+      const ids = written.map((entry) => entry.id);
+      assert.deepEqual(ids, ids.toSorted((a, b) => a - b));
+      assert.equal(new Set(ids).size, 6);
+      const all = await s.moderation.auditLog({ limit: 100 });
+      assert.deepEqual(all, written.toReversed());
+      const page = await s.moderation.auditLog({ limit: 2 });
+      assert.deepEqual(page, written.slice(4).toReversed());
+      const next = await s.moderation.auditLog({
+        limit: 2,
+        before: page[1]?.id ?? 0,
+      });
+      assert.deepEqual(next, written.slice(2, 4).toReversed());
+      const inLobby = await s.moderation.auditLog({ room: lobby, limit: 100 });
+      assert.deepEqual(inLobby.map((e) => e.messageId), [4, 0]);
+      const older = await s.moderation.auditLog({
+        room: lobby,
+        limit: 100,
+        before: inLobby[0]?.id ?? 0,
+      });
+      assert.deepEqual(older.map((e) => e.messageId), [0]);
+      assert.deepEqual(
+        await s.moderation.auditLog({ room: room("nobody"), limit: 10 }),
+        [],
+      );
+    });
+
+    await step("the audit log keeps its newest entries", async (s) => {
+      for (let index = 0; index < AUDIT_LOG_MAX + 3; index++) {
+        await s.moderation.audit({
+          at: iso(0),
+          actor: "api",
+          action: "delete",
+          room: lobby,
+          messageId: index,
+        });
+      }
+      for (const query of [{}, { room: lobby }]) {
+        const kept = await s.moderation.auditLog({
+          ...query,
+          limit: AUDIT_LOG_MAX + 10,
+        });
+        assert.equal(kept.length, AUDIT_LOG_MAX);
+        assert.equal(kept.at(-1)?.messageId, 3);
+        assert.equal(kept[0]?.messageId, AUDIT_LOG_MAX + 2);
+      }
+    });
+
+    await t.step("imposing and lifting write webhook events", async () => {
+      await backend.reset();
+      const store = await backend.open(true);
+      try {
+        const outbox = store.outbox;
+        assert.ok(outbox);
+        const mute = sanction(
+          "mute",
+          { user: "carol", owner: carol.owner, addresses: ["10.0.0.3"] },
+          lobby,
+          10,
+        );
+        const ban = sanction(
+          "ban",
+          { user: "bob", owner: bobKey.owner },
+          other,
+          null,
+        );
+        const global = sanction(
+          "ban",
+          { user: "eve", owner: "key:eve" },
+          null,
+          null,
+        );
+        for (const each of [mute, ban, global]) {
+          await store.moderation.impose(each, auditOf(each, "alice"));
+        }
+        await store.moderation.lift(mute.id, {
+          ...lift("unmute", 1),
+          actor: "api",
+        }, at(1));
+        await store.moderation.lift(ban.id, lift("unban", 2), at(2));
+        await store.moderation.lift(global.id, lift("unban", 2), at(2));
+        const events = async (where: RoomName) =>
+          (await outbox.next(RECEIVER, where, 10)).map((event) => {
+            const parsed = parseJson(event.body);
+            assert.ok(parsed.ok && isRecord(parsed.value));
+            return parsed.value;
+          });
+        const inLobby = await events(lobby);
+        assert.deepEqual(inLobby.map((e) => e.type), [
+          "moderation.muted",
+          "moderation.unmuted",
+        ]);
+        const { target: _, ...rest } = mute;
+        assert.deepEqual(inLobby[0]?.data, {
+          ...rest,
+          target: { user: "carol", sub: "carol" },
+          actor: "alice",
+        });
+        assert.equal(inLobby[0]?.room, lobby);
+        assert.equal(inLobby[1]?.ts, iso(1));
+        assert.deepEqual(
+          isRecord(inLobby[1]?.data) ? inLobby[1]?.data.actor : undefined,
+          "api",
+        );
+        const inOther = await events(other);
+        assert.deepEqual(inOther.map((e) => e.type), [
+          "moderation.banned",
+          "moderation.unbanned",
+        ]);
+        assert.deepEqual(
+          isRecord(inOther[0]?.data) ? inOther[0]?.data.target : undefined,
+          { user: "bob" },
+        );
+        assert.equal(
+          (await store.moderation.auditLog({ limit: 10 })).length,
+          6,
+          "a sanction of every room is audited though it has no event",
+        );
+      } finally {
+        await store.close();
+      }
+    });
+  },
+);
