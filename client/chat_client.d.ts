@@ -149,6 +149,7 @@ export declare class ChatError extends Error {
       status?: number;
       reason?: NameRefusalReason;
       id?: number;
+      until?: string | null;
     },
   );
   readonly code: ChatErrorCode;
@@ -160,6 +161,8 @@ export declare class ChatError extends Error {
   readonly status?: number;
   /** The message an `edit`, `delete` or `react` refused was about. */
   readonly id?: number;
+  /** For `muted`: until when, ISO-8601 (`null`: for good). */
+  readonly until?: string | null;
 }
 
 /** A token, or where to get a fresh one. */
@@ -244,6 +247,30 @@ export interface RenameDetail {
   readonly verified: boolean;
 }
 
+/** How long a mute or a ban lasts, and why. */
+export interface SanctionOptions {
+  /** In seconds; `null`: for good. @default null */
+  duration?: number | null;
+  /** Shown to the user. @default "" */
+  reason?: string;
+}
+
+/** Until when and why: a `muted` or `banned` event, a mute's `muted` error. */
+export interface SanctionDetail {
+  /** ISO-8601; `null`: for good. */
+  readonly until: string | null;
+  readonly reason: string;
+}
+
+/** A moderator's action went through (`moderated` event, the promise). */
+export interface ModeratedDetail {
+  readonly action: "mute" | "ban" | "unmute" | "unban";
+  readonly user: string;
+  /** For mute and ban. */
+  readonly until?: string | null;
+  readonly reason?: string;
+}
+
 export interface ChatClientEventMap {
   /** Each stored message once, in id order. */
   message: CustomEvent<ChatMessage>;
@@ -261,6 +288,19 @@ export interface ChatClientEventMap {
   state: CustomEvent<StateDetail>;
   /** Every refusal from the server, and a send refused by the client. */
   error: CustomEvent<ChatError>;
+  /** A moderator muted this user here: sends are refused with `muted`. */
+  muted: CustomEvent<SanctionDetail>;
+  /** The mute was lifted or ended. */
+  unmuted: CustomEvent<Record<never, never>>;
+  /**
+   * A moderator banned this user from the room (close code 4003, or a
+   * connect refused for it): the client stops and does not reconnect.
+   */
+  banned: CustomEvent<SanctionDetail>;
+  /** This connection moderates the room (`moderator` is now true). */
+  role: CustomEvent<{ readonly role: string }>;
+  /** One of this moderator's actions went through. */
+  moderated: CustomEvent<ModeratedDetail>;
 }
 
 /** One room over one WebSocket at a time, reconnecting without loss. */
@@ -287,6 +327,8 @@ export declare class ChatClient extends EventTarget {
   readonly oldestId: number;
   /** Sends waiting for the server. */
   readonly pending: number;
+  /** This connection moderates the room (the server said so). */
+  readonly moderator: boolean;
 
   /**
    * Sends a message; resolves with its stored frame. While disconnected it
@@ -310,7 +352,10 @@ export declare class ChatClient extends EventTarget {
    * arrives, rejects with a {@linkcode ChatError} naming `id`.
    */
   edit(id: number, text: string): Promise<EditDetail>;
-  /** Deletes your message `id`; resolves on its `delete` frame. */
+  /**
+   * Deletes your message `id` (a moderator: anyone's); resolves on its
+   * `delete` frame.
+   */
   delete(id: number): Promise<{ readonly id: number }>;
   /**
    * Adds your `emoji` reaction to message `id`, or takes it back; resolves
@@ -319,6 +364,17 @@ export declare class ChatClient extends EventTarget {
   react(id: number, emoji: string): Promise<ReactionsDetail>;
   /** Tells the room you are typing; sent at most once every 3 s. */
   typing(): void;
+  /**
+   * A moderator mutes `user` (a name online) in this room; rejects with
+   * `not_moderator`, `no_such_user` or `bad_duration`.
+   */
+  mute(user: string, options?: SanctionOptions): Promise<ModeratedDetail>;
+  /** A moderator bans `user` from this room: their sockets close (4003). */
+  ban(user: string, options?: SanctionOptions): Promise<ModeratedDetail>;
+  /** A moderator lifts `user`'s mute here. */
+  unmute(user: string): Promise<ModeratedDetail>;
+  /** A moderator lifts `user`'s ban here. */
+  unban(user: string): Promise<ModeratedDetail>;
   /** Connects again at once: a new token, back online, "retry now". */
   reconnect(): void;
   /** Closes for good; waiting sends are rejected with `closed`. */

@@ -23,6 +23,7 @@ import {
 import { CHAT_PROTOCOL, CloseCode } from "./protocol.js";
 import { Roster } from "./roster.js";
 import { Changes, Outbox, Renames } from "./waiting.js";
+import { banOf, moderationFrame, Moderations } from "./moderation.js";
 
 export { CHAT_PROTOCOL, ChatError, CloseCode };
 
@@ -82,6 +83,9 @@ export class ChatClient extends EventTarget {
   /** Renames not yet answered. */
   #renames = new Renames();
   #changes = new Changes();
+  #moderations = new Moderations();
+  /** This connection moderates the room (its `role` frame). */
+  #moderator = false;
   #typedAt = -Infinity;
   /** The current socket's presence frame has arrived: it is caught up. */
   #caughtUp = false;
@@ -156,6 +160,9 @@ export class ChatClient extends EventTarget {
   get pending() {
     return this.#outbox.size;
   }
+  get moderator() {
+    return this.#moderator;
+  }
 
   /** @param {string} text */
   send(text) {
@@ -215,6 +222,44 @@ export class ChatClient extends EventTarget {
   /** @param {number} id @param {string} emoji */
   react(id, emoji) {
     return this.#change("reactions", id, { type: "react", id, emoji });
+  }
+
+  /** @param {string} user @param {{ duration?: number | null, reason?: string }} [options] */
+  mute(user, options) {
+    return this.#moderate("mute", user, options);
+  }
+
+  /** @param {string} user @param {{ duration?: number | null, reason?: string }} [options] */
+  ban(user, options) {
+    return this.#moderate("ban", user, options);
+  }
+
+  /** @param {string} user */
+  unmute(user) {
+    return this.#moderate("unmute", user);
+  }
+
+  /** @param {string} user */
+  unban(user) {
+    return this.#moderate("unban", user);
+  }
+
+  #moderate(action, user, options) {
+    let frame;
+    try {
+      frame = moderationFrame(action, user, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#closed || this.#ended || !this.#caughtUp) {
+      const why = this.#closed
+        ? "The client is closed"
+        : this.#endedWhy || "Not connected";
+      return Promise.reject(new ChatError("closed", why));
+    }
+    const answered = this.#moderations.add();
+    this.#sendFrame(frame);
+    return answered;
   }
 
   /** Tells the room this user is typing: at most once every 3 s. */
@@ -299,6 +344,7 @@ export class ChatClient extends EventTarget {
     const previous = this.#socket;
     this.#socket = undefined;
     this.#caughtUp = false;
+    this.#moderator = false;
     previous?.close(1000, "Reconnecting");
     if (this.#state !== "connecting") this.#setState("reconnecting");
     let socket;
@@ -339,7 +385,7 @@ export class ChatClient extends EventTarget {
       if (this.#socket !== socket) return; // replaced or closed on purpose
       this.#socket = undefined;
       this.#caughtUp = false;
-      if (opened) this.#onClose(event.code, event.reason);
+      if (opened) this.#onClose(event.code, event.reason, url);
       else this.#onRefused(attempt, url);
     });
     // Node's WebSocket fires only `error` for a socket that never opened.
@@ -356,12 +402,20 @@ export class ChatClient extends EventTarget {
     return source ?? "";
   }
 
-  #onClose(code, reason) {
+  #onClose(code, reason, url) {
     // Their answers would have come on this socket: whether they were
     // carried out, the next history tells.
-    this.#changes.refuseAll(
-      new ChatError("closed", "The connection closed before the answer"),
+    const unanswered = new ChatError(
+      "closed",
+      "The connection closed before the answer",
     );
+    this.#changes.refuseAll(unanswered);
+    this.#moderations.refuseAll(unanswered);
+    if (code === CloseCode.Banned) {
+      this.#end(code, reason || "Banned from this room by a moderator");
+      this.#onBanned(url, reason);
+      return;
+    }
     if (code === CloseCode.TokenExpired) {
       this.#renewToken(
         code,
@@ -411,12 +465,17 @@ export class ChatClient extends EventTarget {
    * (down, busy, at a limit: try again).
    */
   async #onRefused(attempt, url) {
-    const { status, why } = await askWhyRefused(
+    const { status, why, body } = await askWhyRefused(
       this.#fetch,
       url,
       this.#calls.signal,
     );
     if (attempt !== this.#attempt || this.#closed) return;
+    if (status === 403 && body?.code === "banned") {
+      this.#end(CloseCode.Banned, why);
+      this.#emit("banned", banOf(body, why));
+      return;
+    }
     if (status === 401 && typeof this.#options.token === "function") {
       this.#renewToken(status, why || "The token was refused");
       return;
@@ -434,6 +493,17 @@ export class ChatClient extends EventTarget {
       return;
     }
     this.#scheduleReconnect(status === 0 ? 1006 : status);
+  }
+
+  /** Banned on an open socket: the GET of its address says until when. */
+  async #onBanned(url, reason) {
+    const { status, why, body } = await askWhyRefused(
+      this.#fetch,
+      url,
+      this.#calls.signal,
+    );
+    if (this.#closed) return;
+    this.#emit("banned", banOf(status === 403 ? body : {}, why || reason));
   }
 
   /**
@@ -508,6 +578,19 @@ export class ChatClient extends EventTarget {
         return;
       case "error":
         this.#onError(frame);
+        return;
+      case "role":
+        this.#moderator = frame.role === "moderator";
+        this.#emit("role", { role: frame.role });
+        return;
+      case "moderated":
+        this.#emit("moderated", this.#moderations.settle(frame));
+        return;
+      case "muted":
+        this.#emit("muted", banOf(frame, ""));
+        return;
+      case "unmuted":
+        this.#emit("unmuted", {});
         return;
     }
     const change = presenceChangeOf(frame);
@@ -590,6 +673,7 @@ export class ChatClient extends EventTarget {
       return;
     }
     if (cid !== undefined) this.#outbox.refuse(error);
+    else this.#moderations.refuse(error);
   }
 
   // ---- sending ----------------------------------------------------------
@@ -611,6 +695,7 @@ export class ChatClient extends EventTarget {
     this.#outbox.refuseAll(error);
     this.#renames.refuseAll(error);
     this.#changes.refuseAll(error);
+    this.#moderations.refuseAll(error);
   }
 
   #setState(state, { code, reason } = {}) {

@@ -30,8 +30,9 @@ export function socketUrl(base, room, { name, key, lastId, epoch, token }) {
 /**
  * Why a socket to `url` never opened. WebSocket hides the status, so this
  * asks the same address over HTTP: the server answers with the refusal the
- * upgrade got, or 426 when it would have let it in. Status 0: the server
- * did not answer (down, or the network).
+ * upgrade got, or 426 when it would have let it in; `body` is its JSON
+ * (a ban's `until` and `reason`). Status 0: the server did not answer
+ * (down, or the network).
  */
 export async function askWhyRefused(fetch, url, signal) {
   const probe = new URL(url);
@@ -41,10 +42,10 @@ export async function askWhyRefused(fetch, url, signal) {
     // A refusal that is not the server's JSON (a proxy's page) has no words.
     const body = await response.json().catch(() => ({}));
     const why = typeof body?.error === "string" ? body.error : "";
-    return { status: response.status, why };
+    return { status: response.status, why, body };
   } catch (error) {
     if (!(error instanceof Error)) throw error;
-    return { status: 0, why: error.message };
+    return { status: 0, why: error.message, body: {} };
   }
 }
 

@@ -11,7 +11,7 @@ export class ChatError extends Error {
   /**
    * @param {string} code
    * @param {string} message
-   * @param {{ cid?: string, status?: number, reason?: string, id?: number }} [options]
+   * @param {{ cid?: string, status?: number, reason?: string, id?: number, until?: string | null }} [options]
    */
   constructor(code, message, options = {}) {
     super(message);
@@ -21,6 +21,7 @@ export class ChatError extends Error {
     if (options.reason !== undefined) this.reason = options.reason;
     if (options.id !== undefined) this.id = options.id;
     if (options.status !== undefined) this.status = options.status;
+    if (options.until !== undefined) this.until = options.until;
   }
 }
 
@@ -86,6 +87,9 @@ export function refusalOf(frame) {
   if (typeof frame.cid === "string") options.cid = frame.cid;
   if (typeof frame.reason === "string") options.reason = frame.reason;
   if (Number.isInteger(frame.id)) options.id = frame.id;
+  if (typeof frame.until === "string" || frame.until === null) {
+    options.until = frame.until;
+  }
   return new ChatError(
     code,
     typeof frame.error === "string" ? frame.error : code,

@@ -17,6 +17,7 @@ import chatClientScript from "../client/chat_client.js" with { type: "text" };
 import chatClientTypes from "../client/chat_client.d.ts" with { type: "text" };
 import connectingScript from "../client/connecting.js" with { type: "text" };
 import framesScript from "../client/frames.js" with { type: "text" };
+import moderationScript from "../client/moderation.js" with { type: "text" };
 import protocolScript from "../client/protocol.js" with { type: "text" };
 import rosterScript from "../client/roster.js" with { type: "text" };
 import waitingScript from "../client/waiting.js" with { type: "text" };
@@ -32,6 +33,7 @@ const FILES: ReadonlyMap<string, { body: string; contentType: string }> =
     ["chat_client.js", { body: chatClientScript, contentType: JS }],
     ["connecting.js", { body: connectingScript, contentType: JS }],
     ["frames.js", { body: framesScript, contentType: JS }],
+    ["moderation.js", { body: moderationScript, contentType: JS }],
     ["protocol.js", { body: protocolScript, contentType: JS }],
     ["roster.js", { body: rosterScript, contentType: JS }],
     ["waiting.js", { body: waitingScript, contentType: JS }],

@@ -26,6 +26,11 @@ export const CLIENT_EVENTS = [
   "rename",
   "state",
   "error",
+  "muted",
+  "unmuted",
+  "banned",
+  "role",
+  "moderated",
 ] as const;
 
 /** Quick retries, so that a restart costs a test little. */

@@ -1,0 +1,81 @@
+/**
+ * A moderator's requests (mute, ban, unmute, unban) and their answers: the
+ * server handles a socket's moderator frames in the order sent and answers
+ * each with a `moderated` frame or an `error` frame naming neither message
+ * nor cid, so the oldest request waiting takes the next answer. See
+ * docs/protocol.md, "Moderation".
+ *
+ * @module
+ */
+
+/** The refusals that answer a moderator's request. */
+const REFUSALS = new Set([
+  "not_moderator",
+  "no_such_user",
+  "bad_duration",
+  "bad_frame",
+  "unavailable",
+  "rate_limited",
+]);
+
+/**
+ * The frame of a moderator's `action` on `user`; `duration` in seconds or
+ * `null` for good (mute and ban). Throws a TypeError for bad arguments.
+ */
+export function moderationFrame(action, user, options = {}) {
+  if (typeof user !== "string" || user === "") {
+    throw new TypeError(`${action}() takes the name of a user online`);
+  }
+  if (action === "unmute" || action === "unban") return { type: action, user };
+  const { duration = null, reason = "" } = options;
+  if (duration !== null && !(Number.isInteger(duration) && duration > 0)) {
+    throw new TypeError("duration is a whole number of seconds, or null");
+  }
+  return { type: action, user, duration, reason: String(reason) };
+}
+
+/** Moderator requests waiting for their answer, oldest first. */
+export class Moderations {
+  #waiting = [];
+
+  /** Waits for the answer to a request just sent. */
+  add() {
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ resolve, reject });
+    });
+  }
+
+  /** A `moderated` frame: the oldest request went through. */
+  settle(frame) {
+    const detail = { action: frame.action, user: frame.user };
+    if (frame.until !== undefined) detail.until = frame.until;
+    if (frame.reason !== undefined) detail.reason = frame.reason;
+    this.#waiting.shift()?.resolve(detail);
+    return detail;
+  }
+
+  /**
+   * An error frame without id or cid: the oldest request was refused, when
+   * one waits and the code is one of its. Returns whether it was.
+   */
+  refuse(error) {
+    if (this.#waiting.length === 0 || !REFUSALS.has(error.code)) return false;
+    this.#waiting.shift()?.reject(error);
+    return true;
+  }
+
+  /** Every request fails with `error` (the connection ended). */
+  refuseAll(error) {
+    const all = this.#waiting;
+    this.#waiting = [];
+    for (const { reject } of all) reject(error);
+  }
+}
+
+/** The `{until, reason}` of a ban, from the 403 a GET of the socket gets. */
+export function banOf(body, why) {
+  return {
+    until: typeof body?.until === "string" ? body.until : null,
+    reason: typeof body?.reason === "string" ? body.reason : why,
+  };
+}
