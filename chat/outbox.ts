@@ -8,7 +8,23 @@
  * @module
  */
 
-import type { RoomName } from "./room_name.ts";
+import { parseRoomName, type RoomName } from "./room_name.ts";
+
+/**
+ * Where the outbox keeps events that belong to no one room (a ban of every
+ * room): not a valid room name, so it never mixes with a room's events.
+ */
+export const EVERY_ROOM = "*";
+
+/** A room's events in the outbox, or those of {@linkcode EVERY_ROOM}. */
+export type OutboxRoom = RoomName | typeof EVERY_ROOM;
+
+/** Stored text as an outbox room, or undefined when it is none. */
+export function parseOutboxRoom(text: string): OutboxRoom | undefined {
+  if (text === EVERY_ROOM) return EVERY_ROOM;
+  const parsed = parseRoomName(text);
+  return parsed.ok && parsed.name === text ? parsed.name : undefined;
+}
 
 /** An event as the outbox keeps it. */
 export interface OutboxEvent {
@@ -16,7 +32,7 @@ export interface OutboxEvent {
   readonly seq: number;
   /** The payload's `id`. */
   readonly id: string;
-  readonly room: RoomName;
+  readonly room: OutboxRoom;
   /** When it was written, ms since the epoch. */
   readonly at: number;
   /** The payload as JSON, exactly as it is sent. */
@@ -25,7 +41,7 @@ export interface OutboxEvent {
 
 /** A room whose next events a sender may deliver to one receiver now. */
 export interface OutboxClaim {
-  readonly room: RoomName;
+  readonly room: OutboxRoom;
   /** Failed attempts at the room's oldest undelivered event so far. */
   readonly attempts: number;
 }
@@ -59,7 +75,11 @@ export interface WebhookOutbox {
     limit: number,
   ): Promise<OutboxClaim[]>;
   /** Up to `limit` of `room`'s events that `receiver` has not had, in order. */
-  next(receiver: string, room: RoomName, limit: number): Promise<OutboxEvent[]>;
+  next(
+    receiver: string,
+    room: OutboxRoom,
+    limit: number,
+  ): Promise<OutboxEvent[]>;
   /**
    * `receiver` has every event of `room` up to `seq`: its place moves on,
    * its failed attempts go back to 0, and the lease of `owner` is renewed
@@ -68,7 +88,7 @@ export interface WebhookOutbox {
    */
   delivered(
     receiver: string,
-    room: RoomName,
+    room: OutboxRoom,
     owner: string,
     seq: number,
     leaseUntil: number,
@@ -79,12 +99,12 @@ export interface WebhookOutbox {
    */
   failed(
     receiver: string,
-    room: RoomName,
+    room: OutboxRoom,
     owner: string,
     retryAt: number,
   ): Promise<void>;
   /** Ends the lease of `owner` (a sender stopping). */
-  release(receiver: string, room: RoomName, owner: string): Promise<void>;
+  release(receiver: string, room: OutboxRoom, owner: string): Promise<void>;
   /**
    * Deletes the events every one of `receivers` has, then the oldest ones
    * past `maxEvents` or written before `now - maxAgeMs`; returns how many

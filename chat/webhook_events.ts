@@ -12,6 +12,7 @@
 import { type ChatMessage } from "./store.ts";
 import { type MessageFrame, messageFrame } from "./frames.ts";
 import type { RoomName } from "./room_name.ts";
+import { EVERY_ROOM, type OutboxRoom } from "./outbox.ts";
 import { isSignedOwner, signedSub } from "./user_name.ts";
 import type { Sanction } from "./moderation_store.ts";
 
@@ -73,7 +74,8 @@ export interface WebhookPayload<
   readonly type: T;
   /** `evt_…`, the same on every attempt (the `webhook-id` header). */
   readonly id: string;
-  readonly room: RoomName;
+  /** The room, or `*` for a sanction of every room. */
+  readonly room: OutboxRoom;
   /** When the event happened, ISO-8601 in UTC. */
   readonly ts: string;
   readonly data: WebhookEventData[T];
@@ -87,7 +89,7 @@ export function newEventId(): string {
 /** Builds the payload of one event, with a new id. */
 export function webhookPayload<T extends WebhookEventType>(
   type: T,
-  room: RoomName,
+  room: OutboxRoom,
   data: WebhookEventData[T],
   at: Date,
 ): WebhookPayload<T> {
@@ -143,17 +145,15 @@ export function renameEvent(
 }
 
 /**
- * The event of imposing (`lifted` false) or lifting `sanction`. None for a
- * sanction of every room: the outbox orders events per room and a global
- * sanction has none (the audit log, `GET /api/audit`, has it).
+ * The event of imposing (`lifted` false) or lifting `sanction`; one of
+ * every room is reported under {@linkcode EVERY_ROOM}.
  */
 export function sanctionEvent(
   sanction: Sanction,
   lifted: boolean,
   actor: string,
   at: Date,
-): WebhookPayload | undefined {
-  if (sanction.room === null) return undefined;
+): WebhookPayload {
   const { target, ...rest } = sanction;
   const sub = target.owner === undefined ? undefined : signedSub(target.owner);
   const data: SanctionData = {
@@ -164,5 +164,5 @@ export function sanctionEvent(
   const type = sanction.kind === "mute"
     ? (lifted ? "moderation.unmuted" : "moderation.muted")
     : (lifted ? "moderation.unbanned" : "moderation.banned");
-  return webhookPayload(type, sanction.room, data, at);
+  return webhookPayload(type, sanction.room ?? EVERY_ROOM, data, at);
 }

@@ -1,8 +1,15 @@
 import assert from "node:assert/strict";
-import type { RoomName } from "../chat/room_name.ts";
+import { EVERY_ROOM, type OutboxRoom } from "../chat/outbox.ts";
+import { silentLogger } from "../chat/logger.ts";
+import { openSqliteStore } from "../adapters/sqlite/store.ts";
+import { WebhookSender } from "../adapters/webhooks/sender.ts";
+import { Signer } from "../adapters/webhooks/signing.ts";
+import { sqliteOptions } from "../testkit/defaults.ts";
+import { startWebhookReceiver } from "../testkit/webhook_receiver.ts";
+import { SECRET } from "../testkit/webhooks.ts";
 import { AUDIT_LOG_MAX } from "../chat/moderation_records.ts";
 import { isRecord, parseJson } from "../chat/json.ts";
-import { lobby, other, room } from "../testkit/sqlite_store.ts";
+import { lobby, other, room, withDir } from "../testkit/sqlite_store.ts";
 import {
   at,
   auditOf,
@@ -114,7 +121,7 @@ onEachStore(
         }, at(1));
         await store.moderation.lift(ban.id, lift("unban", 2), at(2));
         await store.moderation.lift(global.id, lift("unban", 2), at(2));
-        const events = async (where: RoomName) =>
+        const events = async (where: OutboxRoom) =>
           (await outbox.next(RECEIVER, where, 10)).map((event) => {
             const parsed = parseJson(event.body);
             assert.ok(parsed.ok && isRecord(parsed.value));
@@ -146,10 +153,24 @@ onEachStore(
           isRecord(inOther[0]?.data) ? inOther[0]?.data.target : undefined,
           { user: "bob" },
         );
+        const everywhere = await events(EVERY_ROOM);
+        assert.deepEqual(everywhere.map((e) => e.type), [
+          "moderation.banned",
+          "moderation.unbanned",
+        ]);
+        assert.equal(everywhere[0]?.room, "*");
+        const claimed = await outbox.claim(RECEIVER, "me", Date.now(), 1000, 9);
+        assert.deepEqual(
+          claimed.map((c) => c.room).toSorted(),
+          [
+            EVERY_ROOM,
+            lobby,
+            other,
+          ].toSorted(),
+        );
         assert.equal(
-          (await store.moderation.auditLog({ limit: 10 })).length,
-          6,
-          "a sanction of every room is audited though it has no event",
+          isRecord(everywhere[0]?.data) ? everywhere[0]?.data.room : undefined,
+          null,
         );
       } finally {
         await store.close();
@@ -157,3 +178,57 @@ onEachStore(
     });
   },
 );
+
+Deno.test("moderation events reach a receiver, a ban of every room under *", async () => {
+  await using receiver = await startWebhookReceiver({ secret: SECRET });
+  await withDir(async (dir) => {
+    const store = openSqliteStore(
+      sqliteOptions(`${dir}/chat.db`, { webhooks: true }),
+    );
+    const outbox = store.outbox;
+    assert.ok(outbox);
+    const sender = new WebhookSender({
+      outbox,
+      urls: [receiver.url],
+      signer: new Signer([SECRET]),
+      timeoutMs: 5000,
+      retryBaseMs: 100,
+      retryMaxMs: 1000,
+      maxEvents: 1000,
+      maxAgeMs: 60_000,
+      log: silentLogger,
+    });
+    try {
+      const mute = sanction(
+        "mute",
+        { user: "carol", owner: carol.owner },
+        lobby,
+        10,
+      );
+      const ban = sanction(
+        "ban",
+        { user: "bob", owner: bobKey.owner },
+        null,
+        null,
+      );
+      for (const each of [mute, ban]) {
+        await store.moderation.impose(each, auditOf(each, "api"));
+      }
+      await receiver.waitFor(
+        (events) => events.length >= 2,
+        "the mute and the ban",
+      );
+      assert.deepEqual(
+        receiver.events.map((e) => [e.type, e.room, e.data.id]).toSorted(),
+        [
+          ["moderation.banned", "*", ban.id],
+          ["moderation.muted", "lobby", mute.id],
+        ],
+      );
+      assert.ok(receiver.attempts.every((a) => a.verified));
+    } finally {
+      await sender.close();
+      await store.close();
+    }
+  });
+});

@@ -92,10 +92,8 @@ export function openRedisModeration(
     actor: string,
     at: string,
   ) => {
-    const event = outbox
-      ? sanctionEvent(sanction, lifted, actor, new Date(at))
-      : undefined;
-    if (!outbox || !event) return ["", "", "", ""];
+    if (!outbox) return ["", "", "", ""];
+    const event = sanctionEvent(sanction, lifted, actor, new Date(at));
     return [
       outbox.context(new Date(at)),
       event.type,

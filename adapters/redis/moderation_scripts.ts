@@ -82,8 +82,8 @@ end
 /**
  * Stores a sanction: ARGV p, id, its JSON, its end ('inf' or ms), owner
  * ('' for none), grace ms, the audit entry's JSON, its room ('' for every
- * room), the audit log's bound, the webhook context ('' when off or no
- * event), the event's type, its data JSON, its room, then the addresses.
+ * room), the audit log's bound, the webhook context ('' when off), the
+ * event's type, its data JSON, its room, then the addresses.
  * Fails when a sanction by that id exists.
  */
 export const IMPOSE = new RedisScript(`${MODERATION_LUA}
@@ -118,8 +118,8 @@ return 1
 
 /**
  * Lifts a sanction still in force: ARGV p, id, now ms, grace ms, the audit
- * entry's JSON, its room, the audit log's bound, the webhook context ('',
- * off or no event), the event's type, data JSON and room. Returns 1, or 0
+ * entry's JSON, its room, the audit log's bound, the webhook context ('' when
+ * off), the event's type, data JSON and room. Returns 1, or 0
  * when none by that id is in force (nothing is written then).
  */
 export const LIFT = new RedisScript(`${MODERATION_LUA}

@@ -14,10 +14,11 @@
  */
 
 import { type RedisConnection, RedisScript } from "./connection.ts";
-import { parseRoomName, type RoomName } from "../../chat/room_name.ts";
 import {
   type OutboxClaim,
   type OutboxEvent,
+  type OutboxRoom,
+  parseOutboxRoom,
   type WebhookOutbox,
   WriteSignal,
 } from "../../chat/outbox.ts";
@@ -239,13 +240,13 @@ export function splitAtId(frameJson: string): { head: string; tail: string } {
   return { head, tail: frameJson.slice(head.length + 1) };
 }
 
-function roomOf(text: unknown): RoomName {
-  const parsed = parseRoomName(typeof text === "string" ? text : "");
-  if (parsed.ok) return parsed.name;
+function roomOf(text: unknown): OutboxRoom {
+  const room = parseOutboxRoom(typeof text === "string" ? text : "");
+  if (room !== undefined) return room;
   throw new StoreError("Redis holds an invalid room in the webhook outbox");
 }
 
-function toEvent(room: RoomName, entry: unknown): OutboxEvent {
+function toEvent(room: OutboxRoom, entry: unknown): OutboxEvent {
   if (Array.isArray(entry) && entry.length === 2) {
     const [rawId, fields] = entry;
     if (

@@ -133,13 +133,9 @@ export function openSqliteModeration(
             insertAddress.run(address, sanction.id, SANCTION_ADDRESSES_MAX);
           }
           writeAudit(audit);
-          const event = sanctionEvent(
-            sanction,
-            false,
-            audit.actor,
-            new Date(audit.at),
-          );
-          if (event) outbox?.write([event]);
+          outbox?.write([
+            sanctionEvent(sanction, false, audit.actor, new Date(audit.at)),
+          ]);
         });
       }),
     lift: (id, audit, now) =>
@@ -150,13 +146,9 @@ export function openSqliteModeration(
           const sanction = toSanction(row);
           deleteSanction.run(id);
           writeAudit(liftAudit(sanction, audit));
-          const event = sanctionEvent(
-            sanction,
-            true,
-            audit.actor,
-            new Date(audit.at),
-          );
-          if (event) outbox?.write([event]);
+          outbox?.write([
+            sanctionEvent(sanction, true, audit.actor, new Date(audit.at)),
+          ]);
           return sanction;
         })
       ),

@@ -11,12 +11,14 @@
  */
 
 import type { SqliteDatabase } from "./database.ts";
-import { intField, roomField, type Row, textField } from "./rows.ts";
+import { intField, type Row, textField } from "./rows.ts";
 import type { WebhookPayload } from "../../chat/webhook_events.ts";
 import {
   type OutboxBacklog,
   type OutboxClaim,
   type OutboxEvent,
+  type OutboxRoom,
+  parseOutboxRoom,
   type WebhookOutbox,
   WriteSignal,
 } from "../../chat/outbox.ts";
@@ -62,6 +64,13 @@ export class OutboxWriter {
   }
 }
 
+/** The outbox room in column `key`, or a {@linkcode StoreError}. */
+function outboxRoomField(row: Row, key: string): OutboxRoom {
+  const room = parseOutboxRoom(textField(row, key));
+  if (room !== undefined) return room;
+  throw new StoreError(`Column ${key} holds an invalid outbox room`);
+}
+
 function toEvent(row: Row): OutboxEvent {
   const body = row.body;
   if (!(body instanceof Uint8Array)) {
@@ -70,7 +79,7 @@ function toEvent(row: Row): OutboxEvent {
   return {
     seq: intField(row, "seq"),
     id: textField(row, "id"),
-    room: roomField(row, "room"),
+    room: outboxRoomField(row, "room"),
     at: intField(row, "at"),
     body: decoder.decode(body),
   };
@@ -162,7 +171,7 @@ export function openSqliteOutbox(
       }
       return Promise.resolve(database.transaction(() => {
         const claims = dueRooms.all(receiver, now, limit).map((row) => ({
-          room: roomField(row, "room"),
+          room: outboxRoomField(row, "room"),
           attempts: intField(row, "attempts"),
         }));
         for (const { room } of claims) {

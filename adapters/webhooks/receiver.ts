@@ -11,10 +11,10 @@ import type { Logger } from "../../chat/logger.ts";
 import type {
   OutboxClaim,
   OutboxEvent,
+  OutboxRoom,
   WebhookMetrics,
   WebhookOutbox,
 } from "../../chat/outbox.ts";
-import type { RoomName } from "../../chat/room_name.ts";
 import { DeadlineError, within } from "../../platform/deadline.ts";
 import type { Signer } from "./signing.ts";
 import { receiverKey } from "./config.ts";
@@ -79,7 +79,7 @@ export class Receiver {
   readonly key: string;
   readonly label: string;
   readonly #sender: SenderContext;
-  readonly #inFlight = new Set<RoomName>();
+  readonly #inFlight = new Set<OutboxRoom>();
   #pumping = false;
   #again = false;
   /**
@@ -87,7 +87,7 @@ export class Receiver {
    * failing while there is one. When the run began, and how many attempts
    * failed in it.
    */
-  readonly #failingRooms = new Set<RoomName>();
+  readonly #failingRooms = new Set<OutboxRoom>();
   #failing: { since: number; attempts: number } | undefined;
 
   constructor(url: string, sender: SenderContext) {
@@ -250,7 +250,7 @@ export class Receiver {
     }
   }
 
-  #failed(room: RoomName, reason: string): void {
+  #failed(room: OutboxRoom, reason: string): void {
     this.#failingRooms.add(room);
     if (this.#failing) {
       this.#failing.attempts++;
@@ -266,7 +266,7 @@ export class Receiver {
   }
 
   /** `room`'s event got through: the run ends when no room is failing. */
-  #recovered(room: RoomName): void {
+  #recovered(room: OutboxRoom): void {
     if (!this.#failingRooms.delete(room) || this.#failingRooms.size > 0) return;
     if (this.#failing) {
       this.#sender.log.info("webhook.receiver_recovered", {
@@ -279,7 +279,7 @@ export class Receiver {
   }
 
   /** `room` has nothing left to send: it no longer counts as failing. */
-  #settled(room: RoomName): void {
+  #settled(room: OutboxRoom): void {
     this.#failingRooms.delete(room);
     if (this.#failingRooms.size === 0) this.#failing = undefined;
   }
