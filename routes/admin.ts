@@ -11,18 +11,14 @@
  * @module
  */
 
-import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { timingSafeEqual } from "hono/utils/buffer";
 import type { TokenVerifier } from "../chat/identity.ts";
 import type { Logger } from "../observability/log.ts";
-import {
-  actorOf,
-  type AdminSession,
-  type AdminSessions,
-} from "../http/admin_session.ts";
+import { actorOf, type AdminSessions } from "../http/admin_session.ts";
 import { roomParam } from "../http/params.ts";
 import { contentSecurityPolicy } from "../http/security_headers.ts";
 import { adminMessagesFor } from "../templates/admin_messages.ts";
@@ -39,9 +35,9 @@ import {
 import { detectLanguage, requestLang } from "./pages.ts";
 import { adminStaticRoutes } from "./admin_static.ts";
 
-/** What the console's routes carry from the session check to a handler. */
+/** What the console's routes carry: the language of the pages. */
 export interface AdminEnv {
-  Variables: { language: string; adminSession: AdminSession };
+  Variables: { language: string };
 }
 
 /** What the console needs. */
@@ -58,16 +54,6 @@ export interface AdminOptions {
 
 /** The largest sign-in body read, in bytes (a key or a token). */
 const MAX_SIGN_IN_BYTES = 16 * 1024;
-
-/** Whether `identity` (a checked token's) gives the admin role. */
-function isAdmin(identity: object): boolean {
-  return "role" in identity && identity.role === "admin";
-}
-
-/** The signed-in session of this request (set by the session check). */
-export function sessionOf(c: Context<AdminEnv>): AdminSession {
-  return c.get("adminSession");
-}
 
 /** Builds the `/admin` routes. */
 export function adminRoutes(options: AdminOptions): Hono<AdminEnv> {
@@ -116,7 +102,6 @@ export function adminRoutes(options: AdminOptions): Hono<AdminEnv> {
       }
       return c.redirect("/admin/", 303);
     }
-    c.set("adminSession", session);
     await next();
   };
 
@@ -162,7 +147,7 @@ export function adminRoutes(options: AdminOptions): Hono<AdminEnv> {
         const check = verifier === undefined
           ? { ok: false, reason: "sign-in with a token is off" } as const
           : await verifier.verify(token);
-        if (!check.ok || !isAdmin(check.identity)) {
+        if (!check.ok || check.identity.role !== "admin") {
           const reason = check.ok
             ? "the token does not give the admin role"
             : check.reason;

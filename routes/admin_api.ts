@@ -4,18 +4,15 @@
  * and the Origin of every change): `GET /admin/api/overview` (the
  * server's figures and health), the room list, a room's messages and who
  * is online (the public API's own handlers, every room readable), and
- * delete and disconnect as the server API does them.
+ * the server API's moderation (delete, disconnect, mutes, bans, the audit
+ * log) with the signed-in person as its actor.
  *
  * @module
  */
 
-import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { HTTPException } from "hono/http-exception";
-import { parseUserName } from "../chat/user_name.ts";
+import { Hono, type MiddlewareHandler } from "hono";
 import type { ChatHub } from "../chat/hub.ts";
 import type { Store } from "../chat/store.ts";
-import { integerParam, roomParam } from "../http/params.ts";
 import {
   counterRate,
   expositionTotals,
@@ -23,8 +20,8 @@ import {
 import type { Logger } from "../observability/log.ts";
 import { within } from "../platform/deadline.ts";
 import { apiRoutes } from "./api.ts";
-import { type AdminEnv, sessionOf } from "./admin.ts";
-import { actorOf } from "../http/admin_session.ts";
+import type { AdminEnv } from "./admin.ts";
+import { moderationRoutes, type ModeratorEnv } from "./moderation_api.ts";
 import type { OpsOptions } from "./ops.ts";
 
 /** What the console's API reads. */
@@ -32,6 +29,10 @@ export interface AdminApiOptions
   extends Pick<OpsOptions, "store" | "bus" | "stats" | "metrics" | "webhooks"> {
   readonly hub: ChatHub;
   readonly log: Logger;
+  /** Names the signed-in person as the actor of a change, or refuses (401). */
+  readonly authorise: MiddlewareHandler<ModeratorEnv>;
+  /** The largest request body, in bytes, as for the server API. */
+  readonly maxBodyBytes: number;
   /** Which store holds rooms and presence, as the overview names it. */
   readonly backend: "sqlite" | "redis";
   /** How long a health check may take. @default 2000 */
@@ -54,16 +55,6 @@ async function health(
       ok: false,
       error: error instanceof Error ? error.message : String(error),
     };
-  }
-}
-
-/** A JSON body, or undefined when it is none. */
-function jsonBody(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    if (!(error instanceof SyntaxError)) throw error;
-    return undefined;
   }
 }
 
@@ -123,44 +114,16 @@ export function adminApiRoutes(
   // The public reads, with every room readable: the session is the admin's.
   app.route("/", apiRoutes(store));
 
-  app.delete("/api/rooms/:room/messages/:id", async (c) => {
-    const room = roomParam(c.req.param("room"), "Cannot delete");
-    const id = integerParam("id", c.req.param("id"), { min: 1 });
-    if (id === undefined || !await hub.deleteMessage(room, id)) {
-      return c.json({ error: `Room ${room} holds no message ${id}` }, 404);
-    }
-    log.info("admin.message_deleted", {
-      room,
-      id,
-      actor: actorOf(sessionOf(c)),
-    });
-    return c.body(null, 204);
-  });
-
-  app.post(
-    "/api/rooms/:room/disconnect",
-    bodyLimit({ maxSize: 4096 }),
-    async (c) => {
-      const room = roomParam(c.req.param("room"), "Cannot disconnect");
-      const body = await jsonBody(await c.req.text());
-      const user = typeof body === "object" && body !== null &&
-          "user" in body && typeof body.user === "string"
-        ? parseUserName(body.user, [])
-        : undefined;
-      if (!user?.ok) {
-        throw new HTTPException(400, {
-          message: `Body needs a valid "user"${user ? `: ${user.error}` : ""}`,
-        });
-      }
-      const closed = await hub.disconnect(room, user.name);
-      log.info("admin.user_disconnected", {
-        room,
-        user: user.name,
-        closed,
-        actor: actorOf(sessionOf(c)),
-      });
-      return c.json({ closed });
-    },
+  // Delete, disconnect, mutes, bans and the audit log: the server API's
+  // own handlers, the actor named by the session.
+  app.route(
+    "/api",
+    moderationRoutes({
+      hub,
+      log,
+      authorise: options.authorise,
+      maxBodyBytes: options.maxBodyBytes,
+    }),
   );
 
   return app;

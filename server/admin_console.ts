@@ -7,14 +7,20 @@
  * @module
  */
 
-import type { Hono } from "hono";
+import type { Hono, MiddlewareHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { trustedProxies } from "../chat/address_range.ts";
 import type { ChatHub } from "../chat/hub.ts";
 import type { TokenVerifier } from "../chat/identity.ts";
-import { adminSessionKey, AdminSessions } from "../http/admin_session.ts";
+import {
+  actorOf,
+  adminSessionKey,
+  AdminSessions,
+} from "../http/admin_session.ts";
 import type { Logger } from "../observability/log.ts";
 import { type AdminEnv, adminRoutes } from "../routes/admin.ts";
 import { adminApiRoutes } from "../routes/admin_api.ts";
+import type { ModeratorEnv } from "../routes/moderation_api.ts";
 import type { OpsOptions } from "../routes/ops.ts";
 import type { Config } from "./settings.ts";
 
@@ -47,18 +53,31 @@ export async function adminConsole(
         "a console session holds only in the isolate that signed it in; set CHAT_ADMIN_SESSION_SECRET",
     });
   }
+  const sessions = new AdminSessions(
+    key.key,
+    trustedProxies(config.trustedProxies),
+    parts.now,
+  );
+  const authorise: MiddlewareHandler<ModeratorEnv> = async (c, next) => {
+    const session = await sessions.read(c);
+    if (session === undefined) {
+      throw new HTTPException(401, {
+        message: "Sign in to the admin console first",
+      });
+    }
+    c.set("actor", actorOf(session));
+    await next();
+  };
   return adminRoutes({
-    sessions: new AdminSessions(
-      key.key,
-      trustedProxies(config.trustedProxies),
-      parts.now,
-    ),
+    sessions,
     apiKey: config.apiKey,
     verifier,
     log,
     api: adminApiRoutes({
       ...parts.ops,
       hub: parts.hub,
+      authorise,
+      maxBodyBytes: config.maxFrameBytes,
       backend: config.redisUrl === undefined ? "sqlite" : "redis",
     }),
   });

@@ -10,6 +10,11 @@ import {
   type DisposableChatServer,
   uniqueRoom,
 } from "../testkit/server.ts";
+import {
+  OPTIONAL_SIGN_IN,
+  secondsFromNow,
+  signedToken,
+} from "../testkit/tokens.ts";
 
 const KEY = "console-test-key-0123456789abcdef";
 const ORIGIN = "http://localhost";
@@ -336,4 +341,162 @@ Deno.test("the console's files are served, and its scripts build no HTML from te
       assert.ok(files.includes(name), `${page} asks for ${name}`);
     }
   }
+});
+
+Deno.test("a token with the admin role signs in to the console; others do not", async (t) => {
+  await using server = await buildServer(OPTIONAL_SIGN_IN);
+
+  await t.step(
+    "role admin: a session until the token's expiry at most",
+    async () => {
+      const exp = secondsFromNow(600);
+      const token = await signedToken({
+        sub: "u-ada",
+        name: "Ada",
+        role: "admin",
+        exp,
+      });
+      const response = await post(server, "/admin/session", { token });
+      assert.equal(response.status, 200);
+      assert.deepEqual(await response.json(), { signedIn: "Ada" });
+      const flags = flagsOf(response);
+      assert.ok(Number(flags.get("max-age")) <= 600);
+      const cookie = cookieOf(response);
+      const overview = await get(server, "/admin/api/overview", cookie);
+      assert.equal(overview.status, 200);
+      await overview.body?.cancel();
+    },
+  );
+
+  for (
+    const [what, claims] of [
+      ["role moderator", { role: "moderator" }],
+      ["a moderates list", { moderates: ["lobby"] }],
+      ["no role", {}],
+    ] as const
+  ) {
+    await t.step(`${what}: 401 and no cookie`, async () => {
+      const token = await signedToken({ sub: "u-mo", name: "Mo", ...claims });
+      const response = await post(server, "/admin/session", { token });
+      assert.equal(response.status, 401);
+      assert.equal(response.headers.get("set-cookie"), null);
+      assert.match((await response.json()).error, /admin role/);
+    });
+  }
+
+  await t.step(
+    "a token signed with another key: 401 and no cookie",
+    async () => {
+      const response = await post(server, "/admin/session", {
+        token: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl",
+      });
+      assert.equal(response.status, 401);
+      assert.equal(response.headers.get("set-cookie"), null);
+      await response.body?.cancel();
+    },
+  );
+
+  await t.step("without an API key the key form is not offered", async () => {
+    const page = await (await get(server, "/admin/")).text();
+    assert.doesNotMatch(page, /id="admin-key"/);
+    assert.match(page, /id="admin-token-error"/);
+  });
+});
+
+Deno.test("the console moderates through the server API's handlers, as its signed-in person", async (t) => {
+  await using server = await buildServer({
+    ...OPTIONAL_SIGN_IN,
+    CHAT_API_KEY: KEY,
+  });
+  const room = uniqueRoom("console");
+  const ban = { sub: "u-troll", duration: 600, reason: "spam" };
+  const headers = (cookie: string, origin = ORIGIN) => ({
+    Cookie: cookie,
+    Origin: origin,
+    "Content-Type": "application/json",
+  });
+
+  await t.step("without a session: 401, nothing stored", async () => {
+    const response = await server.app.request(`/admin/api/rooms/${room}/bans`, {
+      method: "POST",
+      headers: { Origin: ORIGIN, "Content-Type": "application/json" },
+      body: JSON.stringify(ban),
+    });
+    assert.equal(response.status, 401);
+    await response.body?.cancel();
+  });
+
+  await t.step("from another site: 403, nothing stored", async () => {
+    const cookie = await signIn(server);
+    const response = await server.app.request(`/admin/api/rooms/${room}/bans`, {
+      method: "POST",
+      headers: headers(cookie, "https://attacker.example"),
+      body: JSON.stringify(ban),
+    });
+    assert.equal(response.status, 403);
+    await response.body?.cancel();
+    const list = await get(server, `/admin/api/rooms/${room}/bans`, cookie);
+    assert.deepEqual((await list.json()).sanctions, []);
+  });
+
+  await t.step(
+    "with the key's session: banned, listed, audited as api-key, lifted",
+    async () => {
+      const cookie = await signIn(server);
+      const response = await server.app.request(
+        `/admin/api/rooms/${room}/bans`,
+        {
+          method: "POST",
+          headers: headers(cookie),
+          body: JSON.stringify(ban),
+        },
+      );
+      assert.equal(response.status, 201);
+      const sanction = await response.json();
+      assert.equal(sanction.by, "api-key");
+      assert.equal(
+        sanction.target.addresses,
+        undefined,
+        "no addresses in the console",
+      );
+      const all = await (await get(server, "/admin/api/bans", cookie)).json();
+      assert.deepEqual(all.sanctions.map((s: { id: string }) => s.id), [
+        sanction.id,
+      ]);
+      const audit =
+        await (await get(server, `/admin/api/audit?room=${room}`, cookie))
+          .json();
+      assert.equal(audit.entries[0]?.action, "ban");
+      assert.equal(audit.entries[0]?.actor, "api-key");
+      const lift = await server.app.request(`/admin/api/bans/${sanction.id}`, {
+        method: "DELETE",
+        headers: headers(cookie),
+      });
+      assert.equal(lift.status, 204);
+      const after = await (await get(server, "/admin/api/bans", cookie)).json();
+      assert.deepEqual(after.sanctions, []);
+    },
+  );
+
+  await t.step(
+    "with an admin token's session: audited under the admin's name",
+    async () => {
+      const token = await signedToken({
+        sub: "u-ada",
+        name: "Ada",
+        role: "admin",
+      });
+      const cookie = cookieOf(await post(server, "/admin/session", { token }));
+      const response = await server.app.request(
+        `/admin/api/rooms/${room}/mutes`,
+        {
+          method: "POST",
+          headers: headers(cookie),
+          body: JSON.stringify({ ...ban, duration: null }),
+        },
+      );
+      assert.equal(response.status, 201);
+      assert.equal((await response.json()).by, "Ada");
+    },
+  );
 });
