@@ -6,6 +6,7 @@
  */
 
 import type { ChatMetrics } from "../chat/metrics.ts";
+import type { ModerationStore } from "../chat/moderation_store.ts";
 import {
   type MessageStore,
   type PresenceStore,
@@ -79,14 +80,33 @@ export function instrumentStore(store: Store, metrics: ChatMetrics): Store {
       metrics,
     ),
   };
+  const d = store.moderation;
+  const moderation: AsyncMethods<ModerationStore> = {
+    impose: timed("moderation_impose", (...a) => d.impose(...a), metrics),
+    lift: timed("moderation_lift", (...a) => d.lift(...a), metrics),
+    addAddress: timed(
+      "moderation_add_address",
+      (...a) => d.addAddress(...a),
+      metrics,
+    ),
+    list: timed("moderation_list", (...a) => d.list(...a), metrics),
+    // Every upgrade asks it.
+    find: timed("moderation_find", (...a) => d.find(...a), metrics),
+    audit: timed("moderation_audit", (...a) => d.audit(...a), metrics),
+    auditLog: timed(
+      "moderation_audit_log",
+      (...a) => d.auditLog(...a),
+      metrics,
+    ),
+    purge: timed("moderation_purge", (...a) => d.purge(...a), metrics),
+  };
   return {
     messages,
     presence,
     // Read by the webhook sender, off the message path: not timed.
     ...(store.outbox === undefined ? {} : { outbox: store.outbox }),
     conversation: store.conversation,
-    // Off the message path (a mute is checked from a cache): not timed.
-    moderation: store.moderation,
+    moderation,
     ping: timed("ping", () => store.ping(), metrics),
     close: () => store.close(),
   };

@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { StoreError } from "../chat/store.ts";
 import type { Sanction } from "../chat/moderation_store.ts";
 import { SANCTION_KEY_GRACE_MS } from "../adapters/redis/moderation.ts";
-import { lobby, other } from "../testkit/sqlite_store.ts";
+import { openSqliteStore } from "../adapters/sqlite/store.ts";
+import { instrumentStore } from "../observability/instrumented_store.ts";
+import { noMetrics } from "../chat/metrics.ts";
+import { sqliteOptions } from "../testkit/defaults.ts";
+import { lobby, other, withDir } from "../testkit/sqlite_store.ts";
 import {
   at,
   auditOf,
@@ -387,4 +391,35 @@ onEachStore("keeps mutes and bans", async (t, backend) => {
       ]);
     });
   }
+});
+
+Deno.test("moderation calls are timed like every store call", async () => {
+  await withDir(async (dir) => {
+    const calls: string[] = [];
+    const store = instrumentStore(
+      openSqliteStore(sqliteOptions(`${dir}/chat.db`)),
+      {
+        ...noMetrics,
+        storeCall: (operation, _seconds, ok) => {
+          if (ok) calls.push(operation);
+        },
+      },
+    );
+    try {
+      const ban = sanction(
+        "ban",
+        { user: "bob", owner: bobKey.owner },
+        lobby,
+        10,
+      );
+      await store.moderation.impose(ban, auditOf(ban));
+      assert.equal(
+        (await store.moderation.find("ban", lobby, bobKey, at(1)))?.id,
+        ban.id,
+      );
+      assert.deepEqual(calls, ["moderation_impose", "moderation_find"]);
+    } finally {
+      await store.close();
+    }
+  });
 });
