@@ -92,7 +92,10 @@ export function parseClientFrame(
   const type = "type" in value ? value.type : "message";
   if (type === "rename") return parseRename(value);
   if (isConversationType(type)) return parseConversationFrame(value, limits);
-  if (isModerationType(type)) return parseModerationFrame(value, type);
+  if (isModerationType(type)) {
+    const parsed = parseModerationFrame(value, type);
+    return parsed.ok ? parsed : refuse(parsed.code, parsed.error);
+  }
   if (type !== "message") {
     return refuse(
       "bad_frame",

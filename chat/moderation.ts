@@ -29,7 +29,7 @@ import type {
   SanctionSubject,
 } from "./moderation_store.ts";
 import type { RoomName } from "./room_name.ts";
-import type { PresenceStore } from "./store.ts";
+import { type PresenceStore, StoreError } from "./store.ts";
 import {
   type ImposeTarget,
   localSocket,
@@ -274,12 +274,26 @@ export class Moderation {
     });
   }
 
-  /** The ban that keeps `subject` out of `room` now, if any (the store's). */
-  bannedFrom(
+  /**
+   * The ban that keeps `subject` out of `room` now, if any: the store's
+   * answer, or, while the store cannot answer, what this isolate last heard.
+   */
+  async bannedFrom(
     room: RoomName,
     subject: SanctionSubject,
   ): Promise<Sanction | undefined> {
-    return this.#options.store.find("ban", room, subject, this.#options.now());
+    try {
+      return await this.#options.store.find(
+        "ban",
+        room,
+        subject,
+        this.#options.now(),
+      );
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error;
+      this.#options.log.warn("moderation.find_failed", { room, error });
+      return this.#inForce.bannedIn(room, subject);
+    }
   }
 
   /** The mute of `subject` in `room` now, if any, from memory. */

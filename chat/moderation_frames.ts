@@ -7,7 +7,6 @@
  * @module
  */
 
-import type { ErrorFrame } from "./frames.ts";
 import { MAX_USER_NAME_CHARS } from "./user_name.ts";
 import type { RoomName } from "./room_name.ts";
 
@@ -80,19 +79,27 @@ export function isModerationType(
     type === "unban";
 }
 
-type Parsed =
+/** A moderator frame, or why not (the error frame's code and text). */
+export type ParsedModeration =
   | { readonly ok: true; readonly frame: ModerationRequest }
-  | { readonly ok: false; readonly error: ErrorFrame };
+  | {
+    readonly ok: false;
+    readonly code: "bad_frame" | "bad_duration";
+    readonly error: string;
+  };
 
-function refuse(code: ErrorFrame["code"], error: string): Parsed {
-  return { ok: false, error: { type: "error", code, error } };
+function refuse(
+  code: "bad_frame" | "bad_duration",
+  error: string,
+): ParsedModeration {
+  return { ok: false, code, error };
 }
 
 /** Checks a moderator frame's fields (`type` already one of its four). */
 export function parseModerationFrame(
   value: Record<string, unknown>,
   type: ModerationRequest["type"],
-): Parsed {
+): ParsedModeration {
   const { user } = value;
   if (
     typeof user !== "string" || user === "" || !user.isWellFormed() ||

@@ -54,10 +54,24 @@ export class SanctionsInForce {
   /** The mute of `subject` in `room` now, if any; the longest of several. */
   mutedIn(room: RoomName, subject: SanctionSubject): Sanction | undefined {
     if (this.#mutes.size === 0) return undefined;
+    return this.#applying(this.#mutes.values(), room, subject);
+  }
+
+  /** The ban of `subject` in `room` now, as this isolate last heard. */
+  bannedIn(room: RoomName, subject: SanctionSubject): Sanction | undefined {
+    const bans = [...this.#inForce.values()].filter((s) => s.kind === "ban");
+    return this.#applying(bans, room, subject);
+  }
+
+  #applying(
+    sanctions: Iterable<Sanction>,
+    room: RoomName,
+    subject: SanctionSubject,
+  ): Sanction | undefined {
     const now = this.#options.now();
     return longest(
-      [...this.#mutes.values()].filter((mute) =>
-        applies(mute, room, subject, now)
+      [...sanctions].filter((sanction) =>
+        applies(sanction, room, subject, now)
       ),
     );
   }
