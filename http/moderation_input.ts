@@ -9,14 +9,12 @@
 import { HTTPException } from "hono/http-exception";
 import { canonical, parseIp } from "../chat/address_range.ts";
 import type { ImposeTarget } from "../chat/moderation.ts";
+import {
+  MAX_REASON_CHARS,
+  MAX_SANCTION_SECONDS,
+} from "../chat/moderation_frames.ts";
 import type { RoomName } from "../chat/room_name.ts";
 import { parseUserName } from "../chat/user_name.ts";
-
-/** The longest mute or ban short of one for good: ten years, in seconds. */
-export const MAX_SANCTION_SECONDS = 10 * 365 * 24 * 60 * 60;
-
-/** The longest reason, in characters. */
-export const MAX_REASON_CHARS = 500;
 
 /** A mute or ban request's body, parsed. */
 export interface SanctionInput {
@@ -90,7 +88,9 @@ function durationOf(value: unknown): number | null {
 
 function reasonOf(value: unknown): string {
   if (value === undefined) return "";
-  if (typeof value !== "string") throw badRequest('"reason" must be a string');
+  if (typeof value !== "string" || !value.isWellFormed()) {
+    throw badRequest('"reason" must be a string of valid Unicode');
+  }
   const length = [...value].length;
   if (length > MAX_REASON_CHARS) {
     throw badRequest(
