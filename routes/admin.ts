@@ -68,7 +68,10 @@ export function adminRoutes(options: AdminOptions): Hono<AdminEnv> {
   app.use("/admin/*", detectLanguage);
   const headers: MiddlewareHandler = async (c, next) => {
     await next();
-    c.header("Cache-Control", "no-store");
+    // Scripts and styles revalidate by their ETag; the rest is never kept.
+    if (!c.req.path.startsWith("/admin/static/")) {
+      c.header("Cache-Control", "no-store");
+    }
     c.header("Vary", "Accept-Language", { append: true });
   };
   // The console is never framed, whatever the chat pages allow.

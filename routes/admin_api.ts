@@ -75,9 +75,15 @@ export function adminApiRoutes(
       health(() => options.bus.ping(), timeoutMs, "bus"),
       options.metrics.render(),
     ]);
-    const stats = storeHealth.ok
-      ? await within(options.stats(), timeoutMs, "store")
-      : undefined;
+    let stats;
+    try {
+      stats = storeHealth.ok
+        ? await within(options.stats(), timeoutMs, "store")
+        : undefined;
+    } catch (error) {
+      // The figures that do not need the store are worth answering with.
+      log.warn("admin.overview_stats_failed", { error });
+    }
     const totals = expositionTotals(text);
     const received = totals.get("chat_messages_received_total") ?? 0;
     const webhooks = options.webhooks?.();

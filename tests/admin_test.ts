@@ -9,7 +9,14 @@ import {
   buildServer,
   type DisposableChatServer,
   uniqueRoom,
+  waitUntil,
 } from "../testkit/server.ts";
+import { ignoreWithoutRedis, startRedis } from "../testkit/redis.ts";
+import {
+  SERVER,
+  SHARED_ROOMS_ENV,
+  startServerProcess,
+} from "../testkit/process.ts";
 import {
   OPTIONAL_SIGN_IN,
   secondsFromNow,
@@ -499,4 +506,43 @@ Deno.test("the console moderates through the server API's handlers, as its signe
       assert.equal((await response.json()).by, "Ada");
     },
   );
+});
+
+Deno.test({
+  name: "the overview names Redis, and says so while it is down",
+  ignore: ignoreWithoutRedis,
+  async fn() {
+    await using redis = await startRedis();
+    // A process of its own: a Redis client cut off keeps reconnect timers
+    // that Deno's sanitizers would count against this test.
+    await using server = await startServerProcess({
+      args: SERVER.run(),
+      env: { ...SHARED_ROOMS_ENV, REDIS_URL: redis.url, CHAT_API_KEY: KEY },
+    });
+    const signedIn = await fetch(`${server.origin}/admin/session`, {
+      method: "POST",
+      headers: { Origin: server.origin },
+      body: new URLSearchParams({ key: KEY }),
+      redirect: "manual",
+    });
+    assert.equal(signedIn.status, 303);
+    await signedIn.body?.cancel();
+    const cookie = cookieOf(signedIn);
+    const overview = async () =>
+      await (await fetch(`${server.origin}/admin/api/overview`, {
+        headers: { Cookie: cookie },
+      })).json();
+    const up = await overview();
+    assert.deepEqual(up.store, { backend: "redis", ok: true });
+    assert.deepEqual(up.bus, { backend: "redis", ok: true });
+    await redis.stop();
+    await waitUntil(
+      async () => (await overview()).store.ok === false,
+      "the overview sees Redis down",
+    );
+    const down = await overview();
+    assert.equal(typeof down.store.error, "string");
+    assert.equal(down.bus.ok, false);
+    assert.equal(down.rooms, null);
+  },
 });
