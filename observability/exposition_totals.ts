@@ -29,10 +29,11 @@ export function expositionTotals(text: string): Map<string, number> {
 }
 
 /**
- * A per-second rate of a counter between the calls of `sample`, over at
- * least `minWindowMs`: a call sooner than that answers the last rate
- * again, so a page refreshing often does not see noise. Undefined until
- * two readings exist.
+ * A per-second rate of a counter between the calls of the function it
+ * returns, over at least `minWindowMs`: a call sooner than that answers the
+ * last rate again, so a page refreshing often does not see noise (the
+ * first rate is taken over whatever time there was). Undefined until two
+ * readings exist.
  */
 export function counterRate(minWindowMs = 1000) {
   let last: { at: number; value: number } | undefined;
@@ -43,7 +44,9 @@ export function counterRate(minWindowMs = 1000) {
       return rate;
     }
     const elapsed = at - last.at;
-    if (elapsed < minWindowMs) return rate;
+    if (elapsed <= 0 || (elapsed < minWindowMs && rate !== undefined)) {
+      return rate;
+    }
     rate = (value - last.value) / (elapsed / 1000);
     last = { at, value };
     return rate;

@@ -66,6 +66,8 @@ export function adminApiRoutes(
   const app = new Hono<AdminEnv>();
   const started = Date.now();
   const rate = counterRate();
+  // The first reading is the start, so the first answer has a rate too.
+  rate(0, started);
   const timeoutMs = options.healthTimeoutMs ?? 2000;
   const store: Store = options.store;
 

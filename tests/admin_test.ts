@@ -126,6 +126,7 @@ Deno.test("admin console sign-in and session", async (t) => {
     assert.deepEqual(body.bus, { backend: "local", ok: true });
     assert.equal(body.webhooks, null);
     assert.equal(typeof body.memory.residentBytes, "number");
+    assert.equal(typeof body.messagesPerSecond, "number");
     assert.ok(body.descriptors.open > 0, "open descriptors are counted");
   });
 

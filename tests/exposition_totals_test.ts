@@ -27,13 +27,18 @@ Deno.test("exposition totals", async (t) => {
     },
   );
 
-  await t.step("a counter's rate needs two readings a window apart", () => {
-    const rate = counterRate(1000);
-    assert.equal(rate(100, 0), undefined);
-    assert.equal(rate(150, 500), undefined, "too soon to tell");
-    assert.equal(rate(300, 2000), 100);
-    assert.equal(rate(400, 2500), 100, "too soon: the last rate again");
-    assert.equal(rate(10, 4000), 100, "a counter that restarted starts over");
-    assert.equal(rate(30, 6000), 10);
-  });
+  await t.step(
+    "a counter's rate is taken over at least a window, once there is one",
+    () => {
+      const rate = counterRate(1000);
+      assert.equal(rate(100, 0), undefined);
+      assert.equal(rate(100, 0), undefined, "no time passed");
+      assert.equal(rate(150, 500), 100, "the first rate, over what there was");
+      assert.equal(rate(200, 1000), 100, "too soon: the last rate again");
+      assert.equal(rate(300, 2000), 100);
+      assert.equal(rate(400, 2500), 100, "too soon: the last rate again");
+      assert.equal(rate(10, 4000), 100, "a counter that restarted starts over");
+      assert.equal(rate(30, 6000), 10);
+    },
+  );
 });
