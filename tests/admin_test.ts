@@ -487,6 +487,48 @@ Deno.test("the console moderates through the server API's handlers, as its signe
   );
 
   await t.step(
+    "delete and disconnect: done and audited as api-key",
+    async () => {
+      const cookie = await signIn(server);
+      const posted = await server.app.request(`/api/rooms/${room}/messages`, {
+        method: "POST",
+        headers: {
+          Authorization: `Bearer ${KEY}`,
+          "Content-Type": "application/json",
+        },
+        body: JSON.stringify({ user: "ann", message: "to delete" }),
+      });
+      const { id } = await posted.json();
+      const removed = await server.app.request(
+        `/admin/api/rooms/${room}/messages/${id}`,
+        { method: "DELETE", headers: headers(cookie) },
+      );
+      assert.equal(removed.status, 204);
+      assert.deepEqual(await texts(server, room), []);
+      const closed = await server.app.request(
+        `/admin/api/rooms/${room}/disconnect`,
+        {
+          method: "POST",
+          headers: headers(cookie),
+          body: JSON.stringify({ user: "ann" }),
+        },
+      );
+      assert.equal(closed.status, 200);
+      assert.deepEqual(await closed.json(), { closed: 0 });
+      const audit =
+        await (await get(server, `/admin/api/audit?room=${room}`, cookie))
+          .json();
+      const newest = audit.entries.slice(0, 2).map((
+        entry: { action: string; actor: string },
+      ) => [entry.action, entry.actor]);
+      assert.deepEqual(newest, [["disconnect", "api-key"], [
+        "delete",
+        "api-key",
+      ]]);
+    },
+  );
+
+  await t.step(
     "with an admin token's session: audited under the admin's name",
     async () => {
       const token = await signedToken({
