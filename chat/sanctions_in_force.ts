@@ -106,6 +106,11 @@ export class SanctionsInForce {
     const hit = [...this.sockets].filter((socket) =>
       applies(sanction, socket.room, socket.subject, now)
     );
+    // Out of reach at once: an event and a reload of the same ban, both
+    // on their way, close each socket once.
+    if (sanction.kind === "ban") {
+      for (const socket of hit) this.sockets.delete(socket);
+    }
     let target: SanctionTarget = sanction.target;
     for (const { subject } of hit) {
       if (!subject.guest || target.addresses.includes(subject.address)) {
@@ -128,7 +133,6 @@ export class SanctionsInForce {
     }
     for (const socket of hit) {
       if (sanction.kind === "ban") {
-        this.sockets.delete(socket);
         socket.close(CloseCode.Banned, banCloseReason(sanction));
       } else if (fresh && socket.typed) {
         const frame: MutedFrame = {

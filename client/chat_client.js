@@ -86,6 +86,8 @@ export class ChatClient extends EventTarget {
   #moderations = new Moderations();
   /** This connection moderates the room (its `role` frame). */
   #moderator = false;
+  /** A moderator muted this user here: no `typing` frames meanwhile. */
+  #muted = false;
   #typedAt = -Infinity;
   /** The current socket's presence frame has arrived: it is caught up. */
   #caughtUp = false;
@@ -265,7 +267,11 @@ export class ChatClient extends EventTarget {
   /** Tells the room this user is typing: at most once every 3 s. */
   typing() {
     const now = Date.now();
-    if (!this.#caughtUp || now - this.#typedAt < TYPING_EVERY_MS) return;
+    if (
+      !this.#caughtUp || this.#muted || now - this.#typedAt < TYPING_EVERY_MS
+    ) {
+      return;
+    }
     this.#typedAt = now;
     this.#sendFrame({ type: "typing" });
   }
@@ -345,6 +351,7 @@ export class ChatClient extends EventTarget {
     this.#socket = undefined;
     this.#caughtUp = false;
     this.#moderator = false;
+    this.#muted = false;
     previous?.close(1000, "Reconnecting");
     if (this.#state !== "connecting") this.#setState("reconnecting");
     let socket;
@@ -587,10 +594,9 @@ export class ChatClient extends EventTarget {
         this.#emit("moderated", this.#moderations.settle(frame));
         return;
       case "muted":
-        this.#emit("muted", banOf(frame, ""));
-        return;
       case "unmuted":
-        this.#emit("unmuted", {});
+        this.#muted = frame.type === "muted";
+        this.#emit(frame.type, this.#muted ? banOf(frame, "") : {});
         return;
     }
     const change = presenceChangeOf(frame);

@@ -3,7 +3,8 @@
  * muted (from the hub's memory, no store round trip), a moderator's frames
  * (mute, ban, unmute, unban, and delete of anyone's message) handed to
  * `hub.moderation`, the `role` frame that tells a moderator's page to show
- * its tools, and the socket made reachable for bans and mute notices. Its
+ * its tools (and a muted user's `muted` frame) after admission, and the
+ * socket made reachable for bans and mute notices. Its
  * conversation frames go on to `session_conversation.ts`.
  *
  * @module
@@ -18,6 +19,7 @@ import type {
   LiftRequestFrame,
   ModeratedFrame,
   ModerationRequest,
+  MutedFrame,
   RoleFrame,
   SanctionRequestFrame,
 } from "../chat/moderation_frames.ts";
@@ -76,9 +78,26 @@ export class SessionModeration {
       deliver: socket.deliver,
       close: socket.end,
     });
-    if (socket.format !== "typed" || !this.#moderates) return;
-    const role: RoleFrame = { type: "role", role: "moderator" };
-    ready.then(() => socket.deliver(JSON.stringify(role)), () => {});
+    if (socket.format !== "typed") return;
+    ready.then(() => this.#admitted(), () => {});
+  }
+
+  /**
+   * After presence: a moderator learns its role, a muted user that it is
+   * muted (until when, why), so that a page can say so from the start.
+   */
+  #admitted(): void {
+    const { deliver, room } = this.#socket;
+    if (this.#moderates) {
+      const role: RoleFrame = { type: "role", role: "moderator" };
+      deliver(JSON.stringify(role));
+    }
+    const mute = this.#hub.moderation.mutedIn(room, this.#subject);
+    if (mute) {
+      const { until, reason } = mute;
+      const muted: MutedFrame = { type: "muted", room, until, reason };
+      deliver(JSON.stringify(muted));
+    }
   }
 
   /** The socket closed. Idempotent. */

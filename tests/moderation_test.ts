@@ -9,6 +9,7 @@ import {
 import { type Frame, TestClient } from "../testkit/test_client.ts";
 import { OPTIONAL_SIGN_IN, signedToken } from "../testkit/tokens.ts";
 import { room as roomName } from "../testkit/sqlite_store.ts";
+import { ignoreWithoutRedis, startRedis } from "../testkit/redis.ts";
 
 /** The server's clock, moved by the tests that need minutes to pass. */
 class Clock {
@@ -69,9 +70,15 @@ function moderated(client: TestClient, action: string): Promise<Frame[]> {
   );
 }
 
-Deno.test("moderation on the socket", async (t) => {
+/** Every step below, on a server with `env` (its store). */
+async function moderationOnTheSocket(
+  t: Deno.TestContext,
+  env: Record<string, string>,
+): Promise<void> {
   const clock = new Clock();
-  await using server = await startServer(SETTINGS, { now: clock.now });
+  await using server = await startServer({ ...SETTINGS, ...env }, {
+    now: clock.now,
+  });
   const moderation = server.chat.hub.moderation;
 
   await t.step(
@@ -156,8 +163,18 @@ Deno.test("moderation on the socket", async (t) => {
       assert.deepEqual(stored.map((m) => m.message), ["before"]);
       assert.equal(mod.ofType("typing").length, 0);
 
+      // Another tab of bob's is told at once, after its presence.
+      await using tab = await TestClient.join(
+        server.wsUrl(guestPath(room, "bob", "bob-key-0123456789ab")),
+      );
+      const [told] = await tab.waitForType("muted", 1);
+      assert.deepEqual(told, muted);
+      const order = tab.frames.map((f) => (f as Frame).type);
+      assert.ok(order.indexOf("presence") < order.indexOf("muted"));
+
       mod.send({ type: "unmute", user: "bob" });
       await moderated(mod, "unmute");
+      await tab.waitForType("unmuted", 1);
       assert.deepEqual((await bob.waitForType("unmuted", 1))[0], {
         type: "unmuted",
         room,
@@ -424,4 +441,17 @@ Deno.test("moderation on the socket", async (t) => {
       assert.equal(tutorial.ofType("muted").length, 0);
     },
   );
+}
+
+Deno.test("moderation on the socket, SQLite", async (t) => {
+  await moderationOnTheSocket(t, {});
+});
+
+Deno.test({
+  name: "moderation on the socket, Redis",
+  ignore: ignoreWithoutRedis,
+  async fn(t) {
+    await using redis = await startRedis();
+    await moderationOnTheSocket(t, { REDIS_URL: redis.url });
+  },
 });
