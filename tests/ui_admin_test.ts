@@ -119,13 +119,20 @@ Deno.test({
     await using admin = await signedInConsole(browser, server.origin);
     const { page } = admin;
 
-    await t.step("the rooms page links the room", async () => {
-      await page.goto(`${server.origin}/admin/rooms`);
-      await page.fill("#rooms-search", room.slice(-8));
-      await page.locator("#rooms-list a", { hasText: exactly(room) }).click();
-      await page.locator("#room-online bdi", { hasText: exactly("troll") })
-        .waitFor();
-    });
+    await t.step(
+      "the rooms page links the room, whose log follows the room",
+      async () => {
+        await page.goto(`${server.origin}/admin/rooms`);
+        await page.fill("#rooms-search", room.slice(-8));
+        await page.locator("#rooms-list a", { hasText: exactly(room) }).click();
+        await page.locator("#room-online bdi", { hasText: exactly("troll") })
+          .waitFor();
+        await say(bob.page, "said while the console looks");
+        await page.locator("#room-log .text", {
+          hasText: exactly("said while the console looks"),
+        }).waitFor();
+      },
+    );
 
     await t.step(
       "delete: the message leaves the other browser's log",
