@@ -19,6 +19,7 @@ import {
   parseModerationEvent,
 } from "./moderation_events.ts";
 import { SanctionsInForce } from "./sanctions_in_force.ts";
+import { MAX_SANCTION_SECONDS } from "./moderation_frames.ts";
 import type {
   AuditEntry,
   AuditQuery,
@@ -150,12 +151,14 @@ export class Moderation {
     }
     if (
       durationMs !== null &&
-      !(Number.isSafeInteger(durationMs) && durationMs > 0)
+      !(Number.isSafeInteger(durationMs) && durationMs > 0 &&
+        durationMs <= MAX_SANCTION_SECONDS * 1000)
     ) {
       return {
         ok: false,
         code: "bad_duration",
-        error: "A duration is a positive whole number, or none for good",
+        error:
+          `A duration is a whole number of milliseconds up to ${MAX_SANCTION_SECONDS} s (ten years), or none for good`,
       };
     }
     const target = await this.#targets.resolve(request.target, room);

@@ -247,31 +247,23 @@ export class ChatClient extends EventTarget {
   }
 
   #moderate(action, user, options) {
-    let frame;
     try {
-      frame = moderationFrame(action, user, options);
+      const frame = moderationFrame(action, user, options);
+      const why = this.#notLive();
+      if (why) throw new ChatError("closed", why);
+      const answered = this.#moderations.add();
+      this.#sendFrame(frame);
+      return answered;
     } catch (error) {
       return Promise.reject(error);
     }
-    if (this.#closed || this.#ended || !this.#caughtUp) {
-      const why = this.#closed
-        ? "The client is closed"
-        : this.#endedWhy || "Not connected";
-      return Promise.reject(new ChatError("closed", why));
-    }
-    const answered = this.#moderations.add();
-    this.#sendFrame(frame);
-    return answered;
   }
 
   /** Tells the room this user is typing: at most once every 3 s. */
   typing() {
     const now = Date.now();
-    if (
-      !this.#caughtUp || this.#muted || now - this.#typedAt < TYPING_EVERY_MS
-    ) {
-      return;
-    }
+    if (!this.#caughtUp || this.#muted) return;
+    if (now - this.#typedAt < TYPING_EVERY_MS) return;
     this.#typedAt = now;
     this.#sendFrame({ type: "typing" });
   }
@@ -282,15 +274,20 @@ export class ChatClient extends EventTarget {
         new TypeError("A message id is a positive integer"),
       );
     }
-    if (this.#closed || this.#ended || !this.#caughtUp) {
-      const why = this.#closed
-        ? "The client is closed"
-        : this.#endedWhy || "Not connected";
-      return Promise.reject(new ChatError("closed", why, { id }));
-    }
+    const why = this.#notLive();
+    if (why) return Promise.reject(new ChatError("closed", why, { id }));
     const answered = this.#changes.add(answer, id);
     this.#sendFrame(frame);
     return answered;
+  }
+
+  /** Why a request cannot go out now (not caught up, ended), or "". */
+  #notLive() {
+    if (this.#closed) return "The client is closed";
+    if (this.#ended || !this.#caughtUp) {
+      return this.#endedWhy || "Not connected";
+    }
+    return "";
   }
 
   /** @param {number} [limit] */
@@ -420,7 +417,12 @@ export class ChatClient extends EventTarget {
     this.#moderations.refuseAll(unanswered);
     if (code === CloseCode.Banned) {
       this.#end(code, reason || "Banned from this room by a moderator");
-      this.#onBanned(url, reason);
+      // The GET of the socket's address says until when and why.
+      askWhyRefused(this.#fetch, url, this.#calls.signal).then((answer) => {
+        const { status, why, body } = answer;
+        if (this.#closed) return;
+        this.#emit("banned", banOf(status === 403 ? body : {}, why || reason));
+      });
       return;
     }
     if (code === CloseCode.TokenExpired) {
@@ -500,17 +502,6 @@ export class ChatClient extends EventTarget {
       return;
     }
     this.#scheduleReconnect(status === 0 ? 1006 : status);
-  }
-
-  /** Banned on an open socket: the GET of its address says until when. */
-  async #onBanned(url, reason) {
-    const { status, why, body } = await askWhyRefused(
-      this.#fetch,
-      url,
-      this.#calls.signal,
-    );
-    if (this.#closed) return;
-    this.#emit("banned", banOf(status === 403 ? body : {}, why || reason));
   }
 
   /**

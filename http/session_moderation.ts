@@ -65,8 +65,8 @@ export class SessionModeration {
   }
 
   /**
-   * Makes the socket reachable by bans and mutes from now on, and tells a
-   * moderator's typed socket its role once it is `ready` (after presence).
+   * Makes the socket reachable by bans and mutes from now on; a typed
+   * socket is told its role or its mute once it is `ready` (after presence).
    */
   open(ready: Promise<void>): void {
     const socket = this.#socket;

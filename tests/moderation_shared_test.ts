@@ -1,6 +1,7 @@
 /**
  * Mutes and bans across server processes sharing Redis, across the
- * isolates of `--workers 2`, and across a restart: a moderator on one side
+ * isolates of `--workers 2`, across a restart and a Redis outage: a
+ * moderator on one side
  * mutes or bans a user whose socket is on the other, the socket is told or
  * closed there, and the ban refuses the user's next socket wherever it
  * lands.
@@ -135,6 +136,35 @@ Deno.test({
         mod.send({ type: "unban", user: "bob" });
         await moderated(mod, "unban");
         assert.equal((await statusOf(c, bobPath)).status, 426);
+      },
+    );
+
+    await t.step(
+      "while Redis is down, each process still refuses a ban it heard of",
+      async () => {
+        await using d = await startServerProcess({ args: SERVER.run(), env });
+        const davePath = await tokenPath(room, "dave");
+        const dave = await TestClient.join(d.wsUrl(davePath));
+        await mod.waitForMatching(
+          (f) => f.type === "join" && f.user === "dave",
+          1,
+        );
+        mod.send({ type: "ban", user: "dave", duration: 600, reason: "z" });
+        assert.equal((await dave.closed).code, CloseCode.Banned);
+        await moderated(mod, "ban");
+        await redis.stop();
+        try {
+          for (const server of [a, d]) {
+            const answer = await statusOf(server, davePath);
+            assert.equal(answer.status, 403);
+            assert.equal(answer.body.reason, "z");
+          }
+          // Nobody else is refused for it.
+          const other = await statusOf(a, await tokenPath(room, "erin"));
+          assert.equal(other.status, 426);
+        } finally {
+          await redis.start();
+        }
       },
     );
   },
