@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { Context } from "hono";
 import {
   canonical,
   type IpAddress,
@@ -159,4 +160,22 @@ export function clientAddress(
     if (!trusted.includes(hop)) break;
   }
   return canonical(nearest);
+}
+
+/**
+ * The address of the peer as `Deno.serve` reported it, if it did: the
+ * client, or the proxy in front of it. Read while the request is open
+ * (Deno cannot tell it afterwards).
+ */
+export function peerAddress(c: Context): string {
+  const info: unknown = c.env;
+  if (
+    typeof info === "object" && info !== null && "remoteAddr" in info &&
+    typeof info.remoteAddr === "object" && info.remoteAddr !== null &&
+    "hostname" in info.remoteAddr &&
+    typeof info.remoteAddr.hostname === "string"
+  ) {
+    return info.remoteAddr.hostname;
+  }
+  return "unknown";
 }

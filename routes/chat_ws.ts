@@ -29,7 +29,7 @@ import {
 } from "../chat/user_name.ts";
 import type { Identity, SignInMode, TokenVerifier } from "../chat/identity.ts";
 import { trustedProxies } from "../chat/address_range.ts";
-import { clientAddress } from "../http/client_address.ts";
+import { clientAddress, peerAddress } from "../http/client_address.ts";
 import type { ConnectionTracker } from "../http/connections.ts";
 import { checkOrigin, type OriginPolicy } from "../http/origin.ts";
 import { integerParam, roomParam } from "../http/params.ts";
@@ -79,24 +79,6 @@ export interface ChatSocketOptions extends SocketSessionOptions {
  * burst is spread over turns so that writes are flushed between them.
  */
 const MESSAGES_PER_TURN = 64;
-
-/**
- * The address of the peer as `Deno.serve` reported it, if it did: the
- * client, or the proxy in front of it. Read while the request is open
- * (Deno cannot tell it afterwards).
- */
-function peerAddress(c: Context): string {
-  const info: unknown = c.env;
-  if (
-    typeof info === "object" && info !== null && "remoteAddr" in info &&
-    typeof info.remoteAddr === "object" && info.remoteAddr !== null &&
-    "hostname" in info.remoteAddr &&
-    typeof info.remoteAddr.hostname === "string"
-  ) {
-    return info.remoteAddr.hostname;
-  }
-  return "unknown";
-}
 
 /**
  * Parses room, `name`, `key`, `since` and `epoch`, or answers 400 saying

@@ -35,7 +35,8 @@ import {
 } from "../http/connections.ts";
 import { hostGuard } from "../http/hosts.ts";
 import { securityHeaders } from "../http/security_headers.ts";
-import { opsRoutes } from "../routes/ops.ts";
+import { type OpsOptions, opsRoutes } from "../routes/ops.ts";
+import { adminConsole } from "./admin_console.ts";
 import { serverApiRoutes } from "../routes/server_api.ts";
 import { detectLanguage, pageRoutes, requestLang } from "../routes/pages.ts";
 import { clientLibraryRoutes } from "../routes/client_library.ts";
@@ -254,21 +255,23 @@ export async function createChatServer(
       },
     }),
   );
+  const ops: OpsOptions = {
+    store,
+    bus,
+    log,
+    metrics: peers
+      ? { render: peers.renderMetrics, contentType: METRICS_CONTENT_TYPE }
+      : prometheus,
+    stats: async () => ({
+      rooms: (await store.presence.rooms()).length,
+      connections: peers ? await peers.connectionCount() : connections.size,
+    }),
+    ...(webhooks ? { webhooks: () => webhooks.status() } : {}),
+  };
+  app.route("/", opsRoutes(ops));
   app.route(
     "/",
-    opsRoutes({
-      store,
-      bus,
-      log,
-      metrics: peers
-        ? { render: peers.renderMetrics, contentType: METRICS_CONTENT_TYPE }
-        : prometheus,
-      stats: async () => ({
-        rooms: (await store.presence.rooms()).length,
-        connections: peers ? await peers.connectionCount() : connections.size,
-      }),
-      ...(webhooks ? { webhooks: () => webhooks.status() } : {}),
-    }),
+    await adminConsole(config, { ops, hub, verifier, log, workers: !!peers }),
   );
   app.route(
     "/",
@@ -302,7 +305,10 @@ export async function createChatServer(
     problem?: PageProblem,
   ) => {
     const path = c.req.path;
-    if (path.startsWith("/ws/") || path.startsWith("/api/")) {
+    if (
+      path.startsWith("/ws/") || path.startsWith("/api/") ||
+      path.startsWith("/admin/api/")
+    ) {
       return c.json({ error: detail }, status);
     }
     const lang = requestLang(c);

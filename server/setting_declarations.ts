@@ -388,6 +388,15 @@ export const SETTINGS = {
     allowed: "text of at least 24 characters",
     minLength: 24,
   }),
+  adminSessionSecret: secret({
+    flag: "admin-session-secret",
+    env: "CHAT_ADMIN_SESSION_SECRET",
+    group: "integration",
+    help:
+      "Key that signs the admin console's session cookie; unset: derived from CHAT_API_KEY (else CHAT_AUTH_SECRET), else random per process (several processes without either need it).",
+    allowed: "text of at least 32 characters",
+    minLength: 32,
+  }),
   webhookUrls: value<readonly string[]>({
     flag: "webhook-url",
     env: "CHAT_WEBHOOK_URL",

@@ -45,6 +45,7 @@ const REFUSED: Record<SettingKey, string> = {
   authIssuer: " ",
   authAudience: " ",
   apiKey: "too-short",
+  adminSessionSecret: "shorter-than-32-characters",
   allowedHosts: "http://chat.example",
   reservedNames: "ok,bad\u200Bname",
   repairIntervalMs: "9",

@@ -73,6 +73,7 @@ const SAMPLES: Record<SettingKey, { text: string; value: unknown }> = {
   authIssuer: { text: "https://site.example", value: "https://site.example" },
   authAudience: { text: "chat", value: "chat" },
   apiKey: { text: "k".repeat(32), value: "k".repeat(32) },
+  adminSessionSecret: { text: "s".repeat(40), value: "s".repeat(40) },
   allowedHosts: {
     text: "Chat.Example, .example.org",
     value: ["chat.example", ".example.org"],

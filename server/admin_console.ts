@@ -1,0 +1,84 @@
+/**
+ * Builds the admin console (`routes/admin.ts`) from the configuration: the
+ * session cookie's key (`CHAT_ADMIN_SESSION_SECRET`, else derived from the
+ * API key or the token secret, else random to this process) and the JSON
+ * API behind the session.
+ *
+ * @module
+ */
+
+import type { Hono, MiddlewareHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { trustedProxies } from "../chat/address_range.ts";
+import type { ChatHub } from "../chat/hub.ts";
+import type { TokenVerifier } from "../chat/identity.ts";
+import {
+  actorOf,
+  adminSessionKey,
+  AdminSessions,
+} from "../http/admin_session.ts";
+import type { Logger } from "../observability/log.ts";
+import { type AdminEnv, adminRoutes } from "../routes/admin.ts";
+import { adminApiRoutes } from "../routes/admin_api.ts";
+import type { ModeratorEnv } from "../routes/moderation_api.ts";
+import type { OpsOptions } from "../routes/ops.ts";
+import type { Config } from "./settings.ts";
+
+/** What the console shares with the rest of the server. */
+export interface AdminConsoleParts {
+  readonly ops: OpsOptions;
+  readonly hub: ChatHub;
+  readonly verifier: TokenVerifier | undefined;
+  readonly log: Logger;
+  /** This server is one of several workers of its process. */
+  readonly workers: boolean;
+  /** The session clock, for tests. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** The console's routes for `config`. */
+export async function adminConsole(
+  config: Config,
+  parts: AdminConsoleParts,
+): Promise<Hono<AdminEnv>> {
+  const { log, verifier } = parts;
+  const key = await adminSessionKey(config);
+  // Other isolates and processes would each draw a key of their own.
+  if (
+    key.source === "random" && verifier !== undefined &&
+    (parts.workers || config.redisUrl !== undefined)
+  ) {
+    log.warn("admin.session_key_random", {
+      hint:
+        "a console session holds only in the isolate that signed it in; set CHAT_ADMIN_SESSION_SECRET",
+    });
+  }
+  const sessions = new AdminSessions(
+    key.key,
+    trustedProxies(config.trustedProxies),
+    parts.now,
+  );
+  const authorise: MiddlewareHandler<ModeratorEnv> = async (c, next) => {
+    const session = await sessions.read(c);
+    if (session === undefined) {
+      throw new HTTPException(401, {
+        message: "Sign in to the admin console first",
+      });
+    }
+    c.set("actor", actorOf(session));
+    await next();
+  };
+  return adminRoutes({
+    sessions,
+    apiKey: config.apiKey,
+    verifier,
+    log,
+    api: adminApiRoutes({
+      ...parts.ops,
+      hub: parts.hub,
+      authorise,
+      maxBodyBytes: config.maxFrameBytes,
+      backend: config.redisUrl === undefined ? "sqlite" : "redis",
+    }),
+  });
+}
