@@ -291,6 +291,7 @@ export function auditPage(lang: Lang, t: AdminMessages) {
               <th scope="col">${t.user}</th>
               <th scope="col">${t
                 .reason}</th>
+              <th scope="col">${t.until}</th>
             </tr>
           </thead>
           <tbody id="audit-list"></tbody>

@@ -160,7 +160,9 @@ Deno.test({
         await bob.page.locator("#chat-users li bdi", {
           hasText: exactly("troll"),
         }).waitFor({ state: "detached" });
-        await troll.page.locator("#chat-status").waitFor({ state: "visible" });
+        // The banned reader gets the banned page, with the console's reason.
+        await troll.page.locator("#chat-banned", { hasText: "spamming" })
+          .waitFor();
         const refused = await fetch(
           `${server.origin}/ws/chat/${room}/?token=${token}`,
         );

@@ -5,7 +5,15 @@
  * @module
  */
 
-import { api, el, refreshEvery, show, text, timeText } from "./console.js";
+import {
+  api,
+  el,
+  refreshEvery,
+  show,
+  text,
+  timeText,
+  untilText,
+} from "./console.js";
 
 const REFRESH_MS = 5_000;
 const PAGE = 50;
@@ -22,10 +30,16 @@ function row(entry) {
     { "data-id": entry.id },
     el("td", { text: timeText(entry.at) }),
     el("td", {}, el("bdi", { text: entry.actor })),
-    el("td", { text: text.actions[entry.action] ?? entry.action }),
+    el("td", {
+      text: `${text.actions[entry.action] ?? entry.action}${
+        entry.messageId === undefined ? "" : ` #${entry.messageId}`
+      }`,
+    }),
     el("td", {}, el("bdi", { text: entry.room ?? text.everyRoom })),
     el("td", {}, el("bdi", { text: entry.user ?? "" })),
     el("td", { text: entry.reason ?? "" }),
+    // For how long: only mutes and bans have an end.
+    el("td", { text: entry.until === undefined ? "" : untilText(entry.until) }),
   );
 }
 
