@@ -134,7 +134,11 @@ export interface ModerationStore {
     subject: SanctionSubject,
     now: Date,
   ): Promise<Sanction | undefined>;
-  /** Stores an audit entry of an action that is not a sanction. */
+  /**
+   * Stores an audit entry of an action that is not a sanction, and, when
+   * webhooks are on, its webhook event (`auditEvent`: a delete's or a
+   * disconnect's) in one transaction.
+   */
   audit(entry: NewAuditEntry): Promise<AuditEntry>;
   /** Audit entries, newest first. */
   auditLog(query: AuditQuery): Promise<AuditEntry[]>;

@@ -15,7 +15,7 @@ import { type MessageFrame, messageFrame } from "./frames.ts";
 import type { RoomName } from "./room_name.ts";
 import { EVERY_ROOM, type OutboxRoom } from "./outbox.ts";
 import { isSignedOwner, signedSub } from "./user_name.ts";
-import type { Sanction } from "./moderation_store.ts";
+import type { NewAuditEntry, Sanction } from "./moderation_store.ts";
 
 /** What an event reports. */
 export type WebhookEventType =
@@ -30,7 +30,9 @@ export type WebhookEventType =
   | "moderation.muted"
   | "moderation.unmuted"
   | "moderation.banned"
-  | "moderation.unbanned";
+  | "moderation.unbanned"
+  | "moderation.deleted"
+  | "moderation.disconnected";
 
 /** A name in a room, as an event shows it: never a token or a key. */
 export interface MemberData {
@@ -86,6 +88,22 @@ export interface SanctionData extends Omit<Sanction, "target"> {
   readonly actor: string;
 }
 
+/** A message a moderator or the server API deleted: which, by whom, why. */
+export interface ModerationDeletedData {
+  /** The message's id. */
+  readonly id: number;
+  readonly actor: string;
+  /** Why, when the moderator said. */
+  readonly reason?: string;
+}
+
+/** A user whose connections a moderator or the server API closed. */
+export interface ModerationDisconnectedData {
+  /** The name whose connections were closed. */
+  readonly user: string;
+  readonly actor: string;
+}
+
 /** The data of each type of event. */
 export interface WebhookEventData {
   readonly "message.created": MessageFrame;
@@ -101,6 +119,8 @@ export interface WebhookEventData {
   readonly "moderation.unmuted": SanctionData;
   readonly "moderation.banned": SanctionData;
   readonly "moderation.unbanned": SanctionData;
+  readonly "moderation.deleted": ModerationDeletedData;
+  readonly "moderation.disconnected": ModerationDisconnectedData;
 }
 
 /** One event's payload, the JSON body a receiver gets. */
@@ -209,4 +229,42 @@ export function sanctionEvent(
     ? (lifted ? "moderation.unmuted" : "moderation.muted")
     : (lifted ? "moderation.unbanned" : "moderation.banned");
   return webhookPayload(type, sanction.room ?? EVERY_ROOM, data, at);
+}
+
+/**
+ * The event of an audited action that is not a sanction: a delete
+ * (`moderation.deleted`) or a disconnect (`moderation.disconnected`) by
+ * `entry.actor`, at `entry.at`, under the entry's room ({@linkcode EVERY_ROOM}
+ * when it has none). Undefined for the sanction actions, whose events
+ * {@linkcode sanctionEvent} makes. Throws a `TypeError` for a delete that
+ * names no message or a disconnect that names no user.
+ */
+export function auditEvent(entry: NewAuditEntry): WebhookPayload | undefined {
+  const { actor, action } = entry;
+  const room = entry.room ?? EVERY_ROOM;
+  const at = new Date(entry.at);
+  if (action === "delete") {
+    if (entry.messageId === undefined) {
+      throw new TypeError(
+        "Cannot write the moderation.deleted event: the audit entry names no message",
+      );
+    }
+    return webhookPayload("moderation.deleted", room, {
+      id: entry.messageId,
+      actor,
+      ...(entry.reason === undefined ? {} : { reason: entry.reason }),
+    }, at);
+  }
+  if (action === "disconnect") {
+    if (entry.user === undefined) {
+      throw new TypeError(
+        "Cannot write the moderation.disconnected event: the audit entry names no user",
+      );
+    }
+    return webhookPayload("moderation.disconnected", room, {
+      user: entry.user,
+      actor,
+    }, at);
+  }
+  return undefined;
 }

@@ -176,6 +176,73 @@ onEachStore(
         await store.close();
       }
     });
+
+    await t.step(
+      "a delete and a disconnect write their webhook events, only with webhooks on",
+      async () => {
+        await backend.reset();
+        const off = await backend.open(false);
+        const on = await backend.open(true);
+        try {
+          const outbox = on.outbox;
+          assert.ok(outbox);
+          const events = async (where: OutboxRoom) =>
+            (await outbox.next(RECEIVER, where, 10)).map((event) => {
+              const parsed = parseJson(event.body);
+              assert.ok(parsed.ok && isRecord(parsed.value));
+              return parsed.value;
+            });
+          const deleteOf = (messageId: number, minutes: number) => ({
+            at: iso(minutes),
+            actor: "api",
+            action: "delete" as const,
+            room: lobby,
+            messageId,
+          });
+          const disconnect = {
+            at: iso(2),
+            actor: "alice (u-1)",
+            action: "disconnect" as const,
+            room: lobby,
+            user: "troll",
+          };
+
+          await off.moderation.audit(deleteOf(1, 0));
+          await off.moderation.audit(disconnect);
+          assert.deepEqual(await events(lobby), []);
+          assert.equal((await on.moderation.auditLog({ limit: 10 })).length, 2);
+
+          await on.moderation.audit({ ...deleteOf(7, 1), reason: "spam" });
+          await on.moderation.audit(disconnect);
+          await on.moderation.audit({ ...deleteOf(8, 3), room: other });
+          const inLobby = await events(lobby);
+          assert.deepEqual(
+            inLobby.map((e) => [e.type, e.room, e.ts, e.data]),
+            [
+              ["moderation.deleted", lobby, iso(1), {
+                id: 7,
+                actor: "api",
+                reason: "spam",
+              }],
+              ["moderation.disconnected", lobby, iso(2), {
+                user: "troll",
+                actor: "alice (u-1)",
+              }],
+            ],
+          );
+          assert.deepEqual(
+            (await events(other)).map((e) => [e.type, e.data]),
+            [["moderation.deleted", { id: 8, actor: "api" }]],
+          );
+          const { messageId: _, ...unnamed } = deleteOf(9, 4);
+          await assert.rejects(on.moderation.audit(unnamed), TypeError);
+          assert.equal((await on.moderation.auditLog({ limit: 10 })).length, 5);
+        } finally {
+          await off.close();
+          await on.close();
+        }
+      },
+    );
   },
 );
 

@@ -47,6 +47,7 @@ async function everyEventType(
       "message.created",
       "member.renamed",
       "message.deleted",
+      "moderation.deleted",
       "member.left",
     ]);
     for (const event of receiver.events) {
@@ -56,30 +57,40 @@ async function everyEventType(
     }
   });
 
-  await t.step("payloads carry the message frame or the member", () => {
-    const byType = new Map(receiver.events.map((e) => [e.type, e.data]));
-    assert.deepEqual(byType.get("member.joined"), {
-      name: "alice",
-      verified: false,
-    });
-    assert.equal(byType.get("message.created")?.message, "hello");
-    assert.equal(byType.get("message.created")?.cid, "c1");
-    assert.equal(byType.get("message.created")?.type, "message");
-    assert.deepEqual(byType.get("room.created"), byType.get("message.created"));
-    assert.deepEqual(byType.get("member.renamed"), {
-      name: "alicia",
-      from: "alice",
-      verified: false,
-    });
-    assert.deepEqual(byType.get("message.deleted"), { id: message?.id });
-    assert.deepEqual(byType.get("member.left"), {
-      name: "alicia",
-      verified: false,
-    });
-  });
+  await t.step(
+    "payloads carry the message frame, the member or the actor",
+    () => {
+      const byType = new Map(receiver.events.map((e) => [e.type, e.data]));
+      assert.deepEqual(byType.get("member.joined"), {
+        name: "alice",
+        verified: false,
+      });
+      assert.equal(byType.get("message.created")?.message, "hello");
+      assert.equal(byType.get("message.created")?.cid, "c1");
+      assert.equal(byType.get("message.created")?.type, "message");
+      assert.deepEqual(
+        byType.get("room.created"),
+        byType.get("message.created"),
+      );
+      assert.deepEqual(byType.get("member.renamed"), {
+        name: "alicia",
+        from: "alice",
+        verified: false,
+      });
+      assert.deepEqual(byType.get("message.deleted"), { id: message?.id });
+      assert.deepEqual(byType.get("moderation.deleted"), {
+        id: message?.id,
+        actor: "api",
+      });
+      assert.deepEqual(byType.get("member.left"), {
+        name: "alicia",
+        verified: false,
+      });
+    },
+  );
 
   await t.step("every attempt verifies with standardwebhooks", () => {
-    assert.ok(receiver.attempts.length >= 6);
+    assert.ok(receiver.attempts.length >= 7);
     assert.ok(receiver.attempts.every((a) => a.verified));
   });
 

@@ -4,8 +4,9 @@
  * its end in `mod:all` and under its owner and its guest addresses, so
  * that the check at each connection reads only the subject's own. A
  * sanction, its audit entry and its webhook event are written by one
- * script. Ended sanctions are forgotten by {@linkcode ModerationStore.purge};
- * as a backstop, a sanction's keys expire by themselves
+ * script, as are a delete's or a disconnect's audit entry and its event.
+ * Ended sanctions are forgotten by {@linkcode ModerationStore.purge}; as a
+ * backstop, a sanction's keys expire by themselves
  * {@linkcode SANCTION_KEY_GRACE_MS} after it ends. The audit log keeps the
  * newest {@linkcode AUDIT_LOG_MAX} entries.
  *
@@ -40,7 +41,11 @@ import {
   sanctionRecord,
   untilMs,
 } from "../../chat/moderation_records.ts";
-import { sanctionEvent } from "../../chat/webhook_events.ts";
+import {
+  auditEvent,
+  sanctionEvent,
+  type WebhookPayload,
+} from "../../chat/webhook_events.ts";
 import { StoreError } from "../../chat/store.ts";
 
 /**
@@ -85,22 +90,28 @@ export function openRedisModeration(
   options: RedisModerationOptions,
 ): ModerationStore {
   const { prefix, outbox } = options;
-  /** The webhook arguments of a sanction's event: context, type, data, room. */
-  const eventArgs = (
+  /**
+   * A script's webhook arguments: context, type, data, room ('' for each
+   * when webhooks are off or there is no event).
+   */
+  const eventArgs = (event: WebhookPayload | undefined) =>
+    outbox && event
+      ? [
+        outbox.context(new Date(event.ts)),
+        event.type,
+        JSON.stringify(event.data),
+        event.room,
+      ]
+      : ["", "", "", ""];
+  const sanctionArgs = (
     sanction: Sanction,
     lifted: boolean,
     actor: string,
     at: string,
-  ) => {
-    if (!outbox) return ["", "", "", ""];
-    const event = sanctionEvent(sanction, lifted, actor, new Date(at));
-    return [
-      outbox.context(new Date(at)),
-      event.type,
-      JSON.stringify(event.data),
-      event.room,
-    ];
-  };
+  ) =>
+    eventArgs(
+      outbox && sanctionEvent(sanction, lifted, actor, new Date(at)),
+    );
   const auditArgs = (entry: NewAuditEntry) => [
     auditRecord(entry),
     entry.room ?? "",
@@ -118,7 +129,7 @@ export function openRedisModeration(
         sanction.target.owner ?? "",
         SANCTION_KEY_GRACE_MS,
         ...auditArgs(audit),
-        ...eventArgs(sanction, false, audit.actor, audit.at),
+        ...sanctionArgs(sanction, false, audit.actor, audit.at),
         ...new Set(sanction.target.addresses.slice(0, SANCTION_ADDRESSES_MAX)),
       ]);
       outbox?.wrote();
@@ -134,7 +145,7 @@ export function openRedisModeration(
         now.getTime(),
         SANCTION_KEY_GRACE_MS,
         ...auditArgs(liftAudit(sanction, audit)),
-        ...eventArgs(sanction, true, audit.actor, audit.at),
+        ...sanctionArgs(sanction, true, audit.actor, audit.at),
       ]);
       outbox?.wrote();
       return lifted === 1 ? sanction : undefined;
@@ -180,7 +191,13 @@ export function openRedisModeration(
       );
     },
     async audit(entry) {
-      const id = await AUDIT.run(redis, [], [prefix, ...auditArgs(entry)]);
+      const event = outbox && auditEvent(entry);
+      const id = await AUDIT.run(redis, [], [
+        prefix,
+        ...auditArgs(entry),
+        ...eventArgs(event),
+      ]);
+      if (outbox && event) outbox.wrote();
       if (typeof id !== "number") {
         throw new StoreError("Redis returned a bad audit id");
       }

@@ -1,14 +1,14 @@
 /**
  * The Lua scripts of the Redis moderation store (moderation.ts), each
  * atomic on the server: a sanction stored or lifted with its audit entry
- * and its webhook event, an address added, the ended ones purged, and the
- * reads. Keys are made from the prefix `p` (ARGV[1]) as in `outbox.ts`:
- * `mod:s:<id>` a sanction's JSON, `mod:a:<id>` its guest addresses,
- * `mod:all` every sanction by its end (`inf` for good), `mod:o:<owner>`
- * and `mod:ip:<address>` the sanctions of an owner and of an address by
- * their end, `mod:audit` the audit log (a stream whose entry ids are the
- * audit ids, from `mod:audit:seq`), `mod:audit:room:<room>` a room's audit
- * ids.
+ * and its webhook event, an audit entry with its event, an address added,
+ * the ended ones purged, and the reads. Keys are made from the prefix `p`
+ * (ARGV[1]) as in `outbox.ts`: `mod:s:<id>` a sanction's JSON,
+ * `mod:a:<id>` its guest addresses, `mod:all` every sanction by its end
+ * (`inf` for good), `mod:o:<owner>` and `mod:ip:<address>` the sanctions
+ * of an owner and of an address by their end, `mod:audit` the audit log (a
+ * stream whose entry ids are the audit ids, from `mod:audit:seq`),
+ * `mod:audit:room:<room>` a room's audit ids.
  *
  * @module
  */
@@ -198,9 +198,17 @@ for _, id in ipairs(ended) do mod_drop(p, id, tonumber(ARGV[3])) end
 return #ended
 `);
 
-/** Appends an audit entry: ARGV p, JSON, room ('' for every room), bound. */
+/**
+ * Appends an audit entry: ARGV p, JSON, room ('' for every room), bound,
+ * the webhook context ('' when off or no event), the event's type, its
+ * data JSON and its room. Returns the entry's id.
+ */
 export const AUDIT = new RedisScript(`${MODERATION_LUA}
-return mod_audit(ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]))
+local id = mod_audit(ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]))
+if ARGV[5] ~= '' then
+  wh_write(cjson.decode(ARGV[5]), ARGV[8], ARGV[6], ARGV[7])
+end
+return id
 `);
 
 /**

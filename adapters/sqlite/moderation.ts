@@ -4,7 +4,8 @@
  * by), `sanction_addresses` the guest addresses each applies to, `audit`
  * the audit log (its `id` from AUTOINCREMENT, so increasing and never
  * reused; the newest {@linkcode AUDIT_LOG_MAX} kept). A sanction, its
- * audit entry and its webhook event are written in one transaction.
+ * audit entry and its webhook event are written in one transaction, as
+ * are a delete's or a disconnect's audit entry and its event.
  *
  * @module
  */
@@ -29,7 +30,7 @@ import {
   sanctionRecord,
   untilMs,
 } from "../../chat/moderation_records.ts";
-import { sanctionEvent } from "../../chat/webhook_events.ts";
+import { auditEvent, sanctionEvent } from "../../chat/webhook_events.ts";
 
 /** Options for {@linkcode openSqliteModeration}. */
 export interface SqliteModerationOptions {
@@ -175,7 +176,14 @@ export function openSqliteModeration(
         return longest(candidates);
       }),
     audit: (entry) =>
-      settle(() => database.transaction(() => writeAudit(entry))),
+      settle(() => {
+        const event = outbox && auditEvent(entry);
+        return database.transaction(() => {
+          const written = writeAudit(entry);
+          if (outbox && event) outbox.write([event]);
+          return written;
+        });
+      }),
     auditLog: (query) =>
       settle(() =>
         auditPage.all(query.room ?? null, query.before ?? null, query.limit)
