@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
+import { signedInConsole, signInWithKey } from "../testkit/admin_page.ts";
 import { assertAccessible } from "../testkit/axe.ts";
 import { openChromium } from "../testkit/browser.ts";
 import {
-  type ChatPage,
   countMessages,
   DEVICES,
   documentWidth,
@@ -13,7 +12,6 @@ import {
   openRoom,
   roomPath,
   say,
-  type Visitor,
   waitForMessage,
   waitUntilConnected,
 } from "../testkit/chat_page.ts";
@@ -23,29 +21,6 @@ import { BROWSER_TEST } from "../testkit/ui.ts";
 
 const KEY = "console-ui-key-0123456789abcdef";
 const ENV = { ...OPTIONAL_SIGN_IN, CHAT_API_KEY: KEY };
-
-/** A console tab signed in with the API key, on its overview. */
-async function signedInConsole(
-  browser: Browser,
-  origin: string,
-  visitor: Visitor = {},
-): Promise<ChatPage> {
-  const tab = await openChatPage(browser, visitor);
-  try {
-    await signInWithKey(tab.page, origin, KEY);
-    await tab.page.locator("#ov-connections", { hasText: /^\d+$/ }).waitFor();
-  } catch (error) {
-    await tab[Symbol.asyncDispose]();
-    throw error;
-  }
-  return tab;
-}
-
-async function signInWithKey(page: Page, origin: string, key: string) {
-  await page.goto(`${origin}/admin/`);
-  await page.fill("#admin-key", key);
-  await page.click("#admin-signin button[type=submit]");
-}
 
 Deno.test({
   name:
@@ -58,7 +33,7 @@ Deno.test({
     await t.step(
       "the key opens the overview and sets an HttpOnly, SameSite=Strict cookie on /admin",
       async () => {
-        await using tab = await signedInConsole(browser, server.origin);
+        await using tab = await signedInConsole(browser, server.origin, KEY);
         const cookies = await tab.context.cookies();
         assert.equal(cookies.length, 1);
         const [cookie] = cookies;
@@ -116,7 +91,7 @@ Deno.test({
     await say(bob.page, "keep this");
     await say(troll.page, "spam spam");
     await waitForMessage(bob.page, "spam spam");
-    await using admin = await signedInConsole(browser, server.origin);
+    await using admin = await signedInConsole(browser, server.origin, KEY);
     const { page } = admin;
 
     await t.step(
@@ -160,7 +135,7 @@ Deno.test({
         await bob.page.locator("#chat-users li bdi", {
           hasText: exactly("troll"),
         }).waitFor({ state: "detached" });
-        await troll.page.locator("#chat-status").waitFor({ state: "visible" });
+        await troll.page.locator("#chat-banned").waitFor({ state: "visible" });
         const refused = await fetch(
           `${server.origin}/ws/chat/${room}/?token=${token}`,
         );
@@ -245,7 +220,7 @@ Deno.test({
           await visitor.page.locator("#admin-key").waitFor();
           await assertAccessible(visitor.page, `sign-in (${where})`);
 
-          await using tab = await signedInConsole(browser, server.origin, {
+          await using tab = await signedInConsole(browser, server.origin, KEY, {
             locale,
             viewport,
           });
