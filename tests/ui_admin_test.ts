@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { SIGN_IN_FAILURES } from "../http/admin_sign_in_limit.ts";
 import { signedInConsole, signInWithKey } from "../testkit/admin_page.ts";
 import { assertAccessible } from "../testkit/axe.ts";
 import { openChromium } from "../testkit/browser.ts";
@@ -70,6 +71,27 @@ Deno.test({
       );
       assert.deepEqual(await tab.context.cookies(), []);
     });
+
+    await t.step(
+      "after too many wrong keys the form says to wait, and the right key waits too",
+      async () => {
+        await using tab = await openChatPage(browser);
+        const error = tab.page.locator("#admin-key-error");
+        // One wrong key was sent in the step before, from this address.
+        for (let sent = 1; sent < SIGN_IN_FAILURES; sent++) {
+          await signInWithKey(tab.page, server.origin, "wrong-key-0123456789");
+          await error.filter({ hasText: /not the server's API key/ }).waitFor();
+        }
+        await signInWithKey(tab.page, server.origin, KEY);
+        await error.filter({ hasText: /^Too many failed sign-ins/ }).waitFor();
+        assert.equal(
+          await tab.page.getAttribute("#admin-key", "aria-invalid"),
+          "true",
+        );
+        assert.deepEqual(await tab.context.cookies(), []);
+        await assertAccessible(tab.page, "the sign-in page after a lock-out");
+      },
+    );
   },
 });
 
