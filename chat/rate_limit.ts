@@ -41,6 +41,16 @@ export class TokenBucket {
     return true;
   }
 
+  /**
+   * Milliseconds until a token can be taken, taking none: 0 when one can be
+   * now, and always 0 when unlimited.
+   */
+  msUntilToken(): number {
+    if (this.#rate === 0) return 0;
+    this.#refill();
+    return this.#tokens >= 1 ? 0 : ((1 - this.#tokens) / this.#rate) * 1000;
+  }
+
   /** Whether the bucket has refilled completely (forgetting it loses nothing). */
   isFull(): boolean {
     this.#refill();
@@ -87,6 +97,16 @@ export class KeyedBuckets {
       this.#buckets.set(key, bucket);
     }
     return bucket.take();
+  }
+
+  /**
+   * Milliseconds until `key` can take a token, taking none (and making no
+   * bucket): 0 when it can now.
+   */
+  msUntilToken(key: string): number {
+    if (this.#options.rate === 0) return 0;
+    this.#sweepNowAndThen();
+    return this.#buckets.get(key)?.msUntilToken() ?? 0;
   }
 
   /** Forgets every full bucket. */

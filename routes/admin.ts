@@ -16,9 +16,16 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { timingSafeEqual } from "hono/utils/buffer";
+import type { TrustedProxies } from "../chat/address_range.ts";
 import type { TokenVerifier } from "../chat/identity.ts";
 import type { Logger } from "../observability/log.ts";
 import { actorOf, type AdminSessions } from "../http/admin_session.ts";
+import {
+  SIGN_IN_FAILURES,
+  SIGN_IN_WINDOW_MS,
+  type SignInLimit,
+} from "../http/admin_sign_in_limit.ts";
+import { clientAddress, peerAddress } from "../http/client_address.ts";
 import { roomParam } from "../http/params.ts";
 import { contentSecurityPolicy } from "../http/security_headers.ts";
 import { adminMessagesFor } from "../templates/admin_messages.ts";
@@ -47,6 +54,10 @@ export interface AdminOptions {
   readonly apiKey: string | undefined;
   /** Checks tokens; undefined: no sign-in with a token. */
   readonly verifier: TokenVerifier | undefined;
+  /** Failed sign-ins per client address. */
+  readonly signInLimit: SignInLimit;
+  /** Reverse proxies believed about the client's address. */
+  readonly proxies: TrustedProxies;
   readonly log: Logger;
   /** The JSON API under `/admin/api/`, behind the session. */
   readonly api: Hono<AdminEnv>;
@@ -57,7 +68,7 @@ const MAX_SIGN_IN_BYTES = 16 * 1024;
 
 /** Builds the `/admin` routes. */
 export function adminRoutes(options: AdminOptions): Hono<AdminEnv> {
-  const { sessions, apiKey, verifier, log } = options;
+  const { sessions, apiKey, verifier, log, signInLimit, proxies } = options;
   const app = new Hono<AdminEnv>();
   const ways: SignInWays = {
     key: apiKey !== undefined,
@@ -146,6 +157,43 @@ export function adminRoutes(options: AdminOptions): Hono<AdminEnv> {
     async (c) => {
       const form = await c.req.parseBody();
       const { key, token } = form;
+      const by = typeof token === "string" ? "token" : "key";
+      // The limit keys on the client, not on the proxy in front of it.
+      const peer = peerAddress(c);
+      const ip = clientAddress(peer, c.req.raw.headers, proxies);
+      const via = ip === peer ? {} : { peer };
+      const wait = signInLimit.retryAfterSeconds(ip);
+      if (wait > 0) {
+        // Refused unread, the right key too: else guessing goes on.
+        c.header("Retry-After", String(wait));
+        if (by === "token") {
+          return c.json({
+            error:
+              `Not signed in: too many failed sign-ins from your address (at most ${SIGN_IN_FAILURES} in ${
+                SIGN_IN_WINDOW_MS / 1000
+              } s); try again in ${wait} s`,
+          }, 429);
+        }
+        const lang = requestLang(c);
+        const t = adminMessagesFor(lang);
+        return c.html(signInPage(lang, t, ways, t.tooManySignIns(wait)), 429);
+      }
+      const failed = (reason?: string) => {
+        log.warn("admin.sign_in_refused", {
+          by,
+          ...(reason === undefined ? {} : { reason }),
+          ip,
+          ...via,
+        });
+        if (signInLimit.fail(ip)) {
+          log.warn("admin.sign_in_locked", {
+            ip,
+            ...via,
+            failures: SIGN_IN_FAILURES,
+            retryAfterS: signInLimit.retryAfterSeconds(ip),
+          });
+        }
+      };
       if (typeof token === "string") {
         const check = verifier === undefined
           ? { ok: false, reason: "sign-in with a token is off" } as const
@@ -154,7 +202,7 @@ export function adminRoutes(options: AdminOptions): Hono<AdminEnv> {
           const reason = check.ok
             ? "the token does not give the admin role"
             : check.reason;
-          log.warn("admin.sign_in_refused", { by: "token", reason });
+          failed(reason);
           return c.json({ error: `Not signed in: ${reason}` }, 401);
         }
         const { sub, name, expiresAt } = check.identity;
@@ -165,12 +213,10 @@ export function adminRoutes(options: AdminOptions): Hono<AdminEnv> {
       const given = typeof key === "string" ? key : "";
       // Compares SHA-256 digests, so keys of any length take the same time.
       if (apiKey === undefined || !await timingSafeEqual(given, apiKey)) {
-        log.warn("admin.sign_in_refused", { by: "key" });
+        failed();
         const lang = requestLang(c);
-        return c.html(
-          signInPage(lang, adminMessagesFor(lang), ways, true),
-          401,
-        );
+        const t = adminMessagesFor(lang);
+        return c.html(signInPage(lang, t, ways, t.wrongKey), 401);
       }
       await sessions.start(c, { by: "key" });
       log.info("admin.signed_in", { by: "key" });

@@ -17,6 +17,7 @@ import {
   adminSessionKey,
   AdminSessions,
 } from "../http/admin_session.ts";
+import { SignInLimit } from "../http/admin_sign_in_limit.ts";
 import type { Logger } from "../observability/log.ts";
 import { type AdminEnv, adminRoutes } from "../routes/admin.ts";
 import { adminApiRoutes } from "../routes/admin_api.ts";
@@ -32,7 +33,7 @@ export interface AdminConsoleParts {
   readonly log: Logger;
   /** This server is one of several workers of its process. */
   readonly workers: boolean;
-  /** The session clock, for tests. @default Date.now */
+  /** The clock of sessions and of the sign-in limit, for tests. @default Date.now */
   readonly now?: () => number;
 }
 
@@ -53,11 +54,8 @@ export async function adminConsole(
         "a console session holds only in the isolate that signed it in; set CHAT_ADMIN_SESSION_SECRET",
     });
   }
-  const sessions = new AdminSessions(
-    key.key,
-    trustedProxies(config.trustedProxies),
-    parts.now,
-  );
+  const proxies = trustedProxies(config.trustedProxies);
+  const sessions = new AdminSessions(key.key, proxies, parts.now);
   const authorise: MiddlewareHandler<ModeratorEnv> = async (c, next) => {
     const session = await sessions.read(c);
     if (session === undefined) {
@@ -72,6 +70,10 @@ export async function adminConsole(
     sessions,
     apiKey: config.apiKey,
     verifier,
+    // Each isolate counts its own: under --workers N an address gets N
+    // times the failures, still a few a minute.
+    signInLimit: new SignInLimit(parts.now ?? Date.now),
+    proxies,
     log,
     api: adminApiRoutes({
       ...parts.ops,

@@ -62,6 +62,11 @@ export interface ChatServerOptions {
   /** Clock for message timestamps. @default () => new Date() */
   readonly now?: () => Date;
   /**
+   * Clock of the admin console's sessions and sign-in limit, in ms.
+   * @default Date.now
+   */
+  readonly consoleNow?: () => number;
+  /**
    * Picks the name of a client that gives none; called again when the
    * pick is already online in the room. @default a random `guest-xxxx`
    */
@@ -271,7 +276,14 @@ export async function createChatServer(
   app.route("/", opsRoutes(ops));
   app.route(
     "/",
-    await adminConsole(config, { ops, hub, verifier, log, workers: !!peers }),
+    await adminConsole(config, {
+      ops,
+      hub,
+      verifier,
+      log,
+      workers: !!peers,
+      ...(options.consoleNow ? { now: options.consoleNow } : {}),
+    }),
   );
   app.route(
     "/",

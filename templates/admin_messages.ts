@@ -73,6 +73,8 @@ export interface AdminMessages {
   readonly apiKey: string;
   readonly signIn: string;
   readonly wrongKey: string;
+  /** Sign-in refused after too many failures; `seconds` until it may again. */
+  readonly tooManySignIns: (seconds: number) => string;
   readonly disabledTitle: string;
   readonly disabledIntro: string;
   readonly disabledHow: string;
@@ -127,6 +129,8 @@ const EN: AdminMessages = {
   apiKey: "API key",
   signIn: "Sign in",
   wrongKey: "That key is not the server's API key.",
+  tooManySignIns: (seconds) =>
+    `Too many failed sign-ins from your address. Try again in ${seconds} s.`,
   disabledTitle: "The admin console is off",
   disabledIntro:
     "Nobody can sign in: this server has neither an API key nor signed identities.",
@@ -222,6 +226,8 @@ const KO: AdminMessages = {
   apiKey: "API 키",
   signIn: "로그인",
   wrongKey: "서버의 API 키가 아닙니다.",
+  tooManySignIns: (seconds) =>
+    `이 주소에서 로그인 실패가 너무 많습니다. ${seconds}초 후에 다시 시도하세요.`,
   disabledTitle: "관리 콘솔이 꺼져 있습니다",
   disabledIntro:
     "아무도 로그인할 수 없습니다: 이 서버에는 API 키도 서명된 신원도 없습니다.",

@@ -33,12 +33,13 @@ function main(t: AdminMessages, page: string, body: unknown, room = "") {
   `;
 }
 
-/** The sign-in page; `wrongKey` after a refused key (answered with 401). */
+/** The sign-in page; `keyError` after a refused key (401, or 429 when locked out). */
 export function signInPage(
   lang: Lang,
   t: AdminMessages,
   ways: SignInWays,
-  wrongKey = false,
+  /** Why the key just posted did not sign in, shown under the form. */
+  keyError?: string,
 ) {
   return adminLayout({
     lang,
@@ -57,14 +58,14 @@ export function signInPage(
               class="admin-form">
               <label for="admin-key">${t.apiKey}</label>
               <input id="admin-key" name="key" type="password" required
-                autocomplete="current-password"${wrongKey
+                autocomplete="current-password"${keyError !== undefined
                   ? html`
                     aria-invalid="true" aria-describedby="admin-key-error"
                   `
                   : ""}>
               <button class="primary" type="submit">${t.signIn}</button>
-              ${wrongKey
-                ? html`<p id="admin-key-error" class="form-error" role="alert">${t.wrongKey}</p>`
+              ${keyError !== undefined
+                ? html`<p id="admin-key-error" class="form-error" role="alert">${keyError}</p>`
                 : ""}
             </form>
           `

@@ -54,6 +54,21 @@ Deno.test("keyed buckets", async (t) => {
     },
   );
 
+  await t.step("tell how long until a key may take, taking nothing", () => {
+    let now = 0;
+    const buckets = new KeyedBuckets({ rate: 0.5, burst: 2, now: () => now });
+    assert.equal(buckets.msUntilToken("a"), 0, "an unknown key may now");
+    assert.equal(buckets.size, 0, "asking makes no bucket");
+    buckets.take("a");
+    buckets.take("a");
+    assert.equal(buckets.msUntilToken("a"), 2000);
+    now += 1500;
+    assert.equal(buckets.msUntilToken("a"), 500);
+    now += 500;
+    assert.equal(buckets.msUntilToken("a"), 0);
+    assert.equal(buckets.take("a"), true, "asking took nothing");
+  });
+
   await t.step("a rate of 0 keeps nothing", () => {
     const buckets = new KeyedBuckets({ rate: 0, burst: 1 });
     assert.ok(buckets.take("a") && buckets.take("a"));

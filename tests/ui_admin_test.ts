@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
+import { SIGN_IN_FAILURES } from "../http/admin_sign_in_limit.ts";
+import { signedInConsole, signInWithKey } from "../testkit/admin_page.ts";
 import { assertAccessible } from "../testkit/axe.ts";
 import { openChromium } from "../testkit/browser.ts";
 import {
-  type ChatPage,
   countMessages,
   DEVICES,
   documentWidth,
@@ -13,7 +13,6 @@ import {
   openRoom,
   roomPath,
   say,
-  type Visitor,
   waitForMessage,
   waitUntilConnected,
 } from "../testkit/chat_page.ts";
@@ -23,29 +22,6 @@ import { BROWSER_TEST } from "../testkit/ui.ts";
 
 const KEY = "console-ui-key-0123456789abcdef";
 const ENV = { ...OPTIONAL_SIGN_IN, CHAT_API_KEY: KEY };
-
-/** A console tab signed in with the API key, on its overview. */
-async function signedInConsole(
-  browser: Browser,
-  origin: string,
-  visitor: Visitor = {},
-): Promise<ChatPage> {
-  const tab = await openChatPage(browser, visitor);
-  try {
-    await signInWithKey(tab.page, origin, KEY);
-    await tab.page.locator("#ov-connections", { hasText: /^\d+$/ }).waitFor();
-  } catch (error) {
-    await tab[Symbol.asyncDispose]();
-    throw error;
-  }
-  return tab;
-}
-
-async function signInWithKey(page: Page, origin: string, key: string) {
-  await page.goto(`${origin}/admin/`);
-  await page.fill("#admin-key", key);
-  await page.click("#admin-signin button[type=submit]");
-}
 
 Deno.test({
   name:
@@ -58,7 +34,7 @@ Deno.test({
     await t.step(
       "the key opens the overview and sets an HttpOnly, SameSite=Strict cookie on /admin",
       async () => {
-        await using tab = await signedInConsole(browser, server.origin);
+        await using tab = await signedInConsole(browser, server.origin, KEY);
         const cookies = await tab.context.cookies();
         assert.equal(cookies.length, 1);
         const [cookie] = cookies;
@@ -95,6 +71,27 @@ Deno.test({
       );
       assert.deepEqual(await tab.context.cookies(), []);
     });
+
+    await t.step(
+      "after too many wrong keys the form says to wait, and the right key waits too",
+      async () => {
+        await using tab = await openChatPage(browser);
+        const error = tab.page.locator("#admin-key-error");
+        // One wrong key was sent in the step before, from this address.
+        for (let sent = 1; sent < SIGN_IN_FAILURES; sent++) {
+          await signInWithKey(tab.page, server.origin, "wrong-key-0123456789");
+          await error.filter({ hasText: /not the server's API key/ }).waitFor();
+        }
+        await signInWithKey(tab.page, server.origin, KEY);
+        await error.filter({ hasText: /^Too many failed sign-ins/ }).waitFor();
+        assert.equal(
+          await tab.page.getAttribute("#admin-key", "aria-invalid"),
+          "true",
+        );
+        assert.deepEqual(await tab.context.cookies(), []);
+        await assertAccessible(tab.page, "the sign-in page after a lock-out");
+      },
+    );
   },
 });
 
@@ -116,7 +113,7 @@ Deno.test({
     await say(bob.page, "keep this");
     await say(troll.page, "spam spam");
     await waitForMessage(bob.page, "spam spam");
-    await using admin = await signedInConsole(browser, server.origin);
+    await using admin = await signedInConsole(browser, server.origin, KEY);
     const { page } = admin;
 
     await t.step(
@@ -247,7 +244,7 @@ Deno.test({
           await visitor.page.locator("#admin-key").waitFor();
           await assertAccessible(visitor.page, `sign-in (${where})`);
 
-          await using tab = await signedInConsole(browser, server.origin, {
+          await using tab = await signedInConsole(browser, server.origin, KEY, {
             locale,
             viewport,
           });
