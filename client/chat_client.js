@@ -22,7 +22,8 @@ import {
 } from "./connecting.js";
 import { CHAT_PROTOCOL, CloseCode } from "./protocol.js";
 import { Roster } from "./roster.js";
-import { Changes, Outbox, Renames } from "./waiting.js";
+import { Outbox, Renames } from "./waiting.js";
+import { Conversation } from "./conversation.js";
 import { banOf, moderationFrame, Moderations } from "./moderation.js";
 
 export { CHAT_PROTOCOL, ChatError, CloseCode };
@@ -30,8 +31,6 @@ export { CHAT_PROTOCOL, ChatError, CloseCode };
 const DEFAULT_BACKOFF = Object.freeze({ baseMs: 500, capMs: 5_000 });
 const DEFAULT_OUTBOX_LIMIT = 100;
 const DEFAULT_PAGE_SIZE = 50;
-/** The least time between two `typing` frames (docs/protocol.md). */
-const TYPING_EVERY_MS = 3_000;
 
 /**
  * Close codes after which reconnecting would be refused the same way: the
@@ -82,13 +81,14 @@ export class ChatClient extends EventTarget {
   #outbox;
   /** Renames not yet answered. */
   #renames = new Renames();
-  #changes = new Changes();
+  #conversation = new Conversation({
+    send: (frame) => this.#sendFrame(frame),
+    notLive: () => this.#notLive(),
+    emit: (type, detail) => this.#emit(type, detail),
+  });
   #moderations = new Moderations();
   /** This connection moderates the room (its `role` frame). */
   #moderator = false;
-  /** A moderator muted this user here: no `typing` frames meanwhile. */
-  #muted = false;
-  #typedAt = -Infinity;
   /** The current socket's presence frame has arrived: it is caught up. */
   #caughtUp = false;
   #unwire;
@@ -210,20 +210,17 @@ export class ChatClient extends EventTarget {
 
   /** @param {number} id @param {string} text */
   edit(id, text) {
-    if (typeof text !== "string") {
-      return Promise.reject(new TypeError("edit() takes a string"));
-    }
-    return this.#change("edit", id, { type: "edit", id, message: text });
+    return this.#conversation.edit(id, text);
   }
 
   /** @param {number} id */
   delete(id) {
-    return this.#change("delete", id, { type: "delete", id });
+    return this.#conversation.delete(id);
   }
 
   /** @param {number} id @param {string} emoji */
   react(id, emoji) {
-    return this.#change("reactions", id, { type: "react", id, emoji });
+    return this.#conversation.react(id, emoji);
   }
 
   /** @param {string} user @param {{ duration?: number | null, reason?: string }} [options] */
@@ -259,26 +256,12 @@ export class ChatClient extends EventTarget {
     }
   }
 
-  /** Tells the room this user is typing: at most once every 3 s. */
+  /**
+   * Tells the room this user is typing: at most once every 3 s, and again
+   * as soon as the server hears it after a message went out.
+   */
   typing() {
-    const now = Date.now();
-    if (!this.#caughtUp || this.#muted) return;
-    if (now - this.#typedAt < TYPING_EVERY_MS) return;
-    this.#typedAt = now;
-    this.#sendFrame({ type: "typing" });
-  }
-
-  #change(answer, id, frame) {
-    if (!Number.isInteger(id) || id < 1) {
-      return Promise.reject(
-        new TypeError("A message id is a positive integer"),
-      );
-    }
-    const why = this.#notLive();
-    if (why) return Promise.reject(new ChatError("closed", why, { id }));
-    const answered = this.#changes.add(answer, id);
-    this.#sendFrame(frame);
-    return answered;
+    this.#conversation.typing();
   }
 
   /** Why a request cannot go out now (not caught up, ended), or "". */
@@ -348,7 +331,7 @@ export class ChatClient extends EventTarget {
     this.#socket = undefined;
     this.#caughtUp = false;
     this.#moderator = false;
-    this.#muted = false;
+    this.#conversation.connecting();
     previous?.close(1000, "Reconnecting");
     if (this.#state !== "connecting") this.#setState("reconnecting");
     let socket;
@@ -413,7 +396,7 @@ export class ChatClient extends EventTarget {
       "closed",
       "The connection closed before the answer",
     );
-    this.#changes.refuseAll(unanswered);
+    this.#conversation.refuseAll(unanswered);
     this.#moderations.refuseAll(unanswered);
     if (code === CloseCode.Banned) {
       this.#end(code, reason || "Banned from this room by a moderator");
@@ -557,23 +540,6 @@ export class ChatClient extends EventTarget {
       case "message":
         this.#onMessage(frame);
         return;
-      case "delete":
-        if (!Number.isInteger(frame.id)) return;
-        this.#changes.settle("delete", frame.id, { id: frame.id });
-        this.#emit("delete", { id: frame.id });
-        return;
-      case "edit":
-      case "reactions":
-        this.#onChange(frame);
-        return;
-      case "typing":
-        if (Array.isArray(frame.users)) {
-          this.#emit(
-            "typing",
-            frame.users.filter((u) => typeof u === "string"),
-          );
-        }
-        return;
       case "error":
         this.#onError(frame);
         return;
@@ -584,28 +550,13 @@ export class ChatClient extends EventTarget {
       case "moderated":
         this.#emit("moderated", this.#moderations.settle(frame));
         return;
-      case "muted":
-      case "unmuted":
-        this.#muted = frame.type === "muted";
-        this.#emit(frame.type, this.#muted ? banOf(frame, "") : {});
-        return;
     }
+    if (this.#conversation.onFrame(frame)) return;
     const change = presenceChangeOf(frame);
     if (!change) return;
     const { joined, left, renamed } = this.#roster.apply(change);
     for (const rename of renamed) this.#emit("rename", rename);
     this.#emit("presence", { full: false, joined, left, renamed });
-  }
-
-  #onChange(frame) {
-    if (!Number.isInteger(frame.id)) return;
-    const detail = frame.type === "edit"
-      ? { id: frame.id, message: frame.message, edited: frame.edited }
-      : { id: frame.id, reactions: frame.reactions };
-    if (frame.type === "edit" && typeof frame.message !== "string") return;
-    if (frame.type === "reactions" && !Array.isArray(frame.reactions)) return;
-    this.#changes.settle(frame.type, frame.id, detail);
-    this.#emit(frame.type, detail);
   }
 
   #onHistory(frame) {
@@ -662,7 +613,7 @@ export class ChatClient extends EventTarget {
     const { code, cid } = error;
     this.#emit("error", error);
     if (error.id !== undefined) {
-      this.#changes.refuse(error.id, error);
+      this.#conversation.refuse(error.id, error);
       return;
     }
     if (RENAME_REFUSALS.has(code)) {
@@ -679,6 +630,7 @@ export class ChatClient extends EventTarget {
     const text = this.#outbox.textOf(cid);
     if (text !== undefined && this.#caughtUp) {
       this.#sendFrame({ type: "message", message: text, cid });
+      this.#conversation.sent();
     }
   }
 
@@ -691,7 +643,7 @@ export class ChatClient extends EventTarget {
     const error = new ChatError("closed", reason || "The connection ended");
     this.#outbox.refuseAll(error);
     this.#renames.refuseAll(error);
-    this.#changes.refuseAll(error);
+    this.#conversation.refuseAll(error);
     this.#moderations.refuseAll(error);
   }
 
