@@ -20,6 +20,7 @@ import conversationScript from "../client/conversation.js" with {
   type: "text",
 };
 import framesScript from "../client/frames.js" with { type: "text" };
+import linkScript from "../client/link.js" with { type: "text" };
 import moderationScript from "../client/moderation.js" with { type: "text" };
 import protocolScript from "../client/protocol.js" with { type: "text" };
 import rosterScript from "../client/roster.js" with { type: "text" };
@@ -37,6 +38,7 @@ const FILES: ReadonlyMap<string, { body: string; contentType: string }> =
     ["connecting.js", { body: connectingScript, contentType: JS }],
     ["conversation.js", { body: conversationScript, contentType: JS }],
     ["frames.js", { body: framesScript, contentType: JS }],
+    ["link.js", { body: linkScript, contentType: JS }],
     ["moderation.js", { body: moderationScript, contentType: JS }],
     ["protocol.js", { body: protocolScript, contentType: JS }],
     ["roster.js", { body: rosterScript, contentType: JS }],
