@@ -7,9 +7,9 @@
  * connection is anything that can take text.
  *
  * Delivery is driven by message ids and lives in `room.ts`: each room
- * delivers in id order and repairs gaps from the store. A periodic check
- * here catches gaps at the end of a burst, where no later message would
- * reveal them.
+ * delivers in id order and repairs gaps from the store. The periodic
+ * checks are `housekeeping.ts`'s, what arrives over the bus
+ * `bus_receive.ts`'s.
  *
  * @module
  */
@@ -18,7 +18,9 @@ import type { Bus, BusSubscription } from "./bus.ts";
 import { type AdmissionContext, admit, unpresence } from "./admission.ts";
 import { CloseCode } from "../client/protocol.js";
 import { withEpoch } from "./epoch.ts";
-import { type DisconnectEvent, parseBusEvent } from "./bus_events.ts";
+import type { DisconnectEvent } from "./bus_events.ts";
+import { type BusReceiver, receiveFromBus } from "./bus_receive.ts";
+import { expireHistory, Housekeeping, repairRooms } from "./housekeeping.ts";
 import {
   type DeleteFrame,
   messageFrame,
@@ -27,7 +29,7 @@ import {
 import { type ChatMetrics, noMetrics } from "./metrics.ts";
 import { NodePresence } from "./presence.ts";
 import type { Connection } from "./connection.ts";
-import { mayHaveForgotten, Room } from "./room.ts";
+import { Room } from "./room.ts";
 import { screened, type Submit } from "./publish_gate.ts";
 import { rename } from "./rename.ts";
 import type { RoomName } from "./room_name.ts";
@@ -68,7 +70,8 @@ export class ChatHub {
   readonly #presence: NodePresence;
   readonly #admission: AdmissionContext;
   readonly #rooms = new Map<RoomName, OpenRoom>();
-  readonly #timers: ReturnType<typeof setInterval>[] = [];
+  readonly #housekeeping: Housekeeping;
+  readonly #receiver: BusReceiver;
   readonly #paceAdmission: (() => Promise<void>) | undefined;
   /**
    * Stores a client's message, asked about by the publish hook first when
@@ -125,13 +128,18 @@ export class ChatHub {
         : {}),
     });
     this.submit = screened(options.publishHook, (o) => this.send(o));
-    this.#every(options.repairIntervalMs, () => this.repair());
-    const maxAgeMs = options.historyMaxAgeMs ?? 0;
-    if (maxAgeMs > 0) {
-      // Often enough that nothing outlives its age by more than a tenth.
-      const period = Math.min(60_000, Math.max(100, maxAgeMs / 10));
-      this.#every(period, () => this.expire(maxAgeMs));
-    }
+    this.#receiver = {
+      conversation: this.conversation,
+      log: this.#log,
+      closeLocal: (room, user) => this.#closeLocal(room, user),
+    };
+    this.#housekeeping = new Housekeeping({
+      repairIntervalMs: options.repairIntervalMs,
+      historyMaxAgeMs: options.historyMaxAgeMs ?? 0,
+      repair: () => this.repair(),
+      expire: (maxAgeMs) => this.expire(maxAgeMs),
+      log: this.#log,
+    });
   }
 
   /**
@@ -244,23 +252,9 @@ export class ChatHub {
    * starts over the rooms whose log the store forgot: one store call for
    * every open room, then reads only for rooms that differ.
    */
-  async repair(): Promise<void> {
+  repair(): Promise<void> {
     const rooms = [...this.#rooms.values()].map(({ room }) => room);
-    if (rooms.length === 0) return;
-    const before = rooms.map((room) => room.position);
-    const positions = await this.#store.messages.positions(
-      rooms.map((room) => room.name),
-    );
-    await Promise.all(rooms.map((room, index) => {
-      const position = positions[index];
-      const was = before[index];
-      if (!position || !was) return;
-      if (
-        position.last <= room.lastDelivered &&
-        !mayHaveForgotten(position, was)
-      ) return;
-      return room.run(() => room.sync(position, was));
-    }));
+    return repairRooms(rooms, this.#store.messages);
   }
 
   /**
@@ -286,10 +280,13 @@ export class ChatHub {
   }
 
   /** Deletes the messages older than `maxAgeMs`. */
-  async expire(maxAgeMs: number): Promise<void> {
-    const before = new Date(this.#now().getTime() - maxAgeMs).toISOString();
-    const deleted = await this.#store.messages.expire(before);
-    if (deleted > 0) this.#log.info("history.expired", { deleted, before });
+  expire(maxAgeMs: number): Promise<void> {
+    return expireHistory(
+      this.#store.messages,
+      this.#log,
+      this.#now(),
+      maxAgeMs,
+    );
   }
 
   /** How many rooms and connections this isolate holds. */
@@ -307,7 +304,7 @@ export class ChatHub {
    * open: they belong to whoever built the hub.
    */
   async close(): Promise<void> {
-    for (const timer of this.#timers.splice(0)) clearInterval(timer);
+    this.#housekeeping.close();
     this.conversation.close();
     for (const { room, subscription } of this.#rooms.values()) {
       for (const connection of room.connections) connection.left = true;
@@ -317,17 +314,6 @@ export class ChatHub {
     this.#rooms.clear();
     await this.moderation.close();
     await this.#presence.close();
-  }
-
-  #every(ms: number, task: () => Promise<void>): void {
-    const timer = setInterval(() => {
-      task().catch((error) =>
-        this.#log.error("hub.periodic_failed", { error })
-      );
-    }, ms);
-    // Housekeeping must not keep a stopping process alive.
-    Deno.unrefTimer(timer);
-    this.#timers.push(timer);
   }
 
   #openRoom(name: RoomName): OpenRoom {
@@ -344,7 +330,7 @@ export class ChatHub {
     });
     const subscription = this.#bus.subscribe(
       name,
-      (data) => this.#receive(room, data),
+      (data) => receiveFromBus(this.#receiver, room, data),
     );
     subscription.live.then(live.resolve, (error) => {
       this.#log.warn("bus.subscribe_failed", { room: name, error });
@@ -354,44 +340,6 @@ export class ChatHub {
     this.#rooms.set(name, entry);
     this.#log.debug("room.open", { room: name, node: this.node });
     return entry;
-  }
-
-  #receive(room: Room, data: unknown): void {
-    if (
-      typeof data === "string" && this.conversation.receive(room.name, data)
-    ) {
-      return;
-    }
-    const event = typeof data === "string"
-      ? parseBusEvent(data, room.name)
-      : undefined;
-    if (!event) {
-      this.#log.warn("bus.invalid_frame", {
-        room: room.name,
-        kind: typeof data,
-      });
-      return;
-    }
-    if (event.kind === "presence") {
-      room.announce(event.frame);
-      return;
-    }
-    if (event.kind === "delete") {
-      room.deliverLive(event.frame);
-      return;
-    }
-    if (event.kind === "disconnect") {
-      this.#closeLocal(room.name, event.event.user);
-      return;
-    }
-    const { id } = event.frame;
-    const { epoch } = event;
-    this.conversation.spoke(room.name, event.frame.user);
-    if (
-      id <= room.lastDelivered && (epoch === undefined || epoch === room.epoch)
-    ) return;
-    const text = JSON.stringify(event.frame);
-    void room.run(() => room.deliver({ id, text }, epoch));
   }
 
   /** Tells the room, here and everywhere, that a user joined or left. */

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { TYPING_HEARD_EVERY_MS } from "../client/protocol.js";
 import type { Connection } from "./connection.ts";
 import type { TypingFrame } from "./conversation_frames.ts";
 import type { RoomName } from "./room_name.ts";
@@ -18,7 +19,7 @@ export const TYPING_TTL_MS = 5_000;
 /** The shortest time between two typing frames of a room. */
 export const TYPING_FRAME_MS = 250;
 /** How often one socket's `typing` frames are heard; more are dropped. */
-export const TYPING_EVERY_MS = 1_000;
+export const TYPING_EVERY_MS = TYPING_HEARD_EVERY_MS;
 
 /** The typists of one room and its one timer. */
 interface TypingRoom {

@@ -11,6 +11,12 @@
 /** The subprotocol a client offers to receive the typed frames. */
 export const CHAT_PROTOCOL = "chat.v1";
 
+/**
+ * How often the server hears one socket's `typing` frames; more are
+ * dropped.
+ */
+export const TYPING_HEARD_EVERY_MS = 1_000;
+
 /** Close codes the server uses, by what they mean. */
 export const CloseCode = Object.freeze(
   /** @type {const} */ ({

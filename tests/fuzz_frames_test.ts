@@ -1,9 +1,11 @@
 /**
- * Property-based fuzzing of a running server (fast-check): random text
- * frames, random binary frames, random bytes on the raw port and random
- * paths. Every input gets its documented answer, and afterwards the server
- * still serves pages, still delivers messages, has logged no error, and
- * still holds every message it accepted.
+ * Property-based fuzzing (fast-check) of what a running server hears on a
+ * socket: random text frames, random edit, delete, react and typing
+ * frames, random large frames and random binary frames. Every frame gets
+ * its documented answer, every message the server accepted is still
+ * stored, and afterwards the server is still well (see testkit/fuzz.ts).
+ * The HTTP side is fuzz_http_test.ts's, moderator frames
+ * fuzz_moderation_test.ts's.
  *
  * @module
  */
@@ -11,12 +13,11 @@
 import assert from "node:assert/strict";
 import { CloseCode } from "../client/protocol.js";
 import fc from "fast-check";
-import { rawStatus } from "../testkit/raw_socket.ts";
+import { FUZZ_ENV, stillWell, storeAnchor } from "../testkit/fuzz.ts";
 import {
   recordingLogger,
   startServer,
   storedMessages,
-  type TestServer,
   uniqueRoom,
 } from "../testkit/server.ts";
 import { type Frame, TestClient } from "../testkit/test_client.ts";
@@ -91,45 +92,6 @@ const textFrame: fc.Arbitrary<string> = fc.oneof(
   ).map((frame) => JSON.stringify(frame)),
 );
 
-/** Path segments: valid rooms, percent-encoded anything, broken escapes. */
-const pathSegment = fc.oneof(
-  fc.constantFrom("lobby", "잡담", "caf%C3%A9", "room_1"),
-  fc.stringMatching(/^[a-z0-9_.\-]{1,12}$/),
-  fc.webSegment(),
-  fc.string({ unit: "binary", maxLength: 120 }).map(encodeURIComponent),
-  fc.stringMatching(/^[%0-9a-fA-Fg.\/]{0,40}$/),
-  fc.string({ unit: "grapheme-ascii", maxLength: 60 })
-    .map((text) => text.replace(/[\s#?]/g, "")),
-  fc.constantFrom("", "..", ".", "%2e%2e", "%00", "a".repeat(101)),
-);
-
-/** Every route, with `*` where a random segment goes, and some non-routes. */
-const pathTemplate = fc.constantFrom(
-  "/chat/*/",
-  "/chat/*",
-  "/ws/chat/*/",
-  "/ws/chat/*",
-  "/api/rooms/*/messages",
-  "/api/rooms",
-  "/static/*",
-  "/*",
-  "/*/*/*",
-);
-
-/** Query strings with the parameters the routes read, and random ones. */
-const query = fc.oneof(
-  fc.constant(""),
-  fc.webQueryParameters().map((q) => `?${q}`),
-  fc.record({
-    key: fc.constantFrom("name", "since", "before", "limit"),
-    value: fc.oneof(
-      fc.string({ unit: "binary", maxLength: 50 }).map(encodeURIComponent),
-      fc.stringMatching(/^[%0-9a-fA-F-.e+]{0,30}$/),
-      fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map(String),
-    ),
-  }).map(({ key, value }) => `?${key}=${value}`),
-);
-
 /** Codes an edit, delete or react may be refused with (docs/protocol.md). */
 const CHANGE_ERRORS = [
   "bad_frame",
@@ -176,39 +138,14 @@ function changeFrame(ids: readonly number[]): fc.Arbitrary<string> {
 const isChangeReply = (frame: Frame) =>
   frame.type === "error" || frame.type === "reactions";
 
-const UPGRADE_HEADERS = [
-  "Upgrade: websocket",
-  "Connection: Upgrade",
-  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
-  "Sec-WebSocket-Version: 13",
-];
-
-function port(server: TestServer): number {
-  return Number(new URL(server.origin).port);
-}
-
-Deno.test("fuzzing a running server", async (t) => {
+Deno.test("fuzzing the frames of a running server", async (t) => {
   const log = recordingLogger();
   await using server = await startServer({
+    ...FUZZ_ENV,
     CHAT_MAX_FRAME_BYTES: String(MAX_FRAME_BYTES),
     CHAT_MAX_MESSAGE_CHARS: String(MAX_MESSAGE_CHARS),
-    // Every random frame must reach the parser, not the rate limiter, and
-    // every random upgrade the route, not the connect rate.
-    CHAT_RATE_LIMIT: "0",
-    CHAT_CONNECT_RATE: "0",
   }, { log });
-
-  // Messages stored before the fuzzing, which must all be there after it.
-  const anchorRoom = uniqueRoom("anchor");
-  {
-    await using writer = await TestClient.join(
-      server.wsUrl(`/ws/chat/${anchorRoom}/`),
-    );
-    for (let i = 0; i < 20; i++) writer.send({ message: `before ${i}` });
-    await writer.waitForType("message", 20);
-  }
-  const anchorBefore = await storedMessages(server, anchorRoom);
-  assert.equal(anchorBefore.length, 20);
+  const anchor = await storeAnchor(server, 20);
 
   const accepted: Accepted[] = [];
 
@@ -370,89 +307,7 @@ Deno.test("fuzzing a running server", async (t) => {
     );
   });
 
-  await t.step(
-    "random bytes on the port get a 4xx or a closed connection",
-    async () => {
-      await fc.assert(
-        fc.asyncProperty(
-          fc.oneof(
-            fc.uint8Array({ minLength: 1, maxLength: 1024 }),
-            // A request line, then garbage where the headers should be.
-            fc.uint8Array({ maxLength: 512 }).map((garbage) =>
-              new Uint8Array([
-                ...encoder.encode("GET /chat/ HTTP/1.1\r\n"),
-                ...garbage,
-                ...encoder.encode("\r\n\r\n"),
-              ])
-            ),
-          ),
-          async (bytes) => {
-            const status = await rawStatus(port(server), bytes);
-            assert.ok(
-              status === undefined || (status >= 200 && status < 500),
-              `status ${status}`,
-            );
-          },
-        ),
-        { numRuns: 150 },
-      );
-    },
-  );
-
-  await t.step(
-    "random paths, queries and upgrades answer below 500",
-    async () => {
-      await fc.assert(
-        fc.asyncProperty(
-          pathTemplate,
-          fc.array(pathSegment, { minLength: 3, maxLength: 3 }),
-          query,
-          fc.boolean(),
-          async (template, segments, search, upgrade) => {
-            let next = 0;
-            const path = template.replace(/\*/g, () => segments[next++] ?? "");
-            const target = `${path}${search}`;
-            const request = [
-              `GET ${target} HTTP/1.1`,
-              `Host: 127.0.0.1:${port(server)}`,
-              ...(upgrade ? UPGRADE_HEADERS : ["Connection: close"]),
-              "",
-              "",
-            ].join("\r\n");
-            const status = await rawStatus(
-              port(server),
-              encoder.encode(request),
-            );
-            assert.ok(status !== undefined, `no answer to ${target}`);
-            assert.ok(status < 500, `${status} for ${target}`);
-          },
-        ),
-        { numRuns: 600 },
-      );
-    },
-  );
-
-  await t.step("afterwards the server still serves pages", async () => {
-    for (const path of ["/chat/", "/chat/after_fuzz/", "/healthz"]) {
-      const response = await fetch(`${server.origin}${path}`);
-      await response.body?.cancel();
-      assert.equal(response.status, 200, path);
-    }
-  });
-
-  await t.step("afterwards the server still delivers messages", async () => {
-    const url = server.wsUrl(`/ws/chat/${uniqueRoom("after")}/`);
-    await using alice = await TestClient.join(url);
-    await using bob = await TestClient.join(url);
-    alice.send({ message: "after the storm" });
-    for (const client of [alice, bob]) {
-      await client.waitForType("message", 1);
-      assert.deepEqual(client.messageTexts(), ["after the storm"]);
-    }
-  });
-
-  await t.step("no stored message is gone", async () => {
-    assert.deepEqual(await storedMessages(server, anchorRoom), anchorBefore);
+  await t.step("every message it accepted is still stored", async () => {
     assert.ok(accepted.length > 0, "the fuzzing got some messages accepted");
     const rooms = Map.groupBy(accepted, (message) => message.room);
     for (const [room, messages] of rooms) {
@@ -467,8 +322,5 @@ Deno.test("fuzzing a running server", async (t) => {
     }
   });
 
-  await t.step("nothing was logged as an error", () => {
-    const errors = log.events.filter((event) => event.level === "error");
-    assert.deepEqual(errors, []);
-  });
+  await stillWell(t, server, log, anchor);
 });
