@@ -11,6 +11,7 @@
  * @module
  */
 
+import { trimTrailingSlash } from "hono/trailing-slash";
 import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
@@ -94,6 +95,9 @@ export function adminRoutes(options: AdminOptions): Hono<AdminEnv> {
   app.use("/admin", headers, unframed);
   app.use("/admin/*", headers, unframed);
   app.get("/admin", (c) => c.redirect("/admin/", 301));
+  // `/admin/rooms/` as typed by hand finds `/admin/rooms` (only a 404 is
+  // redirected, so `/admin/` itself stays).
+  app.use("/admin/*", trimTrailingSlash());
   app.route("/", adminStaticRoutes());
 
   if (!ways.key && !ways.token) {

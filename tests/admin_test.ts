@@ -53,6 +53,15 @@ Deno.test("admin console sign-in and session", async (t) => {
     const rooms = await getWith(server, "/admin/rooms", cookie);
     assert.equal(rooms.status, 200);
     await rooms.body?.cancel();
+    // A trailing slash, as people type it, finds the page.
+    const slashed = await getWith(server, "/admin/rooms/lobby/", cookie);
+    assert.equal(slashed.status, 301);
+    assert.equal(
+      new URL(slashed.headers.get("location") ?? "", "http://localhost")
+        .pathname,
+      "/admin/rooms/lobby",
+    );
+    await slashed.body?.cancel();
     const overview = await getWith(server, "/admin/api/overview", cookie);
     assert.equal(overview.status, 200);
     const body = await overview.json();
