@@ -51,6 +51,11 @@ export function mayModerate(
     false);
 }
 
+/** Whether `identity` moderates every room (its token's `role`). */
+export function moderatesEveryRoom(identity: Identity | undefined): boolean {
+  return identity?.role !== undefined;
+}
+
 /** How a moderator is named in sanctions and the audit log. */
 export function moderatorActor(identity: Identity): string {
   return identity.name === identity.sub
@@ -64,6 +69,11 @@ export interface ImposeRequest {
   /** `null`: every room (bans only). */
   readonly room: RoomName | null;
   readonly target: ImposeTarget;
+  /**
+   * Where a `{user}` target is online, for a ban of every room (`room`
+   * null) that a moderator gave from a room's page.
+   */
+  readonly seenIn?: RoomName;
   /** `null`: for good. */
   readonly durationMs: number | null;
   readonly reason: string;
@@ -161,7 +171,10 @@ export class Moderation {
           `A duration is a whole number of milliseconds up to ${MAX_SANCTION_SECONDS} s (ten years), or none for good`,
       };
     }
-    const target = await this.#targets.resolve(request.target, room);
+    const target = await this.#targets.resolve(
+      request.target,
+      request.seenIn ?? room,
+    );
     if (!target) {
       return {
         ok: false,

@@ -16,13 +16,18 @@ export const MAX_REASON_CHARS = 500;
 /** The longest sanction short of "for good": ten years, in seconds. */
 export const MAX_SANCTION_SECONDS = 10 * 365 * 24 * 3600;
 
-/** A moderator mutes or bans `user` (online in the room) from this room. */
+/**
+ * A moderator mutes or bans `user` (online in the room) from this room,
+ * or, for a ban by a moderator of every room, from every room.
+ */
 export interface SanctionRequestFrame {
   readonly type: "mute" | "ban";
   readonly user: string;
   /** In seconds; `null`: for good. */
   readonly duration: number | null;
   readonly reason: string;
+  /** A ban from every room, not only this one. */
+  readonly everywhere: boolean;
 }
 
 /** A moderator lifts `user`'s mute or ban in this room. */
@@ -52,6 +57,8 @@ export interface UnmutedFrame {
 export interface RoleFrame {
   readonly type: "role";
   readonly role: "moderator";
+  /** It moderates every room (its token's `role`), so it may ban from all. */
+  readonly everywhere: boolean;
 }
 
 /** The moderator's own action went through. */
@@ -62,6 +69,8 @@ export interface ModeratedFrame {
   /** For mute and ban: until when (`null`: for good). */
   readonly until?: string | null;
   readonly reason?: string;
+  /** A ban of every room. */
+  readonly everywhere?: true;
 }
 
 /** A server frame about moderation, sent to typed clients only. */
@@ -133,5 +142,12 @@ export function parseModerationFrame(
       `A ${type}'s "reason" is text of at most ${MAX_REASON_CHARS} characters`,
     );
   }
-  return { ok: true, frame: { type, user, duration, reason } };
+  const { everywhere = false } = value;
+  if (typeof everywhere !== "boolean" || (everywhere && type === "mute")) {
+    return refuse(
+      "bad_frame",
+      `"everywhere" is true or false, and only a ban may be for every room`,
+    );
+  }
+  return { ok: true, frame: { type, user, duration, reason, everywhere } };
 }

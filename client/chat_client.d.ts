@@ -253,6 +253,11 @@ export interface SanctionOptions {
   duration?: number | null;
   /** Shown to the user. @default "" */
   reason?: string;
+  /**
+   * For `ban()` by a moderator of every room: from every room, not only
+   * this one. @default false
+   */
+  everywhere?: boolean;
 }
 
 /** Until when and why: a `muted` or `banned` event, a mute's `muted` error. */
@@ -269,6 +274,8 @@ export interface ModeratedDetail {
   /** For mute and ban. */
   readonly until?: string | null;
   readonly reason?: string;
+  /** A ban of every room. */
+  readonly everywhere?: true;
 }
 
 export interface ChatClientEventMap {
@@ -298,7 +305,8 @@ export interface ChatClientEventMap {
    */
   banned: CustomEvent<SanctionDetail>;
   /** This connection moderates the room (`moderator` is now true). */
-  role: CustomEvent<{ readonly role: string }>;
+  /** `everywhere`: it moderates every room, so may ban from all. */
+  role: CustomEvent<{ readonly role: string; readonly everywhere: boolean }>;
   /** One of this moderator's actions went through. */
   moderated: CustomEvent<ModeratedDetail>;
 }

@@ -30,11 +30,15 @@ export function moderationFrame(action, user, options = {}) {
     throw new TypeError(`${action}() takes the name of a user online`);
   }
   if (action === "unmute" || action === "unban") return { type: action, user };
-  const { duration = null, reason = "" } = options;
+  const { duration = null, reason = "", everywhere = false } = options;
   if (duration !== null && !(Number.isInteger(duration) && duration > 0)) {
     throw new TypeError("duration is a whole number of seconds, or null");
   }
-  return { type: action, user, duration, reason: String(reason) };
+  if (everywhere !== false && !(everywhere === true && action === "ban")) {
+    throw new TypeError("only ban() takes everywhere: true");
+  }
+  const frame = { type: action, user, duration, reason: String(reason) };
+  return everywhere ? { ...frame, everywhere } : frame;
 }
 
 /**
@@ -92,7 +96,10 @@ export class Moderations {
   onFrame(frame) {
     if (frame.type === "role") {
       this.#moderator = frame.role === "moderator";
-      this.#emit("role", { role: frame.role });
+      this.#emit("role", {
+        role: frame.role,
+        everywhere: frame.everywhere === true,
+      });
       return true;
     }
     if (frame.type !== "moderated") return false;
@@ -100,6 +107,7 @@ export class Moderations {
     const detail = { action: frame.action, user: frame.user };
     if (frame.until !== undefined) detail.until = frame.until;
     if (frame.reason !== undefined) detail.reason = frame.reason;
+    if (frame.everywhere === true) detail.everywhere = true;
     this.#waiting.shift()?.resolve(detail);
     this.#emit("moderated", detail);
     return true;

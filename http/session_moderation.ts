@@ -14,7 +14,12 @@ import type { ClientFrame, ErrorFrame } from "../chat/frames.ts";
 import type { ChatHub } from "../chat/hub.ts";
 import type { Identity } from "../chat/identity.ts";
 import type { ConversationRequest } from "../chat/conversation_frames.ts";
-import { mayModerate, moderatorActor, mutedText } from "../chat/moderation.ts";
+import {
+  mayModerate,
+  moderatesEveryRoom,
+  moderatorActor,
+  mutedText,
+} from "../chat/moderation.ts";
 import type {
   LiftRequestFrame,
   ModeratedFrame,
@@ -89,7 +94,11 @@ export class SessionModeration {
   #admitted(): void {
     const { deliver, room } = this.#socket;
     if (this.#moderates) {
-      const role: RoleFrame = { type: "role", role: "moderator" };
+      const role: RoleFrame = {
+        type: "role",
+        role: "moderator",
+        everywhere: moderatesEveryRoom(this.#socket.identity),
+      };
       deliver(JSON.stringify(role));
     }
     const mute = this.#hub.moderation.mutedIn(room, this.#subject);
@@ -224,10 +233,19 @@ export class SessionModeration {
     frame: SanctionRequestFrame,
     actor: string,
   ): Promise<ModeratedFrame | ErrorFrame> {
+    if (frame.everywhere && !moderatesEveryRoom(this.#socket.identity)) {
+      return {
+        type: "error",
+        code: "not_moderator",
+        error: "Only a moderator of every room may ban from every room",
+      };
+    }
+    const room = this.#socket.room;
     const result = await this.#hub.moderation.impose({
       kind: frame.type,
-      room: this.#socket.room,
+      room: frame.everywhere ? null : room,
       target: { user: frame.user },
+      seenIn: room,
       durationMs: frame.duration === null ? null : frame.duration * 1000,
       reason: frame.reason,
       actor,
@@ -245,6 +263,7 @@ export class SessionModeration {
       user: frame.user,
       until: result.sanction.until,
       reason: result.sanction.reason,
+      ...(frame.everywhere ? { everywhere: true } : {}),
     };
   }
 }
