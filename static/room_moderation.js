@@ -31,6 +31,8 @@ export class Moderation {
   /** Whether the tools were last shown, to redraw only on a change. */
   #shown = false;
   #mutedTimer;
+  /** The reader moderates every room (its `role` event), so may ban from all. */
+  #everywhere = false;
   /** Names this page muted, offered Unmute (other moderators' are unknown). */
   #mutedHere = new Set();
 
@@ -52,9 +54,10 @@ export class Moderation {
     this.#dialog = new SanctionDialog({
       text: this.#text,
       reasonFor,
-      act: ({ kind, user, duration, reason }) =>
+      mayBanEverywhere: () => this.#everywhere,
+      act: ({ kind, user, duration, reason, everywhere }) =>
         kind === "ban"
-          ? chat.ban(user, { duration, reason })
+          ? chat.ban(user, { duration, reason, everywhere })
           : chat.mute(user, { duration, reason }),
     });
   }
@@ -172,7 +175,7 @@ export class Moderation {
   }
 
   /** A moderator's own action took effect: a note in the log. */
-  #noteDone({ action, user, until }) {
+  #noteDone({ action, user, until, everywhere }) {
     const text = this.#text;
     if (action === "mute") this.#mutedHere.add(user);
     if (action === "unmute") this.#mutedHere.delete(user);
@@ -180,7 +183,10 @@ export class Moderation {
     if (action === "unmute") {
       this.#chatLog.notice(text.unmutedSomeone, { user });
     } else if (action === "ban") {
-      this.#chatLog.notice(text.bannedSomeone, { user });
+      this.#chatLog.notice(
+        everywhere ? text.bannedSomeoneEverywhere : text.bannedSomeone,
+        { user },
+      );
     } else if (action === "mute" && typeof until === "string") {
       this.#chatLog.notice(text.mutedSomeoneUntil, {
         user,
@@ -202,7 +208,10 @@ export class Moderation {
 
   wire() {
     const chat = this.#chat;
-    chat.addEventListener("role", () => this.#roleMayHaveChanged());
+    chat.addEventListener("role", ({ detail }) => {
+      this.#everywhere = detail.everywhere === true;
+      this.#roleMayHaveChanged();
+    });
     chat.addEventListener("state", () => this.#roleMayHaveChanged());
     chat.addEventListener("moderated", ({ detail }) => this.#noteDone(detail));
     chat.addEventListener("muted", ({ detail }) => this.showMuted(detail));

@@ -38,6 +38,10 @@ export class SanctionDialog {
   #title;
   #form;
   #reason;
+  /** The ban's "every room" choice, and the line that holds it. */
+  #everywhere;
+  #everywhereLine;
+  #mayBanEverywhere;
   #error;
   #submit;
   /** What the open dialog does: `{ kind, user, refocus, opener }`. */
@@ -45,14 +49,16 @@ export class SanctionDialog {
   #busy = false;
 
   /**
-   * `text` is the moderation text; `act({ kind, user, duration, reason })`
-   * carries it out and resolves, or rejects with the server's refusal,
-   * which `reasonFor` puts in the reader's words.
+   * `text` is the moderation text; `act({ kind, user, duration, reason,
+   * everywhere })` carries it out and resolves, or rejects with the
+   * server's refusal, which `reasonFor` puts in the reader's words;
+   * `mayBanEverywhere()` says whether a ban may be for every room.
    */
-  constructor({ text, act, reasonFor }) {
+  constructor({ text, act, reasonFor, mayBanEverywhere }) {
     this.#text = text;
     this.#act = act;
     this.#reasonFor = reasonFor;
+    this.#mayBanEverywhere = mayBanEverywhere;
     this.#build();
   }
 
@@ -83,6 +89,16 @@ export class SanctionDialog {
     );
     const label = element("label", "", text.reason);
     label.htmlFor = this.#reason.id;
+    this.#everywhere = document.createElement("input");
+    this.#everywhere.type = "checkbox";
+    this.#everywhere.id = "moderation-everywhere";
+    this.#everywhereLine = element(
+      "label",
+      "everywhere",
+      this.#everywhere,
+      " ",
+      text.everyRoom,
+    );
     const hint = element("p", "hint", text.reasonHint);
     hint.id = "moderation-reason-hint";
     this.#error = element("p", "form-error");
@@ -100,6 +116,7 @@ export class SanctionDialog {
       this.#title,
       choices,
       element("div", "reason", label, this.#reason, hint),
+      this.#everywhereLine,
       this.#error,
       element("div", "row", cancel, this.#submit),
     );
@@ -129,6 +146,7 @@ export class SanctionDialog {
     this.#submit.textContent = kind === "ban" ? text.ban : text.mute;
     this.#submit.className = kind === "ban" ? "primary danger" : "primary";
     this.#form.reset();
+    this.#everywhereLine.hidden = kind !== "ban" || !this.#mayBanEverywhere();
     this.#showError("");
     this.#setBusy(false);
     // Focus returns to the opener when the dialog closes (the browser's rule).
@@ -156,12 +174,13 @@ export class SanctionDialog {
     const chosen = this.#form.querySelector("input[name=duration]:checked");
     const duration = chosen?.value ? Number(chosen.value) : null;
     const reason = this.#reason.value.trim();
+    const everywhere = !this.#everywhereLine.hidden && this.#everywhere.checked;
     const target = this.#target;
     this.#setBusy(true);
     this.#showError("");
     try {
       const { kind, user } = target;
-      await this.#act({ kind, user, duration, reason });
+      await this.#act({ kind, user, duration, reason, everywhere });
       if (this.#target === target) {
         this.close();
         // Focus went back to the opener, which a redraw may have replaced.

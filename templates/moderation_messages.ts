@@ -32,6 +32,8 @@ export interface ModerationText {
   readonly reason: string;
   /** Under the reason field: who reads it. */
   readonly reasonHint: string;
+  /** The ban dialog's choice, for a moderator of every room. */
+  readonly everyRoom: string;
   /** The dialog's buttons. */
   readonly cancel: string;
   /** A moderator's note in the log; `{user}` and `{until}`. */
@@ -39,6 +41,7 @@ export interface ModerationText {
   readonly mutedSomeoneForGood: string;
   /** A moderator's note in the log; `{user}`. */
   readonly bannedSomeone: string;
+  readonly bannedSomeoneEverywhere: string;
   readonly unmutedSomeone: string;
   /** Above the composer of a muted user; `{until}` is the end. */
   readonly mutedUntil: string;
@@ -67,10 +70,12 @@ export const enModeration: ModerationText = {
   forGood: "For good",
   reason: "Reason",
   reasonHint: "They will read it.",
+  everyRoom: "From every room, not only this one",
   cancel: "Cancel",
   mutedSomeoneUntil: "{user} is muted until {until}",
   mutedSomeoneForGood: "{user} is muted for good",
   bannedSomeone: "{user} is banned from this room",
+  bannedSomeoneEverywhere: "{user} is banned from every room",
   unmutedSomeone: "{user} can write again",
   mutedUntil:
     "A moderator muted you until {until}: you can read, but not write.",
@@ -96,10 +101,12 @@ export const koModeration: ModerationText = {
   forGood: "영구",
   reason: "사유",
   reasonHint: "상대방에게 보입니다.",
+  everyRoom: "이 채팅방만이 아니라 모든 채팅방에서",
   cancel: "취소",
   mutedSomeoneUntil: "{user} 님은 {until}까지 채팅 금지입니다",
   mutedSomeoneForGood: "{user} 님은 영구 채팅 금지입니다",
   bannedSomeone: "{user} 님을 이 채팅방에서 내보냈습니다",
+  bannedSomeoneEverywhere: "{user} 님을 모든 채팅방에서 내보냈습니다",
   unmutedSomeone: "{user} 님이 다시 채팅할 수 있습니다",
   mutedUntil:
     "관리자가 {until}까지 채팅을 금지했습니다. 읽을 수는 있지만 쓸 수는 없습니다.",

@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { assertAccessible } from "../testkit/axe.ts";
 import { openChromium } from "../testkit/browser.ts";
 import {
-  type ChatPage,
   DEVICES,
   documentWidth,
   exactly,
@@ -14,10 +13,15 @@ import {
   roomPath,
   say,
   send,
-  type Visitor,
   waitForMessage,
   waitUntilConnected,
 } from "../testkit/chat_page.ts";
+import {
+  line,
+  onlineLine,
+  openAsModerator,
+  openDialog,
+} from "../testkit/moderation_page.ts";
 import { saveScreenshot } from "../testkit/screenshots.ts";
 import { startServer, storedMessages, uniqueRoom } from "../testkit/server.ts";
 import { OPTIONAL_SIGN_IN, signedToken } from "../testkit/tokens.ts";
@@ -40,55 +44,6 @@ function unexpected(problems: readonly string[]): string[] {
   return problems.filter((problem) =>
     !/^Failed to load resource: .* 403 /.test(problem)
   );
-}
-
-/** The room page of `room` opened by a moderator, signed in by a token. */
-async function openAsModerator(
-  browser: Browser,
-  origin: string,
-  room: string,
-  visitor: Visitor = {},
-): Promise<ChatPage> {
-  const token = await signedToken({
-    sub: `u-mod-${crypto.randomUUID().slice(0, 6)}`,
-    name: "Mia",
-    role: "moderator",
-  });
-  const opened = await openChatPage(browser, visitor);
-  await opened.page.goto(`${origin}${roomPath(room)}#token=${token}`);
-  await waitUntilConnected(opened.page);
-  return opened;
-}
-
-/** The message line of `page` whose text is exactly `text`. */
-const line = (page: Page, text: string) =>
-  page.locator("#chat-log li.message", {
-    has: page.locator(".text", { hasText: exactly(text) }),
-  });
-
-/** The Online list's line of `user` on `page`. */
-const onlineLine = (page: Page, user: string) =>
-  page.locator("#chat-users li", {
-    has: page.locator("bdi", { hasText: exactly(user) }),
-  });
-
-/** Opens the Online list if it is a closed drawer (on a phone). */
-async function showOnline(page: Page): Promise<void> {
-  const toggle = page.locator("#chat-online-toggle");
-  if (await toggle.getAttribute("aria-expanded") !== "true") {
-    await toggle.click();
-  }
-}
-
-/** Opens the moderator's dialog to `kind` ("mute" or "ban") `user`. */
-async function openDialog(
-  page: Page,
-  kind: "mute" | "ban",
-  user: string,
-): Promise<void> {
-  await showOnline(page);
-  await onlineLine(page, user).locator(`.user-tools .${kind}`).click();
-  await page.locator(".moderation-dialog[open]").waitFor();
 }
 
 Deno.test({

@@ -1,0 +1,67 @@
+/**
+ * The room page as a moderator uses it, for the browser tests of
+ * moderation: a page signed in with a moderator's token, the lines of the
+ * log and of the Online list, and the dialog to mute or ban.
+ *
+ * @module
+ */
+
+import type { Browser, Page } from "playwright-core";
+import {
+  type ChatPage,
+  exactly,
+  openChatPage,
+  roomPath,
+  type Visitor,
+  waitUntilConnected,
+} from "./chat_page.ts";
+import { signedToken } from "./tokens.ts";
+
+/** The room page of `room` opened by a moderator, signed in by a token. */
+export async function openAsModerator(
+  browser: Browser,
+  origin: string,
+  room: string,
+  visitor: Visitor = {},
+): Promise<ChatPage> {
+  const token = await signedToken({
+    sub: `u-mod-${crypto.randomUUID().slice(0, 6)}`,
+    name: "Mia",
+    role: "moderator",
+  });
+  const opened = await openChatPage(browser, visitor);
+  await opened.page.goto(`${origin}${roomPath(room)}#token=${token}`);
+  await waitUntilConnected(opened.page);
+  return opened;
+}
+
+/** The message line of `page` whose text is exactly `text`. */
+export const line = (page: Page, text: string) =>
+  page.locator("#chat-log li.message", {
+    has: page.locator(".text", { hasText: exactly(text) }),
+  });
+
+/** The Online list's line of `user` on `page`. */
+export const onlineLine = (page: Page, user: string) =>
+  page.locator("#chat-users li", {
+    has: page.locator("bdi", { hasText: exactly(user) }),
+  });
+
+/** Opens the Online list if it is a closed drawer (on a phone). */
+export async function showOnline(page: Page): Promise<void> {
+  const toggle = page.locator("#chat-online-toggle");
+  if (await toggle.getAttribute("aria-expanded") !== "true") {
+    await toggle.click();
+  }
+}
+
+/** Opens the moderator's dialog to `kind` ("mute" or "ban") `user`. */
+export async function openDialog(
+  page: Page,
+  kind: "mute" | "ban",
+  user: string,
+): Promise<void> {
+  await showOnline(page);
+  await onlineLine(page, user).locator(`.user-tools .${kind}`).click();
+  await page.locator(".moderation-dialog[open]").waitFor();
+}
