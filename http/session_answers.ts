@@ -1,7 +1,7 @@
 /**
  * What a socket's sender is told when a message is refused: the texts of
- * the error frames for a store failure, a rate limit and the publish hook,
- * worded for people.
+ * the error frames for a store failure, a rate limit, the publish hook and
+ * a frame the tutorial format does not have, worded for people.
  *
  * @module
  */
@@ -49,6 +49,18 @@ export function notPublished(
         "The message could not be checked by the site; it was not sent, send it again later",
       ...named,
     };
+}
+
+/**
+ * The refusal of a frame of `type` from a client of the `tutorial` wire
+ * format, which sends only messages and renames.
+ */
+export function notForTutorial(type: string): ErrorFrame {
+  return {
+    type: "error",
+    code: "bad_frame",
+    error: `Unknown frame type "${type}"; expected "message" or "rename"`,
+  };
 }
 
 /** Which budget refused a message, and the limits it keeps. */

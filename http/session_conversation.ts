@@ -14,7 +14,7 @@ import type { RoomName } from "../chat/room_name.ts";
 import { TYPING_EVERY_MS } from "../chat/typing.ts";
 import { isAnonymousOwner } from "../chat/user_name.ts";
 import type { Logger } from "../chat/logger.ts";
-import { notStored } from "./session_answers.ts";
+import { notForTutorial, notStored } from "./session_answers.ts";
 
 /**
  * Who owns what a socket sends, and may edit and delete it: its key's or
@@ -79,12 +79,7 @@ export class SessionConversation {
     const { room, format, owner } = this.#socket;
     const user = this.#socket.user();
     if (format === "tutorial") {
-      return {
-        type: "error",
-        code: "bad_frame",
-        error:
-          `Unknown frame type "${frame.type}"; expected "message" or "rename"`,
-      };
+      return notForTutorial(frame.type);
     }
     const keyed = messageOwner(owner);
     const conversation = this.#hub.conversation;

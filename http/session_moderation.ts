@@ -29,7 +29,7 @@ import type {
   SanctionRequestFrame,
 } from "../chat/moderation_frames.ts";
 import type { SanctionSubject } from "../chat/moderation_store.ts";
-import { notStored } from "./session_answers.ts";
+import { notForTutorial, notStored } from "./session_answers.ts";
 import {
   type ConversingSocket,
   SessionConversation,
@@ -183,12 +183,7 @@ export class SessionModeration {
   async #moderate(frame: ModerationRequest): Promise<ErrorFrame | undefined> {
     const { identity, format } = this.#socket;
     if (format === "tutorial") {
-      return {
-        type: "error",
-        code: "bad_frame",
-        error:
-          `Unknown frame type "${frame.type}"; expected "message" or "rename"`,
-      };
+      return notForTutorial(frame.type);
     }
     if (!identity || !this.#moderates) {
       return {
