@@ -7,8 +7,6 @@
  */
 
 import { Hono } from "hono";
-import { etag } from "hono/etag";
-import { HTTPException } from "hono/http-exception";
 import audit from "../static/admin/audit.js" with { type: "text" };
 import consoleScript from "../static/admin/console.js" with { type: "text" };
 import overview from "../static/admin/overview.js" with { type: "text" };
@@ -20,14 +18,10 @@ import sanctionList from "../static/admin/sanction_list.js" with {
 import sanctions from "../static/admin/sanctions.js" with { type: "text" };
 import signIn from "../static/admin/signin.js" with { type: "text" };
 import styleSheet from "../static/admin/console.css" with { type: "text" };
-
-const JS = "text/javascript; charset=utf-8";
+import { type Asset, CSS, JS, serveAssets } from "./static_files.ts";
 
 /** Every file, by the name the pages ask for. */
-export const ADMIN_ASSETS: ReadonlyMap<
-  string,
-  { body: string; contentType: string }
-> = new Map([
+export const ADMIN_ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["audit.js", { body: audit, contentType: JS }],
   ["console.js", { body: consoleScript, contentType: JS }],
   ["overview.js", { body: overview, contentType: JS }],
@@ -36,23 +30,12 @@ export const ADMIN_ASSETS: ReadonlyMap<
   ["sanction_list.js", { body: sanctionList, contentType: JS }],
   ["sanctions.js", { body: sanctions, contentType: JS }],
   ["signin.js", { body: signIn, contentType: JS }],
-  ["console.css", { body: styleSheet, contentType: "text/css; charset=utf-8" }],
+  ["console.css", { body: styleSheet, contentType: CSS }],
 ]);
 
 /** Builds the `/admin/static/:file` route. */
 export function adminStaticRoutes(): Hono {
   const app = new Hono();
-  app.get("/admin/static/:file", etag(), (c) => {
-    const name = c.req.param("file");
-    const asset = ADMIN_ASSETS.get(name);
-    if (!asset) {
-      throw new HTTPException(404, { message: `No admin file ${name}` });
-    }
-    return c.body(asset.body, 200, {
-      "Content-Type": asset.contentType,
-      // Revalidate every time; the ETag makes that a 304.
-      "Cache-Control": "no-cache",
-    });
-  });
+  serveAssets(app, "/admin/static", ADMIN_ASSETS, "admin");
   return app;
 }

@@ -53,12 +53,16 @@ import roomStorageScript from "../static/room_storage.js" with {
 import styleSheet from "../static/style.css" with { type: "text" };
 import favicon from "../static/favicon.svg" with { type: "text" };
 
-interface Asset {
+/** A file served as it is, with its media type. */
+export interface Asset {
   readonly body: string;
   readonly contentType: string;
 }
 
-const JS = "text/javascript; charset=utf-8";
+/** The media type of a browser script. */
+export const JS = "text/javascript; charset=utf-8";
+/** The media type of a stylesheet. */
+export const CSS = "text/css; charset=utf-8";
 const SVG = "image/svg+xml; charset=utf-8";
 
 const ASSETS: ReadonlyMap<string, Asset> = new Map([
@@ -88,18 +92,26 @@ const ASSETS: ReadonlyMap<string, Asset> = new Map([
     "room_moderation_dialog.js",
     { body: roomModerationDialogScript, contentType: JS },
   ],
-  ["style.css", { body: styleSheet, contentType: "text/css; charset=utf-8" }],
+  ["style.css", { body: styleSheet, contentType: CSS }],
   ["favicon.svg", { body: favicon, contentType: SVG }],
 ]);
 
-/** Builds the `/static/:file` route. */
-export function staticRoutes(): Hono {
-  const app = new Hono();
-  app.get("/static/:file", etag(), (c) => {
+/**
+ * Serves each of `assets` under `<prefix>/<name>` with an ETag, revalidated
+ * on every use; any other name under `prefix` is a 404 that names the
+ * missing `kind` of file.
+ */
+export function serveAssets(
+  app: Hono,
+  prefix: string,
+  assets: ReadonlyMap<string, Asset>,
+  kind: string,
+): void {
+  app.get(`${prefix}/:file`, etag(), (c) => {
     const name = c.req.param("file");
-    const asset = ASSETS.get(name);
+    const asset = assets.get(name);
     if (!asset) {
-      throw new HTTPException(404, { message: `No static file ${name}` });
+      throw new HTTPException(404, { message: `No ${kind} file ${name}` });
     }
     return c.body(asset.body, 200, {
       "Content-Type": asset.contentType,
@@ -107,6 +119,12 @@ export function staticRoutes(): Hono {
       "Cache-Control": "no-cache",
     });
   });
+}
+
+/** Builds the `/static/:file` route. */
+export function staticRoutes(): Hono {
+  const app = new Hono();
+  serveAssets(app, "/static", ASSETS, "static");
   // Browsers that skip the pages' <link rel="icon"> ask for this path; they
   // all read an SVG served under it.
   app.get("/favicon.ico", etag(), (c) =>
