@@ -10,6 +10,7 @@
 import { html } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 import type { AdminMessages } from "./admin_messages.ts";
+import { layout } from "./layout.ts";
 import type { Lang } from "./messages.ts";
 
 /** The console's pages, as the header links them. */
@@ -62,25 +63,16 @@ function header(t: AdminMessages, current: AdminPageName | "room") {
 
 /** Renders a complete console document; every interpolated value is escaped. */
 export function adminLayout(props: AdminLayoutProps) {
-  return html`
-    <!DOCTYPE html>
-    <html lang="${props.lang}">
-      <head>
-    <meta charset="utf-8">
-    <meta name="viewport" content="width=device-width, initial-scale=1">
-    <meta name="color-scheme" content="light dark">
-    <title>${props.title} · ${props.t.title}</title>
-    <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
-    <link rel="stylesheet" href="/static/style.css">
-    <link rel="stylesheet" href="/admin/static/console.css">
-    ${props.script
-      ? html`<script type="module" src="/admin/static/${props.script}"></script>`
-      : ""}
-      </head>
-      <body class="admin-page">
-    ${props.current === undefined ? "" : header(props.t, props.current)}
-    ${props.body}
-      </body>
-    </html>
-  `;
+  return layout({
+    lang: props.lang,
+    title: `${props.title} · ${props.t.title}`,
+    assets: "/admin/static",
+    stylesheet: "console.css",
+    ...(props.script === undefined ? {} : { script: props.script }),
+    bodyClass: "admin-page",
+    body: html`
+      ${props.current === undefined ? "" : header(props.t, props.current)}
+      ${props.body}
+    `,
+  });
 }

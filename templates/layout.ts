@@ -1,6 +1,7 @@
 /**
- * The HTML shell every page shares: language, title, stylesheet, and one
- * external module script (the Content-Security-Policy forbids inline code).
+ * The HTML shell every page shares, the console's too: language, title,
+ * stylesheets, and one external module script (the Content-Security-Policy
+ * forbids inline code).
  *
  * @module
  */
@@ -13,8 +14,15 @@ import type { Lang } from "./messages.ts";
 export interface LayoutProps {
   readonly lang: Lang;
   readonly title: string;
-  /** File name under /static/ of the page's script, if any. */
+  /** File name under `assets` of the page's script, if any. */
   readonly script?: string;
+  /**
+   * The path `script` and `stylesheet` are served under.
+   * @default "/static"
+   */
+  readonly assets?: string;
+  /** File name under `assets` of a stylesheet after /static/style.css, if any. */
+  readonly stylesheet?: string;
   /** A class on `<body>` for page-wide layout, if any. */
   readonly bodyClass?: string;
   readonly body: HtmlEscapedString | Promise<HtmlEscapedString>;
@@ -22,6 +30,7 @@ export interface LayoutProps {
 
 /** Renders a complete document; every interpolated value is escaped. */
 export function layout(props: LayoutProps) {
+  const assets = props.assets ?? "/static";
   return html`
     <!DOCTYPE html>
     <html lang="${props.lang}">
@@ -32,8 +41,11 @@ export function layout(props: LayoutProps) {
     <title>${props.title}</title>
     <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
     <link rel="stylesheet" href="/static/style.css">
+    ${props.stylesheet
+      ? html`<link rel="stylesheet" href="${assets}/${props.stylesheet}">`
+      : ""}
     ${props.script
-      ? html`<script type="module" src="/static/${props.script}"></script>`
+      ? html`<script type="module" src="${assets}/${props.script}"></script>`
       : ""}
       </head>
       <body${props.bodyClass
