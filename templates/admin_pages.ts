@@ -20,6 +20,22 @@ export interface SignInWays {
   readonly token: boolean;
 }
 
+/**
+ * A table the page's script fills (its body `<id>-list`) under the column
+ * `heads`, and the line shown instead while it is empty (`<id>-empty`).
+ */
+function listTable(id: string, heads: readonly string[], empty: string) {
+  return html`
+    <table class="admin-table">
+      <thead>
+        <tr>${heads.map((head) => html`<th scope="col">${head}</th>`)}</tr>
+      </thead>
+      <tbody id="${id}-list"></tbody>
+    </table>
+    <p id="${id}-empty" class="muted" hidden>${empty}</p>
+  `;
+}
+
 /** The main element every console page shares, with the script's text. */
 function main(t: AdminMessages, page: string, body: unknown, room = "") {
   return html`
@@ -152,18 +168,7 @@ export function roomsPage(lang: Lang, t: AdminMessages) {
             <option value="activity">${t.sortActivity}</option>
           </select>
         </div>
-        <table class="admin-table">
-          <thead>
-            <tr>
-              <th scope="col">${t.room}</th>
-              <th scope="col">${t
-                .online}</th>
-              <th scope="col">${t.lastMessage}</th>
-            </tr>
-          </thead>
-          <tbody id="rooms-list"></tbody>
-        </table>
-        <p id="rooms-empty" class="muted" hidden>${t.text.noRooms}</p>
+        ${listTable("rooms", [t.room, t.online, t.lastMessage], t.text.noRooms)}
       `,
     ),
   });
@@ -244,24 +249,15 @@ export function sanctionsPage(lang: Lang, t: AdminMessages) {
       "sanctions",
       html`
         <h1>${t.sanctions}</h1>
-        <table class="admin-table">
-          <thead>
-            <tr>
-              <th scope="col">${t.kind}</th>
-              <th scope="col">${t
-                .user}</th>
-              <th scope="col">${t.room}</th>
-              <th scope="col">${t
-                .until}</th>
-              <th scope="col">${t.reason}</th>
-              <th scope="col">${t
-                .by}</th>
-              <th scope="col">${t.action}</th>
-            </tr>
-          </thead>
-          <tbody id="sanctions-list"></tbody>
-        </table>
-        <p id="sanctions-empty" class="muted" hidden>${t.text.noSanctions}</p>
+        ${listTable("sanctions", [
+          t.kind,
+          t.user,
+          t.room,
+          t.until,
+          t.reason,
+          t.by,
+          t.action,
+        ], t.text.noSanctions)}
       `,
     ),
   });
@@ -280,24 +276,15 @@ export function auditPage(lang: Lang, t: AdminMessages) {
       "audit",
       html`
         <h1>${t.audit}</h1>
-        <table class="admin-table">
-          <thead>
-            <tr>
-              <th scope="col">${t.when}</th>
-              <th scope="col">${t
-                .by}</th>
-              <th scope="col">${t.action}</th>
-              <th scope="col">${t
-                .room}</th>
-              <th scope="col">${t.user}</th>
-              <th scope="col">${t
-                .reason}</th>
-              <th scope="col">${t.until}</th>
-            </tr>
-          </thead>
-          <tbody id="audit-list"></tbody>
-        </table>
-        <p id="audit-empty" class="muted" hidden>${t.text.noEntries}</p>
+        ${listTable("audit", [
+          t.when,
+          t.by,
+          t.action,
+          t.room,
+          t.user,
+          t.reason,
+          t.until,
+        ], t.text.noEntries)}
         <button id="audit-older" type="button" hidden>${t.older}</button>
       `,
     ),
