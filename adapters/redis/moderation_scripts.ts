@@ -19,8 +19,9 @@ import { OUTBOX_LUA } from "./outbox.ts";
 /**
  * Lua functions the scripts share: `mod_expire` lets an index key expire a
  * grace after its last sanction ends, `mod_drop` forgets a sanction and
- * its index entries, `mod_audit` appends to the bounded audit log, and
- * `mod_read` reads a sanction with its addresses.
+ * its index entries, `mod_audit` appends to the bounded audit log,
+ * `mod_audit_event` does that and writes the webhook event from the
+ * script's arguments, and `mod_read` reads a sanction with its addresses.
  */
 const MODERATION_LUA = `${OUTBOX_LUA}
 local function mod_expire(key, grace)
@@ -67,6 +68,19 @@ local function mod_audit(p, body, room, max)
   return id
 end
 
+-- The audit entry and webhook event whose seven ARGV start at \`at\`: the
+-- entry's JSON, its room, the log's bound, the webhook context ('' for no
+-- event), the event's type, its data JSON and its room. Returns the
+-- entry's id.
+local function mod_audit_event(p, at)
+  local id = mod_audit(p, ARGV[at], ARGV[at + 1], tonumber(ARGV[at + 2]))
+  if ARGV[at + 3] ~= '' then
+    wh_write(cjson.decode(ARGV[at + 3]), ARGV[at + 6], ARGV[at + 4],
+      ARGV[at + 5])
+  end
+  return id
+end
+
 local function mod_in_force(score, now)
   return score and (score == 'inf' or tonumber(score) > now)
 end
@@ -109,10 +123,7 @@ if score ~= 'inf' then
   redis.call('PEXPIREAT', key, at)
   if #ARGV >= 14 then redis.call('PEXPIREAT', p .. 'mod:a:' .. id, at) end
 end
-mod_audit(p, ARGV[7], ARGV[8], tonumber(ARGV[9]))
-if ARGV[10] ~= '' then
-  wh_write(cjson.decode(ARGV[10]), ARGV[13], ARGV[11], ARGV[12])
-end
+mod_audit_event(p, 7)
 return 1
 `);
 
@@ -128,10 +139,7 @@ local score = redis.call('ZSCORE', p .. 'mod:all', id)
 if not mod_in_force(score, tonumber(ARGV[3])) then return 0 end
 if redis.call('EXISTS', p .. 'mod:s:' .. id) == 0 then return 0 end
 mod_drop(p, id, tonumber(ARGV[4]))
-mod_audit(p, ARGV[5], ARGV[6], tonumber(ARGV[7]))
-if ARGV[8] ~= '' then
-  wh_write(cjson.decode(ARGV[8]), ARGV[11], ARGV[9], ARGV[10])
-end
+mod_audit_event(p, 5)
 return 1
 `);
 
@@ -204,11 +212,7 @@ return #ended
  * data JSON and its room. Returns the entry's id.
  */
 export const AUDIT = new RedisScript(`${MODERATION_LUA}
-local id = mod_audit(ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]))
-if ARGV[5] ~= '' then
-  wh_write(cjson.decode(ARGV[5]), ARGV[8], ARGV[6], ARGV[7])
-end
-return id
+return mod_audit_event(ARGV[1], 2)
 `);
 
 /**
