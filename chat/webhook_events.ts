@@ -231,6 +231,16 @@ export function sanctionEvent(
   return webhookPayload(type, sanction.room ?? EVERY_ROOM, data, at);
 }
 
+/** `value`, which an audit entry must name for its `event`; throws a `TypeError` when it names none. */
+function named<T>(value: T | undefined, event: string, what: string): T {
+  if (value === undefined) {
+    throw new TypeError(
+      `Cannot write the ${event} event: the audit entry names no ${what}`,
+    );
+  }
+  return value;
+}
+
 /**
  * The event of an audited action that is not a sanction: a delete
  * (`moderation.deleted`) or a disconnect (`moderation.disconnected`) by
@@ -244,25 +254,15 @@ export function auditEvent(entry: NewAuditEntry): WebhookPayload | undefined {
   const room = entry.room ?? EVERY_ROOM;
   const at = new Date(entry.at);
   if (action === "delete") {
-    if (entry.messageId === undefined) {
-      throw new TypeError(
-        "Cannot write the moderation.deleted event: the audit entry names no message",
-      );
-    }
     return webhookPayload("moderation.deleted", room, {
-      id: entry.messageId,
+      id: named(entry.messageId, "moderation.deleted", "message"),
       actor,
       ...(entry.reason === undefined ? {} : { reason: entry.reason }),
     }, at);
   }
   if (action === "disconnect") {
-    if (entry.user === undefined) {
-      throw new TypeError(
-        "Cannot write the moderation.disconnected event: the audit entry names no user",
-      );
-    }
     return webhookPayload("moderation.disconnected", room, {
-      user: entry.user,
+      user: named(entry.user, "moderation.disconnected", "user"),
       actor,
     }, at);
   }
