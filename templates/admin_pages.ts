@@ -9,7 +9,7 @@
 
 import { html } from "hono/html";
 import type { AdminMessages } from "./admin_messages.ts";
-import { adminLayout } from "./admin_layout.ts";
+import { adminLayout, type AdminPageName } from "./admin_layout.ts";
 import type { Lang } from "./messages.ts";
 
 /** How one may sign in on this server. */
@@ -34,6 +34,26 @@ function listTable(id: string, heads: readonly string[], empty: string) {
     </table>
     <p id="${id}-empty" class="muted" hidden>${empty}</p>
   `;
+}
+
+/**
+ * One of the console's pages in its header: titled with its name, its
+ * script `<page>.js`, `body` under its heading.
+ */
+function consolePage(
+  lang: Lang,
+  t: AdminMessages,
+  page: AdminPageName,
+  body: unknown,
+) {
+  return adminLayout({
+    lang,
+    t,
+    title: t[page],
+    script: `${page}.js`,
+    current: page,
+    body: main(t, page, html`<h1>${t[page]}</h1>${body}`),
+  });
 }
 
 /** The main element every console page shares, with the script's text. */
@@ -119,59 +139,45 @@ function figure(id: string, label: string) {
 
 /** The overview: the server's figures, refreshed every few seconds. */
 export function overviewPage(lang: Lang, t: AdminMessages) {
-  return adminLayout({
+  return consolePage(
     lang,
     t,
-    title: t.overview,
-    script: "overview.js",
-    current: "overview",
-    body: main(
-      t,
-      "overview",
-      html`
-        <h1>${t.overview}</h1>
-        <dl class="admin-figures">
-          ${figure("ov-connections", t.connections)}
-          ${figure("ov-rooms", t.activeRooms)}
-          ${figure("ov-rate", t.messageRate)}
-          ${figure("ov-memory", t.memory)}
-          ${figure("ov-fds", t.descriptors)}
-          ${figure("ov-store", t.store)}
-          ${figure("ov-bus", t.bus)}
-          ${figure("ov-webhooks", t.webhooks)}
-          ${figure("ov-uptime", t.uptime)}
-        </dl>
-      `,
-    ),
-  });
+    "overview",
+    html`
+      <dl class="admin-figures">
+        ${figure("ov-connections", t.connections)}
+        ${figure("ov-rooms", t.activeRooms)}
+        ${figure("ov-rate", t.messageRate)}
+        ${figure("ov-memory", t.memory)}
+        ${figure("ov-fds", t.descriptors)}
+        ${figure("ov-store", t.store)}
+        ${figure("ov-bus", t.bus)}
+        ${figure("ov-webhooks", t.webhooks)}
+        ${figure("ov-uptime", t.uptime)}
+      </dl>
+    `,
+  );
 }
 
 /** The rooms: searchable, sorted by people online or by activity. */
 export function roomsPage(lang: Lang, t: AdminMessages) {
-  return adminLayout({
+  return consolePage(
     lang,
     t,
-    title: t.rooms,
-    script: "rooms.js",
-    current: "rooms",
-    body: main(
-      t,
-      "rooms",
-      html`
-        <h1>${t.rooms}</h1>
-        <div class="admin-tools">
-          <label for="rooms-search">${t.search}</label>
-          <input id="rooms-search" type="search" autocomplete="off">
-          <label for="rooms-sort">${t.sortBy}</label>
-          <select id="rooms-sort">
-            <option value="online">${t.sortOnline}</option>
-            <option value="activity">${t.sortActivity}</option>
-          </select>
-        </div>
-        ${listTable("rooms", [t.room, t.online, t.lastMessage], t.text.noRooms)}
-      `,
-    ),
-  });
+    "rooms",
+    html`
+      <div class="admin-tools">
+        <label for="rooms-search">${t.search}</label>
+        <input id="rooms-search" type="search" autocomplete="off">
+        <label for="rooms-sort">${t.sortBy}</label>
+        <select id="rooms-sort">
+          <option value="online">${t.sortOnline}</option>
+          <option value="activity">${t.sortActivity}</option>
+        </select>
+      </div>
+      ${listTable("rooms", [t.room, t.online, t.lastMessage], t.text.noRooms)}
+    `,
+  );
 }
 
 /** The duration picker and reason of a mute or a ban. */
@@ -238,55 +244,41 @@ export function roomPage(lang: Lang, t: AdminMessages, room: string) {
 
 /** Every mute and ban in force, with unmute and unban. */
 export function sanctionsPage(lang: Lang, t: AdminMessages) {
-  return adminLayout({
+  return consolePage(
     lang,
     t,
-    title: t.sanctions,
-    script: "sanctions.js",
-    current: "sanctions",
-    body: main(
-      t,
-      "sanctions",
-      html`
-        <h1>${t.sanctions}</h1>
-        ${listTable("sanctions", [
-          t.kind,
-          t.user,
-          t.room,
-          t.until,
-          t.reason,
-          t.by,
-          t.action,
-        ], t.text.noSanctions)}
-      `,
-    ),
-  });
+    "sanctions",
+    html`
+      ${listTable("sanctions", [
+        t.kind,
+        t.user,
+        t.room,
+        t.until,
+        t.reason,
+        t.by,
+        t.action,
+      ], t.text.noSanctions)}
+    `,
+  );
 }
 
 /** The audit log, newest first, a page at a time. */
 export function auditPage(lang: Lang, t: AdminMessages) {
-  return adminLayout({
+  return consolePage(
     lang,
     t,
-    title: t.audit,
-    script: "audit.js",
-    current: "audit",
-    body: main(
-      t,
-      "audit",
-      html`
-        <h1>${t.audit}</h1>
-        ${listTable("audit", [
-          t.when,
-          t.by,
-          t.action,
-          t.room,
-          t.user,
-          t.reason,
-          t.until,
-        ], t.text.noEntries)}
-        <button id="audit-older" type="button" hidden>${t.older}</button>
-      `,
-    ),
-  });
+    "audit",
+    html`
+      ${listTable("audit", [
+        t.when,
+        t.by,
+        t.action,
+        t.room,
+        t.user,
+        t.reason,
+        t.until,
+      ], t.text.noEntries)}
+      <button id="audit-older" type="button" hidden>${t.older}</button>
+    `,
+  );
 }
