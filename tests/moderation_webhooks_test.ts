@@ -9,12 +9,11 @@
  */
 
 import assert from "node:assert/strict";
-import { Webhook } from "standardwebhooks";
 import { apiExpect, MODERATION_API_KEY } from "../testkit/moderation_api.ts";
 import { startServer, uniqueRoom } from "../testkit/server.ts";
 import { TestClient } from "../testkit/test_client.ts";
 import { startWebhookReceiver } from "../testkit/webhook_receiver.ts";
-import { SECRET } from "../testkit/webhooks.ts";
+import { assertAttemptsVerify, SECRET } from "../testkit/webhooks.ts";
 
 Deno.test("an API delete and a disconnect reach the webhook receiver as moderation events, signed", async (t) => {
   await using receiver = await startWebhookReceiver({ secret: SECRET });
@@ -65,15 +64,8 @@ Deno.test("an API delete and a disconnect reach the webhook receiver as moderati
     },
   );
 
-  await t.step("each of them verifies with standardwebhooks", () => {
-    const webhook = new Webhook(SECRET);
-    const ours = receiver.attempts.filter((a) =>
-      events.some((e) => e.id === a.id)
-    );
-    assert.ok(ours.length >= events.length);
-    for (const attempt of ours) {
-      assert.ok(attempt.verified);
-      assert.doesNotThrow(() => webhook.verify(attempt.body, attempt.headers));
-    }
-  });
+  await t.step(
+    "each of them verifies with standardwebhooks",
+    () => assertAttemptsVerify(receiver.attempts, events),
+  );
 });
