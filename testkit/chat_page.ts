@@ -150,6 +150,12 @@ export function roomPath(room: string): string {
   return `/chat/${encodeURIComponent(room)}/`;
 }
 
+/** The message line of `page` whose text holds `text` (or matches it). */
+export const messageLine = (page: Page, text: string | RegExp): Locator =>
+  page.locator("#chat-log li.message", {
+    has: page.locator(".text", { hasText: text }),
+  });
+
 /** Waits until the log shows a message whose text is exactly `text`. */
 export async function waitForMessage(page: Page, text: string): Promise<void> {
   await page.locator("#chat-log li.message:not(.pending) .text", {

@@ -2,15 +2,15 @@ import assert from "node:assert/strict";
 import type { CDPSession, Locator, Page } from "playwright-core";
 import { assertAccessible } from "../testkit/axe.ts";
 import { openChromium } from "../testkit/browser.ts";
-import { openRoom, PHONE, say, waitForMessage } from "../testkit/chat_page.ts";
+import {
+  messageLine as line,
+  openRoom,
+  PHONE,
+  say,
+  waitForMessage,
+} from "../testkit/chat_page.ts";
 import { startServer, uniqueRoom } from "../testkit/server.ts";
 import { BROWSER_TEST } from "../testkit/ui.ts";
-
-/** The message line of `page` whose text holds `text`. */
-const line = (page: Page, text: string) =>
-  page.locator("#chat-log li.message", {
-    has: page.locator(".text", { hasText: text }),
-  });
 
 /** The middle of `locator`, which must be displayed. */
 async function middle(locator: Locator): Promise<{ x: number; y: number }> {
