@@ -19,6 +19,11 @@ export const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 /** The server API key of the test servers. */
 export const API_KEY = "webhook-test-api-key-0123456789";
 
+/** The settings of a server that signs its webhooks with {@linkcode SECRET} and sends them to `url`. */
+export function webhookSettings(url: string): Record<string, string> {
+  return { CHAT_WEBHOOK_URL: url, CHAT_WEBHOOK_SECRET: SECRET };
+}
+
 /**
  * The environment of a server storing in `db` (a SQLite file, or ignored
  * with `REDIS_URL` in `extra`) and sending webhooks to `url`: an attempt
@@ -32,8 +37,7 @@ export function webhookEnv(
   return {
     CHAT_DB: db,
     CHAT_API_KEY: API_KEY,
-    CHAT_WEBHOOK_URL: url,
-    CHAT_WEBHOOK_SECRET: SECRET,
+    ...webhookSettings(url),
     CHAT_WEBHOOK_TIMEOUT_MS: "300",
     CHAT_WEBHOOK_RETRY_BASE_MS: "10",
     CHAT_WEBHOOK_RETRY_MAX_MS: "200",

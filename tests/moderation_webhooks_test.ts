@@ -13,13 +13,16 @@ import { apiExpect, MODERATION_API_KEY } from "../testkit/moderation_api.ts";
 import { startServer, uniqueRoom } from "../testkit/server.ts";
 import { TestClient } from "../testkit/test_client.ts";
 import { startWebhookReceiver } from "../testkit/webhook_receiver.ts";
-import { assertAttemptsVerify, SECRET } from "../testkit/webhooks.ts";
+import {
+  assertAttemptsVerify,
+  SECRET,
+  webhookSettings,
+} from "../testkit/webhooks.ts";
 
 Deno.test("an API delete and a disconnect reach the webhook receiver as moderation events, signed", async (t) => {
   await using receiver = await startWebhookReceiver({ secret: SECRET });
   await using server = await startServer({
-    CHAT_WEBHOOK_URL: receiver.url,
-    CHAT_WEBHOOK_SECRET: SECRET,
+    ...webhookSettings(receiver.url),
     CHAT_API_KEY: MODERATION_API_KEY,
   });
   const room = uniqueRoom("mod-hooks");

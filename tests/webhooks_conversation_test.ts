@@ -19,6 +19,7 @@ import {
   assertAttemptsVerify,
   onSqliteAndRedis,
   SECRET,
+  webhookSettings,
 } from "../testkit/webhooks.ts";
 import { OPTIONAL_SIGN_IN, signedToken } from "../testkit/tokens.ts";
 
@@ -54,8 +55,7 @@ async function conversationEvents(
 ): Promise<void> {
   await using receiver = await startWebhookReceiver({ secret: SECRET });
   await using server = await startServer({
-    CHAT_WEBHOOK_URL: receiver.url,
-    CHAT_WEBHOOK_SECRET: SECRET,
+    ...webhookSettings(receiver.url),
     CHAT_API_KEY: API_KEY,
     CHAT_RATE_LIMIT: "0",
     ...OPTIONAL_SIGN_IN,

@@ -3,7 +3,12 @@ import { Webhook } from "standardwebhooks";
 import { startServer, uniqueRoom, waitUntil } from "../testkit/server.ts";
 import { TestClient } from "../testkit/test_client.ts";
 import { startWebhookReceiver } from "../testkit/webhook_receiver.ts";
-import { API_KEY, onSqliteAndRedis, SECRET } from "../testkit/webhooks.ts";
+import {
+  API_KEY,
+  onSqliteAndRedis,
+  SECRET,
+  webhookSettings,
+} from "../testkit/webhooks.ts";
 
 async function everyEventType(
   t: Deno.TestContext,
@@ -11,8 +16,7 @@ async function everyEventType(
 ): Promise<void> {
   await using receiver = await startWebhookReceiver({ secret: SECRET });
   await using server = await startServer({
-    CHAT_WEBHOOK_URL: receiver.url,
-    CHAT_WEBHOOK_SECRET: SECRET,
+    ...webhookSettings(receiver.url),
     CHAT_API_KEY: API_KEY,
     ...store,
   });
