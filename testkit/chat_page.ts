@@ -47,6 +47,13 @@ export interface Visitor {
   readonly name?: string;
 }
 
+/** Bob reading in Korean on a phone, the other side of a desktop's chat. */
+export const BOB_ON_A_PHONE: Visitor = {
+  name: "Bob",
+  viewport: PHONE,
+  locale: "ko-KR",
+};
+
 /** A page in its own browser context, and what went wrong in it. */
 export interface ChatPage extends AsyncDisposable {
   readonly page: Page;

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { assertAccessible } from "../testkit/axe.ts";
 import { openChromium } from "../testkit/browser.ts";
 import {
+  BOB_ON_A_PHONE,
   countMessages,
   documentWidth,
   messageLine as line,
@@ -81,11 +82,12 @@ Deno.test({
     await using alice = await openRoom(browser, server.origin, room, {
       name: "Alice",
     });
-    await using bob = await openRoom(browser, server.origin, room, {
-      name: "Bob",
-      viewport: PHONE,
-      locale: "ko-KR",
-    });
+    await using bob = await openRoom(
+      browser,
+      server.origin,
+      room,
+      BOB_ON_A_PHONE,
+    );
 
     await t.step("↑ in an empty composer edits the last message", async () => {
       await say(alice.page, "helo wrld");
@@ -179,11 +181,12 @@ Deno.test({
     await using alice = await openRoom(browser, server.origin, room, {
       name: "Alice",
     });
-    await using bob = await openRoom(browser, server.origin, room, {
-      name: "Bob",
-      locale: "ko-KR",
-      viewport: PHONE,
-    });
+    await using bob = await openRoom(
+      browser,
+      server.origin,
+      room,
+      BOB_ON_A_PHONE,
+    );
     const shipIt = (page: typeof alice.page) => line(page, "ship it?");
     await say(alice.page, "ship it?");
     await waitForMessage(bob.page, "ship it?");

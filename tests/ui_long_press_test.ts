@@ -3,6 +3,7 @@ import type { CDPSession, Locator, Page } from "playwright-core";
 import { assertAccessible } from "../testkit/axe.ts";
 import { openChromium } from "../testkit/browser.ts";
 import {
+  BOB_ON_A_PHONE,
   messageLine as line,
   openRoom,
   PHONE,
@@ -100,11 +101,12 @@ Deno.test({
     await using alice = await openRoom(browser, server.origin, room, {
       name: "Alice",
     });
-    await using bob = await openRoom(browser, server.origin, room, {
-      name: "Bob",
-      viewport: PHONE,
-      locale: "ko-KR",
-    });
+    await using bob = await openRoom(
+      browser,
+      server.origin,
+      room,
+      BOB_ON_A_PHONE,
+    );
     // Carol's long presses are the clock of the steps that show that
     // nothing opens: each takes longer than a long press of Bob's or
     // Alice's begun before it would.

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { assertAccessible } from "../testkit/axe.ts";
 import { openChromium } from "../testkit/browser.ts";
 import {
+  BOB_ON_A_PHONE,
   openRoom,
-  PHONE,
   roomPath,
   say,
   waitForMessage,
@@ -23,11 +23,12 @@ Deno.test({
     await using alice = await openRoom(browser, server.origin, room, {
       name: "Alice",
     });
-    await using bob = await openRoom(browser, server.origin, room, {
-      name: "Bob",
-      locale: "ko-KR",
-      viewport: PHONE,
-    });
+    await using bob = await openRoom(
+      browser,
+      server.origin,
+      room,
+      BOB_ON_A_PHONE,
+    );
     await say(alice.page, "read this one");
     await waitForMessage(bob.page, "read this one");
     const divider = bob.page.locator("#chat-log li.unread");
