@@ -134,6 +134,35 @@ export async function openRoom(
   return opened;
 }
 
+/** Alice on a desktop in English and {@linkcode BOB_ON_A_PHONE}, in one room. */
+export interface AliceAndBob extends AsyncDisposable {
+  readonly alice: ChatPage;
+  readonly bob: ChatPage;
+}
+
+/** Opens Alice's page, then Bob's, on `room`; closes both when disposed. */
+export async function openAliceAndBob(
+  browser: Browser,
+  origin: string,
+  room: string,
+): Promise<AliceAndBob> {
+  const alice = await openRoom(browser, origin, room, { name: "Alice" });
+  try {
+    const bob = await openRoom(browser, origin, room, BOB_ON_A_PHONE);
+    return {
+      alice,
+      bob,
+      async [Symbol.asyncDispose]() {
+        await bob[Symbol.asyncDispose]();
+        await alice[Symbol.asyncDispose]();
+      },
+    };
+  } catch (error) {
+    await alice[Symbol.asyncDispose]();
+    throw error;
+  }
+}
+
 /** The box of `selector`, which must be displayed. */
 export async function box(page: Page, selector: string): Promise<Box> {
   const found = await page.locator(selector).boundingBox();

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { assertAccessible } from "../testkit/axe.ts";
 import { openChromium } from "../testkit/browser.ts";
 import {
-  BOB_ON_A_PHONE,
   countMessages,
   documentWidth,
   messageLine as line,
+  openAliceAndBob,
   openRoom,
   PHONE,
   say,
@@ -79,15 +79,8 @@ Deno.test({
     await using server = await startServer();
     await using browser = await openChromium();
     const room = uniqueRoom("edit");
-    await using alice = await openRoom(browser, server.origin, room, {
-      name: "Alice",
-    });
-    await using bob = await openRoom(
-      browser,
-      server.origin,
-      room,
-      BOB_ON_A_PHONE,
-    );
+    await using pair = await openAliceAndBob(browser, server.origin, room);
+    const { alice, bob } = pair;
 
     await t.step("↑ in an empty composer edits the last message", async () => {
       await say(alice.page, "helo wrld");
@@ -178,15 +171,8 @@ Deno.test({
     await using server = await startServer();
     await using browser = await openChromium();
     const room = uniqueRoom("react");
-    await using alice = await openRoom(browser, server.origin, room, {
-      name: "Alice",
-    });
-    await using bob = await openRoom(
-      browser,
-      server.origin,
-      room,
-      BOB_ON_A_PHONE,
-    );
+    await using pair = await openAliceAndBob(browser, server.origin, room);
+    const { alice, bob } = pair;
     const shipIt = (page: typeof alice.page) => line(page, "ship it?");
     await say(alice.page, "ship it?");
     await waitForMessage(bob.page, "ship it?");

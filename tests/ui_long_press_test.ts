@@ -3,8 +3,8 @@ import type { CDPSession, Locator, Page } from "playwright-core";
 import { assertAccessible } from "../testkit/axe.ts";
 import { openChromium } from "../testkit/browser.ts";
 import {
-  BOB_ON_A_PHONE,
   messageLine as line,
+  openAliceAndBob,
   openRoom,
   PHONE,
   say,
@@ -98,15 +98,8 @@ Deno.test({
     await using server = await startServer();
     await using browser = await openChromium();
     const room = uniqueRoom("press");
-    await using alice = await openRoom(browser, server.origin, room, {
-      name: "Alice",
-    });
-    await using bob = await openRoom(
-      browser,
-      server.origin,
-      room,
-      BOB_ON_A_PHONE,
-    );
+    await using pair = await openAliceAndBob(browser, server.origin, room);
+    const { alice, bob } = pair;
     // Carol's long presses are the clock of the steps that show that
     // nothing opens: each takes longer than a long press of Bob's or
     // Alice's begun before it would.

@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import { assertAccessible } from "../testkit/axe.ts";
 import { openChromium } from "../testkit/browser.ts";
 import {
-  BOB_ON_A_PHONE,
-  openRoom,
+  openAliceAndBob,
   roomPath,
   say,
   waitForMessage,
@@ -20,15 +19,8 @@ Deno.test({
     await using server = await startServer();
     await using browser = await openChromium();
     const room = uniqueRoom("unread");
-    await using alice = await openRoom(browser, server.origin, room, {
-      name: "Alice",
-    });
-    await using bob = await openRoom(
-      browser,
-      server.origin,
-      room,
-      BOB_ON_A_PHONE,
-    );
+    await using pair = await openAliceAndBob(browser, server.origin, room);
+    const { alice, bob } = pair;
     await say(alice.page, "read this one");
     await waitForMessage(bob.page, "read this one");
     const divider = bob.page.locator("#chat-log li.unread");
