@@ -1,7 +1,7 @@
 /**
  * The admin console as a test drives it without a browser: sign-in with the
  * test key, requests with its cookie from its own origin, the cookie's
- * attributes read back.
+ * attributes read back, a message posted through the server API.
  *
  * @module
  */
@@ -81,4 +81,25 @@ export function getWith(
   return Promise.resolve(
     server.app.request(path, cookie ? { headers: { Cookie: cookie } } : {}),
   );
+}
+
+/** Posts `message` as `user` to `room` through the server API; its id. */
+export async function postWithKey(
+  server: DisposableChatServer,
+  room: string,
+  user: string,
+  message: string,
+): Promise<number> {
+  const response = await server.app.request(`/api/rooms/${room}/messages`, {
+    method: "POST",
+    headers: {
+      Authorization: `Bearer ${ADMIN_TEST_KEY}`,
+      "Content-Type": "application/json",
+    },
+    body: JSON.stringify({ user, message }),
+  });
+  const body = await response.json();
+  assert.equal(response.status, 201, JSON.stringify(body));
+  assert.equal(typeof body.id, "number", JSON.stringify(body));
+  return body.id;
 }

@@ -47,6 +47,13 @@ export interface Visitor {
   readonly name?: string;
 }
 
+/** Bob reading in Korean on a phone, the other side of a desktop's chat. */
+export const BOB_ON_A_PHONE: Visitor = {
+  name: "Bob",
+  viewport: PHONE,
+  locale: "ko-KR",
+};
+
 /** A page in its own browser context, and what went wrong in it. */
 export interface ChatPage extends AsyncDisposable {
   readonly page: Page;
@@ -127,6 +134,35 @@ export async function openRoom(
   return opened;
 }
 
+/** Alice on a desktop in English and {@linkcode BOB_ON_A_PHONE}, in one room. */
+export interface AliceAndBob extends AsyncDisposable {
+  readonly alice: ChatPage;
+  readonly bob: ChatPage;
+}
+
+/** Opens Alice's page, then Bob's, on `room`; closes both when disposed. */
+export async function openAliceAndBob(
+  browser: Browser,
+  origin: string,
+  room: string,
+): Promise<AliceAndBob> {
+  const alice = await openRoom(browser, origin, room, { name: "Alice" });
+  try {
+    const bob = await openRoom(browser, origin, room, BOB_ON_A_PHONE);
+    return {
+      alice,
+      bob,
+      async [Symbol.asyncDispose]() {
+        await bob[Symbol.asyncDispose]();
+        await alice[Symbol.asyncDispose]();
+      },
+    };
+  } catch (error) {
+    await alice[Symbol.asyncDispose]();
+    throw error;
+  }
+}
+
 /** The box of `selector`, which must be displayed. */
 export async function box(page: Page, selector: string): Promise<Box> {
   const found = await page.locator(selector).boundingBox();
@@ -149,6 +185,12 @@ export function exactly(text: string): RegExp {
 export function roomPath(room: string): string {
   return `/chat/${encodeURIComponent(room)}/`;
 }
+
+/** The message line of `page` whose text holds `text` (or matches it). */
+export const messageLine = (page: Page, text: string | RegExp): Locator =>
+  page.locator("#chat-log li.message", {
+    has: page.locator(".text", { hasText: text }),
+  });
 
 /** Waits until the log shows a message whose text is exactly `text`. */
 export async function waitForMessage(page: Page, text: string): Promise<void> {

@@ -10,6 +10,7 @@ import type { Browser, Page } from "playwright-core";
 import {
   type ChatPage,
   exactly,
+  messageLine,
   openChatPage,
   roomPath,
   type Visitor,
@@ -37,9 +38,7 @@ export async function openAsModerator(
 
 /** The message line of `page` whose text is exactly `text`. */
 export const line = (page: Page, text: string) =>
-  page.locator("#chat-log li.message", {
-    has: page.locator(".text", { hasText: exactly(text) }),
-  });
+  messageLine(page, exactly(text));
 
 /** The Online list's line of `user` on `page`. */
 export const onlineLine = (page: Page, user: string) =>

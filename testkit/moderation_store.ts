@@ -98,6 +98,38 @@ export const carol: SanctionSubject = {
   guest: false,
 };
 
+/** A sanction on {@linkcode carol}, found by her owner. */
+export const onCarol = (
+  kind: SanctionKind,
+  where: RoomName | null,
+  until: number | null,
+): Sanction =>
+  sanction(kind, { user: "carol", owner: carol.owner }, where, until);
+
+/** A sanction on {@linkcode bobKey}, found by his key and his address. */
+export const onBob = (
+  kind: SanctionKind,
+  where: RoomName | null,
+  until: number | null,
+): Sanction =>
+  sanction(
+    kind,
+    { user: "bob", owner: bobKey.owner, addresses: [bobKey.address] },
+    where,
+    until,
+  );
+
+/** Imposes each of `sanctions` in turn, each with its audit by `actor`. */
+export async function imposeAll(
+  store: Store,
+  sanctions: readonly Sanction[],
+  actor = "mod",
+): Promise<void> {
+  for (const each of sanctions) {
+    await store.moderation.impose(each, auditOf(each, actor));
+  }
+}
+
 /**
  * Runs `step` on a fresh store of the backend (data forgotten before),
  * closing it after.

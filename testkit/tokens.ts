@@ -1,6 +1,7 @@
 /**
  * Tokens as a site would mint them for its users, signed with the secret
- * the test servers are given (`CHAT_AUTH_SECRET`).
+ * the test servers are given (`CHAT_AUTH_SECRET`), and the socket path of
+ * a room that carries one.
  *
  * @module
  */
@@ -26,4 +27,12 @@ export function signedToken(claims: JWTPayload): Promise<string> {
 /** Seconds since the epoch, `offset` seconds from now, for `exp`. */
 export function secondsFromNow(offset: number): number {
   return Math.floor(Date.now() / 1000) + offset;
+}
+
+/** The socket path of `room` with a token signed for `claims`. */
+export async function signedPath(
+  room: string,
+  claims: JWTPayload,
+): Promise<string> {
+  return `/ws/chat/${room}/?token=${await signedToken(claims)}`;
 }

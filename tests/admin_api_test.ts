@@ -5,6 +5,7 @@ import {
   cookieOf,
   getWith,
   postForm,
+  postWithKey,
   roomTexts,
   signInWithKey,
 } from "../testkit/admin.ts";
@@ -98,15 +99,7 @@ Deno.test("the console moderates through the server API's handlers, as its signe
     "delete and disconnect: done and audited as api-key",
     async () => {
       const cookie = await signInWithKey(server);
-      const posted = await server.app.request(`/api/rooms/${room}/messages`, {
-        method: "POST",
-        headers: {
-          Authorization: `Bearer ${ADMIN_TEST_KEY}`,
-          "Content-Type": "application/json",
-        },
-        body: JSON.stringify({ user: "ann", message: "to delete" }),
-      });
-      const { id } = await posted.json();
+      const id = await postWithKey(server, room, "ann", "to delete");
       const removed = await server.app.request(
         `/admin/api/rooms/${room}/messages/${id}`,
         { method: "DELETE", headers: headers(cookie) },

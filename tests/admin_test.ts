@@ -12,6 +12,7 @@ import {
   cookieOf,
   getWith,
   postForm,
+  postWithKey,
   roomTexts,
   signInWithKey,
 } from "../testkit/admin.ts";
@@ -112,17 +113,9 @@ Deno.test("admin console sign-in and session", async (t) => {
     await bare.body?.cancel();
 
     const room = uniqueRoom("admin");
-    const posted = await server.app.request(`/api/rooms/${room}/messages`, {
-      method: "POST",
-      headers: {
-        Authorization: `Bearer ${ADMIN_TEST_KEY}`,
-        "Content-Type": "application/json",
-      },
-      body: JSON.stringify({ user: "ann", message: "stays" }),
-    });
-    const message: { id: number } = await posted.json();
+    const id = await postWithKey(server, room, "ann", "stays");
     const remove = await server.app.request(
-      `/admin/api/rooms/${room}/messages/${message.id}`,
+      `/admin/api/rooms/${room}/messages/${id}`,
       {
         method: "DELETE",
         headers: { Cookie: cookie, Origin: "https://attacker.example" },
@@ -133,7 +126,7 @@ Deno.test("admin console sign-in and session", async (t) => {
     assert.deepEqual(await roomTexts(server, room), ["stays"]);
 
     const same = await server.app.request(
-      `/admin/api/rooms/${room}/messages/${message.id}`,
+      `/admin/api/rooms/${room}/messages/${id}`,
       { method: "DELETE", headers: { Cookie: cookie, Origin: APP_ORIGIN } },
     );
     assert.equal(same.status, 204);

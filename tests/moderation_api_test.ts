@@ -28,7 +28,11 @@ import {
   uniqueRoom,
 } from "../testkit/server.ts";
 import { TestClient } from "../testkit/test_client.ts";
-import { OPTIONAL_SIGN_IN, signedToken } from "../testkit/tokens.ts";
+import {
+  OPTIONAL_SIGN_IN,
+  signedPath,
+  signedToken,
+} from "../testkit/tokens.ts";
 
 Deno.test("moderation through the server API", async (t) => {
   await using server = await startServer({
@@ -169,10 +173,7 @@ Deno.test("moderation through the server API", async (t) => {
       );
       // Signed: a guest's mute holds for every guest of its address.
       await using ann = await TestClient.join(
-        server.wsUrl(`/ws/chat/${room}/?token=${await signedToken({
-          sub: "u-ann",
-          name: "ann",
-        })}`),
+        server.wsUrl(await signedPath(room, { sub: "u-ann", name: "ann" })),
       );
       const mute = await apiExpect(
         server,

@@ -12,12 +12,13 @@ import { isRecord, parseJson } from "../chat/json.ts";
 import { lobby, other, room, withDir } from "../testkit/sqlite_store.ts";
 import {
   at,
-  auditOf,
   bobKey,
   carol,
   freshStep,
+  imposeAll,
   iso,
   lift,
+  onCarol,
   onEachStore,
   RECEIVER,
   sanction,
@@ -112,9 +113,7 @@ onEachStore(
           null,
           null,
         );
-        for (const each of [mute, ban, global]) {
-          await store.moderation.impose(each, auditOf(each, "alice"));
-        }
+        await imposeAll(store, [mute, ban, global], "alice");
         await store.moderation.lift(mute.id, {
           ...lift("unmute", 1),
           actor: "api",
@@ -266,21 +265,14 @@ Deno.test("moderation events reach a receiver, a ban of every room under *", asy
       log: silentLogger,
     });
     try {
-      const mute = sanction(
-        "mute",
-        { user: "carol", owner: carol.owner },
-        lobby,
-        10,
-      );
+      const mute = onCarol("mute", lobby, 10);
       const ban = sanction(
         "ban",
         { user: "bob", owner: bobKey.owner },
         null,
         null,
       );
-      for (const each of [mute, ban]) {
-        await store.moderation.impose(each, auditOf(each, "api"));
-      }
+      await imposeAll(store, [mute, ban], "api");
       await receiver.waitFor(
         (events) => events.length >= 2,
         "the mute and the ban",

@@ -10,14 +10,7 @@ import assert from "node:assert/strict";
 import { CloseCode } from "../client/protocol.js";
 import { startServer, uniqueRoom } from "../testkit/server.ts";
 import { type Frame, TestClient } from "../testkit/test_client.ts";
-import { OPTIONAL_SIGN_IN, signedToken } from "../testkit/tokens.ts";
-
-async function signedPath(
-  room: string,
-  claims: Record<string, unknown>,
-): Promise<string> {
-  return `/ws/chat/${room}/?token=${await signedToken(claims)}`;
-}
+import { OPTIONAL_SIGN_IN, signedPath } from "../testkit/tokens.ts";
 
 function firstMatching(
   client: TestClient,

@@ -13,8 +13,11 @@ import {
   bobKey,
   carol,
   freshStep,
+  imposeAll,
   iso,
   lift,
+  onBob,
+  onCarol,
   onEachStore,
   sanction,
 } from "../testkit/moderation_store.ts";
@@ -23,13 +26,8 @@ onEachStore("keeps mutes and bans", async (t, backend) => {
   const step = freshStep(t, backend);
 
   await step("a mute is found by its owner in its room only", async (s) => {
-    const mute = sanction(
-      "mute",
-      { user: "carol", owner: carol.owner },
-      lobby,
-      10,
-    );
-    await s.moderation.impose(mute, auditOf(mute));
+    const mute = onCarol("mute", lobby, 10);
+    await imposeAll(s, [mute]);
     assert.deepEqual(
       await s.moderation.find("mute", lobby, carol, at(1)),
       mute,
@@ -54,13 +52,8 @@ onEachStore("keeps mutes and bans", async (t, backend) => {
   });
 
   await step("an id is stored once", async (s) => {
-    const mute = sanction(
-      "mute",
-      { user: "carol", owner: carol.owner },
-      lobby,
-      10,
-    );
-    await s.moderation.impose(mute, auditOf(mute));
+    const mute = onCarol("mute", lobby, 10);
+    await imposeAll(s, [mute]);
     await assert.rejects(
       s.moderation.impose({ ...mute, reason: "again" }, auditOf(mute)),
       StoreError,
@@ -70,13 +63,8 @@ onEachStore("keeps mutes and bans", async (t, backend) => {
   });
 
   await step("a ban of every room applies in each room", async (s) => {
-    const ban = sanction(
-      "ban",
-      { user: "carol", owner: carol.owner },
-      null,
-      null,
-    );
-    await s.moderation.impose(ban, auditOf(ban));
+    const ban = onCarol("ban", null, null);
+    await imposeAll(s, [ban]);
     assert.deepEqual(await s.moderation.find("ban", lobby, carol, at(1)), ban);
     assert.deepEqual(
       await s.moderation.find("ban", other, carol, at(1e6)),
@@ -85,13 +73,8 @@ onEachStore("keeps mutes and bans", async (t, backend) => {
   });
 
   await step("addresses match guests only, and added ones too", async (s) => {
-    const ban = sanction(
-      "ban",
-      { user: "bob", owner: bobKey.owner, addresses: [bobKey.address] },
-      lobby,
-      60,
-    );
-    await s.moderation.impose(ban, auditOf(ban));
+    const ban = onBob("ban", lobby, 60);
+    await imposeAll(s, [ban]);
     const newKey = { ...bobKey, owner: "key:new" };
     assert.equal(
       (await s.moderation.find("ban", lobby, newKey, at(1)))?.id,
@@ -126,38 +109,21 @@ onEachStore("keeps mutes and bans", async (t, backend) => {
   });
 
   await step("the longest-lasting of several applies", async (s) => {
-    const short = sanction(
-      "ban",
-      { user: "carol", owner: carol.owner },
-      lobby,
-      10,
-    );
-    const long = sanction(
-      "ban",
-      { user: "carol", owner: carol.owner },
-      null,
-      90,
-    );
+    const short = onCarol("ban", lobby, 10);
+    const long = onCarol("ban", null, 90);
     const mid = sanction(
       "ban",
       { user: "c", addresses: [carol.address] },
       lobby,
       50,
     );
-    for (const each of [short, long, mid]) {
-      await s.moderation.impose(each, auditOf(each));
-    }
+    await imposeAll(s, [short, long, mid]);
     assert.equal(
       (await s.moderation.find("ban", lobby, carol, at(1)))?.id,
       long.id,
     );
-    const forGood = sanction(
-      "ban",
-      { user: "carol", owner: carol.owner },
-      lobby,
-      null,
-    );
-    await s.moderation.impose(forGood, auditOf(forGood));
+    const forGood = onCarol("ban", lobby, null);
+    await imposeAll(s, [forGood]);
     assert.equal(
       (await s.moderation.find("ban", lobby, carol, at(1)))?.id,
       forGood.id,
@@ -172,13 +138,8 @@ onEachStore("keeps mutes and bans", async (t, backend) => {
   });
 
   await step("a sanction ends at its until, by the clock given", async (s) => {
-    const mute = sanction(
-      "mute",
-      { user: "carol", owner: carol.owner },
-      lobby,
-      10,
-    );
-    await s.moderation.impose(mute, auditOf(mute));
+    const mute = onCarol("mute", lobby, 10);
+    await imposeAll(s, [mute]);
     assert.ok(await s.moderation.find("mute", lobby, carol, at(9.99)));
     assert.equal(
       await s.moderation.find("mute", lobby, carol, at(10)),
@@ -214,9 +175,7 @@ onEachStore("keeps mutes and bans", async (t, backend) => {
       60,
       2,
     );
-    for (const each of [everywhere, lobbyMute, otherBan]) {
-      await s.moderation.impose(each, auditOf(each));
-    }
+    await imposeAll(s, [everywhere, lobbyMute, otherBan]);
     const ids = (list: Sanction[]) => list.map((each) => each.id);
     assert.deepEqual(ids(await s.moderation.list({}, at(5))), [
       lobbyMute.id,
@@ -238,13 +197,8 @@ onEachStore("keeps mutes and bans", async (t, backend) => {
   });
 
   await step("lift ends a sanction once and audits it", async (s) => {
-    const mute = sanction(
-      "mute",
-      { user: "carol", owner: carol.owner },
-      lobby,
-      60,
-    );
-    await s.moderation.impose(mute, auditOf(mute));
+    const mute = onCarol("mute", lobby, 60);
+    await imposeAll(s, [mute]);
     assert.deepEqual(
       await s.moderation.lift(mute.id, lift("unmute", 5), at(5)),
       mute,
@@ -284,9 +238,7 @@ onEachStore("keeps mutes and bans", async (t, backend) => {
       lobby,
       null,
     );
-    for (const each of [ended, running, forGood]) {
-      await s.moderation.impose(each, auditOf(each));
-    }
+    await imposeAll(s, [ended, running, forGood]);
     assert.equal(await s.moderation.purge(at(20)), 1);
     assert.equal(await s.moderation.purge(at(20)), 0);
     assert.deepEqual(
@@ -299,16 +251,11 @@ onEachStore("keeps mutes and bans", async (t, backend) => {
 
   await t.step("sanctions and the audit log survive reopening", async () => {
     await backend.reset();
-    const ban = sanction(
-      "ban",
-      { user: "bob", owner: bobKey.owner, addresses: [bobKey.address] },
-      null,
-      null,
-    );
+    const ban = onBob("ban", null, null);
     const first = await backend.open();
     const second = await backend.open();
     try {
-      await first.moderation.impose(ban, auditOf(ban));
+      await imposeAll(first, [ban]);
       assert.deepEqual(
         await second.moderation.find("ban", other, bobKey, at(1)),
         ban,
@@ -336,21 +283,9 @@ onEachStore("keeps mutes and bans", async (t, backend) => {
     await step(
       "Redis keys expire a day after their sanction ends",
       async (s) => {
-        const ban = sanction(
-          "ban",
-          { user: "bob", owner: bobKey.owner, addresses: [bobKey.address] },
-          lobby,
-          10,
-        );
-        const forGood = sanction(
-          "mute",
-          { user: "carol", owner: carol.owner },
-          lobby,
-          null,
-        );
-        for (const each of [ban, forGood]) {
-          await s.moderation.impose(each, auditOf(each));
-        }
+        const ban = onBob("ban", lobby, 10);
+        const forGood = onCarol("mute", lobby, null);
+        await imposeAll(s, [ban, forGood]);
         const expiry = (key: string) =>
           redis(["PEXPIRETIME", `chat:mod:${key}`]);
         const ends = at(10).getTime() + SANCTION_KEY_GRACE_MS;
@@ -364,21 +299,9 @@ onEachStore("keeps mutes and bans", async (t, backend) => {
     );
 
     await step("Redis holds no sanction key once all are gone", async (s) => {
-      const ban = sanction(
-        "ban",
-        { user: "bob", owner: bobKey.owner, addresses: [bobKey.address] },
-        null,
-        10,
-      );
-      const mute = sanction(
-        "mute",
-        { user: "carol", owner: carol.owner },
-        lobby,
-        null,
-      );
-      for (const each of [ban, mute]) {
-        await s.moderation.impose(each, auditOf(each));
-      }
+      const ban = onBob("ban", null, 10);
+      const mute = onCarol("mute", lobby, null);
+      await imposeAll(s, [ban, mute]);
       await s.moderation.addAddress(ban.id, "10.0.0.8");
       await s.moderation.lift(mute.id, lift("unmute", 1), at(1));
       assert.equal(await s.moderation.purge(at(10)), 1);
@@ -412,7 +335,7 @@ Deno.test("moderation calls are timed like every store call", async () => {
         lobby,
         10,
       );
-      await store.moderation.impose(ban, auditOf(ban));
+      await imposeAll(store, [ban]);
       assert.equal(
         (await store.moderation.find("ban", lobby, bobKey, at(1)))?.id,
         ban.id,

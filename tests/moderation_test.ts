@@ -7,7 +7,7 @@ import {
   uniqueRoom,
 } from "../testkit/server.ts";
 import { type Frame, TestClient } from "../testkit/test_client.ts";
-import { OPTIONAL_SIGN_IN, signedToken } from "../testkit/tokens.ts";
+import { OPTIONAL_SIGN_IN, signedPath } from "../testkit/tokens.ts";
 import { room as roomName } from "../testkit/sqlite_store.ts";
 import { ignoreWithoutRedis, startRedis } from "../testkit/redis.ts";
 
@@ -28,13 +28,6 @@ const SETTINGS = {
 function guestPath(room: string, name: string, key?: string): string {
   const query = new URLSearchParams({ name, ...(key ? { key } : {}) });
   return `/ws/chat/${room}/?${query}`;
-}
-
-async function signedPath(
-  room: string,
-  claims: Record<string, unknown>,
-): Promise<string> {
-  return `/ws/chat/${room}/?token=${await signedToken(claims)}`;
 }
 
 /** What a plain GET of the socket URL answers (the client's way to ask). */

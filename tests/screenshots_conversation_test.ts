@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import type { Page } from "playwright-core";
 import { openChromium } from "../testkit/browser.ts";
 import {
   type ColorScheme,
   DESKTOP,
   documentWidth,
   type Locale,
+  messageLine as line,
   openRoom,
   PHONE,
   say,
@@ -46,12 +46,6 @@ const READERS: readonly {
   },
   { device: "phone", viewport: PHONE, locale: "ko-KR", colorScheme: "dark" },
 ];
-
-/** The message line of `page` whose text holds `text`. */
-const line = (page: Page, text: string) =>
-  page.locator("#chat-log li.message", {
-    has: page.locator(".text", { hasText: text }),
-  });
 
 Deno.test({
   name:

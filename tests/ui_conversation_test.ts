@@ -4,6 +4,8 @@ import { openChromium } from "../testkit/browser.ts";
 import {
   countMessages,
   documentWidth,
+  messageLine as line,
+  openAliceAndBob,
   openRoom,
   PHONE,
   say,
@@ -77,18 +79,8 @@ Deno.test({
     await using server = await startServer();
     await using browser = await openChromium();
     const room = uniqueRoom("edit");
-    await using alice = await openRoom(browser, server.origin, room, {
-      name: "Alice",
-    });
-    await using bob = await openRoom(browser, server.origin, room, {
-      name: "Bob",
-      viewport: PHONE,
-      locale: "ko-KR",
-    });
-    const line = (page: typeof alice.page, text: string) =>
-      page.locator("#chat-log li.message", {
-        has: page.locator(".text", { hasText: text }),
-      });
+    await using pair = await openAliceAndBob(browser, server.origin, room);
+    const { alice, bob } = pair;
 
     await t.step("↑ in an empty composer edits the last message", async () => {
       await say(alice.page, "helo wrld");
@@ -179,83 +171,74 @@ Deno.test({
     await using server = await startServer();
     await using browser = await openChromium();
     const room = uniqueRoom("react");
-    await using alice = await openRoom(browser, server.origin, room, {
-      name: "Alice",
-    });
-    await using bob = await openRoom(browser, server.origin, room, {
-      name: "Bob",
-      locale: "ko-KR",
-      viewport: PHONE,
-    });
-    const line = (page: typeof alice.page) =>
-      page.locator("#chat-log li.message", {
-        has: page.locator(".text", { hasText: "ship it?" }),
-      });
+    await using pair = await openAliceAndBob(browser, server.origin, room);
+    const { alice, bob } = pair;
+    const shipIt = (page: typeof alice.page) => line(page, "ship it?");
     await say(alice.page, "ship it?");
     await waitForMessage(bob.page, "ship it?");
 
     await t.step("Bob reacts to Alice's message by keyboard", async () => {
-      const toggle = line(bob.page).getByRole("button", {
+      const toggle = shipIt(bob.page).getByRole("button", {
         name: "메시지 메뉴",
       });
       await toggle.focus();
       await toggle.press("Enter");
-      await line(bob.page).getByRole("button", { name: "👍 반응 달기" })
+      await shipIt(bob.page).getByRole("button", { name: "👍 반응 달기" })
         .press("Enter");
-      const chip = line(alice.page).getByRole("button", {
+      const chip = shipIt(alice.page).getByRole("button", {
         name: "👍 1: Bob",
       });
       await chip.waitFor();
       assert.equal(await chip.getAttribute("aria-pressed"), "false");
       assert.equal(await chip.getAttribute("title"), "👍 1: Bob");
-      const mine = line(bob.page).getByRole("button", { name: "👍 1: Bob" });
+      const mine = shipIt(bob.page).getByRole("button", { name: "👍 1: Bob" });
       await mine.waitFor();
       assert.equal(await mine.getAttribute("aria-pressed"), "true");
       assert.match(await mine.getAttribute("class") ?? "", /\bmine\b/);
     });
 
     await t.step("Alice adds hers by clicking the chip", async () => {
-      await line(alice.page).getByRole("button", { name: "👍 1: Bob" })
+      await shipIt(alice.page).getByRole("button", { name: "👍 1: Bob" })
         .click();
-      const chip = line(alice.page).getByRole("button", {
+      const chip = shipIt(alice.page).getByRole("button", {
         name: "👍 2: Bob, Alice",
       });
       await chip.waitFor();
       assert.equal(await chip.getAttribute("aria-pressed"), "true");
-      await line(bob.page).getByRole("button", { name: "👍 2: Bob, Alice" })
+      await shipIt(bob.page).getByRole("button", { name: "👍 2: Bob, Alice" })
         .waitFor();
     });
 
     await t.step("another emoji gets its own chip", async () => {
-      await line(alice.page).hover();
-      await line(alice.page).getByRole("button", { name: "Message actions" })
+      await shipIt(alice.page).hover();
+      await shipIt(alice.page).getByRole("button", { name: "Message actions" })
         .click();
-      await line(alice.page).getByRole("button", { name: "React with 🎉" })
+      await shipIt(alice.page).getByRole("button", { name: "React with 🎉" })
         .click();
-      await line(bob.page).getByRole("button", { name: "🎉 1: Alice" })
+      await shipIt(bob.page).getByRole("button", { name: "🎉 1: Alice" })
         .waitFor();
     });
 
     await t.step("a click on one's own chip takes it back", async () => {
-      await line(bob.page).getByRole("button", { name: "👍 2: Bob, Alice" })
+      await shipIt(bob.page).getByRole("button", { name: "👍 2: Bob, Alice" })
         .click();
-      await line(alice.page).getByRole("button", { name: "👍 1: Alice" })
+      await shipIt(alice.page).getByRole("button", { name: "👍 1: Alice" })
         .waitFor();
     });
 
     await t.step("a reload shows the reactions from history", async () => {
       await bob.page.reload();
-      await line(bob.page).getByRole("button", { name: "👍 1: Alice" })
+      await shipIt(bob.page).getByRole("button", { name: "👍 1: Alice" })
         .waitFor();
-      assert.equal(await line(bob.page).locator(".reaction").count(), 2);
+      assert.equal(await shipIt(bob.page).locator(".reaction").count(), 2);
     });
 
     await t.step("axe finds nothing with chips and an open menu", async () => {
       await assertAccessible(bob.page, "reaction chips (phone, ko)");
-      await line(alice.page).hover();
-      await line(alice.page).getByRole("button", { name: "Message actions" })
+      await shipIt(alice.page).hover();
+      await shipIt(alice.page).getByRole("button", { name: "Message actions" })
         .click();
-      await line(alice.page).locator(".actions").waitFor();
+      await shipIt(alice.page).locator(".actions").waitFor();
       await assertAccessible(alice.page, "the open message menu");
     });
     for (const visitor of [alice, bob]) {

@@ -2,15 +2,16 @@ import assert from "node:assert/strict";
 import type { CDPSession, Locator, Page } from "playwright-core";
 import { assertAccessible } from "../testkit/axe.ts";
 import { openChromium } from "../testkit/browser.ts";
-import { openRoom, PHONE, say, waitForMessage } from "../testkit/chat_page.ts";
+import {
+  messageLine as line,
+  openAliceAndBob,
+  openRoom,
+  PHONE,
+  say,
+  waitForMessage,
+} from "../testkit/chat_page.ts";
 import { startServer, uniqueRoom } from "../testkit/server.ts";
 import { BROWSER_TEST } from "../testkit/ui.ts";
-
-/** The message line of `page` whose text holds `text`. */
-const line = (page: Page, text: string) =>
-  page.locator("#chat-log li.message", {
-    has: page.locator(".text", { hasText: text }),
-  });
 
 /** The middle of `locator`, which must be displayed. */
 async function middle(locator: Locator): Promise<{ x: number; y: number }> {
@@ -97,14 +98,8 @@ Deno.test({
     await using server = await startServer();
     await using browser = await openChromium();
     const room = uniqueRoom("press");
-    await using alice = await openRoom(browser, server.origin, room, {
-      name: "Alice",
-    });
-    await using bob = await openRoom(browser, server.origin, room, {
-      name: "Bob",
-      viewport: PHONE,
-      locale: "ko-KR",
-    });
+    await using pair = await openAliceAndBob(browser, server.origin, room);
+    const { alice, bob } = pair;
     // Carol's long presses are the clock of the steps that show that
     // nothing opens: each takes longer than a long press of Bob's or
     // Alice's begun before it would.

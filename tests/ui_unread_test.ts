@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import { assertAccessible } from "../testkit/axe.ts";
 import { openChromium } from "../testkit/browser.ts";
 import {
-  openRoom,
-  PHONE,
+  openAliceAndBob,
   roomPath,
   say,
   waitForMessage,
@@ -20,14 +19,8 @@ Deno.test({
     await using server = await startServer();
     await using browser = await openChromium();
     const room = uniqueRoom("unread");
-    await using alice = await openRoom(browser, server.origin, room, {
-      name: "Alice",
-    });
-    await using bob = await openRoom(browser, server.origin, room, {
-      name: "Bob",
-      locale: "ko-KR",
-      viewport: PHONE,
-    });
+    await using pair = await openAliceAndBob(browser, server.origin, room);
+    const { alice, bob } = pair;
     await say(alice.page, "read this one");
     await waitForMessage(bob.page, "read this one");
     const divider = bob.page.locator("#chat-log li.unread");

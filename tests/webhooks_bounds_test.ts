@@ -2,9 +2,13 @@ import assert from "node:assert/strict";
 import { SERVER, startServerProcess } from "../testkit/process.ts";
 import { storedMessages, uniqueRoom, waitUntil } from "../testkit/server.ts";
 import { logRecords } from "../testkit/workers.ts";
-import { ignoreWithoutRedis, startRedis } from "../testkit/redis.ts";
 import { startWebhookReceiver } from "../testkit/webhook_receiver.ts";
-import { postMessages, SECRET, webhookEnv } from "../testkit/webhooks.ts";
+import {
+  onSqliteAndRedis,
+  postMessages,
+  SECRET,
+  webhookEnv,
+} from "../testkit/webhooks.ts";
 
 /** The value of the unlabelled series `name` in `/metrics` of `origin`. */
 async function metric(origin: string, name: string): Promise<number> {
@@ -80,19 +84,10 @@ async function neverAnswers(
   await Deno.remove(dir, { recursive: true });
 }
 
-Deno.test("a receiver that never answers: the outbox stays within its bounds, the chat stays healthy, the metrics show the backlog (SQLite)", async (t) => {
-  await neverAnswers(t, {});
-});
-
-Deno.test({
-  name:
-    "a receiver that never answers: the outbox stays within its bounds, the chat stays healthy, the metrics show the backlog (Redis)",
-  ignore: ignoreWithoutRedis,
-  async fn(t) {
-    await using redis = await startRedis();
-    await neverAnswers(t, { REDIS_URL: redis.url });
-  },
-});
+onSqliteAndRedis(
+  "a receiver that never answers: the outbox stays within its bounds, the chat stays healthy, the metrics show the backlog",
+  neverAnswers,
+);
 
 Deno.test("events older than CHAT_WEBHOOK_MAX_AGE are dropped; the messages stay", async () => {
   const dir = await Deno.makeTempDir({ prefix: "chat-hooks-age-" });

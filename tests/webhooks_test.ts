@@ -3,8 +3,12 @@ import { Webhook } from "standardwebhooks";
 import { startServer, uniqueRoom, waitUntil } from "../testkit/server.ts";
 import { TestClient } from "../testkit/test_client.ts";
 import { startWebhookReceiver } from "../testkit/webhook_receiver.ts";
-import { API_KEY, SECRET } from "../testkit/webhooks.ts";
-import { ignoreWithoutRedis, startRedis } from "../testkit/redis.ts";
+import {
+  API_KEY,
+  onSqliteAndRedis,
+  SECRET,
+  webhookSettings,
+} from "../testkit/webhooks.ts";
 
 async function everyEventType(
   t: Deno.TestContext,
@@ -12,8 +16,7 @@ async function everyEventType(
 ): Promise<void> {
   await using receiver = await startWebhookReceiver({ secret: SECRET });
   await using server = await startServer({
-    CHAT_WEBHOOK_URL: receiver.url,
-    CHAT_WEBHOOK_SECRET: SECRET,
+    ...webhookSettings(receiver.url),
     CHAT_API_KEY: API_KEY,
     ...store,
   });
@@ -115,19 +118,10 @@ async function everyEventType(
   );
 }
 
-Deno.test("every event type reaches the receiver signed, and a tampered body fails verification (SQLite)", async (t) => {
-  await everyEventType(t, {});
-});
-
-Deno.test({
-  name:
-    "every event type reaches the receiver signed, and a tampered body fails verification (Redis)",
-  ignore: ignoreWithoutRedis,
-  async fn(t) {
-    await using redis = await startRedis();
-    await everyEventType(t, { REDIS_URL: redis.url });
-  },
-});
+onSqliteAndRedis(
+  "every event type reaches the receiver signed, and a tampered body fails verification",
+  everyEventType,
+);
 
 Deno.test("without CHAT_WEBHOOK_URL nothing of webhooks runs or shows", async () => {
   await using server = await startServer({ CHAT_API_KEY: API_KEY });
