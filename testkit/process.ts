@@ -87,6 +87,11 @@ export interface ServerProcess extends AsyncDisposable {
   ): Promise<string>;
   /** Sends `signal` and waits for exit; SIGKILL after `graceMs`. */
   stop(signal?: Deno.Signal, graceMs?: number): Promise<Deno.CommandStatus>;
+  /**
+   * Waits for an exit already asked for (no signal of its own, which
+   * would count as one more); SIGKILL after `graceMs`.
+   */
+  exited(graceMs: number): Promise<Deno.CommandStatus>;
 }
 
 async function collect(
@@ -148,9 +153,8 @@ export async function startServerProcess(
 
   let exited: Deno.CommandStatus | undefined;
   const status = child.status.then((s) => (exited = s));
-  const stop = async (signal: Deno.Signal = "SIGTERM", graceMs = 5000) => {
+  const awaitExit = async (graceMs: number) => {
     if (!exited) {
-      child.kill(signal);
       const timer = setTimeout(() => {
         if (!exited) child.kill("SIGKILL");
       }, graceMs);
@@ -159,6 +163,10 @@ export async function startServerProcess(
     }
     await drained;
     return exited ?? await status;
+  };
+  const stop = (signal: Deno.Signal = "SIGTERM", graceMs = 5000) => {
+    if (!exited) child.kill(signal);
+    return awaitExit(graceMs);
   };
 
   const deadline = Date.now() + (options.readyTimeoutMs ?? 20_000);
@@ -189,6 +197,7 @@ export async function startServerProcess(
     origin,
     child,
     wsUrl: (path) => `ws://127.0.0.1:${port}${path}`,
+    exited: awaitExit,
     output: () => printed.join(""),
     async waitForOutput(pattern, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;

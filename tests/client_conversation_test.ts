@@ -8,7 +8,6 @@
 
 import assert from "node:assert/strict";
 import { ChatError } from "../client/chat_client.js";
-import { TYPING_HEARD_EVERY_MS } from "../client/protocol.js";
 import { openClient, rejectsWith } from "../testkit/library_client.ts";
 import { startServer, storedMessages, uniqueRoom } from "../testkit/server.ts";
 
@@ -101,25 +100,3 @@ Deno.test("the library edits, deletes and reacts", async (t) => {
     await rejectsWith(alice.client.react(1, "👍"), "closed");
   });
 });
-
-Deno.test(
-  "typing() after a send goes out once the server hears it, before 3 s",
-  async () => {
-    await using server = await startServer(ENV);
-    const room = uniqueRoom("libtyping");
-    using alice = await openClient(server.origin, { room, name: "alice" });
-    using bob = await openClient(server.origin, { room, name: "bob" });
-    alice.client.typing();
-    await bob.log.waitFor("typing", (u) => u.includes("alice"));
-    // Bob's frame came after Alice's typing frame left.
-    const shown = Date.now();
-    await alice.client.send("sent while the 3 s still run");
-    await bob.log.waitFor("typing", (u) => u.length === 0);
-    // Round trips until the server would hear Alice type again.
-    while (Date.now() - shown <= TYPING_HEARD_EVERY_MS) {
-      await alice.client.loadOlder(1);
-    }
-    alice.client.typing();
-    await bob.log.waitFor("typing", (u) => u.includes("alice"), 2);
-  },
-);
