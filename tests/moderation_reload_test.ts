@@ -14,6 +14,9 @@ import { createLocalBus } from "../chat/local_bus.ts";
 import type { ModeratedSocket } from "../chat/moderation.ts";
 import { isolates } from "../testkit/hub.ts";
 
+/** Wakes whoever waits in {@linkcode until}: a socket was sent something. */
+let wake = () => {};
+
 /** A socket as moderation reaches it, keeping what it is sent. */
 function socketOf(room: ModeratedSocket["room"], sub: string) {
   const frames: Record<string, unknown>[] = [];
@@ -23,16 +26,39 @@ function socketOf(room: ModeratedSocket["room"], sub: string) {
     subject: { owner: `signed:${sub}`, address: "192.0.2.1", guest: false },
     typed: true,
     user: () => sub,
-    deliver: (text) => frames.push(JSON.parse(text)),
-    close: (code, reason) => closes.push({ code, reason }),
+    deliver: (text) => {
+      frames.push(JSON.parse(text));
+      wake();
+    },
+    close: (code, reason) => {
+      closes.push({ code, reason });
+      wake();
+    },
   };
   return { socket, frames, closes };
 }
 
-/** Waits (bounded) until `done` holds. */
+/**
+ * Waits until `done` holds, checked each time a socket is sent something
+ * (the reload reaches the sockets), for at most 5 s.
+ */
 async function until(done: () => boolean, what: string): Promise<void> {
-  for (let tries = 0; tries < 200 && !done(); tries++) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
+  const deadline = Promise.withResolvers<void>();
+  const timer = setTimeout(deadline.resolve, 5_000);
+  try {
+    while (!done()) {
+      const woken = Promise.withResolvers<void>();
+      wake = woken.resolve;
+      if (done()) break;
+      const timedOut = await Promise.race([
+        woken.promise.then(() => false),
+        deadline.promise.then(() => true),
+      ]);
+      if (timedOut) break;
+    }
+  } finally {
+    clearTimeout(timer);
+    wake = () => {};
   }
   assert.ok(done(), `never: ${what}`);
 }
@@ -59,13 +85,14 @@ Deno.test("sanctions whose bus events were lost still reach the other isolates",
       actor: "test",
     });
     assert.ok(muted.ok);
+    // B's reload tells Bob, then B holds the mute.
+    await until(() => bob.frames.some((f) => f.type === "muted"), "bob told");
     await until(
       () =>
         b.moderation.mutedIn(room, bob.socket.subject)?.id ===
           muted.sanction.id,
       "B holds the mute",
     );
-    await until(() => bob.frames.some((f) => f.type === "muted"), "bob told");
 
     const banned = await a.moderation.impose({
       kind: "ban",
