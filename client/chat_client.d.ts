@@ -370,7 +370,10 @@ export declare class ChatClient extends EventTarget {
    * with the message's reactions after the change.
    */
   react(id: number, emoji: string): Promise<ReactionsDetail>;
-  /** Tells the room you are typing; sent at most once every 3 s. */
+  /**
+   * Tells the room you are typing; sent at most once every 3 s, and after
+   * a `send()` again as soon as the server hears it (1.5 s after the last).
+   */
   typing(): void;
   /**
    * A moderator mutes `user` (a name online) in this room; rejects with

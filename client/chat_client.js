@@ -20,7 +20,7 @@ import {
   socketUrl,
   wakeOnReturn,
 } from "./connecting.js";
-import { CHAT_PROTOCOL, CloseCode } from "./protocol.js";
+import { CHAT_PROTOCOL, CloseCode, TYPING_HEARD_EVERY_MS } from "./protocol.js";
 import { Roster } from "./roster.js";
 import { Changes, Outbox, Renames } from "./waiting.js";
 import { banOf, moderationFrame, Moderations } from "./moderation.js";
@@ -32,6 +32,12 @@ const DEFAULT_OUTBOX_LIMIT = 100;
 const DEFAULT_PAGE_SIZE = 50;
 /** The least time between two `typing` frames (docs/protocol.md). */
 const TYPING_EVERY_MS = 3_000;
+/**
+ * After a send, the least time between two `typing` frames: more than the
+ * server's once a second, so that the first one arriving late does not
+ * make the next one look early to it.
+ */
+const TYPING_AFTER_SEND_MS = TYPING_HEARD_EVERY_MS + 500;
 
 /**
  * Close codes after which reconnecting would be refused the same way: the
@@ -89,6 +95,12 @@ export class ChatClient extends EventTarget {
   /** A moderator muted this user here: no `typing` frames meanwhile. */
   #muted = false;
   #typedAt = -Infinity;
+  /**
+   * A message went out since the last `typing` frame: the server took this
+   * user off the typing list, so the next frame need only wait until the
+   * server hears one again.
+   */
+  #spokeSinceTyping = false;
   /** The current socket's presence frame has arrived: it is caught up. */
   #caughtUp = false;
   #unwire;
@@ -184,6 +196,7 @@ export class ChatClient extends EventTarget {
       return Promise.reject(error);
     }
     this.#transmit(waiting.cid);
+    this.#spokeSinceTyping = true;
     return waiting.promise;
   }
 
@@ -259,12 +272,19 @@ export class ChatClient extends EventTarget {
     }
   }
 
-  /** Tells the room this user is typing: at most once every 3 s. */
+  /**
+   * Tells the room this user is typing: at most once every 3 s, and after
+   * a send as soon as the server hears it (1.5 s after the last).
+   */
   typing() {
     const now = Date.now();
     if (!this.#caughtUp || this.#muted) return;
-    if (now - this.#typedAt < TYPING_EVERY_MS) return;
+    const every = this.#spokeSinceTyping
+      ? TYPING_AFTER_SEND_MS
+      : TYPING_EVERY_MS;
+    if (now - this.#typedAt < every) return;
     this.#typedAt = now;
+    this.#spokeSinceTyping = false;
     this.#sendFrame({ type: "typing" });
   }
 

@@ -93,6 +93,48 @@ Deno.test("the library edits, deletes and reacts", async (t) => {
     },
   );
 
+  await t.step(
+    "after a send, typing() goes out again once the server hears it, not 3 s later",
+    async () => {
+      const sentAt: number[] = [];
+      /** Notes when each typing frame leaves, and sends it. */
+      class NotingSocket extends WebSocket {
+        override send(data: string | ArrayBufferLike | Blob | ArrayBufferView) {
+          if (typeof data === "string" && data.includes('"typing"')) {
+            sentAt.push(Date.now());
+          }
+          super.send(data);
+        }
+      }
+      using carol = await openClient(server.origin, {
+        room,
+        name: "carol",
+        WebSocket: NotingSocket,
+      });
+      carol.client.typing();
+      await bob.log.waitFor("typing", (u) => u.includes("carol"));
+      await carol.client.send("sent while typing");
+      await bob.log.waitFor("typing", (u) => !u.includes("carol"));
+      // Carol types on, a key every 50 ms, until Bob sees her again.
+      const keys = setInterval(() => carol.client.typing(), 50);
+      try {
+        await bob.log.waitFor(
+          "typing",
+          (u) => u.includes("carol"),
+          2,
+        );
+      } finally {
+        clearInterval(keys);
+      }
+      assert.equal(sentAt.length, 2);
+      const [first = 0, second = 0] = sentAt;
+      assert.ok(
+        second - first >= 1500 && second - first < 3000,
+        `the second typing frame left ${second - first} ms after the first`,
+      );
+    },
+  );
+
   await t.step("after close() the methods reject with closed", async () => {
     alice.client.close();
     await rejectsWith(alice.client.edit(1, "x"), "closed");
