@@ -210,6 +210,11 @@ export class Conversation {
     this.#options.publish(room, JSON.stringify({ type: "typist", user }));
   }
 
+  /** `connection` caught up with `room`: it hears who types there now. */
+  admitted(room: RoomName, connection: Connection): void {
+    this.#typing.admitted(room, connection);
+  }
+
   /** A message of `user` arrived in `room`: no longer typing. */
   spoke(room: RoomName, user: string): void {
     this.#typing.spoke(room, user);

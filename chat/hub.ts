@@ -172,13 +172,14 @@ export class ChatHub {
     entry.room.connections.add(connection);
     const ready = entry.room.run(async () => {
       await this.#paceAdmission?.();
-      return await admit(this.#admission, {
+      await admit(this.#admission, {
         room: entry.room,
         connection,
         since: options.since,
         pickName: options.pickName,
         leave: () => this.#leave(entry, connection),
       });
+      if (connection.live) this.conversation.admitted(room, connection);
     });
     return {
       room,

@@ -72,6 +72,16 @@ export class TypingRooms {
     this.#schedule(room, entry);
   }
 
+  /**
+   * `connection` has just caught up with `room`: it hears at once who
+   * types there, rather than at the next change of the list, which may not
+   * come while they type on.
+   */
+  admitted(room: RoomName, connection: Connection): void {
+    const entry = this.#rooms.get(room);
+    if (entry) this.#tell(entry, connection, [...entry.typists.keys()]);
+  }
+
   /** `user`'s message arrived in `room`: no longer typing. */
   spoke(room: RoomName, user: string): void {
     const entry = this.#rooms.get(room);
@@ -137,13 +147,22 @@ export class TypingRooms {
   #send(room: RoomName, entry: TypingRoom): void {
     const everyone = [...entry.typists.keys()];
     for (const connection of this.#options.connections(room) ?? []) {
-      if (!connection.live || connection.member.format !== "typed") continue;
-      const users = everyone.filter((user) => user !== connection.user);
-      const text = JSON.stringify(users);
-      if ((entry.told.get(connection) ?? "[]") === text) continue;
-      entry.told.set(connection, text);
-      const frame: TypingFrame = { type: "typing", users };
-      connection.member.deliver(JSON.stringify(frame));
+      this.#tell(entry, connection, everyone);
     }
+  }
+
+  /** Tells `connection` who of `everyone` types, unless it knows. */
+  #tell(
+    entry: TypingRoom,
+    connection: Connection,
+    everyone: readonly string[],
+  ): void {
+    if (!connection.live || connection.member.format !== "typed") return;
+    const users = everyone.filter((user) => user !== connection.user);
+    const text = JSON.stringify(users);
+    if ((entry.told.get(connection) ?? "[]") === text) return;
+    entry.told.set(connection, text);
+    const frame: TypingFrame = { type: "typing", users };
+    connection.member.deliver(JSON.stringify(frame));
   }
 }

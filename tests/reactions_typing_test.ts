@@ -207,6 +207,31 @@ Deno.test("typing", async (t) => {
     },
   );
 
+  await t.step(
+    "a member who arrives while someone types hears it at once, after the presence frame",
+    async () => {
+      const room = uniqueRoom("typing_late");
+      await using alice = await TestClient.join(
+        server.wsUrl(path(room, "alice")),
+      );
+      await using bob = await TestClient.join(server.wsUrl(path(room, "bob")));
+      alice.send({ type: "typing" });
+      await bob.waitForType("typing", 1);
+      // Alice types on, listed all along: no change for the list to send.
+      await using carol = await TestClient.join(
+        server.wsUrl(path(room, "carol")),
+      );
+      const [told] = await carol.waitForType("typing", 1);
+      assert.deepEqual(told?.users, ["alice"]);
+      const types = carol.frames.map((f) => (f as Frame).type);
+      assert.ok(
+        types.indexOf("presence") < types.indexOf("typing"),
+        `in order: ${types.join(", ")}`,
+      );
+      assert.equal(carol.ofType("typing").length, 1);
+    },
+  );
+
   await t.step("a tutorial client gets no typing frame", async () => {
     const room = uniqueRoom("tut");
     await using tutorial = await TestClient.connect(
