@@ -8,9 +8,12 @@
  * A second copy of a signal is ordinary: `deno task` passes each signal on
  * to its child a few milliseconds after the child got its own from the
  * terminal or from systemd, which both signal the whole process group. So
- * the listeners stay for the life of the process: removing the last one
- * would restore the default action, and that copy would end the process in
- * the middle of its shutdown.
+ * signals that come within {@linkcode SIGNAL_COPY_WINDOW_MS} of the last
+ * one counted are copies of it and count once: one Ctrl-C is one signal
+ * with or without `deno task`, and a stop sent twice in a row does not
+ * force the exit. And the listeners stay for the life of the process:
+ * removing the last one would restore the default action, and a copy would
+ * end the process in the middle of its shutdown.
  *
  * @module
  */
@@ -36,6 +39,47 @@ export const FORCING_SIGNAL = 3;
  */
 export const FORCED_EXIT_FLUSH_MS = 200;
 
+/**
+ * Signals this soon after the last one counted are copies of it: `deno
+ * task`'s copy comes a few milliseconds after the group's, and no one
+ * presses Ctrl-C twice this fast.
+ */
+export const SIGNAL_COPY_WINDOW_MS = 150;
+
+/** What one more stop signal means, in the order they come. */
+export type StopSignalMeaning =
+  | "first"
+  | "again"
+  | "forcing"
+  | "copy"
+  | "later";
+
+/**
+ * Counts stop signals, taking those within {@linkcode SIGNAL_COPY_WINDOW_MS}
+ * of the last one counted as its copies.
+ */
+export class StopSignalCount {
+  readonly #now: () => number;
+  #counted = 0;
+  #lastCountedAt = -Infinity;
+
+  /** @param now the clock, in milliseconds; `performance.now` by default */
+  constructor(now: () => number = () => performance.now()) {
+    this.#now = now;
+  }
+
+  /** Counts one signal and says what it means. */
+  take(): StopSignalMeaning {
+    const at = this.#now();
+    if (at - this.#lastCountedAt < SIGNAL_COPY_WINDOW_MS) return "copy";
+    this.#lastCountedAt = at;
+    this.#counted++;
+    if (this.#counted === 1) return "first";
+    if (this.#counted < FORCING_SIGNAL) return "again";
+    return this.#counted === FORCING_SIGNAL ? "forcing" : "later";
+  }
+}
+
 /** What {@linkcode listenForStopSignals} reports. */
 export interface StopSignals {
   /** Resolves with the first stop signal. */
@@ -46,7 +90,8 @@ export interface StopSignals {
 
 /**
  * Listens for stop signals from now on, for good; the second is logged as
- * `server.shutdown_signal_again` and otherwise ignored.
+ * `server.shutdown_signal_again` and otherwise ignored, and so is a copy
+ * (`server.shutdown_signal_copy`).
  */
 export function listenForStopSignals(log: Logger): StopSignals {
   const first = Promise.withResolvers<Deno.Signal>();
@@ -54,19 +99,31 @@ export function listenForStopSignals(log: Logger): StopSignals {
   const signals: Deno.Signal[] = Deno.build.os === "windows"
     ? ["SIGINT"]
     : ["SIGINT", "SIGTERM"];
-  let received = 0;
+  const count = new StopSignalCount();
   for (const signal of signals) {
     Deno.addSignalListener(signal, () => {
-      received++;
-      if (received === 1) {
-        first.resolve(signal);
-      } else if (received < FORCING_SIGNAL) {
-        log.info("server.shutdown_signal_again", {
-          signal,
-          action: "the shutdown goes on; one more signal forces it",
-        });
-      } else if (received === FORCING_SIGNAL) {
-        forced.resolve(signal);
+      switch (count.take()) {
+        case "first":
+          first.resolve(signal);
+          break;
+        case "again":
+          log.info("server.shutdown_signal_again", {
+            signal,
+            action: "the shutdown goes on; one more signal forces it",
+          });
+          break;
+        case "copy":
+          log.info("server.shutdown_signal_copy", {
+            signal,
+            action: "a copy of the signal before, which it follows within " +
+              `${SIGNAL_COPY_WINDOW_MS} ms; counted once`,
+          });
+          break;
+        case "forcing":
+          forced.resolve(signal);
+          break;
+        case "later":
+          break;
       }
     });
   }

@@ -1,4 +1,9 @@
 import assert from "node:assert/strict";
+import {
+  FORCING_SIGNAL,
+  SIGNAL_COPY_WINDOW_MS,
+  StopSignalCount,
+} from "../server/shutdown.ts";
 import { SERVER, startServerProcess } from "../testkit/process.ts";
 import { openSilentSocket } from "../testkit/raw_socket.ts";
 import { uniqueRoom } from "../testkit/server.ts";
@@ -110,4 +115,23 @@ Deno.test("SIGTERM right after 2000 members dropped, and with a peer gone silent
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("stop signals: copies within the window count once, the third counted forces", () => {
+  let now = 1000;
+  const count = new StopSignalCount(() => now);
+  const take = (afterMs: number) => {
+    now += afterMs;
+    return count.take();
+  };
+  assert.equal(take(0), "first");
+  // deno task's copy, then the group signal sent a second time at once.
+  assert.equal(take(3), "copy");
+  assert.equal(take(SIGNAL_COPY_WINDOW_MS - 4), "copy");
+  assert.equal(take(SIGNAL_COPY_WINDOW_MS), "again");
+  assert.equal(take(2), "copy");
+  assert.equal(FORCING_SIGNAL, 3);
+  assert.equal(take(400), "forcing");
+  assert.equal(take(1), "copy");
+  assert.equal(take(SIGNAL_COPY_WINDOW_MS), "later");
 });
