@@ -217,10 +217,13 @@ export class ChatLog {
       this.appendLine(item);
       return item;
     }
+    // Where the reader is now, not as of the last scroll event: one that
+    // scrolled up a moment ago must not be taken back to the end.
+    const follow = this.atBottom();
     before.before(item);
     // The message now follows a system line: it shows its sender again.
     this.#group(before, item);
-    if (this.#following) this.scrollToEnd();
+    if (follow) this.scrollToEnd();
     return item;
   }
 

@@ -13,14 +13,20 @@ import { BROWSER_TEST } from "../testkit/ui.ts";
 
 /**
  * Runs `steps` (a script body) against a fresh ChatLog of the page's own
- * room_log.js whose clock is `now` (ms, settable by the steps); resolves
- * with the log's lines as `kind:what` (a message by id, a separator by its
- * day, a system line by its text).
+ * room_log.js, in a scroller 100 px high, whose clock is `now` (ms,
+ * settable by the steps); resolves with `outcome`, an expression of the
+ * script evaluated after the steps.
  */
-async function logAfter(page: Page, steps: string): Promise<string[]> {
-  const lines: unknown = await page.evaluate(`(async () => {
+async function chatLogAfter(
+  page: Page,
+  steps: string,
+  outcome: string,
+): Promise<unknown> {
+  return await page.evaluate(`(async () => {
     const { ChatLog } = await import("/static/room_log.js");
     const scroller = document.createElement("div");
+    scroller.style.height = "100px";
+    scroller.style.overflowY = "auto";
     const log = document.createElement("ol");
     const pill = document.createElement("button");
     const count = document.createElement("span");
@@ -44,12 +50,25 @@ async function logAfter(page: Page, steps: string): Promise<string[]> {
       chatLog.appendMessage({ type: "message", id, user, message: "m", ts });
     const local = (...parts) => new Date(...parts).toISOString();
     ${steps}
-    const lines = [...log.children].map((li) =>
-      li.classList[0] + ":" + (li.dataset.id ?? li.dataset.day ?? li.textContent));
+    const outcome = ${outcome};
     scroller.remove();
     pill.remove();
-    return lines;
+    return outcome;
   })()`);
+}
+
+/**
+ * The log's lines after `steps` (see {@linkcode chatLogAfter}) as
+ * `kind:what` (a message by id, a separator by its day, a system line by
+ * its text).
+ */
+async function logAfter(page: Page, steps: string): Promise<string[]> {
+  const lines = await chatLogAfter(
+    page,
+    steps,
+    `[...log.children].map((li) =>
+      li.classList[0] + ":" + (li.dataset.id ?? li.dataset.day ?? li.textContent))`,
+  );
   assert.ok(Array.isArray(lines));
   return lines.map(String);
 }
@@ -85,6 +104,26 @@ Deno.test({
           "presence:Alice joined",
           "message:2",
         ]);
+      },
+    );
+
+    await t.step(
+      "a join that trails a message leaves a reader who has just scrolled up where they are",
+      async () => {
+        // The join comes in the same task as the reader's scroll, before
+        // the browser has dispatched its scroll event.
+        const scrollTop = await chatLogAfter(
+          page,
+          `now = Date.parse("2026-12-07T10:00:00Z");
+             for (let id = 1; id <= 30; id++) {
+               say(id, "Bob", "2026-12-07T09:59:59.900Z");
+             }
+             scroller.scrollTop = 0;
+             now += 150;
+             chatLog.joined("Bob");`,
+          `scroller.scrollTop`,
+        );
+        assert.equal(scrollTop, 0);
       },
     );
 
