@@ -9,14 +9,12 @@
  * @module
  */
 
-import { type Context, Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { Hono } from "hono";
 import type { Bus } from "../chat/bus.ts";
 import { ChatHub } from "../chat/hub.ts";
 import { instrumentStore } from "../observability/instrumented_store.ts";
 import type { SharedBucketTable } from "../chat/shared_buckets.ts";
-import { type Store, StoreError } from "../chat/store.ts";
+import type { Store } from "../chat/store.ts";
 import type { Config } from "./settings.ts";
 import { createLogger, type Logger } from "../observability/log.ts";
 import { createPrometheusMetrics } from "../observability/metrics.ts";
@@ -38,15 +36,13 @@ import { securityHeaders } from "../http/security_headers.ts";
 import { type OpsOptions, opsRoutes } from "../routes/ops.ts";
 import { adminConsole } from "./admin_console.ts";
 import { serverApiRoutes } from "../routes/server_api.ts";
-import { detectLanguage, pageRoutes, requestLang } from "../routes/pages.ts";
+import { pageRoutes } from "../routes/pages.ts";
 import { clientLibraryRoutes } from "../routes/client_library.ts";
 import { staticRoutes } from "../routes/static_files.ts";
-import { errorPage } from "../templates/error_page.ts";
-import { messagesFor, type PageProblem } from "../templates/messages.ts";
-import { PageError } from "../http/page_error.ts";
 import { createTimedTurnPacer } from "../http/turn_pacer.ts";
 import { finishedWithin } from "../platform/deadline.ts";
 import { openBus, openStore, openTokenVerifier } from "./backends.ts";
+import { answerErrors } from "./error_responses.ts";
 import { openPublishHook } from "./publish_hook.ts";
 import { startWebhooks, webhooksOn } from "./webhooks.ts";
 
@@ -310,64 +306,7 @@ export async function createChatServer(
     pageRoutes({ auth: config.auth, frameAncestors: config.frameAncestors }),
   );
 
-  const respondWithError = (
-    c: Context,
-    status: ContentfulStatusCode,
-    detail: string,
-    problem?: PageProblem,
-  ) => {
-    const path = c.req.path;
-    if (
-      path.startsWith("/ws/") || path.startsWith("/api/") ||
-      path.startsWith("/admin/api/")
-    ) {
-      return c.json({ error: detail }, status);
-    }
-    const lang = requestLang(c);
-    const t = messagesFor(lang);
-    const shown = problem ? t.problem(problem) : detail;
-    return c.html(errorPage(status, shown, lang, t), status);
-  };
-
-  app.notFound(async (c) => {
-    await detectLanguage(c, () => Promise.resolve());
-    return respondWithError(c, 404, `Nothing here: ${c.req.path}`, {
-      kind: "not_found",
-      path: c.req.path,
-    });
-  });
-  app.onError(async (error, c) => {
-    await detectLanguage(c, () => Promise.resolve());
-    if (error instanceof PageError) {
-      return respondWithError(c, error.status, error.message, error.problem);
-    }
-    if (error instanceof HTTPException && error.status < 500) {
-      return respondWithError(c, error.status, error.message);
-    }
-    if (error instanceof StoreError) {
-      // The store's own failure, already explained: no stack, and the
-      // answer names no file. /healthz gives operators the reason.
-      log.warn("request.store_failed", {
-        method: c.req.method,
-        path: c.req.path,
-        kind: error.kind,
-        reason: error.message,
-      });
-      return respondWithError(
-        c,
-        503,
-        error.kind === "corrupt"
-          ? "The server's storage is damaged where this is kept; it cannot be read"
-          : "The server's storage cannot answer now; try again later",
-      );
-    }
-    log.error("request.failed", {
-      method: c.req.method,
-      path: c.req.path,
-      error,
-    });
-    return respondWithError(c, 500, "Internal server error");
-  });
+  answerErrors(app, log);
 
   let socketsClosing: Promise<void> | undefined;
   const closeSockets = () => {
