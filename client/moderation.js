@@ -1,5 +1,6 @@
 /**
- * A moderator's requests (mute, ban, unmute, unban) and their answers: the
+ * A moderator's requests (mute, ban, unmute, unban), their answers and the
+ * `role` frame that says whether this connection moderates: the
  * server handles a socket's moderator frames in the order sent and answers
  * each with a `moderated` frame or an `error` frame naming neither message
  * nor cid, so the oldest request waiting takes the next answer. See
@@ -7,6 +8,8 @@
  *
  * @module
  */
+
+import { ChatError } from "./frames.js";
 
 /** The refusals that answer a moderator's request. */
 const REFUSALS = new Set([
@@ -38,25 +41,76 @@ export function moderationFrame(action, user, options = {}) {
   return everywhere ? { ...frame, everywhere } : frame;
 }
 
-/** Moderator requests waiting for their answer, oldest first. */
+/**
+ * A client's moderation: whether its connection moderates the room, and
+ * its requests waiting for their answer, oldest first.
+ */
 export class Moderations {
   #waiting = [];
+  #send;
+  #notLive;
+  #emit;
+  /** This connection moderates the room (its `role` frame). */
+  #moderator = false;
 
-  /** Waits for the answer to a request just sent. */
-  add() {
-    return new Promise((resolve, reject) => {
-      this.#waiting.push({ resolve, reject });
-    });
+  /**
+   * @param {{
+   *   send: (frame: object) => void,
+   *   notLive: () => string,
+   *   emit: (type: string, detail: unknown) => void,
+   * }} hooks sends a frame on the socket; says why nothing can go out now
+   * (or ""); dispatches an event of the client
+   */
+  constructor({ send, notLive, emit }) {
+    this.#send = send;
+    this.#notLive = notLive;
+    this.#emit = emit;
   }
 
-  /** A `moderated` frame: the oldest request went through. */
-  settle(frame) {
+  get moderator() {
+    return this.#moderator;
+  }
+
+  /** A new connection: no moderator until its `role` frame says so. */
+  connecting() {
+    this.#moderator = false;
+  }
+
+  /** Sends a moderator's `action` on `user`; resolves with its answer. */
+  request(action, user, options) {
+    try {
+      const frame = moderationFrame(action, user, options);
+      const why = this.#notLive();
+      if (why) throw new ChatError("closed", why);
+      const answered = new Promise((resolve, reject) => {
+        this.#waiting.push({ resolve, reject });
+      });
+      this.#send(frame);
+      return answered;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Handles a frame of this concern; returns whether it was one. */
+  onFrame(frame) {
+    if (frame.type === "role") {
+      this.#moderator = frame.role === "moderator";
+      this.#emit("role", {
+        role: frame.role,
+        everywhere: frame.everywhere === true,
+      });
+      return true;
+    }
+    if (frame.type !== "moderated") return false;
+    // The oldest request went through.
     const detail = { action: frame.action, user: frame.user };
     if (frame.until !== undefined) detail.until = frame.until;
     if (frame.reason !== undefined) detail.reason = frame.reason;
     if (frame.everywhere === true) detail.everywhere = true;
     this.#waiting.shift()?.resolve(detail);
-    return detail;
+    this.#emit("moderated", detail);
+    return true;
   }
 
   /**

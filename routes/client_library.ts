@@ -16,7 +16,11 @@ import { HTTPException } from "hono/http-exception";
 import chatClientScript from "../client/chat_client.js" with { type: "text" };
 import chatClientTypes from "../client/chat_client.d.ts" with { type: "text" };
 import connectingScript from "../client/connecting.js" with { type: "text" };
+import conversationScript from "../client/conversation.js" with {
+  type: "text",
+};
 import framesScript from "../client/frames.js" with { type: "text" };
+import linkScript from "../client/link.js" with { type: "text" };
 import moderationScript from "../client/moderation.js" with { type: "text" };
 import protocolScript from "../client/protocol.js" with { type: "text" };
 import rosterScript from "../client/roster.js" with { type: "text" };
@@ -32,7 +36,9 @@ const FILES: ReadonlyMap<string, { body: string; contentType: string }> =
   new Map([
     ["chat_client.js", { body: chatClientScript, contentType: JS }],
     ["connecting.js", { body: connectingScript, contentType: JS }],
+    ["conversation.js", { body: conversationScript, contentType: JS }],
     ["frames.js", { body: framesScript, contentType: JS }],
+    ["link.js", { body: linkScript, contentType: JS }],
     ["moderation.js", { body: moderationScript, contentType: JS }],
     ["protocol.js", { body: protocolScript, contentType: JS }],
     ["roster.js", { body: rosterScript, contentType: JS }],
