@@ -10,6 +10,7 @@
 
 import { KeyedBuckets } from "./rate_limit.ts";
 import {
+  SHARED_BUCKET_LANE,
   type SharedBucketTable,
   SharedKeyedBuckets,
 } from "./shared_buckets.ts";
@@ -53,10 +54,20 @@ export class MessageBudget {
     const clock = options.now ? { now: options.now } : {};
     const { table } = options;
     this.#senders = table
-      ? new SharedKeyedBuckets({ ...options.sender, ...clock, table, lane: 0 })
+      ? new SharedKeyedBuckets({
+        ...options.sender,
+        ...clock,
+        table,
+        lane: SHARED_BUCKET_LANE.sender,
+      })
       : new KeyedBuckets({ ...options.sender, ...clock });
     this.#addresses = table
-      ? new SharedKeyedBuckets({ ...options.address, ...clock, table, lane: 1 })
+      ? new SharedKeyedBuckets({
+        ...options.address,
+        ...clock,
+        table,
+        lane: SHARED_BUCKET_LANE.address,
+      })
       : new KeyedBuckets({ ...options.address, ...clock });
   }
 

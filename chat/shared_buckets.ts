@@ -12,9 +12,9 @@
  * use is held by others, the key falls back to a bucket of this worker alone,
  * so a crowded table degrades, never refuses.
  *
- * A table has {@linkcode SHARED_BUCKET_LANES} lanes of slots, one per kind
- * of budget (each user's, each address's): a slot is judged full by the
- * burst of its own kind only.
+ * A table has a lane of slots per kind of budget
+ * ({@linkcode SHARED_BUCKET_LANE}): a slot is judged full by the burst of
+ * its own kind only.
  *
  * @module
  */
@@ -23,8 +23,17 @@ import { KeyedBuckets, type TokenBucketOptions } from "./rate_limit.ts";
 
 /** Slots in one lane of the table; a power of two. */
 export const SHARED_BUCKET_SLOTS = 1 << 16;
-/** Kinds of budget one table holds, each in a lane of its own. */
-export const SHARED_BUCKET_LANES = 2;
+/** The kinds of budget one table holds, each in a lane of its own. */
+export const SHARED_BUCKET_LANE = {
+  /** Each sender's messages. */
+  sender: 0,
+  /** Each client address's messages. */
+  address: 1,
+  /** Each client address's failed sign-ins to the admin console. */
+  signInFailure: 2,
+} as const;
+/** How many lanes a table has. */
+export const SHARED_BUCKET_LANES = Object.keys(SHARED_BUCKET_LANE).length;
 /** Slots a key may try before falling back to a local bucket. */
 const PROBES = 8;
 /**
@@ -75,6 +84,11 @@ function tagOf(key: string): number {
     hash = Math.imul(hash, 0x01000193);
   }
   return hash === 0 ? 1 : hash;
+}
+
+/** The slot a key of `tag` tries at its `probe`th try. */
+function probedSlot(tag: number, probe: number): number {
+  return ((tag >>> 0) + probe * 0x9e3779b1) & (SHARED_BUCKET_SLOTS - 1);
 }
 
 /** Options for {@linkcode SharedKeyedBuckets}. */
@@ -140,11 +154,33 @@ export class SharedKeyedBuckets {
     return this.#overflow.take(key);
   }
 
+  /**
+   * Milliseconds until `key` can take a token, taking none (and claiming no
+   * slot): 0 when it can now.
+   */
+  msUntilToken(key: string): number {
+    if (this.#rate === 0) return 0;
+    const slot = this.#heldSlot(tagOf(key));
+    if (slot === undefined) return this.#overflow.msUntilToken(key);
+    const state = Atomics.load(this.#states, slot);
+    const missing = 1000n - this.#refilled(state, this.#time());
+    // rate tokens a second is rate millitokens a millisecond.
+    return missing > 0n ? Math.ceil(Number(missing) / this.#rate) : 0;
+  }
+
+  /** The slot `tag` holds, if it holds one. */
+  #heldSlot(tag: number): number | undefined {
+    for (let probe = 0; probe < PROBES; probe++) {
+      const slot = probedSlot(tag, probe);
+      if (Atomics.load(this.#tags, slot) === tag) return slot;
+    }
+    return undefined;
+  }
+
   /** The slot `tag` holds or can claim, if any of its probes is free. */
   #slotFor(tag: number): number | undefined {
-    const mask = SHARED_BUCKET_SLOTS - 1;
     for (let probe = 0; probe < PROBES; probe++) {
-      const slot = ((tag >>> 0) + probe * 0x9e3779b1) & mask;
+      const slot = probedSlot(tag, probe);
       const held = Atomics.load(this.#tags, slot);
       if (held === tag || this.#claim(slot, held, tag)) return slot;
     }

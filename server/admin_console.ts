@@ -11,6 +11,7 @@ import type { Hono, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { trustedProxies } from "../chat/address_range.ts";
 import type { ChatHub } from "../chat/hub.ts";
+import type { SharedBucketTable } from "../chat/shared_buckets.ts";
 import type { TokenVerifier } from "../chat/identity.ts";
 import {
   actorOf,
@@ -31,8 +32,11 @@ export interface AdminConsoleParts {
   readonly hub: ChatHub;
   readonly verifier: TokenVerifier | undefined;
   readonly log: Logger;
-  /** This server is one of several workers of its process. */
-  readonly workers: boolean;
+  /**
+   * The process's shared bucket table when this server is one of several
+   * workers of its process.
+   */
+  readonly rateTable: SharedBucketTable | undefined;
   /** The clock of sessions and of the sign-in limit, for tests. @default Date.now */
   readonly now?: () => number;
 }
@@ -47,7 +51,7 @@ export async function adminConsole(
   // Other isolates and processes would each draw a key of their own.
   if (
     key.source === "random" && verifier !== undefined &&
-    (parts.workers || config.redisUrl !== undefined)
+    (parts.rateTable !== undefined || config.redisUrl !== undefined)
   ) {
     log.warn("admin.session_key_random", {
       hint:
@@ -70,9 +74,12 @@ export async function adminConsole(
     sessions,
     apiKey: config.apiKey,
     verifier,
-    // Each isolate counts its own: under --workers N an address gets N
-    // times the failures, still a few a minute.
-    signInLimit: new SignInLimit(parts.now ?? Date.now),
+    // One count per process, whichever worker has the connection; each
+    // process of a Redis deployment counts its own.
+    signInLimit: new SignInLimit({
+      ...(parts.now ? { now: parts.now } : {}),
+      ...(parts.rateTable ? { table: parts.rateTable } : {}),
+    }),
     proxies,
     log,
     api: adminApiRoutes({

@@ -277,7 +277,7 @@ export async function createChatServer(
       hub,
       verifier,
       log,
-      workers: !!peers,
+      rateTable: peers?.rateTable,
       ...(options.consoleNow ? { now: options.consoleNow } : {}),
     }),
   );

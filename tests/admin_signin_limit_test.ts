@@ -213,7 +213,7 @@ Deno.test("failed token sign-ins count too, and the lock-out answers JSON", asyn
 
 Deno.test("the sign-in limit forgets addresses once their window has passed", () => {
   let now = 0;
-  const limit = new SignInLimit(() => now);
+  const limit = new SignInLimit({ now: () => now });
   for (let i = 0; i < 1000; i++) limit.fail(`198.51.100.${i % 250}-${i}`);
   assert.equal(limit.size, 1000);
   now += SIGN_IN_WINDOW_MS;

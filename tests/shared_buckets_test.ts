@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import {
   createSharedBucketTable,
   isSharedBucketTable,
+  SHARED_BUCKET_LANE,
+  SHARED_BUCKET_LANES,
   SharedKeyedBuckets,
 } from "../chat/shared_buckets.ts";
 
@@ -124,8 +126,44 @@ Deno.test("the lanes of a shared table", async (t) => {
   await t.step("a lane the table does not have is refused", () => {
     const table = createSharedBucketTable();
     assert.throws(
-      () => new SharedKeyedBuckets({ rate: 1, burst: 1, table, lane: 2 }),
-      /lanes 0 to 1, not 2/,
+      () =>
+        new SharedKeyedBuckets({
+          rate: 1,
+          burst: 1,
+          table,
+          lane: SHARED_BUCKET_LANES,
+        }),
+      new RegExp(
+        `lanes 0 to ${SHARED_BUCKET_LANES - 1}, not ${SHARED_BUCKET_LANES}`,
+      ),
     );
   });
+
+  await t.step(
+    "msUntilToken says how long an empty bucket waits, on every worker, and takes nothing",
+    () => {
+      let now = 1_000_000;
+      const table = createSharedBucketTable(now);
+      const options = {
+        rate: 2,
+        burst: 2,
+        table,
+        lane: SHARED_BUCKET_LANE.signInFailure,
+        now: () => now,
+      };
+      const here = new SharedKeyedBuckets(options);
+      const there = new SharedKeyedBuckets(options);
+      assert.equal(there.msUntilToken("198.51.100.7"), 0);
+      assert.ok(here.take("198.51.100.7"));
+      assert.ok(here.take("198.51.100.7"));
+      assert.equal(there.msUntilToken("198.51.100.7"), 500);
+      assert.equal(there.msUntilToken("198.51.100.7"), 500, "took nothing");
+      now += 200;
+      assert.equal(here.msUntilToken("198.51.100.7"), 300);
+      assert.equal(there.take("198.51.100.7"), false);
+      now += 300;
+      assert.equal(there.msUntilToken("198.51.100.7"), 0);
+      assert.equal(here.msUntilToken("203.0.113.1"), 0, "an unknown key");
+    },
+  );
 });
