@@ -259,6 +259,10 @@ export class ChatClient extends EventTarget {
     return this.#moderate("unban", user);
   }
 
+  sanctions() {
+    return this.#moderate("sanctions");
+  }
+
   #moderate(action, user, options) {
     try {
       const frame = moderationFrame(action, user, options);
@@ -606,6 +610,9 @@ export class ChatClient extends EventTarget {
         return;
       case "moderated":
         this.#emit("moderated", this.#moderations.settle(frame));
+        return;
+      case "sanctions":
+        this.#moderations.listed(frame);
         return;
       case "muted":
       case "unmuted":
