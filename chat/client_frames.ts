@@ -101,7 +101,7 @@ export function parseClientFrame(
       "bad_frame",
       `Unknown frame type ${
         JSON.stringify(type)
-      }; expected "message", "rename", "typing", "edit", "delete", "react", "mute", "ban", "unmute" or "unban"`,
+      }; expected "message", "rename", "typing", "edit", "delete", "react", "mute", "ban", "unmute", "unban" or "sanctions"`,
       knownCid,
     );
   }

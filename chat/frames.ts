@@ -256,6 +256,7 @@ export function serialiseFor(format: WireFormat, frame: ServerFrame): string[] {
     case "unmuted":
     case "role":
     case "moderated":
+    case "sanctions":
       return [];
   }
 }

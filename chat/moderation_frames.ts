@@ -1,7 +1,7 @@
 /**
  * The frames of moderation on the socket (typed clients only; see
- * docs/protocol.md): what a moderator sends (mute, ban, unmute, unban),
- * what the server answers it, and what a muted member and a moderator are
+ * docs/protocol.md): what a moderator sends (mute, ban, unmute, unban, and
+ * the list of the room's mutes and bans), what the server answers it, and what a muted member and a moderator are
  * told. Their parser is here too; `client_frames.ts` calls it.
  *
  * @module
@@ -9,6 +9,7 @@
 
 import { MAX_USER_NAME_CHARS } from "./user_name.ts";
 import type { RoomName } from "./room_name.ts";
+import type { SanctionView } from "./sanction_view.ts";
 
 /** The longest reason a moderator may give, in Unicode code points. */
 export const MAX_REASON_CHARS = 500;
@@ -36,8 +37,19 @@ export interface LiftRequestFrame {
   readonly user: string;
 }
 
+/** A moderator asks for the mutes and bans in force in this room. */
+export interface SanctionsRequestFrame {
+  readonly type: "sanctions";
+}
+
 /** A client frame of a moderator. */
-export type ModerationRequest = SanctionRequestFrame | LiftRequestFrame;
+export type ModerationRequest =
+  | SanctionRequestFrame
+  | LiftRequestFrame
+  | SanctionsRequestFrame;
+
+/** A moderator's frame that acts on a user. */
+export type ModerationAction = SanctionRequestFrame | LiftRequestFrame;
 
 /** The receiver is muted in `room` until `until` (`null`: for good). */
 export interface MutedFrame {
@@ -64,7 +76,7 @@ export interface RoleFrame {
 /** The moderator's own action went through. */
 export interface ModeratedFrame {
   readonly type: "moderated";
-  readonly action: ModerationRequest["type"];
+  readonly action: ModerationAction["type"];
   readonly user: string;
   /** For mute and ban: until when (`null`: for good). */
   readonly until?: string | null;
@@ -73,19 +85,39 @@ export interface ModeratedFrame {
   readonly everywhere?: true;
 }
 
+/** A sanction in a `sanctions` frame: never a guest's address or key. */
+export interface ListedSanction extends Omit<SanctionView, "target"> {
+  readonly target: { readonly user: string; readonly sub?: string };
+  /** A ban from every room (`room` is `null`), which applies here too. */
+  readonly everywhere?: true;
+}
+
+/**
+ * The answer to a moderator's `sanctions`: the mutes and bans in force in
+ * this room (bans from every room included), each list oldest first and at
+ * most its newest `MAX_AUDIT_PAGE`; `more` when some were left out.
+ */
+export interface SanctionsFrame {
+  readonly type: "sanctions";
+  readonly mutes: readonly ListedSanction[];
+  readonly bans: readonly ListedSanction[];
+  readonly more?: true;
+}
+
 /** A server frame about moderation, sent to typed clients only. */
 export type ModerationFrame =
   | MutedFrame
   | UnmutedFrame
   | RoleFrame
-  | ModeratedFrame;
+  | ModeratedFrame
+  | SanctionsFrame;
 
 /** Whether `type` names a moderator's frame. */
 export function isModerationType(
   type: unknown,
 ): type is ModerationRequest["type"] {
   return type === "mute" || type === "ban" || type === "unmute" ||
-    type === "unban";
+    type === "unban" || type === "sanctions";
 }
 
 /** A moderator frame, or why not (the error frame's code and text). */
@@ -104,11 +136,13 @@ function refuse(
   return { ok: false, code, error };
 }
 
-/** Checks a moderator frame's fields (`type` already one of its four). */
+/** Checks a moderator frame's fields (`type` already one of its five). */
 export function parseModerationFrame(
   value: Record<string, unknown>,
   type: ModerationRequest["type"],
 ): ParsedModeration {
+  // A list takes nothing; fields it does not know are ignored, as elsewhere.
+  if (type === "sanctions") return { ok: true, frame: { type } };
   const { user } = value;
   if (
     typeof user !== "string" || user === "" || !user.isWellFormed() ||

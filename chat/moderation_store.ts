@@ -10,6 +10,12 @@
 
 import type { RoomName } from "./room_name.ts";
 
+/**
+ * The most entries one page of the audit log holds, and the most mutes (and
+ * bans) one moderator's `sanctions` frame lists.
+ */
+export const MAX_AUDIT_PAGE = 200;
+
 /** What a sanction does: `mute` refuses what a user sends, `ban` keeps them out. */
 export type SanctionKind = "mute" | "ban";
 

@@ -278,6 +278,30 @@ export interface ModeratedDetail {
   readonly everywhere?: true;
 }
 
+/** A mute or a ban in force, as `sanctions()` lists it. */
+export interface ListedSanction {
+  /** The name it was imposed on. */
+  readonly user: string;
+  /** ISO-8601; `null`: for good. */
+  readonly until: string | null;
+  /** The moderator's reason ("" when none was given). */
+  readonly reason: string;
+  /** Who imposed it: `api`, or the moderator's name (and sub). */
+  readonly by: string;
+  /** When it was imposed, ISO-8601. */
+  readonly at: string;
+  /** A ban from every room, which `unban()` here does not lift. */
+  readonly everywhere: boolean;
+}
+
+/** The room's mutes and bans in force (`sanctions()`), oldest first. */
+export interface SanctionsDetail {
+  readonly mutes: readonly ListedSanction[];
+  readonly bans: readonly ListedSanction[];
+  /** Some were left out: each list holds at most the newest 200. */
+  readonly more: boolean;
+}
+
 export interface ChatClientEventMap {
   /** Each stored message once, in id order. */
   message: CustomEvent<ChatMessage>;
@@ -386,6 +410,11 @@ export declare class ChatClient extends EventTarget {
   unmute(user: string): Promise<ModeratedDetail>;
   /** A moderator lifts `user`'s ban here. */
   unban(user: string): Promise<ModeratedDetail>;
+  /**
+   * A moderator lists the room's mutes and bans in force (bans from every
+   * room included); rejects with `not_moderator` like `mute()`.
+   */
+  sanctions(): Promise<SanctionsDetail>;
   /** Connects again at once: a new token, back online, "retry now". */
   reconnect(): void;
   /** Closes for good; waiting sends are rejected with `closed`. */

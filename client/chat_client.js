@@ -196,6 +196,11 @@ export class ChatClient extends EventTarget {
     return this.#moderations.request("unban", user);
   }
 
+  /** The room's mutes and bans (moderators only). */
+  sanctions() {
+    return this.#moderations.request("sanctions");
+  }
+
   /**
    * Tells the room this user is typing: at most once every 3 s, and after
    * a send as soon as the server hears it (1.5 s after the last).

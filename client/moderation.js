@@ -1,10 +1,11 @@
 /**
- * A moderator's requests (mute, ban, unmute, unban), their answers and the
- * `role` frame that says whether this connection moderates: the
- * server handles a socket's moderator frames in the order sent and answers
- * each with a `moderated` frame or an `error` frame naming neither message
- * nor cid, so the oldest request waiting takes the next answer. See
- * docs/protocol.md, "Moderation".
+ * A moderator's requests (mute, ban, unmute, unban, and the list of the
+ * room's sanctions), their answers and the `role` frame that says whether
+ * this connection moderates: the server handles a socket's moderator
+ * frames in the order sent and answers each with a `moderated` frame (a
+ * `sanctions` frame for the list) or an `error` frame naming neither
+ * message nor cid, so the oldest request waiting takes the next answer.
+ * See docs/protocol.md, "Moderation".
  *
  * @module
  */
@@ -26,6 +27,7 @@ const REFUSALS = new Set([
  * `null` for good (mute and ban). Throws a TypeError for bad arguments.
  */
 export function moderationFrame(action, user, options = {}) {
+  if (action === "sanctions") return { type: action };
   if (typeof user !== "string" || user === "") {
     throw new TypeError(`${action}() takes the name of a user online`);
   }
@@ -102,6 +104,15 @@ export class Moderations {
       });
       return true;
     }
+    if (frame.type === "sanctions") {
+      // The oldest request, a list, is answered.
+      this.#waiting.shift()?.resolve({
+        mutes: listOf(frame.mutes),
+        bans: listOf(frame.bans),
+        more: frame.more === true,
+      });
+      return true;
+    }
     if (frame.type !== "moderated") return false;
     // The oldest request went through.
     const detail = { action: frame.action, user: frame.user };
@@ -129,6 +140,22 @@ export class Moderations {
     this.#waiting = [];
     for (const { reject } of all) reject(error);
   }
+}
+
+/** The well-formed entries of a `sanctions` frame's list, as the page reads them. */
+function listOf(entries) {
+  if (!Array.isArray(entries)) return [];
+  return entries.filter((entry) =>
+    typeof entry?.target?.user === "string" &&
+    (entry.until === null || typeof entry.until === "string")
+  ).map((entry) => ({
+    user: entry.target.user,
+    until: entry.until,
+    reason: typeof entry.reason === "string" ? entry.reason : "",
+    by: typeof entry.by === "string" ? entry.by : "",
+    at: typeof entry.at === "string" ? entry.at : "",
+    everywhere: entry.everywhere === true,
+  }));
 }
 
 /** The `{until, reason}` of a ban, from the 403 a GET of the socket gets. */

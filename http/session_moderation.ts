@@ -1,8 +1,8 @@
 /**
  * A socket's side of moderation: its frames refused while its user is
  * muted (from the hub's memory, no store round trip), a moderator's frames
- * (mute, ban, unmute, unban, and delete of anyone's message) handed to
- * `hub.moderation`, the `role` frame that tells a moderator's page to show
+ * (mute, ban, unmute, unban, the list of the room's mutes and bans, and
+ * delete of anyone's message) handed to `hub.moderation`, the `role` frame that tells a moderator's page to show
  * its tools (and a muted user's `muted` frame) after admission, and the
  * socket made reachable for bans and mute notices. Its
  * conversation frames go on to `session_conversation.ts`.
@@ -22,13 +22,21 @@ import {
 } from "../chat/moderation.ts";
 import type {
   LiftRequestFrame,
+  ListedSanction,
   ModeratedFrame,
   ModerationRequest,
   MutedFrame,
   RoleFrame,
   SanctionRequestFrame,
+  SanctionsFrame,
 } from "../chat/moderation_frames.ts";
-import type { SanctionSubject } from "../chat/moderation_store.ts";
+import {
+  MAX_AUDIT_PAGE,
+  type Sanction,
+  type SanctionKind,
+  type SanctionSubject,
+} from "../chat/moderation_store.ts";
+import { sanctionView } from "../chat/sanction_view.ts";
 import { notForTutorial, notStored } from "./session_answers.ts";
 import {
   type ConversingSocket,
@@ -189,8 +197,13 @@ export class SessionModeration {
       return {
         type: "error",
         code: "not_moderator",
-        error: "Only a moderator of this room may mute, ban, unmute or unban",
+        error:
+          "Only a moderator of this room may mute, ban, unmute, unban or list who is muted or banned",
       };
+    }
+    if (frame.type === "sanctions") {
+      this.#socket.deliver(JSON.stringify(await this.#sanctions()));
+      return undefined;
     }
     const actor = moderatorActor(identity);
     const done = isLift(frame)
@@ -199,6 +212,17 @@ export class SessionModeration {
     if (done.type === "error") return done;
     this.#socket.deliver(JSON.stringify(done));
     return undefined;
+  }
+
+  /** The room's mutes and bans in force, the newest of each if too many. */
+  async #sanctions(): Promise<SanctionsFrame> {
+    const all = await this.#hub.moderation.list({ room: this.#socket.room });
+    const newest = (kind: SanctionKind) =>
+      all.filter((s) => s.kind === kind).slice(-MAX_AUDIT_PAGE).map(listed);
+    const mutes = newest("mute");
+    const bans = newest("ban");
+    const more = mutes.length + bans.length < all.length;
+    return { type: "sanctions", mutes, bans, ...(more ? { more } : {}) };
   }
 
   async #lift(
@@ -265,9 +289,23 @@ export class SessionModeration {
 
 function isModeration(frame: ClientFrame): frame is ModerationRequest {
   return frame.type === "mute" || frame.type === "ban" ||
-    frame.type === "unmute" || frame.type === "unban";
+    frame.type === "unmute" || frame.type === "unban" ||
+    frame.type === "sanctions";
 }
 
-function isLift(frame: ModerationRequest): frame is LiftRequestFrame {
+/** `sanction` as a moderator's page lists it: no address, no key. */
+function listed(sanction: Sanction): ListedSanction {
+  const { target, ...view } = sanctionView(sanction, false);
+  const { user, sub } = target;
+  return {
+    ...view,
+    target: { user, ...(sub === undefined ? {} : { sub }) },
+    ...(sanction.room === null ? { everywhere: true } : {}),
+  };
+}
+
+function isLift(
+  frame: SanctionRequestFrame | LiftRequestFrame,
+): frame is LiftRequestFrame {
   return frame.type === "unmute" || frame.type === "unban";
 }

@@ -13,10 +13,10 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ChatHub } from "../chat/hub.ts";
-import type { Sanction, SanctionKind } from "../chat/moderation_store.ts";
+import { MAX_AUDIT_PAGE, type SanctionKind } from "../chat/moderation_store.ts";
+import { sanctionView } from "../chat/sanction_view.ts";
 import type { RoomName } from "../chat/room_name.ts";
 import { StoreError } from "../chat/store.ts";
-import { signedSub } from "../chat/user_name.ts";
 import { parseSanctionInput } from "../http/moderation_input.ts";
 import { integerParam, roomParam } from "../http/params.ts";
 import {
@@ -53,46 +53,8 @@ export interface ModerationRoutesOptions {
   readonly showAddresses?: boolean;
 }
 
-/** The most audit entries one page returns. */
-export const MAX_AUDIT_PAGE = 200;
-
 /** How many audit entries a page returns without `limit`. */
 export const DEFAULT_AUDIT_PAGE = 50;
-
-/** A sanction as the routes answer it: the sub, never the key's hash. */
-export interface SanctionView {
-  readonly id: string;
-  readonly kind: SanctionKind;
-  readonly room: RoomName | null;
-  readonly target: {
-    readonly user: string;
-    readonly sub?: string;
-    readonly addresses?: readonly string[];
-  };
-  readonly reason: string;
-  readonly by: string;
-  readonly at: string;
-  readonly until: string | null;
-}
-
-function sanctionView(sanction: Sanction, addresses: boolean): SanctionView {
-  const { target } = sanction;
-  const sub = target.owner === undefined ? undefined : signedSub(target.owner);
-  return {
-    id: sanction.id,
-    kind: sanction.kind,
-    room: sanction.room,
-    target: {
-      user: target.user,
-      ...(sub === undefined ? {} : { sub }),
-      ...(addresses ? { addresses: target.addresses } : {}),
-    },
-    reason: sanction.reason,
-    by: sanction.by,
-    at: sanction.at,
-    until: sanction.until,
-  };
-}
 
 /** What each impose refusal is answered with. */
 const REFUSAL_STATUS = {

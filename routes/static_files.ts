@@ -46,6 +46,9 @@ import roomModerationScript from "../static/room_moderation.js" with {
 import roomModerationDialogScript from "../static/room_moderation_dialog.js" with {
   type: "text",
 };
+import roomSanctionsScript from "../static/room_sanctions.js" with {
+  type: "text",
+};
 import roomStatusScript from "../static/room_status.js" with { type: "text" };
 import roomStorageScript from "../static/room_storage.js" with {
   type: "text",
@@ -92,6 +95,7 @@ const ASSETS: ReadonlyMap<string, Asset> = new Map([
     "room_moderation_dialog.js",
     { body: roomModerationDialogScript, contentType: JS },
   ],
+  ["room_sanctions.js", { body: roomSanctionsScript, contentType: JS }],
   ["style.css", { body: styleSheet, contentType: CSS }],
   ["favicon.svg", { body: favicon, contentType: SVG }],
 ]);

@@ -4,7 +4,9 @@
  * event and `moderator` property) gets a Mute and a Ban button beside each
  * other person in the Online list, opening the dialog of
  * room_moderation_dialog.js, and a note in the log when it took effect
- * (someone this page muted gets Unmute in place of Mute);
+ * (someone this page muted gets Unmute in place of Mute), and a "Muted and
+ * banned" button in the Online panel's header that lists who is muted or
+ * banned here, with Unmute and Unban (room_sanctions.js);
  * deleting anyone's message is in the message menu (room_actions.js asks
  * `isModerator`). A muted user reads above the composer why and until
  * when, until it ends or is lifted. A banned user reads why and until when
@@ -14,6 +16,7 @@
  */
 
 import { SanctionDialog } from "./room_moderation_dialog.js";
+import { SanctionsList } from "./room_sanctions.js";
 import { fillTemplate } from "./room_text.js";
 
 /** The longest a timer can wait (setTimeout's limit, about 24.8 days). */
@@ -28,6 +31,7 @@ export class Moderation {
   #elements;
   #redrawTools;
   #dialog;
+  #sanctions;
   /** Whether the tools were last shown, to redraw only on a change. */
   #shown = false;
   #mutedTimer;
@@ -59,6 +63,14 @@ export class Moderation {
         kind === "ban"
           ? chat.ban(user, { duration, reason, everywhere })
           : chat.mute(user, { duration, reason }),
+    });
+    this.#sanctions = new SanctionsList({
+      text: this.#text,
+      chat,
+      reasonFor,
+      when: (iso) => this.#when(iso),
+      head: document.querySelector(".room-users-head"),
+      before: document.getElementById("chat-users-close"),
     });
   }
 
@@ -161,6 +173,7 @@ export class Moderation {
   showBanned(sanction) {
     const { room, banned, bannedTitle, bannedDetail } = this.#elements;
     this.#dialog.close();
+    this.#sanctions.show(false);
     this.clearMuted();
     bannedDetail.replaceChildren(
       ...this.#explain(
@@ -182,6 +195,8 @@ export class Moderation {
     if (action === "mute" || action === "unmute") this.#redrawTools();
     if (action === "unmute") {
       this.#chatLog.notice(text.unmutedSomeone, { user });
+    } else if (action === "unban") {
+      this.#chatLog.notice(text.unbannedSomeone, { user });
     } else if (action === "ban") {
       this.#chatLog.notice(
         everywhere ? text.bannedSomeoneEverywhere : text.bannedSomeone,
@@ -203,6 +218,7 @@ export class Moderation {
     if (now === this.#shown) return;
     this.#shown = now;
     if (!now) this.#dialog.close();
+    this.#sanctions.show(now);
     this.#redrawTools();
   }
 

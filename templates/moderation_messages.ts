@@ -48,6 +48,31 @@ export interface ModerationText {
   readonly mutedForGood: string;
   /** After a notice, the moderator's reason; `{reason}`. */
   readonly because: string;
+  /** A moderator's note in the log after an unban; `{user}`. */
+  readonly unbannedSomeone: string;
+  /** The button in the Online panel, and the title of its dialog. */
+  readonly sanctions: string;
+  /** The dialog's two lists. */
+  readonly mutedList: string;
+  readonly bannedList: string;
+  /** In place of an empty list. */
+  readonly noneMuted: string;
+  readonly noneBanned: string;
+  /** While the list is asked for. */
+  readonly loading: string;
+  /** Under the lists when the server left the oldest out. */
+  readonly more: string;
+  /** An entry's end; `{until}` is the time. `forGood` when it has none. */
+  readonly listedUntil: string;
+  /** An entry's author and time; `{by}` and `{at}`. */
+  readonly listedBy: string;
+  /** A ban from every room, which an unban here does not lift. */
+  readonly everyRoomBan: string;
+  /** An entry's button; `unbanUser` its label (`{user}`). */
+  readonly unban: string;
+  readonly unbanUser: string;
+  /** Closes the dialog. */
+  readonly close: string;
   /** The title of what a banned user sees. */
   readonly bannedTitle: string;
   /** `{until}` is the end of the ban. */
@@ -77,6 +102,20 @@ export const enModeration: ModerationText = {
   bannedSomeone: "{user} is banned from this room",
   bannedSomeoneEverywhere: "{user} is banned from every room",
   unmutedSomeone: "{user} can write again",
+  unbannedSomeone: "{user} can come back",
+  sanctions: "Muted and banned",
+  mutedList: "Muted",
+  bannedList: "Banned",
+  noneMuted: "Nobody is muted here.",
+  noneBanned: "Nobody is banned here.",
+  loading: "Loading…",
+  more: "Only the newest 200 of each are shown.",
+  listedUntil: "Until {until}",
+  listedBy: "By {by}, {at}",
+  everyRoomBan: "From every room",
+  unban: "Unban",
+  unbanUser: "Unban {user}",
+  close: "Close",
   mutedUntil:
     "A moderator muted you until {until}: you can read, but not write.",
   mutedForGood: "A moderator muted you: you can read, but not write.",
@@ -108,6 +147,20 @@ export const koModeration: ModerationText = {
   bannedSomeone: "{user} 님을 이 채팅방에서 내보냈습니다",
   bannedSomeoneEverywhere: "{user} 님을 모든 채팅방에서 내보냈습니다",
   unmutedSomeone: "{user} 님이 다시 채팅할 수 있습니다",
+  unbannedSomeone: "{user} 님이 다시 들어올 수 있습니다",
+  sanctions: "제재 목록",
+  mutedList: "채팅 금지",
+  bannedList: "내보낸 사용자",
+  noneMuted: "채팅 금지된 사람이 없습니다.",
+  noneBanned: "내보낸 사람이 없습니다.",
+  loading: "불러오는 중…",
+  more: "각각 가장 최근 200명만 보여 줍니다.",
+  listedUntil: "{until}까지",
+  listedBy: "{by}, {at}",
+  everyRoomBan: "모든 채팅방에서",
+  unban: "내보내기 해제",
+  unbanUser: "{user} 님 내보내기 해제",
+  close: "닫기",
   mutedUntil:
     "관리자가 {until}까지 채팅을 금지했습니다. 읽을 수는 있지만 쓸 수는 없습니다.",
   mutedForGood:

@@ -1,12 +1,13 @@
 /**
  * The room page as a moderator uses it, for the browser tests of
  * moderation: a page signed in with a moderator's token, the lines of the
- * log and of the Online list, and the dialog to mute or ban.
+ * log and of the Online list, the dialog to mute or ban, and the list of
+ * who is muted or banned.
  *
  * @module
  */
 
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Locator, Page } from "playwright-core";
 import {
   type ChatPage,
   exactly,
@@ -64,3 +65,25 @@ export async function openDialog(
   await onlineLine(page, user).locator(`.user-tools .${kind}`).click();
   await page.locator(".moderation-dialog[open]").waitFor();
 }
+
+/** Opens the moderator's list of who is muted or banned (`name`: its button's). */
+export async function openSanctions(
+  page: Page,
+  name = "Muted and banned",
+): Promise<Locator> {
+  await showOnline(page);
+  await page.getByRole("button", { name }).click();
+  const dialog = page.locator(".sanctions-dialog[open]");
+  await dialog.waitFor();
+  return dialog;
+}
+
+/** The entry of `user` in the dialog's list of `kind` ("mute" or "ban"). */
+export const sanctionEntry = (
+  dialog: Locator,
+  kind: "mute" | "ban",
+  user: string,
+) =>
+  dialog.locator(`ul[aria-labelledby="sanctions-${kind}-title"] li`, {
+    has: dialog.page().locator("bdi.name", { hasText: exactly(user) }),
+  });

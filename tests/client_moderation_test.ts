@@ -1,6 +1,6 @@
 /**
  * The client library's moderation: a moderator's `moderator` property and
- * its mute, ban, unmute and unban; a muted user's `muted` and `unmuted`
+ * its mute, ban, unmute, unban and list of sanctions; a muted user's `muted` and `unmuted`
  * events and sends refused with `muted`; a banned user's `banned` event
  * (on the 4003 close and on a refused connect) and no reconnect after it.
  *
@@ -93,7 +93,32 @@ Deno.test("the client library moderates, and is muted and banned", async (t) => 
 
       assert.equal((await mod.client.unban("bob")).action, "unban");
       bob.client.reconnect();
-      await bob.log.waitFor("state", (d) => d.state === "open", 2);
+      // Its third open: the first, the reconnect after the mute, this one.
+      await bob.log.waitFor("state", (d) => d.state === "open", 3);
+    },
+  );
+
+  await t.step(
+    "sanctions() lists the room's mutes and bans; a guest's is refused",
+    async () => {
+      await rejectsWith(bob.client.sanctions(), "not_moderator");
+      const done = await mod.client.mute("bob", {
+        duration: 60,
+        reason: "quiet",
+      });
+      const listed = await mod.client.sanctions();
+      assert.deepEqual(listed.bans, []);
+      assert.equal(listed.more, false);
+      assert.equal(listed.mutes.length, 1);
+      const [mute] = listed.mutes;
+      assert.equal(mute?.user, "bob");
+      assert.equal(mute?.until, done.until);
+      assert.equal(mute?.reason, "quiet");
+      assert.equal(mute?.by, "mod");
+      assert.equal(mute?.everywhere, false);
+      assert.ok(Date.parse(mute?.at ?? "") <= Date.parse(done.until ?? ""));
+      await mod.client.unmute("bob");
+      assert.deepEqual((await mod.client.sanctions()).mutes, []);
     },
   );
 });

@@ -29,6 +29,7 @@ Deno.test("static files", async (t) => {
         ["room_complete.js", /javascript/],
         ["room_moderation.js", /javascript/],
         ["room_moderation_dialog.js", /javascript/],
+        ["room_sanctions.js", /javascript/],
         ["index_signed_in.js", /javascript/],
         ["index.js", /javascript/],
         ["style.css", /text\/css/],
@@ -76,6 +77,7 @@ Deno.test("static files", async (t) => {
         "room_complete.js",
         "room_moderation.js",
         "room_moderation_dialog.js",
+        "room_sanctions.js",
         "index_signed_in.js",
         "index.js",
       ]
