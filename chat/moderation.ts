@@ -233,19 +233,22 @@ export class Moderation {
   }
 
   /**
-   * Lifts the `kind` sanctions of this room imposed on the name `user`
-   * (a moderator's unmute or unban); resolves what was lifted.
+   * Lifts the `kind` sanctions of `room` imposed on the name `user` (a
+   * moderator's unmute or unban), or with `everywhere` those from every
+   * room; resolves what was lifted.
    */
   async liftByName(
     kind: SanctionKind,
     room: RoomName,
     user: string,
     actor: string,
+    { everywhere = false } = {},
   ): Promise<Sanction[]> {
     const sanctions = await this.list({ kind, room });
+    const scope = everywhere ? null : room;
     const lifted: Sanction[] = [];
     for (const sanction of sanctions) {
-      if (sanction.room !== room || sanction.target.user !== user) continue;
+      if (sanction.room !== scope || sanction.target.user !== user) continue;
       const done = await this.lift(kind, sanction.id, actor);
       if (done) lifted.push(done);
     }

@@ -35,6 +35,8 @@ export interface SanctionRequestFrame {
 export interface LiftRequestFrame {
   readonly type: "unmute" | "unban";
   readonly user: string;
+  /** Lifts `user`'s ban from every room rather than this room's. */
+  readonly everywhere: boolean;
 }
 
 /** A moderator asks for the mutes and bans in force in this room. */
@@ -153,8 +155,18 @@ export function parseModerationFrame(
       `A ${type} frame needs the "user" it is about (a name online here)`,
     );
   }
+  const { everywhere = false } = value;
+  if (
+    typeof everywhere !== "boolean" ||
+    (everywhere && type !== "ban" && type !== "unban")
+  ) {
+    return refuse(
+      "bad_frame",
+      `"everywhere" is true or false, and only a ban or an unban may be for every room`,
+    );
+  }
   if (type === "unmute" || type === "unban") {
-    return { ok: true, frame: { type, user } };
+    return { ok: true, frame: { type, user, everywhere } };
   }
   const { duration, reason = "" } = value;
   if (
@@ -174,13 +186,6 @@ export function parseModerationFrame(
     return refuse(
       "bad_frame",
       `A ${type}'s "reason" is text of at most ${MAX_REASON_CHARS} characters`,
-    );
-  }
-  const { everywhere = false } = value;
-  if (typeof everywhere !== "boolean" || (everywhere && type === "mute")) {
-    return refuse(
-      "bad_frame",
-      `"everywhere" is true or false, and only a ban may be for every room`,
     );
   }
   return { ok: true, frame: { type, user, duration, reason, everywhere } };

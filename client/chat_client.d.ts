@@ -290,7 +290,10 @@ export interface ListedSanction {
   readonly by: string;
   /** When it was imposed, ISO-8601. */
   readonly at: string;
-  /** A ban from every room, which `unban()` here does not lift. */
+  /**
+   * A ban from every room, which only `unban(user, { everywhere: true })`
+   * by a moderator of every room lifts.
+   */
   readonly everywhere: boolean;
 }
 
@@ -408,8 +411,14 @@ export declare class ChatClient extends EventTarget {
   ban(user: string, options?: SanctionOptions): Promise<ModeratedDetail>;
   /** A moderator lifts `user`'s mute here. */
   unmute(user: string): Promise<ModeratedDetail>;
-  /** A moderator lifts `user`'s ban here. */
-  unban(user: string): Promise<ModeratedDetail>;
+  /**
+   * A moderator lifts `user`'s ban here; with `everywhere`, a moderator of
+   * every room lifts their ban from every room.
+   */
+  unban(
+    user: string,
+    options?: { readonly everywhere?: boolean },
+  ): Promise<ModeratedDetail>;
   /**
    * A moderator lists the room's mutes and bans in force (bans from every
    * room included); rejects with `not_moderator` like `mute()`.

@@ -191,9 +191,9 @@ export class ChatClient extends EventTarget {
     return this.#moderations.request("unmute", user);
   }
 
-  /** @param {string} user */
-  unban(user) {
-    return this.#moderations.request("unban", user);
+  /** @param {string} user @param {{ everywhere?: boolean }} [options] */
+  unban(user, options) {
+    return this.#moderations.request("unban", user, options);
   }
 
   /** The room's mutes and bans (moderators only). */

@@ -31,13 +31,20 @@ export function moderationFrame(action, user, options = {}) {
   if (typeof user !== "string" || user === "") {
     throw new TypeError(`${action}() takes the name of a user online`);
   }
-  if (action === "unmute" || action === "unban") return { type: action, user };
   const { duration = null, reason = "", everywhere = false } = options;
+  if (
+    everywhere !== false &&
+    !(everywhere === true && (action === "ban" || action === "unban"))
+  ) {
+    throw new TypeError("only ban() and unban() take everywhere: true");
+  }
+  if (action === "unmute" || action === "unban") {
+    return everywhere
+      ? { type: action, user, everywhere }
+      : { type: action, user };
+  }
   if (duration !== null && !(Number.isInteger(duration) && duration > 0)) {
     throw new TypeError("duration is a whole number of seconds, or null");
-  }
-  if (everywhere !== false && !(everywhere === true && action === "ban")) {
-    throw new TypeError("only ban() takes everywhere: true");
   }
   const frame = { type: action, user, duration, reason: String(reason) };
   return everywhere ? { ...frame, everywhere } : frame;

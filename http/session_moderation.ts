@@ -229,23 +229,37 @@ export class SessionModeration {
     frame: LiftRequestFrame,
     actor: string,
   ): Promise<ModeratedFrame | ErrorFrame> {
+    const { everywhere } = frame;
+    if (everywhere && !moderatesEveryRoom(this.#socket.identity)) {
+      return {
+        type: "error",
+        code: "not_moderator",
+        error: "Only a moderator of every room may lift a ban from every room",
+      };
+    }
     const kind = frame.type === "unmute" ? "mute" : "ban";
     const lifted = await this.#hub.moderation.liftByName(
       kind,
       this.#socket.room,
       frame.user,
       actor,
+      { everywhere },
     );
     if (lifted.length === 0) {
       return {
         type: "error",
         code: "no_such_user",
-        error: `${frame.user} is not ${
-          kind === "mute" ? "muted" : "banned"
-        } in this room`,
+        error: `${frame.user} is not ${kind === "mute" ? "muted" : "banned"} ${
+          everywhere ? "from every room" : "in this room"
+        }`,
       };
     }
-    return { type: "moderated", action: frame.type, user: frame.user };
+    return {
+      type: "moderated",
+      action: frame.type,
+      user: frame.user,
+      ...(everywhere ? { everywhere: true } : {}),
+    };
   }
 
   async #impose(

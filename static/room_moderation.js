@@ -69,6 +69,7 @@ export class Moderation {
       chat,
       reasonFor,
       when: (iso) => this.#when(iso),
+      liftsEverywhere: () => this.#everywhere,
       head: document.querySelector(".room-users-head"),
       before: document.getElementById("chat-users-close"),
     });

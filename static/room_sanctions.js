@@ -3,9 +3,10 @@
  * the Online panel's header opens a modal `<dialog>` that asks the server
  * (the client library's `sanctions()`) and lists the mutes and the bans in
  * force, each with until when, why, by whom and when, and an Unmute or
- * Unban button. A ban from every room has none: an unban from a room does
- * not lift it (the admin console does). The list is asked for again after
- * each action. Built from elements and text nodes only.
+ * Unban button. A ban from every room has one only for a moderator of
+ * every room, whose unban lifts it everywhere (others leave it to the
+ * admin console). The list is asked for again after each action. Built
+ * from elements and text nodes only.
  *
  * @module
  */
@@ -26,6 +27,7 @@ export class SanctionsList {
   #chat;
   #reasonFor;
   #when;
+  #liftsEverywhere;
   #button;
   #dialog;
   #status;
@@ -40,13 +42,15 @@ export class SanctionsList {
 
   /**
    * `text` is the moderation text; `chat` the client; `reasonFor` words a
-   * refusal; `when(iso)` a time; the button goes into `head`, before `before`.
+   * refusal; `when(iso)` a time; `liftsEverywhere()` whether the reader
+   * moderates every room; the button goes into `head`, before `before`.
    */
-  constructor({ text, chat, reasonFor, when, head, before }) {
+  constructor({ text, chat, reasonFor, when, liftsEverywhere, head, before }) {
     this.#text = text;
     this.#chat = chat;
     this.#reasonFor = reasonFor;
     this.#when = when;
+    this.#liftsEverywhere = liftsEverywhere;
     this.#button = element("button", "room-sanctions-open", text.sanctions);
     this.#button.type = "button";
     this.#button.hidden = true;
@@ -169,11 +173,13 @@ export class SanctionsList {
     }
     const item = element("li", "", who);
     item.dataset.user = user;
-    if (!everywhere) item.append(this.#liftButton(kind, user));
+    if (!everywhere || this.#liftsEverywhere()) {
+      item.append(this.#liftButton(kind, user, everywhere));
+    }
     return item;
   }
 
-  #liftButton(kind, user) {
+  #liftButton(kind, user, everywhere) {
     const text = this.#text;
     const button = element(
       "button",
@@ -182,14 +188,18 @@ export class SanctionsList {
     );
     button.type = "button";
     button.dataset.user = user;
-    const label = kind === "mute" ? text.unmuteUser : text.unbanUser;
+    const label = kind === "mute"
+      ? text.unmuteUser
+      : everywhere
+      ? text.unbanUserEverywhere
+      : text.unbanUser;
     button.setAttribute("aria-label", label.split("{user}").join(user));
-    button.addEventListener("click", () => this.#lift(kind, user));
+    button.addEventListener("click", () => this.#lift(kind, user, everywhere));
     return button;
   }
 
   /** Lifts `user`'s `kind`, then draws the lists again and keeps focus. */
-  async #lift(kind, user) {
+  async #lift(kind, user, everywhere) {
     if (this.#busy) return;
     this.#busy = true;
     this.#showError("");
@@ -198,7 +208,7 @@ export class SanctionsList {
     try {
       await (kind === "mute"
         ? this.#chat.unmute(user)
-        : this.#chat.unban(user));
+        : this.#chat.unban(user, { everywhere }));
     } catch (error) {
       if (!(error instanceof Error)) throw error;
       this.#showError(this.#reasonFor(error));

@@ -66,11 +66,15 @@ export interface ModerationText {
   readonly listedUntil: string;
   /** An entry's author and time; `{by}` and `{at}`. */
   readonly listedBy: string;
-  /** A ban from every room, which an unban here does not lift. */
+  /** A ban from every room; only a moderator of every room lifts it. */
   readonly everyRoomBan: string;
-  /** An entry's button; `unbanUser` its label (`{user}`). */
+  /**
+   * An entry's button; `unbanUser` its label (`{user}`),
+   * `unbanUserEverywhere` that of a ban from every room.
+   */
   readonly unban: string;
   readonly unbanUser: string;
+  readonly unbanUserEverywhere: string;
   /** Closes the dialog. */
   readonly close: string;
   /** The title of what a banned user sees. */
@@ -115,6 +119,7 @@ export const enModeration: ModerationText = {
   everyRoomBan: "From every room",
   unban: "Unban",
   unbanUser: "Unban {user}",
+  unbanUserEverywhere: "Unban {user} from every room",
   close: "Close",
   mutedUntil:
     "A moderator muted you until {until}: you can read, but not write.",
@@ -160,6 +165,7 @@ export const koModeration: ModerationText = {
   everyRoomBan: "모든 채팅방에서",
   unban: "내보내기 해제",
   unbanUser: "{user} 님 내보내기 해제",
+  unbanUserEverywhere: "{user} 님 모든 채팅방 내보내기 해제",
   close: "닫기",
   mutedUntil:
     "관리자가 {until}까지 채팅을 금지했습니다. 읽을 수는 있지만 쓸 수는 없습니다.",

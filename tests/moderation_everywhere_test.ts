@@ -1,7 +1,7 @@
 /**
  * A ban of every room from a room's socket: only a moderator of every room
- * (the token's `role`) may give one; a moderator of listed rooms gets
- * `not_moderator`, and a mute is never for every room.
+ * (the token's `role`) may give one or lift one; a moderator of listed rooms
+ * gets `not_moderator`, and a mute is never for every room.
  *
  * @module
  */
@@ -113,6 +113,54 @@ Deno.test("a moderator of every room bans from every room from a room's socket; 
       );
       assert.equal(elsewhere.status, 403);
       assert.equal((await elsewhere.json()).reason, "everywhere");
+    },
+  );
+
+  await t.step(
+    "only a moderator of every room lifts it, with everywhere: then every room lets them in again",
+    async () => {
+      const path = (room: string) =>
+        signedPath(room, { sub: "u3", name: "ugo" });
+      await using listed = await TestClient.join(
+        server.wsUrl(await signedPath(here, { sub: "l4", moderates: [here] })),
+      );
+      listed.send({ type: "unban", user: "ugo", everywhere: true });
+      await firstMatching(
+        listed,
+        (f) => f.type === "error" && f.code === "not_moderator",
+      );
+      listed.send({ type: "unmute", user: "ugo", everywhere: true });
+      await firstMatching(
+        listed,
+        (f) => f.type === "error" && f.code === "bad_frame",
+      );
+      await using global = await TestClient.join(
+        server.wsUrl(await signedPath(here, { sub: "g4", role: "moderator" })),
+      );
+      // This room's unban does not touch a ban from every room.
+      global.send({ type: "unban", user: "ugo" });
+      await firstMatching(
+        global,
+        (f) => f.type === "error" && f.code === "no_such_user",
+      );
+      assert.equal(
+        (await server.chat.hub.moderation.list({ kind: "ban" })).length,
+        1,
+      );
+      global.send({ type: "unban", user: "ugo", everywhere: true });
+      const done = await firstMatching(global, (f) => f.type === "moderated");
+      assert.deepEqual(done, {
+        type: "moderated",
+        action: "unban",
+        user: "ugo",
+        everywhere: true,
+      });
+      assert.deepEqual(await server.chat.hub.moderation.list({}), []);
+      await using back = await TestClient.join(
+        server.wsUrl(await path(uniqueRoom("back"))),
+      );
+      back.send({ type: "message", message: "back again" });
+      await back.waitForType("message", 1);
     },
   );
 });

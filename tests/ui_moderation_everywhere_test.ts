@@ -1,7 +1,8 @@
 /**
  * The ban dialog's "every room" choice: offered to a moderator of every
  * room (a token with `role`), not to one of listed rooms, and a ban given
- * with it keeps the user out of another room too, in Chromium.
+ * with it keeps the user out of another room too; only a moderator of
+ * every room lifts it from the list of who is banned, in Chromium.
  *
  * @module
  */
@@ -10,6 +11,7 @@ import assert from "node:assert/strict";
 import { assertAccessible } from "../testkit/axe.ts";
 import { openChromium } from "../testkit/browser.ts";
 import {
+  exactly,
   openChatPage,
   openRoom,
   roomPath,
@@ -19,6 +21,8 @@ import {
   onlineLine,
   openAsModerator,
   openDialog,
+  openSanctions,
+  sanctionEntry,
 } from "../testkit/moderation_page.ts";
 import { startServer, uniqueRoom } from "../testkit/server.ts";
 import { OPTIONAL_SIGN_IN, signedToken } from "../testkit/tokens.ts";
@@ -89,6 +93,38 @@ Deno.test({
         const [ban] = await server.chat.hub.moderation.list({ kind: "ban" });
         assert.equal(ban?.room, null);
         assert.equal(ban?.reason, "spam everywhere");
+      },
+    );
+
+    await t.step(
+      "the list shows the ban to a moderator of listed rooms without Unban; a moderator of every room lifts it, and Bob comes back",
+      async () => {
+        const token = await signedToken({
+          sub: "u-lena",
+          name: "Lena",
+          moderates: [room],
+        });
+        await using lena = await openChatPage(browser);
+        await lena.page.goto(
+          `${server.origin}${roomPath(room)}#token=${token}`,
+        );
+        await waitUntilConnected(lena.page);
+        const listed = await openSanctions(lena.page);
+        const entry = sanctionEntry(listed, "ban", "Bob");
+        await entry.getByText(exactly("From every room")).waitFor();
+        assert.equal(await entry.getByRole("button").count(), 0);
+
+        await using mia = await openAsModerator(browser, server.origin, room);
+        const dialog = await openSanctions(mia.page);
+        await dialog.getByRole("button", { name: "Unban Bob from every room" })
+          .click();
+        await dialog.getByText(exactly("Nobody is banned here.")).waitFor();
+        await assertAccessible(mia.page, "the list after an every-room unban");
+        assert.deepEqual(await server.chat.hub.moderation.list({}), []);
+        await using bob = await openRoom(browser, server.origin, other, {
+          name: "Bob",
+        });
+        assert.ok(await bob.page.isHidden("#chat-banned"));
       },
     );
   },
