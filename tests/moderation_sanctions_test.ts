@@ -11,24 +11,17 @@ import assert from "node:assert/strict";
 import { MAX_AUDIT_PAGE } from "../chat/moderation_store.ts";
 import { startServer, uniqueRoom } from "../testkit/server.ts";
 import { type Frame, TestClient } from "../testkit/test_client.ts";
-import { OPTIONAL_SIGN_IN, signedPath } from "../testkit/tokens.ts";
+import { signedPath } from "../testkit/tokens.ts";
 import { room as roomName } from "../testkit/sqlite_store.ts";
-import { ignoreWithoutRedis, startRedis } from "../testkit/redis.ts";
-
-/** The server's clock, moved on so that sanctions are made in order. */
-class Clock {
-  offsetMs = 0;
-  readonly now = () => new Date(Date.now() + this.offsetMs);
-}
-
-const SETTINGS = { ...OPTIONAL_SIGN_IN, CHAT_RATE_LIMIT: "0" };
+import {
+  Clock,
+  guestPath,
+  MODERATION_SETTINGS,
+  onSqliteAndRedis,
+} from "../testkit/moderation_socket.ts";
 
 const BOB_KEY = "bob-key-0123456789abcdef";
 const EVE_KEY = "eve-key-0123456789abcdef";
-
-function guestPath(room: string, name: string, key: string): string {
-  return `/ws/chat/${room}/?${new URLSearchParams({ name, key })}`;
-}
 
 /** Sends `frame` and waits for the answer `type` (or an error), in turn. */
 async function ask(
@@ -60,7 +53,7 @@ async function sanctionsOnTheSocket(
   env: Record<string, string>,
 ): Promise<void> {
   const clock = new Clock();
-  await using server = await startServer({ ...SETTINGS, ...env }, {
+  await using server = await startServer({ ...MODERATION_SETTINGS, ...env }, {
     now: clock.now,
   });
   const moderation = server.chat.hub.moderation;
@@ -235,15 +228,7 @@ async function sanctionsOnTheSocket(
   );
 }
 
-Deno.test("a moderator lists sanctions on the socket, SQLite", async (t) => {
-  await sanctionsOnTheSocket(t, {});
-});
-
-Deno.test({
-  name: "a moderator lists sanctions on the socket, Redis",
-  ignore: ignoreWithoutRedis,
-  async fn(t) {
-    await using redis = await startRedis();
-    await sanctionsOnTheSocket(t, { REDIS_URL: redis.url });
-  },
-});
+onSqliteAndRedis(
+  "a moderator lists sanctions on the socket",
+  sanctionsOnTheSocket,
+);
