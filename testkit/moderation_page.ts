@@ -19,17 +19,26 @@ import {
 } from "./chat_page.ts";
 import { signedToken } from "./tokens.ts";
 
+/** Who the moderator is: Mia of every room, unless said otherwise. */
+export interface ModeratorClaims {
+  /** @default "Mia" */
+  readonly name?: string;
+  /** The rooms moderated; without it, every room (`role`). */
+  readonly moderates?: readonly string[];
+}
+
 /** The room page of `room` opened by a moderator, signed in by a token. */
 export async function openAsModerator(
   browser: Browser,
   origin: string,
   room: string,
   visitor: Visitor = {},
+  { name = "Mia", moderates }: ModeratorClaims = {},
 ): Promise<ChatPage> {
   const token = await signedToken({
     sub: `u-mod-${crypto.randomUUID().slice(0, 6)}`,
-    name: "Mia",
-    role: "moderator",
+    name,
+    ...(moderates ? { moderates: [...moderates] } : { role: "moderator" }),
   });
   const opened = await openChatPage(browser, visitor);
   await opened.page.goto(`${origin}${roomPath(room)}#token=${token}`);

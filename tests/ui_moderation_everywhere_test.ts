@@ -12,7 +12,6 @@ import { assertAccessible } from "../testkit/axe.ts";
 import { openChromium } from "../testkit/browser.ts";
 import {
   exactly,
-  openChatPage,
   openRoom,
   roomPath,
   waitUntilConnected,
@@ -25,7 +24,7 @@ import {
   sanctionEntry,
 } from "../testkit/moderation_page.ts";
 import { startServer, uniqueRoom } from "../testkit/server.ts";
-import { OPTIONAL_SIGN_IN, signedToken } from "../testkit/tokens.ts";
+import { OPTIONAL_SIGN_IN } from "../testkit/tokens.ts";
 import { BROWSER_TEST } from "../testkit/ui.ts";
 
 Deno.test({
@@ -38,23 +37,21 @@ Deno.test({
     const room = uniqueRoom("everywhere");
     const other = uniqueRoom("elsewhere");
     const everywhere = "#moderation-everywhere";
+    const LENA = { name: "Lena", moderates: [room] };
 
     await t.step(
       "a moderator of listed rooms gets the dialog without the choice",
       async () => {
-        const token = await signedToken({
-          sub: "u-lena",
-          name: "Lena",
-          moderates: [room],
-        });
-        await using lena = await openChatPage(browser);
         await using ann = await openRoom(browser, server.origin, room, {
           name: "Ann",
         });
-        await lena.page.goto(
-          `${server.origin}${roomPath(room)}#token=${token}`,
+        await using lena = await openAsModerator(
+          browser,
+          server.origin,
+          room,
+          {},
+          LENA,
         );
-        await waitUntilConnected(lena.page);
         await onlineLine(lena.page, "Ann").waitFor();
         await openDialog(lena.page, "ban", "Ann");
         assert.equal(await lena.page.locator(everywhere).isVisible(), false);
@@ -99,16 +96,13 @@ Deno.test({
     await t.step(
       "the list shows the ban to a moderator of listed rooms without Unban; a moderator of every room lifts it, and Bob comes back",
       async () => {
-        const token = await signedToken({
-          sub: "u-lena",
-          name: "Lena",
-          moderates: [room],
-        });
-        await using lena = await openChatPage(browser);
-        await lena.page.goto(
-          `${server.origin}${roomPath(room)}#token=${token}`,
+        await using lena = await openAsModerator(
+          browser,
+          server.origin,
+          room,
+          {},
+          LENA,
         );
-        await waitUntilConnected(lena.page);
         const listed = await openSanctions(lena.page);
         const entry = sanctionEntry(listed, "ban", "Bob");
         await entry.getByText(exactly("From every room")).waitFor();
