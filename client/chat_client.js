@@ -48,16 +48,14 @@ export class ChatClient extends EventTarget {
   #outbox;
   /** Renames not yet answered. */
   #renames = new Renames();
-  #conversation = new Conversation({
+  /** What the conversation and the moderation requests need of the client. */
+  #requestHooks = {
     send: (frame) => this.#link.send(frame),
     notLive: () => this.#notLive(),
     emit: (type, detail) => this.#emit(type, detail),
-  });
-  #moderations = new Moderations({
-    send: (frame) => this.#link.send(frame),
-    notLive: () => this.#notLive(),
-    emit: (type, detail) => this.#emit(type, detail),
-  });
+  };
+  #conversation = new Conversation(this.#requestHooks);
+  #moderations = new Moderations(this.#requestHooks);
   /** The current socket's presence frame has arrived: it is caught up. */
   #caughtUp = false;
   #unwire;
