@@ -259,3 +259,14 @@ export async function holdsWithin(
     if (Date.now() > deadline) return false;
   }
 }
+
+/**
+ * A page's problems but the refusal it was shown: the client asks the
+ * socket's address why it never opened (a ban, a refused token), and
+ * Chromium logs that 401 or 403.
+ */
+export function problemsBesidesRefusal(problems: readonly string[]): string[] {
+  return problems.filter((problem) =>
+    !/^Failed to load resource: .* (401|403) /.test(problem)
+  );
+}

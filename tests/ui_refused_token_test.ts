@@ -5,6 +5,7 @@ import {
   exactly,
   openChatPage,
   PHONE,
+  problemsBesidesRefusal,
   roomPath,
   say,
   waitUntilConnected,
@@ -22,16 +23,6 @@ import { BROWSER_TEST } from "../testkit/ui.ts";
 const NO_ACCESS = "You have no access to this room";
 const EXPIRED = "Your sign-in expired";
 const CLOSED_NOTE = "Messages cannot be sent until the chat connects again";
-
-/**
- * The page's problems but the refusal it was shown: the client asks the
- * socket's address why it never opened, and Chromium logs that 401 or 403.
- */
-function unexpected(problems: readonly string[]): string[] {
-  return problems.filter((problem) =>
-    !/^Failed to load resource: .* (401|403) /.test(problem)
-  );
-}
 
 Deno.test({
   name:
@@ -103,7 +94,7 @@ Deno.test({
         assert.ok(await page.isHidden("#chat-composer-closed"));
         assert.ok(await page.isEnabled("#chat-message-input"));
         await say(page, "in as a guest");
-        assert.deepEqual(unexpected(tab.problems), []);
+        assert.deepEqual(problemsBesidesRefusal(tab.problems), []);
       },
     );
 
@@ -135,7 +126,7 @@ Deno.test({
           await page.textContent("#chat-my-name-text") ?? "",
           /^guest-/,
         );
-        assert.deepEqual(unexpected(tab.problems), []);
+        assert.deepEqual(problemsBesidesRefusal(tab.problems), []);
       },
     );
 
