@@ -134,6 +134,48 @@ export async function openRoom(
   return opened;
 }
 
+/**
+ * People who open one room, each in a browser context of their own, and
+ * are all closed together, the last to come first:
+ * `await using people = new RoomVisitors(browser, origin, room)`, then
+ * `const alice = await people.join({ name: "Alice" })`.
+ */
+export class RoomVisitors implements AsyncDisposable {
+  readonly #browser: Browser;
+  readonly #origin: string;
+  readonly #room: string;
+  readonly #pages: ChatPage[] = [];
+
+  constructor(browser: Browser, origin: string, room: string) {
+    this.#browser = browser;
+    this.#origin = origin;
+    this.#room = room;
+  }
+
+  /** `visitor`'s page, open on the room with its socket connected. */
+  async join(visitor: Visitor): Promise<ChatPage> {
+    const page = await openRoom(
+      this.#browser,
+      this.#origin,
+      this.#room,
+      visitor,
+    );
+    this.#pages.push(page);
+    return page;
+  }
+
+  /** What went wrong in any of their pages (see {@linkcode ChatPage}). */
+  get problems(): string[] {
+    return this.#pages.flatMap((page) => page.problems);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    for (let page = this.#pages.pop(); page; page = this.#pages.pop()) {
+      await page[Symbol.asyncDispose]();
+    }
+  }
+}
+
 /** Alice on a desktop in English and {@linkcode BOB_ON_A_PHONE}, in one room. */
 export interface AliceAndBob extends AsyncDisposable {
   readonly alice: ChatPage;

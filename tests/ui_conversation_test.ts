@@ -6,8 +6,8 @@ import {
   documentWidth,
   messageLine as line,
   openAliceAndBob,
-  openRoom,
   PHONE,
+  RoomVisitors,
   say,
   waitForMessage,
 } from "../testkit/chat_page.ts";
@@ -22,19 +22,11 @@ Deno.test({
     await using server = await startServer();
     await using browser = await openChromium();
     const room = uniqueRoom("typing");
-    await using alice = await openRoom(browser, server.origin, room, {
-      name: "Alice",
-    });
-    await using bob = await openRoom(browser, server.origin, room, {
-      name: "Bob",
-    });
-    await using carol = await openRoom(browser, server.origin, room, {
-      name: "Carol",
-      locale: "ko-KR",
-    });
-    await using dave = await openRoom(browser, server.origin, room, {
-      name: "Dave",
-    });
+    await using people = new RoomVisitors(browser, server.origin, room);
+    const alice = await people.join({ name: "Alice" });
+    const bob = await people.join({ name: "Bob" });
+    const carol = await people.join({ name: "Carol", locale: "ko-KR" });
+    const dave = await people.join({ name: "Dave" });
     const typing = (page: typeof alice.page) => page.locator("#chat-typing");
 
     await t.step("one typist is named, politely", async () => {
@@ -65,9 +57,7 @@ Deno.test({
       await alice.page.press("#chat-message-input", "Enter");
       await typing(carol.page).getByText(/^Bob 님이 입력 중…$/).waitFor();
     });
-    for (const visitor of [alice, bob, carol, dave]) {
-      assert.deepEqual(visitor.problems, []);
-    }
+    assert.deepEqual(people.problems, []);
   },
 });
 
@@ -255,13 +245,9 @@ Deno.test({
     await using server = await startServer();
     await using browser = await openChromium();
     const room = uniqueRoom("links");
-    await using alice = await openRoom(browser, server.origin, room, {
-      name: "Alice",
-    });
-    await using bob = await openRoom(browser, server.origin, room, {
-      name: "Bob",
-      viewport: PHONE,
-    });
+    await using people = new RoomVisitors(browser, server.origin, room);
+    const alice = await people.join({ name: "Alice" });
+    const bob = await people.join({ name: "Bob", viewport: PHONE });
     // Nothing to break at: only the page's overflow-wrap can wrap it.
     const long = `https://example.com/${"abcdefghij".repeat(20)}`;
     const text =
@@ -322,8 +308,6 @@ Deno.test({
         hasText: "https://deno.com",
       }).waitFor();
     });
-    for (const visitor of [alice, bob]) {
-      assert.deepEqual(visitor.problems, []);
-    }
+    assert.deepEqual(people.problems, []);
   },
 });

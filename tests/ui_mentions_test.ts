@@ -3,7 +3,7 @@ import type { Page } from "playwright-core";
 import { assertAccessible } from "../testkit/axe.ts";
 import { openChromium } from "../testkit/browser.ts";
 import {
-  openRoom,
+  RoomVisitors,
   say,
   waitForMessage,
   waitUntilConnected,
@@ -19,12 +19,9 @@ Deno.test({
     await using server = await startServer();
     await using browser = await openChromium();
     const room = uniqueRoom("mention");
-    await using alice = await openRoom(browser, server.origin, room, {
-      name: "Alice",
-    });
-    await using bob = await openRoom(browser, server.origin, room, {
-      name: "Bob",
-    });
+    await using people = new RoomVisitors(browser, server.origin, room);
+    const alice = await people.join({ name: "Alice" });
+    const bob = await people.join({ name: "Bob" });
     const text = "hey @alice, see https://example.com @Alicea @bob";
     await say(bob.page, text);
     await waitForMessage(alice.page, text);
@@ -34,9 +31,7 @@ Deno.test({
     // Bob's own line mentions Bob, but one's own words are not a call.
     assert.equal(await bob.page.locator("#chat-log mark").count(), 0);
     await assertAccessible(alice.page, "a mention");
-    for (const visitor of [alice, bob]) {
-      assert.deepEqual(visitor.problems, []);
-    }
+    assert.deepEqual(people.problems, []);
   },
 });
 
@@ -109,16 +104,10 @@ Deno.test({
     await using server = await startServer();
     await using browser = await openChromium();
     const room = uniqueRoom("notify");
-    await using alice = await openRoom(browser, server.origin, room, {
-      name: "Alice",
-    });
-    await using bob = await openRoom(browser, server.origin, room, {
-      name: "Bob",
-    });
-    await using carol = await openRoom(browser, server.origin, room, {
-      name: "Carol",
-      locale: "ko-KR",
-    });
+    await using people = new RoomVisitors(browser, server.origin, room);
+    const alice = await people.join({ name: "Alice" });
+    const bob = await people.join({ name: "Bob" });
+    const carol = await people.join({ name: "Carol", locale: "ko-KR" });
     await alice.context.grantPermissions(["notifications"], {
       origin: server.origin,
     });
@@ -176,9 +165,7 @@ Deno.test({
       await waitForTitle(alice.page, `(1) ${title}`);
       assert.equal((await recorded(alice.page)).shown.length, 1);
     });
-    for (const visitor of [alice, bob, carol]) {
-      assert.deepEqual(visitor.problems, []);
-    }
+    assert.deepEqual(people.problems, []);
   },
 });
 
@@ -190,19 +177,11 @@ Deno.test({
     await using server = await startServer();
     await using browser = await openChromium();
     const room = uniqueRoom("complete");
-    await using alice = await openRoom(browser, server.origin, room, {
-      name: "Alice",
-    });
-    await using bob = await openRoom(browser, server.origin, room, {
-      name: "Bob",
-    });
-    await using bonnie = await openRoom(browser, server.origin, room, {
-      name: "Bonnie",
-      locale: "ko-KR",
-    });
-    await using carol = await openRoom(browser, server.origin, room, {
-      name: "Carol",
-    });
+    await using people = new RoomVisitors(browser, server.origin, room);
+    const alice = await people.join({ name: "Alice" });
+    const bob = await people.join({ name: "Bob" });
+    const bonnie = await people.join({ name: "Bonnie", locale: "ko-KR" });
+    const carol = await people.join({ name: "Carol" });
     const { page } = alice;
     const input = page.locator("#chat-message-input");
     const list = page.getByRole("listbox", { name: "People to mention" });
@@ -261,8 +240,6 @@ Deno.test({
       await waitForMessage(bonnie.page, "hi @Bonnie and @Carol @Bob @");
       await bonnie.page.locator("#chat-log li.mentions-me").waitFor();
     });
-    for (const visitor of [alice, bob, bonnie, carol]) {
-      assert.deepEqual(visitor.problems, []);
-    }
+    assert.deepEqual(people.problems, []);
   },
 });
