@@ -1,6 +1,6 @@
 /**
- * What the moderation tests on real sockets share: the server's settings
- * and a clock the tests move, a guest's socket path, what a plain GET of a
+ * What the moderation tests on real sockets share: their server and a
+ * clock the tests move, a guest's socket path, what a plain GET of a
  * socket URL answers, the wait for a `moderated` frame, and a test body run
  * on SQLite and on Redis.
  *
@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { ignoreWithoutRedis, startRedis } from "./redis.ts";
-import type { TestServer } from "./server.ts";
+import { startServer, type TestServer } from "./server.ts";
 import type { Frame, TestClient } from "./test_client.ts";
 import { OPTIONAL_SIGN_IN } from "./tokens.ts";
 
@@ -20,13 +20,28 @@ export class Clock {
 }
 
 /** Settings of a moderation test's server. */
-export const MODERATION_SETTINGS: Readonly<Record<string, string>> = {
+const MODERATION_SETTINGS: Readonly<Record<string, string>> = {
   ...OPTIONAL_SIGN_IN,
   CHAT_RATE_LIMIT: "0",
   CHAT_EDIT_WINDOW_S: "3600",
   // Plain GETs with X-Forwarded-For stand for another address.
   CHAT_TRUSTED_PROXIES: "127.0.0.1",
 };
+
+/**
+ * A moderation test's server: signed sign-in optional, no message rate,
+ * an hour to edit, 127.0.0.1 a trusted proxy; `env` on top (its store),
+ * on `clock` when given.
+ */
+export function startModerationServer(
+  env: Record<string, string>,
+  clock?: Clock,
+): Promise<TestServer> {
+  return startServer(
+    { ...MODERATION_SETTINGS, ...env },
+    clock ? { now: clock.now } : {},
+  );
+}
 
 /** The socket path of guest `name` in `room`, with a browser `key` if any. */
 export function guestPath(room: string, name: string, key?: string): string {

@@ -13,15 +13,15 @@ import {
   askWhy,
   guestPath,
   moderated,
-  MODERATION_SETTINGS,
   onSqliteAndRedis,
+  startModerationServer,
 } from "../testkit/moderation_socket.ts";
-import { startServer, uniqueRoom } from "../testkit/server.ts";
+import { uniqueRoom } from "../testkit/server.ts";
 import { TestClient } from "../testkit/test_client.ts";
 import { signedPath } from "../testkit/tokens.ts";
 
 onSqliteAndRedis("bans on the socket", async (t, env) => {
-  await using server = await startServer({ ...MODERATION_SETTINGS, ...env });
+  await using server = await startModerationServer(env);
   const moderation = server.chat.hub.moderation;
 
   await t.step(

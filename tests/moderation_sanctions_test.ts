@@ -9,15 +9,15 @@
 
 import assert from "node:assert/strict";
 import { MAX_AUDIT_PAGE } from "../chat/moderation_store.ts";
-import { startServer, uniqueRoom } from "../testkit/server.ts";
+import { uniqueRoom } from "../testkit/server.ts";
 import { type Frame, TestClient } from "../testkit/test_client.ts";
 import { signedPath } from "../testkit/tokens.ts";
 import { room as roomName } from "../testkit/sqlite_store.ts";
 import {
   Clock,
   guestPath,
-  MODERATION_SETTINGS,
   onSqliteAndRedis,
+  startModerationServer,
 } from "../testkit/moderation_socket.ts";
 
 const BOB_KEY = "bob-key-0123456789abcdef";
@@ -53,9 +53,7 @@ async function sanctionsOnTheSocket(
   env: Record<string, string>,
 ): Promise<void> {
   const clock = new Clock();
-  await using server = await startServer({ ...MODERATION_SETTINGS, ...env }, {
-    now: clock.now,
-  });
+  await using server = await startModerationServer(env, clock);
   const moderation = server.chat.hub.moderation;
   const room = uniqueRoom("sanctions");
   await using mod = await TestClient.join(

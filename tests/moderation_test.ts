@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { startServer, storedMessages, uniqueRoom } from "../testkit/server.ts";
+import { storedMessages, uniqueRoom } from "../testkit/server.ts";
 import { type Frame, TestClient } from "../testkit/test_client.ts";
 import { signedPath } from "../testkit/tokens.ts";
 import { room as roomName } from "../testkit/sqlite_store.ts";
@@ -16,8 +16,8 @@ import {
   Clock,
   guestPath,
   moderated,
-  MODERATION_SETTINGS,
   onSqliteAndRedis,
+  startModerationServer,
 } from "../testkit/moderation_socket.ts";
 
 /** Sends a message and waits for its echo; resolves its id. */
@@ -42,9 +42,7 @@ async function moderationOnTheSocket(
   env: Record<string, string>,
 ): Promise<void> {
   const clock = new Clock();
-  await using server = await startServer({ ...MODERATION_SETTINGS, ...env }, {
-    now: clock.now,
-  });
+  await using server = await startModerationServer(env, clock);
   const moderation = server.chat.hub.moderation;
 
   await t.step(
