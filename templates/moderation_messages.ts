@@ -2,7 +2,8 @@
  * The room page's text for moderation, in every language we ship: a
  * moderator's tools (delete any message, mute or ban someone online), what
  * a muted user reads above the composer, and what a banned user reads in
- * place of the room. It travels to the script inside {@linkcode RoomText}.
+ * place of the room. It travels to the script inside `RoomText`
+ * (`room_messages.ts`).
  *
  * @module
  */
