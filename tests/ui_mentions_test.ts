@@ -179,9 +179,9 @@ Deno.test({
     const room = uniqueRoom("complete");
     await using people = new RoomVisitors(browser, server.origin, room);
     const alice = await people.join({ name: "Alice" });
-    const bob = await people.join({ name: "Bob" });
+    await people.join({ name: "Bob" });
     const bonnie = await people.join({ name: "Bonnie", locale: "ko-KR" });
-    const carol = await people.join({ name: "Carol" });
+    await people.join({ name: "Carol" });
     const { page } = alice;
     const input = page.locator("#chat-message-input");
     const list = page.getByRole("listbox", { name: "People to mention" });
