@@ -40,7 +40,7 @@ self.onmessage = async (event: MessageEvent<unknown>) => {
       });
       ids.push(stored.message.id);
     }
-    store.close();
+    await store.close();
     self.postMessage({ ids });
   } catch (error) {
     self.postMessage({ error: String(error) });

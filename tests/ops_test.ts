@@ -27,7 +27,7 @@ Deno.test("GET /healthz", async (t) => {
   await t.step(
     "answers 503 with the reason when the store does not",
     async () => {
-      server.chat.store.close();
+      await server.chat.store.close();
       const response = await fetch(`${server.origin}/healthz`);
       assert.equal(response.status, 503);
       const body = await response.json();

@@ -108,7 +108,7 @@ Deno.test(
     } finally {
       room.close();
       await room.run(() => Promise.resolve());
-      store.close();
+      await store.close();
     }
   },
 );

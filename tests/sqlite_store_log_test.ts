@@ -125,7 +125,7 @@ Deno.test("sqlite store: the file is shared by writers and outlives them", async
       const path = `${dir}/nested/chat.db`;
       const first = openSqliteStore(sqliteOptions(path));
       await fill(first, lobby, 3);
-      first.close();
+      await first.close();
       const second = openSqliteStore(sqliteOptions(path));
       assert.deepEqual(
         (await second.messages.latest(lobby, 10)).map((m) => m.message),
@@ -139,7 +139,7 @@ Deno.test("sqlite store: the file is shared by writers and outlives them", async
         })).message.id,
         4,
       );
-      second.close();
+      await second.close();
     });
   });
 
@@ -160,8 +160,8 @@ Deno.test("sqlite store: the file is shared by writers and outlives them", async
         );
       }
       assert.deepEqual(ids, Array.from({ length: 50 }, (_, i) => i + 1));
-      one.close();
-      two.close();
+      await one.close();
+      await two.close();
     });
   });
 
