@@ -48,6 +48,11 @@ export function logGeneration(path: string): string {
   }
 }
 
+/**
+ * Runs `work` in a new temporary folder, then removes it. A folder that
+ * cannot be removed fails with the names left in it: a file made again
+ * after its store was closed means a close that was not awaited.
+ */
 export async function withDir(
   work: (dir: string) => void | Promise<void>,
 ): Promise<void> {
@@ -55,6 +60,13 @@ export async function withDir(
   try {
     await work(dir);
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(dir, { recursive: true }).catch(async (error) => {
+      const left = await Array.fromAsync(Deno.readDir(dir), (e) => e.name)
+        .catch((reason) => [`(unreadable: ${reason})`]);
+      throw new Error(
+        `Cannot remove ${dir}; left in it: ${left.join(", ") || "nothing"}`,
+        { cause: error },
+      );
+    });
   }
 }
